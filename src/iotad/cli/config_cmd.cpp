@@ -1,0 +1,24 @@
+#include "iotad/cli/cli.h"
+#include "iotad/config/config.h"
+#include "iotad/lake/lake.h"
+
+namespace iotad::cli {
+
+void RegisterConfigCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out) {
+  auto* sub = app.add_subcommand("config", "Show or check configuration");
+  sub->require_subcommand(1);
+  auto* example = sub->add_subcommand("example", "Print a config file with every option, its default and doc");
+  example->callback([] { std::fputs(config::ExampleConfigToml().c_str(), stdout); });
+  auto* check = sub->add_subcommand("check", "Validate the lake's iotad.toml");
+  AddLakeOption(*check, global);
+  check->callback([&global, &out] {
+    auto lake = lake::Lake::Open(ResolveLakePath(global));
+    if (!lake.ok()) {
+      out.status = lake.status();
+      return;
+    }
+    std::printf("%s/iotad.toml is valid\n", (*lake)->root().c_str());
+  });
+}
+
+}  // namespace iotad::cli

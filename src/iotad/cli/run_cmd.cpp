@@ -1,0 +1,48 @@
+#include "iotad/cli/cli.h"
+#include "iotad/cli/output.h"
+#include "iotad/pipeline/run.h"
+
+namespace iotad::cli {
+
+/// Prints a run's outcome; returns false when a check failed.
+bool PrintRunReport(const pipeline::RunReport& r) {
+  std::printf("run %s\n", r.run_id.c_str());
+  PrintIngestReport(r.ingest);
+  PrintSilverReport(r.silver);
+  PrintGoldReport(r.gold);
+  bool ok = true;
+  for (const auto& c : r.checks) {
+    std::printf("check %-28s %s%s%s\n", c.name.c_str(), c.passed ? "ok" : "FAILED", c.passed ? "" : ": ",
+                c.message.c_str());
+    ok = ok && c.passed;
+  }
+  std::printf("run finished in %.2f s (recorded in the runs table)\n", r.seconds);
+  return ok;
+}
+
+void RegisterRunCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out) {
+  auto* sub = app.add_subcommand("run", "Run the whole chain once: ingest the inbox, silver, gold, checks; record the run");
+  auto options = std::make_shared<pipeline::RunOptions>();
+  sub->add_option("--input", options->extra_inputs, "Also ingest these files or folders");
+  sub->add_flag("--no-inbox", options->skip_inbox, "Do not ingest the configured inbox folder");
+  sub->add_option("--detectors", options->gold.detectors, "Gold detectors (default: config)")->delimiter(',');
+  AddLakeOption(*sub, global);
+  sub->callback([options, &global, &out] {
+    auto lake = OpenLake(ResolveLakePath(global));
+    if (!lake.ok()) {
+      out.status = lake.status();
+      return;
+    }
+    auto report = pipeline::RunPipeline(**lake, *options);
+    if (!report.ok()) {
+      out.status = report.status();
+      return;
+    }
+    if (!PrintRunReport(*report)) {
+      std::fprintf(stderr, "iotad: run %s finished but some checks failed (see above)\n", report->run_id.c_str());
+      out.exit_code = 1;
+    }
+  });
+}
+
+}  // namespace iotad::cli

@@ -1,0 +1,148 @@
+#pragma once
+// The one adapter over DuckDB's C API: sessions, materialized and streaming results, chunk access
+// and chunk appends. Nothing else in iotad includes duckdb.h directly.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <duckdb.h>
+
+#include "iotad/core/result.h"
+
+namespace iotad::lake {
+
+/// One chunk of a result (up to 2048 rows); owns the DuckDB chunk.
+class DuckChunk {
+ public:
+  DuckChunk() = default;
+  explicit DuckChunk(duckdb_data_chunk chunk) : chunk_(chunk) {}
+  DuckChunk(DuckChunk&& o) noexcept : chunk_(o.chunk_) { o.chunk_ = nullptr; }
+  DuckChunk& operator=(DuckChunk&& o) noexcept {
+    std::swap(chunk_, o.chunk_);
+    return *this;
+  }
+  ~DuckChunk() {
+    if (chunk_ != nullptr) duckdb_destroy_data_chunk(&chunk_);
+  }
+  explicit operator bool() const { return chunk_ != nullptr; }
+  size_t size() const { return chunk_ ? duckdb_data_chunk_get_size(chunk_) : 0; }
+
+  template <typename T>
+  const T* Data(size_t col) const {
+    return static_cast<const T*>(duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk_, col)));
+  }
+  /// Null mask (nullptr means every row is valid).
+  const uint64_t* Validity(size_t col) const {
+    return duckdb_vector_get_validity(duckdb_data_chunk_get_vector(chunk_, col));
+  }
+  static bool IsValid(const uint64_t* validity, size_t row) {
+    return validity == nullptr || ((validity[row >> 6] >> (row & 63)) & 1) != 0;
+  }
+  /// A VARCHAR cell (view valid while the chunk lives).
+  static std::string_view StringAt(const duckdb_string_t* data, size_t row) {
+    const duckdb_string_t& s = data[row];
+    const uint32_t len = s.value.inlined.length;
+    if (len <= 12) return {s.value.inlined.inlined, len};
+    return {s.value.pointer.ptr, len};
+  }
+
+ private:
+  duckdb_data_chunk chunk_ = nullptr;
+};
+
+/// A query result; streaming or materialized depending on how it was produced.
+class DuckResult {
+ public:
+  DuckResult() = default;
+  explicit DuckResult(duckdb_result result) : result_(result), valid_(true) {}
+  DuckResult(DuckResult&& o) noexcept : result_(o.result_), valid_(o.valid_) { o.valid_ = false; }
+  DuckResult& operator=(DuckResult&& o) noexcept {
+    std::swap(result_, o.result_);
+    std::swap(valid_, o.valid_);
+    return *this;
+  }
+  ~DuckResult() {
+    if (valid_) duckdb_destroy_result(&result_);
+  }
+
+  size_t ColumnCount() { return duckdb_column_count(&result_); }
+  std::string ColumnName(size_t col) { return duckdb_column_name(&result_, col); }
+  duckdb_type ColumnType(size_t col) { return duckdb_column_type(&result_, col); }
+  /// Next chunk, or an empty DuckChunk at the end. Errors while streaming come back as Status.
+  Result<DuckChunk> Next();
+  /// Rows changed by an INSERT/COPY, where DuckDB reports them.
+  int64_t RowsChanged() { return static_cast<int64_t>(duckdb_rows_changed(&result_)); }
+
+ private:
+  duckdb_result result_{};
+  bool valid_ = false;
+};
+
+struct DuckSessionOptions {
+  int64_t threads = 0;  // 0: DuckDB's default (all cores)
+  std::string memory_limit = "1GB";
+  std::string temp_directory;  // spill folder; empty: DuckDB's default
+};
+
+/// An in-memory DuckDB database with one connection. Not thread-safe.
+class DuckSession {
+ public:
+  static Result<std::unique_ptr<DuckSession>> Open(const DuckSessionOptions& options);
+  ~DuckSession();
+
+  /// Runs statements, discarding results.
+  Status Exec(std::string_view sql);
+  /// Runs one query and materializes its result (small results only).
+  Result<DuckResult> Query(std::string_view sql);
+  /// Runs one query and streams its result chunk by chunk (bounded memory).
+  Result<DuckResult> Stream(std::string_view sql);
+  /// Single integer (e.g. count(*)); NULL gives 0.
+  Result<int64_t> QueryInt(std::string_view sql);
+
+  duckdb_connection connection() { return connection_; }
+
+ private:
+  DuckSession() = default;
+  duckdb_database database_ = nullptr;
+  duckdb_connection connection_ = nullptr;
+};
+
+/// Appends columnar rows into an existing table chunk by chunk (the fast path of the appender).
+class ChunkAppender {
+ public:
+  static Result<std::unique_ptr<ChunkAppender>> Make(DuckSession& session, const std::string& table,
+                                                     const std::vector<duckdb_type>& column_types);
+  ~ChunkAppender();
+
+  /// The chunk being filled; write up to Capacity() rows, then Commit(rows).
+  duckdb_data_chunk chunk() { return chunk_; }
+  static constexpr size_t Capacity() { return 2048; }
+  template <typename T>
+  T* Column(size_t col) {
+    return static_cast<T*>(duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk_, col)));
+  }
+  void SetNull(size_t col, size_t row);
+  void SetString(size_t col, size_t row, std::string_view value);
+  /// Appends the first `rows` rows of the chunk and resets it for reuse.
+  Status Commit(size_t rows);
+  /// Flushes everything appended to the table.
+  Status Close();
+
+ private:
+  ChunkAppender() = default;
+  duckdb_appender appender_ = nullptr;
+  duckdb_data_chunk chunk_ = nullptr;
+  std::vector<duckdb_logical_type> types_;
+  std::vector<bool> validity_touched_;
+};
+
+/// 'text' with quotes doubled: a SQL string literal.
+std::string SqlQuote(std::string_view text);
+/// "name" with quotes doubled: a SQL identifier.
+std::string SqlIdent(std::string_view name);
+/// ['a', 'b'] list literal of quoted paths.
+std::string SqlList(const std::vector<std::string>& items);
+
+}  // namespace iotad::lake

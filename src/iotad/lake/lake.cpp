@@ -1,0 +1,352 @@
+#include "iotad/lake/lake.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+#include <set>
+
+#include <simdjson.h>
+
+#include "iotad/core/fault.h"
+#include "iotad/core/json.h"
+#include "iotad/lake/schema.h"
+
+namespace iotad::lake {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::string_view kAppliedKey = "_iotad/applied";
+
+std::string LogKey(int64_t seq) { return fmt::format("{}{:012d}.json", kLogPrefix, seq); }
+
+TimestampUs NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::string HourPartition(TimestampUs ts) {
+  const CivilTime c = ToCivil(ts);
+  return fmt::format("year={:04d}/month={:02d}/day={:02d}/hour={:02d}", c.year, c.month, c.day, c.hour);
+}
+
+std::string BronzePartition(TimestampUs ts) {
+  const CivilTime c = ToCivil(ts);
+  return fmt::format("dt={:04d}-{:02d}-{:02d}/hour={:02d}", c.year, c.month, c.day, c.hour);
+}
+
+std::optional<TimestampUs> HourFromKey(std::string_view key) {
+  auto field = [&](std::string_view name) -> std::optional<int> {
+    const std::string needle = fmt::format("{}=", name);
+    size_t pos = key.find("/" + needle);
+    if (pos == std::string_view::npos) {
+      if (key.substr(0, needle.size()) != needle) return std::nullopt;
+      pos = 0;
+    } else {
+      pos += 1;
+    }
+    pos += needle.size();
+    int v = 0, n = 0;
+    while (pos < key.size() && key[pos] >= '0' && key[pos] <= '9') {
+      v = v * 10 + (key[pos++] - '0');
+      ++n;
+    }
+    if (n == 0) return std::nullopt;
+    return v;
+  };
+  const auto y = field("year"), m = field("month"), d = field("day"), h = field("hour");
+  if (!y || !m || !d || !h) return std::nullopt;
+  return DaysFromCivil(*y, static_cast<unsigned>(*m), static_cast<unsigned>(*d)) * kMicrosPerDay +
+         *h * kMicrosPerHour;
+}
+
+std::string NewRunId() {
+  const CivilTime c = ToCivil(NowUs());
+  std::random_device rd;
+  return fmt::format("{:04d}{:02d}{:02d}T{:02d}{:02d}{:02d}Z-{:04x}", c.year, c.month, c.day, c.hour,
+                     c.minute, c.second, rd() & 0xffff);
+}
+
+std::string CommitToJson(const Commit& commit) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("seq").Int(commit.seq);
+  w.Key("stage").String(commit.stage);
+  w.Key("run_id").String(commit.run_id);
+  w.Key("committed_at").Timestamp(commit.committed_at_us);
+  w.Key("moves").BeginArray();
+  for (const auto& [from, to] : commit.moves) w.BeginArray().String(from).String(to).EndArray();
+  w.EndArray();
+  w.Key("deletes").BeginArray();
+  for (const auto& d : commit.deletes) w.String(d);
+  w.EndArray();
+  w.Key("inputs").BeginArray();
+  for (const auto& i : commit.inputs) w.String(i);
+  w.EndArray();
+  w.Key("meta").Raw(commit.meta_json.empty() ? "{}" : commit.meta_json);
+  w.EndObject();
+  return w.Take() + "\n";
+}
+
+Result<Commit> CommitFromJson(std::string_view json, std::string_view key) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS) {
+    return Error(Errc::kCorrupt, "lake: commit record {} is not valid JSON", key);
+  }
+  Commit c;
+  try {
+    c.seq = doc["seq"].get_int64();
+    c.stage = std::string(doc["stage"].get_string().value());
+    c.run_id = std::string(doc["run_id"].get_string().value());
+    if (auto t = ParseTimestamp(doc["committed_at"].get_string().value())) c.committed_at_us = *t;
+    for (auto m : doc["moves"].get_array()) {
+      auto pair = m.get_array();
+      c.moves.emplace_back(std::string(pair.at(0).get_string().value()),
+                           std::string(pair.at(1).get_string().value()));
+    }
+    for (auto d : doc["deletes"].get_array()) c.deletes.emplace_back(d.get_string().value());
+    for (auto i : doc["inputs"].get_array()) c.inputs.emplace_back(i.get_string().value());
+    c.meta_json = simdjson::minify(doc["meta"].value());
+  } catch (const simdjson::simdjson_error& e) {
+    return Error(Errc::kCorrupt, "lake: commit record {} is missing a field: {}", key, e.what());
+  }
+  return c;
+}
+
+Status Lake::Init(const fs::path& root) {
+  std::error_code ec;
+  if (fs::exists(root / std::string(kConfigKey), ec)) {
+    return Error(Errc::kConflict, "init: {} is already a lake (it has {})", root.string(), kConfigKey);
+  }
+  fs::create_directories(root, ec);
+  if (ec) return Error(Errc::kIo, "init: cannot create folder '{}': {}", root.string(), ec.message());
+  IOTAD_ASSIGN_OR_RETURN(auto store, store::OpenLocalStore(root));
+  for (const char* layer : {"bronze", "silver", "gold", "gold_summary", "quarantine", "runs", "inbox"}) {
+    fs::create_directories(root / layer, ec);
+    if (ec) return Error(Errc::kIo, "init: cannot create folder '{}': {}", (root / layer).string(), ec.message());
+  }
+  IOTAD_TRY(store->Put("_iotad/applied", "0\n"));
+  // The config goes last: its presence is what makes the folder a lake.
+  return store->Put(kConfigKey, config::ExampleConfigToml());
+}
+
+Result<std::unique_ptr<Lake>> Lake::Open(const fs::path& root) {
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) {
+    return Error(Errc::kNotFound, "no lake at '{}': the folder does not exist (create one with `iotad init {}`)",
+                 root.string(), root.string());
+  }
+  std::unique_ptr<Lake> lake(new Lake());
+  lake->root_ = fs::absolute(root, ec).lexically_normal();
+  IOTAD_ASSIGN_OR_RETURN(lake->store_, store::OpenLocalStore(lake->root_));
+  auto text = lake->store_->Get(kConfigKey);
+  if (!text.ok()) {
+    if (text.status().code() == Errc::kNotFound) {
+      return Error(Errc::kNotFound, "no lake at '{}': it has no {} (create one with `iotad init {}`)",
+                   root.string(), kConfigKey, root.string());
+    }
+    return text.status();
+  }
+  IOTAD_ASSIGN_OR_RETURN(lake->config_,
+                         config::ParseConfig(*text, (lake->root_ / std::string(kConfigKey)).string()));
+  return lake;
+}
+
+Status Lake::BeginWrite() {
+  if (lock_) return Status::Ok();
+  IOTAD_ASSIGN_OR_RETURN(lock_, store_->LockForWriting());
+  return Recover();
+}
+
+std::string Lake::StagingPrefix(std::string_view run_id) {
+  return fmt::format("{}{}/", kStagingPrefix, run_id);
+}
+
+Result<std::vector<Commit>> Lake::ReadCommits(std::string_view stage) const {
+  IOTAD_ASSIGN_OR_RETURN(auto objects, store_->List(kLogPrefix));
+  std::vector<Commit> out;
+  out.reserve(objects.size());
+  for (const auto& o : objects) {
+    if (o.key.size() < 5 || o.key.compare(o.key.size() - 5, 5, ".json") != 0) continue;
+    IOTAD_ASSIGN_OR_RETURN(auto text, store_->Get(o.key));
+    IOTAD_ASSIGN_OR_RETURN(auto commit, CommitFromJson(text, o.key));
+    if (stage.empty() || commit.stage == stage) out.push_back(std::move(commit));
+  }
+  return out;
+}
+
+Status Lake::Apply(const Commit& commit) {
+  int moved = 0;
+  for (const auto& [from, to] : commit.moves) {
+    IOTAD_ASSIGN_OR_RETURN(bool from_exists, store_->Exists(from));
+    if (from_exists) {
+      IOTAD_TRY(store_->Move(from, to));
+      if (++moved == 1) IOTAD_FAULT_POINT("commit.apply.after_first_move");
+      continue;
+    }
+    IOTAD_ASSIGN_OR_RETURN(bool to_exists, store_->Exists(to));
+    if (!to_exists) {
+      return Error(Errc::kCorrupt, "lake: commit {} lost its file {} (neither staged nor published)",
+                   commit.seq, to);
+    }
+  }
+  IOTAD_FAULT_POINT("commit.apply.before_deletes");
+  for (const auto& key : commit.deletes) IOTAD_TRY(store_->Delete(key));
+  IOTAD_FAULT_POINT("commit.apply.before_marker");
+  return store_->Put(kAppliedKey, fmt::format("{}\n", commit.seq));
+}
+
+Result<int64_t> Lake::Publish(Commit commit) {
+  if (!lock_) return Error(Errc::kInternal, "lake: publish without the writer lock");
+  IOTAD_ASSIGN_OR_RETURN(auto objects, store_->List(kLogPrefix));
+  int64_t next = 1;
+  for (const auto& o : objects) {
+    const auto name = std::string_view(o.key).substr(kLogPrefix.size());
+    next = std::max<int64_t>(next, std::strtoll(std::string(name).c_str(), nullptr, 10) + 1);
+  }
+  commit.seq = next;
+  commit.committed_at_us = NowUs();
+  // A key that is both replaced and re-published (same content-addressed name) must survive.
+  std::set<std::string> targets;
+  for (const auto& m : commit.moves) targets.insert(m.second);
+  std::erase_if(commit.deletes, [&](const std::string& k) { return targets.count(k) > 0; });
+  IOTAD_FAULT_POINT("commit.before_log");
+  IOTAD_TRY(store_->PutIfAbsent(LogKey(next), CommitToJson(commit)));
+  IOTAD_FAULT_POINT("commit.after_log");
+  IOTAD_TRY(Apply(commit));
+  return next;
+}
+
+Status Lake::Recover() {
+  int64_t applied = 0;
+  if (auto text = store_->Get(kAppliedKey); text.ok()) {
+    applied = std::strtoll(text->c_str(), nullptr, 10);
+  }
+  IOTAD_ASSIGN_OR_RETURN(auto objects, store_->List(kLogPrefix));
+  for (const auto& o : objects) {
+    const auto name = std::string_view(o.key).substr(kLogPrefix.size());
+    if (std::strtoll(std::string(name).c_str(), nullptr, 10) <= applied) continue;
+    IOTAD_ASSIGN_OR_RETURN(auto text, store_->Get(o.key));
+    IOTAD_ASSIGN_OR_RETURN(auto commit, CommitFromJson(text, o.key));
+    IOTAD_TRY(Apply(commit).WithContext("recovery: "));
+  }
+  // Whatever is left in staging belongs to runs that never committed.
+  IOTAD_ASSIGN_OR_RETURN(auto staged, store_->List(kStagingPrefix));
+  for (const auto& o : staged) IOTAD_TRY(store_->Delete(o.key));
+  IOTAD_ASSIGN_OR_RETURN(auto scratch, store_->ScratchDir());
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(scratch, ec)) fs::remove_all(entry.path(), ec);
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<DuckSession>> Lake::OpenSession(bool with_views) {
+  DuckSessionOptions options;
+  options.threads = config_.duckdb.threads;
+  options.memory_limit = config_.duckdb.memory_limit;
+  options.temp_directory = (root_ / "_iotad" / "duckdb_tmp").string();
+  IOTAD_ASSIGN_OR_RETURN(auto session, DuckSession::Open(options));
+  if (with_views) IOTAD_TRY(CreateViews(*session));
+  return session;
+}
+
+Status Lake::CreateViews(DuckSession& session) {
+  auto has = [&](std::string_view prefix, std::string_view suffix) -> Result<bool> {
+    IOTAD_ASSIGN_OR_RETURN(auto objects, store_->List(prefix));
+    for (const auto& o : objects) {
+      if (o.key.size() >= suffix.size() && o.key.compare(o.key.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        return true;
+      }
+    }
+    return false;
+  };
+  auto empty_view = [](std::string_view name, std::string_view columns, std::string_view extra = "") {
+    return fmt::format("CREATE OR REPLACE VIEW {} AS SELECT * FROM (SELECT {}) t WHERE false",
+                       name, fmt::format("{}{}", columns, extra));
+  };
+  auto cast_columns = [](std::string_view columns) {
+    // "a TYPE, b TYPE" -> "NULL::TYPE AS a, ..."
+    std::string out;
+    size_t start = 0;
+    while (start < columns.size()) {
+      size_t end = columns.find(", ", start);
+      if (end == std::string_view::npos) end = columns.size();
+      const std::string_view part = columns.substr(start, end - start);
+      const size_t space = part.find(' ');
+      out += fmt::format("{}NULL::{} AS {}", out.empty() ? "" : ", ", part.substr(space + 1), part.substr(0, space));
+      start = end + 2;
+    }
+    return out;
+  };
+  const std::string hour_cols = ", NULL::BIGINT AS year, NULL::BIGINT AS month, NULL::BIGINT AS day, NULL::BIGINT AS hour";
+  const std::string root = root_.string();
+
+  struct ParquetView {
+    std::string_view name, prefix, columns;
+    bool hourly;
+  };
+  const ParquetView views[] = {
+      {"silver", kSilverPrefix, kSilverFixedColumns, true},
+      {"quarantine", kQuarantinePrefix, kQuarantineColumns, false},
+      {"anomalies", kGoldPrefix, kAnomalyColumns, true},
+      {"gold_summary", kGoldSummaryPrefix, kGoldSummaryColumns, true},
+  };
+  for (const auto& v : views) {
+    IOTAD_ASSIGN_OR_RETURN(bool any, has(v.prefix, ".parquet"));
+    if (any) {
+      IOTAD_TRY(session.Exec(fmt::format(
+          "CREATE OR REPLACE VIEW {} AS SELECT * FROM read_parquet({}, hive_partitioning = true, "
+          "union_by_name = true)",
+          v.name, SqlQuote(fmt::format("{}/{}**/*.parquet", root, v.prefix)))));
+    } else {
+      IOTAD_TRY(session.Exec(empty_view(v.name, cast_columns(v.columns), v.hourly ? hour_cols : "")));
+    }
+  }
+  IOTAD_ASSIGN_OR_RETURN(bool any_runs, has(kRunsPrefix, ".json"));
+  if (any_runs) {
+    IOTAD_TRY(session.Exec(fmt::format(
+        "CREATE OR REPLACE VIEW runs AS SELECT * FROM read_json({}, format = 'newline_delimited', "
+        "columns = {{run_id: 'VARCHAR', command: 'VARCHAR', status: 'VARCHAR', started_at: 'TIMESTAMPTZ', "
+        "finished_at: 'TIMESTAMPTZ', seconds: 'DOUBLE', message: 'VARCHAR', stages: 'JSON', counts: 'JSON'}})",
+        SqlQuote(fmt::format("{}/{}*.json", root, kRunsPrefix)))));
+  } else {
+    IOTAD_TRY(session.Exec(empty_view("runs", cast_columns(kRunColumns))));
+  }
+  // bronze: one row per raw file, with the ingest record that put it there.
+  IOTAD_ASSIGN_OR_RETURN(auto bronze, store_->List(kBronzePrefix));
+  std::string values;
+  for (const auto& o : bronze) {
+    const size_t dt = o.key.find("dt="), hr = o.key.find("/hour=");
+    const std::string date = dt == std::string::npos ? "" : o.key.substr(dt + 3, 10);
+    const std::string hour = hr == std::string::npos ? "0" : o.key.substr(hr + 6, 2);
+    std::string format = o.key.find(".jsonl") != std::string::npos ? "jsonl" : "csv";
+    values += fmt::format("{}({}, {}, {}, {}, {}, {})", values.empty() ? "" : ", ", SqlQuote(o.key),
+                          SqlQuote(store_->ReadPath(o.key)), date.empty() ? "NULL" : SqlQuote(date),
+                          std::atoi(hour.c_str()), o.size_bytes, SqlQuote(format));
+  }
+  if (values.empty()) {
+    IOTAD_TRY(session.Exec(
+        "CREATE OR REPLACE VIEW bronze AS SELECT * FROM (SELECT NULL::VARCHAR AS key, NULL::VARCHAR AS path, "
+        "NULL::DATE AS dt, NULL::INTEGER AS hour, NULL::BIGINT AS bytes, NULL::VARCHAR AS format) t WHERE false"));
+  } else {
+    IOTAD_TRY(session.Exec(fmt::format(
+        "CREATE OR REPLACE VIEW bronze AS SELECT key, path, CAST(dt AS DATE) AS dt, hour, bytes, format "
+        "FROM (VALUES {}) t(key, path, dt, hour, bytes, format)",
+        values)));
+  }
+  IOTAD_ASSIGN_OR_RETURN(bool any_csv, has(kBronzePrefix, ".csv"));
+  if (any_csv) {
+    // Raw CSV cells as text, exactly as received (malformed lines padded, not dropped).
+    IOTAD_TRY(session.Exec(fmt::format(
+        "CREATE OR REPLACE VIEW bronze_rows AS SELECT * FROM read_csv({}, all_varchar = true, "
+        "header = true, union_by_name = true, null_padding = true, ignore_errors = true, "
+        "filename = true, hive_partitioning = true)",
+        SqlQuote(fmt::format("{}/{}**/*.csv", root, kBronzePrefix)))));
+  }
+  return Status::Ok();
+}
+
+}  // namespace iotad::lake

@@ -1,0 +1,100 @@
+#pragma once
+// The lake: layout of its layers, its config, and its commit log.
+//
+// Every stage writes its outputs under `_iotad/staging/<run>/`, then publishes one commit record
+// `_iotad/log/<seq>.json` (the atomic commit point: PutIfAbsent of the next sequence number)
+// listing the moves staging -> final and the deletes, then applies it. A crash after the record
+// is written is rolled forward by Recover() on the next writer; a crash before it leaves only
+// staging files, which Recover() removes. Moves and deletes are idempotent, so applying twice is
+// harmless. All of it goes through the ObjectStore, so a lake on object storage carries its state.
+#include <filesystem>
+#include <optional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "iotad/config/config.h"
+#include "iotad/core/result.h"
+#include "iotad/core/timestamp.h"
+#include "iotad/lake/duck.h"
+#include "iotad/store/object_store.h"
+
+namespace iotad::lake {
+
+inline constexpr std::string_view kBronzePrefix = "bronze/";
+inline constexpr std::string_view kSilverPrefix = "silver/";
+inline constexpr std::string_view kGoldPrefix = "gold/";
+inline constexpr std::string_view kGoldSummaryPrefix = "gold_summary/";
+inline constexpr std::string_view kQuarantinePrefix = "quarantine/";
+inline constexpr std::string_view kRunsPrefix = "runs/";
+inline constexpr std::string_view kLogPrefix = "_iotad/log/";
+inline constexpr std::string_view kStagingPrefix = "_iotad/staging/";
+inline constexpr std::string_view kConfigKey = "iotad.toml";
+
+/// `year=2024/month=01/day=05/hour=13` for the hour containing `ts`.
+std::string HourPartition(TimestampUs ts);
+/// `dt=2024-01-05/hour=13` (the bronze layout of the AWS pipeline).
+std::string BronzePartition(TimestampUs ts);
+/// Parses `.../year=Y/month=M/day=D/hour=H/...` in a key back to the hour's start.
+std::optional<TimestampUs> HourFromKey(std::string_view key);
+
+/// One published change of the lake.
+struct Commit {
+  int64_t seq = 0;
+  std::string stage;  // "ingest", "silver", "gold"
+  std::string run_id;
+  TimestampUs committed_at_us = 0;
+  std::vector<std::pair<std::string, std::string>> moves;  // staging key -> final key
+  std::vector<std::string> deletes;
+  std::vector<std::string> inputs;  // keys consumed (silver: bronze files)
+  std::string meta_json = "{}";     // stage-specific JSON object (accounting, fingerprints)
+};
+
+class Lake {
+ public:
+  /// Creates the layer folders and a commented config; fails if a lake is already there.
+  static Status Init(const std::filesystem::path& root);
+  /// Opens an existing lake (reads and validates its config). Does not lock.
+  static Result<std::unique_ptr<Lake>> Open(const std::filesystem::path& root);
+
+  store::ObjectStore& store() { return *store_; }
+  const config::LakeConfig& config() const { return config_; }
+  const std::filesystem::path& root() const { return root_; }
+
+  /// Takes the single-writer lock and rolls the lake forward to a consistent state.
+  Status BeginWrite();
+  bool writing() const { return lock_ != nullptr; }
+
+  /// All commits, in sequence order (optionally only one stage's).
+  Result<std::vector<Commit>> ReadCommits(std::string_view stage = {}) const;
+  /// Publishes and applies a commit; assigns and returns its sequence number.
+  Result<int64_t> Publish(Commit commit);
+  /// Applies commits past the applied marker and removes orphaned staging files.
+  Status Recover();
+
+  /// Staging prefix for one run's outputs.
+  static std::string StagingPrefix(std::string_view run_id);
+  /// A DuckDB session configured from the lake's config, with the lake's views created.
+  Result<std::unique_ptr<DuckSession>> OpenSession(bool with_views = true);
+  /// (Re)creates the views silver, quarantine, anomalies, gold_summary, runs, bronze, bronze_rows.
+  Status CreateViews(DuckSession& session);
+
+ private:
+  Lake() = default;
+  Status Apply(const Commit& commit);
+
+  std::filesystem::path root_;
+  std::unique_ptr<store::ObjectStore> store_;
+  config::LakeConfig config_;
+  std::unique_ptr<store::WriterLock> lock_;
+};
+
+/// JSON of a commit and back.
+std::string CommitToJson(const Commit& commit);
+Result<Commit> CommitFromJson(std::string_view json, std::string_view key);
+
+/// A run id: UTC time plus a short random suffix, sortable (`20240105T131500Z-3f2a`).
+std::string NewRunId();
+
+}  // namespace iotad::lake
