@@ -1,0 +1,125 @@
+// `iotad generate`: simulate a device fleet into hourly raw files plus ground-truth labels.
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "iotad/cli/cli.h"
+#include "iotad/core/timestamp.h"
+#include "iotad/gen/fleet.h"
+
+namespace iotad::cli {
+namespace {
+
+/// The flags as typed; turned into gen::FleetOptions once CLI11 has parsed them.
+struct GenerateFlags {
+  gen::FleetOptions fleet;
+  std::string start = "2024-01-01T00:00:00Z";
+  std::string interval = "60s";
+  std::string format = "csv";
+  std::string kinds = "spike,level_shift,stuck,dropout,drift";
+  std::string out_dir;
+};
+
+Status RunGenerate(GenerateFlags& flags, const GlobalOptions& global) {
+  gen::FleetOptions& fleet = flags.fleet;
+  const std::optional<TimestampUs> start = ParseTimestamp(flags.start);
+  if (!start) {
+    return Error(Errc::kInvalidArgument, "generate: --start is not an ISO-8601 timestamp: '{}'",
+                 flags.start);
+  }
+  fleet.start_us = *start;
+  const std::optional<int64_t> interval = ParseDurationUs(flags.interval);
+  if (!interval || *interval <= 0) {
+    return Error(Errc::kInvalidArgument,
+                 "generate: --interval is not a positive duration such as 60s or 5m: '{}'",
+                 flags.interval);
+  }
+  fleet.interval_us = *interval;
+  const std::optional<gen::FleetFormat> format = gen::ParseFleetFormat(flags.format);
+  if (!format) {
+    return Error(Errc::kInvalidArgument, "generate: --format must be csv or jsonl, got '{}'",
+                 flags.format);
+  }
+  fleet.format = *format;
+  IOTAD_ASSIGN_OR_RETURN(fleet.anomaly_kinds, gen::ParseAnomalyKinds(flags.kinds));
+
+  if (flags.out_dir.empty() && global.lake.empty()) {
+    return Status(Errc::kInvalidArgument, "generate: give --out DIR or --lake LAKE");
+  }
+  if (!flags.out_dir.empty() && !global.lake.empty()) {
+    return Status(Errc::kInvalidArgument,
+                  "generate: give either --out DIR or --lake LAKE, not both");
+  }
+  // A lake receives raw files in its inbox; no config is read for that.
+  const std::string out_dir = !flags.out_dir.empty()
+                                  ? flags.out_dir
+                                  : (std::filesystem::path(global.lake) / "inbox").string();
+
+  IOTAD_ASSIGN_OR_RETURN(const gen::GenerateReport report, gen::GenerateFleet(fleet, out_dir));
+  if (!global.quiet) std::printf("%s\n", gen::FormatGenerateSummary(report, fleet.dirty).c_str());
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterGenerateCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out) {
+  CLI::App* sub = app.add_subcommand(
+      "generate",
+      "Simulate a device fleet: hourly raw telemetry files (CSV or JSONL) plus a labels file of "
+      "the anomalies injected");
+  auto flags = std::make_shared<GenerateFlags>();
+  gen::FleetOptions& fleet = flags->fleet;
+  gen::DirtOptions& dirt = fleet.dirt;
+
+  sub->add_option("--out", flags->out_dir, "Folder to write the files into (created)");
+  AddLakeOption(*sub, global);
+  sub->add_option("--devices", fleet.devices, "Number of devices")->capture_default_str();
+  sub->add_option("--start", flags->start, "Time of the first reading (ISO-8601, UTC)")
+      ->capture_default_str();
+  sub->add_option("--hours", fleet.hours,
+                  "Hours of data; readings = floor(hours / interval) per device")
+      ->capture_default_str();
+  sub->add_option("--interval", flags->interval, "Time between readings: 60s, 5m, 1h ...")
+      ->capture_default_str();
+  sub->add_option("--seed", fleet.seed, "Random seed; the same flags give byte-identical files")
+      ->capture_default_str();
+  sub->add_option("--format", flags->format, "csv or jsonl")->capture_default_str();
+  sub->add_option("--labels", fleet.labels_path,
+                  "Where to write the labels CSV (default: DIR/_labels.csv; the underscore "
+                  "makes ingest skip it)");
+  sub->add_option("--anomaly-rate", fleet.anomaly_rate, "Injected anomalies per device-day")
+      ->capture_default_str();
+  sub->add_option("--anomaly-kinds", flags->kinds,
+                  "Comma-separated kinds to inject: spike, level_shift, stuck, dropout, drift")
+      ->capture_default_str();
+  sub->add_flag("--dirty", fleet.dirty,
+                "Add the dirt real fleets send: empty cells, malformed lines, duplicates, "
+                "out-of-order and late rows (rates below)");
+  const char* kNeedsDirty = " (applies only with --dirty)";
+  sub->add_option("--empty-cell-rate", dirt.empty_cell_rate,
+                  std::string("Chance that a metric or location cell is empty") + kNeedsDirty)
+      ->capture_default_str();
+  sub->add_option("--malformed-rate", dirt.malformed_rate,
+                  std::string("Chance that a line is malformed: bad number, bad timestamp or "
+                              "wrong column count") +
+                      kNeedsDirty)
+      ->capture_default_str();
+  sub->add_option("--duplicate-rate", dirt.duplicate_rate,
+                  std::string("Chance that a row is written twice (right after or in the next "
+                              "file)") +
+                      kNeedsDirty)
+      ->capture_default_str();
+  sub->add_option("--out-of-order-rate", dirt.out_of_order_rate,
+                  std::string("Chance that a row is swapped with a nearby earlier row") +
+                      kNeedsDirty)
+      ->capture_default_str();
+  sub->add_option("--late-rate", dirt.late_rate,
+                  std::string("Chance that a row arrives in a file 1-6 hours later") + kNeedsDirty)
+      ->capture_default_str();
+
+  sub->callback([flags, &global, &out] { out.status = RunGenerate(*flags, global); });
+}
+
+}  // namespace iotad::cli
