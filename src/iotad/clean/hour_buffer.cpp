@@ -15,11 +15,18 @@ bool SameRow(const HourBuffer& b, uint32_t x, uint32_t y) {
   return true;
 }
 
-/// LSD radix sort of (key, index) pairs by key; stable, so equal keys keep arrival order.
+}  // namespace
+
+void RadixSort(std::vector<uint64_t>& keys) {
+  std::vector<uint32_t> none;
+  RadixSort(keys, none);
+}
+
 void RadixSort(std::vector<uint64_t>& keys, std::vector<uint32_t>& idx) {
+  const bool with_index = !idx.empty();
   const size_t n = keys.size();
   std::vector<uint64_t> k2(n);
-  std::vector<uint32_t> i2(n);
+  std::vector<uint32_t> i2(with_index ? n : 0);
   uint64_t all_or = 0;
   for (uint64_t k : keys) all_or |= k;
   for (int shift = 0; shift < 64; shift += 16) {
@@ -30,14 +37,12 @@ void RadixSort(std::vector<uint64_t>& keys, std::vector<uint32_t>& idx) {
     for (size_t i = 0; i < n; ++i) {
       const uint32_t slot = count[(keys[i] >> shift) & 0xffff]++;
       k2[slot] = keys[i];
-      i2[slot] = idx[i];
+      if (with_index) i2[slot] = idx[i];
     }
     keys.swap(k2);
-    idx.swap(i2);
+    if (with_index) idx.swap(i2);
   }
 }
-
-}  // namespace
 
 DedupResult Deduplicate(const HourBuffer& b, const std::vector<uint32_t>& device_rank) {
   const size_t n = b.size();

@@ -22,6 +22,15 @@ struct HourBuffer {
   std::vector<std::vector<double>> metrics;   // per metric: value, NaN = NULL
 
   size_t size() const { return device.size(); }
+  /// Empties the buffer but keeps its memory, for reuse by the next hour.
+  void Clear() {
+    device.clear();
+    offset.clear();
+    source.clear();
+    line.clear();
+    for (auto& d : dims) d.clear();
+    for (auto& m : metrics) m.clear();
+  }
   void EnsureMetrics(size_t n) {
     while (metrics.size() < n) metrics.emplace_back(device.size(), NAN);
   }
@@ -39,6 +48,11 @@ struct DedupResult {
   std::vector<uint32_t> duplicates;          // exact copies of a kept row
   std::vector<std::pair<uint32_t, uint32_t>> conflicts;  // (row, kept row it collides with)
 };
+
+/// Stable LSD radix sort of `keys`, permuting `index` alongside (equal keys keep their order).
+void RadixSort(std::vector<uint64_t>& keys, std::vector<uint32_t>& index);
+/// Sorts keys alone.
+void RadixSort(std::vector<uint64_t>& keys);
 
 /// Sorts by (device rank, time) and splits exact duplicates (same device, time and values:
 /// dropped and counted) from conflicts (same device and time, other values: quarantined). The

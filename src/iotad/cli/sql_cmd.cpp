@@ -42,7 +42,7 @@ void RegisterSqlCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& ou
       out.status = lake.status();
       return;
     }
-    auto session = (*lake)->OpenSession();
+    auto session = (*lake)->OpenSession(/*with_views=*/true, sql);
     if (!session.ok()) {
       out.status = session.status();
       return;

@@ -29,7 +29,7 @@ struct GoldConfig {
   double zscore_threshold = 3.0;
   double robust_threshold = 3.5;
   int64_t min_points = 3;  // a series with fewer points never flags (explained as warm-up)
-  int64_t max_baseline_points = 30'000'000;  // robust baselines work in device buckets above this
+  int64_t max_baseline_points = 8'000'000;  // robust baselines work in device buckets above this
 };
 
 struct DuckdbConfig {

@@ -287,11 +287,14 @@ Result<IngestReport> IngestPaths(lake::Lake& lake, const std::vector<std::string
   return report;
 }
 
-Result<std::string> ReadBronzeObject(lake::Lake& lake, const std::string& key) {
-  auto bytes = lake.store().Get(key);
-  if (!bytes.ok()) return bytes.status();
-  if (bytes->compare(0, 2, "\x1f\x8b") == 0) return Gunzip(*bytes, key);
-  return bytes;
+Status ReadBronzeObject(lake::Lake& lake, const std::string& key, std::string& out, std::string& scratch) {
+  IOTAD_TRY(lake.store().GetInto(key, out));
+  if (out.compare(0, 2, "\x1f\x8b") != 0) return Status::Ok();
+  auto text = Gunzip(out, key);
+  if (!text.ok()) return text.status();
+  scratch = std::move(*text);
+  out.swap(scratch);
+  return Status::Ok();
 }
 
 }  // namespace iotad::ingest

@@ -37,7 +37,8 @@ struct IngestReport {
 Result<IngestReport> IngestPaths(lake::Lake& lake, const std::vector<std::string>& paths,
                                  const std::string& run_id);
 
-/// Reads a bronze object's bytes, decompressing gzip.
-Result<std::string> ReadBronzeObject(lake::Lake& lake, const std::string& key);
+/// Reads a bronze object's bytes into `out`, decompressing gzip (through `scratch`). Both
+/// buffers keep their capacity from call to call.
+Status ReadBronzeObject(lake::Lake& lake, const std::string& key, std::string& out, std::string& scratch);
 
 }  // namespace iotad::ingest

@@ -1,6 +1,7 @@
 #pragma once
 // The one adapter over DuckDB's C API: sessions, materialized and streaming results, chunk access
 // and chunk appends. Nothing else in iotad includes duckdb.h directly.
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -102,9 +103,14 @@ class DuckSession {
   Result<int64_t> QueryInt(std::string_view sql);
 
   duckdb_connection connection() { return connection_; }
+  bool HasTableFunction(const std::string& name) const {
+    return std::find(table_functions_.begin(), table_functions_.end(), name) != table_functions_.end();
+  }
+  void MarkTableFunction(std::string name) { table_functions_.push_back(std::move(name)); }
 
  private:
   DuckSession() = default;
+  std::vector<std::string> table_functions_;
   duckdb_database database_ = nullptr;
   duckdb_connection connection_ = nullptr;
 };

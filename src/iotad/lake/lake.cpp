@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <random>
 #include <set>
@@ -243,17 +244,20 @@ Status Lake::Recover() {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<DuckSession>> Lake::OpenSession(bool with_views) {
+Result<std::unique_ptr<DuckSession>> Lake::OpenSession(bool with_views, std::string_view sql) {
   DuckSessionOptions options;
   options.threads = config_.duckdb.threads;
   options.memory_limit = config_.duckdb.memory_limit;
   options.temp_directory = (root_ / "_iotad" / "duckdb_tmp").string();
   IOTAD_ASSIGN_OR_RETURN(auto session, DuckSession::Open(options));
-  if (with_views) IOTAD_TRY(CreateViews(*session));
+  if (with_views) IOTAD_TRY(CreateViews(*session, sql));
   return session;
 }
 
-Status Lake::CreateViews(DuckSession& session) {
+Status Lake::CreateViews(DuckSession& session, std::string_view sql) {
+  std::string lowered(sql);
+  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto wanted = [&](std::string_view name) { return sql.empty() || lowered.find(name) != std::string::npos; };
   auto has = [&](std::string_view prefix, std::string_view suffix) -> Result<bool> {
     IOTAD_ASSIGN_OR_RETURN(auto objects, store_->List(prefix));
     for (const auto& o : objects) {
@@ -295,6 +299,7 @@ Status Lake::CreateViews(DuckSession& session) {
       {"gold_summary", kGoldSummaryPrefix, kGoldSummaryColumns, true},
   };
   for (const auto& v : views) {
+    if (!wanted(v.name)) continue;
     IOTAD_ASSIGN_OR_RETURN(bool any, has(v.prefix, ".parquet"));
     if (any) {
       IOTAD_TRY(session.Exec(fmt::format(
@@ -305,17 +310,20 @@ Status Lake::CreateViews(DuckSession& session) {
       IOTAD_TRY(session.Exec(empty_view(v.name, cast_columns(v.columns), v.hourly ? hour_cols : "")));
     }
   }
-  IOTAD_ASSIGN_OR_RETURN(bool any_runs, has(kRunsPrefix, ".json"));
-  if (any_runs) {
-    IOTAD_TRY(session.Exec(fmt::format(
-        "CREATE OR REPLACE VIEW runs AS SELECT * FROM read_json({}, format = 'newline_delimited', "
-        "columns = {{run_id: 'VARCHAR', command: 'VARCHAR', status: 'VARCHAR', started_at: 'TIMESTAMPTZ', "
-        "finished_at: 'TIMESTAMPTZ', seconds: 'DOUBLE', message: 'VARCHAR', stages: 'JSON', counts: 'JSON'}})",
-        SqlQuote(fmt::format("{}/{}*.json", root, kRunsPrefix)))));
-  } else {
-    IOTAD_TRY(session.Exec(empty_view("runs", cast_columns(kRunColumns))));
+  if (wanted("runs")) {
+    IOTAD_ASSIGN_OR_RETURN(bool any_runs, has(kRunsPrefix, ".json"));
+    if (any_runs) {
+      IOTAD_TRY(session.Exec(fmt::format(
+          "CREATE OR REPLACE VIEW runs AS SELECT * FROM read_json({}, format = 'newline_delimited', "
+          "columns = {{run_id: 'VARCHAR', command: 'VARCHAR', status: 'VARCHAR', started_at: 'TIMESTAMPTZ', "
+          "finished_at: 'TIMESTAMPTZ', seconds: 'DOUBLE', message: 'VARCHAR', stages: 'JSON', counts: 'JSON'}})",
+          SqlQuote(fmt::format("{}/{}*.json", root, kRunsPrefix)))));
+    } else {
+      IOTAD_TRY(session.Exec(empty_view("runs", cast_columns(kRunColumns))));
+    }
   }
-  // bronze: one row per raw file, with the ingest record that put it there.
+  if (!wanted("bronze")) return Status::Ok();
+  // bronze: one row per raw file.
   IOTAD_ASSIGN_OR_RETURN(auto bronze, store_->List(kBronzePrefix));
   std::string values;
   for (const auto& o : bronze) {
@@ -338,7 +346,7 @@ Status Lake::CreateViews(DuckSession& session) {
         values)));
   }
   IOTAD_ASSIGN_OR_RETURN(bool any_csv, has(kBronzePrefix, ".csv"));
-  if (any_csv) {
+  if (any_csv && wanted("bronze_rows")) {
     // Raw CSV cells as text, exactly as received (malformed lines padded, not dropped).
     IOTAD_TRY(session.Exec(fmt::format(
         "CREATE OR REPLACE VIEW bronze_rows AS SELECT * FROM read_csv({}, all_varchar = true, "

@@ -1,11 +1,11 @@
 #pragma once
-// Writes one Parquet file from columnar data through DuckDB: rows are appended chunk by chunk
-// into a temporary table, then COPY'd to a local file (which the caller publishes through the
-// object store). Timestamps are TIMESTAMPTZ, stored as INT64 microseconds adjusted to UTC.
+// Writes Parquet straight from our columnar buffers: a ChunkSource is exposed to DuckDB as a
+// table function (`iotad_rows(id)`), and `COPY (SELECT * FROM iotad_rows(id)) TO file` streams
+// it chunk by chunk into the Parquet writer, with no intermediate table. Timestamps are
+// TIMESTAMPTZ, stored as INT64 microseconds adjusted to UTC.
 #include <filesystem>
-#include <memory>
 #include <string>
-#include <utility>
+#include <string_view>
 #include <vector>
 
 #include "iotad/lake/duck.h"
@@ -17,37 +17,43 @@ struct ColumnSpec {
   duckdb_type type;
 };
 
-class ParquetFileWriter {
+/// The output chunk a ChunkSource fills (up to Capacity() rows).
+class ChunkFiller {
  public:
-  /// `table` must be unique within the session while this writer lives.
-  static Result<std::unique_ptr<ParquetFileWriter>> Make(DuckSession& session, std::string table,
-                                                         std::vector<ColumnSpec> columns,
-                                                         std::string compression = "zstd");
-  ~ParquetFileWriter();
-
-  ChunkAppender& appender() { return *appender_; }
-  int64_t rows() const { return rows_; }
-  /// Appends the first `n` rows of the appender's chunk.
-  Status CommitChunk(size_t n) {
-    rows_ += static_cast<int64_t>(n);
-    return appender_->Commit(n);
+  explicit ChunkFiller(duckdb_data_chunk chunk) : chunk_(chunk) {}
+  static constexpr size_t Capacity() { return 2048; }
+  template <typename T>
+  T* Column(size_t col) {
+    return static_cast<T*>(duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk_, col)));
   }
-  /// Writes everything appended so far to `local_file` and empties the table for reuse.
-  Status Finish(const std::filesystem::path& local_file, std::string_view order_by = {});
+  void SetNull(size_t col, size_t row) {
+    duckdb_vector v = duckdb_data_chunk_get_vector(chunk_, col);
+    duckdb_vector_ensure_validity_writable(v);
+    duckdb_validity_set_row_invalid(duckdb_vector_get_validity(v), row);
+  }
+  void SetString(size_t col, size_t row, std::string_view value) {
+    duckdb_vector_assign_string_element_len(duckdb_data_chunk_get_vector(chunk_, col), row, value.data(),
+                                            value.size());
+  }
 
  private:
-  ParquetFileWriter(DuckSession& session) : session_(session) {}
-  Status Reopen();
-
-  DuckSession& session_;
-  std::string table_;
-  std::vector<ColumnSpec> columns_;
-  std::string compression_;
-  std::unique_ptr<ChunkAppender> appender_;
-  int64_t rows_ = 0;
+  duckdb_data_chunk chunk_;
 };
 
-/// SQL type name of a DuckDB type id (for CREATE TABLE).
+/// Rows to hand to DuckDB, in order. Called from the thread that runs the query.
+class ChunkSource {
+ public:
+  virtual ~ChunkSource() = default;
+  virtual const std::vector<ColumnSpec>& columns() const = 0;
+  /// Writes the next rows (at most ChunkFiller::Capacity()) and returns how many; 0 at the end.
+  virtual size_t Fill(ChunkFiller& out) = 0;
+};
+
+/// Writes every row of `source` to a local Parquet file.
+Status WriteParquet(DuckSession& session, ChunkSource& source, const std::filesystem::path& local_file,
+                    std::string_view compression = "zstd");
+
+/// SQL type name of a DuckDB type id.
 std::string SqlTypeName(duckdb_type type);
 
 }  // namespace iotad::lake

@@ -86,8 +86,6 @@ class GoldRunner {
     if (use_robust_) IOTAD_TRY(FitRobust());
     report.baseline_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     report.series = static_cast<int64_t>(devices_.values.size() - 1) * static_cast<int64_t>(metrics_.size());
-    IOTAD_ASSIGN_OR_RETURN(anomaly_writer_, lake::ParquetFileWriter::Make(session_, "gold_out", AnomalyColumns()));
-    IOTAD_ASSIGN_OR_RETURN(summary_writer_, lake::ParquetFileWriter::Make(session_, "summary_out", SummaryColumns()));
     return Status::Ok();
   }
 
@@ -200,6 +198,79 @@ class GoldRunner {
   }
 
  private:
+  class AnomalySource final : public lake::ChunkSource {
+   public:
+    AnomalySource(const GoldRunner& g, const std::vector<AnomalyRow>& rows) : g_(g), rows_(rows) {}
+    const std::vector<lake::ColumnSpec>& columns() const override {
+      static const auto kColumns = AnomalyColumns();
+      return kColumns;
+    }
+    size_t Fill(lake::ChunkFiller& out) override {
+      const size_t n = std::min(lake::ChunkFiller::Capacity(), rows_.size() - pos_);
+      for (size_t r = 0; r < n; ++r) {
+        const AnomalyRow& a = rows_[pos_ + r];
+        out.Column<int64_t>(0)[r] = a.ts;
+        out.SetString(1, r, g_.devices_.values[a.device]);
+        if (a.location == 0) out.SetNull(2, r);
+        else out.SetString(2, r, g_.locations_.values[a.location]);
+        out.SetString(3, r, g_.metrics_[a.metric]);
+        out.Column<double>(4)[r] = a.value;
+        out.Column<double>(5)[r] = a.mean;
+        out.Column<double>(6)[r] = a.std;
+        if (!std::isfinite(a.std)) out.SetNull(6, r);
+        out.Column<int64_t>(7)[r] = a.n;
+        out.Column<double>(8)[r] = a.z;
+        out.Column<double>(9)[r] = a.threshold;
+        out.SetString(10, r, g_.detectors_[a.detector]);
+        out.Column<int32_t>(11)[r] = 1;
+        out.SetString(12, r, a.explanation);
+      }
+      pos_ += n;
+      return n;
+    }
+
+   private:
+    const GoldRunner& g_;
+    const std::vector<AnomalyRow>& rows_;
+    size_t pos_ = 0;
+  };
+
+  class SummarySource final : public lake::ChunkSource {
+   public:
+    SummarySource(const GoldRunner& g, TimestampUs hour) : g_(g), hour_(hour) {}
+    const std::vector<lake::ColumnSpec>& columns() const override {
+      static const auto kColumns = SummaryColumns();
+      return kColumns;
+    }
+    size_t Fill(lake::ChunkFiller& out) override {
+      const size_t nm = g_.metrics_.size();
+      const size_t n = std::min(lake::ChunkFiller::Capacity(), g_.touched_.size() - pos_);
+      for (size_t r = 0; r < n; ++r) {
+        const uint32_t idx = g_.touched_[pos_ + r];
+        const SummaryCell& c = g_.cells_[idx];
+        out.Column<int64_t>(0)[r] = hour_;
+        out.SetString(1, r, g_.devices_.values[idx / nm]);
+        if (c.location == 0) out.SetNull(2, r);
+        else out.SetString(2, r, g_.locations_.values[c.location]);
+        out.SetString(3, r, g_.metrics_[idx % nm]);
+        out.Column<int64_t>(4)[r] = c.stats.n;
+        out.Column<int64_t>(5)[r] = c.anomalies;
+        const double values[] = {c.stats.mean, c.stats.SampleStd(), c.stats.min, c.stats.max};
+        for (int k = 0; k < 4; ++k) {
+          out.Column<double>(6 + k)[r] = values[k];
+          if (c.stats.n == 0 || !std::isfinite(values[k])) out.SetNull(6 + k, r);
+        }
+      }
+      pos_ += n;
+      return n;
+    }
+
+   private:
+    const GoldRunner& g_;
+    TimestampUs hour_;
+    size_t pos_ = 0;
+  };
+
   static std::vector<lake::ColumnSpec> AnomalyColumns() {
     return {{"event_time", DUCKDB_TYPE_TIMESTAMP_TZ}, {"device_id", DUCKDB_TYPE_VARCHAR},
             {"location", DUCKDB_TYPE_VARCHAR},        {"metric", DUCKDB_TYPE_VARCHAR},
@@ -359,32 +430,10 @@ class GoldRunner {
       ++report.files_unchanged;
       return Status::Ok();
     }
-    auto& app = anomaly_writer_->appender();
-    for (size_t start = 0; start < rows.size(); start += lake::ChunkAppender::Capacity()) {
-      const size_t n = std::min(lake::ChunkAppender::Capacity(), rows.size() - start);
-      for (size_t r = 0; r < n; ++r) {
-        const AnomalyRow& a = rows[start + r];
-        app.Column<int64_t>(0)[r] = a.ts;
-        app.SetString(1, r, devices_.values[a.device]);
-        if (a.location == 0) app.SetNull(2, r);
-        else app.SetString(2, r, locations_.values[a.location]);
-        app.SetString(3, r, metrics_[a.metric]);
-        app.Column<double>(4)[r] = a.value;
-        app.Column<double>(5)[r] = a.mean;
-        app.Column<double>(6)[r] = a.std;
-        if (!std::isfinite(a.std)) app.SetNull(6, r);
-        app.Column<int64_t>(7)[r] = a.n;
-        app.Column<double>(8)[r] = a.z;
-        app.Column<double>(9)[r] = a.threshold;
-        app.SetString(10, r, detectors_[a.detector]);
-        app.Column<int32_t>(11)[r] = 1;
-        app.SetString(12, r, a.explanation);
-      }
-      IOTAD_TRY(anomaly_writer_->CommitChunk(n));
-    }
     IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
     const auto local = scratch / name;
-    IOTAD_TRY(anomaly_writer_->Finish(local));
+    AnomalySource source(*this, rows);
+    IOTAD_TRY(lake::WriteParquet(session_, source, local));
     ++report.files_written;
     return Stage(final_key, local);
   }
@@ -414,39 +463,17 @@ class GoldRunner {
     report.summary_rows += static_cast<int64_t>(touched_.size());
     const bool unchanged = existing_.count(final_key) > 0;
     if (!unchanged) {
-      auto& app = summary_writer_->appender();
-      for (size_t start = 0; start < touched_.size(); start += lake::ChunkAppender::Capacity()) {
-        const size_t n = std::min(lake::ChunkAppender::Capacity(), touched_.size() - start);
-        for (size_t r = 0; r < n; ++r) {
-          const uint32_t idx = touched_[start + r];
-          const SummaryCell& c = cells_[idx];
-          app.Column<int64_t>(0)[r] = hour;
-          app.SetString(1, r, devices_.values[idx / nm]);
-          if (c.location == 0) app.SetNull(2, r);
-          else app.SetString(2, r, locations_.values[c.location]);
-          app.SetString(3, r, metrics_[idx % nm]);
-          app.Column<int64_t>(4)[r] = c.stats.n;
-          app.Column<int64_t>(5)[r] = c.anomalies;
-          const double values[] = {c.stats.mean, c.stats.SampleStd(), c.stats.min, c.stats.max};
-          for (int k = 0; k < 4; ++k) {
-            app.Column<double>(6 + k)[r] = values[k];
-            if (c.stats.n == 0 || !std::isfinite(values[k])) app.SetNull(6 + k, r);
-          }
-        }
-        IOTAD_TRY(summary_writer_->CommitChunk(n));
-      }
+      IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
+      const auto local = scratch / name;
+      SummarySource source(*this, hour);
+      IOTAD_TRY(lake::WriteParquet(session_, source, local));
+      ++report.files_written;
+      IOTAD_TRY(Stage(final_key, local));
     }
     for (uint32_t idx : touched_) cells_[idx] = SummaryCell{};
     touched_.clear();
-    if (unchanged) {
-      ++report.files_unchanged;
-      return Status::Ok();
-    }
-    IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
-    const auto local = scratch / name;
-    IOTAD_TRY(summary_writer_->Finish(local));
-    ++report.files_written;
-    return Stage(final_key, local);
+    if (unchanged) ++report.files_unchanged;
+    return Status::Ok();
   }
 
   lake::Lake& lake_;
@@ -466,8 +493,6 @@ class GoldRunner {
   std::vector<RobustBaseline> rbase_;
   std::vector<SummaryCell> cells_;
   std::vector<uint32_t> touched_;
-  std::unique_ptr<lake::ParquetFileWriter> anomaly_writer_;
-  std::unique_ptr<lake::ParquetFileWriter> summary_writer_;
   std::set<std::string> existing_;
   std::set<std::string> produced_;
   std::vector<std::pair<std::string, std::string>> moves_;

@@ -2,8 +2,19 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ranges>
 #include <set>
+#include <thread>
 #include <unordered_map>
+#include <variant>
+
+#include <fmt/ranges.h>
 
 #include "iotad/clean/hour_buffer.h"
 #include "iotad/clean/string_dict.h"
@@ -30,20 +41,409 @@ struct QuarantineRow {
 
 struct FileCounts {
   int64_t rows = 0, stored = 0, quarantined = 0, duplicates = 0;
+  void Add(const FileCounts& o) {
+    rows += o.rows, stored += o.stored, quarantined += o.quarantined, duplicates += o.duplicates;
+  }
 };
 
-/// Receives parsed rows of every new bronze file and turns them into hour files.
-class SilverBuilder final : public ingest::RowSink {
+using Strings = std::shared_ptr<const std::vector<std::string>>;
+
+/// One hour handed from the parse thread to the writer thread, with the names its ids refer to.
+struct HourTask {
+  HourBuffer buffer;
+  Strings devices;
+  Strings dim_values;
+  std::vector<std::string> metric_names;
+};
+struct QuarantineTask {
+  std::vector<QuarantineRow> rows;
+};
+using Task = std::variant<HourTask, QuarantineTask>;
+
+/// Single-producer single-consumer hand-off with a small bound (memory stays bounded).
+class TaskQueue {
  public:
-  SilverBuilder(lake::Lake& lake, lake::DuckSession& session, std::string batch_id,
-                std::string staging, std::map<TimestampUs, std::vector<std::string>> existing)
+  explicit TaskQueue(size_t capacity) : capacity_(capacity) {}
+  void Push(Task task) {
+    std::unique_lock<std::mutex> lock(mu_);
+    not_full_.wait(lock, [&] { return queue_.size() < capacity_ || closed_; });
+    queue_.push_back(std::move(task));
+    not_empty_.notify_one();
+  }
+  std::optional<Task> Pop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    not_empty_.wait(lock, [&] { return !queue_.empty() || closed_; });
+    if (queue_.empty()) return std::nullopt;
+    Task t = std::move(queue_.front());
+    queue_.pop_front();
+    not_full_.notify_one();
+    return t;
+  }
+  /// No more pushes (producer done) or no more pops (consumer failed).
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    not_empty_.notify_all();
+    not_full_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable not_empty_, not_full_;
+  std::deque<Task> queue_;
+  size_t capacity_;
+  bool closed_ = false;
+};
+
+/// Hour buffers handed back by the writer for the parser to refill: touching fresh memory is
+/// slow, reusing warm buffers is not.
+class BufferPool {
+ public:
+  void Put(HourBuffer&& b) {
+    b.Clear();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.size() < 2) free_.push_back(std::move(b));
+  }
+  bool Take(HourBuffer& out) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.empty()) return false;
+    out = std::move(free_.back());
+    free_.pop_back();
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<HourBuffer> free_;
+};
+
+/// Streams the kept rows of one hour into the Parquet writer.
+class HourSource final : public lake::ChunkSource {
+ public:
+  HourSource(const HourTask& task, const std::vector<uint32_t>& keep, const std::vector<std::string>& dim_names)
+      : task_(task), keep_(keep) {
+    columns_ = {{"event_time", DUCKDB_TYPE_TIMESTAMP_TZ}, {"device_id", DUCKDB_TYPE_VARCHAR}};
+    for (const auto& d : dim_names) columns_.push_back({d, DUCKDB_TYPE_VARCHAR});
+    for (const auto& m : task.metric_names) columns_.push_back({m, DUCKDB_TYPE_DOUBLE});
+  }
+  const std::vector<lake::ColumnSpec>& columns() const override { return columns_; }
+  size_t Fill(lake::ChunkFiller& out) override {
+    const HourBuffer& b = task_.buffer;
+    const size_t n = std::min(lake::ChunkFiller::Capacity(), keep_.size() - pos_);
+    const uint32_t* rows = keep_.data() + pos_;
+    auto* ts = out.Column<int64_t>(0);
+    const auto& devices = *task_.devices;
+    for (size_t r = 0; r < n; ++r) {
+      ts[r] = b.hour_start + b.offset[rows[r]];
+      out.SetString(1, r, devices[b.device[rows[r]]]);
+    }
+    const size_t ndims = b.dims.size();
+    for (size_t d = 0; d < ndims; ++d) {
+      const auto& col = b.dims[d];
+      for (size_t r = 0; r < n; ++r) {
+        const uint32_t v = col[rows[r]];
+        if (v == 0) out.SetNull(2 + d, r);
+        else out.SetString(2 + d, r, (*task_.dim_values)[v]);
+      }
+    }
+    for (size_t m = 0; m < b.metrics.size(); ++m) {
+      double* dst = out.Column<double>(2 + ndims + m);
+      const double* col = b.metrics[m].data();
+      for (size_t r = 0; r < n; ++r) {
+        const double v = col[rows[r]];
+        dst[r] = v;
+        if (std::isnan(v)) out.SetNull(2 + ndims + m, r);
+      }
+    }
+    pos_ += n;
+    return n;
+  }
+
+ private:
+  const HourTask& task_;
+  const std::vector<uint32_t>& keep_;
+  std::vector<lake::ColumnSpec> columns_;
+  size_t pos_ = 0;
+};
+
+class QuarantineSource final : public lake::ChunkSource {
+ public:
+  QuarantineSource(const std::vector<QuarantineRow>& rows, const std::vector<std::string>& sources)
+      : rows_(rows), sources_(sources) {}
+  const std::vector<lake::ColumnSpec>& columns() const override {
+    static const std::vector<lake::ColumnSpec> kColumns = {{"reason", DUCKDB_TYPE_VARCHAR},
+                                                           {"detail", DUCKDB_TYPE_VARCHAR},
+                                                           {"source_file", DUCKDB_TYPE_VARCHAR},
+                                                           {"line", DUCKDB_TYPE_BIGINT},
+                                                           {"raw", DUCKDB_TYPE_VARCHAR}};
+    return kColumns;
+  }
+  size_t Fill(lake::ChunkFiller& out) override {
+    const size_t n = std::min(lake::ChunkFiller::Capacity(), rows_.size() - pos_);
+    auto* line = out.Column<int64_t>(3);
+    for (size_t r = 0; r < n; ++r) {
+      const auto& q = rows_[pos_ + r];
+      out.SetString(0, r, q.reason);
+      out.SetString(1, r, q.detail);
+      out.SetString(2, r, sources_[q.source]);
+      line[r] = q.line;
+      out.SetString(4, r, q.raw);
+    }
+    pos_ += n;
+    return n;
+  }
+
+ private:
+  const std::vector<QuarantineRow>& rows_;
+  const std::vector<std::string>& sources_;
+  size_t pos_ = 0;
+};
+
+/// Writer thread: dedups each hour against itself and against rows already stored, streams it
+/// to Parquet in staging, and keeps the moves for the commit. Owns the DuckDB session.
+class SilverWriter {
+ public:
+  SilverWriter(lake::Lake& lake, lake::DuckSession& session, std::string batch_id, std::string staging,
+               std::map<TimestampUs, std::vector<std::string>> existing, const std::vector<std::string>& sources)
       : lake_(lake),
         session_(session),
         batch_id_(std::move(batch_id)),
         staging_(std::move(staging)),
         existing_(std::move(existing)),
+        sources_(sources),
         dim_names_(lake.config().silver.dimension_columns),
-        max_buffered_rows_(static_cast<size_t>(lake.config().silver.max_buffered_rows)) {}
+        per_file_(sources.size()) {}
+
+  Status Handle(Task& task, BufferPool& pool) {
+    if (auto* q = std::get_if<QuarantineTask>(&task)) {
+      for (auto& row : q->rows) quarantine_.push_back(std::move(row));
+      return quarantine_.size() > 100'000 ? FlushQuarantine() : Status::Ok();
+    }
+    auto& hour = std::get<HourTask>(task);
+    Status st = FlushHour(hour);
+    pool.Put(std::move(hour.buffer));
+    return st;
+  }
+  Status Finish() { return FlushQuarantine(); }
+
+  std::vector<std::pair<std::string, std::string>>& moves() { return moves_; }
+  const std::vector<FileCounts>& per_file() const { return per_file_; }
+  int64_t late_rows() const { return late_rows_; }
+  int64_t hours_written() const { return static_cast<int64_t>(hours_touched_.size()); }
+  std::map<std::string, int64_t>& reasons() { return reasons_; }
+
+ private:
+  void Quarantine(std::string reason, std::string detail, uint32_t source, int64_t line, std::string raw) {
+    ++per_file_[source].quarantined;
+    ++reasons_[reason];
+    quarantine_.push_back({std::move(reason), std::move(detail), source, line, std::move(raw)});
+  }
+
+  static std::string RowText(const HourTask& t, uint32_t i) {
+    const HourBuffer& b = t.buffer;
+    std::string out;
+    AppendTimestamp(out, b.hour_start + b.offset[i]);
+    out += ',';
+    out += (*t.devices)[b.device[i]];
+    for (const auto& d : b.dims) {
+      out += ',';
+      out += (*t.dim_values)[d[i]];
+    }
+    for (const auto& m : b.metrics) {
+      out += ',';
+      if (!std::isnan(m[i])) out += fmt::format("{}", m[i]);
+    }
+    return out;
+  }
+
+  /// Keys (device id in the task's numbering, offset) of rows already stored for this hour,
+  /// sorted. Reads only two columns.
+  Result<std::vector<uint64_t>> StoredKeys(const HourTask& t, const std::vector<std::string>& keys,
+                                           const std::unordered_map<std::string_view, uint32_t>& device_ids) {
+    std::vector<std::string> paths;
+    for (const auto& k : keys) paths.push_back(lake_.store().ReadPath(k));
+    IOTAD_ASSIGN_OR_RETURN(auto result, session_.Stream(fmt::format(
+                                            "SELECT event_time, device_id FROM read_parquet({})", lake::SqlList(paths))));
+    std::vector<uint64_t> out;
+    while (true) {
+      IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
+      if (!chunk) break;
+      const auto* ts = chunk.Data<int64_t>(0);
+      const auto* dev = chunk.Data<duckdb_string_t>(1);
+      for (size_t r = 0; r < chunk.size(); ++r) {
+        auto it = device_ids.find(lake::DuckChunk::StringAt(dev, r));
+        if (it == device_ids.end()) continue;  // a device this batch does not have: no collision
+        out.push_back((static_cast<uint64_t>(it->second) << 32) | static_cast<uint32_t>(ts[r] - t.buffer.hour_start));
+      }
+    }
+    clean::RadixSort(out);
+    return out;
+  }
+
+  /// Full stored rows for the colliding keys in `out` (rare: duplicates across flushes or runs).
+  Status StoredRows(const HourTask& t, const std::vector<std::string>& keys,
+                    const std::unordered_map<std::string_view, uint32_t>& device_ids,
+                    std::unordered_map<uint64_t, std::pair<std::vector<double>, std::vector<std::string>>>& out) {
+    std::vector<std::string> paths;
+    for (const auto& k : keys) paths.push_back(lake_.store().ReadPath(k));
+    std::set<std::string> wanted_devices;
+    for (const auto& [key, unused] : out) wanted_devices.insert((*t.devices)[key >> 32]);
+    IOTAD_ASSIGN_OR_RETURN(
+        auto result,
+        session_.Stream(fmt::format("SELECT * FROM read_parquet({}, union_by_name = true) WHERE device_id IN ({})",
+                                    lake::SqlList(paths),
+                                    fmt::join(std::vector<std::string>(wanted_devices.begin(), wanted_devices.end()) |
+                                                  std::views::transform([](const std::string& d) { return lake::SqlQuote(d); }),
+                                              ", "))));
+    const size_t ncols = result.ColumnCount();
+    int ts_col = -1, dev_col = -1;
+    std::vector<int> metric_of(ncols, -1), dim_of(ncols, -1);
+    for (size_t c = 0; c < ncols; ++c) {
+      const std::string name = result.ColumnName(c);
+      if (name == "event_time") ts_col = static_cast<int>(c);
+      if (name == "device_id") dev_col = static_cast<int>(c);
+      for (size_t m = 0; m < t.metric_names.size(); ++m) {
+        if (name == t.metric_names[m]) metric_of[c] = static_cast<int>(m);
+      }
+      for (size_t d = 0; d < dim_names_.size(); ++d) {
+        if (name == dim_names_[d]) dim_of[c] = static_cast<int>(d);
+      }
+    }
+    if (ts_col < 0 || dev_col < 0) return Error(Errc::kCorrupt, "silver: a stored file lacks event_time/device_id");
+    while (true) {
+      IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
+      if (!chunk) break;
+      const auto* ts = chunk.Data<int64_t>(static_cast<size_t>(ts_col));
+      const auto* dev = chunk.Data<duckdb_string_t>(static_cast<size_t>(dev_col));
+      for (size_t r = 0; r < chunk.size(); ++r) {
+        auto it = device_ids.find(lake::DuckChunk::StringAt(dev, r));
+        if (it == device_ids.end()) continue;
+        const uint64_t key = (static_cast<uint64_t>(it->second) << 32) | static_cast<uint32_t>(ts[r] - t.buffer.hour_start);
+        auto hit = out.find(key);
+        if (hit == out.end()) continue;
+        auto& [metrics, dims] = hit->second;
+        metrics.assign(t.metric_names.size(), NAN);
+        dims.assign(dim_names_.size(), "");
+        for (size_t c = 0; c < ncols; ++c) {
+          if (!lake::DuckChunk::IsValid(chunk.Validity(c), r)) continue;
+          if (metric_of[c] >= 0) metrics[static_cast<size_t>(metric_of[c])] = chunk.Data<double>(c)[r];
+          if (dim_of[c] >= 0) dims[static_cast<size_t>(dim_of[c])] = lake::DuckChunk::StringAt(chunk.Data<duckdb_string_t>(c), r);
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status FlushHour(HourTask& t) {
+    HourBuffer& b = t.buffer;
+    b.EnsureMetrics(t.metric_names.size());
+    const TimestampUs hour = b.hour_start;
+    const std::vector<uint32_t> ranks = clean::SortedRanks(*t.devices);
+    clean::DedupResult dd = clean::Deduplicate(b, ranks);
+    for (uint32_t i : dd.duplicates) ++per_file_[b.source[i]].duplicates;
+    for (auto [i, kept] : dd.conflicts) {
+      Quarantine(ingest::ReasonCode(RejectReason::kConflictingDuplicate),
+                 fmt::format("same device and time as line {} of {}, with other values", b.line[kept],
+                             sources_[b.source[kept]]),
+                 b.source[i], b.line[i], RowText(t, i));
+    }
+    auto& stored_keys = existing_[hour];
+    std::vector<uint32_t> keep;
+    if (stored_keys.empty()) {
+      keep = std::move(dd.keep);
+    } else {
+      // Late rows: this hour already has files (earlier runs or earlier flushes of this one).
+      std::unordered_map<std::string_view, uint32_t> device_ids;
+      for (uint32_t id = 1; id < t.devices->size(); ++id) device_ids.emplace((*t.devices)[id], id);
+      IOTAD_ASSIGN_OR_RETURN(auto stored, StoredKeys(t, stored_keys, device_ids));
+      std::vector<uint32_t> colliding;
+      for (uint32_t i : dd.keep) {
+        const uint64_t key = (static_cast<uint64_t>(b.device[i]) << 32) | b.offset[i];
+        if (std::binary_search(stored.begin(), stored.end(), key)) colliding.push_back(i);
+        else keep.push_back(i);
+      }
+      if (!colliding.empty()) {
+        std::unordered_map<uint64_t, std::pair<std::vector<double>, std::vector<std::string>>> rows;
+        for (uint32_t i : colliding) rows[(static_cast<uint64_t>(b.device[i]) << 32) | b.offset[i]];
+        IOTAD_TRY(StoredRows(t, stored_keys, device_ids, rows));
+        for (uint32_t i : colliding) {
+          const auto& [metrics, dims] = rows[(static_cast<uint64_t>(b.device[i]) << 32) | b.offset[i]];
+          bool same = metrics.size() == b.metrics.size();
+          for (size_t m = 0; same && m < b.metrics.size(); ++m) same = clean::SameValue(b.metrics[m][i], metrics[m]);
+          for (size_t d = 0; same && d < b.dims.size(); ++d) same = (*t.dim_values)[b.dims[d][i]] == dims[d];
+          if (same) {
+            ++per_file_[b.source[i]].duplicates;
+          } else {
+            Quarantine(ingest::ReasonCode(RejectReason::kConflictingDuplicate),
+                       "same device and time as a row already in silver, with other values", b.source[i], b.line[i],
+                       RowText(t, i));
+          }
+        }
+      }
+      late_rows_ += static_cast<int64_t>(keep.size());
+    }
+    if (keep.empty()) return Status::Ok();
+    for (uint32_t i : keep) ++per_file_[b.source[i]].stored;
+    const int k = flush_count_[hour]++;
+    const std::string name = fmt::format("part-{}-{}.parquet", batch_id_, k);
+    IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
+    const auto local = scratch / name;
+    HourSource source(t, keep, dim_names_);
+    IOTAD_TRY(lake::WriteParquet(session_, source, local, lake_.config().silver.compression));
+    const std::string part = lake::HourPartition(hour);
+    const std::string staged = fmt::format("{}silver/{}/{}", staging_, part, name);
+    IOTAD_TRY(lake_.store().PutFile(staged, local));
+    IOTAD_FAULT_POINT("silver.after_hour_file");
+    moves_.emplace_back(staged, fmt::format("{}{}/{}", lake::kSilverPrefix, part, name));
+    stored_keys.push_back(staged);  // later flushes of this hour dedup against it
+    hours_touched_.insert(hour);
+    return Status::Ok();
+  }
+
+  Status FlushQuarantine() {
+    if (quarantine_.empty()) return Status::Ok();
+    std::sort(quarantine_.begin(), quarantine_.end(), [](const QuarantineRow& a, const QuarantineRow& b) {
+      return std::tie(a.source, a.line, a.reason) < std::tie(b.source, b.line, b.reason);
+    });
+    const std::string name = fmt::format("part-{}-{}.parquet", batch_id_, quarantine_flushes_++);
+    IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
+    const auto local = scratch / name;
+    QuarantineSource source(quarantine_, sources_);
+    IOTAD_TRY(lake::WriteParquet(session_, source, local, lake_.config().silver.compression));
+    const std::string staged = fmt::format("{}quarantine/{}", staging_, name);
+    IOTAD_TRY(lake_.store().PutFile(staged, local));
+    moves_.emplace_back(staged, fmt::format("{}{}", lake::kQuarantinePrefix, name));
+    quarantine_.clear();
+    return Status::Ok();
+  }
+
+  lake::Lake& lake_;
+  lake::DuckSession& session_;
+  std::string batch_id_;
+  std::string staging_;
+  std::map<TimestampUs, std::vector<std::string>> existing_;  // hour -> stored file keys
+  const std::vector<std::string>& sources_;
+  std::vector<std::string> dim_names_;
+  std::vector<FileCounts> per_file_;
+  std::vector<QuarantineRow> quarantine_;
+  std::map<std::string, int64_t> reasons_;
+  int quarantine_flushes_ = 0;
+  std::map<TimestampUs, int> flush_count_;
+  std::set<TimestampUs> hours_touched_;
+  std::vector<std::pair<std::string, std::string>> moves_;
+  int64_t late_rows_ = 0;
+};
+
+/// Parse thread: receives parsed rows of every new bronze file into per-hour buffers and hands
+/// full hours to the writer.
+class SilverParser final : public ingest::RowSink {
+ public:
+  SilverParser(const config::SilverConfig& config, size_t num_sources, BufferPool& pool, std::function<void(Task)> emit)
+      : pool_(pool),
+        dim_names_(config.dimension_columns),
+        max_buffered_rows_(static_cast<size_t>(config.max_buffered_rows)),
+        per_file_(num_sources),
+        emit_(std::move(emit)) {}
 
   void BeginFile(uint32_t source) { source_ = source; }
 
@@ -64,302 +464,103 @@ class SilverBuilder final : public ingest::RowSink {
     if (current_ == nullptr || current_->hour_start != hour) {
       auto [it, inserted] = hours_.try_emplace(hour);
       if (inserted) {
+        pool_.Take(it->second);
         it->second.hour_start = hour;
         it->second.dims.resize(dim_names_.size());
       }
       current_ = &it->second;
     }
     HourBuffer& b = *current_;
-    b.EnsureMetrics(metric_names_.size());
-    const size_t n = b.size();
+    if (b.metrics.size() < metric_names_.size()) b.EnsureMetrics(metric_names_.size());
     b.device.push_back(devices_.Intern(row.device_id));
     b.offset.push_back(static_cast<uint32_t>(row.ts - hour));
     b.source.push_back(source_);
     b.line.push_back(static_cast<uint32_t>(row.line));
     for (size_t d = 0; d < dim_names_.size(); ++d) b.dims[d].push_back(dim_values_.Intern(row.dimensions[d]));
-    for (auto& m : b.metrics) m.push_back(NAN);
-    for (size_t i = 0; i < file_metric_map_.size(); ++i) b.metrics[file_metric_map_[i]][n] = row.metrics[i];
+    const size_t nm = b.metrics.size();
+    if (nm == file_metric_map_.size() && identity_map_) {
+      for (size_t m = 0; m < nm; ++m) b.metrics[m].push_back(row.metrics[m]);
+    } else {
+      for (auto& m : b.metrics) m.push_back(NAN);
+      const size_t n = b.device.size() - 1;
+      for (size_t i = 0; i < file_metric_map_.size(); ++i) b.metrics[file_metric_map_[i]][n] = row.metrics[i];
+    }
     ++buffered_;
   }
 
   void OnReject(RejectReason reason, std::string_view detail, int64_t line, std::string_view raw) override {
-    Quarantine(ingest::ReasonCode(reason), std::string(detail), source_, line, std::string(raw));
+    ++per_file_[source_].quarantined;
+    ++reasons_[ingest::ReasonCode(reason)];
+    quarantine_.push_back({ingest::ReasonCode(reason), std::string(detail), source_, line, std::string(raw)});
   }
 
-  void CountRows(uint32_t source, int64_t rows) {
-    if (per_file_.size() <= source) per_file_.resize(source + 1);
-    per_file_[source].rows += rows;
-    acc_.rows += rows;
+  void EndFile(int64_t rows) {
+    per_file_[source_].rows += rows;
+    identity_map_ = false;
+  }
+  void BeginSchemaCheck() {
+    identity_map_ = true;
+    for (size_t i = 0; i < file_metric_map_.size(); ++i) identity_map_ = identity_map_ && file_metric_map_[i] == i;
   }
 
-  /// Flushes the oldest hours while over the memory bound.
-  Status FlushIfOverBudget() {
-    while (buffered_ > max_buffered_rows_ && !hours_.empty()) IOTAD_TRY(FlushHour(hours_.begin()));
-    if (quarantine_.size() > 100'000) IOTAD_TRY(FlushQuarantine());
-    return Status::Ok();
+  /// Hands hours to the writer while over the memory bound, biggest first: those are the
+  /// complete hours, while the small buffers of late rows for hours already written wait for the
+  /// end of the run (one late file per hour, not one per input file).
+  void FlushIfOverBudget() {
+    while (buffered_ > max_buffered_rows_ && !hours_.empty()) {
+      auto biggest = hours_.begin();
+      for (auto it = hours_.begin(); it != hours_.end(); ++it) {
+        if (it->second.size() > biggest->second.size()) biggest = it;
+      }
+      EmitHour(biggest);
+    }
+    if (quarantine_.size() > 100'000) EmitQuarantine();
+  }
+  void FlushAll() {
+    while (!hours_.empty()) EmitHour(hours_.begin());
+    EmitQuarantine();
   }
 
-  Status FlushAll() {
-    while (!hours_.empty()) IOTAD_TRY(FlushHour(hours_.begin()));
-    return FlushQuarantine();
-  }
-
-  std::vector<std::pair<std::string, std::string>>& moves() { return moves_; }
-  RowAccounting& accounting() { return acc_; }
   const std::vector<FileCounts>& per_file() const { return per_file_; }
-  int64_t hours_written() const { return static_cast<int64_t>(hours_touched_.size()); }
-  int64_t late_rows() const { return late_rows_; }
-  void SetSources(std::vector<std::string> sources) { sources_ = std::move(sources); }
+  std::map<std::string, int64_t>& reasons() { return reasons_; }
 
  private:
-  void Quarantine(std::string reason, std::string detail, uint32_t source, int64_t line, std::string raw) {
-    if (per_file_.size() <= source) per_file_.resize(source + 1);
-    ++per_file_[source].quarantined;
-    ++acc_.quarantined;
-    ++acc_.quarantine_reasons[reason];
-    quarantine_.push_back({std::move(reason), std::move(detail), source, line, std::move(raw)});
-  }
-
-  std::string RowText(const HourBuffer& b, uint32_t i) {
-    std::string out;
-    AppendTimestamp(out, b.hour_start + b.offset[i]);
-    out += ',';
-    out += devices_.Get(b.device[i]);
-    for (const auto& d : b.dims) {
-      out += ',';
-      out += dim_values_.Get(d[i]);
+  void EmitHour(std::map<TimestampUs, HourBuffer>::iterator it) {
+    if (!device_snapshot_ || device_snapshot_->size() != devices_.size()) {
+      device_snapshot_ = std::make_shared<const std::vector<std::string>>(devices_.Snapshot());
     }
-    for (const auto& m : b.metrics) {
-      out += ',';
-      if (!std::isnan(m[i])) out += fmt::format("{}", m[i]);
+    if (!dim_snapshot_ || dim_snapshot_->size() != dim_values_.size()) {
+      dim_snapshot_ = std::make_shared<const std::vector<std::string>>(dim_values_.Snapshot());
     }
-    return out;
-  }
-
-  /// Rows already stored for an hour (earlier runs, or earlier flushes of this run), keyed by
-  /// (device id, offset) with their values in our metric order.
-  struct ExistingRows {
-    std::unordered_map<uint64_t, uint32_t> index;
-    std::vector<std::vector<double>> metrics;  // per our metric
-    std::vector<std::vector<uint32_t>> dims;
-  };
-
-  Status LoadExisting(TimestampUs hour, const std::vector<std::string>& keys, ExistingRows& out) {
-    std::vector<std::string> paths;
-    for (const auto& k : keys) paths.push_back(lake_.store().ReadPath(k));
-    IOTAD_ASSIGN_OR_RETURN(auto result,
-                           session_.Stream(fmt::format("SELECT * FROM read_parquet({}, union_by_name = true)",
-                                                       lake::SqlList(paths))));
-    const size_t ncols = result.ColumnCount();
-    int ts_col = -1, dev_col = -1;
-    std::vector<int> metric_of(ncols, -1), dim_of(ncols, -1);
-    for (size_t c = 0; c < ncols; ++c) {
-      const std::string name = result.ColumnName(c);
-      if (name == "event_time") ts_col = static_cast<int>(c);
-      else if (name == "device_id") dev_col = static_cast<int>(c);
-      for (size_t m = 0; m < metric_names_.size(); ++m) {
-        if (metric_names_[m] == name) metric_of[c] = static_cast<int>(m);
-      }
-      for (size_t d = 0; d < dim_names_.size(); ++d) {
-        if (dim_names_[d] == name) dim_of[c] = static_cast<int>(d);
-      }
-    }
-    if (ts_col < 0 || dev_col < 0) {
-      return Error(Errc::kCorrupt, "silver: hour {} has a file without event_time/device_id", FormatTimestamp(hour));
-    }
-    out.metrics.assign(metric_names_.size(), {});
-    out.dims.assign(dim_names_.size(), {});
-    while (true) {
-      IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
-      if (!chunk) break;
-      const size_t n = chunk.size();
-      const auto* ts = chunk.Data<int64_t>(static_cast<size_t>(ts_col));
-      const auto* dev = chunk.Data<duckdb_string_t>(static_cast<size_t>(dev_col));
-      for (size_t r = 0; r < n; ++r) {
-        const uint32_t row = static_cast<uint32_t>(out.index.size());
-        const uint64_t key = (static_cast<uint64_t>(devices_.Intern(lake::DuckChunk::StringAt(dev, r))) << 32) |
-                             static_cast<uint32_t>(ts[r] - hour);
-        out.index.emplace(key, row);
-      }
-      for (size_t c = 0; c < ncols; ++c) {
-        const uint64_t* valid = chunk.Validity(c);
-        if (metric_of[c] >= 0) {
-          const auto* v = chunk.Data<double>(c);
-          auto& col = out.metrics[static_cast<size_t>(metric_of[c])];
-          for (size_t r = 0; r < n; ++r) col.push_back(lake::DuckChunk::IsValid(valid, r) ? v[r] : NAN);
-        } else if (dim_of[c] >= 0) {
-          const auto* v = chunk.Data<duckdb_string_t>(c);
-          auto& col = out.dims[static_cast<size_t>(dim_of[c])];
-          for (size_t r = 0; r < n; ++r) {
-            col.push_back(lake::DuckChunk::IsValid(valid, r) ? dim_values_.Intern(lake::DuckChunk::StringAt(v, r)) : 0);
-          }
-        }
-      }
-    }
-    // Metrics or dimensions the stored files lack read NULL.
-    for (auto& col : out.metrics) col.resize(out.index.size(), NAN);
-    for (auto& col : out.dims) col.resize(out.index.size(), 0);
-    return Status::Ok();
-  }
-
-  Status FlushHour(std::map<TimestampUs, HourBuffer>::iterator it) {
-    HourBuffer& b = it->second;
-    b.EnsureMetrics(metric_names_.size());
-    const TimestampUs hour = it->first;
-    clean::DedupResult dd = clean::Deduplicate(b, devices_.SortedRanks());
-    for (uint32_t i : dd.duplicates) {
-      ++per_file_[b.source[i]].duplicates;
-      ++acc_.duplicates;
-    }
-    for (auto [i, kept] : dd.conflicts) {
-      Quarantine(ingest::ReasonCode(RejectReason::kConflictingDuplicate),
-                 fmt::format("same device and time as line {} of {}, with other values", b.line[kept],
-                             sources_[b.source[kept]]),
-                 b.source[i], b.line[i], RowText(b, i));
-    }
-    // Against rows stored earlier for this hour.
-    auto& stored_keys = existing_[hour];
-    std::vector<uint32_t> keep;
-    keep.reserve(dd.keep.size());
-    if (!stored_keys.empty()) {
-      ExistingRows ex;
-      IOTAD_TRY(LoadExisting(hour, stored_keys, ex));
-      for (uint32_t i : dd.keep) {
-        const uint64_t key = (static_cast<uint64_t>(b.device[i]) << 32) | b.offset[i];
-        auto hit = ex.index.find(key);
-        if (hit == ex.index.end()) {
-          keep.push_back(i);
-          continue;
-        }
-        bool same = true;
-        for (size_t m = 0; m < b.metrics.size(); ++m) same = same && clean::SameValue(b.metrics[m][i], ex.metrics[m][hit->second]);
-        for (size_t d = 0; d < b.dims.size(); ++d) same = same && b.dims[d][i] == ex.dims[d][hit->second];
-        if (same) {
-          ++per_file_[b.source[i]].duplicates;
-          ++acc_.duplicates;
-        } else {
-          Quarantine(ingest::ReasonCode(RejectReason::kConflictingDuplicate),
-                     "same device and time as a row already in silver, with other values", b.source[i],
-                     b.line[i], RowText(b, i));
-        }
-      }
-      late_rows_ += static_cast<int64_t>(keep.size());
-    } else {
-      keep = std::move(dd.keep);
-    }
-    if (!keep.empty()) IOTAD_TRY(WriteHour(b, keep, stored_keys));
-    buffered_ -= b.size();
-    if (current_ == &b) current_ = nullptr;
+    buffered_ -= it->second.size();
+    if (current_ == &it->second) current_ = nullptr;
+    emit_(HourTask{std::move(it->second), device_snapshot_, dim_snapshot_, metric_names_});
     hours_.erase(it);
-    return Status::Ok();
   }
-
-  Status WriteHour(const HourBuffer& b, const std::vector<uint32_t>& keep, std::vector<std::string>& stored_keys) {
-    std::vector<lake::ColumnSpec> cols{{"event_time", DUCKDB_TYPE_TIMESTAMP_TZ}, {"device_id", DUCKDB_TYPE_VARCHAR}};
-    for (const auto& d : dim_names_) cols.push_back({d, DUCKDB_TYPE_VARCHAR});
-    for (const auto& m : metric_names_) cols.push_back({m, DUCKDB_TYPE_DOUBLE});
-    IOTAD_ASSIGN_OR_RETURN(auto writer, lake::ParquetFileWriter::Make(session_, "silver_out", cols,
-                                                                        lake_.config().silver.compression));
-    auto& app = writer->appender();
-    const size_t ndims = dim_names_.size();
-    for (size_t start = 0; start < keep.size(); start += lake::ChunkAppender::Capacity()) {
-      const size_t n = std::min(lake::ChunkAppender::Capacity(), keep.size() - start);
-      auto* ts = app.Column<int64_t>(0);
-      for (size_t r = 0; r < n; ++r) {
-        const uint32_t i = keep[start + r];
-        ts[r] = b.hour_start + b.offset[i];
-        app.SetString(1, r, devices_.Get(b.device[i]));
-        for (size_t d = 0; d < ndims; ++d) {
-          const uint32_t v = b.dims[d][i];
-          if (v == 0) app.SetNull(2 + d, r);
-          else app.SetString(2 + d, r, dim_values_.Get(v));
-        }
-      }
-      for (size_t m = 0; m < b.metrics.size(); ++m) {
-        auto* out = app.Column<double>(2 + ndims + m);
-        const auto& col = b.metrics[m];
-        for (size_t r = 0; r < n; ++r) {
-          const double v = col[keep[start + r]];
-          out[r] = v;
-          if (std::isnan(v)) app.SetNull(2 + ndims + m, r);
-        }
-      }
-      IOTAD_TRY(writer->CommitChunk(n));
-    }
-    for (uint32_t i : keep) ++per_file_[b.source[i]].stored;
-    acc_.stored += static_cast<int64_t>(keep.size());
-    const int k = flush_count_[b.hour_start]++;
-    const std::string name = fmt::format("part-{}-{}.parquet", batch_id_, k);
-    IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
-    const auto local = scratch / name;
-    IOTAD_TRY(writer->Finish(local));
-    const std::string staged = fmt::format("{}silver/{}/{}", staging_, lake::HourPartition(b.hour_start), name);
-    const std::string final_key = fmt::format("{}{}/{}", lake::kSilverPrefix, lake::HourPartition(b.hour_start), name);
-    IOTAD_TRY(lake_.store().PutFile(staged, local));
-    IOTAD_FAULT_POINT("silver.after_hour_file");
-    moves_.emplace_back(staged, final_key);
-    stored_keys.push_back(staged);  // later flushes of this hour dedup against it
-    hours_touched_.insert(b.hour_start);
-    return Status::Ok();
-  }
-
-  Status FlushQuarantine() {
-    if (quarantine_.empty()) return Status::Ok();
-    IOTAD_ASSIGN_OR_RETURN(auto writer, lake::ParquetFileWriter::Make(
-                                            session_, "quarantine_out",
-                                            {{"reason", DUCKDB_TYPE_VARCHAR}, {"detail", DUCKDB_TYPE_VARCHAR},
-                                             {"source_file", DUCKDB_TYPE_VARCHAR}, {"line", DUCKDB_TYPE_BIGINT},
-                                             {"raw", DUCKDB_TYPE_VARCHAR}},
-                                            lake_.config().silver.compression));
-    auto& app = writer->appender();
-    for (size_t start = 0; start < quarantine_.size(); start += lake::ChunkAppender::Capacity()) {
-      const size_t n = std::min(lake::ChunkAppender::Capacity(), quarantine_.size() - start);
-      auto* line = app.Column<int64_t>(3);
-      for (size_t r = 0; r < n; ++r) {
-        const auto& q = quarantine_[start + r];
-        app.SetString(0, r, q.reason);
-        app.SetString(1, r, q.detail);
-        app.SetString(2, r, sources_[q.source]);
-        line[r] = q.line;
-        app.SetString(4, r, q.raw);
-      }
-      IOTAD_TRY(writer->CommitChunk(n));
-    }
-    const std::string name = fmt::format("part-{}-{}.parquet", batch_id_, quarantine_flushes_++);
-    IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
-    const auto local = scratch / name;
-    IOTAD_TRY(writer->Finish(local, "source_file, line, reason"));
-    const std::string staged = fmt::format("{}quarantine/{}", staging_, name);
-    IOTAD_TRY(lake_.store().PutFile(staged, local));
-    moves_.emplace_back(staged, fmt::format("{}{}", lake::kQuarantinePrefix, name));
+  void EmitQuarantine() {
+    if (quarantine_.empty()) return;
+    emit_(QuarantineTask{std::move(quarantine_)});
     quarantine_.clear();
-    return Status::Ok();
   }
 
-  lake::Lake& lake_;
-  lake::DuckSession& session_;
-  std::string batch_id_;
-  std::string staging_;
-  std::map<TimestampUs, std::vector<std::string>> existing_;  // hour -> stored file keys
+  BufferPool& pool_;
   std::vector<std::string> dim_names_;
   std::vector<std::string> metric_names_;
   std::vector<size_t> file_metric_map_;
+  bool identity_map_ = false;
   size_t max_buffered_rows_;
   clean::StringDict devices_;
   clean::StringDict dim_values_;
+  Strings device_snapshot_;
+  Strings dim_snapshot_;
   std::map<TimestampUs, HourBuffer> hours_;
   HourBuffer* current_ = nullptr;
   size_t buffered_ = 0;
   uint32_t source_ = 0;
-  std::vector<std::string> sources_;
   std::vector<QuarantineRow> quarantine_;
-  int quarantine_flushes_ = 0;
-  std::map<TimestampUs, int> flush_count_;
-  std::set<TimestampUs> hours_touched_;
-  std::vector<std::pair<std::string, std::string>> moves_;
+  std::map<std::string, int64_t> reasons_;
   std::vector<FileCounts> per_file_;
-  RowAccounting acc_;
-  int64_t late_rows_ = 0;
+  std::function<void(Task)> emit_;
 };
 
 }  // namespace
@@ -390,6 +591,7 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
 
   std::string joined;
   for (const auto& k : todo) joined += k + "\n";
+  // Names derive from the inputs, so a re-run after a crash writes the very same files.
   const std::string batch_id = HashBytes(joined, options.rebuild ? 0x5eed : 0x10Ad).Hex().substr(0, 16);
 
   lake::Commit commit;
@@ -410,42 +612,89 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
   }
 
   IOTAD_ASSIGN_OR_RETURN(auto session, lake.OpenSession(/*with_views=*/false));
-  SilverBuilder builder(lake, *session, batch_id, lake::Lake::StagingPrefix(run_id), std::move(existing));
-  builder.SetSources(todo);
+  SilverWriter writer(lake, *session, batch_id, lake::Lake::StagingPrefix(run_id), std::move(existing), todo);
+  // Two hours in flight at most besides the open buffers: memory stays bounded.
+  TaskQueue queue(1);
+  BufferPool pool;
+  Status writer_status;
+  double write_seconds = 0;
+  std::thread writer_thread([&] {
+    while (auto task = queue.Pop()) {
+      if (!writer_status.ok()) continue;  // drain so the producer never blocks
+      const auto w0 = std::chrono::steady_clock::now();
+      writer_status = writer.Handle(*task, pool);
+      write_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+    }
+    if (writer_status.ok()) writer_status = writer.Finish();
+  });
+  SilverParser parser(lake.config().silver, todo.size(), pool, [&](Task t) { queue.Push(std::move(t)); });
   ingest::ColumnRoles roles;
   roles.time_columns = lake.config().silver.time_columns;
   roles.device_columns = lake.config().silver.device_columns;
   roles.dimension_columns = lake.config().silver.dimension_columns;
+  Status parse_status;
+  double parse_seconds = 0;
+  std::string data, gunzip_scratch;
   for (uint32_t s = 0; s < todo.size(); ++s) {
-    IOTAD_ASSIGN_OR_RETURN(std::string data, ingest::ReadBronzeObject(lake, todo[s]));
-    builder.BeginFile(s);
+    const auto p0 = std::chrono::steady_clock::now();
+    if (Status read = ingest::ReadBronzeObject(lake, todo[s], data, gunzip_scratch); !read.ok()) {
+      parse_status = read.WithContext("silver: ");
+      break;
+    }
+    parser.BeginFile(s);
     const auto format = *ingest::FormatFromName(todo[s]);
-    const ingest::ParseCounts counts = format == ingest::FileFormat::kCsv
-                                           ? ingest::ParseCsv(data, roles, builder)
-                                           : ingest::ParseJsonLines(data, roles, builder);
-    builder.CountRows(s, counts.rows);
-    IOTAD_TRY(builder.FlushIfOverBudget());
+    struct SchemaHook final : ingest::RowSink {
+      SilverParser& p;
+      explicit SchemaHook(SilverParser& parser) : p(parser) {}
+      void OnSchema(const std::vector<std::string>& d, const std::vector<std::string>& m) override {
+        p.OnSchema(d, m);
+        p.BeginSchemaCheck();
+      }
+      void OnRow(const ingest::ParsedRow& row) override { p.OnRow(row); }
+      void OnReject(RejectReason r, std::string_view d, int64_t l, std::string_view raw) override {
+        p.OnReject(r, d, l, raw);
+      }
+    } hook(parser);
+    const ingest::ParseCounts counts = format == ingest::FileFormat::kCsv ? ingest::ParseCsv(data, roles, hook)
+                                                                          : ingest::ParseJsonLines(data, roles, hook);
+    parser.EndFile(counts.rows);
+    parse_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - p0).count();
+    parser.FlushIfOverBudget();
   }
-  IOTAD_TRY(builder.FlushAll());
+  if (parse_status.ok()) parser.FlushAll();
+  queue.Close();
+  writer_thread.join();
+  IOTAD_TRY(parse_status);
+  IOTAD_TRY(writer_status);
 
-  RowAccounting& acc = builder.accounting();
+  RowAccounting& acc = report.accounting;
+  for (size_t s = 0; s < todo.size(); ++s) {
+    FileCounts fc = parser.per_file()[s];
+    fc.Add(writer.per_file()[s]);
+    acc.rows += fc.rows;
+    acc.stored += fc.stored;
+    acc.quarantined += fc.quarantined;
+    acc.duplicates += fc.duplicates;
+  }
+  acc.quarantine_reasons = parser.reasons();
+  for (const auto& [r, n] : writer.reasons()) acc.quarantine_reasons[r] += n;
   if (!acc.Balanced()) {
     return Error(Errc::kInternal,
                  "silver: row accounting does not balance ({} rows != {} stored + {} quarantined + {} "
                  "duplicates); nothing was committed",
                  acc.rows, acc.stored, acc.quarantined, acc.duplicates);
   }
-  for (const auto& [from, to] : builder.moves()) {
+  for (const auto& [from, to] : writer.moves()) {
     if (to.compare(0, lake::kSilverPrefix.size(), lake::kSilverPrefix) == 0) ++report.files_written;
   }
-  commit.moves = std::move(builder.moves());
+  commit.moves = std::move(writer.moves());
   commit.inputs = todo;
   JsonWriter meta;
   meta.BeginObject().Key("batch").String(batch_id).Key("rebuild").Bool(options.rebuild)
       .Key("accounting").Raw(AccountingJson(acc)).Key("files").BeginArray();
-  const auto& per_file = builder.per_file();
   for (size_t s = 0; s < todo.size(); ++s) {
-    const FileCounts fc = s < per_file.size() ? per_file[s] : FileCounts{};
+    FileCounts fc = parser.per_file()[s];
+    fc.Add(writer.per_file()[s]);
     meta.BeginObject().Key("key").String(todo[s]).Key("rows").Int(fc.rows).Key("stored").Int(fc.stored)
         .Key("quarantined").Int(fc.quarantined).Key("duplicates").Int(fc.duplicates).EndObject();
   }
@@ -454,9 +703,10 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
   IOTAD_FAULT_POINT("silver.before_commit");
   IOTAD_ASSIGN_OR_RETURN(report.commit_seq, lake.Publish(std::move(commit)));
   report.bronze_files = static_cast<int64_t>(todo.size());
-  report.hours_written = builder.hours_written();
-  report.late_rows = builder.late_rows();
-  report.accounting = acc;
+  report.hours_written = writer.hours_written();
+  report.late_rows = writer.late_rows();
+  report.parse_seconds = parse_seconds;
+  report.write_seconds = write_seconds;
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;
 }

@@ -30,6 +30,8 @@ struct SilverReport {
   int64_t commit_seq = 0;       // 0 when there was nothing to do
   RowAccounting accounting;
   double seconds = 0;
+  double parse_seconds = 0;  // parse thread: reading bronze and parsing
+  double write_seconds = 0;  // writer thread: dedup and Parquet writing (overlaps parsing)
 };
 
 /// Processes bronze files not yet in silver (the bookmark is the set of bronze keys that

@@ -95,18 +95,26 @@ class LocalStore final : public ObjectStore {
   }
 
   Result<std::string> Get(std::string_view key) const override {
+    std::string data;
+    IOTAD_TRY(GetInto(key, data));
+    return data;
+  }
+
+  Status GetInto(std::string_view key, std::string& out) const override {
     const fs::path path = Path(key);
-    const int fd = ::open(path.c_str(), O_RDONLY);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       if (errno == ENOENT) return Error(Errc::kNotFound, "no object '{}' in {}", key, Describe());
       return IoError("open", path, errno);
     }
-    std::string data;
     struct stat st {};
-    if (::fstat(fd, &st) == 0) data.reserve(static_cast<size_t>(st.st_size));
-    char buf[1 << 16];
+    size_t size = 0;
+    if (::fstat(fd, &st) == 0) size = static_cast<size_t>(st.st_size);
+    out.resize(size);
+    size_t got = 0;
     for (;;) {
-      const ssize_t n = ::read(fd, buf, sizeof buf);
+      if (got == out.size()) out.resize(std::max<size_t>(out.size() * 2, 1 << 16));
+      const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
       if (n < 0) {
         if (errno == EINTR) continue;
         const int err = errno;
@@ -114,10 +122,11 @@ class LocalStore final : public ObjectStore {
         return IoError("read", path, err);
       }
       if (n == 0) break;
-      data.append(buf, static_cast<size_t>(n));
+      got += static_cast<size_t>(n);
     }
     ::close(fd);
-    return data;
+    out.resize(got);
+    return Status::Ok();
   }
 
   Status Put(std::string_view key, std::string_view data) override {

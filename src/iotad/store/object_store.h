@@ -38,6 +38,13 @@ class ObjectStore {
   virtual Result<std::vector<ObjectInfo>> List(std::string_view prefix) const = 0;
   virtual Result<bool> Exists(std::string_view key) const = 0;
   virtual Result<std::string> Get(std::string_view key) const = 0;
+  /// Like Get, into a caller's buffer whose capacity is reused (no fresh memory per object).
+  virtual Status GetInto(std::string_view key, std::string& out) const {
+    auto data = Get(key);
+    if (!data.ok()) return data.status();
+    out = std::move(*data);
+    return Status::Ok();
+  }
 
   /// Atomic and durable: after it returns the object is complete; a crash before leaves no
   /// object (and no partial one). Overwrites.
