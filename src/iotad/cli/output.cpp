@@ -77,14 +77,17 @@ Status PrintQuery(lake::DuckSession& session, const std::string& sql_in, OutputF
     numeric[c] = IsNumeric(duckdb_prepared_statement_column_type(prepared, c));
   }
   duckdb_destroy_prepare(&prepared);
-  if (!is_select || ncols == 0) {
-    // DDL, SET, PRAGMA...: run it; print nothing unless it returns rows (then as text).
+  if (ncols == 0) {  // DDL, SET...: nothing to print
     IOTAD_ASSIGN_OR_RETURN(auto r, session.Query(sql));
     (void)r;
     return Status::Ok();
   }
-  // Every value rendered by DuckDB itself (timestamps in UTC, decimals, lists...).
-  auto result = session.Stream(fmt::format("SELECT CAST(COLUMNS(*) AS VARCHAR) FROM ({}) iotad_q", sql));
+  // SELECTs are wrapped so DuckDB renders every value (timestamps in UTC, decimals, lists...);
+  // EXPLAIN, PRAGMA, SHOW and friends cannot be wrapped and return plain text columns anyway.
+  const std::string to_run =
+      is_select ? fmt::format("SELECT CAST(COLUMNS(*) AS VARCHAR) FROM ({}) iotad_q", sql) : sql;
+  if (!is_select) std::fill(numeric.begin(), numeric.end(), false);
+  auto result = session.Stream(to_run);
   if (!result.ok()) return Error(Errc::kInvalidArgument, "{}", result.status().message());
   std::vector<std::vector<std::string>> table_rows;
   std::vector<std::vector<bool>> table_nulls;

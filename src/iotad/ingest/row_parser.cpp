@@ -304,6 +304,8 @@ ParseCounts ParseCsv(std::string_view data, const ColumnRoles& roles, RowSink& s
 
 ParseCounts ParseJsonLines(std::string_view data, const ColumnRoles& roles, RowSink& sink) {
   ParseCounts counts;
+  // A UTF-8 BOM (Windows exports) would make the first line invalid JSON.
+  if (data.substr(0, 3) == "\xEF\xBB\xBF") data.remove_prefix(3);
   simdjson::dom::parser parser;
   // Pass 1: the metric columns are every non-role key with a number (or numeric string) value.
   std::vector<std::string> metric_names;
@@ -350,7 +352,8 @@ ParseCounts ParseJsonLines(std::string_view data, const ColumnRoles& roles, RowS
   int64_t line_no = 0;
   while (pos < data.size()) {
     const size_t end = std::min(data.find('\n', pos), data.size());
-    const std::string_view raw = data.substr(pos, end - pos);
+    std::string_view raw = data.substr(pos, end - pos);
+    if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);  // CRLF: like CSV's raw
     const std::string_view line = Trim(raw);
     pos = end + 1;
     ++line_no;

@@ -285,7 +285,7 @@ Status Lake::CreateViews(DuckSession& session, std::string_view sql) {
     }
     return out;
   };
-  const std::string hour_cols = ", NULL::BIGINT AS year, NULL::BIGINT AS month, NULL::BIGINT AS day, NULL::BIGINT AS hour";
+  const std::string hour_cols = ", NULL::INTEGER AS year, NULL::INTEGER AS month, NULL::INTEGER AS day, NULL::INTEGER AS hour";
   const std::string root = root_.string();
 
   struct ParquetView {
@@ -304,8 +304,11 @@ Status Lake::CreateViews(DuckSession& session, std::string_view sql) {
     if (any) {
       IOTAD_TRY(session.Exec(fmt::format(
           "CREATE OR REPLACE VIEW {} AS SELECT * FROM read_parquet({}, hive_partitioning = true, "
-          "union_by_name = true)",
-          v.name, SqlQuote(fmt::format("{}/{}**/*.parquet", root, v.prefix)))));
+          "union_by_name = true{})",
+          v.name, SqlQuote(fmt::format("{}/{}**/*.parquet", root, v.prefix)),
+          // Declared partition types: with auto-detected ones DuckDB 1.4 does not prune
+          // partitions through a view, and every query would read every file.
+          v.hourly ? ", hive_types = {'year': INTEGER, 'month': INTEGER, 'day': INTEGER, 'hour': INTEGER}" : "")));
     } else {
       IOTAD_TRY(session.Exec(empty_view(v.name, cast_columns(v.columns), v.hourly ? hour_cols : "")));
     }

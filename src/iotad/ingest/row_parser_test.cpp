@@ -1,0 +1,542 @@
+#include "iotad/ingest/row_parser.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace iotad::ingest {
+namespace {
+
+// 2024-01-01T00:00:00Z
+constexpr TimestampUs kT0 = 1'704'067'200 * kMicrosPerSecond;
+
+struct OwnedRow {
+  TimestampUs ts = 0;
+  std::string device_id;
+  std::vector<std::string> dimensions;
+  std::vector<double> metrics;
+  int64_t line = 0;
+};
+
+struct OwnedReject {
+  RejectReason reason;
+  std::string detail;
+  int64_t line = 0;
+  std::string raw;
+};
+
+/// Keeps owned copies of everything: the parser's views die when the call returns.
+class RecordingSink : public RowSink {
+ public:
+  void OnSchema(const std::vector<std::string>& dimension_names,
+                const std::vector<std::string>& metric_names) override {
+    ++schema_calls;
+    dimension_names_ = dimension_names;
+    metric_names_ = metric_names;
+  }
+  void OnRow(const ParsedRow& row) override {
+    OwnedRow r;
+    r.ts = row.ts;
+    r.device_id = std::string(row.device_id);
+    for (size_t i = 0; i < dimension_names_.size(); ++i) {
+      r.dimensions.emplace_back(row.dimensions[i]);
+    }
+    r.metrics.assign(row.metrics, row.metrics + metric_names_.size());
+    r.line = row.line;
+    rows.push_back(std::move(r));
+  }
+  void OnReject(RejectReason reason, std::string_view detail, int64_t line,
+                std::string_view raw) override {
+    rejects.push_back({reason, std::string(detail), line, std::string(raw)});
+  }
+
+  /// Index of a metric by name, or -1.
+  int Metric(const std::string& name) const {
+    for (size_t i = 0; i < metric_names_.size(); ++i) {
+      if (metric_names_[i] == name) return static_cast<int>(i);
+    }
+    return -1;
+  }
+  double Value(size_t row, const std::string& metric) const {
+    const int m = Metric(metric);
+    EXPECT_GE(m, 0) << "no metric " << metric;
+    return m < 0 ? NAN : rows.at(row).metrics.at(static_cast<size_t>(m));
+  }
+
+  /// Every reject's line and detail, for failure messages.
+  std::string Describe() const {
+    std::string out;
+    for (const auto& r : rejects) {
+      out += std::to_string(r.line) + ": " + ReasonCode(r.reason) + " " + r.detail + "\n";
+    }
+    return out;
+  }
+
+  int schema_calls = 0;
+  std::vector<std::string> dimension_names_;
+  std::vector<std::string> metric_names_;
+  std::vector<OwnedRow> rows;
+  std::vector<OwnedReject> rejects;
+};
+
+/// Parses one CSV file whose only data line is expected to be rejected; returns that reject.
+OwnedReject RejectOf(const std::string& csv) {
+  RecordingSink sink;
+  ParseCsv(csv, ColumnRoles(), sink);
+  EXPECT_TRUE(sink.rows.empty()) << csv;
+  EXPECT_EQ(sink.rejects.size(), 1u) << csv;
+  if (sink.rejects.empty()) return {RejectReason::kBadJson, "none", 0, ""};
+  return sink.rejects[0];
+}
+
+TEST(ReasonCodeTest, EveryReasonHasItsStableCode) {
+  EXPECT_STREQ(ReasonCode(RejectReason::kWrongColumnCount), "wrong_column_count");
+  EXPECT_STREQ(ReasonCode(RejectReason::kBadTimestamp), "bad_timestamp");
+  EXPECT_STREQ(ReasonCode(RejectReason::kMissingTimestamp), "missing_timestamp");
+  EXPECT_STREQ(ReasonCode(RejectReason::kMissingDeviceId), "missing_device_id");
+  EXPECT_STREQ(ReasonCode(RejectReason::kBadNumber), "bad_number");
+  EXPECT_STREQ(ReasonCode(RejectReason::kBadHeader), "bad_header");
+  EXPECT_STREQ(ReasonCode(RejectReason::kBadJson), "bad_json");
+  EXPECT_STREQ(ReasonCode(RejectReason::kConflictingDuplicate), "conflicting_duplicate");
+}
+
+TEST(ParseCsvTest, MapsHeaderColumnsToRoles) {
+  RecordingSink sink;
+  const ParseCounts counts = ParseCsv(
+      "event_time,device_id,location,temp,humidity\n"
+      "2024-01-01T00:00:00Z,d1,lab,21.5,40\n",
+      ColumnRoles(), sink);
+  EXPECT_EQ(sink.schema_calls, 1);
+  EXPECT_EQ(sink.dimension_names_, std::vector<std::string>{"location"});
+  EXPECT_EQ(sink.metric_names_, (std::vector<std::string>{"temp", "humidity"}));
+  EXPECT_EQ(counts.rows, 1);
+  EXPECT_EQ(counts.blank_lines, 0);
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_TRUE(sink.rejects.empty());
+  const OwnedRow& row = sink.rows[0];
+  EXPECT_EQ(row.ts, kT0);
+  EXPECT_EQ(row.device_id, "d1");
+  EXPECT_EQ(row.dimensions, std::vector<std::string>{"lab"});
+  EXPECT_EQ(row.metrics, (std::vector<double>{21.5, 40}));
+  EXPECT_EQ(row.line, 2);
+}
+
+TEST(ParseCsvTest, AcceptsTimeAliasesAndUpperCaseHeaders) {
+  for (const std::string time_name : {"timestamp", "TS", "Time", "EVENT_TIME"}) {
+    RecordingSink sink;
+    ParseCsv(time_name + ",Device_ID,LOCATION,Temp\n1704067200,d1,lab,1\n", ColumnRoles(), sink);
+    ASSERT_EQ(sink.rows.size(), 1u) << time_name;
+    EXPECT_EQ(sink.rows[0].ts, kT0);
+    EXPECT_EQ(sink.rows[0].dimensions, std::vector<std::string>{"lab"});
+    EXPECT_EQ(sink.metric_names_, std::vector<std::string>{"temp"});
+  }
+}
+
+TEST(ParseCsvTest, MakesEveryOtherColumnAMetric) {
+  RecordingSink sink;
+  ParseCsv("ts,device,a,b,c\n2024-01-01T00:00:00Z,d1,1,2,3\n", ColumnRoles(), sink);
+  EXPECT_EQ(sink.metric_names_, (std::vector<std::string>{"a", "b", "c"}));
+  // A configured dimension missing from the file still appears, as NULL.
+  EXPECT_EQ(sink.dimension_names_, std::vector<std::string>{"location"});
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.rows[0].dimensions, std::vector<std::string>{""});
+  EXPECT_EQ(sink.rows[0].metrics, (std::vector<double>{1, 2, 3}));
+}
+
+TEST(ParseCsvTest, SkipsAUtf8ByteOrderMark) {
+  RecordingSink sink;
+  ParseCsv("\xEF\xBB\xBF" "event_time,device_id,temp\n2024-01-01T00:00:00Z,d1,1\n", ColumnRoles(),
+           sink);
+  EXPECT_TRUE(sink.rejects.empty());
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.rows[0].ts, kT0);
+  EXPECT_EQ(sink.metric_names_, std::vector<std::string>{"temp"});
+}
+
+TEST(ParseCsvTest, EmptyCellsAreNull) {
+  RecordingSink sink;
+  ParseCsv("event_time,device_id,location,temp,humidity\n2024-01-01T00:00:00Z,d1,,,40\n",
+           ColumnRoles(), sink);
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.rows[0].dimensions, std::vector<std::string>{""});
+  EXPECT_TRUE(std::isnan(sink.Value(0, "temp")));
+  EXPECT_EQ(sink.Value(0, "humidity"), 40);
+}
+
+TEST(ParseCsvTest, HandlesCrlfLineEndings) {
+  RecordingSink sink;
+  const ParseCounts counts = ParseCsv(
+      "event_time,device_id,temp\r\n"
+      "2024-01-01T00:00:00Z,d1,1.5\r\n"
+      "2024-01-01T00:00:01Z,d2,\r\n"
+      "2024-01-01T00:00:02Z,d3,oops\r\n",
+      ColumnRoles(), sink);
+  EXPECT_EQ(counts.rows, 3);
+  EXPECT_EQ(sink.metric_names_, std::vector<std::string>{"temp"});
+  ASSERT_EQ(sink.rows.size(), 2u);
+  EXPECT_EQ(sink.rows[0].device_id, "d1");
+  EXPECT_EQ(sink.rows[0].metrics[0], 1.5);
+  EXPECT_TRUE(std::isnan(sink.rows[1].metrics[0]));
+  ASSERT_EQ(sink.rejects.size(), 1u);
+  EXPECT_EQ(sink.rejects[0].raw, "2024-01-01T00:00:02Z,d3,oops");
+  EXPECT_EQ(sink.rejects[0].line, 4);
+}
+
+TEST(ParseCsvTest, UnquotesFieldsWithCommasAndEscapedQuotes) {
+  RecordingSink sink;
+  ParseCsv(
+      "event_time,device_id,location,temp\n"
+      "\"2024-01-01T00:00:00Z\",\"d,1\",\"lab \"\"A\"\"\",\"2.5\"\n"
+      "2024-01-01T00:00:01Z,d2,\"\",3\n",
+      ColumnRoles(), sink);
+  EXPECT_TRUE(sink.rejects.empty());
+  ASSERT_EQ(sink.rows.size(), 2u);
+  EXPECT_EQ(sink.rows[0].ts, kT0);
+  EXPECT_EQ(sink.rows[0].device_id, "d,1");
+  EXPECT_EQ(sink.rows[0].dimensions, std::vector<std::string>{"lab \"A\""});
+  EXPECT_EQ(sink.rows[0].metrics, std::vector<double>{2.5});
+  EXPECT_EQ(sink.rows[1].dimensions, std::vector<std::string>{""});
+  EXPECT_EQ(sink.rows[1].line, 3);
+}
+
+TEST(ParseCsvTest, QuotedNewlineKeepsLaterLineNumbersRight) {
+  RecordingSink sink;
+  ParseCsv(
+      "event_time,device_id,location,temp\n"
+      "2024-01-01T00:00:00Z,d1,\"two\nlines\",1\n"
+      "2024-01-01T00:00:01Z,d2,lab,x\n",
+      ColumnRoles(), sink);
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.rows[0].dimensions, std::vector<std::string>{"two\nlines"});
+  EXPECT_EQ(sink.rows[0].line, 2);
+  ASSERT_EQ(sink.rejects.size(), 1u);
+  EXPECT_EQ(sink.rejects[0].line, 4);
+}
+
+TEST(ParseCsvTest, CountsBlankLinesButNotAsRows) {
+  RecordingSink sink;
+  const ParseCounts counts = ParseCsv(
+      "event_time,device_id,temp\n"
+      "\n"
+      "2024-01-01T00:00:00Z,d1,1\n"
+      "   \n"
+      "\r\n"
+      "2024-01-01T00:00:01Z,d1,2\n",
+      ColumnRoles(), sink);
+  EXPECT_EQ(counts.rows, 2);
+  EXPECT_EQ(counts.blank_lines, 3);
+  ASSERT_EQ(sink.rows.size(), 2u);
+  EXPECT_TRUE(sink.rejects.empty());
+  EXPECT_EQ(sink.rows[0].line, 3);
+  EXPECT_EQ(sink.rows[1].line, 6);
+}
+
+TEST(ParseCsvTest, HeaderAfterLeadingBlankLinesKeepsLineNumbers) {
+  RecordingSink sink;
+  ParseCsv("\nevent_time,device_id,temp\n2024-01-01T00:00:00Z,d1,1\n", ColumnRoles(), sink);
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.rows[0].line, 3);
+}
+
+TEST(ParseCsvTest, RejectsTooFewAndTooManyColumns) {
+  const OwnedReject few = RejectOf("event_time,device_id,temp\n2024-01-01T00:00:00Z,d1\n");
+  EXPECT_EQ(few.reason, RejectReason::kWrongColumnCount);
+  EXPECT_STREQ(ReasonCode(few.reason), "wrong_column_count");
+  EXPECT_EQ(few.line, 2);
+  EXPECT_EQ(few.raw, "2024-01-01T00:00:00Z,d1");
+  EXPECT_NE(few.detail.find("expected 3"), std::string::npos) << few.detail;
+
+  const OwnedReject many = RejectOf("event_time,device_id,temp\n2024-01-01T00:00:00Z,d1,1,2\n");
+  EXPECT_EQ(many.reason, RejectReason::kWrongColumnCount);
+  EXPECT_EQ(many.raw, "2024-01-01T00:00:00Z,d1,1,2");
+
+  const OwnedReject unterminated =
+      RejectOf("event_time,device_id,temp\n2024-01-01T00:00:00Z,\"d1,1\n");
+  EXPECT_EQ(unterminated.reason, RejectReason::kWrongColumnCount);
+}
+
+TEST(ParseCsvTest, RejectsBadAndMissingTimestamps) {
+  const OwnedReject bad = RejectOf("event_time,device_id,temp\nyesterday,d1,1\n");
+  EXPECT_EQ(bad.reason, RejectReason::kBadTimestamp);
+  EXPECT_STREQ(ReasonCode(bad.reason), "bad_timestamp");
+  EXPECT_NE(bad.detail.find("yesterday"), std::string::npos) << bad.detail;
+  EXPECT_EQ(bad.raw, "yesterday,d1,1");
+
+  EXPECT_EQ(RejectOf("event_time,device_id,temp\n2024-02-30T00:00:00Z,d1,1\n").reason,
+            RejectReason::kBadTimestamp);
+
+  const OwnedReject missing = RejectOf("event_time,device_id,temp\n  ,d1,1\n");
+  EXPECT_EQ(missing.reason, RejectReason::kMissingTimestamp);
+  EXPECT_STREQ(ReasonCode(missing.reason), "missing_timestamp");
+}
+
+TEST(ParseCsvTest, RejectsMissingDeviceId) {
+  const OwnedReject r = RejectOf("event_time,device_id,temp\n2024-01-01T00:00:00Z, ,1\n");
+  EXPECT_EQ(r.reason, RejectReason::kMissingDeviceId);
+  EXPECT_STREQ(ReasonCode(r.reason), "missing_device_id");
+}
+
+TEST(ParseCsvTest, RejectsNumbersThatAreNotFiniteNumbers) {
+  for (const std::string cell : {"21.5x", "abc", "nan", "NaN", "inf", "-inf", "1,5"}) {
+    RecordingSink sink;
+    ParseCsv("event_time,device_id,temp\n2024-01-01T00:00:00Z,d1,\"" + cell + "\"\n",
+             ColumnRoles(), sink);
+    EXPECT_TRUE(sink.rows.empty()) << cell;
+    ASSERT_EQ(sink.rejects.size(), 1u) << cell;
+    EXPECT_EQ(sink.rejects[0].reason, RejectReason::kBadNumber) << cell;
+    EXPECT_STREQ(ReasonCode(sink.rejects[0].reason), "bad_number");
+    EXPECT_NE(sink.rejects[0].detail.find("temp"), std::string::npos) << sink.Describe();
+  }
+}
+
+TEST(ParseCsvTest, AcceptsSignedExponentAndPaddedNumbers) {
+  RecordingSink sink;
+  ParseCsv("event_time,device_id,a,b,c,d\n2024-01-01T00:00:00Z,d1,+1.5,-2,1e3, 4 \n",
+           ColumnRoles(), sink);
+  ASSERT_EQ(sink.rows.size(), 1u) << sink.Describe();
+  EXPECT_EQ(sink.rows[0].metrics, (std::vector<double>{1.5, -2, 1000, 4}));
+}
+
+TEST(ParseCsvTest, HeaderWithoutTimeColumnRejectsEveryLine) {
+  RecordingSink sink;
+  const ParseCounts counts = ParseCsv(
+      "when,device_id,temp\n"
+      "2024-01-01T00:00:00Z,d1,1\n"
+      "\n"
+      "2024-01-01T00:00:01Z,d1,2\n",
+      ColumnRoles(), sink);
+  EXPECT_EQ(sink.schema_calls, 1);
+  EXPECT_TRUE(sink.rows.empty());
+  EXPECT_EQ(counts.rows, 2);
+  EXPECT_EQ(counts.blank_lines, 1);
+  ASSERT_EQ(sink.rejects.size(), 2u);
+  for (const auto& r : sink.rejects) {
+    EXPECT_EQ(r.reason, RejectReason::kBadHeader);
+    EXPECT_STREQ(ReasonCode(r.reason), "bad_header");
+    EXPECT_NE(r.detail.find("event_time"), std::string::npos) << r.detail;
+  }
+  EXPECT_EQ(sink.rejects[0].line, 2);
+  EXPECT_EQ(sink.rejects[0].raw, "2024-01-01T00:00:00Z,d1,1");
+  EXPECT_EQ(sink.rejects[1].line, 4);
+}
+
+TEST(ParseCsvTest, HeaderWithoutDeviceColumnRejectsEveryLine) {
+  RecordingSink sink;
+  ParseCsv("event_time,sensor,temp\n2024-01-01T00:00:00Z,d1,1\n", ColumnRoles(), sink);
+  EXPECT_TRUE(sink.rows.empty());
+  ASSERT_EQ(sink.rejects.size(), 1u);
+  EXPECT_EQ(sink.rejects[0].reason, RejectReason::kBadHeader);
+  EXPECT_NE(sink.rejects[0].detail.find("device_id"), std::string::npos);
+}
+
+TEST(ParseCsvTest, EmptyInputHasNoRows) {
+  RecordingSink sink;
+  const ParseCounts counts = ParseCsv("", ColumnRoles(), sink);
+  EXPECT_EQ(counts.rows, 0);
+  EXPECT_TRUE(sink.rows.empty());
+  EXPECT_TRUE(sink.rejects.empty());
+
+  RecordingSink header_only;
+  EXPECT_EQ(ParseCsv("event_time,device_id,temp\n", ColumnRoles(), header_only).rows, 0);
+  EXPECT_TRUE(header_only.rejects.empty());
+}
+
+TEST(ParseCsvTest, EveryDataLineIsEitherARowOrAReject) {
+  RecordingSink sink;
+  const std::string csv =
+      "event_time,device_id,location,temp\n"    // 1
+      "2024-01-01T00:00:00Z,d1,lab,1\n"          // 2 good
+      "2024-01-01T00:00:01Z,d1\n"                // 3 wrong_column_count
+      "\n"                                       // 4 blank
+      "not-a-time,d1,lab,1\n"                    // 5 bad_timestamp
+      ",d1,lab,1\n"                              // 6 missing_timestamp
+      "2024-01-01T00:00:02Z,,lab,1\n"            // 7 missing_device_id
+      "2024-01-01T00:00:03Z,d1,lab,21.5x\n"      // 8 bad_number
+      "2024-01-01T00:00:04Z,d2,\"a,b\",2\n"      // 9 good
+      "2024-01-01T00:00:05Z,d1,lab,1,9\n"        // 10 wrong_column_count
+      "2024-01-01T00:00:06Z,d3,,\n";             // 11 good (no trailing blank line)
+  const ParseCounts counts = ParseCsv(csv, ColumnRoles(), sink);
+  EXPECT_EQ(counts.rows, static_cast<int64_t>(sink.rows.size() + sink.rejects.size()));
+  EXPECT_EQ(counts.rows, 9);
+  EXPECT_EQ(counts.blank_lines, 1);
+  ASSERT_EQ(sink.rows.size(), 3u);
+  EXPECT_EQ(sink.rows[0].line, 2);
+  EXPECT_EQ(sink.rows[1].line, 9);
+  EXPECT_EQ(sink.rows[1].dimensions, std::vector<std::string>{"a,b"});
+  EXPECT_EQ(sink.rows[2].line, 11);
+  ASSERT_EQ(sink.rejects.size(), 6u);
+  const std::vector<std::pair<RejectReason, int64_t>> expected = {
+      {RejectReason::kWrongColumnCount, 3}, {RejectReason::kBadTimestamp, 5},
+      {RejectReason::kMissingTimestamp, 6}, {RejectReason::kMissingDeviceId, 7},
+      {RejectReason::kBadNumber, 8},        {RejectReason::kWrongColumnCount, 10},
+  };
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(sink.rejects[i].reason, expected[i].first) << i;
+    EXPECT_EQ(sink.rejects[i].line, expected[i].second) << i;
+  }
+  EXPECT_EQ(sink.rejects[4].raw, "2024-01-01T00:00:03Z,d1,lab,21.5x");
+}
+
+TEST(ParseJsonLinesTest, ReadsNumbersNumericStringsAndNulls) {
+  RecordingSink sink;
+  const ParseCounts counts = ParseJsonLines(
+      R"({"event_time":"2024-01-01T00:00:00Z","device_id":"d1","location":"lab","temp":21.5,"hum":"40"})"
+      "\n"
+      R"({"event_time":"2024-01-01T00:00:01Z","device_id":"d1","temp":null,"hum":3})"
+      "\n",
+      ColumnRoles(), sink);
+  EXPECT_EQ(counts.rows, 2);
+  EXPECT_TRUE(sink.rejects.empty()) << sink.Describe();
+  EXPECT_EQ(sink.dimension_names_, std::vector<std::string>{"location"});
+  EXPECT_EQ(sink.metric_names_, (std::vector<std::string>{"temp", "hum"}));
+  ASSERT_EQ(sink.rows.size(), 2u);
+  EXPECT_EQ(sink.rows[0].ts, kT0);
+  EXPECT_EQ(sink.rows[0].device_id, "d1");
+  EXPECT_EQ(sink.rows[0].dimensions, std::vector<std::string>{"lab"});
+  EXPECT_EQ(sink.rows[0].metrics, (std::vector<double>{21.5, 40}));
+  EXPECT_EQ(sink.rows[0].line, 1);
+  EXPECT_EQ(sink.rows[1].dimensions, std::vector<std::string>{""});
+  EXPECT_TRUE(std::isnan(sink.rows[1].metrics[0]));
+  EXPECT_EQ(sink.rows[1].metrics[1], 3);
+  EXPECT_EQ(sink.rows[1].line, 2);
+}
+
+TEST(ParseJsonLinesTest, MissingMetricKeyIsNull) {
+  RecordingSink sink;
+  ParseJsonLines(
+      R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","temp":1,"hum":2})" "\n"
+      R"({"ts":"2024-01-01T00:00:01Z","device_id":"d1","hum":5})" "\n",
+      ColumnRoles(), sink);
+  ASSERT_EQ(sink.rows.size(), 2u);
+  EXPECT_TRUE(std::isnan(sink.Value(1, "temp")));
+  EXPECT_EQ(sink.Value(1, "hum"), 5);
+}
+
+TEST(ParseJsonLinesTest, KeySeenOnlyInALaterLineIsStillAMetric) {
+  RecordingSink sink;
+  ParseJsonLines(
+      R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","temp":1})" "\n"
+      R"({"ts":"2024-01-01T00:00:01Z","device_id":"d1","temp":2,"pressure":1013})" "\n",
+      ColumnRoles(), sink);
+  EXPECT_EQ(sink.schema_calls, 1);
+  EXPECT_EQ(sink.metric_names_, (std::vector<std::string>{"temp", "pressure"}));
+  ASSERT_EQ(sink.rows.size(), 2u);
+  EXPECT_TRUE(std::isnan(sink.Value(0, "pressure")));
+  EXPECT_EQ(sink.Value(1, "pressure"), 1013);
+}
+
+TEST(ParseJsonLinesTest, ParsesEpochNumberTimestamps) {
+  RecordingSink sink;
+  ParseJsonLines(
+      R"({"ts":1704067200,"device_id":"d1","v":1})" "\n"
+      R"({"ts":1704067200.5,"device_id":"d1","v":1})" "\n"
+      R"({"ts":1704067200123,"device_id":"d1","v":1})" "\n"
+      R"({"ts":1704067200123456,"device_id":"d1","v":1})" "\n"
+      R"({"ts":"1704067200","device_id":"d1","v":1})" "\n",
+      ColumnRoles(), sink);
+  ASSERT_EQ(sink.rows.size(), 5u) << sink.Describe();
+  EXPECT_EQ(sink.rows[0].ts, kT0);
+  EXPECT_EQ(sink.rows[1].ts, kT0 + 500'000);
+  EXPECT_EQ(sink.rows[2].ts, kT0 + 123'000);
+  EXPECT_EQ(sink.rows[3].ts, kT0 + 123'456);
+  EXPECT_EQ(sink.rows[4].ts, kT0);
+}
+
+TEST(ParseJsonLinesTest, AcceptsUpperCaseKeysAndNumericDeviceIds) {
+  RecordingSink sink;
+  ParseJsonLines(R"({"Event_Time":"2024-01-01T00:00:00Z","DEVICE_ID":42,"Temp":1})" "\n",
+                 ColumnRoles(), sink);
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.rows[0].device_id, "42");
+  EXPECT_EQ(sink.metric_names_, std::vector<std::string>{"temp"});
+}
+
+TEST(ParseJsonLinesTest, RejectsBrokenLinesAsBadJson) {
+  RecordingSink sink;
+  const std::string broken = R"({"ts":"2024-01-01T00:00:01Z","device_id":)";
+  const ParseCounts counts = ParseJsonLines(
+      R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","v":1})" "\n" + broken + "\n" +
+          "[1,2]\n",
+      ColumnRoles(), sink);
+  EXPECT_EQ(counts.rows, 3);
+  ASSERT_EQ(sink.rows.size(), 1u);
+  ASSERT_EQ(sink.rejects.size(), 2u);
+  EXPECT_EQ(sink.rejects[0].reason, RejectReason::kBadJson);
+  EXPECT_STREQ(ReasonCode(sink.rejects[0].reason), "bad_json");
+  EXPECT_EQ(sink.rejects[0].line, 2);
+  EXPECT_EQ(sink.rejects[0].raw, broken);
+  EXPECT_EQ(sink.rejects[1].reason, RejectReason::kBadJson);  // valid JSON, not an object
+  EXPECT_EQ(sink.rejects[1].line, 3);
+}
+
+TEST(ParseJsonLinesTest, RejectsEachReasonWithItsLine) {
+  RecordingSink sink;
+  const ParseCounts counts = ParseJsonLines(
+      R"({"device_id":"d1","v":1})" "\n"                                  // 1 missing_timestamp
+      R"({"ts":"yesterday","device_id":"d1","v":1})" "\n"                 // 2 bad_timestamp
+      "\n"                                                                // 3 blank
+      R"({"ts":"2024-01-01T00:00:00Z","v":1})" "\n"                       // 4 missing_device_id
+      R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","v":"abc"})" "\n"  // 5 bad_number
+      R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","v":true})" "\n"   // 6 bad_number
+      R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","v":2})" "\n",     // 7 good
+      ColumnRoles(), sink);
+  EXPECT_EQ(counts.rows, 6);
+  EXPECT_EQ(counts.blank_lines, 1);
+  EXPECT_EQ(counts.rows, static_cast<int64_t>(sink.rows.size() + sink.rejects.size()));
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.rows[0].line, 7);
+  ASSERT_EQ(sink.rejects.size(), 5u);
+  const std::vector<std::pair<RejectReason, int64_t>> expected = {
+      {RejectReason::kMissingTimestamp, 1}, {RejectReason::kBadTimestamp, 2},
+      {RejectReason::kMissingDeviceId, 4},  {RejectReason::kBadNumber, 5},
+      {RejectReason::kBadNumber, 6},
+  };
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(sink.rejects[i].reason, expected[i].first) << i << ": " << sink.rejects[i].detail;
+    EXPECT_EQ(sink.rejects[i].line, expected[i].second) << i;
+  }
+  EXPECT_EQ(sink.rejects[1].raw, R"({"ts":"yesterday","device_id":"d1","v":1})");
+  EXPECT_NE(sink.rejects[3].detail.find("abc"), std::string::npos) << sink.rejects[3].detail;
+}
+
+TEST(ParseJsonLinesTest, NonFiniteNumericStringsAreRejected) {
+  for (const std::string value : {"nan", "inf", "-inf", "1.5x"}) {
+    RecordingSink sink;
+    ParseJsonLines(R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","v":")" + value + "\"}\n",
+                   ColumnRoles(), sink);
+    EXPECT_TRUE(sink.rows.empty()) << value;
+    ASSERT_EQ(sink.rejects.size(), 1u) << value;
+    EXPECT_EQ(sink.rejects[0].reason, RejectReason::kBadNumber) << value;
+  }
+}
+
+TEST(ParseJsonLinesTest, SkipsAUtf8ByteOrderMark) {
+  RecordingSink sink;
+  ParseJsonLines("\xEF\xBB\xBF" R"({"ts":1704067200,"device_id":"d1","only_here":1})" "\n",
+                 ColumnRoles(), sink);
+  EXPECT_TRUE(sink.rejects.empty()) << sink.Describe();
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.rows[0].ts, kT0);
+  EXPECT_EQ(sink.metric_names_, std::vector<std::string>{"only_here"});
+}
+
+TEST(ParseJsonLinesTest, HandlesCrlfLineEndingsAndPassesRawWithoutTheCr) {
+  RecordingSink sink;
+  const ParseCounts counts = ParseJsonLines(
+      R"({"ts":1704067200,"device_id":"d1","v":1})" "\r\n"
+      "\r\n"
+      R"({"ts":"x","device_id":"d1","v":1})" "\r\n",
+      ColumnRoles(), sink);
+  EXPECT_EQ(counts.rows, 2);
+  EXPECT_EQ(counts.blank_lines, 1);
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.rows[0].metrics, std::vector<double>{1});
+  ASSERT_EQ(sink.rejects.size(), 1u);
+  EXPECT_EQ(sink.rejects[0].line, 3);
+  EXPECT_EQ(sink.rejects[0].raw, R"({"ts":"x","device_id":"d1","v":1})");
+}
+
+}  // namespace
+}  // namespace iotad::ingest
