@@ -160,7 +160,11 @@ Result<std::unique_ptr<Lake>> Lake::Open(const fs::path& root) {
 Status Lake::BeginWrite() {
   if (lock_) return Status::Ok();
   IOTAD_ASSIGN_OR_RETURN(lock_, store_->LockForWriting());
-  return Recover();
+  // A lake that failed to recover must not be written: drop the lock so writing() says so and
+  // a retry runs recovery again instead of returning Ok.
+  Status recovered = Recover();
+  if (!recovered.ok()) lock_.reset();
+  return recovered;
 }
 
 std::string Lake::StagingPrefix(std::string_view run_id) {
@@ -215,6 +219,11 @@ Result<int64_t> Lake::Publish(Commit commit) {
   std::set<std::string> targets;
   for (const auto& m : commit.moves) targets.insert(m.second);
   std::erase_if(commit.deletes, [&](const std::string& k) { return targets.count(k) > 0; });
+  // A record whose files are missing could never be applied and would block every later writer.
+  for (const auto& [from, to] : commit.moves) {
+    IOTAD_ASSIGN_OR_RETURN(bool staged, store_->Exists(from));
+    if (!staged) return Error(Errc::kInternal, "lake: refusing to commit {}: its file {} is not staged", commit.stage, from);
+  }
   IOTAD_FAULT_POINT("commit.before_log");
   IOTAD_TRY(store_->PutIfAbsent(LogKey(next), CommitToJson(commit)));
   IOTAD_FAULT_POINT("commit.after_log");

@@ -79,10 +79,11 @@ class GoldRunner {
     }
   }
 
-  Status Run(const std::vector<std::string>& silver_paths, GoldReport& report) {
+  Status Run(const std::vector<std::string>& silver_paths,
+             const std::map<TimestampUs, std::vector<std::string>>& hours, GoldReport& report) {
     IOTAD_TRY(DiscoverMetrics(silver_paths));
     const auto t0 = std::chrono::steady_clock::now();
-    if (use_zscore_) IOTAD_TRY(FitZScore());
+    if (use_zscore_) IOTAD_TRY(FitZScore(hours));
     if (use_robust_) IOTAD_TRY(FitRobust());
     report.baseline_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     report.series = static_cast<int64_t>(devices_.values.size() - 1) * static_cast<int64_t>(metrics_.size());
@@ -318,32 +319,58 @@ class GoldRunner {
     return dev;
   }
 
-  /// mean and sample std per device and metric, over all silver (DuckDB aggregates in parallel).
-  Status FitZScore() {
+  /// mean and sample std per device and metric over all silver. Welford in a fixed order (hour by
+  /// hour, file by file), not a parallel SQL aggregate: the sums of a parallel aggregate depend
+  /// on thread timing, and a re-run must give the very same baselines, bit for bit.
+  Status FitZScore(const std::map<TimestampUs, std::vector<std::string>>& hours) {
     if (metrics_.empty()) return Status::Ok();
-    std::string cols;
-    for (const auto& m : metrics_) {
-      const auto q = lake::SqlIdent(m);
-      cols += fmt::format(", count({0}), avg({0}), stddev_samp({0})", q);
-    }
-    IOTAD_ASSIGN_OR_RETURN(auto result, session_.Stream(fmt::format(
-                                            "SELECT device_id{} FROM {} GROUP BY device_id", cols, silver_sql_)));
     const size_t nm = metrics_.size();
-    while (true) {
-      IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
-      if (!chunk) break;
-      const auto* devs = chunk.Data<duckdb_string_t>(0);
-      for (size_t r = 0; r < chunk.size(); ++r) {
-        const uint32_t dev = DeviceIndex(lake::DuckChunk::StringAt(devs, r));
-        for (size_t m = 0; m < nm; ++m) {
-          ZScoreBaseline& b = zbase_[dev * nm + m];
-          b.n = chunk.Data<int64_t>(1 + 3 * m)[r];
-          const uint64_t* mean_ok = chunk.Validity(2 + 3 * m);
-          const uint64_t* std_ok = chunk.Validity(3 + 3 * m);
-          b.mean = lake::DuckChunk::IsValid(mean_ok, r) ? chunk.Data<double>(2 + 3 * m)[r] : 0.0;
-          b.std = lake::DuckChunk::IsValid(std_ok, r) ? chunk.Data<double>(3 + 3 * m)[r] : NAN;
+    std::vector<MomentStats> stats;
+    std::string cols;
+    for (const auto& m : metrics_) cols += ", " + lake::SqlIdent(m);
+    for (const auto& [hour, keys] : hours) {
+      std::vector<std::string> paths;
+      for (const auto& k : keys) paths.push_back(lake_.store().ReadPath(k));
+      // Columns by name: a metric missing from every file of this hour reads NULL.
+      IOTAD_ASSIGN_OR_RETURN(auto probe, session_.Query(fmt::format(
+                                             "DESCRIBE SELECT * FROM read_parquet({}, union_by_name = true)",
+                                             lake::SqlList(paths))));
+      std::vector<std::string> present;
+      while (true) {
+        IOTAD_ASSIGN_OR_RETURN(auto c, probe.Next());
+        if (!c) break;
+        for (size_t r = 0; r < c.size(); ++r) present.emplace_back(lake::DuckChunk::StringAt(c.Data<duckdb_string_t>(0), r));
+      }
+      std::string select;
+      for (const auto& m : metrics_) {
+        const bool has = std::find(present.begin(), present.end(), m) != present.end();
+        select += has ? fmt::format(", {}", lake::SqlIdent(m)) : ", NULL::DOUBLE";
+      }
+      IOTAD_ASSIGN_OR_RETURN(auto result, session_.Stream(fmt::format(
+                                              "SELECT device_id{} FROM read_parquet({}, union_by_name = true)", select,
+                                              lake::SqlList(paths))));
+      std::string last_device;
+      uint32_t dev = 0;
+      while (true) {
+        IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
+        if (!chunk) break;
+        const auto* devs = chunk.Data<duckdb_string_t>(0);
+        for (size_t r = 0; r < chunk.size(); ++r) {
+          const std::string_view d = lake::DuckChunk::StringAt(devs, r);
+          if (d != last_device) {
+            last_device.assign(d);
+            dev = DeviceIndex(d);
+            if (stats.size() < (dev + 1) * nm) stats.resize((dev + 1) * nm);
+          }
+          for (size_t m = 0; m < nm; ++m) {
+            if (!lake::DuckChunk::IsValid(chunk.Validity(1 + m), r)) continue;
+            stats[dev * nm + m].Add(chunk.Data<double>(1 + m)[r]);
+          }
         }
       }
+    }
+    for (size_t i = 0; i < stats.size(); ++i) {
+      zbase_[i] = ZScoreBaseline{stats[i].n, stats[i].n > 0 ? stats[i].mean : 0.0, stats[i].SampleStd()};
     }
     return Status::Ok();
   }
@@ -551,7 +578,7 @@ Result<GoldReport> RunGold(lake::Lake& lake, const GoldOptions& options, const s
   GoldRunner runner(lake, *session, detectors, run_id);
   runner.SetExisting(existing);
   if (!all_paths.empty()) {
-    IOTAD_TRY(runner.Run(all_paths, report));
+    IOTAD_TRY(runner.Run(all_paths, hours, report));
     for (const auto& [hour, keys] : hours) IOTAD_TRY(runner.ScoreHour(hour, keys, report));
   }
   report.hours = static_cast<int64_t>(hours.size());
