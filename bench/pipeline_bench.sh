@@ -215,9 +215,12 @@ rows.append({"tool": "duckdb", "stage": "duckdb total (process)", "seconds": num
 for r in rows:
     r["rows_per_s"] = round(r["rows"] / r["seconds"]) if r["rows"] and r["seconds"] else None
 
-core = [r for r in rows if r["tool"] == "iotad" and "rebuild" not in r["stage"]]
+# The comparison: silver + gold against the SQL job (which parses, dedups, writes Parquet
+# and scores, like iotad silver + gold). Ingest only lands raw files in bronze, a step the SQL
+# job does not have: it is reported on its own line, not in the headline.
+core = [r for r in rows if r["tool"] == "iotad" and r["stage"] in ("iotad silver", "iotad gold (zscore)")]
 iotad_s = sum(r["seconds"] for r in core)
-iotad_mib = max(r["peak_mib"] for r in core)
+iotad_mib = max(r["peak_mib"] for r in rows if r["tool"] == "iotad")
 duck_s = total["seconds"]           # sum of the four timed steps (no process start, no diagnostics)
 duck_mib = num(E["B_DUCK_MIB"])
 speedup = duck_s / iotad_s if iotad_s > 0 else float("inf")
@@ -247,7 +250,7 @@ for r in rows:
 print("-" * 86)
 print(f"silver+gold: iotad {iotad_s:.2f} s vs DuckDB SQL {duck_s:.2f} s = {speedup:.2f} x "
       + ("faster" if speedup >= 1 else "(iotad is slower)"))
-print(f"  (iotad: init+ingest+silver+gold --detectors zscore; DuckDB: read+dedup+silver+gold steps, "
+print(f"  (iotad: silver + gold --detectors zscore, each a whole process; DuckDB: read+dedup+silver+gold steps, "
       f"process total {num(E['B_DUCK_SECS']):.2f} s)")
 print(f"peak memory: iotad {iotad_mib:.1f} MiB (max over stages) vs DuckDB SQL {duck_mib:.1f} MiB")
 print(f"goal (>= 2x faster and iotad peak < 1024 MiB): {'MET' if goal_met else 'NOT MET'}")

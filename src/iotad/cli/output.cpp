@@ -206,7 +206,7 @@ void PrintSilverReport(const pipeline::SilverReport& r, FILE* out) {
                r.seconds > 0 ? static_cast<double>(a.rows) / r.seconds : 0.0, static_cast<long long>(a.rows),
                static_cast<long long>(a.stored), static_cast<long long>(a.quarantined),
                static_cast<long long>(a.duplicates), a.Balanced() ? "" : "  (DOES NOT BALANCE)");
-  std::fprintf(out, "  time: parse %.2f s, dedup + write %.2f s (on two threads)\n", r.parse_seconds, r.write_seconds);
+  std::fprintf(out, "  cpu: parse %.2f s, dedup + write %.2f s (two threads)\n", r.parse_seconds, r.write_seconds);
   if (r.late_rows > 0) {
     std::fprintf(out, "  late rows appended to hours already in silver: %lld\n", static_cast<long long>(r.late_rows));
   }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "iotad/core/fault.h"
@@ -57,18 +58,20 @@ Result<std::string> Gunzip(std::string_view in, std::string_view name) {
   return out;
 }
 
-/// The event time of the first data row, for the bronze partition.
-std::optional<TimestampUs> FirstEventTime(std::string_view text, FileFormat format) {
+/// The hour most of the file's first rows belong to, for the bronze partition. Not simply the
+/// first row's: gateways often send held-back (late) rows first.
+std::optional<TimestampUs> TypicalEventHour(std::string_view text, FileFormat format) {
+  constexpr int kSampleRows = 2000;
+  std::map<TimestampUs, int> hours;
   size_t pos = 0;
-  int line = 0;
-  std::vector<std::string> header;
   int time_col = -1;
-  while (pos < text.size() && line < 50) {
+  int sampled = 0;
+  while (pos < text.size() && sampled < kSampleRows) {
     const size_t end = std::min(text.find('\n', pos), text.size());
     std::string_view rec = text.substr(pos, end - pos);
     pos = end + 1;
-    ++line;
     if (rec.empty()) continue;
+    std::optional<TimestampUs> ts;
     if (format == FileFormat::kJsonLines) {
       for (const char* key : {"\"event_time\"", "\"timestamp\"", "\"ts\"", "\"time\""}) {
         const size_t k = rec.find(key);
@@ -79,37 +82,38 @@ std::optional<TimestampUs> FirstEventTime(std::string_view text, FileFormat form
         while (v < rec.size() && (rec[v] == ' ' || rec[v] == '"')) ++v;
         size_t e = v;
         while (e < rec.size() && rec[e] != '"' && rec[e] != ',' && rec[e] != '}') ++e;
-        if (auto ts = ParseTimestamp(rec.substr(v, e - v))) return ts;
+        if ((ts = ParseTimestamp(rec.substr(v, e - v)))) break;
       }
-      continue;
-    }
-    // CSV: find the time column in the header, then the first parseable row.
-    size_t start = 0;
-    int col = 0;
-    std::vector<std::string_view> cells;
-    while (true) {
-      const size_t comma = rec.find(',', start);
-      cells.push_back(rec.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
-      if (comma == std::string_view::npos) break;
-      start = comma + 1;
-      ++col;
-    }
-    if (time_col < 0) {
-      for (size_t i = 0; i < cells.size(); ++i) {
-        const std::string n = LowerName(cells[i]);
-        if (n.find("event_time") != std::string::npos || n == "timestamp" || n == "ts" || n == "time") {
-          time_col = static_cast<int>(i);
-          break;
+    } else {
+      std::vector<std::string_view> cells;
+      size_t start = 0;
+      while (true) {
+        const size_t comma = rec.find(',', start);
+        cells.push_back(rec.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+        if (comma == std::string_view::npos) break;
+        start = comma + 1;
+      }
+      if (time_col < 0) {
+        for (size_t i = 0; i < cells.size(); ++i) {
+          const std::string n = LowerName(cells[i]);
+          if (n.find("event_time") != std::string::npos || n == "timestamp" || n == "ts" || n == "time") {
+            time_col = static_cast<int>(i);
+            break;
+          }
         }
+        if (time_col < 0) return std::nullopt;
+        continue;
       }
-      if (time_col < 0) return std::nullopt;
-      continue;
+      if (static_cast<size_t>(time_col) < cells.size()) ts = ParseTimestamp(cells[static_cast<size_t>(time_col)]);
     }
-    if (static_cast<size_t>(time_col) < cells.size()) {
-      if (auto ts = ParseTimestamp(cells[static_cast<size_t>(time_col)])) return ts;
+    if (ts) {
+      ++hours[HourStart(*ts)];
+      ++sampled;
     }
   }
-  return std::nullopt;
+  if (hours.empty()) return std::nullopt;
+  return std::max_element(hours.begin(), hours.end(), [](const auto& a, const auto& b) { return a.second < b.second; })
+      ->first;
 }
 
 TimestampUs NowUs() {
@@ -240,9 +244,9 @@ Result<IngestReport> IngestPaths(lake::Lake& lake, const std::vector<std::string
       if (gz) {
         auto text = Gunzip(bytes, path.string());
         if (!text.ok()) return text.status().WithContext("ingest: ");
-        first = FirstEventTime(*text, format);
+        first = TypicalEventHour(*text, format);
       } else {
-        first = FirstEventTime(bytes, format);
+        first = TypicalEventHour(bytes, format);
       }
     }
     std::string ext = format == FileFormat::kCsv ? ".csv" : ".jsonl";

@@ -74,6 +74,7 @@ class GoldRunner {
         zscore_(lake.config().gold.zscore_threshold, lake.config().gold.min_points),
         robust_(lake.config().gold.robust_threshold, lake.config().gold.min_points) {
     for (const auto& d : detectors_) {
+      is_zscore_.push_back(d == ZScoreDetector::kName);
       if (d == ZScoreDetector::kName) use_zscore_ = true;
       if (d == RobustZScoreDetector::kName) use_robust_ = true;
     }
@@ -94,7 +95,7 @@ class GoldRunner {
   Status ScoreHour(TimestampUs hour, const std::vector<std::string>& keys, GoldReport& report) {
     std::vector<std::string> paths;
     for (const auto& k : keys) paths.push_back(lake_.store().ReadPath(k));
-    IOTAD_ASSIGN_OR_RETURN(auto result, session_.Stream(fmt::format(
+    IOTAD_ASSIGN_OR_RETURN(auto result, session_.Query(fmt::format(
                                             "SELECT * FROM read_parquet({}, union_by_name = true)",
                                             lake::SqlList(paths))));
     const size_t ncols = result.ColumnCount();
@@ -114,8 +115,8 @@ class GoldRunner {
     }
     const size_t nm = metrics_.size();
     std::vector<AnomalyRow> anomalies;
-    std::string last_device;
-    uint32_t dev = 0;
+    std::string last_device, last_location;
+    uint32_t dev = 0, last_location_id = 0;
     while (true) {
       IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
       if (!chunk) break;
@@ -142,7 +143,14 @@ class GoldRunner {
           if (use_robust_ && dev * nm + nm > rbase_.size()) rbase_.resize((dev + 1) * nm);
         }
         uint32_t loc = 0;
-        if (locs != nullptr && lake::DuckChunk::IsValid(loc_valid, r)) loc = locations_.Intern(lake::DuckChunk::StringAt(locs, r));
+        if (locs != nullptr && lake::DuckChunk::IsValid(loc_valid, r)) {
+          const std::string_view l = lake::DuckChunk::StringAt(locs, r);
+          if (l != last_location) {
+            last_location.assign(l);
+            last_location_id = locations_.Intern(l);
+          }
+          loc = last_location_id;
+        }
         for (size_t m = 0; m < nm; ++m) {
           SummaryCell& cell = cells_[dev * nm + m];
           if (cell.rows == 0) touched_.push_back(static_cast<uint32_t>(dev * nm + m));
@@ -157,7 +165,7 @@ class GoldRunner {
             double mean, sd;
             int64_t cnt;
             std::string why;
-            if (detectors_[k] == ZScoreDetector::kName) {
+            if (is_zscore_[k]) {
               const ZScoreBaseline& b = zbase_[dev * nm + m];
               v = zscore_.Score(b, x);
               if (!v.flagged) continue;
@@ -346,7 +354,7 @@ class GoldRunner {
         const bool has = std::find(present.begin(), present.end(), m) != present.end();
         select += has ? fmt::format(", {}", lake::SqlIdent(m)) : ", NULL::DOUBLE";
       }
-      IOTAD_ASSIGN_OR_RETURN(auto result, session_.Stream(fmt::format(
+      IOTAD_ASSIGN_OR_RETURN(auto result, session_.Query(fmt::format(
                                               "SELECT device_id{} FROM read_parquet({}, union_by_name = true)", select,
                                               lake::SqlList(paths))));
       std::string last_device;
@@ -355,17 +363,27 @@ class GoldRunner {
         IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
         if (!chunk) break;
         const auto* devs = chunk.Data<duckdb_string_t>(0);
-        for (size_t r = 0; r < chunk.size(); ++r) {
-          const std::string_view d = lake::DuckChunk::StringAt(devs, r);
+        const size_t n = chunk.size();
+        // Device runs: silver files are sorted by device, so each run updates one stats row.
+        size_t start = 0;
+        while (start < n) {
+          const std::string_view d = lake::DuckChunk::StringAt(devs, start);
           if (d != last_device) {
             last_device.assign(d);
             dev = DeviceIndex(d);
             if (stats.size() < (dev + 1) * nm) stats.resize((dev + 1) * nm);
           }
+          size_t end = start + 1;
+          while (end < n && lake::DuckChunk::StringAt(devs, end) == d) ++end;
           for (size_t m = 0; m < nm; ++m) {
-            if (!lake::DuckChunk::IsValid(chunk.Validity(1 + m), r)) continue;
-            stats[dev * nm + m].Add(chunk.Data<double>(1 + m)[r]);
+            const double* v = chunk.Data<double>(1 + m);
+            const uint64_t* valid = chunk.Validity(1 + m);
+            MomentStats& st = stats[dev * nm + m];
+            for (size_t r = start; r < end; ++r) {
+              if (lake::DuckChunk::IsValid(valid, r)) st.Add(v[r]);
+            }
           }
+          start = end;
         }
       }
     }
@@ -507,6 +525,7 @@ class GoldRunner {
   lake::DuckSession& session_;
   std::vector<std::string> detectors_;
   std::vector<double> thresholds_;
+  std::vector<bool> is_zscore_;  // per detector: zscore, else robust_zscore (no string compare per value)
   std::string run_id_;
   ZScoreDetector zscore_;
   RobustZScoreDetector robust_;

@@ -1,5 +1,7 @@
 #include "iotad/pipeline/silver.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -27,6 +29,13 @@
 
 namespace iotad::pipeline {
 namespace {
+
+/// CPU seconds used so far by the calling thread (wall time would count waiting for the other).
+double ThreadCpuSeconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
 
 using clean::HourBuffer;
 using ingest::RejectReason;
@@ -210,6 +219,7 @@ class SilverWriter {
         batch_id_(std::move(batch_id)),
         staging_(std::move(staging)),
         existing_(std::move(existing)),
+        unread_files_(existing_),
         sources_(sources),
         dim_names_(lake.config().silver.dimension_columns),
         per_file_(sources.size()) {}
@@ -262,7 +272,7 @@ class SilverWriter {
                                            const std::unordered_map<std::string_view, uint32_t>& device_ids) {
     std::vector<std::string> paths;
     for (const auto& k : keys) paths.push_back(lake_.store().ReadPath(k));
-    IOTAD_ASSIGN_OR_RETURN(auto result, session_.Stream(fmt::format(
+    IOTAD_ASSIGN_OR_RETURN(auto result, session_.Query(fmt::format(
                                             "SELECT event_time, device_id FROM read_parquet({})", lake::SqlList(paths))));
     std::vector<uint64_t> out;
     while (true) {
@@ -348,14 +358,24 @@ class SilverWriter {
                  b.source[i], b.line[i], RowText(t, i));
     }
     auto& stored_keys = existing_[hour];
+    auto& unread = unread_files_[hour];
     std::vector<uint32_t> keep;
     if (stored_keys.empty()) {
       keep = std::move(dd.keep);
     } else {
       // Late rows: this hour already has files (earlier runs or earlier flushes of this one).
+      // Keys this run wrote are cached; only files without cached keys are read.
       std::unordered_map<std::string_view, uint32_t> device_ids;
       for (uint32_t id = 1; id < t.devices->size(); ++id) device_ids.emplace((*t.devices)[id], id);
-      IOTAD_ASSIGN_OR_RETURN(auto stored, StoredKeys(t, stored_keys, device_ids));
+      std::vector<uint64_t> stored;
+      if (!unread.empty()) {
+        IOTAD_ASSIGN_OR_RETURN(stored, StoredKeys(t, unread, device_ids));
+      }
+      if (auto cached = written_keys_.find(hour); cached != written_keys_.end()) {
+        std::vector<uint64_t> merged(stored.size() + cached->second.size());
+        std::merge(stored.begin(), stored.end(), cached->second.begin(), cached->second.end(), merged.begin());
+        stored.swap(merged);
+      }
       std::vector<uint32_t> colliding;
       for (uint32_t i : dd.keep) {
         const uint64_t key = (static_cast<uint64_t>(b.device[i]) << 32) | b.offset[i];
@@ -396,6 +416,19 @@ class SilverWriter {
     IOTAD_FAULT_POINT("silver.after_hour_file");
     moves_.emplace_back(staged, fmt::format("{}{}/{}", lake::kSilverPrefix, part, name));
     stored_keys.push_back(staged);  // later flushes of this hour dedup against it
+    if (cached_keys_ + keep.size() <= kMaxCachedKeys) {
+      auto& cache = written_keys_[hour];
+      std::vector<uint64_t> keys;
+      keys.reserve(keep.size());
+      for (uint32_t i : keep) keys.push_back((static_cast<uint64_t>(b.device[i]) << 32) | b.offset[i]);
+      clean::RadixSort(keys);
+      std::vector<uint64_t> merged(cache.size() + keys.size());
+      std::merge(cache.begin(), cache.end(), keys.begin(), keys.end(), merged.begin());
+      cache.swap(merged);
+      cached_keys_ += keep.size();
+    } else {
+      unread.push_back(staged);
+    }
     hours_touched_.insert(hour);
     return Status::Ok();
   }
@@ -422,6 +455,12 @@ class SilverWriter {
   std::string batch_id_;
   std::string staging_;
   std::map<TimestampUs, std::vector<std::string>> existing_;  // hour -> stored file keys
+  // Keys (device id << 32 | offset) of rows this run wrote, by hour, sorted: late rows are checked
+  // against them without reading the files back. Bounded; beyond it files are read.
+  static constexpr size_t kMaxCachedKeys = 8'000'000;
+  std::map<TimestampUs, std::vector<uint64_t>> written_keys_;
+  size_t cached_keys_ = 0;
+  std::map<TimestampUs, std::vector<std::string>> unread_files_;  // stored files whose keys are not cached
   const std::vector<std::string>& sources_;
   std::vector<std::string> dim_names_;
   std::vector<FileCounts> per_file_;
@@ -472,11 +511,19 @@ class SilverParser final : public ingest::RowSink {
     }
     HourBuffer& b = *current_;
     if (b.metrics.size() < metric_names_.size()) b.EnsureMetrics(metric_names_.size());
-    b.device.push_back(devices_.Intern(row.device_id));
+    const uint32_t device = devices_.Intern(row.device_id);
+    b.device.push_back(device);
     b.offset.push_back(static_cast<uint32_t>(row.ts - hour));
     b.source.push_back(source_);
     b.line.push_back(static_cast<uint32_t>(row.line));
-    for (size_t d = 0; d < dim_names_.size(); ++d) b.dims[d].push_back(dim_values_.Intern(row.dimensions[d]));
+    // A device's location rarely changes: compare with its last one before hashing.
+    const size_t ndims = dim_names_.size();
+    if (last_dims_.size() < (device + 1) * ndims) last_dims_.resize((device + 1) * ndims, 0);
+    for (size_t d = 0; d < ndims; ++d) {
+      uint32_t& cached = last_dims_[device * ndims + d];
+      if (dim_values_.Get(cached) != row.dimensions[d]) cached = dim_values_.Intern(row.dimensions[d]);
+      b.dims[d].push_back(cached);
+    }
     const size_t nm = b.metrics.size();
     if (nm == file_metric_map_.size() && identity_map_) {
       for (size_t m = 0; m < nm; ++m) b.metrics[m].push_back(row.metrics[m]);
@@ -503,10 +550,22 @@ class SilverParser final : public ingest::RowSink {
     for (size_t i = 0; i < file_metric_map_.size(); ++i) identity_map_ = identity_map_ && file_metric_map_[i] == i;
   }
 
-  /// Hands hours to the writer while over the memory bound, biggest first: those are the
-  /// complete hours, while the small buffers of late rows for hours already written wait for the
-  /// end of the run (one late file per hour, not one per input file).
+  /// Hands hours the input has moved past to the writer, so it starts early: an hour is
+  /// complete enough once rows two hours newer have arrived (the rest of it, late rows, waits in
+  /// a small buffer until the end of the run: one late file per hour, not one per input file).
+  /// Then, while over the memory bound, the biggest buffers go, whatever their hour.
   void FlushIfOverBudget() {
+    if (!hours_.empty()) {
+      const TimestampUs newest = hours_.rbegin()->first;
+      size_t biggest = 0;
+      for (const auto& [hour, b] : hours_) biggest = std::max(biggest, b.size());
+      for (auto it = hours_.begin(); it != hours_.end() && it->first + 2 * kMicrosPerHour <= newest;) {
+        auto next = std::next(it);
+        // Small buffers are late rows for hours whose bulk has not come yet, or has gone: they wait.
+        if (emitted_hours_.count(it->first) == 0 && it->second.size() * 2 >= biggest) EmitHour(it);
+        it = next;
+      }
+    }
     while (buffered_ > max_buffered_rows_ && !hours_.empty()) {
       auto biggest = hours_.begin();
       for (auto it = hours_.begin(); it != hours_.end(); ++it) {
@@ -533,6 +592,7 @@ class SilverParser final : public ingest::RowSink {
       dim_snapshot_ = std::make_shared<const std::vector<std::string>>(dim_values_.Snapshot());
     }
     buffered_ -= it->second.size();
+    emitted_hours_.insert(it->first);
     if (current_ == &it->second) current_ = nullptr;
     emit_(HourTask{std::move(it->second), device_snapshot_, dim_snapshot_, metric_names_});
     hours_.erase(it);
@@ -551,9 +611,11 @@ class SilverParser final : public ingest::RowSink {
   size_t max_buffered_rows_;
   clean::StringDict devices_;
   clean::StringDict dim_values_;
+  std::vector<uint32_t> last_dims_;  // per device and dimension: the last value's id
   Strings device_snapshot_;
   Strings dim_snapshot_;
   std::map<TimestampUs, HourBuffer> hours_;
+  std::set<TimestampUs> emitted_hours_;
   HourBuffer* current_ = nullptr;
   size_t buffered_ = 0;
   uint32_t source_ = 0;
@@ -612,6 +674,9 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
   }
 
   IOTAD_ASSIGN_OR_RETURN(auto session, lake.OpenSession(/*with_views=*/false));
+  // The writer thread is DuckDB's only source; extra DuckDB workers would only take CPU from the
+  // parse thread.
+  IOTAD_TRY(session->Exec("SET threads = 1"));
   SilverWriter writer(lake, *session, batch_id, lake::Lake::StagingPrefix(run_id), std::move(existing), todo);
   // Two hours in flight at most besides the open buffers: memory stays bounded.
   TaskQueue queue(1);
@@ -621,9 +686,9 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
   std::thread writer_thread([&] {
     while (auto task = queue.Pop()) {
       if (!writer_status.ok()) continue;  // drain so the producer never blocks
-      const auto w0 = std::chrono::steady_clock::now();
+      const double w0 = ThreadCpuSeconds();
       writer_status = writer.Handle(*task, pool);
-      write_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+      write_seconds += ThreadCpuSeconds() - w0;
     }
     if (writer_status.ok()) writer_status = writer.Finish();
   });
@@ -636,7 +701,7 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
   double parse_seconds = 0;
   std::string data, gunzip_scratch;
   for (uint32_t s = 0; s < todo.size(); ++s) {
-    const auto p0 = std::chrono::steady_clock::now();
+    const double p0 = ThreadCpuSeconds();
     if (Status read = ingest::ReadBronzeObject(lake, todo[s], data, gunzip_scratch); !read.ok()) {
       parse_status = read.WithContext("silver: ");
       break;
@@ -658,7 +723,7 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
     const ingest::ParseCounts counts = format == ingest::FileFormat::kCsv ? ingest::ParseCsv(data, roles, hook)
                                                                           : ingest::ParseJsonLines(data, roles, hook);
     parser.EndFile(counts.rows);
-    parse_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - p0).count();
+    parse_seconds += ThreadCpuSeconds() - p0;
     parser.FlushIfOverBudget();
   }
   if (parse_status.ok()) parser.FlushAll();
