@@ -334,35 +334,28 @@ class GoldRunner {
     if (metrics_.empty()) return Status::Ok();
     const size_t nm = metrics_.size();
     std::vector<MomentStats> stats;
-    std::string cols;
-    for (const auto& m : metrics_) cols += ", " + lake::SqlIdent(m);
     for (const auto& [hour, keys] : hours) {
       std::vector<std::string> paths;
       for (const auto& k : keys) paths.push_back(lake_.store().ReadPath(k));
       // Columns by name: a metric missing from every file of this hour reads NULL.
-      IOTAD_ASSIGN_OR_RETURN(auto probe, session_.Query(fmt::format(
-                                             "DESCRIBE SELECT * FROM read_parquet({}, union_by_name = true)",
-                                             lake::SqlList(paths))));
-      std::vector<std::string> present;
-      while (true) {
-        IOTAD_ASSIGN_OR_RETURN(auto c, probe.Next());
-        if (!c) break;
-        for (size_t r = 0; r < c.size(); ++r) present.emplace_back(lake::DuckChunk::StringAt(c.Data<duckdb_string_t>(0), r));
-      }
-      std::string select;
-      for (const auto& m : metrics_) {
-        const bool has = std::find(present.begin(), present.end(), m) != present.end();
-        select += has ? fmt::format(", {}", lake::SqlIdent(m)) : ", NULL::DOUBLE";
-      }
       IOTAD_ASSIGN_OR_RETURN(auto result, session_.Query(fmt::format(
-                                              "SELECT device_id{} FROM read_parquet({}, union_by_name = true)", select,
-                                              lake::SqlList(paths))));
+                                              "SELECT * FROM read_parquet({}, union_by_name = true)", lake::SqlList(paths))));
+      int dev_col = -1;
+      std::vector<int> metric_col(nm, -1);
+      for (size_t c = 0; c < result.ColumnCount(); ++c) {
+        const std::string name = result.ColumnName(c);
+        if (name == "device_id") dev_col = static_cast<int>(c);
+        for (size_t m = 0; m < nm; ++m) {
+          if (metrics_[m] == name) metric_col[m] = static_cast<int>(c);
+        }
+      }
+      if (dev_col < 0) return Error(Errc::kCorrupt, "gold: silver hour {} lacks device_id", FormatTimestamp(hour));
       std::string last_device;
       uint32_t dev = 0;
       while (true) {
         IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
         if (!chunk) break;
-        const auto* devs = chunk.Data<duckdb_string_t>(0);
+        const auto* devs = chunk.Data<duckdb_string_t>(static_cast<size_t>(dev_col));
         const size_t n = chunk.size();
         // Device runs: silver files are sorted by device, so each run updates one stats row.
         size_t start = 0;
@@ -376,8 +369,9 @@ class GoldRunner {
           size_t end = start + 1;
           while (end < n && lake::DuckChunk::StringAt(devs, end) == d) ++end;
           for (size_t m = 0; m < nm; ++m) {
-            const double* v = chunk.Data<double>(1 + m);
-            const uint64_t* valid = chunk.Validity(1 + m);
+            if (metric_col[m] < 0) continue;
+            const double* v = chunk.Data<double>(static_cast<size_t>(metric_col[m]));
+            const uint64_t* valid = chunk.Validity(static_cast<size_t>(metric_col[m]));
             MomentStats& st = stats[dev * nm + m];
             for (size_t r = start; r < end; ++r) {
               if (lake::DuckChunk::IsValid(valid, r)) st.Add(v[r]);
