@@ -1,5 +1,6 @@
 #include "iotad/core/fault.h"
 
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <string>
@@ -10,25 +11,24 @@ namespace iotad {
 namespace {
 
 struct ArmedFault {
+  ArmedFault() {
+    const char* env = std::getenv("IOTAD_CRASH_AT");
+    if (env == nullptr || *env == '\0') return;
+    enabled = true;
+    std::string spec = env;
+    if (const auto colon = spec.rfind(':'); colon != std::string::npos) {
+      hits_before_crash = std::strtol(spec.c_str() + colon + 1, nullptr, 10);
+      spec.resize(colon);
+    }
+    name = spec;
+  }
   bool enabled = false;
   std::string name;
-  long hits_before_crash = 1;
+  std::atomic<long> hits_before_crash{1};  // fault points may be passed on two threads
 };
 
 ArmedFault& Armed() {
-  static ArmedFault armed = [] {
-    ArmedFault a;
-    const char* env = std::getenv("IOTAD_CRASH_AT");
-    if (env == nullptr || *env == '\0') return a;
-    a.enabled = true;
-    std::string spec = env;
-    if (const auto colon = spec.rfind(':'); colon != std::string::npos) {
-      a.hits_before_crash = std::strtol(spec.c_str() + colon + 1, nullptr, 10);
-      spec.resize(colon);
-    }
-    a.name = spec;
-    return a;
-  }();
+  static ArmedFault armed;
   return armed;
 }
 
@@ -39,7 +39,7 @@ bool FaultInjectionEnabled() { return Armed().enabled; }
 void FaultPoint(std::string_view name) {
   ArmedFault& armed = Armed();
   if (name != armed.name) return;
-  if (--armed.hits_before_crash > 0) return;
+  if (armed.hits_before_crash.fetch_sub(1) > 1) return;
   ::kill(::getpid(), SIGKILL);
   ::_exit(137);  // not reached
 }

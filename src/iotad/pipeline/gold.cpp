@@ -3,9 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <atomic>
+#include <deque>
+#include <functional>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
+#include "iotad/clean/string_dict.h"
 #include "iotad/core/fault.h"
 #include "iotad/core/hash.h"
 #include "iotad/core/json.h"
@@ -64,11 +69,26 @@ void HashString(ContentHasher& h, std::string_view s) {
   h.Update(s);
 }
 
+/// What one scoring thread owns: its DuckDB session, its summary accumulators and its outputs.
+struct ScoreContext {
+  std::unique_ptr<lake::DuckSession> session;
+  Strings locations;
+  std::vector<SummaryCell> cells;
+  std::vector<uint32_t> touched;
+  std::vector<std::pair<std::string, std::string>> moves;
+  std::vector<std::string> produced;
+  GoldReport report;  // partial counters, summed at the end
+};
+
+/// Runs gold on two threads. Pass 1 (baselines) splits the hours into two fixed halves whose
+/// Welford statistics merge in order (exact, so the result is the same on every run and machine);
+/// pass 2 scores hours independently: an hour's outputs do not depend on which thread wrote them.
 class GoldRunner {
  public:
-  GoldRunner(lake::Lake& lake, lake::DuckSession& session, std::vector<std::string> detectors, std::string run_id)
+  static constexpr int kThreads = 2;
+
+  GoldRunner(lake::Lake& lake, std::vector<std::string> detectors, std::string run_id)
       : lake_(lake),
-        session_(session),
         detectors_(std::move(detectors)),
         run_id_(std::move(run_id)),
         zscore_(lake.config().gold.zscore_threshold, lake.config().gold.min_points),
@@ -77,139 +97,73 @@ class GoldRunner {
       is_zscore_.push_back(d == ZScoreDetector::kName);
       if (d == ZScoreDetector::kName) use_zscore_ = true;
       if (d == RobustZScoreDetector::kName) use_robust_ = true;
+      thresholds_.push_back(d == ZScoreDetector::kName ? zscore_.threshold() : robust_.threshold());
     }
   }
 
-  Status Run(const std::vector<std::string>& silver_paths,
-             const std::map<TimestampUs, std::vector<std::string>>& hours, GoldReport& report) {
-    IOTAD_TRY(DiscoverMetrics(silver_paths));
+  Status Run(const std::map<TimestampUs, std::vector<std::string>>& hour_map, const std::vector<std::string>& all_paths,
+             GoldReport& report) {
+    hours_.assign(hour_map.begin(), hour_map.end());
+    for (int t = 0; t < kThreads; ++t) {
+      contexts_.emplace_back();
+      IOTAD_ASSIGN_OR_RETURN(contexts_.back().session, lake_.OpenSession(/*with_views=*/false));
+      // Each thread is one scan at a time; more DuckDB workers would only contend.
+      IOTAD_TRY(contexts_.back().session->Exec("SET threads = 1"));
+    }
+    IOTAD_TRY(DiscoverMetrics(all_paths));
     const auto t0 = std::chrono::steady_clock::now();
-    if (use_zscore_) IOTAD_TRY(FitZScore(hours));
-    if (use_robust_) IOTAD_TRY(FitRobust());
+    if (use_zscore_) IOTAD_TRY(FitZScore());
+    if (use_robust_) IOTAD_TRY(FitRobust(all_paths));
     report.baseline_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    report.series = static_cast<int64_t>(devices_.values.size() - 1) * static_cast<int64_t>(metrics_.size());
-    return Status::Ok();
-  }
-
-  /// Scores one hour's silver files and stages its outputs (when they changed).
-  Status ScoreHour(TimestampUs hour, const std::vector<std::string>& keys, GoldReport& report) {
-    std::vector<std::string> paths;
-    for (const auto& k : keys) paths.push_back(lake_.store().ReadPath(k));
-    IOTAD_ASSIGN_OR_RETURN(auto result, session_.Query(fmt::format(
-                                            "SELECT * FROM read_parquet({}, union_by_name = true)",
-                                            lake::SqlList(paths))));
-    const size_t ncols = result.ColumnCount();
-    int ts_col = -1, dev_col = -1, loc_col = -1;
-    std::vector<int> metric_col(metrics_.size(), -1);
-    for (size_t c = 0; c < ncols; ++c) {
-      const std::string name = result.ColumnName(c);
-      if (name == "event_time") ts_col = static_cast<int>(c);
-      else if (name == "device_id") dev_col = static_cast<int>(c);
-      else if (name == "location") loc_col = static_cast<int>(c);
-      for (size_t m = 0; m < metrics_.size(); ++m) {
-        if (metrics_[m] == name) metric_col[m] = static_cast<int>(c);
+    report.series = static_cast<int64_t>(device_names_.size()) * static_cast<int64_t>(metrics_.size());
+    // Pass 2: hours handed out one by one.
+    std::atomic<size_t> next{0};
+    IOTAD_TRY(OnThreads([&](ScoreContext& ctx) -> Status {
+      for (size_t i = next++; i < hours_.size(); i = next++) {
+        IOTAD_TRY(ScoreHour(ctx, hours_[i].first, hours_[i].second));
       }
+      return Status::Ok();
+    }));
+    for (auto& ctx : contexts_) {
+      moves_.insert(moves_.end(), ctx.moves.begin(), ctx.moves.end());
+      produced_.insert(ctx.produced.begin(), ctx.produced.end());
+      report.rows_scanned += ctx.report.rows_scanned;
+      report.values_scored += ctx.report.values_scored;
+      report.summary_rows += ctx.report.summary_rows;
+      report.files_written += ctx.report.files_written;
+      report.files_unchanged += ctx.report.files_unchanged;
+      for (const auto& [d, n] : ctx.report.anomalies) report.anomalies[d] += n;
     }
-    if (ts_col < 0 || dev_col < 0) {
-      return Error(Errc::kCorrupt, "gold: silver hour {} lacks event_time or device_id", FormatTimestamp(hour));
-    }
-    const size_t nm = metrics_.size();
-    std::vector<AnomalyRow> anomalies;
-    std::string last_device, last_location;
-    uint32_t dev = 0, last_location_id = 0;
-    while (true) {
-      IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
-      if (!chunk) break;
-      const size_t n = chunk.size();
-      const auto* ts = chunk.Data<int64_t>(static_cast<size_t>(ts_col));
-      const auto* devs = chunk.Data<duckdb_string_t>(static_cast<size_t>(dev_col));
-      const auto* locs = loc_col >= 0 ? chunk.Data<duckdb_string_t>(static_cast<size_t>(loc_col)) : nullptr;
-      const uint64_t* loc_valid = loc_col >= 0 ? chunk.Validity(static_cast<size_t>(loc_col)) : nullptr;
-      std::vector<const double*> vals(nm, nullptr);
-      std::vector<const uint64_t*> valid(nm, nullptr);
-      for (size_t m = 0; m < nm; ++m) {
-        if (metric_col[m] < 0) continue;
-        vals[m] = chunk.Data<double>(static_cast<size_t>(metric_col[m]));
-        valid[m] = chunk.Validity(static_cast<size_t>(metric_col[m]));
-      }
-      report.rows_scanned += static_cast<int64_t>(n);
-      for (size_t r = 0; r < n; ++r) {
-        const std::string_view d = lake::DuckChunk::StringAt(devs, r);
-        if (d != last_device) {
-          last_device.assign(d);
-          dev = devices_.Intern(d);
-          if (dev * nm + nm > cells_.size()) cells_.resize((dev + 1) * nm);
-          if (use_zscore_ && dev * nm + nm > zbase_.size()) zbase_.resize((dev + 1) * nm);
-          if (use_robust_ && dev * nm + nm > rbase_.size()) rbase_.resize((dev + 1) * nm);
-        }
-        uint32_t loc = 0;
-        if (locs != nullptr && lake::DuckChunk::IsValid(loc_valid, r)) {
-          const std::string_view l = lake::DuckChunk::StringAt(locs, r);
-          if (l != last_location) {
-            last_location.assign(l);
-            last_location_id = locations_.Intern(l);
-          }
-          loc = last_location_id;
-        }
-        for (size_t m = 0; m < nm; ++m) {
-          SummaryCell& cell = cells_[dev * nm + m];
-          if (cell.rows == 0) touched_.push_back(static_cast<uint32_t>(dev * nm + m));
-          ++cell.rows;
-          if (loc != 0) cell.location = loc;
-          if (vals[m] == nullptr || !lake::DuckChunk::IsValid(valid[m], r)) continue;
-          const double x = vals[m][r];
-          cell.stats.Add(x);
-          ++report.values_scored;
-          for (uint32_t k = 0; k < detectors_.size(); ++k) {
-            detect::Verdict v;
-            double mean, sd;
-            int64_t cnt;
-            std::string why;
-            if (is_zscore_[k]) {
-              const ZScoreBaseline& b = zbase_[dev * nm + m];
-              v = zscore_.Score(b, x);
-              if (!v.flagged) continue;
-              mean = b.mean, sd = b.std, cnt = b.n;
-              why = zscore_.Explain(metrics_[m], x, b, v);
-            } else {
-              const RobustBaseline& b = rbase_[dev * nm + m];
-              v = robust_.Score(b, x);
-              if (!v.flagged) continue;
-              // Explanation columns: the robust baseline as center and scale (MAD / 0.6745 is
-              // the std a normal distribution with that MAD would have).
-              mean = b.median, sd = b.mad / RobustZScoreDetector::kConsistency, cnt = b.n;
-              why = robust_.Explain(metrics_[m], x, b, v);
-            }
-            if (k == 0) ++cell.anomalies;
-            ++report.anomalies[detectors_[k]];
-            anomalies.push_back({ts[r], dev, loc, static_cast<uint32_t>(m), x, mean, sd, cnt, v.z,
-                                 k < thresholds_.size() ? thresholds_[k] : 0.0, k, std::move(why)});
-          }
-        }
-      }
-    }
-    IOTAD_TRY(WriteAnomalies(hour, anomalies, report));
-    IOTAD_TRY(WriteSummary(hour, report));
     return Status::Ok();
   }
 
   std::vector<std::pair<std::string, std::string>>& moves() { return moves_; }
   std::set<std::string>& produced() { return produced_; }
   void SetExisting(std::set<std::string> existing) { existing_ = std::move(existing); }
-  std::string BaselineJson() const {
-    JsonWriter w;
-    w.BeginObject().Key("metrics").BeginArray();
-    for (const auto& m : metrics_) w.String(m);
-    w.EndArray().Key("detectors").BeginArray();
-    for (const auto& d : detectors_) w.String(d);
-    w.EndArray().EndObject();
-    return w.Take();
-  }
 
  private:
+  /// Runs `fn` once per context, on its own thread; the first error wins.
+  Status OnThreads(const std::function<Status(ScoreContext&)>& fn) {
+    std::vector<Status> results(contexts_.size());
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < contexts_.size(); ++t) {
+      threads.emplace_back([&, t] { results[t] = fn(contexts_[t]); });
+    }
+    for (auto& th : threads) th.join();
+    for (auto& st : results) IOTAD_TRY(st);
+    return Status::Ok();
+  }
+
+  std::vector<std::string> Paths(const std::vector<std::string>& keys) const {
+    std::vector<std::string> paths;
+    for (const auto& k : keys) paths.push_back(lake_.store().ReadPath(k));
+    return paths;
+  }
+
   class AnomalySource final : public lake::ChunkSource {
    public:
-    AnomalySource(const GoldRunner& g, const std::vector<AnomalyRow>& rows) : g_(g), rows_(rows) {}
+    AnomalySource(const GoldRunner& g, const ScoreContext& ctx, const std::vector<AnomalyRow>& rows)
+        : g_(g), ctx_(ctx), rows_(rows) {}
     const std::vector<lake::ColumnSpec>& columns() const override {
       static const auto kColumns = AnomalyColumns();
       return kColumns;
@@ -219,9 +173,9 @@ class GoldRunner {
       for (size_t r = 0; r < n; ++r) {
         const AnomalyRow& a = rows_[pos_ + r];
         out.Column<int64_t>(0)[r] = a.ts;
-        out.SetString(1, r, g_.devices_.values[a.device]);
+        out.SetString(1, r, g_.device_names_[a.device]);
         if (a.location == 0) out.SetNull(2, r);
-        else out.SetString(2, r, g_.locations_.values[a.location]);
+        else out.SetString(2, r, ctx_.locations.values[a.location]);
         out.SetString(3, r, g_.metrics_[a.metric]);
         out.Column<double>(4)[r] = a.value;
         out.Column<double>(5)[r] = a.mean;
@@ -240,27 +194,28 @@ class GoldRunner {
 
    private:
     const GoldRunner& g_;
+    const ScoreContext& ctx_;
     const std::vector<AnomalyRow>& rows_;
     size_t pos_ = 0;
   };
 
   class SummarySource final : public lake::ChunkSource {
    public:
-    SummarySource(const GoldRunner& g, TimestampUs hour) : g_(g), hour_(hour) {}
+    SummarySource(const GoldRunner& g, const ScoreContext& ctx, TimestampUs hour) : g_(g), ctx_(ctx), hour_(hour) {}
     const std::vector<lake::ColumnSpec>& columns() const override {
       static const auto kColumns = SummaryColumns();
       return kColumns;
     }
     size_t Fill(lake::ChunkFiller& out) override {
       const size_t nm = g_.metrics_.size();
-      const size_t n = std::min(lake::ChunkFiller::Capacity(), g_.touched_.size() - pos_);
+      const size_t n = std::min(lake::ChunkFiller::Capacity(), ctx_.touched.size() - pos_);
       for (size_t r = 0; r < n; ++r) {
-        const uint32_t idx = g_.touched_[pos_ + r];
-        const SummaryCell& c = g_.cells_[idx];
+        const uint32_t idx = ctx_.touched[pos_ + r];
+        const SummaryCell& c = ctx_.cells[idx];
         out.Column<int64_t>(0)[r] = hour_;
-        out.SetString(1, r, g_.devices_.values[idx / nm]);
+        out.SetString(1, r, g_.device_names_[idx / nm]);
         if (c.location == 0) out.SetNull(2, r);
-        else out.SetString(2, r, g_.locations_.values[c.location]);
+        else out.SetString(2, r, ctx_.locations.values[c.location]);
         out.SetString(3, r, g_.metrics_[idx % nm]);
         out.Column<int64_t>(4)[r] = c.stats.n;
         out.Column<int64_t>(5)[r] = c.anomalies;
@@ -276,6 +231,7 @@ class GoldRunner {
 
    private:
     const GoldRunner& g_;
+    const ScoreContext& ctx_;
     TimestampUs hour_;
     size_t pos_ = 0;
   };
@@ -297,11 +253,14 @@ class GoldRunner {
             {"min", DUCKDB_TYPE_DOUBLE},              {"max", DUCKDB_TYPE_DOUBLE}};
   }
 
-  Status DiscoverMetrics(const std::vector<std::string>& silver_paths) {
-    silver_sql_ = fmt::format("read_parquet({}, union_by_name = true)", lake::SqlList(silver_paths));
-    IOTAD_ASSIGN_OR_RETURN(auto result, session_.Query(fmt::format("DESCRIBE SELECT * FROM {}", silver_sql_)));
-    IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
-    while (chunk) {
+  Status DiscoverMetrics(const std::vector<std::string>& all_paths) {
+    lake::DuckSession& session = *contexts_[0].session;
+    IOTAD_ASSIGN_OR_RETURN(auto result, session.Query(fmt::format(
+                                            "DESCRIBE SELECT * FROM read_parquet({}, union_by_name = true)",
+                                            lake::SqlList(all_paths))));
+    while (true) {
+      IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
+      if (!chunk) break;
       const auto* names = chunk.Data<duckdb_string_t>(0);
       const auto* types = chunk.Data<duckdb_string_t>(1);
       for (size_t r = 0; r < chunk.size(); ++r) {
@@ -310,91 +269,116 @@ class GoldRunner {
         if (std::find(std::begin(kHourColumns), std::end(kHourColumns), std::string_view(name)) != std::end(kHourColumns)) continue;
         metrics_.push_back(name);
       }
-      IOTAD_ASSIGN_OR_RETURN(chunk, result.Next());
-    }
-    for (const auto& d : detectors_) {
-      thresholds_.push_back(d == ZScoreDetector::kName ? zscore_.threshold() : robust_.threshold());
     }
     return Status::Ok();
   }
 
+  /// Column positions of one hour's result: a metric missing from every file of the hour is -1.
+  struct Layout {
+    int ts = -1, device = -1, location = -1;
+    std::vector<int> metric;
+  };
+  Layout LayoutOf(lake::DuckResult& result) const {
+    Layout l;
+    l.metric.assign(metrics_.size(), -1);
+    for (size_t c = 0; c < result.ColumnCount(); ++c) {
+      const std::string name = result.ColumnName(c);
+      if (name == "event_time") l.ts = static_cast<int>(c);
+      else if (name == "device_id") l.device = static_cast<int>(c);
+      else if (name == "location") l.location = static_cast<int>(c);
+      for (size_t m = 0; m < metrics_.size(); ++m) {
+        if (metrics_[m] == name) l.metric[m] = static_cast<int>(c);
+      }
+    }
+    return l;
+  }
+
+  /// mean and sample std per device and metric over all silver. Welford in a fixed order, not a
+  /// parallel SQL aggregate (whose sums depend on thread timing): each half of the hours in
+  /// order on its own thread, the two halves merged exactly (Chan et al.), first half first.
+  Status FitZScore() {
+    const size_t nm = metrics_.size();
+    struct Partial {
+      clean::StringDict devices;
+      std::vector<MomentStats> stats;
+    };
+    std::vector<Partial> partials(contexts_.size());
+    const size_t per_thread = (hours_.size() + contexts_.size() - 1) / contexts_.size();
+    std::atomic<size_t> next_context{0};
+    IOTAD_TRY(OnThreads([&](ScoreContext& ctx) -> Status {
+      const size_t t = next_context++;
+      Partial& part = partials[t];
+      for (size_t i = t * per_thread; i < std::min(hours_.size(), (t + 1) * per_thread); ++i) {
+        IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Query(fmt::format(
+                                                "SELECT * FROM read_parquet({}, union_by_name = true)",
+                                                lake::SqlList(Paths(hours_[i].second)))));
+        const Layout layout = LayoutOf(result);
+        if (layout.device < 0) return Error(Errc::kCorrupt, "gold: a silver file lacks device_id");
+        while (true) {
+          IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
+          if (!chunk) break;
+          const auto* devs = chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.device));
+          const size_t n = chunk.size();
+          size_t start = 0;
+          while (start < n) {  // runs of one device: silver files are sorted by device
+            const std::string_view d = lake::DuckChunk::StringAt(devs, start);
+            size_t end = start + 1;
+            while (end < n && lake::DuckChunk::StringAt(devs, end) == d) ++end;
+            const uint32_t dev = part.devices.Intern(d);
+            if (part.stats.size() < (dev + 1) * nm) part.stats.resize((dev + 1) * nm);
+            for (size_t m = 0; m < nm; ++m) {
+              if (layout.metric[m] < 0) continue;
+              const double* v = chunk.Data<double>(static_cast<size_t>(layout.metric[m]));
+              const uint64_t* valid = chunk.Validity(static_cast<size_t>(layout.metric[m]));
+              MomentStats& st = part.stats[dev * nm + m];
+              for (size_t r = start; r < end; ++r) {
+                if (lake::DuckChunk::IsValid(valid, r)) st.Add(v[r]);
+              }
+            }
+            start = end;
+          }
+        }
+      }
+      return Status::Ok();
+    }));
+    std::vector<MomentStats> merged;
+    for (auto& part : partials) {
+      for (uint32_t id = 1; id < part.devices.size(); ++id) {
+        const uint32_t dev = DeviceIndex(part.devices.Get(id));
+        if (merged.size() < zbase_.size()) merged.resize(zbase_.size());
+        for (size_t m = 0; m < nm; ++m) merged[dev * nm + m].Merge(part.stats[id * nm + m]);
+      }
+    }
+    for (size_t i = 0; i < merged.size(); ++i) {
+      zbase_[i] = ZScoreBaseline{merged[i].n, merged[i].n > 0 ? merged[i].mean : 0.0, merged[i].SampleStd()};
+    }
+    return Status::Ok();
+  }
+
+  /// Index of a device in the baselines (pass 1 sees every device of silver).
   uint32_t DeviceIndex(std::string_view d) {
-    const uint32_t dev = devices_.Intern(d);
+    auto it = device_index_.find(std::string(d));
+    if (it != device_index_.end()) return it->second;
+    const auto dev = static_cast<uint32_t>(device_names_.size());
+    device_names_.emplace_back(d);
+    device_index_.emplace(device_names_.back(), dev);
     const size_t need = (dev + 1) * metrics_.size();
-    if (cells_.size() < need) cells_.resize(need);
-    if (use_zscore_ && zbase_.size() < need) zbase_.resize(need);
-    if (use_robust_ && rbase_.size() < need) rbase_.resize(need);
+    if (zbase_.size() < need) zbase_.resize(need);
+    if (rbase_.size() < need) rbase_.resize(need);
     return dev;
   }
 
-  /// mean and sample std per device and metric over all silver. Welford in a fixed order (hour by
-  /// hour, file by file), not a parallel SQL aggregate: the sums of a parallel aggregate depend
-  /// on thread timing, and a re-run must give the very same baselines, bit for bit.
-  Status FitZScore(const std::map<TimestampUs, std::vector<std::string>>& hours) {
+  /// median and MAD per device and metric (exact, from DuckDB's median). Median needs every value
+  /// of a series in memory, so above gold.max_baseline_points the devices go in hash buckets.
+  Status FitRobust(const std::vector<std::string>& all_paths) {
     if (metrics_.empty()) return Status::Ok();
-    const size_t nm = metrics_.size();
-    std::vector<MomentStats> stats;
-    for (const auto& [hour, keys] : hours) {
-      std::vector<std::string> paths;
-      for (const auto& k : keys) paths.push_back(lake_.store().ReadPath(k));
-      // Columns by name: a metric missing from every file of this hour reads NULL.
-      IOTAD_ASSIGN_OR_RETURN(auto result, session_.Query(fmt::format(
-                                              "SELECT * FROM read_parquet({}, union_by_name = true)", lake::SqlList(paths))));
-      int dev_col = -1;
-      std::vector<int> metric_col(nm, -1);
-      for (size_t c = 0; c < result.ColumnCount(); ++c) {
-        const std::string name = result.ColumnName(c);
-        if (name == "device_id") dev_col = static_cast<int>(c);
-        for (size_t m = 0; m < nm; ++m) {
-          if (metrics_[m] == name) metric_col[m] = static_cast<int>(c);
-        }
-      }
-      if (dev_col < 0) return Error(Errc::kCorrupt, "gold: silver hour {} lacks device_id", FormatTimestamp(hour));
-      std::string last_device;
-      uint32_t dev = 0;
-      while (true) {
-        IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
-        if (!chunk) break;
-        const auto* devs = chunk.Data<duckdb_string_t>(static_cast<size_t>(dev_col));
-        const size_t n = chunk.size();
-        // Device runs: silver files are sorted by device, so each run updates one stats row.
-        size_t start = 0;
-        while (start < n) {
-          const std::string_view d = lake::DuckChunk::StringAt(devs, start);
-          if (d != last_device) {
-            last_device.assign(d);
-            dev = DeviceIndex(d);
-            if (stats.size() < (dev + 1) * nm) stats.resize((dev + 1) * nm);
-          }
-          size_t end = start + 1;
-          while (end < n && lake::DuckChunk::StringAt(devs, end) == d) ++end;
-          for (size_t m = 0; m < nm; ++m) {
-            if (metric_col[m] < 0) continue;
-            const double* v = chunk.Data<double>(static_cast<size_t>(metric_col[m]));
-            const uint64_t* valid = chunk.Validity(static_cast<size_t>(metric_col[m]));
-            MomentStats& st = stats[dev * nm + m];
-            for (size_t r = start; r < end; ++r) {
-              if (lake::DuckChunk::IsValid(valid, r)) st.Add(v[r]);
-            }
-          }
-          start = end;
-        }
-      }
-    }
-    for (size_t i = 0; i < stats.size(); ++i) {
-      zbase_[i] = ZScoreBaseline{stats[i].n, stats[i].n > 0 ? stats[i].mean : 0.0, stats[i].SampleStd()};
-    }
-    return Status::Ok();
-  }
-
-  /// median and MAD per device and metric. Median needs every value of a series in memory, so
-  /// above gold.max_baseline_points the devices are split into hash buckets done one by one.
-  Status FitRobust() {
-    if (metrics_.empty()) return Status::Ok();
-    IOTAD_ASSIGN_OR_RETURN(int64_t rows, session_.QueryInt(fmt::format("SELECT count(*) FROM {}", silver_sql_)));
+    lake::DuckSession& session = *contexts_[0].session;
+    IOTAD_TRY(session.Exec("SET threads = 2"));
+    const std::string silver = fmt::format("read_parquet({}, union_by_name = true)", lake::SqlList(all_paths));
+    IOTAD_ASSIGN_OR_RETURN(int64_t rows, session.QueryInt(fmt::format("SELECT count(*) FROM {}", silver)));
     const int64_t points = rows * static_cast<int64_t>(metrics_.size());
-    const int64_t buckets = std::max<int64_t>(1, (points + lake_.config().gold.max_baseline_points - 1) /
-                                                     lake_.config().gold.max_baseline_points);
+    const int64_t budget = lake_.config().gold.max_baseline_points;
+    const int64_t buckets = std::max<int64_t>(1, (points + budget - 1) / budget);
     const size_t nm = metrics_.size();
     std::string sel, med, mad, group;
     for (size_t m = 0; m < nm; ++m) {
@@ -406,13 +390,12 @@ class GoldRunner {
     }
     for (int64_t b = 0; b < buckets; ++b) {
       const std::string where = buckets > 1 ? fmt::format(" WHERE hash(device_id) % {} = {}", buckets, b) : "";
-      IOTAD_ASSIGN_OR_RETURN(
-          auto result,
-          session_.Stream(fmt::format(
-              "WITH s AS (SELECT device_id{0} FROM {1}{2}), "
-              "med AS (SELECT device_id{3} FROM s GROUP BY device_id) "
-              "SELECT s.device_id{4} FROM s JOIN med USING (device_id) GROUP BY s.device_id{5}",
-              sel, silver_sql_, where, med, mad, group)));
+      IOTAD_ASSIGN_OR_RETURN(auto result, session.Stream(fmt::format(
+                                              "WITH s AS (SELECT device_id{0} FROM {1}{2}), "
+                                              "med AS (SELECT device_id{3} FROM s GROUP BY device_id) "
+                                              "SELECT s.device_id{4} FROM s JOIN med USING (device_id) "
+                                              "GROUP BY s.device_id{5}",
+                                              sel, silver, where, med, mad, group)));
       while (true) {
         IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
         if (!chunk) break;
@@ -430,22 +413,113 @@ class GoldRunner {
         }
       }
     }
-    return Status::Ok();
+    return session.Exec("SET threads = 1");
   }
 
-  /// Publishes `local` under `final_key` via staging unless an identical file is already there.
-  Status Stage(const std::string& final_key, const std::filesystem::path& local) {
+  /// Scores one hour's silver files and stages its outputs (when they changed).
+  Status ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vector<std::string>& keys) {
+    IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Query(fmt::format(
+                                            "SELECT * FROM read_parquet({}, union_by_name = true)",
+                                            lake::SqlList(Paths(keys)))));
+    const Layout layout = LayoutOf(result);
+    if (layout.ts < 0 || layout.device < 0) {
+      return Error(Errc::kCorrupt, "gold: silver hour {} lacks event_time or device_id", FormatTimestamp(hour));
+    }
+    const size_t nm = metrics_.size();
+    if (ctx.cells.size() < device_names_.size() * nm) ctx.cells.resize(device_names_.size() * nm);
+    std::vector<AnomalyRow> anomalies;
+    std::string last_device, last_location;
+    uint32_t dev = 0, last_location_id = 0;
+    GoldReport& report = ctx.report;
+    while (true) {
+      IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
+      if (!chunk) break;
+      const size_t n = chunk.size();
+      const auto* ts = chunk.Data<int64_t>(static_cast<size_t>(layout.ts));
+      const auto* devs = chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.device));
+      const auto* locs = layout.location >= 0 ? chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.location)) : nullptr;
+      const uint64_t* loc_valid = layout.location >= 0 ? chunk.Validity(static_cast<size_t>(layout.location)) : nullptr;
+      std::vector<const double*> vals(nm, nullptr);
+      std::vector<const uint64_t*> valid(nm, nullptr);
+      for (size_t m = 0; m < nm; ++m) {
+        if (layout.metric[m] < 0) continue;
+        vals[m] = chunk.Data<double>(static_cast<size_t>(layout.metric[m]));
+        valid[m] = chunk.Validity(static_cast<size_t>(layout.metric[m]));
+      }
+      report.rows_scanned += static_cast<int64_t>(n);
+      for (size_t r = 0; r < n; ++r) {
+        const std::string_view d = lake::DuckChunk::StringAt(devs, r);
+        if (d != last_device) {
+          last_device.assign(d);
+          auto it = device_index_.find(last_device);
+          if (it == device_index_.end()) {
+            return Error(Errc::kCorrupt, "gold: device '{}' appeared in silver while gold was running", d);
+          }
+          dev = it->second;
+        }
+        uint32_t loc = 0;
+        if (locs != nullptr && lake::DuckChunk::IsValid(loc_valid, r)) {
+          const std::string_view l = lake::DuckChunk::StringAt(locs, r);
+          if (l != last_location) {
+            last_location.assign(l);
+            last_location_id = ctx.locations.Intern(l);
+          }
+          loc = last_location_id;
+        }
+        for (size_t m = 0; m < nm; ++m) {
+          SummaryCell& cell = ctx.cells[dev * nm + m];
+          if (cell.rows == 0) ctx.touched.push_back(static_cast<uint32_t>(dev * nm + m));
+          ++cell.rows;
+          if (loc != 0) cell.location = loc;
+          if (vals[m] == nullptr || !lake::DuckChunk::IsValid(valid[m], r)) continue;
+          const double x = vals[m][r];
+          cell.stats.Add(x);
+          ++report.values_scored;
+          for (uint32_t k = 0; k < detectors_.size(); ++k) {
+            detect::Verdict v;
+            double mean, sd;
+            int64_t cnt;
+            std::string why;
+            if (is_zscore_[k]) {
+              const ZScoreBaseline& b = zbase_[dev * nm + m];
+              v = zscore_.Score(b, x);
+              if (!v.flagged) continue;
+              mean = b.mean, sd = b.std, cnt = b.n;
+              why = zscore_.Explain(metrics_[m], x, b, v);
+            } else {
+              const RobustBaseline& b = rbase_[dev * nm + m];
+              v = robust_.Score(b, x);
+              if (!v.flagged) continue;
+              // Explanation columns: the robust baseline as center and scale (MAD / 0.6745 is the
+              // std a normal distribution with that MAD would have).
+              mean = b.median, sd = b.mad / RobustZScoreDetector::kConsistency, cnt = b.n;
+              why = robust_.Explain(metrics_[m], x, b, v);
+            }
+            if (k == 0) ++cell.anomalies;
+            ++report.anomalies[detectors_[k]];
+            anomalies.push_back({ts[r], dev, loc, static_cast<uint32_t>(m), x, mean, sd, cnt, v.z, thresholds_[k], k,
+                                 std::move(why)});
+          }
+        }
+      }
+    }
+    IOTAD_TRY(WriteAnomalies(ctx, hour, anomalies));
+    return WriteSummary(ctx, hour);
+  }
+
+  /// Publishes `local` under `final_key` through staging.
+  Status Stage(ScoreContext& ctx, const std::string& final_key, const std::filesystem::path& local) {
     const std::string staged = lake::Lake::StagingPrefix(run_id_) + final_key;
     IOTAD_TRY(lake_.store().PutFile(staged, local));
     IOTAD_FAULT_POINT("gold.after_stage_file");
-    moves_.emplace_back(staged, final_key);
+    ctx.moves.emplace_back(staged, final_key);
     return Status::Ok();
   }
 
-  Status WriteAnomalies(TimestampUs hour, std::vector<AnomalyRow>& rows, GoldReport& report) {
+  Status WriteAnomalies(ScoreContext& ctx, TimestampUs hour, std::vector<AnomalyRow>& rows) {
     if (rows.empty()) return Status::Ok();
     std::sort(rows.begin(), rows.end(), [&](const AnomalyRow& a, const AnomalyRow& b) {
-      const int c = devices_.values[a.device].compare(devices_.values[b.device]);
+      const int c = device_names_[a.device].compare(device_names_[b.device]);
       if (c != 0) return c < 0;
       if (a.ts != b.ts) return a.ts < b.ts;
       if (a.metric != b.metric) return a.metric < b.metric;
@@ -454,42 +528,43 @@ class GoldRunner {
     ContentHasher h;
     for (const auto& a : rows) {
       HashField(h, &a.ts, sizeof a.ts);
-      HashString(h, devices_.values[a.device]);
-      HashString(h, locations_.values[a.location]);
+      HashString(h, device_names_[a.device]);
+      HashString(h, ctx.locations.values[a.location]);
       HashString(h, metrics_[a.metric]);
       for (double v : {a.value, a.mean, a.std, a.z, a.threshold}) HashField(h, &v, sizeof v);
       HashField(h, &a.n, sizeof a.n);
       HashString(h, detectors_[a.detector]);
       HashString(h, a.explanation);
     }
+    // Named by content: an unchanged hour keeps its file, and a re-run writes the same name.
     const std::string name = fmt::format("anomalies-{}.parquet", h.Finish().Hex().substr(0, 20));
     const std::string final_key = fmt::format("{}{}/{}", lake::kGoldPrefix, lake::HourPartition(hour), name);
-    produced_.insert(final_key);
+    ctx.produced.push_back(final_key);
     if (existing_.count(final_key) > 0) {
-      ++report.files_unchanged;
+      ++ctx.report.files_unchanged;
       return Status::Ok();
     }
     IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
     const auto local = scratch / name;
-    AnomalySource source(*this, rows);
-    IOTAD_TRY(lake::WriteParquet(session_, source, local));
-    ++report.files_written;
-    return Stage(final_key, local);
+    AnomalySource source(*this, ctx, rows);
+    IOTAD_TRY(lake::WriteParquet(*ctx.session, source, local));
+    ++ctx.report.files_written;
+    return Stage(ctx, final_key, local);
   }
 
-  Status WriteSummary(TimestampUs hour, GoldReport& report) {
-    if (touched_.empty()) return Status::Ok();
+  Status WriteSummary(ScoreContext& ctx, TimestampUs hour) {
+    if (ctx.touched.empty()) return Status::Ok();
     const size_t nm = metrics_.size();
-    std::sort(touched_.begin(), touched_.end(), [&](uint32_t a, uint32_t b) {
-      const int c = devices_.values[a / nm].compare(devices_.values[b / nm]);
+    std::sort(ctx.touched.begin(), ctx.touched.end(), [&](uint32_t a, uint32_t b) {
+      const int c = device_names_[a / nm].compare(device_names_[b / nm]);
       if (c != 0) return c < 0;
       return a % nm < b % nm;
     });
     ContentHasher h;
-    for (uint32_t idx : touched_) {
-      const SummaryCell& c = cells_[idx];
-      HashString(h, devices_.values[idx / nm]);
-      HashString(h, locations_.values[c.location]);
+    for (uint32_t idx : ctx.touched) {
+      const SummaryCell& c = ctx.cells[idx];
+      HashString(h, device_names_[idx / nm]);
+      HashString(h, ctx.locations.values[c.location]);
       HashString(h, metrics_[idx % nm]);
       const double std = c.stats.SampleStd();
       for (double v : {c.stats.mean, std, c.stats.min, c.stats.max}) HashField(h, &v, sizeof v);
@@ -498,25 +573,24 @@ class GoldRunner {
     }
     const std::string name = fmt::format("summary-{}.parquet", h.Finish().Hex().substr(0, 20));
     const std::string final_key = fmt::format("{}{}/{}", lake::kGoldSummaryPrefix, lake::HourPartition(hour), name);
-    produced_.insert(final_key);
-    report.summary_rows += static_cast<int64_t>(touched_.size());
-    const bool unchanged = existing_.count(final_key) > 0;
-    if (!unchanged) {
+    ctx.produced.push_back(final_key);
+    ctx.report.summary_rows += static_cast<int64_t>(ctx.touched.size());
+    if (existing_.count(final_key) > 0) {
+      ++ctx.report.files_unchanged;
+    } else {
       IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
       const auto local = scratch / name;
-      SummarySource source(*this, hour);
-      IOTAD_TRY(lake::WriteParquet(session_, source, local));
-      ++report.files_written;
-      IOTAD_TRY(Stage(final_key, local));
+      SummarySource source(*this, ctx, hour);
+      IOTAD_TRY(lake::WriteParquet(*ctx.session, source, local));
+      ++ctx.report.files_written;
+      IOTAD_TRY(Stage(ctx, final_key, local));
     }
-    for (uint32_t idx : touched_) cells_[idx] = SummaryCell{};
-    touched_.clear();
-    if (unchanged) ++report.files_unchanged;
+    for (uint32_t idx : ctx.touched) ctx.cells[idx] = SummaryCell{};
+    ctx.touched.clear();
     return Status::Ok();
   }
 
   lake::Lake& lake_;
-  lake::DuckSession& session_;
   std::vector<std::string> detectors_;
   std::vector<double> thresholds_;
   std::vector<bool> is_zscore_;  // per detector: zscore, else robust_zscore (no string compare per value)
@@ -525,14 +599,13 @@ class GoldRunner {
   RobustZScoreDetector robust_;
   bool use_zscore_ = false;
   bool use_robust_ = false;
-  std::string silver_sql_;
+  std::vector<std::pair<TimestampUs, std::vector<std::string>>> hours_;
   std::vector<std::string> metrics_;
-  Strings devices_;
-  Strings locations_;
+  std::deque<std::string> device_names_;  // stable addresses: device_index_ keys point into them
+  std::unordered_map<std::string_view, uint32_t> device_index_;
   std::vector<ZScoreBaseline> zbase_;
   std::vector<RobustBaseline> rbase_;
-  std::vector<SummaryCell> cells_;
-  std::vector<uint32_t> touched_;
+  std::deque<ScoreContext> contexts_;
   std::set<std::string> existing_;
   std::set<std::string> produced_;
   std::vector<std::pair<std::string, std::string>> moves_;
@@ -587,13 +660,9 @@ Result<GoldReport> RunGold(lake::Lake& lake, const GoldOptions& options, const s
     for (const auto& o : files) existing.insert(o.key);
   }
 
-  IOTAD_ASSIGN_OR_RETURN(auto session, lake.OpenSession(/*with_views=*/false));
-  GoldRunner runner(lake, *session, detectors, run_id);
+  GoldRunner runner(lake, detectors, run_id);
   runner.SetExisting(existing);
-  if (!all_paths.empty()) {
-    IOTAD_TRY(runner.Run(all_paths, hours, report));
-    for (const auto& [hour, keys] : hours) IOTAD_TRY(runner.ScoreHour(hour, keys, report));
-  }
+  if (!all_paths.empty()) IOTAD_TRY(runner.Run(hours, all_paths, report));
   report.hours = static_cast<int64_t>(hours.size());
 
   lake::Commit commit;
