@@ -551,7 +551,7 @@ class SilverParser final : public ingest::RowSink {
   }
 
   /// Hands hours the input has moved past to the writer, so it starts early: an hour is
-  /// complete enough once rows two hours newer have arrived (the rest of it, late rows, waits in
+  /// complete enough once rows of a newer hour have arrived (the rest of it, late rows, waits in
   /// a small buffer until the end of the run: one late file per hour, not one per input file).
   /// Then, while over the memory bound, the biggest buffers go, whatever their hour.
   void FlushIfOverBudget() {
@@ -559,7 +559,7 @@ class SilverParser final : public ingest::RowSink {
       const TimestampUs newest = hours_.rbegin()->first;
       size_t biggest = 0;
       for (const auto& [hour, b] : hours_) biggest = std::max(biggest, b.size());
-      for (auto it = hours_.begin(); it != hours_.end() && it->first + 2 * kMicrosPerHour <= newest;) {
+      for (auto it = hours_.begin(); it != hours_.end() && it->first + kMicrosPerHour <= newest;) {
         auto next = std::next(it);
         // Small buffers are late rows for hours whose bulk has not come yet, or has gone: they wait.
         if (emitted_hours_.count(it->first) == 0 && it->second.size() * 2 >= biggest) EmitHour(it);
