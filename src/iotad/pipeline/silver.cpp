@@ -63,6 +63,7 @@ struct HourTask {
   Strings devices;
   Strings dim_values;
   std::vector<std::string> metric_names;
+  clean::DedupResult dedup;  // computed on the parse thread, which has time to spare
 };
 struct QuarantineTask {
   std::vector<QuarantineRow> rows;
@@ -346,10 +347,8 @@ class SilverWriter {
 
   Status FlushHour(HourTask& t) {
     HourBuffer& b = t.buffer;
-    b.EnsureMetrics(t.metric_names.size());
     const TimestampUs hour = b.hour_start;
-    const std::vector<uint32_t> ranks = clean::SortedRanks(*t.devices);
-    clean::DedupResult dd = clean::Deduplicate(b, ranks);
+    clean::DedupResult& dd = t.dedup;
     for (uint32_t i : dd.duplicates) ++per_file_[b.source[i]].duplicates;
     for (auto [i, kept] : dd.conflicts) {
       Quarantine(ingest::ReasonCode(RejectReason::kConflictingDuplicate),
@@ -591,10 +590,15 @@ class SilverParser final : public ingest::RowSink {
     if (!dim_snapshot_ || dim_snapshot_->size() != dim_values_.size()) {
       dim_snapshot_ = std::make_shared<const std::vector<std::string>>(dim_values_.Snapshot());
     }
+    if (!ranks_ || ranks_->size() != device_snapshot_->size()) {
+      ranks_ = std::make_shared<const std::vector<uint32_t>>(clean::SortedRanks(*device_snapshot_));
+    }
     buffered_ -= it->second.size();
     emitted_hours_.insert(it->first);
     if (current_ == &it->second) current_ = nullptr;
-    emit_(HourTask{std::move(it->second), device_snapshot_, dim_snapshot_, metric_names_});
+    it->second.EnsureMetrics(metric_names_.size());
+    clean::DedupResult dedup = clean::Deduplicate(it->second, *ranks_);
+    emit_(HourTask{std::move(it->second), device_snapshot_, dim_snapshot_, metric_names_, std::move(dedup)});
     hours_.erase(it);
   }
   void EmitQuarantine() {
@@ -614,6 +618,7 @@ class SilverParser final : public ingest::RowSink {
   std::vector<uint32_t> last_dims_;  // per device and dimension: the last value's id
   Strings device_snapshot_;
   Strings dim_snapshot_;
+  std::shared_ptr<const std::vector<uint32_t>> ranks_;  // sorted-order rank of each device id
   std::map<TimestampUs, HourBuffer> hours_;
   std::set<TimestampUs> emitted_hours_;
   HourBuffer* current_ = nullptr;
