@@ -502,7 +502,9 @@ class SilverParser final : public ingest::RowSink {
     if (current_ == nullptr || current_->hour_start != hour) {
       auto [it, inserted] = hours_.try_emplace(hour);
       if (inserted) {
-        pool_.Take(it->second);
+        // A buffer for late rows of an hour already handed over stays small: it must not hold
+        // a recycled full-hour buffer until the end of the run.
+        if (emitted_hours_.count(hour) == 0) pool_.Take(it->second);
         it->second.hour_start = hour;
         it->second.dims.resize(dim_names_.size());
       }
