@@ -1,7 +1,7 @@
 #include "iotad/cli/cli.h"
 #include "iotad/cli/output.h"
+#include "iotad/cli/recorded_stage.h"
 #include "iotad/ingest/bronze.h"
-#include "iotad/pipeline/run_record.h"
 
 namespace iotad::cli {
 
@@ -12,30 +12,11 @@ void RegisterIngestCommand(CLI::App& app, GlobalOptions& global, CommandOutcome&
       ->required();
   AddLakeOption(*sub, global);
   sub->callback([paths, &global, &out] {
-    auto lake = OpenLake(ResolveLakePath(global));
-    if (!lake.ok()) {
-      out.status = lake.status();
-      return;
-    }
-    out.status = (*lake)->BeginWrite();
-    if (!out.status.ok()) return;
-    pipeline::RunRecord record;
-    record.run_id = lake::NewRunId();
-    record.command = "ingest";
-    record.started_at_us = pipeline::WallClockUs();
-    auto report = ingest::IngestPaths(**lake, *paths, record.run_id);
-    record.finished_at_us = pipeline::WallClockUs();
-    if (!report.ok()) {
-      record.status = "failed";
-      record.message = report.status().message();
-      (void)pipeline::WriteRunRecord(**lake, record);
-      out.status = report.status();
-      return;
-    }
-    record.counts_json = fmt::format("{{\"new_files\":{},\"duplicate_files\":{}}}", report->new_files,
-                                     report->duplicate_files);
-    out.status = pipeline::WriteRunRecord(**lake, record);
-    PrintIngestReport(*report);
+    out.status = RunRecordedStage(global, "ingest", [&](lake::Lake& lake, const std::string& run_id) -> Result<std::string> {
+      IOTAD_ASSIGN_OR_RETURN(auto report, ingest::IngestPaths(lake, *paths, run_id));
+      PrintIngestReport(report);
+      return fmt::format("{{\"new_files\":{},\"duplicate_files\":{}}}", report.new_files, report.duplicate_files);
+    });
   });
 }
 

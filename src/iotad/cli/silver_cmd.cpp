@@ -1,6 +1,6 @@
 #include "iotad/cli/cli.h"
 #include "iotad/cli/output.h"
-#include "iotad/pipeline/run_record.h"
+#include "iotad/cli/recorded_stage.h"
 #include "iotad/pipeline/silver.h"
 
 namespace iotad::cli {
@@ -11,29 +11,12 @@ void RegisterSilverCommand(CLI::App& app, GlobalOptions& global, CommandOutcome&
   sub->add_flag("--rebuild", options->rebuild, "Reprocess all of bronze, replacing silver and quarantine");
   AddLakeOption(*sub, global);
   sub->callback([options, &global, &out] {
-    auto lake = OpenLake(ResolveLakePath(global));
-    if (!lake.ok()) {
-      out.status = lake.status();
-      return;
-    }
-    out.status = (*lake)->BeginWrite();
-    if (!out.status.ok()) return;
-    pipeline::RunRecord record;
-    record.run_id = lake::NewRunId();
-    record.command = options->rebuild ? "silver --rebuild" : "silver";
-    record.started_at_us = pipeline::WallClockUs();
-    auto report = pipeline::RunSilver(**lake, *options, record.run_id);
-    record.finished_at_us = pipeline::WallClockUs();
-    if (!report.ok()) {
-      record.status = "failed";
-      record.message = report.status().message();
-      (void)pipeline::WriteRunRecord(**lake, record);
-      out.status = report.status();
-      return;
-    }
-    record.counts_json = pipeline::AccountingJson(report->accounting);
-    out.status = pipeline::WriteRunRecord(**lake, record);
-    PrintSilverReport(*report);
+    const std::string command = options->rebuild ? "silver --rebuild" : "silver";
+    out.status = RunRecordedStage(global, command, [&](lake::Lake& lake, const std::string& run_id) -> Result<std::string> {
+      IOTAD_ASSIGN_OR_RETURN(auto report, pipeline::RunSilver(lake, *options, run_id));
+      PrintSilverReport(report);
+      return pipeline::AccountingJson(report.accounting);
+    });
   });
 }
 
