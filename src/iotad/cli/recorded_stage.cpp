@@ -10,9 +10,9 @@ Status RunRecordedStage(const GlobalOptions& global, const std::string& command,
   pipeline::RunRecord record;
   record.run_id = lake::NewRunId();
   record.command = command;
-  record.started_at_us = pipeline::WallClockUs();
+  record.started_at_us = NowUs();
   auto counts = body(*lake, record.run_id);
-  record.finished_at_us = pipeline::WallClockUs();
+  record.finished_at_us = NowUs();
   if (!counts.ok()) {
     record.status = "failed";
     record.message = counts.status().message();

@@ -1,6 +1,7 @@
 #include "iotad/core/timestamp.h"
 
 #include <charconv>
+#include <chrono>
 #include <cmath>
 
 #include <fast_float/fast_float.h>
@@ -136,6 +137,12 @@ std::optional<TimestampUs> ParseTimestamp(std::string_view s) {
   const int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   const int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset_s;
   return secs * kMicrosPerSecond + micros;
+}
+
+TimestampUs NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 void AppendTimestamp(std::string& out, TimestampUs ts) {

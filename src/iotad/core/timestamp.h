@@ -37,6 +37,9 @@ struct CivilTime {
 
 CivilTime ToCivil(TimestampUs ts);
 
+/// The current time (system clock), as a timestamp.
+TimestampUs NowUs();
+
 /// Parses ISO-8601 (`2024-01-01T00:00:00Z`, `2024-01-01 00:00:00.5+02:00`, no zone means UTC),
 /// and epoch numbers: seconds (`1704067200`, `1704067200.25`), milliseconds (13 digits) or
 /// microseconds (16 digits). Returns nullopt on anything else; never throws.

@@ -116,12 +116,6 @@ std::optional<TimestampUs> TypicalEventHour(std::string_view text, FileFormat fo
       ->first;
 }
 
-TimestampUs NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Status CollectFiles(const std::string& path, std::vector<fs::path>& files, std::vector<std::string>& skipped) {
   std::error_code ec;
   const fs::path p(path);

@@ -114,66 +114,6 @@ Result<int64_t> DuckSession::QueryInt(std::string_view sql) {
   return v;
 }
 
-Result<std::unique_ptr<ChunkAppender>> ChunkAppender::Make(DuckSession& session,
-                                                           const std::string& table,
-                                                           const std::vector<duckdb_type>& column_types) {
-  std::unique_ptr<ChunkAppender> a(new ChunkAppender());
-  if (duckdb_appender_create(session.connection(), nullptr, table.c_str(), &a->appender_) !=
-      DuckDBSuccess) {
-    std::string msg = duckdb_appender_error(a->appender_) ? duckdb_appender_error(a->appender_) : "";
-    return Error(Errc::kInternal, "duckdb: cannot append to {}: {}", table, msg);
-  }
-  for (duckdb_type t : column_types) a->types_.push_back(duckdb_create_logical_type(t));
-  a->chunk_ = duckdb_create_data_chunk(a->types_.data(), a->types_.size());
-  a->validity_touched_.assign(column_types.size(), false);
-  return a;
-}
-
-ChunkAppender::~ChunkAppender() {
-  if (chunk_ != nullptr) duckdb_destroy_data_chunk(&chunk_);
-  for (auto& t : types_) duckdb_destroy_logical_type(&t);
-  if (appender_ != nullptr) duckdb_appender_destroy(&appender_);
-}
-
-void ChunkAppender::SetNull(size_t col, size_t row) {
-  duckdb_vector v = duckdb_data_chunk_get_vector(chunk_, col);
-  duckdb_vector_ensure_validity_writable(v);
-  duckdb_validity_set_row_invalid(duckdb_vector_get_validity(v), row);
-  validity_touched_[col] = true;
-}
-
-void ChunkAppender::SetString(size_t col, size_t row, std::string_view value) {
-  duckdb_vector_assign_string_element_len(duckdb_data_chunk_get_vector(chunk_, col), row,
-                                          value.data(), value.size());
-}
-
-Status ChunkAppender::Commit(size_t rows) {
-  duckdb_data_chunk_set_size(chunk_, rows);
-  if (duckdb_append_data_chunk(appender_, chunk_) != DuckDBSuccess) {
-    const char* err = duckdb_appender_error(appender_);
-    return Error(Errc::kInternal, "duckdb: append failed: {}", err ? err : "unknown");
-  }
-  duckdb_data_chunk_reset(chunk_);
-  // reset() keeps validity masks allocated: mark every row valid again where we wrote nulls.
-  for (size_t c = 0; c < validity_touched_.size(); ++c) {
-    if (!validity_touched_[c]) continue;
-    uint64_t* validity = duckdb_vector_get_validity(duckdb_data_chunk_get_vector(chunk_, c));
-    if (validity != nullptr) {
-      for (size_t w = 0; w < Capacity() / 64; ++w) validity[w] = ~uint64_t{0};
-    }
-    validity_touched_[c] = false;
-  }
-  return Status::Ok();
-}
-
-Status ChunkAppender::Close() {
-  if (duckdb_appender_close(appender_) != DuckDBSuccess) {
-    const char* err = duckdb_appender_error(appender_);
-    return Error(Errc::kInternal, "duckdb: append failed: {}", err ? err : "unknown");
-  }
-  return Status::Ok();
-}
-
 std::string SqlQuote(std::string_view text) {
   std::string out = "'";
   for (char c : text) {

@@ -115,35 +115,6 @@ class DuckSession {
   duckdb_connection connection_ = nullptr;
 };
 
-/// Appends columnar rows into an existing table chunk by chunk (the fast path of the appender).
-class ChunkAppender {
- public:
-  static Result<std::unique_ptr<ChunkAppender>> Make(DuckSession& session, const std::string& table,
-                                                     const std::vector<duckdb_type>& column_types);
-  ~ChunkAppender();
-
-  /// The chunk being filled; write up to Capacity() rows, then Commit(rows).
-  duckdb_data_chunk chunk() { return chunk_; }
-  static constexpr size_t Capacity() { return 2048; }
-  template <typename T>
-  T* Column(size_t col) {
-    return static_cast<T*>(duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk_, col)));
-  }
-  void SetNull(size_t col, size_t row);
-  void SetString(size_t col, size_t row, std::string_view value);
-  /// Appends the first `rows` rows of the chunk and resets it for reuse.
-  Status Commit(size_t rows);
-  /// Flushes everything appended to the table.
-  Status Close();
-
- private:
-  ChunkAppender() = default;
-  duckdb_appender appender_ = nullptr;
-  duckdb_data_chunk chunk_ = nullptr;
-  std::vector<duckdb_logical_type> types_;
-  std::vector<bool> validity_touched_;
-};
-
 /// 'text' with quotes doubled: a SQL string literal.
 std::string SqlQuote(std::string_view text);
 /// "name" with quotes doubled: a SQL identifier.

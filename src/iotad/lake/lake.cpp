@@ -21,12 +21,6 @@ constexpr std::string_view kAppliedKey = "_iotad/applied";
 
 std::string LogKey(int64_t seq) { return fmt::format("{}{:012d}.json", kLogPrefix, seq); }
 
-TimestampUs NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 std::string HourPartition(TimestampUs ts) {

@@ -73,6 +73,13 @@ class Lake {
   /// Applies commits past the applied marker and removes orphaned staging files.
   Status Recover();
 
+  /// The paths DuckDB reads `keys` from.
+  std::vector<std::string> ReadPaths(const std::vector<std::string>& keys) const {
+    std::vector<std::string> paths;
+    paths.reserve(keys.size());
+    for (const auto& k : keys) paths.push_back(store_->ReadPath(k));
+    return paths;
+  }
   /// Staging prefix for one run's outputs.
   static std::string StagingPrefix(std::string_view run_id);
   /// A DuckDB session configured from the lake's config, with the lake's views created.

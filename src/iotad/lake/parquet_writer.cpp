@@ -68,19 +68,6 @@ Status EnsureRegistered(DuckSession& session) {
 
 }  // namespace
 
-std::string SqlTypeName(duckdb_type type) {
-  switch (type) {
-    case DUCKDB_TYPE_TIMESTAMP_TZ: return "TIMESTAMPTZ";
-    case DUCKDB_TYPE_TIMESTAMP: return "TIMESTAMP";
-    case DUCKDB_TYPE_VARCHAR: return "VARCHAR";
-    case DUCKDB_TYPE_DOUBLE: return "DOUBLE";
-    case DUCKDB_TYPE_BIGINT: return "BIGINT";
-    case DUCKDB_TYPE_INTEGER: return "INTEGER";
-    case DUCKDB_TYPE_BOOLEAN: return "BOOLEAN";
-    default: return "VARCHAR";
-  }
-}
-
 Status WriteParquet(DuckSession& session, ChunkSource& source, const std::filesystem::path& local_file,
                     std::string_view compression) {
   IOTAD_TRY(EnsureRegistered(session));

@@ -53,7 +53,4 @@ class ChunkSource {
 Status WriteParquet(DuckSession& session, ChunkSource& source, const std::filesystem::path& local_file,
                     std::string_view compression = "zstd");
 
-/// SQL type name of a DuckDB type id.
-std::string SqlTypeName(duckdb_type type);
-
 }  // namespace iotad::lake

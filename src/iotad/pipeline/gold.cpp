@@ -48,20 +48,6 @@ struct SummaryCell {
   uint32_t location = 0;
 };
 
-/// Strings referenced by index from output rows (device ids, locations).
-struct Strings {
-  std::vector<std::string> values{""};
-  std::unordered_map<std::string, uint32_t> index;
-  uint32_t Intern(std::string_view s) {
-    if (s.empty()) return 0;
-    auto it = index.find(std::string(s));
-    if (it != index.end()) return it->second;
-    values.emplace_back(s);
-    index.emplace(values.back(), static_cast<uint32_t>(values.size() - 1));
-    return static_cast<uint32_t>(values.size() - 1);
-  }
-};
-
 void HashField(ContentHasher& h, const void* p, size_t n) { h.Update(std::string_view(static_cast<const char*>(p), n)); }
 void HashString(ContentHasher& h, std::string_view s) {
   const uint64_t n = s.size();
@@ -72,7 +58,7 @@ void HashString(ContentHasher& h, std::string_view s) {
 /// What one scoring thread owns: its DuckDB session, its summary accumulators and its outputs.
 struct ScoreContext {
   std::unique_ptr<lake::DuckSession> session;
-  Strings locations;
+  clean::StringDict locations;  // ids in output rows; 0 = NULL
   std::vector<SummaryCell> cells;
   std::vector<uint32_t> touched;
   std::vector<std::pair<std::string, std::string>> moves;
@@ -154,12 +140,6 @@ class GoldRunner {
     return Status::Ok();
   }
 
-  std::vector<std::string> Paths(const std::vector<std::string>& keys) const {
-    std::vector<std::string> paths;
-    for (const auto& k : keys) paths.push_back(lake_.store().ReadPath(k));
-    return paths;
-  }
-
   class AnomalySource final : public lake::ChunkSource {
    public:
     AnomalySource(const GoldRunner& g, const ScoreContext& ctx, const std::vector<AnomalyRow>& rows)
@@ -175,7 +155,7 @@ class GoldRunner {
         out.Column<int64_t>(0)[r] = a.ts;
         out.SetString(1, r, g_.device_names_[a.device]);
         if (a.location == 0) out.SetNull(2, r);
-        else out.SetString(2, r, ctx_.locations.values[a.location]);
+        else out.SetString(2, r, ctx_.locations.Get(a.location));
         out.SetString(3, r, g_.metrics_[a.metric]);
         out.Column<double>(4)[r] = a.value;
         out.Column<double>(5)[r] = a.mean;
@@ -215,7 +195,7 @@ class GoldRunner {
         out.Column<int64_t>(0)[r] = hour_;
         out.SetString(1, r, g_.device_names_[idx / nm]);
         if (c.location == 0) out.SetNull(2, r);
-        else out.SetString(2, r, ctx_.locations.values[c.location]);
+        else out.SetString(2, r, ctx_.locations.Get(c.location));
         out.SetString(3, r, g_.metrics_[idx % nm]);
         out.Column<int64_t>(4)[r] = c.stats.n;
         out.Column<int64_t>(5)[r] = c.anomalies;
@@ -311,7 +291,7 @@ class GoldRunner {
       for (size_t i = t * per_thread; i < std::min(hours_.size(), (t + 1) * per_thread); ++i) {
         IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Query(fmt::format(
                                                 "SELECT * FROM read_parquet({}, union_by_name = true)",
-                                                lake::SqlList(Paths(hours_[i].second)))));
+                                                lake::SqlList(lake_.ReadPaths(hours_[i].second)))));
         const Layout layout = LayoutOf(result);
         if (layout.device < 0) return Error(Errc::kCorrupt, "gold: a silver file lacks device_id");
         while (true) {
@@ -420,7 +400,7 @@ class GoldRunner {
   Status ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vector<std::string>& keys) {
     IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Query(fmt::format(
                                             "SELECT * FROM read_parquet({}, union_by_name = true)",
-                                            lake::SqlList(Paths(keys)))));
+                                            lake::SqlList(lake_.ReadPaths(keys)))));
     const Layout layout = LayoutOf(result);
     if (layout.ts < 0 || layout.device < 0) {
       return Error(Errc::kCorrupt, "gold: silver hour {} lacks event_time or device_id", FormatTimestamp(hour));
@@ -529,7 +509,7 @@ class GoldRunner {
     for (const auto& a : rows) {
       HashField(h, &a.ts, sizeof a.ts);
       HashString(h, device_names_[a.device]);
-      HashString(h, ctx.locations.values[a.location]);
+      HashString(h, ctx.locations.Get(a.location));
       HashString(h, metrics_[a.metric]);
       for (double v : {a.value, a.mean, a.std, a.z, a.threshold}) HashField(h, &v, sizeof v);
       HashField(h, &a.n, sizeof a.n);
@@ -564,7 +544,7 @@ class GoldRunner {
     for (uint32_t idx : ctx.touched) {
       const SummaryCell& c = ctx.cells[idx];
       HashString(h, device_names_[idx / nm]);
-      HashString(h, ctx.locations.values[c.location]);
+      HashString(h, ctx.locations.Get(c.location));
       HashString(h, metrics_[idx % nm]);
       const double std = c.stats.SampleStd();
       for (double v : {c.stats.mean, std, c.stats.min, c.stats.max}) HashField(h, &v, sizeof v);

@@ -108,11 +108,11 @@ Result<RunReport> RunPipeline(lake::Lake& lake, const RunOptions& options) {
   RunRecord record;
   record.run_id = report.run_id;
   record.command = "run";
-  record.started_at_us = WallClockUs();
+  record.started_at_us = NowUs();
   auto fail = [&](const Status& st) -> Status {
     record.status = "failed";
     record.message = st.message();
-    record.finished_at_us = WallClockUs();
+    record.finished_at_us = NowUs();
     (void)WriteRunRecord(lake, record);
     return st;
   };
@@ -173,7 +173,7 @@ Result<RunReport> RunPipeline(lake::Lake& lake, const RunOptions& options) {
   record.counts_json = fmt::format("{{\"rows\":{},\"stored\":{},\"quarantined\":{},\"duplicates\":{}}}",
                                    report.silver.accounting.rows, report.silver.accounting.stored,
                                    report.silver.accounting.quarantined, report.silver.accounting.duplicates);
-  record.finished_at_us = WallClockUs();
+  record.finished_at_us = NowUs();
   IOTAD_TRY(WriteRunRecord(lake, record));
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;

@@ -1,16 +1,8 @@
 #include "iotad/pipeline/run_record.h"
 
-#include <chrono>
-
 #include "iotad/core/json.h"
 
 namespace iotad::pipeline {
-
-TimestampUs WallClockUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Status WriteRunRecord(lake::Lake& lake, const RunRecord& r) {
   JsonWriter w;

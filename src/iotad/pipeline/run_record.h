@@ -27,7 +27,6 @@ struct RunRecord {
   std::string counts_json = "{}";
 };
 
-TimestampUs WallClockUs();
 Status WriteRunRecord(lake::Lake& lake, const RunRecord& record);
 
 }  // namespace iotad::pipeline

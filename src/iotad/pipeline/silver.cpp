@@ -271,8 +271,7 @@ class SilverWriter {
   /// sorted. Reads only two columns.
   Result<std::vector<uint64_t>> StoredKeys(const HourTask& t, const std::vector<std::string>& keys,
                                            const std::unordered_map<std::string_view, uint32_t>& device_ids) {
-    std::vector<std::string> paths;
-    for (const auto& k : keys) paths.push_back(lake_.store().ReadPath(k));
+    const std::vector<std::string> paths = lake_.ReadPaths(keys);
     IOTAD_ASSIGN_OR_RETURN(auto result, session_.Query(fmt::format(
                                             "SELECT event_time, device_id FROM read_parquet({})", lake::SqlList(paths))));
     std::vector<uint64_t> out;
@@ -295,8 +294,7 @@ class SilverWriter {
   Status StoredRows(const HourTask& t, const std::vector<std::string>& keys,
                     const std::unordered_map<std::string_view, uint32_t>& device_ids,
                     std::unordered_map<uint64_t, std::pair<std::vector<double>, std::vector<std::string>>>& out) {
-    std::vector<std::string> paths;
-    for (const auto& k : keys) paths.push_back(lake_.store().ReadPath(k));
+    const std::vector<std::string> paths = lake_.ReadPaths(keys);
     std::set<std::string> wanted_devices;
     for (const auto& [key, unused] : out) wanted_devices.insert((*t.devices)[key >> 32]);
     IOTAD_ASSIGN_OR_RETURN(
