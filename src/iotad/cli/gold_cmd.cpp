@@ -9,7 +9,8 @@ void RegisterGoldCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& o
   auto* sub = app.add_subcommand("gold", "Compute anomalies and hourly summaries from silver");
   auto options = std::make_shared<pipeline::GoldOptions>();
   sub->add_option("--detectors,--detector", options->detectors,
-                  "Detectors to run (zscore, robust_zscore); default: gold.detectors from the config")
+                  "Detectors to run: zscore, robust_zscore, or online ones (default = the ensemble, window_z, mad, ewma, "
+                  "seasonal, cusum, flatline, rate, range, silent); default: gold.detectors from the config")
       ->delimiter(',');
   sub->add_flag("--rebuild", options->rebuild, "Recompute even if silver and the config are unchanged");
   AddLakeOption(*sub, global);

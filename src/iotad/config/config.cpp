@@ -125,8 +125,15 @@ const std::vector<OptionSpec>& Options() {
       {"silver", "compression", "string", "\"zstd\"", "Parquet compression: zstd, snappy, gzip or uncompressed.",
        Str(&C::silver, &SilverConfig::compression, {"zstd", "snappy", "gzip", "uncompressed"})},
       {"gold", "detectors", "list", R"(["zscore", "robust_zscore"])",
-       "Batch detectors gold runs; the first is the primary one counted in gold_summary.anomalies.",
-       List(&C::gold, &GoldConfig::detectors, {"zscore", "robust_zscore"})},
+       "Detectors gold runs; the first is the primary one counted in gold_summary.anomalies. Batch: zscore "
+       "(the AWS tutorial's), robust_zscore. Online, replayed in time order: default (the ensemble), window_z, "
+       "mad, ewma, seasonal, cusum, flatline, rate, range, silent.",
+       List(&C::gold, &GoldConfig::detectors,
+            {"zscore", "robust_zscore", "default", "window_z", "mad", "ewma", "seasonal", "cusum", "flatline", "rate",
+             "range", "silent"})},
+      {"gold", "false_alarms_per_day", "number", "0.05",
+       "Sensitivity of the online detectors: expected false alarms per device and metric per day.",
+       Dbl(&C::gold, &GoldConfig::false_alarms_per_day, 1e-9)},
       {"gold", "zscore_threshold", "number", "3.0",
        "zscore (the AWS tutorial's detector): anomaly when |value - mean| / std > this.",
        Dbl(&C::gold, &GoldConfig::zscore_threshold, 0.0)},

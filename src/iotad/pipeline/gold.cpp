@@ -15,6 +15,7 @@
 #include "iotad/core/hash.h"
 #include "iotad/core/json.h"
 #include "iotad/detect/batch_detectors.h"
+#include "iotad/detect/detector.h"
 #include "iotad/lake/parquet_writer.h"
 
 namespace iotad::pipeline {
@@ -39,7 +40,22 @@ struct AnomalyRow {
   double z, threshold;
   uint32_t detector;  // index into the detector list
   std::string explanation;
+  int32_t version = 1;
+  double score = 0.0;  // calibrated, in [0, 1)
+  double expected = NAN, expected_lo = NAN, expected_hi = NAN;
+  std::string_view rule;  // static text
 };
+
+/// An anomaly found by replaying a series through an online detector, waiting for its hour's
+/// writer (which interns the location in its own dictionary).
+struct PendingAnomaly {
+  AnomalyRow row;
+  std::string location;
+};
+
+/// How a gold detector runs: the tutorial's batch baselines, or an online detector replayed
+/// point by point in time order (the same code as the live path).
+enum class DetectorKind : uint8_t { kZScore, kRobust, kOnline };
 
 struct SummaryCell {
   MomentStats stats;
@@ -80,16 +96,23 @@ class GoldRunner {
         zscore_(lake.config().gold.zscore_threshold, lake.config().gold.min_points),
         robust_(lake.config().gold.robust_threshold, lake.config().gold.min_points) {
     for (const auto& d : detectors_) {
-      is_zscore_.push_back(d == ZScoreDetector::kName);
-      if (d == ZScoreDetector::kName) use_zscore_ = true;
-      if (d == RobustZScoreDetector::kName) use_robust_ = true;
-      thresholds_.push_back(d == ZScoreDetector::kName ? zscore_.threshold() : robust_.threshold());
+      const DetectorKind kind = d == ZScoreDetector::kName         ? DetectorKind::kZScore
+                                : d == RobustZScoreDetector::kName ? DetectorKind::kRobust
+                                                                   : DetectorKind::kOnline;
+      kinds_.push_back(kind);
+      if (kind == DetectorKind::kZScore) use_zscore_ = true;
+      if (kind == DetectorKind::kRobust) use_robust_ = true;
+      if (kind == DetectorKind::kOnline) use_online_ = true;
+      thresholds_.push_back(kind == DetectorKind::kZScore ? zscore_.threshold()
+                            : kind == DetectorKind::kRobust ? robust_.threshold()
+                                                            : NAN);
     }
   }
 
   Status Run(const std::map<TimestampUs, std::vector<std::string>>& hour_map, const std::vector<std::string>& all_paths,
              GoldReport& report) {
     hours_.assign(hour_map.begin(), hour_map.end());
+    for (const auto& [h, keys] : hours_) hour_starts_.push_back(h);
     for (int t = 0; t < kThreads; ++t) {
       contexts_.emplace_back();
       IOTAD_ASSIGN_OR_RETURN(contexts_.back().session, lake_.OpenSession(/*with_views=*/false));
@@ -100,6 +123,7 @@ class GoldRunner {
     const auto t0 = std::chrono::steady_clock::now();
     if (use_zscore_) IOTAD_TRY(FitZScore());
     if (use_robust_) IOTAD_TRY(FitRobust(all_paths));
+    if (use_online_) IOTAD_TRY(ReplayOnline(all_paths));
     report.baseline_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     report.series = static_cast<int64_t>(device_names_.size()) * static_cast<int64_t>(metrics_.size());
     // Pass 2: hours handed out one by one.
@@ -165,8 +189,15 @@ class GoldRunner {
         out.Column<double>(8)[r] = a.z;
         out.Column<double>(9)[r] = a.threshold;
         out.SetString(10, r, g_.detectors_[a.detector]);
-        out.Column<int32_t>(11)[r] = 1;
+        out.Column<int32_t>(11)[r] = a.version;
         out.SetString(12, r, a.explanation);
+        out.Column<double>(13)[r] = a.score;
+        const double expected[] = {a.expected, a.expected_lo, a.expected_hi};
+        for (int k = 0; k < 3; ++k) {
+          out.Column<double>(14 + k)[r] = expected[k];
+          if (!std::isfinite(expected[k])) out.SetNull(14 + k, r);
+        }
+        out.SetString(17, r, a.rule);
       }
       pos_ += n;
       return n;
@@ -223,7 +254,9 @@ class GoldRunner {
             {"baseline_std", DUCKDB_TYPE_DOUBLE},     {"baseline_n", DUCKDB_TYPE_BIGINT},
             {"z", DUCKDB_TYPE_DOUBLE},                {"threshold", DUCKDB_TYPE_DOUBLE},
             {"detector", DUCKDB_TYPE_VARCHAR},        {"detector_version", DUCKDB_TYPE_INTEGER},
-            {"explanation", DUCKDB_TYPE_VARCHAR}};
+            {"explanation", DUCKDB_TYPE_VARCHAR},     {"score", DUCKDB_TYPE_DOUBLE},
+            {"expected", DUCKDB_TYPE_DOUBLE},         {"expected_lo", DUCKDB_TYPE_DOUBLE},
+            {"expected_hi", DUCKDB_TYPE_DOUBLE},      {"rule", DUCKDB_TYPE_VARCHAR}};
   }
   static std::vector<lake::ColumnSpec> SummaryColumns() {
     return {{"hour_start", DUCKDB_TYPE_TIMESTAMP_TZ}, {"device_id", DUCKDB_TYPE_VARCHAR},
@@ -396,6 +429,81 @@ class GoldRunner {
     return session.Exec("SET threads = 1");
   }
 
+  /// Replays every series through the online detectors, one device at a time in time order
+  /// (DuckDB sorts silver by device and time), and files each flag under its hour.
+  Status ReplayOnline(const std::vector<std::string>& all_paths) {
+    lake::DuckSession& session = *contexts_[0].session;
+    IOTAD_TRY(session.Exec("SET threads = 2"));
+    IOTAD_ASSIGN_OR_RETURN(auto result, session.Stream(fmt::format(
+                                            "SELECT * FROM read_parquet({}, union_by_name = true) "
+                                            "ORDER BY device_id, event_time",
+                                            lake::SqlList(all_paths))));
+    const Layout layout = LayoutOf(result);
+    const size_t nm = metrics_.size();
+    detect::DetectorOptions options;
+    options.false_alarms_per_day = lake_.config().gold.false_alarms_per_day;
+    std::vector<std::pair<uint32_t, std::unique_ptr<detect::SeriesDetector>>> series;  // per metric x online detector
+    std::string device, location;
+    uint32_t dev = 0;
+    while (true) {
+      IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
+      if (!chunk) break;
+      const auto* ts = chunk.Data<int64_t>(static_cast<size_t>(layout.ts));
+      const auto* devs = chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.device));
+      const auto* locs = layout.location >= 0 ? chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.location)) : nullptr;
+      const uint64_t* loc_valid = layout.location >= 0 ? chunk.Validity(static_cast<size_t>(layout.location)) : nullptr;
+      for (size_t r = 0; r < chunk.size(); ++r) {
+        const std::string_view d = lake::DuckChunk::StringAt(devs, r);
+        if (series.empty() || d != device) {  // a new device: fresh detectors
+          device.assign(d);
+          dev = DeviceIndex(d);
+          series.clear();
+          for (size_t m = 0; m < nm; ++m) {
+            for (uint32_t k = 0; k < detectors_.size(); ++k) {
+              if (kinds_[k] != DetectorKind::kOnline) continue;
+              IOTAD_ASSIGN_OR_RETURN(auto det, detect::MakeSeriesDetector(detectors_[k], options));
+              series.emplace_back(k, std::move(det));
+            }
+          }
+        }
+        if (locs != nullptr && lake::DuckChunk::IsValid(loc_valid, r)) location.assign(lake::DuckChunk::StringAt(locs, r));
+        else location.clear();
+        const size_t per_metric = series.size() / std::max<size_t>(nm, 1);
+        for (size_t m = 0; m < nm; ++m) {
+          if (layout.metric[m] < 0) continue;
+          const size_t col = static_cast<size_t>(layout.metric[m]);
+          if (!lake::DuckChunk::IsValid(chunk.Validity(col), r)) continue;
+          const double x = chunk.Data<double>(col)[r];
+          for (size_t j = 0; j < per_metric; ++j) {
+            auto& [k, det] = series[m * per_metric + j];
+            const detect::Score s = det->Update(ts[r], x);
+            if (!s.flag) continue;
+            AddOnline(dev, static_cast<uint32_t>(m), k, ts[r], x, s, *det, location);
+          }
+        }
+      }
+    }
+    return session.Exec("SET threads = 1");
+  }
+
+  void AddOnline(uint32_t dev, uint32_t metric, uint32_t k, TimestampUs ts, double x, const detect::Score& s,
+                 const detect::SeriesDetector& det, const std::string& location) {
+    const detect::Explanation& w = s.why;
+    AnomalyRow a{s.at_us, dev, 0, metric, x, w.center, w.scale, w.n, w.stat, NAN, k,
+                 fmt::format("{} {}", metrics_[metric], detect::Describe(s, x)), 1, 0.0, NAN, NAN, NAN, {}};
+    a.version = det.version();
+    a.score = s.score;
+    a.expected = w.expected;
+    a.expected_lo = w.lo;
+    a.expected_hi = w.hi;
+    a.rule = w.rule;
+    // A silence is filed under the hour it began, if silver has that hour; else under the hour of
+    // the point that ended it.
+    TimestampUs hour = HourStart(s.at_us);
+    if (!std::binary_search(hour_starts_.begin(), hour_starts_.end(), hour)) hour = HourStart(ts);
+    online_[hour].push_back({std::move(a), location});
+  }
+
   /// Scores one hour's silver files and stages its outputs (when they changed).
   Status ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vector<std::string>& keys) {
     IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Query(fmt::format(
@@ -456,11 +564,12 @@ class GoldRunner {
           cell.stats.Add(x);
           ++report.values_scored;
           for (uint32_t k = 0; k < detectors_.size(); ++k) {
+            if (kinds_[k] == DetectorKind::kOnline) continue;  // replayed before (ReplayOnline)
             detect::Verdict v;
             double mean, sd;
             int64_t cnt;
             std::string why;
-            if (is_zscore_[k]) {
+            if (kinds_[k] == DetectorKind::kZScore) {
               const ZScoreBaseline& b = zbase_[dev * nm + m];
               v = zscore_.Score(b, x);
               if (!v.flagged) continue;
@@ -477,10 +586,25 @@ class GoldRunner {
             }
             if (k == 0) ++cell.anomalies;
             ++report.anomalies[detectors_[k]];
-            anomalies.push_back({ts[r], dev, loc, static_cast<uint32_t>(m), x, mean, sd, cnt, v.z, thresholds_[k], k,
-                                 std::move(why)});
+            AnomalyRow& a = anomalies.emplace_back(AnomalyRow{ts[r], dev, loc, static_cast<uint32_t>(m), x, mean, sd,
+                                                              cnt, v.z, thresholds_[k], k, std::move(why), 1, 0.0,
+                                                              NAN, NAN, NAN, {}});
+            a.score = detect::ScoreFromSurprise(detect::GaussianSurprise(v.z));
+            a.expected = mean;
+            a.expected_lo = mean - thresholds_[k] * sd;
+            a.expected_hi = mean + thresholds_[k] * sd;
+            a.rule = kinds_[k] == DetectorKind::kZScore ? "|z| > threshold" : "robust |z| > threshold";
           }
         }
+      }
+    }
+    if (auto it = online_.find(hour); it != online_.end()) {
+      for (PendingAnomaly& p : it->second) {
+        AnomalyRow& a = anomalies.emplace_back(std::move(p.row));
+        a.location = p.location.empty() ? 0 : ctx.locations.Intern(p.location);
+        SummaryCell& cell = ctx.cells[a.device * nm + a.metric];
+        if (a.detector == 0 && cell.rows > 0) ++cell.anomalies;
+        ++report.anomalies[detectors_[a.detector]];
       }
     }
     IOTAD_TRY(WriteAnomalies(ctx, hour, anomalies));
@@ -573,7 +697,10 @@ class GoldRunner {
   lake::Lake& lake_;
   std::vector<std::string> detectors_;
   std::vector<double> thresholds_;
-  std::vector<bool> is_zscore_;  // per detector: zscore, else robust_zscore (no string compare per value)
+  std::vector<DetectorKind> kinds_;  // per detector (no string compare per value)
+  bool use_online_ = false;
+  std::vector<TimestampUs> hour_starts_;  // sorted
+  std::map<TimestampUs, std::vector<PendingAnomaly>> online_;  // flags of online detectors, by hour
   std::string run_id_;
   ZScoreDetector zscore_;
   RobustZScoreDetector robust_;
@@ -592,9 +719,17 @@ class GoldRunner {
 };
 
 std::string Fingerprint(const config::GoldConfig& g, const std::vector<std::string>& detectors) {
-  return fmt::format("zscore/v{} robust_zscore/v{} detectors={} z={} robust={} min_points={}",
-                     ZScoreDetector::kVersion, RobustZScoreDetector::kVersion, fmt::join(detectors, ","),
-                     g.zscore_threshold, g.robust_threshold, g.min_points);
+  std::string online;
+  detect::DetectorOptions options;
+  options.false_alarms_per_day = g.false_alarms_per_day;
+  for (const auto& d : detectors) {
+    if (auto made = detect::MakeSeriesDetector(d, options); made.ok() && d != ZScoreDetector::kName) {
+      online += fmt::format(" {}/v{}", d, (*made)->version());
+    }
+  }
+  return fmt::format("zscore/v{} robust_zscore/v{}{} detectors={} z={} robust={} min_points={} fa_per_day={}",
+                     ZScoreDetector::kVersion, RobustZScoreDetector::kVersion, online, fmt::join(detectors, ","),
+                     g.zscore_threshold, g.robust_threshold, g.min_points, g.false_alarms_per_day);
 }
 
 }  // namespace
@@ -603,9 +738,13 @@ Result<GoldReport> RunGold(lake::Lake& lake, const GoldOptions& options, const s
   const auto t0 = std::chrono::steady_clock::now();
   GoldReport report;
   std::vector<std::string> detectors = options.detectors.empty() ? lake.config().gold.detectors : options.detectors;
+  detect::DetectorOptions probe;
+  probe.false_alarms_per_day = lake.config().gold.false_alarms_per_day;
   for (const auto& d : detectors) {
-    if (d != ZScoreDetector::kName && d != RobustZScoreDetector::kName) {
-      return Error(Errc::kInvalidArgument, "gold: unknown detector '{}' (known: zscore, robust_zscore)", d);
+    if (d == ZScoreDetector::kName || d == RobustZScoreDetector::kName) continue;
+    if (auto made = detect::MakeSeriesDetector(d, probe); !made.ok()) {
+      return Error(Errc::kInvalidArgument, "gold: unknown detector '{}' (known: zscore, robust_zscore, {})", d,
+                   fmt::join(detect::SeriesDetectorNames(), ", "));
     }
   }
   if (detectors.empty()) return Error(Errc::kInvalidArgument, "gold: no detector chosen");

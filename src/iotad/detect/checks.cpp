@@ -1,0 +1,424 @@
+#include "iotad/detect/checks.h"
+
+#include <algorithm>
+
+namespace iotad::detect {
+namespace {
+
+constexpr std::string_view kWarmingUp = "warming up";
+constexpr std::string_view kWithin = "within limits";
+
+/// A spread of exactly zero (a flat series) would make every change infinitely surprising; the
+/// floor keeps z finite so scores still rank.
+double ScaleFloor(double scale, double level) {
+  return std::max(scale, 1e-9 * std::max(1.0, std::fabs(level)));
+}
+
+double ZSurprise(double z, Explanation& why, std::string_view rule) {
+  why.stat = z;
+  const double s = GaussianSurprise(z);
+  why.rule = rule;
+  return s;
+}
+
+void WarmingUp(Explanation& why, int64_t n, int64_t needed) {
+  why.warming_up = true;
+  why.rule = kWarmingUp;
+  why.n = n;
+  why.needed = needed;
+}
+
+void SetBaseline(Explanation& why, double center, double scale, double k_sigma) {
+  why.center = center;
+  why.scale = scale;
+  why.expected = center;
+  why.lo = center - k_sigma * scale;
+  why.hi = center + k_sigma * scale;
+}
+
+}  // namespace
+
+namespace {
+
+/// -log10(erfc(x)) for x = |z| / sqrt 2 beyond the table: the asymptotic series of erfc.
+double TailSurprise(double x) {
+  const double x2 = x * x;
+  const double series = 1.0 - 0.5 / x2 + 0.75 / (x2 * x2);
+  return x2 * kLog10E + std::log10(x * 1.7724538509055160 / series);
+}
+
+/// -log10(erfc(|z| / sqrt 2)) sampled every 1/128 of z over [0, 8]; linear interpolation between
+/// samples keeps the curve monotonic and within 1e-5 of the exact value, at a few nanoseconds.
+struct SurpriseTable {
+  static constexpr int kPerUnit = 128;
+  static constexpr double kMaxZ = 8.0;
+  static constexpr int kSize = static_cast<int>(kMaxZ) * kPerUnit + 2;
+  double s[kSize];
+  SurpriseTable() {
+    for (int i = 0; i < kSize; ++i) {
+      s[i] = -std::log10(std::erfc(static_cast<double>(i) / kPerUnit * 0.70710678118654752));
+    }
+  }
+};
+const SurpriseTable kSurpriseTable;
+
+}  // namespace
+
+double GaussianSurprise(double z) {
+  const double a = std::fabs(z);
+  if (a < SurpriseTable::kMaxZ) {
+    const double pos = a * SurpriseTable::kPerUnit;
+    const int i = static_cast<int>(pos);
+    const double f = pos - i;
+    return kSurpriseTable.s[i] + f * (kSurpriseTable.s[i + 1] - kSurpriseTable.s[i]);
+  }
+  // The asymptote, shifted to meet the table at its end (monotonic across the seam); finite even
+  // for absurd z.
+  static const double kSeam = kSurpriseTable.s[SurpriseTable::kSize - 2] -
+                              TailSurprise(SurpriseTable::kMaxZ * 0.70710678118654752);
+  return kSeam + TailSurprise(std::min(a, 1e6) * 0.70710678118654752);
+}
+
+double ZScoreCheck::Step(const PointContext&, double x, Explanation& why) {
+  m.Add(x);  // the tutorial's baseline includes the point itself
+  why.detector = "zscore";
+  why.n = m.n;
+  const double sd = m.SampleStd();
+  if (m.n < min_points) {
+    WarmingUp(why, m.n, min_points);
+    return 0.0;
+  }
+  SetBaseline(why, m.mean, sd, threshold);
+  const double z = std::isfinite(sd) && sd > 0.0 ? (x - m.mean) / sd : 0.0;
+  return ZSurprise(z, why, std::fabs(z) > threshold ? "|z| > 3" : kWithin);
+}
+
+void WindowZCheck::Recompute(double new_anchor) {
+  anchor = new_anchor;
+  sum = sumsq = 0.0;
+  for (int i = 0; i < size; ++i) {
+    const double d = buf[i] - anchor;
+    sum += d;
+    sumsq += d * d;
+  }
+  since_recompute = 0;
+}
+
+double WindowZCheck::Step(const PointContext&, double x, Explanation& why) {
+  why.detector = "window_z";
+  const int n = size;
+  why.n = n;
+  double s = 0.0;
+  if (n < min_points) {
+    WarmingUp(why, n, min_points);
+  } else {
+    const double mean_d = sum / n;
+    const double var = std::max(0.0, (sumsq - sum * mean_d) / (n - 1));
+    const double mean = anchor + mean_d;
+    const double sd = ScaleFloor(std::sqrt(var), mean);
+    SetBaseline(why, mean, sd, 4.0);
+    s = ZSurprise((x - mean) / sd, why, "|z| vs the trailing window");
+  }
+  if (std::isnan(anchor)) anchor = x;
+  if (size == window) {
+    const double d = buf[head] - anchor;
+    sum -= d;
+    sumsq -= d * d;
+  } else {
+    ++size;
+  }
+  buf[head] = x;
+  head = head + 1 == window ? 0 : head + 1;
+  const double d = x - anchor;
+  sum += d;
+  sumsq += d * d;
+  if (++since_recompute >= window) Recompute(x);  // exact sums again, anchored near the level
+  return s;
+}
+
+double MadCheck::Step(const PointContext&, double x, Explanation& why) {
+  why.detector = "mad";
+  const int n = w.size();
+  why.n = n;
+  double s = 0.0;
+  if (n < min_points) {
+    WarmingUp(why, n, min_points);
+  } else {
+    const double med = w.Median();
+    if (n % 4 == 0 || n == min_points) mad = w.Mad(med);  // the MAD moves slowly: every 4th point
+    const double sigma = ScaleFloor(mad / 0.6745, med);
+    SetBaseline(why, med, sigma, 4.0);
+    s = ZSurprise((x - med) / sigma, why, "robust |z| vs the rolling median");
+  }
+  w.Push(x);
+  return s;
+}
+
+double EwmaCheck::Step(const PointContext&, double x, Explanation& why) {
+  why.detector = "ewma";
+  why.n = s.n;
+  double out = 0.0;
+  if (s.n < min_points) {
+    WarmingUp(why, s.n, min_points);
+  } else {
+    const double sd = ScaleFloor(s.std(), s.mean);
+    SetBaseline(why, s.mean, sd, 4.0);
+    out = ZSurprise((x - s.mean) / sd, why, "|z| vs the EWMA");
+  }
+  s.Add(x, alpha, clip);
+  return out;
+}
+
+double SeasonalCheck::Expected(int64_t ts, double* spread_out) const {
+  const int64_t day = ts >= 0 ? ts / kDayUs : (ts - kDayUs + 1) / kDayUs;
+  const int slot = static_cast<int>((ts - day * kDayUs) / kSlotUs);
+  const bool this_visit = slot == last_slot && day == last_day;
+  const int seen = visits[slot] - (this_visit ? 1 : 0);  // earlier days only
+  if (seen < min_visits) return NAN;
+  if (spread_out) *spread_out = std::sqrt(static_cast<double>(spread[slot]));
+  return static_cast<double>(level[slot]) + static_cast<double>(dow[((day % 7) + 7) % 7]);
+}
+
+double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why) {
+  why.detector = "seasonal";
+  const int64_t ts = c.ts;
+  const int64_t day = ts >= 0 ? ts / kDayUs : (ts - kDayUs + 1) / kDayUs;
+  const int slot = static_cast<int>((ts - day * kDayUs) / kSlotUs);
+  const int d7 = static_cast<int>(((day % 7) + 7) % 7);
+  if (slot != last_slot || day != last_day) {
+    if (visits[slot] < UINT16_MAX) ++visits[slot];
+    last_slot = static_cast<int16_t>(slot);
+    last_day = day;
+    in_visit = 0;
+  }
+  ++in_visit;
+  double out = 0.0;
+  const int seen = visits[slot] - 1;
+  why.n = seen;
+  const double expected = static_cast<double>(level[slot]) + static_cast<double>(dow[d7]);
+  const double sd = ScaleFloor(std::sqrt(static_cast<double>(spread[slot])), expected);
+  if (seen < min_visits) {
+    WarmingUp(why, seen, min_visits);
+    why.rule = "warming up (days seen in this time-of-day slot)";
+  } else {
+    SetBaseline(why, expected, sd, 4.0);
+    out = ZSurprise((x - expected) / sd, why, "|z| vs the time-of-day profile");
+  }
+  // Learn. Per-slot weights: an exact mean over the first days, then `memory_days` of memory.
+  const double per_visit = c.cadence->interval_us > 0.0
+                               ? std::max(1.0, static_cast<double>(kSlotUs) / c.cadence->interval_us)
+                               : 1.0;
+  const double points = static_cast<double>(seen) * per_visit + static_cast<double>(in_visit);
+  const double a = 1.0 / std::min(points, memory_days * per_visit);
+  double r = x - expected;
+  if (seen >= 1 && spread[slot] > 0.0f) {
+    const double lim = 4.0 * std::sqrt(static_cast<double>(spread[slot]));
+    r = std::clamp(r, -lim, lim);
+  }
+  level[slot] = static_cast<float>(static_cast<double>(level[slot]) + a * r);
+  if (points > 1.0) {
+    spread[slot] = static_cast<float>((1.0 - a) * (static_cast<double>(spread[slot]) + a * r * r));
+  }
+  if (seen >= min_visits) {
+    const double a_dow = 1.0 / (2.0 * c.cadence->PointsPerDay());
+    dow[d7] = static_cast<float>(static_cast<double>(dow[d7]) + a_dow * r);
+  }
+  return out;
+}
+
+double CusumCheck::Step(const PointContext&, double x, Explanation& why, double limit) {
+  why.detector = "cusum";
+  why.n = slow.n;
+  double out = 0.0;
+  if (slow.n < min_points) {
+    WarmingUp(why, slow.n, min_points);
+  } else {
+    const double sd = ScaleFloor(slow.std(), slow.mean);
+    const double z = (x - slow.mean) / sd;
+    up = std::max(0.0, up + z - k);
+    down = std::max(0.0, down - z - k);
+    const double sum = std::max(up, down);
+    out = sum * 2.0 * k * kLog10E;  // P(S > h) ~ exp(-2 k h)
+    SetBaseline(why, slow.mean, sd, 4.0);
+    why.expected = slow.mean;
+    why.stat = up >= down ? sum : -sum;
+    why.rule = up >= down ? "sustained shift up (CUSUM)" : "sustained shift down (CUSUM)";
+    if (out > limit) {  // alarm: adopt the new level, restart the sums
+      slow.mean = fast.mean;
+      up = down = 0.0;
+    }
+  }
+  slow.Add(x, 0.002, 3.0);
+  fast.Add(x, 0.05, 3.0);
+  return out;
+}
+
+double FlatlineCheck::Step(const PointContext&, double x, Explanation& why, double limit) {
+  why.detector = "flatline";
+  const bool same = n > 0 && x == prev;
+  if (same) {
+    ++run;
+  } else {
+    longest = std::max(longest, static_cast<double>(run));  // a run ended: remember how long
+    run = 0;
+  }
+  longest *= 1.0 - 1e-4;  // old habits fade over about ten thousand points
+  ++n;
+  prev = x;
+  why.n = n;
+  why.stat = static_cast<double>(run);
+  why.expected = x;
+  why.hi = longest;
+  double out = 0.0;
+  const double excess = static_cast<double>(run) - std::max(longest, static_cast<double>(min_run - 1));
+  if (n < min_points) {
+    WarmingUp(why, n, min_points);
+  } else if (excess > 0.0 && run > n - min_points) {
+    why.rule = "identical readings since warm-up";  // a series flat from the start is not stuck
+  } else if (excess > 0.0) {
+    out = std::min(30.0, excess * -std::log10(p_repeat));
+    why.rule = "value stuck (identical readings)";
+    why.scale = p_repeat;
+    // Reported: the next report only when the run doubles (reminders, not a report per point).
+    if (out > limit) longest = 2.0 * static_cast<double>(run);
+  } else {
+    why.rule = kWithin;
+  }
+  if (out == 0.0) {  // learn how often readings repeat, but not from a stuck stretch
+    const double a = std::max(0.001, 1.0 / static_cast<double>(n));
+    p_repeat = std::clamp(p_repeat + a * ((same ? 1.0 : 0.0) - p_repeat), 0.02, 0.99);
+  }
+  return out;
+}
+
+double RateCheck::Step(const PointContext&, double x, Explanation& why) {
+  why.detector = "rate";
+  why.n = n;
+  double out = 0.0;
+  if (n > 0) {
+    const double delta = x - prev;
+    if (n < min_points) {
+      WarmingUp(why, n, min_points);
+    } else {
+      const double sd = ScaleFloor(1.2533 * mean_abs, prev);
+      SetBaseline(why, prev, sd, 4.0);
+      out = ZSurprise(delta / sd, why, "change since the previous point");
+    }
+    const double a = std::max(alpha, 1.0 / static_cast<double>(n));
+    double m = std::fabs(delta);
+    if (n > 10 && mean_abs > 0.0) m = std::min(m, 5.0 * mean_abs);
+    mean_abs += a * (m - mean_abs);
+  } else {
+    WarmingUp(why, 0, min_points);
+  }
+  ++n;
+  prev = x;
+  return out;
+}
+
+double NoveltyCheck::Step(const PointContext&, double x, Explanation& why) {
+  why.detector = "novelty";
+  why.n = n;
+  why.lo = lo;
+  why.hi = hi;
+  double out = 0.0;
+  if (n < min_points) {
+    WarmingUp(why, n, min_points);
+  } else {
+    const double width = std::max(hi - lo, 1e-9 * std::max(1.0, std::fabs(hi)));
+    const double excess = x > hi ? x - hi : (x < lo ? lo - x : 0.0);
+    why.stat = excess / width;
+    if (excess > 0.0) {
+      // In a stationary series the n-th point sets a record with chance ~2/n, and by a small
+      // fraction of the range; each further tenth of the range is a tenfold rarer event.
+      out = std::log10(static_cast<double>(n) / 2.0) + 10.0 * excess / width;
+      why.rule = x > hi ? "above anything seen before" : "below anything seen before";
+    } else {
+      why.rule = kWithin;
+    }
+  }
+  ++n;
+  if (n == 1) lo = hi = x;
+  // The record range fades toward recent values (about two weeks of points), so old extremes
+  // do not mask new ones forever.
+  const double mid = 0.5 * (lo + hi);
+  hi = std::max(x, hi - 1e-4 * (hi - mid));
+  lo = std::min(x, lo + 1e-4 * (mid - lo));
+  return out;
+}
+
+double RangeCheck::Step(const PointContext&, double x, Explanation& why) const {
+  why.detector = "range";
+  why.lo = lo;
+  why.hi = hi;
+  if (std::isnan(lo) && std::isnan(hi)) {
+    why.rule = "no physical range configured";
+    return 0.0;
+  }
+  double excess = 0.0;
+  if (!std::isnan(lo) && x < lo) excess = lo - x, why.rule = "below the physical minimum";
+  if (!std::isnan(hi) && x > hi) excess = x - hi, why.rule = "above the physical maximum";
+  if (excess <= 0.0) {
+    why.rule = kWithin;
+    return 0.0;
+  }
+  const double width = (!std::isnan(lo) && !std::isnan(hi)) ? hi - lo : std::max(1.0, std::fabs(std::isnan(lo) ? hi : lo));
+  why.stat = excess;
+  return 12.0 + std::min(20.0, std::log10(1.0 + excess / std::max(width, 1e-12)) * 4.0);
+}
+
+int64_t SilenceCheck::Timeout(const Cadence& c) const {
+  if (timeout_us > 0) return timeout_us;
+  return std::max<int64_t>(static_cast<int64_t>(10.0 * c.interval_us), 300'000'000);
+}
+
+double SilenceCheck::Gap(const Cadence& c, int64_t last, int64_t now, Explanation& why, int64_t* at) const {
+  why.detector = "silent";
+  if (last == kNoTime || now <= last) return 0.0;
+  const int64_t timeout = Timeout(c);
+  const int64_t gap = now - last;
+  why.stat = static_cast<double>(gap) / 1e6;  // seconds
+  why.scale = static_cast<double>(timeout) / 1e6;
+  if (gap <= timeout) {
+    why.rule = kWithin;
+    return 0.0;
+  }
+  *at = last + timeout;
+  why.rule = "no data for longer than the timeout";
+  const double intervals = c.interval_us > 0.0 ? static_cast<double>(gap) / c.interval_us : 10.0;
+  return intervals * kLog10E;
+}
+
+double SurpriseCalibration::Calibrate(double s) const {
+  // Below 2 (p > 1%) a point is unremarkable either way: skip the work.
+  if (total <= 0.0f || s < 2.0) return s;
+  const int bin = static_cast<int>(std::min(s / kBinWidth, kBins - 1.0));
+  // Walk down from the top: `above` = points at or above bin b. The first exceedance of a level
+  // may itself have been an anomaly; from the second on the level is a habit of the series, and
+  // p is at least (exceedances - 1) / points seen.
+  double above = 0.0;
+  int b = kBins - 1;
+  for (; b >= 0; --b) {
+    above += count[b];
+    if (b <= bin && above >= 2.0) break;
+  }
+  const double n = static_cast<double>(total) + 1.0;
+  if (b < 0) return s;  // nothing habitual at or below this level
+  if (b == bin) return std::min(s, -std::log10((above - 1.0) / n));
+  // s is beyond the highest habitual level L: extrapolate the model's tail from there, as much
+  // rarer than L as the model says: p = P(>= L) * 10^-(s - L).
+  const double level = b * kBinWidth;
+  return std::min(s, s - level - std::log10((above - 1.0) / n));
+}
+
+void SurpriseCalibration::Learn(double s) {
+  const int bin = static_cast<int>(std::clamp(s / kBinWidth, 0.0, kBins - 1.0));
+  count[bin] += 1.0f;
+  total += 1.0f;
+  if (total > kMemory) {  // fading memory: halve everything
+    for (float& c : count) c *= 0.5f;
+    total *= 0.5f;
+  }
+}
+
+}  // namespace iotad::detect

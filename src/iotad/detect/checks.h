@@ -1,0 +1,168 @@
+#pragma once
+// The checks behind the detectors. Each check scores a point against what it learned from the
+// points before (no look-ahead), fills an Explanation, and then learns from the point. A single
+// detector is one check plus the cadence and the flag rule (detectors.cpp); the `default`
+// ensemble runs several of them over one series (ensemble.cpp).
+#include <cmath>
+#include <cstdint>
+
+#include "iotad/detect/detector.h"
+#include "iotad/detect/online.h"
+
+namespace iotad::detect {
+
+/// What every check gets with a point.
+struct PointContext {
+  int64_t ts = 0;
+  int64_t gap = 0;  // time since the previous point (0 for the first or a non-increasing one)
+  const Cadence* cadence = nullptr;
+};
+
+/// Learns how often a series' model-based surprise exceeds each level, and corrects the model's
+/// p-value by the observed excess: a series whose residuals have heavy tails (recurring spikes)
+/// stops alarming on the tenth spike of the same size, but a larger one still stands out.
+struct SurpriseCalibration {
+  static constexpr int kBins = 64;           // bins of 0.5 over [0, 32)
+  static constexpr double kBinWidth = 0.5;
+  float count[kBins] = {};                   // points whose raw surprise fell in each bin
+  float total = 0.0f;
+  static constexpr float kMemory = 4096.0f;  // points; then counts halve (fading memory)
+
+  /// Calibrated surprise for raw surprise s (before learning from it).
+  double Calibrate(double s) const;
+  void Learn(double s);
+};
+
+/// `zscore`: the AWS tutorial's z-score over every point of the series so far (the gold stage's
+/// batch version uses the whole series at once). Flags |z| > threshold (3) after min_points.
+struct ZScoreCheck {
+  double threshold = 3.0;
+  int64_t min_points = 30;
+  RunningMoments m;
+
+  double Step(const PointContext& c, double x, Explanation& why);
+};
+
+/// `window_z`: z-score against the mean and standard deviation of the previous `window` points.
+struct WindowZCheck {
+  static constexpr int kMaxWindow = 256;
+  int window = 96;
+  int64_t min_points = 30;
+  double buf[kMaxWindow];
+  int head = 0, size = 0;
+  double sum = 0.0, sumsq = 0.0;  // of (x - anchor), recomputed exactly every `window` points
+  double anchor = NAN;
+  int since_recompute = 0;
+
+  double Step(const PointContext& c, double x, Explanation& why);
+  void Recompute(double new_anchor);
+};
+
+/// `mad`: robust z-score against the median and MAD of the previous 64 points (the MAD is
+/// refreshed every 4th point; the median every point).
+struct MadCheck {
+  static constexpr int kWindow = 64;
+  int64_t min_points = 30;
+  SortedWindow<kWindow> w;
+  double mad = 0.0;
+
+  double Step(const PointContext& c, double x, Explanation& why);
+};
+
+/// `ewma`: EWMA/EWMV control chart; the baseline learns with winsorised updates.
+struct EwmaCheck {
+  double alpha = 0.01;
+  double clip = 3.0;
+  int64_t min_points = 30;
+  EwStats s;
+
+  double Step(const PointContext& c, double x, Explanation& why);
+};
+
+/// `seasonal`: a time-of-day profile (96 slots of 15 minutes, each a level and a spread) plus a
+/// day-of-week offset, learned per series; z-score of the point against its slot.
+struct SeasonalCheck {
+  static constexpr int kSlots = 96;
+  static constexpr int64_t kSlotUs = kDayUs / kSlots;
+  double memory_days = 3.0;  // how many days a slot remembers
+  int min_visits = 3;        // days a slot must have seen before it can flag
+  float level[kSlots] = {};
+  float spread[kSlots] = {};  // EW variance of the residual in the slot
+  uint16_t visits[kSlots] = {};
+  float dow[7] = {};
+  int16_t last_slot = -1;
+  int64_t last_day = kNoTime;
+  int64_t in_visit = 0;      // points in the slot's current visit
+
+  /// Expected value at ts, or NaN while the slot is warming up.
+  double Expected(int64_t ts, double* spread_out) const;
+  double Step(const PointContext& c, double x, Explanation& why);
+};
+
+/// `cusum`: two-sided CUSUM of the standardised deviation from a slow baseline (reference
+/// k = 0.5 sigma). Its tail is close to exponential, P(S > h) ~ e^-h, which calibrates it. After
+/// an alarm the baseline jumps to the new level and the sums restart.
+struct CusumCheck {
+  double k = 0.5;
+  int64_t min_points = 60;
+  EwStats slow;   // baseline: alpha 0.002
+  EwStats fast;   // recent level: alpha 0.05
+  double up = 0.0, down = 0.0;
+
+  double Step(const PointContext& c, double x, Explanation& why, double limit);
+};
+
+/// `flatline`: a run of identical readings longer than any the series made lately. The longest
+/// run is remembered (fading slowly), so series that idle at one value are not stuck; beyond it,
+/// each further repeat costs -log10(p), p being how often a reading repeats the previous one.
+struct FlatlineCheck {
+  int64_t min_points = 50;
+  int min_run = 3;
+  double prev = NAN;
+  double p_repeat = 0.1;
+  double longest = 0.0;
+  int64_t run = 0;
+  int64_t n = 0;
+
+  double Step(const PointContext& c, double x, Explanation& why, double limit);
+};
+
+/// `rate`: a change between consecutive points far larger than the series' usual changes.
+struct RateCheck {
+  double alpha = 0.01;
+  int64_t min_points = 30;
+  double prev = NAN;
+  double mean_abs = 0.0;  // EW mean of |delta|, winsorised at 5x itself
+  int64_t n = 0;
+
+  double Step(const PointContext& c, double x, Explanation& why);
+};
+
+/// `novelty`: a value beyond the range the series has ever reached (the range fades slowly).
+struct NoveltyCheck {
+  int64_t min_points = 100;
+  double lo = NAN, hi = NAN;
+  int64_t n = 0;
+
+  double Step(const PointContext& c, double x, Explanation& why);
+};
+
+/// `range`: outside the metric's physical range [min, max] (NaN = open side).
+struct RangeCheck {
+  double lo = NAN, hi = NAN;
+
+  double Step(const PointContext& c, double x, Explanation& why) const;
+};
+
+/// `silent`: no point for longer than the timeout. Reported by the first point after the gap
+/// (at_us = last point + timeout) or by Tick when time passes in live use.
+struct SilenceCheck {
+  int64_t timeout_us = 0;  // 0: 10 typical intervals, at least 5 minutes
+  int64_t reported_for = kNoTime;  // last point whose silence was already reported by Tick
+
+  int64_t Timeout(const Cadence& c) const;
+  /// Surprise of a gap; sets *at to when it became anomalous.
+  double Gap(const Cadence& c, int64_t last, int64_t now, Explanation& why, int64_t* at) const;
+};
+
+}  // namespace iotad::detect

@@ -1,0 +1,95 @@
+#pragma once
+// The online detector library: one series (one device and metric) in time order, one point at a
+// time, no look-ahead, bounded state. Every detector answers each point with a calibrated score,
+// a flag and an explanation. Pure code: no I/O, no clock, no randomness, so the same points give
+// the same answers live and in batch replays.
+//
+// Calibration. Every detector turns its evidence into a surprise s = -log10(p), p being the
+// probability of seeing evidence at least this strong at one point of a normal series under the
+// detector's model (s = 3: one point in a thousand). The score is s / (s + 6): in [0, 1), 0.5 at
+// p = 1e-6, monotonic, never exactly 1, so scores rank even among strong anomalies. A point is
+// flagged when p < (expected false alarms per day) / (points per day), the one sensitivity knob.
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "iotad/core/result.h"
+
+namespace iotad::detect {
+
+/// Why a point got its score. Numbers, not text: formatting happens only for flagged points.
+struct Explanation {
+  std::string_view detector;   // the detector that drove the score (for the ensemble: a member)
+  std::string_view rule;       // what fired or what is going on, e.g. "|z| > limit", "warming up"
+  double expected = NAN;       // the value the detector expected here
+  double lo = NAN, hi = NAN;   // the range it would not have flagged
+  double center = NAN;         // baseline level (mean, median, seasonal level...)
+  double scale = NAN;          // baseline spread (std, MAD-based sigma...)
+  double stat = NAN;           // the test statistic (z, CUSUM sum, run length, d^2...)
+  int64_t n = 0;               // points behind the baseline
+  int64_t needed = 0;          // while warming up: points needed before the first flag
+  bool warming_up = false;
+  uint32_t drivers = 0;        // ensemble: bit i set when member i was over the flag limit
+};
+
+/// Members of the `default` ensemble, in the order of the bits of Explanation::drivers.
+inline constexpr std::string_view kEnsembleMembers[] = {"spike", "cusum", "rate", "novelty", "flatline", "range", "silent"};
+
+struct Score {
+  double score = 0.0;     // in [0, 1): s / (s + 6)
+  double surprise = 0.0;  // s = -log10(p) >= 0
+  bool flag = false;
+  int64_t at_us = 0;      // when the anomaly happened: the point's time, or for silence the moment
+                          // the gap became anomalous
+  Explanation why;
+};
+
+/// s -> score; monotonic, 0.5 at s = 6, never 1 for a finite s.
+inline double ScoreFromSurprise(double s) { return s <= 0.0 ? 0.0 : s / (s + 6.0); }
+/// Surprise of a two-sided Gaussian tail |Z| >= z: -log10(erfc(|z| / sqrt 2)), accurate far out.
+double GaussianSurprise(double z);
+
+/// Knobs shared by all detectors. Everything has a default that works for typical telemetry.
+struct DetectorOptions {
+  /// Expected false alarms per series per day on normal data: the one sensitivity knob.
+  double false_alarms_per_day = 0.05;
+  /// Physical range of the metric (range detector); NaN = unbounded on that side.
+  double min_value = NAN;
+  double max_value = NAN;
+  /// A series is silent after this long without a point (0 = 10 typical intervals, at least 5 min).
+  int64_t silence_us = 0;
+  /// Named overrides of detector parameters, e.g. {"window", 128}; unknown names are an error.
+  std::vector<std::pair<std::string, double>> params;
+};
+
+/// One series' detector. Cheap to create; state is a fixed-size block (see state_bytes()).
+class SeriesDetector {
+ public:
+  virtual ~SeriesDetector() = default;
+  virtual std::string_view name() const = 0;
+  virtual int version() const = 0;
+  /// Scores the next point. NaN values (empty cells) score 0 and leave the state unchanged.
+  /// Points with a timestamp not after the previous one are simply the next observation.
+  virtual Score Update(int64_t ts_us, double value) = 0;
+  /// Time passes without a point (live use): only the silence detector answers; others return
+  /// an empty score. Batch replays never need to call it: silence is also reported by the first
+  /// point after the gap, with at_us set to when the gap became anomalous.
+  virtual Score Tick(int64_t now_us) { (void)now_us; return {}; }
+  /// Bytes of per-series state (the object itself; no heap beyond it).
+  virtual size_t state_bytes() const = 0;
+};
+
+/// One sentence for a user: the value, what was expected, the rule and the baseline.
+std::string Describe(const Score& s, double value);
+
+/// Names accepted by MakeSeriesDetector, "default" (the ensemble) first.
+std::span<const std::string_view> SeriesDetectorNames();
+
+/// Creates the named detector for one series; unknown names or parameters are an error.
+Result<std::unique_ptr<SeriesDetector>> MakeSeriesDetector(std::string_view name, const DetectorOptions& options);
+
+}  // namespace iotad::detect

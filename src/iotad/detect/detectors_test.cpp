@@ -1,0 +1,343 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "iotad/detect/checks.h"
+#include "iotad/detect/detector.h"
+
+namespace iotad::detect {
+namespace {
+
+constexpr int64_t kMinute = 60'000'000;
+constexpr int64_t kT0 = 1'704'067'200'000'000;  // 2024-01-01T00:00:00Z
+
+/// Deterministic noise in [-1, 1] (no <random>: the same on every standard library).
+double Noise(uint64_t i) {
+  uint64_t x = i * 0x9E3779B97F4A7C15ull + 0x1234567ull;
+  x ^= x >> 31;
+  x *= 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 27;
+  return static_cast<double>(x >> 11) / static_cast<double>(1ull << 52) - 1.0;
+}
+
+/// A minute series: a daily cycle plus noise (sum of three uniforms, roughly normal).
+double Normal(int64_t i) {
+  const double day = static_cast<double>(i % 1440) / 1440.0;
+  return 20.0 + 3.0 * std::sin(6.283185307179586 * day) +
+         0.3 * (Noise(3 * i) + Noise(3 * i + 1) + Noise(3 * i + 2));
+}
+
+std::unique_ptr<SeriesDetector> Make(std::string_view name, DetectorOptions o = {}) {
+  auto d = MakeSeriesDetector(name, o);
+  EXPECT_TRUE(d.ok()) << d.status().message();
+  return std::move(*d);
+}
+
+struct Fed {
+  std::vector<Score> scores;
+  int flags = 0;
+  int first_flag = -1;
+};
+
+Fed Feed(SeriesDetector& d, const std::vector<double>& xs, int64_t step = kMinute) {
+  Fed r;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    r.scores.push_back(d.Update(kT0 + static_cast<int64_t>(i) * step, xs[i]));
+    if (r.scores.back().flag) {
+      ++r.flags;
+      if (r.first_flag < 0) r.first_flag = static_cast<int>(i);
+    }
+  }
+  return r;
+}
+
+std::vector<double> NormalSeries(int n) {
+  std::vector<double> xs;
+  for (int i = 0; i < n; ++i) xs.push_back(Normal(i));
+  return xs;
+}
+
+bool SameBits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+TEST(DetectorLibraryTest, EveryDetectorIsBoundedCalibratedAndHasNoLookAhead) {
+  std::vector<double> xs = NormalSeries(3 * 1440);
+  xs[2000] += 15;  // a spike
+  for (int i = 2500; i < 2560; ++i) xs[i] = xs[2499];  // stuck
+  for (std::string_view name : SeriesDetectorNames()) {
+    SCOPED_TRACE(std::string(name));
+    DetectorOptions o;
+    o.min_value = 0;
+    o.max_value = 30;
+    auto whole = Make(name, o);
+    EXPECT_LT(whole->state_bytes(), 4096u);
+    const Fed all = Feed(*whole, xs);
+    // Appending future points never changes past scores: a prefix scores bit for bit the same.
+    auto prefix = Make(name, o);
+    const Fed part = Feed(*prefix, std::vector<double>(xs.begin(), xs.begin() + 2100));
+    for (size_t i = 0; i < part.scores.size(); ++i) {
+      ASSERT_TRUE(SameBits(part.scores[i].score, all.scores[i].score)) << "row " << i;
+      ASSERT_EQ(part.scores[i].flag, all.scores[i].flag) << "row " << i;
+    }
+    for (const Score& s : all.scores) {
+      ASSERT_GE(s.score, 0.0);
+      ASSERT_LT(s.score, 1.0);
+    }
+    // Warm-up is explicit: the first point never flags and says why (silence and range need none).
+    if (name != "range" && name != "silent") {
+      EXPECT_TRUE(all.scores[0].why.warming_up);
+      EXPECT_FALSE(all.scores[0].flag);
+      EXPECT_NE(Describe(all.scores[0], xs[0]).find("warming up"), std::string::npos);
+    }
+  }
+}
+
+TEST(DetectorLibraryTest, UnknownNamesAndParametersAreErrors) {
+  EXPECT_FALSE(MakeSeriesDetector("nope", {}).ok());
+  DetectorOptions o;
+  o.params = {{"windw", 10}};
+  auto d = MakeSeriesDetector("window_z", o);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("unknown parameter 'windw'"), std::string::npos);
+  o.params = {{"window", 100000}};
+  EXPECT_FALSE(MakeSeriesDetector("window_z", o).ok());
+  o.params = {};
+  o.false_alarms_per_day = 0;
+  EXPECT_FALSE(MakeSeriesDetector("ewma", o).ok());
+}
+
+TEST(DetectorLibraryTest, ScoreIsMonotonicInSurpriseAndNeverSaturates) {
+  EXPECT_EQ(ScoreFromSurprise(0), 0.0);
+  EXPECT_DOUBLE_EQ(ScoreFromSurprise(6), 0.5);
+  EXPECT_LT(ScoreFromSurprise(1e6), 1.0);
+  EXPECT_LT(ScoreFromSurprise(100), ScoreFromSurprise(101));
+  EXPECT_NEAR(GaussianSurprise(1.959963985), -std::log10(0.05), 1e-5);  // interpolated table
+  EXPECT_NEAR(GaussianSurprise(3.0), -std::log10(0.0026997960632601866), 1e-5);
+  EXPECT_NEAR(GaussianSurprise(-3.0), GaussianSurprise(3.0), 1e-12);
+  // Far tails (erfc underflows) keep growing smoothly.
+  EXPECT_GT(GaussianSurprise(60), GaussianSurprise(50));
+  EXPECT_NEAR(GaussianSurprise(7.9999999), GaussianSurprise(8.0), 1e-4);  // continuous at the switch
+  EXPECT_LT(GaussianSurprise(7.9999999), GaussianSurprise(8.0000001));
+}
+
+TEST(ZScoreTest, IsTheTutorialsZOverTheSeriesSoFar) {
+  auto d = Make("zscore");
+  std::vector<double> xs;
+  for (int i = 0; i < 40; ++i) xs.push_back(i % 2 ? 11.0 : 9.0);
+  xs.push_back(25.0);
+  const Fed r = Feed(*d, xs);
+  EXPECT_EQ(r.flags, 1);
+  EXPECT_EQ(r.first_flag, 40);
+  // Baseline includes the point itself, as the tutorial's does: mean and sample std of all 41.
+  double mean = 0;
+  for (double x : xs) mean += x;
+  mean /= 41;
+  double ss = 0;
+  for (double x : xs) ss += (x - mean) * (x - mean);
+  const double z = (25.0 - mean) / std::sqrt(ss / 40);
+  EXPECT_NEAR(r.scores[40].why.stat, z, 1e-9);
+  EXPECT_TRUE(r.scores[28].why.warming_up);  // min_points = 30, the point itself included
+  EXPECT_FALSE(r.scores[29].why.warming_up);
+}
+
+TEST(WindowZTest, UsesOnlyTheTrailingWindow) {
+  DetectorOptions o;
+  o.params = {{"window", 10}};
+  auto d = Make("window_z", o);
+  std::vector<double> xs;
+  for (int i = 0; i < 100; ++i) xs.push_back(i < 90 ? 1000.0 + (i % 2) : (i % 2 ? 2.0 : 4.0));
+  xs.push_back(3.0);
+  const Fed r = Feed(*d, xs);
+  // The last 10 points are 2,4,2,...: mean 3, so 3 is perfectly normal despite the 1000s before.
+  EXPECT_NEAR(r.scores.back().why.center, 3.0, 1e-9);
+  EXPECT_NEAR(r.scores.back().why.scale, std::sqrt(10.0 / 9.0), 1e-9);
+  EXPECT_FALSE(r.scores.back().flag);
+  EXPECT_TRUE(r.scores[90].flag);  // the drop from 1000 to 4 is flagged at once
+}
+
+TEST(MadTest, MedianAndMadOfTheLast64) {
+  auto d = Make("mad");
+  std::vector<double> xs;
+  for (int i = 0; i < 64; ++i) xs.push_back(static_cast<double>(i % 8));  // 0..7 eight times
+  xs.push_back(100.0);
+  const Fed r = Feed(*d, xs);
+  EXPECT_DOUBLE_EQ(r.scores.back().why.center, 3.5);  // median of 0..7
+  EXPECT_NEAR(r.scores.back().why.scale, 2.0 / 0.6745, 1e-9);  // MAD of 0..7 around 3.5 is 2
+  EXPECT_TRUE(r.scores.back().flag);
+  EXPECT_EQ(r.flags, 1);
+}
+
+TEST(SortedWindowTest, MadMatchesBruteForce) {
+  SortedWindow<16> w;
+  std::vector<double> all;
+  for (int i = 0; i < 200; ++i) {
+    const double x = std::floor(Noise(i) * 50);
+    w.Push(x);
+    all.push_back(x);
+    std::vector<double> last(all.end() - std::min<size_t>(all.size(), 16), all.end());
+    std::sort(last.begin(), last.end());
+    const size_t n = last.size();
+    const double med = n % 2 ? last[n / 2] : 0.5 * (last[n / 2 - 1] + last[n / 2]);
+    ASSERT_DOUBLE_EQ(w.Median(), med);
+    std::vector<double> dev;
+    for (double v : last) dev.push_back(std::fabs(v - med));
+    std::sort(dev.begin(), dev.end());
+    const double mad = n % 2 ? dev[n / 2] : 0.5 * (dev[n / 2 - 1] + dev[n / 2]);
+    ASSERT_DOUBLE_EQ(w.Mad(med), mad) << "i=" << i;
+  }
+}
+
+TEST(EwmaTest, FlagsASpikeButNotTheNoise) {
+  auto d = Make("ewma");
+  std::vector<double> xs;
+  for (int i = 0; i < 500; ++i) xs.push_back(50.0 + Noise(i));
+  xs.push_back(50.0 + 20.0);
+  const Fed r = Feed(*d, xs);
+  EXPECT_EQ(r.flags, 1);
+  EXPECT_EQ(r.first_flag, 500);
+  const Explanation& w = r.scores[500].why;
+  EXPECT_NEAR(w.expected, 50.0, 0.2);
+  EXPECT_LT(w.hi, 70.0);
+  EXPECT_NE(Describe(r.scores[500], 70.0).find("expected 50"), std::string::npos);
+}
+
+TEST(SeasonalTest, KnowsTheTimeOfDay) {
+  // A square daily cycle: 10 by night, 30 by day. 30 at night is normal for the EWMA range but
+  // not for the hour.
+  std::vector<double> xs;
+  for (int i = 0; i < 6 * 1440; ++i) {
+    const int minute = i % 1440;
+    xs.push_back((minute >= 480 && minute < 1200 ? 30.0 : 10.0) + 0.5 * Noise(i));
+  }
+  const int night = 5 * 1440 + 120;  // 02:00 on day 6
+  xs[night] = 30.0;
+  auto seasonal = Make("seasonal");
+  const Fed r = Feed(*seasonal, xs);
+  EXPECT_TRUE(r.scores[night].flag);
+  EXPECT_NEAR(r.scores[night].why.expected, 10.0, 0.3);
+  EXPECT_EQ(r.flags, 1);
+  // Warm-up: nothing can flag before each slot has seen min_visits (3) earlier days.
+  for (int i = 0; i < 3 * 1440; ++i) ASSERT_TRUE(r.scores[i].why.warming_up) << i;
+}
+
+TEST(CusumTest, FindsASmallSustainedShiftSoon) {
+  std::vector<double> xs;
+  for (int i = 0; i < 1000; ++i) xs.push_back(Noise(i));             // sd ~ 0.58
+  for (int i = 1000; i < 1200; ++i) xs.push_back(0.6 + Noise(i));    // +1 sd: no single point is odd
+  auto d = Make("cusum");
+  const Fed r = Feed(*d, xs);
+  ASSERT_GE(r.first_flag, 1000);
+  EXPECT_LT(r.first_flag, 1060);
+  EXPECT_NE(std::string(r.scores[r.first_flag].why.rule).find("shift up"), std::string::npos);
+  auto ewma = Make("ewma");
+  EXPECT_EQ(Feed(*ewma, xs).flags, 0);  // the point detector cannot see it
+}
+
+TEST(FlatlineTest, StuckAfterNoiseButNotFlatFromTheStart) {
+  std::vector<double> xs;
+  for (int i = 0; i < 300; ++i) xs.push_back(std::round(100 * (20 + Noise(i))) / 100);
+  for (int i = 0; i < 30; ++i) xs.push_back(xs[299]);
+  auto d = Make("flatline");
+  const Fed r = Feed(*d, xs);
+  ASSERT_GE(r.first_flag, 300);
+  EXPECT_LT(r.first_flag, 306);
+  // Reminders at doubling run lengths, not one flag per point.
+  EXPECT_LE(r.flags, 4);
+  auto flat = Make("flatline");
+  EXPECT_EQ(Feed(*flat, std::vector<double>(2000, 45.0)).flags, 0);
+}
+
+TEST(RateTest, FlagsAJumpBetweenNeighbours) {
+  std::vector<double> xs;
+  for (int i = 0; i < 300; ++i) xs.push_back(0.05 * i + 0.1 * Noise(i));  // a steady ramp
+  xs.push_back(xs.back() + 5);
+  auto d = Make("rate");
+  const Fed r = Feed(*d, xs);
+  EXPECT_EQ(r.flags, 1);
+  EXPECT_EQ(r.first_flag, 300);
+}
+
+TEST(RangeTest, PhysicalLimits) {
+  DetectorOptions o;
+  o.min_value = 0;
+  o.max_value = 100;
+  auto d = Make("range", o);
+  const Fed r = Feed(*d, {50, 100, 100.5, -1, 0});
+  EXPECT_FALSE(r.scores[1].flag);
+  EXPECT_TRUE(r.scores[2].flag);
+  EXPECT_TRUE(r.scores[3].flag);
+  EXPECT_FALSE(r.scores[4].flag);
+  EXPECT_GT(r.scores[3].score, 0.5);
+  auto open = Make("range");
+  EXPECT_EQ(Feed(*open, {1e9, -1e9}).flags, 0);
+}
+
+TEST(SilentTest, GapIsReportedWhenItBecameAnomalous) {
+  DetectorOptions o;
+  o.silence_us = 10 * kMinute;
+  auto d = Make("silent", o);
+  for (int i = 0; i < 100; ++i) ASSERT_FALSE(d->Update(kT0 + i * kMinute, 1.0).flag);
+  // Live: time passes with no point.
+  EXPECT_FALSE(d->Tick(kT0 + 105 * kMinute).flag);
+  const Score tick = d->Tick(kT0 + 111 * kMinute);
+  EXPECT_TRUE(tick.flag);
+  EXPECT_EQ(tick.at_us, kT0 + 109 * kMinute);
+  EXPECT_FALSE(d->Tick(kT0 + 112 * kMinute).flag);  // one report per silence
+  // Batch: the point after the gap reports it too, unless Tick already did.
+  auto batch = Make("silent", o);
+  for (int i = 0; i < 100; ++i) batch->Update(kT0 + i * kMinute, 1.0);
+  const Score back = batch->Update(kT0 + 130 * kMinute, 1.0);
+  EXPECT_TRUE(back.flag);
+  EXPECT_EQ(back.at_us, kT0 + 109 * kMinute);
+  EXPECT_NE(Describe(back, 1.0).find("no data for 1860 s"), std::string::npos);
+  EXPECT_FALSE(d->Update(kT0 + 130 * kMinute, 1.0).flag);
+}
+
+TEST(DefaultEnsembleTest, FindsEachKindAndNamesTheDriver) {
+  std::vector<double> xs = NormalSeries(5 * 1440);
+  xs[3000] *= 3.0;                                         // spike
+  for (int i = 4000; i < 4060; ++i) xs[i] = xs[3999];      // stuck
+  for (int i = 5000; i < 5400; ++i) xs[i] += 4.0;          // level shift
+  DetectorOptions o;
+  auto d = Make("default", o);
+  const Fed r = Feed(*d, xs);
+  auto flagged_near = [&](int at, int within, std::string_view driver) {
+    for (int i = at; i < at + within; ++i) {
+      if (!r.scores[i].flag) continue;
+      return Describe(r.scores[i], xs[i]).find(driver) != std::string::npos;
+    }
+    return false;
+  };
+  EXPECT_TRUE(flagged_near(3000, 1, "spike"));
+  EXPECT_TRUE(flagged_near(4000, 10, "flatline"));
+  EXPECT_TRUE(flagged_near(5000, 30, "spike"));
+  // Few flags elsewhere: the knob is 0.05 false alarms per day, so 5 days of normal points
+  // should give almost none.
+  int elsewhere = 0;
+  for (int i = 0; i < static_cast<int>(xs.size()); ++i) {
+    const bool near = (i >= 3000 && i < 3010) || (i >= 4000 && i < 4070) || (i >= 5000 && i < 5420);
+    if (!near && r.scores[i].flag) ++elsewhere;
+  }
+  EXPECT_LE(elsewhere, 2);
+}
+
+TEST(DefaultEnsembleTest, RejectsParameters) {
+  DetectorOptions o;
+  o.params = {{"alpha", 0.1}};
+  EXPECT_FALSE(MakeSeriesDetector("default", o).ok());
+}
+
+TEST(SurpriseCalibrationTest, HabitualLevelsStopCountingButRecordsStandOut) {
+  SurpriseCalibration c;
+  for (int i = 0; i < 1000; ++i) c.Learn(i % 100 == 0 ? 10.0 : 0.5);  // ten "spikes" of s = 10
+  EXPECT_LT(c.Calibrate(10.0), 3.0);   // the eleventh is habit: p >= 9/1000
+  EXPECT_GT(c.Calibrate(20.0), 10.0);  // ten orders of magnitude beyond habit still stands out
+  SurpriseCalibration once;
+  for (int i = 0; i < 1000; ++i) once.Learn(i == 500 ? 10.0 : 0.5);
+  // One earlier exceedance may have been an anomaly: s = 10 keeps its weight (less the half
+  // order of magnitude by which the model underrates the series' typical points).
+  EXPECT_GT(once.Calibrate(10.0), 9.4);
+}
+
+}  // namespace
+}  // namespace iotad::detect
