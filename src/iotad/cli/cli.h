@@ -39,6 +39,8 @@ void RegisterRunCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& ou
 void RegisterStatusCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
 void RegisterDemoCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
 void RegisterConfigCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
+void RegisterScoreFileCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
+void RegisterEvalCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
 
 /// Prints a run's stage reports and checks; false when a check failed.
 bool PrintRunReport(const pipeline::RunReport& report);

@@ -43,6 +43,8 @@ int RunMain(int argc, char** argv) {
   RegisterStatusCommand(app, global, out);
   RegisterDemoCommand(app, global, out);
   RegisterConfigCommand(app, global, out);
+  RegisterScoreFileCommand(app, global, out);
+  RegisterEvalCommand(app, global, out);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

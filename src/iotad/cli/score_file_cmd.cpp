@@ -1,0 +1,48 @@
+// `iotad score-file`: one NAB-format series through an online detector, in one streaming pass.
+#include <fmt/format.h>
+
+#include <memory>
+#include <string>
+
+#include "iotad/cli/cli.h"
+#include "iotad/detect/detector.h"
+#include "iotad/eval/series_csv.h"
+
+namespace iotad::cli {
+namespace {
+
+struct ScoreFileFlags {
+  std::string input;
+  std::string output;
+  std::string detector = "default";
+};
+
+}  // namespace
+
+void RegisterScoreFileCommand(CLI::App& app, GlobalOptions& /*global*/, CommandOutcome& out) {
+  CLI::App* sub =
+      app.add_subcommand("score-file",
+                         "Score a series file (timestamp,value, the Numenta Anomaly Benchmark's "
+                         "format) with an online "
+                         "detector: writes timestamp,value,anomaly_score, one row per input row");
+  auto flags = std::make_shared<ScoreFileFlags>();
+  sub->add_option("--input", flags->input,
+                  "The series: CSV with the header timestamp,value (.gz too)")
+      ->required();
+  sub->add_option("--output", flags->output,
+                  "Where to write timestamp,value,anomaly_score (timestamp and value copied byte "
+                  "for byte; the score in [0, 1) with 9 significant digits)")
+      ->required();
+  sub->add_option("--detector", flags->detector,
+                  fmt::format("Detector: {}", fmt::join(detect::SeriesDetectorNames(), ", ")))
+      ->capture_default_str();
+  sub->footer(
+      "Row i's score depends only on rows up to i: the scores of a file's first rows do not change "
+      "when rows are appended. Repeated or earlier timestamps are simply the next observation.");
+  sub->callback([flags, &out] {
+    out.status = eval::WriteScoredCsv(flags->input, flags->output, flags->detector)
+                     .WithContext("score-file: ");
+  });
+}
+
+}  // namespace iotad::cli

@@ -1,0 +1,76 @@
+#pragma once
+// Event-level detection metrics: how many labelled anomalies a detector found, how soon, and how
+// many alerts it raised that match no anomaly. Pure code: labels and detections come in as values.
+//
+// Rules (all times inclusive):
+// - Detections are first collapsed into alerts: per series (device, metric), consecutive
+//   detections at most `alert_gap_us` apart form one alert.
+// - A detection matches a labelled event when it is on the same device and metric (any metric of
+//   the device for device-wide events: kinds in `device_wide_kinds`, or metric "*"), at a time in
+//   [start - tolerance_before_us, end + grace_us].
+// - An event is detected when some detection matches it; its delay is the first matching
+//   detection's time minus the event's start.
+// - An alert is true when one of its detections matches some event, false otherwise.
+// - Overall: precision = true alerts / alerts, recall = detected events / events, F1 their
+//   harmonic mean. Per kind: recall and delays over that kind's events; precision = alerts
+//   matching an event of that kind / (those + every false alert), i.e. the precision the
+//   detector would have on data whose only anomalies were of that kind.
+// - False alarms per device-day = false alerts / device_days (the caller knows the coverage).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "iotad/core/timestamp.h"
+#include "iotad/gen/fleet.h"
+
+namespace iotad::eval {
+
+/// A labelled anomaly: the fleet simulator's label (device, metric or "*", kind, inclusive times).
+using LabelledEvent = gen::AnomalyLabel;
+
+/// One flagged point of one series.
+struct Detection {
+  std::string device_id;
+  std::string metric;
+  TimestampUs at_us = 0;
+};
+
+struct EventMetricsOptions {
+  int64_t grace_us = 10 * kMicrosPerMinute;      // a detection may come this long after the end
+  int64_t tolerance_before_us = 0;               // ... or this long before the start
+  int64_t alert_gap_us = 10 * kMicrosPerMinute;  // detections closer than this are one alert
+  std::vector<std::string> device_wide_kinds = {"dropout"};
+  double device_days = 0;  // coverage, for false alarms per device-day
+};
+
+/// The figures for one kind, or for all events together (kind "all").
+struct EventScore {
+  std::string kind;
+  int64_t events = 0;
+  int64_t detected = 0;
+  int64_t true_alerts = 0;   // alerts matching at least one event (of this kind)
+  int64_t false_alerts = 0;  // alerts matching no event at all (the same in every row)
+  double precision = 0;      // NaN when there is no alert
+  double recall = 0;         // NaN when there is no event
+  double f1 = 0;             // NaN when precision or recall is
+  double mean_delay_s = 0;   // NaN when nothing was detected
+  double median_delay_s = 0;
+};
+
+struct EventMetrics {
+  EventScore overall;
+  std::vector<EventScore> by_kind;  // sorted by kind
+  int64_t detections = 0;
+  int64_t alerts = 0;
+  double device_days = 0;
+  double false_alarms_per_device_day = 0;  // NaN without coverage
+};
+
+EventMetrics ComputeEventMetrics(const std::vector<LabelledEvent>& events,
+                                 const std::vector<Detection>& detections,
+                                 const EventMetricsOptions& options = {});
+
+/// Device-days covered by `devices` series each spanning [first_us, last_us].
+double DeviceDays(int64_t devices, TimestampUs first_us, TimestampUs last_us);
+
+}  // namespace iotad::eval

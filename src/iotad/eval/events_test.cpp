@@ -1,0 +1,116 @@
+#include "iotad/eval/events.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace iotad::eval {
+namespace {
+
+constexpr TimestampUs kT0 = 1704067200 * kMicrosPerSecond;
+TimestampUs Min(int64_t minutes) { return kT0 + minutes * kMicrosPerMinute; }
+
+std::vector<LabelledEvent> Events() {
+  return {{"dev-1", "temp_c", "spike", Min(60), Min(60)},
+          {"dev-1", "*", "dropout", Min(120), Min(150)},
+          {"dev-2", "humidity_pc", "level_shift", Min(0), Min(300)}};
+}
+
+std::vector<Detection> Detections() {
+  return {{"dev-1", "temp_c", Min(62)},        // the spike, 120 s late
+          {"dev-1", "temp_c", Min(65)},        // same alert
+          {"dev-1", "vibration_g", Min(125)},  // the dropout is device-wide: 300 s
+          {"dev-2", "temp_c", Min(30)},        // wrong metric: false
+          {"dev-3", "humidity_pc", Min(10)},   // no label on dev-3: false
+          {"dev-1", "temp_c", Min(90)}};       // past the spike's grace: false
+}
+
+const EventScore& Kind(const EventMetrics& m, const std::string& kind) {
+  for (const EventScore& s : m.by_kind) {
+    if (s.kind == kind) return s;
+  }
+  static const EventScore kNone;
+  ADD_FAILURE() << "no kind " << kind;
+  return kNone;
+}
+
+TEST(EventMetricsTest, CountsPrecisionRecallF1DelaysAndFalseAlarms) {
+  EventMetricsOptions options;
+  options.device_days = 3.0;
+  const EventMetrics m = ComputeEventMetrics(Events(), Detections(), options);
+  EXPECT_EQ(m.detections, 6);
+  EXPECT_EQ(m.alerts, 5);
+  EXPECT_EQ(m.overall.kind, "all");
+  EXPECT_EQ(m.overall.events, 3);
+  EXPECT_EQ(m.overall.detected, 2);
+  EXPECT_EQ(m.overall.true_alerts, 2);
+  EXPECT_EQ(m.overall.false_alerts, 3);
+  EXPECT_DOUBLE_EQ(m.overall.precision, 0.4);
+  EXPECT_DOUBLE_EQ(m.overall.recall, 2.0 / 3);
+  EXPECT_DOUBLE_EQ(m.overall.f1, 0.5);
+  EXPECT_DOUBLE_EQ(m.overall.mean_delay_s, 210.0);
+  EXPECT_DOUBLE_EQ(m.overall.median_delay_s, 210.0);
+  EXPECT_DOUBLE_EQ(m.false_alarms_per_device_day, 1.0);
+
+  ASSERT_EQ(m.by_kind.size(), 3u);
+  EXPECT_EQ(m.by_kind[0].kind, "dropout");  // sorted by kind
+  const EventScore& spike = Kind(m, "spike");
+  EXPECT_EQ(spike.detected, 1);
+  EXPECT_DOUBLE_EQ(spike.recall, 1.0);
+  EXPECT_DOUBLE_EQ(spike.precision, 0.25);  // 1 true alert against the 3 false ones
+  EXPECT_DOUBLE_EQ(spike.mean_delay_s, 120.0);
+  const EventScore& dropout = Kind(m, "dropout");
+  EXPECT_EQ(dropout.detected, 1);
+  EXPECT_DOUBLE_EQ(dropout.median_delay_s, 300.0);
+  const EventScore& shift = Kind(m, "level_shift");
+  EXPECT_EQ(shift.detected, 0);
+  EXPECT_DOUBLE_EQ(shift.recall, 0.0);
+  EXPECT_DOUBLE_EQ(shift.precision, 0.0);
+  EXPECT_DOUBLE_EQ(shift.f1, 0.0);
+  EXPECT_TRUE(std::isnan(shift.mean_delay_s));
+}
+
+TEST(EventMetricsTest, TheGraceWindowIsInclusive) {
+  const std::vector<LabelledEvent> events = {{"d", "m", "spike", Min(60), Min(60)}};
+  EXPECT_EQ(ComputeEventMetrics(events, {{"d", "m", Min(70)}}).overall.detected, 1);
+  EXPECT_EQ(ComputeEventMetrics(events, {{"d", "m", Min(70) + 1}}).overall.detected, 0);
+  EXPECT_EQ(ComputeEventMetrics(events, {{"d", "m", Min(60) - 1}}).overall.detected, 0);
+  EventMetricsOptions early;
+  early.tolerance_before_us = kMicrosPerMinute;
+  early.grace_us = 0;
+  const EventMetrics m = ComputeEventMetrics(events, {{"d", "m", Min(59)}}, early);
+  EXPECT_EQ(m.overall.detected, 1);
+  EXPECT_DOUBLE_EQ(m.overall.mean_delay_s, -60.0);
+  EXPECT_EQ(ComputeEventMetrics(events, {{"d", "m", Min(61)}}, early).overall.detected, 0);
+}
+
+TEST(EventMetricsTest, DetectionsWithinTheAlertGapAreOneAlert) {
+  const std::vector<Detection> detections = {{"d", "m", Min(0)},
+                                             {"d", "m", Min(10)},
+                                             {"d", "m", Min(20)},  // one alert (gaps of 10 min)
+                                             {"d", "m", Min(31)},  // a new one (11 min)
+                                             {"d", "other", Min(31)}};  // another series
+  const EventMetrics m = ComputeEventMetrics({}, detections);
+  EXPECT_EQ(m.alerts, 3);
+  EXPECT_EQ(m.overall.false_alerts, 3);
+  EXPECT_DOUBLE_EQ(m.overall.precision, 0.0);
+  EXPECT_TRUE(std::isnan(m.overall.recall));
+  EXPECT_TRUE(std::isnan(m.false_alarms_per_device_day));  // no coverage given
+}
+
+TEST(EventMetricsTest, AnAlertTouchingAnEventIsTrueEvenIfItStartedBefore) {
+  // The alert starts before the event (no tolerance) but one of its detections falls inside.
+  const std::vector<LabelledEvent> events = {{"d", "m", "drift", Min(30), Min(90)}};
+  const EventMetrics m = ComputeEventMetrics(events, {{"d", "m", Min(25)}, {"d", "m", Min(33)}});
+  EXPECT_EQ(m.alerts, 1);
+  EXPECT_EQ(m.overall.true_alerts, 1);
+  EXPECT_DOUBLE_EQ(m.overall.mean_delay_s, 180.0);
+}
+
+TEST(EventMetricsTest, DeviceDaysScaleWithDevicesAndSpan) {
+  EXPECT_DOUBLE_EQ(DeviceDays(200, kT0, kT0 + 7 * kMicrosPerDay), 1400.0);
+  EXPECT_DOUBLE_EQ(DeviceDays(1, kT0, kT0 + kMicrosPerDay / 2), 0.5);
+}
+
+}  // namespace
+}  // namespace iotad::eval
