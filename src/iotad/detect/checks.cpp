@@ -234,7 +234,9 @@ double CusumCheck::Step(const PointContext&, double x, Explanation& why, double 
     WarmingUp(why, slow.n, min_points);
   } else {
     const double sd = ScaleFloor(slow.std(), slow.mean);
-    const double z = (x - slow.mean) / sd;
+    // Winsorised at 4 sigma: one spike moves the sums like a 4-sigma point, so only a sustained
+    // shift adds up (spikes are the spike check's business).
+    const double z = std::clamp((x - slow.mean) / sd, -4.0, 4.0);
     up = std::max(0.0, up + z - k);
     down = std::max(0.0, down - z - k);
     const double sum = std::max(up, down);
@@ -316,12 +318,51 @@ double RateCheck::Step(const PointContext&, double x, Explanation& why) {
   return out;
 }
 
-double NoveltyCheck::Step(const PointContext&, double x, Explanation& why) {
+double VolatilityCheck::Step(const PointContext&, double x, Explanation& why) {
+  why.detector = "volatility";
+  why.n = n;
+  constexpr double kShort = 0.2, kLong = 0.002;
+  constexpr double kDof = (2.0 - kShort) / kShort;  // effective degrees of freedom of short_var
+  ++n;
+  const double a_long = std::max(kLong, 1.0 / static_cast<double>(n));
+  const double d = x - mean;
+  mean += a_long * d;
+  // One wild point adds at most a (4 sigma)^2 to the recent variance: a single spike is not a
+  // change of volatility, a run of large deviations is.
+  const double d2 = n > min_points ? std::min(d * d, 16.0 * long_var) : d * d;
+  double out = 0.0;
+  if (n <= min_points) {
+    WarmingUp(why, n - 1, min_points);
+  } else {
+    const double next_short = (1.0 - kShort) * short_var + kShort * d2;
+    const double ratio = next_short / std::max(long_var, 1e-300);
+    const double c = 2.0 / (9.0 * kDof);
+    const double z = (std::cbrt(ratio) - (1.0 - c)) / std::sqrt(c);
+    why.stat = ratio;
+    why.center = mean;
+    why.scale = std::sqrt(long_var);
+    why.expected = mean;
+    why.lo = mean - 4.0 * why.scale;
+    why.hi = mean + 4.0 * why.scale;
+    if (z > 0.0) {
+      out = GaussianSurprise(z);
+      why.rule = "variance far above its usual level";
+    } else {
+      why.rule = kWithin;
+    }
+  }
+  short_var = n <= 1 ? 0.0 : (1.0 - kShort) * short_var + kShort * d2;
+  long_var = (1.0 - a_long) * long_var + a_long * d2;
+  return out;
+}
+
+double NoveltyCheck::Step(const PointContext& c, double x, Explanation& why) {
   why.detector = "novelty";
   why.n = n;
   why.lo = lo;
   why.hi = hi;
   double out = 0.0;
+  if (first_ts == kNoTime) first_ts = c.ts;
   if (n < min_points) {
     WarmingUp(why, n, min_points);
   } else {
@@ -330,12 +371,15 @@ double NoveltyCheck::Step(const PointContext&, double x, Explanation& why) {
     why.stat = excess / width;
     if (excess > 0.0) {
       // In a stationary series the n-th point sets a record with chance ~2/n, and by a small
-      // fraction of the range; each further tenth of the range is a tenfold rarer event.
-      out = std::log10(static_cast<double>(n) / 2.0) + 10.0 * excess / width;
+      // fraction of the range; each further thirtieth of the range is a tenfold rarer event.
+      out = std::log10(static_cast<double>(n) / 2.0) + 30.0 * excess / width;
       why.rule = x > hi ? "above anything seen before" : "below anything seen before";
     } else {
       why.rule = kWithin;
     }
+    // A daily cycle sets records all through its first day: no flags before a full day (the
+    // surprise is still computed, so the ensemble's calibration learns from it).
+    if (c.ts - first_ts < kDayUs) WarmingUp(why, n, min_points);
   }
   ++n;
   if (n == 1) lo = hi = x;

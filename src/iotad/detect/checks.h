@@ -26,7 +26,7 @@ struct SurpriseCalibration {
   static constexpr double kBinWidth = 0.5;
   float count[kBins] = {};                   // points whose raw surprise fell in each bin
   float total = 0.0f;
-  static constexpr float kMemory = 4096.0f;  // points; then counts halve (fading memory)
+  static constexpr float kMemory = 2048.0f;  // points; then counts halve (fading memory)
 
   /// Calibrated surprise for raw surprise s (before learning from it).
   double Calibrate(double s) const;
@@ -138,11 +138,25 @@ struct RateCheck {
   double Step(const PointContext& c, double x, Explanation& why);
 };
 
-/// `novelty`: a value beyond the range the series has ever reached (the range fades slowly).
-struct NoveltyCheck {
+/// `volatility`: the recent variance (EW, alpha 0.2, about the last 10 points) far above the
+/// long-run one (alpha 0.002, about 500 points); Wilson-Hilferty turns the ratio, a scaled
+/// chi-square with ~9 degrees of freedom, into a z.
+struct VolatilityCheck {
   int64_t min_points = 100;
+  double mean = 0.0;
+  double short_var = 0.0, long_var = 0.0;
+  int64_t n = 0;
+
+  double Step(const PointContext& c, double x, Explanation& why);
+};
+
+/// `novelty`: a value beyond the range the series has ever reached (the range fades slowly).
+/// Warming up for its first day, but still returning its surprise (for calibration).
+struct NoveltyCheck {
+  int64_t min_points = 100;  // and a full day: a daily cycle sets records all through its first day
   double lo = NAN, hi = NAN;
   int64_t n = 0;
+  int64_t first_ts = kNoTime;
 
   double Step(const PointContext& c, double x, Explanation& why);
 };

@@ -37,7 +37,7 @@ struct Explanation {
 };
 
 /// Members of the `default` ensemble, in the order of the bits of Explanation::drivers.
-inline constexpr std::string_view kEnsembleMembers[] = {"spike", "cusum", "rate", "novelty", "flatline", "range", "silent"};
+inline constexpr std::string_view kEnsembleMembers[] = {"spike", "cusum", "novelty", "volatility", "flatline", "range", "silent"};
 
 struct Score {
   double score = 0.0;     // in [0, 1): s / (s + 6)

@@ -1,13 +1,18 @@
 // The `default` ensemble. One series, one pass:
 //  1. Expected value: a winsorised EWMA level, or the time-of-day profile once it has warmed up
 //     and explains the series better (lower mean squared error); the residual is what is left.
-//  2. Model checks on the residual: spike (|z| of the residual), CUSUM (sustained shift away from
-//     the expectation) and rate (jump between consecutive residuals). Their strongest surprise is
-//     corrected by the series' own history (SurpriseCalibration): levels the series reaches
-//     habitually stop counting as anomalies.
-//  3. Rule checks on the raw value: flatline, physical range, silence.
-// The score is the strongest surprise; the flag limit accounts for the number of members (p <
-// false alarms per day / (points per day x members)). Every member over the limit is named.
+//  2. Model members: spike (|z| of the point against the expectation), CUSUM (a sustained shift
+//     of the residual), volatility (recent residual variance against the long-run one) and
+//     novelty (a value beyond anything the series reached). Each member's surprise is corrected by
+//     that member's own history (SurpriseCalibration): levels the series reaches habitually stop
+//     counting as anomalies, new extremes still stand out.
+//  3. Rule members on the raw value: flatline, physical range, silence.
+//  4. The score is the strongest member's surprise. An ongoing episode reports once: a point no
+//     more surprising than the episode's fading peak is damped and does not flag again.
+// The flag limit accounts for the number of members: p < false alarms per day / (points per day
+// x members). Every member over the limit is named in the explanation.
+// (rate-of-change is not a member: on real data it mostly re-reports what spike and volatility
+// see, and its extra false alarms cost more than it finds; it stays available on its own.)
 #include "iotad/detect/ensemble.h"
 
 #include "iotad/detect/checks.h"
@@ -15,7 +20,8 @@
 namespace iotad::detect {
 namespace {
 
-enum Member : int { kSpike, kCusum, kRate, kNovelty, kFlatline, kRange, kSilent, kMembers };
+enum Member : int { kSpike, kCusum, kNovelty, kVolatility, kFlatline, kRange, kSilent, kMembers };
+constexpr int kModelMembers = kVolatility + 1;  // members calibrated by the series' history
 
 class Ensemble final : public SeriesDetector {
  public:
@@ -69,14 +75,16 @@ class Ensemble final : public SeriesDetector {
     }
     level_.Add(x, 0.02, 3.0);
     s[kCusum] = cusum_.Step(c, r, why[kCusum], limit);
-    s[kRate] = rate_.Step(c, r, why[kRate]);
     s[kNovelty] = novelty_.Step(c, x, why[kNovelty]);
-    const double raw_model = std::max({s[kSpike], s[kCusum], s[kRate], s[kNovelty]});
-    const double calibrated = calibration_.Calibrate(raw_model);
-    if (calibrated < raw_model) {
-      for (int m : {kSpike, kCusum, kRate, kNovelty}) s[m] = std::min(s[m], calibrated);
+    s[kVolatility] = volatility_.Step(c, r, why[kVolatility]);
+    // Each model member is corrected by its own history: levels it reaches habitually stop
+    // counting (see SurpriseCalibration).
+    // Calibration learns from warm-up too (a member may compute its surprise before it may flag).
+    for (int m = 0; m < kModelMembers; ++m) {
+      const double raw = s[m];
+      s[m] = why[m].warming_up ? 0.0 : calibration_[m].Calibrate(raw);
+      calibration_[m].Learn(raw);
     }
-    if (!why[kSpike].warming_up) calibration_.Learn(raw_model);
 
     // 3. Rules.
     s[kFlatline] = flatline_.Step(c, x, why[kFlatline], limit);
@@ -91,10 +99,18 @@ class Ensemble final : public SeriesDetector {
       if (s[m] > s[top]) top = m;
       if (s[m] > limit && !why[m].warming_up) drivers |= 1u << m;
     }
-    out.surprise = s[top];
+    // An ongoing episode reports once: a point no more surprising than its member's peak so far
+    // (fading with a four-hour half-life) is damped, so a flag repeats only when things get worse,
+    // when another kind of evidence appears, or after things calmed down.
+    const double fade = PeakFade(c.gap);
+    for (double& p : peak_) p *= fade;
+    const double raw = s[top];
+    const bool news = raw > peak_[top];
+    out.surprise = news ? raw : raw * kDamping;
+    for (int m = 0; m < kMembers; ++m) peak_[m] = std::max(peak_[m], s[m]);
     out.why = why[top];
-    out.why.drivers = drivers;
-    out.flag = drivers != 0;
+    out.why.drivers = news ? drivers : 0;
+    out.flag = news && drivers != 0;
     if (top == kSilent) out.at_us = silent_at;
     out.score = ScoreFromSurprise(out.surprise);
     return out;
@@ -116,6 +132,21 @@ class Ensemble final : public SeriesDetector {
 
  private:
   static constexpr int64_t kMinPoints = 30;
+  static constexpr double kDamping = 0.3;
+  static constexpr double kPeakHalfLifeUs = 4 * 3600e6;
+
+  /// 2^(-gap / half-life), cached for the series' usual gap (exp is not free per point).
+  double PeakFade(int64_t gap) {
+    if (gap <= 0) return 1.0;
+    if (gap != fade_gap_) {
+      fade_gap_ = gap;
+      fade_ = std::exp2(-static_cast<double>(gap) / kPeakHalfLifeUs);
+    }
+    return fade_;
+  }
+  double peak_[kMembers] = {};  // per member: a different kind of evidence is news
+  int64_t fade_gap_ = -1;
+  double fade_ = 1.0;
   double fa_per_day_;
   Cadence cadence_;
   FlagLimit limit_;
@@ -124,9 +155,9 @@ class Ensemble final : public SeriesDetector {
   bool seasonal_ready_ = false;
   SeasonalCheck seasonal_;
   CusumCheck cusum_;
-  RateCheck rate_;
   NoveltyCheck novelty_;
-  SurpriseCalibration calibration_;
+  SurpriseCalibration calibration_[kModelMembers];
+  VolatilityCheck volatility_;
   FlatlineCheck flatline_;
   RangeCheck range_;
   SilenceCheck silence_;
