@@ -196,7 +196,9 @@ double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why) {
   const int seen = visits[slot] - 1;
   why.n = seen;
   const double expected = static_cast<double>(level[slot]) + static_cast<double>(dow[d7]);
-  const double sd = ScaleFloor(std::sqrt(static_cast<double>(spread[slot])), expected);
+  // A slot's spread comes from a few days of points; it may not be below half the typical
+  // spread of all slots (global_spread), or a quiet slot makes normal noise look anomalous.
+  const double sd = ScaleFloor(std::sqrt(std::max(static_cast<double>(spread[slot]), 0.5 * global_spread)), expected);
   if (seen < min_visits) {
     WarmingUp(why, seen, min_visits);
     why.rule = "warming up (days seen in this time-of-day slot)";
@@ -219,6 +221,7 @@ double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why) {
   if (points > 1.0) {
     spread[slot] = static_cast<float>((1.0 - a) * (static_cast<double>(spread[slot]) + a * r * r));
   }
+  if (seen >= 1) global_spread += 0.001 * (static_cast<double>(spread[slot]) - global_spread);
   if (seen >= min_visits) {
     const double a_dow = 1.0 / (2.0 * c.cadence->PointsPerDay());
     dow[d7] = static_cast<float>(static_cast<double>(dow[d7]) + a_dow * r);
@@ -261,8 +264,12 @@ double FlatlineCheck::Step(const PointContext&, double x, Explanation& why, doub
   if (same) {
     ++run;
   } else {
-    longest = std::max(longest, static_cast<double>(run));  // a run ended: remember how long
+    // A run ended. One stuck stretch must not make the next look usual, so a run that alarmed
+    // teaches what is normal only once it is the second such (then it is a habit of the series).
+    if (remind_at != 0 && alarmed_runs < 2) ++alarmed_runs;
+    if (remind_at == 0 || alarmed_runs >= 2) longest = std::max(longest, static_cast<double>(run));
     run = 0;
+    remind_at = 0;
   }
   longest *= 1.0 - 1e-4;  // old habits fade over about ten thousand points
   ++n;
@@ -277,16 +284,16 @@ double FlatlineCheck::Step(const PointContext&, double x, Explanation& why, doub
     WarmingUp(why, n, min_points);
   } else if (excess > 0.0 && run > n - min_points) {
     why.rule = "identical readings since warm-up";  // a series flat from the start is not stuck
-  } else if (excess > 0.0) {
+  } else if (excess > 0.0 && run >= remind_at) {
     out = std::min(30.0, excess * -std::log10(p_repeat));
     why.rule = "value stuck (identical readings)";
     why.scale = p_repeat;
     // Reported: the next report only when the run doubles (reminders, not a report per point).
-    if (out > limit) longest = 2.0 * static_cast<double>(run);
+    if (out > limit) remind_at = 2 * run;
   } else {
-    why.rule = kWithin;
+    why.rule = excess > 0.0 ? "value still stuck (reported)" : kWithin;
   }
-  if (out == 0.0) {  // learn how often readings repeat, but not from a stuck stretch
+  if (excess <= 0.0) {  // learn how often readings repeat, but not from a stuck stretch
     const double a = std::max(0.001, 1.0 / static_cast<double>(n));
     p_repeat = std::clamp(p_repeat + a * ((same ? 1.0 : 0.0) - p_repeat), 0.02, 0.99);
   }
@@ -383,11 +390,11 @@ double NoveltyCheck::Step(const PointContext& c, double x, Explanation& why) {
   }
   ++n;
   if (n == 1) lo = hi = x;
-  // The record range fades toward recent values (about two weeks of points), so old extremes
-  // do not mask new ones forever.
+  // The record range fades toward recent values (time constant 1 / kFade points), so old
+  // extremes do not mask new ones forever.
   const double mid = 0.5 * (lo + hi);
-  hi = std::max(x, hi - 1e-4 * (hi - mid));
-  lo = std::min(x, lo + 1e-4 * (mid - lo));
+  hi = std::max(x, hi - kFade * (hi - mid));
+  lo = std::min(x, lo + kFade * (mid - lo));
   return out;
 }
 

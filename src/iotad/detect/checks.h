@@ -93,6 +93,7 @@ struct SeasonalCheck {
   int16_t last_slot = -1;
   int64_t last_day = kNoTime;
   int64_t in_visit = 0;      // points in the slot's current visit
+  double global_spread = 0.0;  // EW mean of the slots' spreads
 
   /// Expected value at ts, or NaN while the slot is warming up.
   double Expected(int64_t ts, double* spread_out) const;
@@ -120,8 +121,10 @@ struct FlatlineCheck {
   int min_run = 3;
   double prev = NAN;
   double p_repeat = 0.1;
-  double longest = 0.0;
+  double longest = 0.0;     // longest run that did not alarm (fading)
   int64_t run = 0;
+  int64_t remind_at = 0;    // after an alarm: the run length of the next report (0: none yet)
+  int alarmed_runs = 0;     // runs that alarmed (counted up to 2)
   int64_t n = 0;
 
   double Step(const PointContext& c, double x, Explanation& why, double limit);
@@ -157,6 +160,7 @@ struct NoveltyCheck {
   double lo = NAN, hi = NAN;
   int64_t n = 0;
   int64_t first_ts = kNoTime;
+  static constexpr double kFade = 1e-5;
 
   double Step(const PointContext& c, double x, Explanation& why);
 };

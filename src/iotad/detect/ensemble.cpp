@@ -107,7 +107,9 @@ class Ensemble final : public SeriesDetector {
     const double raw = s[top];
     const bool news = raw > peak_[top];
     out.surprise = news ? raw : raw * kDamping;
-    for (int m = 0; m < kMembers; ++m) peak_[m] = std::max(peak_[m], s[m]);
+    // Peaks are remembered up to twice the flag limit: a second event that is clearly anomalous
+    // on its own is news however big the first one was.
+    for (int m = 0; m < kMembers; ++m) peak_[m] = std::max(peak_[m], std::min(s[m], 2.0 * limit));
     out.why = why[top];
     out.why.drivers = news ? drivers : 0;
     out.flag = news && drivers != 0;
