@@ -131,7 +131,7 @@ const std::vector<OptionSpec>& Options() {
        List(&C::gold, &GoldConfig::detectors,
             {"zscore", "robust_zscore", "default", "window_z", "mad", "ewma", "seasonal", "cusum", "flatline", "rate",
              "range", "silent"})},
-      {"gold", "false_alarms_per_day", "number", "0.05",
+      {"gold", "false_alarms_per_day", "number", "0.02",
        "Sensitivity of the online detectors: expected false alarms per device and metric per day.",
        Dbl(&C::gold, &GoldConfig::false_alarms_per_day, 1e-9)},
       {"gold", "zscore_threshold", "number", "3.0",

@@ -30,7 +30,7 @@ struct GoldConfig {
   double robust_threshold = 3.5;
   int64_t min_points = 3;  // a series with fewer points never flags (explained as warm-up)
   int64_t max_baseline_points = 8'000'000;  // robust baselines work in device buckets above this
-  double false_alarms_per_day = 0.05;  // online detectors' sensitivity, per device and metric
+  double false_alarms_per_day = 0.02;  // online detectors' sensitivity, per device and metric
 };
 
 struct DuckdbConfig {

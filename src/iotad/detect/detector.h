@@ -56,7 +56,7 @@ double GaussianSurprise(double z);
 /// Knobs shared by all detectors. Everything has a default that works for typical telemetry.
 struct DetectorOptions {
   /// Expected false alarms per series per day on normal data: the one sensitivity knob.
-  double false_alarms_per_day = 0.05;
+  double false_alarms_per_day = 0.02;
   /// Physical range of the metric (range detector); NaN = unbounded on that side.
   double min_value = NAN;
   double max_value = NAN;

@@ -311,7 +311,7 @@ TEST(DefaultEnsembleTest, FindsEachKindAndNamesTheDriver) {
   EXPECT_TRUE(flagged_near(3000, 1, "spike"));
   EXPECT_TRUE(flagged_near(4000, 10, "flatline"));
   EXPECT_TRUE(flagged_near(5000, 30, "spike"));
-  // Few flags elsewhere: the knob is 0.05 false alarms per day, so 5 days of normal points
+  // Few flags elsewhere: the knob is 0.02 false alarms per day, so 5 days of normal points
   // should give almost none.
   int elsewhere = 0;
   for (int i = 0; i < static_cast<int>(xs.size()); ++i) {
