@@ -41,6 +41,8 @@ Status ApplyParams(std::string_view detector, const DetectorOptions& options, st
   return {};
 }
 
+constexpr double kReferenceFalseAlarmsPerDay = 0.05;
+
 /// One check, its cadence and the flag rule: p < false alarms per day / points per day.
 template <typename Check>
 class SingleDetector final : public SeriesDetector {
@@ -60,7 +62,9 @@ class SingleDetector final : public SeriesDetector {
     const PointContext c{ts_us, cadence_.Observe(ts_us), &cadence_};
     const double limit = limit_.Get(cadence_, fa_per_day_);
     if constexpr (requires { check_.Step(c, value, out.why, limit); }) {
-      out.surprise = check_.Step(c, value, out.why, limit);
+      // The check's own alarm level (restarts, reminders) is fixed: scores do not depend on the
+      // sensitivity knob, which only moves where flags start.
+      out.surprise = check_.Step(c, value, out.why, alarm_.Get(cadence_, kReferenceFalseAlarmsPerDay));
     } else {
       out.surprise = check_.Step(c, value, out.why);
     }
@@ -77,6 +81,7 @@ class SingleDetector final : public SeriesDetector {
   Check check_;
   Cadence cadence_;
   FlagLimit limit_;
+  FlagLimit alarm_;
   std::string_view name_;
   int version_;
   double fa_per_day_;

@@ -240,7 +240,7 @@ TEST(FlatlineTest, StuckAfterNoiseButNotFlatFromTheStart) {
   auto d = Make("flatline");
   const Fed r = Feed(*d, xs);
   ASSERT_GE(r.first_flag, 300);
-  EXPECT_LT(r.first_flag, 306);
+  EXPECT_LT(r.first_flag, 312);  // a repeat has p ~ 0.02 here: ~5 repeats past the longest earlier run
   // Reminders at doubling run lengths, not one flag per point.
   EXPECT_LE(r.flags, 4);
   auto flat = Make("flatline");

@@ -41,6 +41,10 @@ class Ensemble final : public SeriesDetector {
     const int64_t last = cadence_.last_ts;
     const PointContext c{ts_us, cadence_.Observe(ts_us), &cadence_};
     const double limit = limit_.Get(cadence_, fa_per_day_, kMembers);
+    // What counts as an alarm for the members' own state (CUSUM restarts, stuck reminders,
+    // remembered peaks) is fixed, so the scores do not depend on the sensitivity knob: the knob
+    // only moves where flags start.
+    const double alarm = alarm_.Get(cadence_, kReferenceFalseAlarmsPerDay, kMembers);
     double s[kMembers] = {};
     Explanation why[kMembers];
 
@@ -74,7 +78,7 @@ class Ensemble final : public SeriesDetector {
                                 .warming_up = true};
     }
     level_.Add(x, 0.02, 3.0);
-    s[kCusum] = cusum_.Step(c, r, why[kCusum], limit);
+    s[kCusum] = cusum_.Step(c, r, why[kCusum], alarm);
     s[kNovelty] = novelty_.Step(c, x, why[kNovelty]);
     s[kVolatility] = volatility_.Step(c, r, why[kVolatility]);
     // Each model member is corrected by its own history: levels it reaches habitually stop
@@ -87,11 +91,11 @@ class Ensemble final : public SeriesDetector {
     }
 
     // 3. Rules.
-    s[kFlatline] = flatline_.Step(c, x, why[kFlatline], limit);
+    s[kFlatline] = flatline_.Step(c, x, why[kFlatline], alarm);
     s[kRange] = range_.Step(c, x, why[kRange]);
     int64_t silent_at = ts_us;
     if (last != kNoTime) s[kSilent] = silence_.Gap(cadence_, last, ts_us, why[kSilent], &silent_at);
-    if (s[kSilent] > 0.0) s[kSilent] = std::max(s[kSilent], limit + 1e-9);  // silence is a rule: always flags
+    if (s[kSilent] > 0.0) s[kSilent] = std::max(s[kSilent], std::max(limit, alarm) + 1e-9);  // a rule: always flags
 
     int top = kSpike;
     uint32_t drivers = 0;
@@ -107,9 +111,9 @@ class Ensemble final : public SeriesDetector {
     const double raw = s[top];
     const bool news = raw > peak_[top];
     out.surprise = news ? raw : raw * kDamping;
-    // Peaks are remembered up to twice the flag limit: a second event that is clearly anomalous
+    // Peaks are remembered up to twice the alarm level: a second event that is clearly anomalous
     // on its own is news however big the first one was.
-    for (int m = 0; m < kMembers; ++m) peak_[m] = std::max(peak_[m], std::min(s[m], 2.0 * limit));
+    for (int m = 0; m < kMembers; ++m) peak_[m] = std::max(peak_[m], std::min(s[m], 2.0 * alarm));
     out.why = why[top];
     out.why.drivers = news ? drivers : 0;
     out.flag = news && drivers != 0;
@@ -135,6 +139,7 @@ class Ensemble final : public SeriesDetector {
  private:
   static constexpr int64_t kMinPoints = 30;
   static constexpr double kDamping = 0.3;
+  static constexpr double kReferenceFalseAlarmsPerDay = 0.05;
   static constexpr double kPeakHalfLifeUs = 4 * 3600e6;
 
   /// 2^(-gap / half-life), cached for the series' usual gap (exp is not free per point).
@@ -152,6 +157,7 @@ class Ensemble final : public SeriesDetector {
   double fa_per_day_;
   Cadence cadence_;
   FlagLimit limit_;
+  FlagLimit alarm_;
   EwStats level_;
   double err_level_ = 0.0, err_seasonal_ = 0.0;
   bool seasonal_ready_ = false;
