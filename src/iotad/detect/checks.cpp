@@ -144,13 +144,14 @@ double MadCheck::Step(const PointContext&, double x, Explanation& why) {
   if (n < min_points) {
     WarmingUp(why, n, min_points);
   } else {
-    const double med = w.Median();
-    if (n % 4 == 0 || n == min_points) mad = w.Mad(med);  // the MAD moves slowly: every 4th point
-    const double sigma = ScaleFloor(mad / 0.6745, med);
-    SetBaseline(why, med, sigma, 4.0);
-    s = ZSurprise((x - med) / sigma, why, "robust |z| vs the rolling median");
+    const double sigma = ScaleFloor(mad / 0.6745, median);
+    SetBaseline(why, median, sigma, 4.0);
+    s = ZSurprise((x - median) / sigma, why, "robust |z| vs the rolling median");
   }
-  w.Push(x);
+  if (w.Push(x)) {
+    median = w.Median();
+    mad = w.Mad(median);
+  }
   return s;
 }
 

@@ -58,13 +58,15 @@ struct WindowZCheck {
   void Recompute(double new_anchor);
 };
 
-/// `mad`: robust z-score against the median and MAD of the previous 64 points (the MAD is
-/// refreshed every 4th point; the median every point).
+/// `mad`: robust z-score against the median and MAD of a trailing window of 64 points, refreshed
+/// every 16 points (a hopping window: the baseline is at most 15 points old, never newer than the
+/// point scored).
 struct MadCheck {
   static constexpr int kWindow = 64;
-  int64_t min_points = 30;
-  SortedWindow<kWindow> w;
-  double mad = 0.0;
+  static constexpr int kHop = 16;
+  int64_t min_points = 32;
+  SortedWindow<kWindow, kHop> w;
+  double median = NAN, mad = 0.0;
 
   double Step(const PointContext& c, double x, Explanation& why);
 };

@@ -157,7 +157,7 @@ Result<std::unique_ptr<SeriesDetector>> MakeSeriesDetector(std::string_view name
   }
   if (name == "mad") {
     auto d = Single<MadCheck>(name, o);
-    IOTAD_TRY(ApplyParams(name, o, {{"min_points", nullptr, nullptr, &d->check().min_points, 5, MadCheck::kWindow}}));
+    IOTAD_TRY(ApplyParams(name, o, {{"min_points", nullptr, nullptr, &d->check().min_points, MadCheck::kHop, MadCheck::kWindow}}));
     return std::unique_ptr<SeriesDetector>(std::move(d));
   }
   if (name == "ewma") {

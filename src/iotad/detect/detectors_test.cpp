@@ -167,14 +167,17 @@ TEST(MadTest, MedianAndMadOfTheLast64) {
   EXPECT_EQ(r.flags, 1);
 }
 
-TEST(SortedWindowTest, MadMatchesBruteForce) {
-  SortedWindow<16> w;
+TEST(SortedWindowTest, MedianAndMadMatchBruteForceAtEveryHop) {
+  SortedWindow<16, 4> w{};
   std::vector<double> all;
-  for (int i = 0; i < 200; ++i) {
-    const double x = std::floor(Noise(i) * 50);
-    w.Push(x);
+  for (int i = 0; i < 203; ++i) {
+    const double x = std::floor(Noise(i) * 50);  // many ties
+    const bool refreshed = w.Push(x);
     all.push_back(x);
+    ASSERT_EQ(refreshed, all.size() % 4 == 0);
+    if (!refreshed) continue;
     std::vector<double> last(all.end() - std::min<size_t>(all.size(), 16), all.end());
+    ASSERT_EQ(w.size(), static_cast<int>(last.size()));
     std::sort(last.begin(), last.end());
     const size_t n = last.size();
     const double med = n % 2 ? last[n / 2] : 0.5 * (last[n / 2 - 1] + last[n / 2]);

@@ -91,23 +91,6 @@ struct RunningMoments {
   double SampleStd() const { return n > 1 ? std::sqrt(m2 / static_cast<double>(n - 1)) : NAN; }
 };
 
-/// The last N values, oldest first when full.
-template <int N>
-struct Ring {
-  double v[N];
-  int head = 0;   // next slot to write
-  int size = 0;
-
-  /// Pushes x; returns the value that fell out (NaN when not full yet).
-  double Push(double x) {
-    double out = NAN;
-    if (size == N) out = v[head]; else ++size;
-    v[head] = x;
-    head = head + 1 == N ? 0 : head + 1;
-    return out;
-  }
-};
-
 /// First element of [first, first + n) not less than key (upper: greater than key). Branchless
 /// (conditional moves): the order of noisy data defeats the branch predictor of std::lower_bound.
 template <bool kUpper>
@@ -122,44 +105,74 @@ inline double* BranchlessBound(double* first, int n, double key) {
   return base + (kUpper ? *base <= key : *base < key);
 }
 
-/// The last N values kept sorted, for rolling order statistics: O(N) memmove per point, which for
-/// N <= 128 is a few nanoseconds.
-template <int N>
+/// The last N values, kept sorted as of every H-th point: rolling order statistics for a hopping
+/// window (N a multiple of H). Each hop's H values are sorted once and kept; when they leave the
+/// window N points later they come out already sorted, and one linear merge drops them and adds
+/// the new hop: O(N / H + H) per point. H = 1 is an exact rolling window.
+template <int N, int H = 1>
 struct SortedWindow {
-  Ring<N> ring;
-  double sorted[N];
+  static_assert(N % H == 0, "the window must be a whole number of hops");
+  static constexpr int kHops = N / H;
+  double sorted[N] = {};
+  int count = 0;                // values in `sorted`
+  double hops[kHops][H] = {};   // each hop's values, sorted
+  int next_hop = 0;             // the slot the current hop goes to (the oldest once full)
+  int hops_full = 0;            // slots holding a hop
+  double in[H] = {};
+  int n_in = 0;
 
-  void Push(double x) {
-    const double out = ring.Push(x);
-    const int n = ring.size;
-    if (std::isnan(out)) {  // growing: plain insertion
-      double* q = BranchlessBound<true>(sorted, n - 1, x);
-      std::memmove(q + 1, q, static_cast<size_t>(sorted + n - 1 - q) * sizeof(double));
-      *q = x;
-      return;
-    }
-    // Full: the value that left and the one that came in trade places, shifting only the values
-    // between them (one short shift instead of a delete and an insert).
-    double* p = BranchlessBound<false>(sorted, n, out);
-    if (x >= out) {
-      double* q = BranchlessBound<true>(p + 1, static_cast<int>(sorted + n - (p + 1)), x);
-      for (; p + 1 < q; ++p) p[0] = p[1];
-      *p = x;
-    } else {
-      double* q = BranchlessBound<true>(sorted, static_cast<int>(p - sorted), x);
-      for (; p > q; --p) p[0] = p[-1];
-      *q = x;
-    }
+  /// Returns true when the sorted view was refreshed by this point.
+  bool Push(double x) {
+    in[n_in++] = x;
+    if (n_in < H) return false;
+    Refresh();
+    return true;
   }
-  int size() const { return ring.size; }
+
+// GCC 12 at -O3 cannot see that n_in <= H and reports a read of `in` as maybe uninitialised.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+  void Refresh() {
+    for (int k = 1; k < H; ++k) {  // insertion sort of the new hop
+      const double v = in[k];
+      int j = k;
+      for (; j > 0 && in[j - 1] > v; --j) in[j] = in[j - 1];
+      in[j] = v;
+    }
+    const double* out = hops[next_hop];
+    const int n_out = hops_full == kHops ? H : 0;  // the oldest hop leaves once the window is full
+    double merged[N];
+    int i = 0, o = 0, t = 0;
+    auto take_sorted_up_to = [&](double limit, bool all) {
+      for (; i < count && (all || sorted[i] <= limit); ++i) {
+        if (o < n_out && sorted[i] == out[o]) ++o;  // a value that left the window
+        else merged[t++] = sorted[i];
+      }
+    };
+    for (int p = 0; p < H; ++p) {
+      take_sorted_up_to(in[p], false);
+      merged[t++] = in[p];
+    }
+    take_sorted_up_to(0.0, true);
+    std::memcpy(sorted, merged, static_cast<size_t>(t) * sizeof(double));
+    count = t;
+    std::memcpy(hops[next_hop], in, sizeof in);
+    next_hop = next_hop + 1 == kHops ? 0 : next_hop + 1;
+    if (hops_full < kHops) ++hops_full;
+    n_in = 0;
+  }
+#pragma GCC diagnostic pop
+
+  /// Values in the sorted view (the window as of the last refresh).
+  int size() const { return count; }
   double Median() const {
-    const int n = ring.size;
+    const int n = count;
     return (n & 1) ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
   }
   /// Median absolute deviation from m. The deviations below m (read leftward) and above m (read
   /// rightward) are two sorted runs; their k-th smallest is found by binary search, O(log N).
   double Mad(double m) const {
-    const int n = ring.size;
+    const int n = count;
     const int split = static_cast<int>(BranchlessBound<false>(const_cast<double*>(sorted), n, m) - sorted);
     const int na = split, nb = n - split;
     auto a = [&](int i) { return m - sorted[split - 1 - i]; };  // i-th smallest deviation below m
