@@ -5,6 +5,7 @@
 
 #include "iotad/detect/checks.h"
 #include "iotad/detect/detector.h"
+#include "iotad/detect/multivariate.h"
 
 namespace iotad::detect {
 namespace {
@@ -340,6 +341,40 @@ TEST(SurpriseCalibrationTest, HabitualLevelsStopCountingButRecordsStandOut) {
   // One earlier exceedance may have been an anomaly: s = 10 keeps its weight (less the half
   // order of magnitude by which the model underrates the series' typical points).
   EXPECT_GT(once.Calibrate(10.0), 9.4);
+}
+
+}  // namespace
+}  // namespace iotad::detect
+
+namespace iotad::detect {
+namespace {
+
+TEST(MahalanobisTest, FlagsAnUnusualCombinationThatEachMetricAloneAllows) {
+  auto made = MahalanobisDetector::Make(2, {});
+  ASSERT_TRUE(made.ok());
+  MahalanobisDetector d = *made;
+  EXPECT_LT(d.state_bytes(), 4096u);
+  int flags = 0, first = -1;
+  for (int i = 0; i < 3000; ++i) {
+    // Two metrics moving together: b ~ a, plus a little noise.
+    const double a = 10.0 * Noise(2 * i);
+    double v[2] = {a, a + 0.5 * Noise(2 * i + 1)};
+    if (i == 2500) v[1] = -v[0];  // each value in range, the pair impossible
+    const Score s = d.Update(kT0 + i * kMinute, v);
+    if (i == 0) {
+      EXPECT_TRUE(s.why.warming_up);
+    }
+    if (s.flag) {
+      ++flags;
+      if (first < 0) first = i;
+    }
+  }
+  EXPECT_EQ(first, 2500);
+  EXPECT_LE(flags, 2);
+  // One metric missing: fewer than two present scores nothing and learns nothing.
+  double lone[2] = {1.0, NAN};
+  EXPECT_EQ(d.Update(kT0 + 3001 * kMinute, lone).score, 0.0);
+  EXPECT_FALSE(MahalanobisDetector::Make(1, {}).ok());
 }
 
 }  // namespace
