@@ -5,6 +5,8 @@
 
 #include <toml++/toml.h>
 
+#include "iotad/core/timestamp.h"
+
 namespace iotad::config {
 namespace {
 
@@ -98,6 +100,8 @@ Setter List(Section LakeConfig::*section, std::vector<std::string> Section::*fie
   };
 }
 
+const std::vector<std::string>& DetectorNames();
+
 const std::vector<OptionSpec>& Options() {
   using C = LakeConfig;
   static const std::vector<OptionSpec> options = {
@@ -128,9 +132,7 @@ const std::vector<OptionSpec>& Options() {
        "Detectors gold runs; the first is the primary one counted in gold_summary.anomalies. Batch: zscore "
        "(the AWS tutorial's), robust_zscore. Online, replayed in time order: default (the ensemble), window_z, "
        "mad, ewma, seasonal, cusum, flatline, rate, range, silent.",
-       List(&C::gold, &GoldConfig::detectors,
-            {"zscore", "robust_zscore", "default", "window_z", "mad", "ewma", "seasonal", "cusum", "flatline", "rate",
-             "range", "silent"})},
+       List(&C::gold, &GoldConfig::detectors, DetectorNames())},
       {"gold", "false_alarms_per_day", "number", "0.02",
        "Sensitivity of the online detectors: expected false alarms per device and metric per day.",
        Dbl(&C::gold, &GoldConfig::false_alarms_per_day, 1e-9)},
@@ -154,7 +156,124 @@ const std::vector<OptionSpec>& Options() {
   return options;
 }
 
+const std::vector<std::string>& DetectorNames() {
+  static const std::vector<std::string> names = {"zscore", "robust_zscore", "default", "window_z", "mad", "ewma",
+                                                 "seasonal", "cusum", "flatline", "rate", "range", "silent"};
+  return names;
+}
+
+Result<std::vector<std::string>> StringList(const toml::node& n, const std::string& key,
+                                            const std::vector<std::string>& allowed = {}) {
+  const toml::array* arr = n.as_array();
+  if (arr == nullptr) return TypeError(key, "a list of strings", "");
+  std::vector<std::string> out;
+  for (const auto& item : *arr) {
+    const auto v = item.value<std::string>();
+    if (!v) return TypeError(key, "a list of strings", "");
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
+      return Error(Errc::kInvalidArgument, "config: '{}' has unknown entry '{}' (known: {})", key, *v,
+                   fmt::join(allowed, ", "));
+    }
+    out.push_back(*v);
+  }
+  return out;
+}
+
+Result<double> Number(const toml::node& n, const std::string& key) {
+  const auto v = n.value<double>();
+  if (!v || !(n.is_floating_point() || n.is_integer())) return TypeError(key, "a number", "");
+  return *v;
+}
+
+/// `[[detect.rule]]` tables: each key checked, so a typo is an error, not a silent no-op.
+Status ParseDetectSection(const toml::table& table, DetectConfig& out) {
+  for (const auto& [key, node] : table) {
+    if (key.str() != "rule" || !node.is_array_of_tables()) {
+      return Error(Errc::kInvalidArgument,
+                   "config: unknown key 'detect.{}' (the detect section holds [[detect.rule]] tables)", key.str());
+    }
+    int index = 0;
+    for (const auto& item : *node.as_array()) {
+      const toml::table& t = *item.as_table();
+      DetectRule rule;
+      for (const auto& [k, v] : t) {
+        const std::string name(k.str());
+        const std::string full = fmt::format("detect.rule[{}].{}", index, name);
+        if (name == "metrics") {
+          IOTAD_ASSIGN_OR_RETURN(rule.metrics, StringList(v, full));
+        } else if (name == "devices") {
+          IOTAD_ASSIGN_OR_RETURN(rule.devices, StringList(v, full));
+        } else if (name == "detectors") {
+          IOTAD_ASSIGN_OR_RETURN(rule.detectors, StringList(v, full, DetectorNames()));
+        } else if (name == "false_alarms_per_day") {
+          IOTAD_ASSIGN_OR_RETURN(double fa, Number(v, full));
+          if (!(fa > 0.0)) return Error(Errc::kInvalidArgument, "config: '{}' must be above 0 (got {})", full, fa);
+          rule.false_alarms_per_day = fa;
+        } else if (name == "min") {
+          IOTAD_ASSIGN_OR_RETURN(rule.min, Number(v, full));
+        } else if (name == "max") {
+          IOTAD_ASSIGN_OR_RETURN(rule.max, Number(v, full));
+        } else if (name == "silence") {
+          const auto text = v.value<std::string>();
+          const auto us = text ? ParseDurationUs(*text) : std::nullopt;
+          if (!us || *us <= 0) return TypeError(full, "a duration such as \"15m\"", "");
+          rule.silence_us = *us;
+        } else {
+          return Error(Errc::kInvalidArgument,
+                       "config: unknown key '{}' (known: metrics, devices, detectors, false_alarms_per_day, min, "
+                       "max, silence)",
+                       full);
+        }
+      }
+      if (rule.min && rule.max && *rule.min > *rule.max) {
+        return Error(Errc::kInvalidArgument, "config: detect.rule[{}] has min {} above max {}", index, *rule.min,
+                     *rule.max);
+      }
+      out.rules.push_back(std::move(rule));
+      ++index;
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+bool GlobMatch(std::string_view pattern, std::string_view text) {
+  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
+      ++p, ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+SeriesSettings ResolveSeries(const LakeConfig& config, std::string_view device, std::string_view metric) {
+  SeriesSettings s;
+  s.detectors = config.gold.detectors;
+  s.false_alarms_per_day = config.gold.false_alarms_per_day;
+  for (const DetectRule& r : config.detect.rules) {
+    const bool metric_ok = r.metrics.empty() || std::find(r.metrics.begin(), r.metrics.end(), metric) != r.metrics.end();
+    const bool device_ok = r.devices.empty() || std::any_of(r.devices.begin(), r.devices.end(),
+                                                            [&](const std::string& g) { return GlobMatch(g, device); });
+    if (!metric_ok || !device_ok) continue;
+    if (!r.detectors.empty()) s.detectors = r.detectors;
+    if (r.false_alarms_per_day) s.false_alarms_per_day = *r.false_alarms_per_day;
+    if (r.min) s.min = *r.min;
+    if (r.max) s.max = *r.max;
+    if (r.silence_us) s.silence_us = *r.silence_us;
+  }
+  return s;
+}
 
 Result<LakeConfig> ParseConfig(std::string_view toml_text, std::string_view source_name) {
   LakeConfig config;
@@ -171,9 +290,15 @@ Result<LakeConfig> ParseConfig(std::string_view toml_text, std::string_view sour
   for (const auto& [section_key, section_node] : root) {
     const std::string section(section_key.str());
     const toml::table* table = section_node.as_table();
+    if (section == "detect" && table != nullptr) {
+      Status st = ParseDetectSection(*table, config.detect);
+      if (!st.ok()) return Status(st.code(), fmt::format("{} (in {})", st.message(), source_name));
+      continue;
+    }
     if (sections.count(section) == 0 || table == nullptr) {
-      return Error(Errc::kInvalidArgument, "config: unknown section '{}' in {} (known: ingest, silver, gold, duckdb)",
-                   section, source_name);
+      return Error(Errc::kInvalidArgument,
+                   "config: unknown section '{}' in {} (known: ingest, silver, gold, detect, duckdb)", section,
+                   source_name);
     }
     for (const auto& [key, node] : *table) {
       const std::string name(key.str());
@@ -208,6 +333,21 @@ std::string ExampleConfigToml() {
     }
     out += fmt::format("# {} ({})\n{} = {}\n", o.doc, o.type, o.name, o.default_toml);
   }
+  out +=
+      "\n# Per metric and per device group: [[detect.rule]] tables, applied in order, a later match\n"
+      "# overriding the fields it sets. metrics and devices (glob patterns) select the series; an\n"
+      "# absent list matches all. Fields: detectors, false_alarms_per_day, min, max (physical range),\n"
+      "# silence (a duration). For example:\n"
+      "# [[detect.rule]]\n"
+      "# metrics = [\"humidity_pc\"]\n"
+      "# min = 0\n"
+      "# max = 100\n"
+      "# [[detect.rule]]\n"
+      "# devices = [\"freezer-*\"]\n"
+      "# metrics = [\"temp_c\"]\n"
+      "# max = -10\n"
+      "# false_alarms_per_day = 0.005\n"
+      "# silence = \"15m\"\n";
   return out;
 }
 

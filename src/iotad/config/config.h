@@ -2,6 +2,8 @@
 // LAKE/iotad.toml -> typed config. Every option is declared once in an option table (key, type,
 // default, doc) that parses, rejects unknown keys, and prints the commented example file.
 #include <cstdint>
+#include <cmath>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +35,32 @@ struct GoldConfig {
   double false_alarms_per_day = 0.02;  // online detectors' sensitivity, per device and metric
 };
 
+/// One `[[detect.rule]]`: detector settings for the series it matches. A series (device, metric)
+/// matches when its metric is in `metrics` and its device matches one of the `devices` glob
+/// patterns (`*` and `?`); an empty list matches everything. Rules apply in file order, a later
+/// matching rule overriding the fields it sets.
+struct DetectRule {
+  std::vector<std::string> metrics;
+  std::vector<std::string> devices;
+  std::vector<std::string> detectors;            // empty: keep
+  std::optional<double> false_alarms_per_day;    // the sensitivity knob
+  std::optional<double> min, max;                // physical range (the range check)
+  std::optional<int64_t> silence_us;             // no data for longer: silent
+};
+
+struct DetectConfig {
+  std::vector<DetectRule> rules;
+};
+
+/// What applies to one series after the rules: start from gold.detectors and
+/// gold.false_alarms_per_day, then every matching rule in order.
+struct SeriesSettings {
+  std::vector<std::string> detectors;
+  double false_alarms_per_day = 0.02;
+  double min = NAN, max = NAN;
+  int64_t silence_us = 0;  // 0: automatic
+};
+
 struct DuckdbConfig {
   int64_t threads = 0;  // 0: all cores
   std::string memory_limit = "1GB";
@@ -42,8 +70,15 @@ struct LakeConfig {
   IngestConfig ingest;
   SilverConfig silver;
   GoldConfig gold;
+  DetectConfig detect;
   DuckdbConfig duckdb;
 };
+
+/// The settings of one series (device, metric) under the lake's config.
+SeriesSettings ResolveSeries(const LakeConfig& config, std::string_view device, std::string_view metric);
+
+/// Glob match with `*` (any run) and `?` (any one character).
+bool GlobMatch(std::string_view pattern, std::string_view text);
 
 /// Parses TOML text; unknown keys and wrong types are errors naming the key and `source_name`.
 Result<LakeConfig> ParseConfig(std::string_view toml_text, std::string_view source_name);

@@ -38,3 +38,62 @@ TEST(ConfigTest, UnknownSectionWrongTypeAndBadEnumAreErrors) {
 }
 
 }  // namespace iotad::config
+
+namespace iotad::config {
+
+TEST(DetectRulesTest, LaterMatchingRulesOverrideAndGlobsSelectDevices) {
+  auto parsed = ParseConfig(R"(
+[gold]
+detectors = ["default"]
+false_alarms_per_day = 0.02
+
+[[detect.rule]]
+metrics = ["humidity_pc"]
+min = 0
+max = 100
+
+[[detect.rule]]
+devices = ["freezer-*"]
+metrics = ["temp_c"]
+max = -10
+false_alarms_per_day = 0.005
+silence = "15m"
+detectors = ["default", "zscore"]
+)",
+                            "t.toml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  const SeriesSettings h = ResolveSeries(*parsed, "dev-1", "humidity_pc");
+  EXPECT_EQ(h.min, 0.0);
+  EXPECT_EQ(h.max, 100.0);
+  EXPECT_EQ(h.detectors, std::vector<std::string>{"default"});
+  const SeriesSettings f = ResolveSeries(*parsed, "freezer-7", "temp_c");
+  EXPECT_EQ(f.max, -10.0);
+  EXPECT_TRUE(std::isnan(f.min));
+  EXPECT_DOUBLE_EQ(f.false_alarms_per_day, 0.005);
+  EXPECT_EQ(f.silence_us, 15 * 60 * 1'000'000LL);
+  EXPECT_EQ(f.detectors, (std::vector<std::string>{"default", "zscore"}));
+  const SeriesSettings other = ResolveSeries(*parsed, "fridge-7", "temp_c");
+  EXPECT_TRUE(std::isnan(other.max));
+  EXPECT_DOUBLE_EQ(other.false_alarms_per_day, 0.02);
+}
+
+TEST(DetectRulesTest, TyposAndBadValuesAreErrors) {
+  auto typo = ParseConfig("[[detect.rule]]\nmetrix = [\"temp_c\"]\n", "t.toml");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("detect.rule[0].metrix"), std::string::npos);
+  EXPECT_FALSE(ParseConfig("[[detect.rule]]\nmin = 5\nmax = 1\n", "t.toml").ok());
+  EXPECT_FALSE(ParseConfig("[[detect.rule]]\nfalse_alarms_per_day = 0\n", "t.toml").ok());
+  EXPECT_FALSE(ParseConfig("[[detect.rule]]\nsilence = \"soon\"\n", "t.toml").ok());
+  EXPECT_FALSE(ParseConfig("[[detect.rule]]\ndetectors = [\"magic\"]\n", "t.toml").ok());
+  EXPECT_FALSE(ParseConfig("[detect]\nrules = 1\n", "t.toml").ok());
+}
+
+TEST(DetectRulesTest, GlobMatch) {
+  EXPECT_TRUE(GlobMatch("freezer-*", "freezer-12"));
+  EXPECT_TRUE(GlobMatch("*", ""));
+  EXPECT_TRUE(GlobMatch("d?v-*-x", "dev-1-x"));
+  EXPECT_FALSE(GlobMatch("freezer-*", "fridge-1"));
+  EXPECT_FALSE(GlobMatch("dev-?", "dev-12"));
+}
+
+}  // namespace iotad::config
