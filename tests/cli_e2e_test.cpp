@@ -61,7 +61,8 @@ TEST(InitTest, CreatesTheLayoutAndACommentedConfig) {
 }
 
 TEST(HelpTest, EverySubcommandHasHelp) {
-  for (const char* cmd : {"init", "generate", "ingest", "silver", "gold", "sql", "run", "status", "demo", "config"}) {
+  for (const char* cmd : {"init", "generate", "ingest", "silver", "gold", "sql", "run", "status", "demo", "config",
+                          "score-file", "eval"}) {
     const CmdResult r = RunIotad({cmd, "--help"});
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << cmd << ": " << r.out;

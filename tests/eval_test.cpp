@@ -210,7 +210,7 @@ TEST_F(EvalTest, BadUsageIsOneLine) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {{"eval", "--labels", labels_}, 2, "give --results DIR"},
+      {{"eval", "--labels", labels_}, 2, "give --lake LAKE (labels from `iotad generate`), --results DIR"},
       {{"eval", "--labels", labels_, "--results", results, "--detector", "zscore"},
        2,
        "--detector applies to --data"},

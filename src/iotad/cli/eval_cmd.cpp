@@ -1,16 +1,28 @@
-// `iotad eval`: NAB scores and event-level metrics of a detector on a labelled benchmark.
+// `iotad eval`: how well a detector finds labelled anomalies. On a NAB-format benchmark: NAB
+// scores and event-level metrics. On a lake: silver replayed through the detector (the path gold
+// takes) against the labels `iotad generate` wrote, event-level metrics per kind.
 #include <fmt/format.h>
 
+#include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "iotad/cli/cli.h"
+#include "iotad/cli/output.h"
+#include "iotad/core/json.h"
 #include "iotad/core/timestamp.h"
 #include "iotad/detect/detector.h"
+#include "iotad/eval/events.h"
 #include "iotad/eval/nab_eval.h"
 #include "iotad/eval/report.h"
+#include "iotad/gen/fleet.h"
+#include "iotad/pipeline/replay.h"
 
 namespace iotad::cli {
 namespace {
@@ -22,6 +34,8 @@ struct EvalFlags {
   std::string alert_gap = "10m";
   bool per_file = false;
   bool detector_given = false;
+  bool profiles_given = false;
+  double false_alarms_per_day = NAN;  // --lake: NaN = the lake config's gold.false_alarms_per_day
 };
 
 Result<int64_t> DurationFlag(std::string_view flag, const std::string& text) {
@@ -33,17 +47,143 @@ Result<int64_t> DurationFlag(std::string_view flag, const std::string& text) {
   return *us;
 }
 
-Status RunEval(EvalFlags& flags) {
-  if (flags.nab.results_dir.empty() == flags.nab.data_dir.empty()) {
-    return Status(
-        Errc::kInvalidArgument,
-        "eval: give --results DIR (published scores) or --data DIR (run --detector on it)");
+/// What `eval --lake` computed.
+struct LakeEvalReport {
+  std::string lake;
+  std::string labels;
+  std::string detector;
+  int detector_version = 0;
+  double false_alarms_per_day = 0;
+  pipeline::ReplayStats replay;
+  int64_t events_on_unknown_devices = 0;  // labels naming a device silver does not have
+  double seconds = 0;
+  eval::EventMetricsOptions options;
+  eval::EventMetrics events;
+};
+
+std::string FormatLakeEvalTable(const LakeEvalReport& r) {
+  const pipeline::ReplayStats& s = r.replay;
+  std::string out = fmt::format(
+      "Detector {} (v{}, sensitivity {:g} false alarms per series-day) replayed over the silver of "
+      "{}: {} devices, {} rows, {} to {} ({:.1f} device-days) in {:.1f} s\n",
+      r.detector, r.detector_version, r.false_alarms_per_day, r.lake, s.devices, s.rows,
+      FormatTimestamp(s.first_us), FormatTimestamp(s.last_us), r.events.device_days, r.seconds);
+  out += fmt::format(
+      "Labels {}: {} events; an event is found by a detection on its device and metric (any metric "
+      "for dropouts) up to {:g} min after its end; detections at most {:g} min apart on one series "
+      "are one alert\n",
+      r.labels, r.events.overall.events,
+      static_cast<double>(r.options.grace_us) / kMicrosPerMinute,
+      static_cast<double>(r.options.alert_gap_us) / kMicrosPerMinute);
+  if (r.events_on_unknown_devices > 0) {
+    out += fmt::format(
+        "note: {} labelled events are on devices silver does not have (labels of another "
+        "fleet?)\n",
+        r.events_on_unknown_devices);
   }
-  if (flags.detector_given && !flags.nab.results_dir.empty()) {
-    return Status(
-        Errc::kInvalidArgument,
-        "eval: --detector applies to --data; with --results the folder names the detector");
+  out += '\n';
+  out += eval::FormatEventTable(r.events);
+  return out;
+}
+
+std::string FormatLakeEvalJson(const LakeEvalReport& r) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("detector").String(r.detector);
+  w.Key("detector_version").Int(r.detector_version);
+  w.Key("lake").String(r.lake);
+  w.Key("labels").String(r.labels);
+  w.Key("false_alarms_per_day").Double(r.false_alarms_per_day);
+  w.Key("devices").Int(r.replay.devices);
+  w.Key("rows").Int(r.replay.rows);
+  w.Key("values").Int(r.replay.values);
+  w.Key("first").Timestamp(r.replay.first_us);
+  w.Key("last").Timestamp(r.replay.last_us);
+  w.Key("events_on_unknown_devices").Int(r.events_on_unknown_devices);
+  w.Key("seconds").Double(r.seconds);
+  w.Key("events_grace_s").Double(static_cast<double>(r.options.grace_us) / kMicrosPerSecond);
+  w.Key("events_alert_gap_s").Double(static_cast<double>(r.options.alert_gap_us) / kMicrosPerSecond);
+  w.Key("events");
+  eval::WriteEventJson(w, r.events);
+  w.EndObject();
+  return w.Take() + "\n";
+}
+
+/// `eval --lake`: silver replayed through the detector (read only: no writer lock), each flag a
+/// detection at the moment the detector says the anomaly happened (Score::at_us).
+Status RunLakeEval(const EvalFlags& flags, const std::string& lake_path) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (flags.per_file || flags.profiles_given) {
+    return Status(Errc::kInvalidArgument,
+                  "eval: --per-file and --profiles apply to --results and --data (NAB), not --lake");
   }
+  if (!std::isnan(flags.false_alarms_per_day) &&
+      !(flags.false_alarms_per_day > 0 && std::isfinite(flags.false_alarms_per_day))) {
+    return Error(Errc::kInvalidArgument, "eval: --false-alarms-per-day must be a number > 0, got {}",
+                 flags.false_alarms_per_day);
+  }
+  LakeEvalReport r;
+  r.lake = lake_path;
+  r.labels = flags.nab.labels_path;
+  r.detector = flags.nab.detector;
+  r.options = flags.nab.events;
+  {
+    auto probe = detect::MakeSeriesDetector(r.detector, detect::DetectorOptions{});
+    if (!probe.ok()) return probe.status().WithContext("eval: ");
+    r.detector_version = (*probe)->version();
+  }
+  IOTAD_ASSIGN_OR_RETURN(auto lake, OpenLake(lake_path));
+  auto labels = gen::ReadLabelsCsv(r.labels);
+  if (!labels.ok()) {
+    if (labels.status().code() == Errc::kParse) {
+      return Error(Errc::kParse,
+                   "eval: {} (with --lake, --labels is the labels CSV `iotad generate` writes)",
+                   labels.status().message());
+    }
+    return labels.status().WithContext("eval: ");
+  }
+  detect::DetectorOptions options;
+  options.false_alarms_per_day = std::isnan(flags.false_alarms_per_day)
+                                     ? lake->config().gold.false_alarms_per_day
+                                     : flags.false_alarms_per_day;
+  r.false_alarms_per_day = options.false_alarms_per_day;
+
+  IOTAD_ASSIGN_OR_RETURN(const auto hours, pipeline::ListSilverHours(*lake));
+  if (hours.empty()) {
+    return Error(Errc::kNotFound,
+                 "eval: the silver of '{}' is empty: nothing to replay (run `iotad silver` or "
+                 "`iotad run` first)",
+                 lake_path);
+  }
+  std::vector<std::string> paths;
+  for (const auto& [hour, keys] : hours) {
+    for (const auto& key : keys) paths.push_back(lake->store().ReadPath(key));
+  }
+  IOTAD_ASSIGN_OR_RETURN(auto session, lake->OpenSession(/*with_views=*/false));
+  IOTAD_ASSIGN_OR_RETURN(const auto metrics, pipeline::SilverMetrics(*session, paths));
+  std::vector<eval::Detection> detections;
+  std::set<std::string, std::less<>> devices;
+  IOTAD_ASSIGN_OR_RETURN(
+      r.replay,
+      pipeline::ReplaySilver(
+          *session, paths, metrics, {r.detector}, options,
+          [&](const pipeline::ReplayPoint& p) {
+            detections.push_back({std::string(p.device_id), metrics[p.metric], p.score.at_us});
+          },
+          [&](std::string_view device) { devices.emplace(device); }));
+  for (const auto& label : *labels) {
+    if (devices.find(label.device_id) == devices.end()) ++r.events_on_unknown_devices;
+  }
+  r.options.device_days = eval::DeviceDays(r.replay.devices, r.replay.first_us, r.replay.last_us);
+  r.events = eval::ComputeEventMetrics(*labels, detections, r.options);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::string text =
+      flags.format == "json" ? FormatLakeEvalJson(r) : FormatLakeEvalTable(r);
+  std::fputs(text.c_str(), stdout);
+  return Status::Ok();
+}
+
+Status RunEval(EvalFlags& flags, const GlobalOptions& global) {
   if (flags.format != "table" && flags.format != "json") {
     return Error(Errc::kInvalidArgument, "eval: --format must be table or json, got '{}'",
                  flags.format);
@@ -51,6 +191,29 @@ Status RunEval(EvalFlags& flags) {
   IOTAD_ASSIGN_OR_RETURN(flags.nab.events.grace_us, DurationFlag("--grace", flags.grace));
   IOTAD_ASSIGN_OR_RETURN(flags.nab.events.alert_gap_us,
                          DurationFlag("--alert-gap", flags.alert_gap));
+  const bool nab = !flags.nab.results_dir.empty() || !flags.nab.data_dir.empty();
+  if (nab && !global.lake.empty()) {
+    return Status(Errc::kInvalidArgument,
+                  "eval: give one of --lake, --results or --data, not several");
+  }
+  const char* env_lake = std::getenv("IOTAD_LAKE");
+  if (!nab && (!global.lake.empty() || (env_lake != nullptr && *env_lake != '\0'))) {
+    return RunLakeEval(flags, ResolveLakePath(global));
+  }
+  if (flags.nab.results_dir.empty() == flags.nab.data_dir.empty()) {
+    return Status(Errc::kInvalidArgument,
+                  "eval: give --lake LAKE (labels from `iotad generate`), --results DIR "
+                  "(published scores) or --data DIR (run --detector on it)");
+  }
+  if (flags.detector_given && !flags.nab.results_dir.empty()) {
+    return Status(
+        Errc::kInvalidArgument,
+        "eval: --detector applies to --data and --lake; with --results the folder names the "
+        "detector");
+  }
+  if (!std::isnan(flags.false_alarms_per_day)) {
+    return Status(Errc::kInvalidArgument, "eval: --false-alarms-per-day applies to --lake");
+  }
   auto report = eval::RunNabEval(flags.nab);
   if (!report.ok()) return report.status().WithContext("eval: ");
   const std::string text = flags.format == "json" ? eval::FormatEvalJson(*report, flags.per_file)
@@ -61,16 +224,21 @@ Status RunEval(EvalFlags& flags) {
 
 }  // namespace
 
-void RegisterEvalCommand(CLI::App& app, GlobalOptions& /*global*/, CommandOutcome& out) {
+void RegisterEvalCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out) {
   CLI::App* sub = app.add_subcommand(
       "eval",
-      "Score a detector on a labelled benchmark (Numenta Anomaly Benchmark v1.1 rules, all three "
-      "profiles) and report event-level precision, recall, F1, delays and false alarms");
+      "Score a detector against labelled anomalies: a lake's silver replayed against the labels "
+      "of `iotad generate` (per kind), or a NAB benchmark (Numenta Anomaly Benchmark v1.1 rules, "
+      "all three profiles); reports event-level precision, recall, F1, delays and false alarms");
   auto flags = std::make_shared<EvalFlags>();
   eval::NabEvalOptions& nab = flags->nab;
   sub->add_option("--labels", nab.labels_path,
-                  "NAB windows: combined_windows.json (file -> [[start, end], ...])")
+                  "With --lake: the labels CSV of `iotad generate` (device_id,metric,start,end,"
+                  "kind); with --results or --data: NAB's combined_windows.json")
       ->required();
+  sub->add_option("--lake", global.lake,
+                  "Lake whose silver is replayed through --detector against --labels (default: "
+                  "$IOTAD_LAKE)");
   auto* results =
       sub->add_option("--results", nab.results_dir,
                       "Published results: DIR/<category>/<name>_<file>.csv[.gz] with an "
@@ -80,8 +248,12 @@ void RegisterEvalCommand(CLI::App& app, GlobalOptions& /*global*/, CommandOutcom
                       "Data folder: DIR/<file> (timestamp,value), scored here by --detector");
   results->excludes(data);
   sub->add_option("--detector", nab.detector,
-                  fmt::format("With --data: {}", fmt::join(detect::SeriesDetectorNames(), ", ")))
+                  fmt::format("With --lake or --data: {}",
+                              fmt::join(detect::SeriesDetectorNames(), ", ")))
       ->capture_default_str();
+  sub->add_option("--false-alarms-per-day", flags->false_alarms_per_day,
+                  "With --lake: expected false alarms per series per day, the detectors' "
+                  "sensitivity (default: gold.false_alarms_per_day of the lake's config)");
   sub->add_option("--profiles", nab.profiles_path,
                   "NAB profiles.json (default: standard, reward_low_FP_rate, reward_low_FN_rate)");
   sub->add_option("--format", flags->format, "table or json")->capture_default_str();
@@ -95,12 +267,14 @@ void RegisterEvalCommand(CLI::App& app, GlobalOptions& /*global*/, CommandOutcom
       ->capture_default_str();
   sub->footer(
       "Examples:\n"
+      "  iotad eval --labels fleet/_labels.csv --lake lake --detector default\n"
       "  iotad eval --labels nab/labels/combined_windows.json --results nab/results/numenta\n"
       "  iotad eval --labels nab/labels/combined_windows.json --data nab/data --detector default "
       "--per-file");
-  sub->callback([flags, sub, &out] {
+  sub->callback([flags, sub, &global, &out] {
     flags->detector_given = sub->count("--detector") > 0;
-    out.status = RunEval(*flags);
+    flags->profiles_given = sub->count("--profiles") > 0;
+    out.status = RunEval(*flags, global);
   });
 }
 

@@ -17,6 +17,7 @@
 #include "iotad/detect/batch_detectors.h"
 #include "iotad/detect/detector.h"
 #include "iotad/lake/parquet_writer.h"
+#include "iotad/pipeline/replay.h"
 
 namespace iotad::pipeline {
 namespace {
@@ -26,8 +27,6 @@ using detect::RobustBaseline;
 using detect::RobustZScoreDetector;
 using detect::ZScoreBaseline;
 using detect::ZScoreDetector;
-
-constexpr std::string_view kHourColumns[] = {"year", "month", "day", "hour"};
 
 struct AnomalyRow {
   TimestampUs ts;
@@ -267,44 +266,13 @@ class GoldRunner {
   }
 
   Status DiscoverMetrics(const std::vector<std::string>& all_paths) {
-    lake::DuckSession& session = *contexts_[0].session;
-    IOTAD_ASSIGN_OR_RETURN(auto result, session.Query(fmt::format(
-                                            "DESCRIBE SELECT * FROM read_parquet({}, union_by_name = true)",
-                                            lake::SqlList(all_paths))));
-    while (true) {
-      IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
-      if (!chunk) break;
-      const auto* names = chunk.Data<duckdb_string_t>(0);
-      const auto* types = chunk.Data<duckdb_string_t>(1);
-      for (size_t r = 0; r < chunk.size(); ++r) {
-        const std::string name(lake::DuckChunk::StringAt(names, r));
-        if (lake::DuckChunk::StringAt(types, r) != "DOUBLE") continue;
-        if (std::find(std::begin(kHourColumns), std::end(kHourColumns), std::string_view(name)) != std::end(kHourColumns)) continue;
-        metrics_.push_back(name);
-      }
-    }
+    IOTAD_ASSIGN_OR_RETURN(metrics_, SilverMetrics(*contexts_[0].session, all_paths));
     return Status::Ok();
   }
 
   /// Column positions of one hour's result: a metric missing from every file of the hour is -1.
-  struct Layout {
-    int ts = -1, device = -1, location = -1;
-    std::vector<int> metric;
-  };
-  Layout LayoutOf(lake::DuckResult& result) const {
-    Layout l;
-    l.metric.assign(metrics_.size(), -1);
-    for (size_t c = 0; c < result.ColumnCount(); ++c) {
-      const std::string name = result.ColumnName(c);
-      if (name == "event_time") l.ts = static_cast<int>(c);
-      else if (name == "device_id") l.device = static_cast<int>(c);
-      else if (name == "location") l.location = static_cast<int>(c);
-      for (size_t m = 0; m < metrics_.size(); ++m) {
-        if (metrics_[m] == name) l.metric[m] = static_cast<int>(c);
-      }
-    }
-    return l;
-  }
+  using Layout = SilverColumns;
+  Layout LayoutOf(lake::DuckResult& result) const { return FindSilverColumns(result, metrics_); }
 
   /// mean and sample std per device and metric over all silver. Welford in a fixed order, not a
   /// parallel SQL aggregate (whose sums depend on thread timing): each half of the hours in
@@ -430,64 +398,32 @@ class GoldRunner {
   }
 
   /// Replays every series through the online detectors, one device at a time in time order
-  /// (DuckDB sorts silver by device and time), and files each flag under its hour.
+  /// (ReplaySilver, the same path as `iotad eval --lake`), and files each flag under its hour.
   Status ReplayOnline(const std::vector<std::string>& all_paths) {
     lake::DuckSession& session = *contexts_[0].session;
     IOTAD_TRY(session.Exec("SET threads = 2"));
-    IOTAD_ASSIGN_OR_RETURN(auto result, session.Stream(fmt::format(
-                                            "SELECT * FROM read_parquet({}, union_by_name = true) "
-                                            "ORDER BY device_id, event_time",
-                                            lake::SqlList(all_paths))));
-    const Layout layout = LayoutOf(result);
-    const size_t nm = metrics_.size();
+    std::vector<std::string> names;  // the online detectors, in the order of detectors_
+    std::vector<uint32_t> index;     // their positions in detectors_
+    for (uint32_t k = 0; k < detectors_.size(); ++k) {
+      if (kinds_[k] != DetectorKind::kOnline) continue;
+      names.push_back(detectors_[k]);
+      index.push_back(k);
+    }
     detect::DetectorOptions options;
     options.false_alarms_per_day = lake_.config().gold.false_alarms_per_day;
-    std::vector<std::pair<uint32_t, std::unique_ptr<detect::SeriesDetector>>> series;  // per metric x online detector
-    std::string device, location;
     uint32_t dev = 0;
-    while (true) {
-      IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
-      if (!chunk) break;
-      const auto* ts = chunk.Data<int64_t>(static_cast<size_t>(layout.ts));
-      const auto* devs = chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.device));
-      const auto* locs = layout.location >= 0 ? chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.location)) : nullptr;
-      const uint64_t* loc_valid = layout.location >= 0 ? chunk.Validity(static_cast<size_t>(layout.location)) : nullptr;
-      for (size_t r = 0; r < chunk.size(); ++r) {
-        const std::string_view d = lake::DuckChunk::StringAt(devs, r);
-        if (series.empty() || d != device) {  // a new device: fresh detectors
-          device.assign(d);
-          dev = DeviceIndex(d);
-          series.clear();
-          for (size_t m = 0; m < nm; ++m) {
-            for (uint32_t k = 0; k < detectors_.size(); ++k) {
-              if (kinds_[k] != DetectorKind::kOnline) continue;
-              IOTAD_ASSIGN_OR_RETURN(auto det, detect::MakeSeriesDetector(detectors_[k], options));
-              series.emplace_back(k, std::move(det));
-            }
-          }
-        }
-        if (locs != nullptr && lake::DuckChunk::IsValid(loc_valid, r)) location.assign(lake::DuckChunk::StringAt(locs, r));
-        else location.clear();
-        const size_t per_metric = series.size() / std::max<size_t>(nm, 1);
-        for (size_t m = 0; m < nm; ++m) {
-          if (layout.metric[m] < 0) continue;
-          const size_t col = static_cast<size_t>(layout.metric[m]);
-          if (!lake::DuckChunk::IsValid(chunk.Validity(col), r)) continue;
-          const double x = chunk.Data<double>(col)[r];
-          for (size_t j = 0; j < per_metric; ++j) {
-            auto& [k, det] = series[m * per_metric + j];
-            const detect::Score s = det->Update(ts[r], x);
-            if (!s.flag) continue;
-            AddOnline(dev, static_cast<uint32_t>(m), k, ts[r], x, s, *det, location);
-          }
-        }
-      }
-    }
+    IOTAD_TRY(ReplaySilver(
+                  session, all_paths, metrics_, names, options,
+                  [&](const ReplayPoint& p) {
+                    AddOnline(dev, p.metric, index[p.detector], p.ts, p.value, p.score, p.series_detector, p.location);
+                  },
+                  [&](std::string_view device) { dev = DeviceIndex(device); })
+                  .status());
     return session.Exec("SET threads = 1");
   }
 
   void AddOnline(uint32_t dev, uint32_t metric, uint32_t k, TimestampUs ts, double x, const detect::Score& s,
-                 const detect::SeriesDetector& det, const std::string& location) {
+                 const detect::SeriesDetector& det, std::string_view location) {
     const detect::Explanation& w = s.why;
     AnomalyRow a{s.at_us, dev, 0, metric, x, w.center, w.scale, w.n, w.stat, NAN, k,
                  fmt::format("{} {}", metrics_[metric], detect::Describe(s, x)), 1, 0.0, NAN, NAN, NAN, {}};
@@ -501,7 +437,7 @@ class GoldRunner {
     // the point that ended it.
     TimestampUs hour = HourStart(s.at_us);
     if (!std::binary_search(hour_starts_.begin(), hour_starts_.end(), hour)) hour = HourStart(ts);
-    online_[hour].push_back({std::move(a), location});
+    online_[hour].push_back({std::move(a), std::string(location)});
   }
 
   /// Scores one hour's silver files and stages its outputs (when they changed).
@@ -763,15 +699,10 @@ Result<GoldReport> RunGold(lake::Lake& lake, const GoldOptions& options, const s
     return report;
   }
 
-  IOTAD_ASSIGN_OR_RETURN(auto silver_files, lake.store().List(lake::kSilverPrefix));
-  std::map<TimestampUs, std::vector<std::string>> hours;
-  std::vector<std::string> all_paths;
-  for (const auto& o : silver_files) {
-    if (o.key.size() < 8 || o.key.compare(o.key.size() - 8, 8, ".parquet") != 0) continue;
-    if (auto h = lake::HourFromKey(o.key)) {
-      hours[*h].push_back(o.key);
-      all_paths.push_back(lake.store().ReadPath(o.key));
-    }
+  IOTAD_ASSIGN_OR_RETURN(const auto hours, ListSilverHours(lake));
+  std::vector<std::string> all_paths;  // in key order (hours are zero-padded, so also hour order)
+  for (const auto& [h, keys] : hours) {
+    for (const auto& key : keys) all_paths.push_back(lake.store().ReadPath(key));
   }
   std::set<std::string> existing;
   for (auto prefix : {lake::kGoldPrefix, lake::kGoldSummaryPrefix}) {

@@ -1,0 +1,134 @@
+#include "iotad/pipeline/replay.h"
+
+#include <algorithm>
+#include <iterator>
+#include <memory>
+#include <utility>
+
+namespace iotad::pipeline {
+namespace {
+
+constexpr std::string_view kHourColumns[] = {"year", "month", "day", "hour"};
+
+}  // namespace
+
+Result<std::map<TimestampUs, std::vector<std::string>>> ListSilverHours(lake::Lake& lake) {
+  IOTAD_ASSIGN_OR_RETURN(auto files, lake.store().List(lake::kSilverPrefix));
+  std::map<TimestampUs, std::vector<std::string>> hours;
+  for (const auto& o : files) {
+    if (!o.key.ends_with(".parquet")) continue;
+    if (auto h = lake::HourFromKey(o.key)) hours[*h].push_back(o.key);
+  }
+  return hours;
+}
+
+Result<std::vector<std::string>> SilverMetrics(lake::DuckSession& session,
+                                               const std::vector<std::string>& silver_paths) {
+  IOTAD_ASSIGN_OR_RETURN(auto result, session.Query(fmt::format(
+                                          "DESCRIBE SELECT * FROM read_parquet({}, union_by_name = true)",
+                                          lake::SqlList(silver_paths))));
+  std::vector<std::string> metrics;
+  while (true) {
+    IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
+    if (!chunk) break;
+    const auto* names = chunk.Data<duckdb_string_t>(0);
+    const auto* types = chunk.Data<duckdb_string_t>(1);
+    for (size_t r = 0; r < chunk.size(); ++r) {
+      const std::string_view name = lake::DuckChunk::StringAt(names, r);
+      if (lake::DuckChunk::StringAt(types, r) != "DOUBLE") continue;
+      if (std::find(std::begin(kHourColumns), std::end(kHourColumns), name) != std::end(kHourColumns)) continue;
+      metrics.emplace_back(name);
+    }
+  }
+  return metrics;
+}
+
+SilverColumns FindSilverColumns(lake::DuckResult& result, const std::vector<std::string>& metrics) {
+  SilverColumns l;
+  l.metric.assign(metrics.size(), -1);
+  for (size_t c = 0; c < result.ColumnCount(); ++c) {
+    const std::string name = result.ColumnName(c);
+    if (name == "event_time") l.ts = static_cast<int>(c);
+    else if (name == "device_id") l.device = static_cast<int>(c);
+    else if (name == "location") l.location = static_cast<int>(c);
+    for (size_t m = 0; m < metrics.size(); ++m) {
+      if (metrics[m] == name) l.metric[m] = static_cast<int>(c);
+    }
+  }
+  return l;
+}
+
+Result<ReplayStats> ReplaySilver(lake::DuckSession& session, const std::vector<std::string>& silver_paths,
+                                 const std::vector<std::string>& metrics,
+                                 const std::vector<std::string>& detector_names,
+                                 const detect::DetectorOptions& options, const ReplayFlagFn& on_flag,
+                                 const ReplayDeviceFn& on_device) {
+  ReplayStats stats;
+  for (const auto& name : detector_names) IOTAD_TRY(detect::MakeSeriesDetector(name, options).status());
+  if (silver_paths.empty()) return stats;
+  IOTAD_ASSIGN_OR_RETURN(auto result, session.Stream(fmt::format(
+                                          "SELECT * FROM read_parquet({}, union_by_name = true) "
+                                          "ORDER BY device_id, event_time",
+                                          lake::SqlList(silver_paths))));
+  const SilverColumns layout = FindSilverColumns(result, metrics);
+  if (layout.ts < 0 || layout.device < 0) {
+    return Error(Errc::kCorrupt, "replay: silver lacks the event_time or device_id column");
+  }
+  const size_t nm = metrics.size();
+  const size_t nd = detector_names.size();
+  std::vector<std::unique_ptr<detect::SeriesDetector>> series;  // metric-major: [m * nd + k]
+  std::vector<const double*> vals(nm);
+  std::vector<const uint64_t*> valid(nm);
+  std::string device;
+  std::string_view location;
+  while (true) {
+    IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
+    if (!chunk) break;
+    const size_t n = chunk.size();
+    const auto* ts = chunk.Data<int64_t>(static_cast<size_t>(layout.ts));
+    const auto* devs = chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.device));
+    const auto* locs = layout.location >= 0 ? chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.location)) : nullptr;
+    const uint64_t* loc_valid = layout.location >= 0 ? chunk.Validity(static_cast<size_t>(layout.location)) : nullptr;
+    for (size_t m = 0; m < nm; ++m) {
+      const bool present = layout.metric[m] >= 0;
+      vals[m] = present ? chunk.Data<double>(static_cast<size_t>(layout.metric[m])) : nullptr;
+      valid[m] = present ? chunk.Validity(static_cast<size_t>(layout.metric[m])) : nullptr;
+    }
+    if (stats.rows == 0 && n > 0) stats.first_us = stats.last_us = ts[0];
+    stats.rows += static_cast<int64_t>(n);
+    for (size_t r = 0; r < n; ++r) {
+      stats.first_us = std::min(stats.first_us, ts[r]);
+      stats.last_us = std::max(stats.last_us, ts[r]);
+      const std::string_view d = lake::DuckChunk::StringAt(devs, r);
+      if (stats.devices == 0 || d != device) {  // a new device: fresh detectors
+        device.assign(d);
+        ++stats.devices;
+        if (on_device) on_device(device);
+        series.clear();
+        for (size_t m = 0; m < nm; ++m) {
+          for (const auto& name : detector_names) {
+            IOTAD_ASSIGN_OR_RETURN(auto det, detect::MakeSeriesDetector(name, options));
+            series.push_back(std::move(det));
+          }
+        }
+      }
+      location = locs != nullptr && lake::DuckChunk::IsValid(loc_valid, r) ? lake::DuckChunk::StringAt(locs, r)
+                                                                           : std::string_view();
+      for (size_t m = 0; m < nm; ++m) {
+        if (vals[m] == nullptr || !lake::DuckChunk::IsValid(valid[m], r)) continue;
+        const double x = vals[m][r];
+        ++stats.values;
+        for (size_t k = 0; k < nd; ++k) {
+          const detect::SeriesDetector& det = *series[m * nd + k];
+          const detect::Score s = series[m * nd + k]->Update(ts[r], x);
+          if (!s.flag) continue;
+          ++stats.flags;
+          on_flag(ReplayPoint{device, location, static_cast<uint32_t>(m), static_cast<uint32_t>(k), ts[r], x, s, det});
+        }
+      }
+    }
+  }
+  return stats;
+}
+
+}  // namespace iotad::pipeline

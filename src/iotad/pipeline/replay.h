@@ -1,0 +1,71 @@
+#pragma once
+// Silver replayed through the online detectors of detect/: every (device, metric) series in time
+// order, point by point, as a live feed would deliver it, one fresh detector per series and
+// detector. `gold` files each flag as an anomaly row under its hour; `iotad eval --lake` scores
+// the flags against the labels `iotad generate` wrote. Reads only: no lock, no lake state.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "iotad/core/result.h"
+#include "iotad/core/timestamp.h"
+#include "iotad/detect/detector.h"
+#include "iotad/lake/duck.h"
+#include "iotad/lake/lake.h"
+
+namespace iotad::pipeline {
+
+/// Silver's Parquet files (keys) by hour, each hour's keys in key order.
+Result<std::map<TimestampUs, std::vector<std::string>>> ListSilverHours(lake::Lake& lake);
+
+/// Silver's metrics: every DOUBLE column but the hour partition columns, in the order DuckDB
+/// unions the files' schemas (`silver_paths` must not be empty).
+Result<std::vector<std::string>> SilverMetrics(lake::DuckSession& session,
+                                               const std::vector<std::string>& silver_paths);
+
+/// Positions of silver's columns in a result; -1 for a column the result lacks.
+struct SilverColumns {
+  int ts = -1, device = -1, location = -1;
+  std::vector<int> metric;  // one per metric
+};
+SilverColumns FindSilverColumns(lake::DuckResult& result, const std::vector<std::string>& metrics);
+
+/// One flagged point of a replay (views valid during the callback only).
+struct ReplayPoint {
+  std::string_view device_id;
+  std::string_view location;  // empty when NULL
+  uint32_t metric;            // index into the metrics given to ReplaySilver
+  uint32_t detector;          // index into the detector names given to ReplaySilver
+  TimestampUs ts;             // the point's time; score.at_us is when the anomaly happened
+  double value;
+  const detect::Score& score;
+  const detect::SeriesDetector& series_detector;  // for name() and version()
+};
+
+/// What a replay went through.
+struct ReplayStats {
+  int64_t devices = 0;
+  int64_t rows = 0;
+  int64_t values = 0;  // non-NULL metric cells, each fed to every detector
+  int64_t flags = 0;
+  TimestampUs first_us = 0;  // earliest and latest event_time (0 when silver is empty)
+  TimestampUs last_us = 0;
+};
+
+using ReplayFlagFn = std::function<void(const ReplayPoint&)>;
+using ReplayDeviceFn = std::function<void(std::string_view device_id)>;
+
+/// Streams `silver_paths` ordered by device_id, event_time and feeds every non-NULL value of
+/// each metric to a new `detect::MakeSeriesDetector(name, options)` per device, metric and
+/// detector name; calls `on_flag` for each flagged point, and `on_device` (optional) once per
+/// device before its points. Unknown detector names are an error before any row is read.
+Result<ReplayStats> ReplaySilver(lake::DuckSession& session, const std::vector<std::string>& silver_paths,
+                                 const std::vector<std::string>& metrics,
+                                 const std::vector<std::string>& detector_names,
+                                 const detect::DetectorOptions& options, const ReplayFlagFn& on_flag,
+                                 const ReplayDeviceFn& on_device = {});
+
+}  // namespace iotad::pipeline
