@@ -128,9 +128,9 @@ Status RunLakeEval(const EvalFlags& flags, const std::string& lake_path) {
   r.detector = flags.nab.detector;
   r.options = flags.nab.events;
   {
-    auto probe = detect::MakeSeriesDetector(r.detector, detect::DetectorOptions{});
-    if (!probe.ok()) return probe.status().WithContext("eval: ");
-    r.detector_version = (*probe)->version();
+    auto version = pipeline::ReplayDetectorVersion(r.detector);
+    if (!version.ok()) return version.status().WithContext("eval: ");
+    r.detector_version = *version;
   }
   IOTAD_ASSIGN_OR_RETURN(auto lake, OpenLake(lake_path));
   auto labels = gen::ReadLabelsCsv(r.labels);
@@ -166,7 +166,10 @@ Status RunLakeEval(const EvalFlags& flags, const std::string& lake_path) {
   IOTAD_ASSIGN_OR_RETURN(
       r.replay,
       pipeline::ReplaySilver(
-          *session, paths, metrics, {r.detector}, options,
+          *session, paths, metrics, {r.detector},
+          // --false-alarms-per-day overrides the config; without it [[detect.rule]]s apply too.
+          pipeline::PlanFromConfig(lake->config(), metrics, {r.detector}, /*all_named=*/true,
+                                   std::isnan(flags.false_alarms_per_day) ? 0.0 : flags.false_alarms_per_day),
           [&](const pipeline::ReplayPoint& p) {
             detections.push_back({std::string(p.device_id), metrics[p.metric], p.score.at_us});
           },

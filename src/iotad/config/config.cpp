@@ -131,7 +131,7 @@ const std::vector<OptionSpec>& Options() {
       {"gold", "detectors", "list", R"(["zscore", "robust_zscore"])",
        "Detectors gold runs; the first is the primary one counted in gold_summary.anomalies. Batch: zscore "
        "(the AWS tutorial's), robust_zscore. Online, replayed in time order: default (the ensemble), window_z, "
-       "mad, ewma, seasonal, cusum, flatline, rate, range, silent.",
+       "mad, ewma, seasonal, cusum, flatline, rate, range, silent; mahalanobis (per device, across its metrics).",
        List(&C::gold, &GoldConfig::detectors, DetectorNames())},
       {"gold", "false_alarms_per_day", "number", "0.02",
        "Sensitivity of the online detectors: expected false alarms per device and metric per day.",
@@ -158,7 +158,8 @@ const std::vector<OptionSpec>& Options() {
 
 const std::vector<std::string>& DetectorNames() {
   static const std::vector<std::string> names = {"zscore", "robust_zscore", "default", "window_z", "mad", "ewma",
-                                                 "seasonal", "cusum", "flatline", "rate", "range", "silent"};
+                                                 "seasonal", "cusum", "flatline", "rate", "range", "silent",
+                                                 "mahalanobis"};
   return names;
 }
 

@@ -95,8 +95,20 @@ Score MahalanobisDetector::Update(int64_t ts_us, std::span<const double> values)
     out.why.stat = d2;
     out.why.n = n_;
     out.why.rule = out.flag ? "unusual combination of the device's metrics (Mahalanobis)" : "within limits";
-    out.why.expected = mean_[idx[0]];
-    out.why.scale = std::sqrt(cov_[idx[0] * kMaxMetrics + idx[0]]);
+    double worst = -1.0;
+    for (int a = 0; a < m; ++a) {
+      const double sd = std::sqrt(std::max(cov_[idx[a] * kMaxMetrics + idx[a]], 1e-300));
+      const double zabs = std::fabs(d[a]) / sd;
+      if (zabs > worst) {
+        worst = zabs;
+        top_metric_ = idx[a];
+        out.why.expected = mean_[idx[a]];
+        out.why.center = mean_[idx[a]];
+        out.why.scale = sd;
+        out.why.lo = mean_[idx[a]] - 4.0 * sd;
+        out.why.hi = mean_[idx[a]] + 4.0 * sd;
+      }
+    }
   }
   // Learn: EW mean and covariance over the present metrics, a far outlier winsorised to d^2 = 25
   // so anomalies do not blow up the covariance.

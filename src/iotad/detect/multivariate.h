@@ -26,6 +26,8 @@ class MahalanobisDetector {
   /// own joint distribution; fewer than two present scores 0). why.stat is d^2, why.n the points.
   Score Update(int64_t ts_us, std::span<const double> values);
   size_t state_bytes() const { return sizeof(*this); }
+  /// The metric that strayed furthest (in its own standard deviations) at the last Update.
+  int top_metric() const { return top_metric_; }
 
  private:
   MahalanobisDetector(int metrics, double false_alarms_per_day)
@@ -36,6 +38,7 @@ class MahalanobisDetector {
   static constexpr int kRefactor = 16;
   int k_;
   double fa_per_day_;
+  int top_metric_ = 0;
   int factor_age_ = -1;  // readings since chol_ was computed; -1: never
   bool factor_ok_ = false;
   double chol_[kMaxMetrics * kMaxMetrics] = {};

@@ -16,6 +16,7 @@
 #include "iotad/core/json.h"
 #include "iotad/detect/batch_detectors.h"
 #include "iotad/detect/detector.h"
+#include "iotad/detect/multivariate.h"
 #include "iotad/lake/parquet_writer.h"
 #include "iotad/pipeline/replay.h"
 
@@ -88,9 +89,10 @@ class GoldRunner {
  public:
   static constexpr int kThreads = 2;
 
-  GoldRunner(lake::Lake& lake, std::vector<std::string> detectors, std::string run_id)
+  GoldRunner(lake::Lake& lake, std::vector<std::string> detectors, bool all_named, std::string run_id)
       : lake_(lake),
         detectors_(std::move(detectors)),
+        all_named_(all_named),
         run_id_(std::move(run_id)),
         zscore_(lake.config().gold.zscore_threshold, lake.config().gold.min_points),
         robust_(lake.config().gold.robust_threshold, lake.config().gold.min_points) {
@@ -125,6 +127,7 @@ class GoldRunner {
     if (use_online_) IOTAD_TRY(ReplayOnline(all_paths));
     report.baseline_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     report.series = static_cast<int64_t>(device_names_.size()) * static_cast<int64_t>(metrics_.size());
+    if (!all_named_) PlanBatchDetectors();
     // Pass 2: hours handed out one by one.
     std::atomic<size_t> next{0};
     IOTAD_TRY(OnThreads([&](ScoreContext& ctx) -> Status {
@@ -397,6 +400,22 @@ class GoldRunner {
     return session.Exec("SET threads = 1");
   }
 
+  /// Which series run which batch detectors, from the config's [[detect.rule]]s (pass 2 reads
+  /// it from both threads, so it is filled before).
+  void PlanBatchDetectors() {
+    const size_t nm = metrics_.size(), nd = detectors_.size();
+    batch_use_.assign(device_names_.size() * nm * nd, 0);
+    for (size_t dev = 0; dev < device_names_.size(); ++dev) {
+      for (size_t m = 0; m < nm; ++m) {
+        const auto settings = config::ResolveSeries(lake_.config(), device_names_[dev], metrics_[m]);
+        for (size_t k = 0; k < nd; ++k) {
+          batch_use_[(dev * nm + m) * nd + k] =
+              std::find(settings.detectors.begin(), settings.detectors.end(), detectors_[k]) != settings.detectors.end();
+        }
+      }
+    }
+  }
+
   /// Replays every series through the online detectors, one device at a time in time order
   /// (ReplaySilver, the same path as `iotad eval --lake`), and files each flag under its hour.
   Status ReplayOnline(const std::vector<std::string>& all_paths) {
@@ -409,13 +428,11 @@ class GoldRunner {
       names.push_back(detectors_[k]);
       index.push_back(k);
     }
-    detect::DetectorOptions options;
-    options.false_alarms_per_day = lake_.config().gold.false_alarms_per_day;
     uint32_t dev = 0;
     IOTAD_TRY(ReplaySilver(
-                  session, all_paths, metrics_, names, options,
+                  session, all_paths, metrics_, names, PlanFromConfig(lake_.config(), metrics_, names, all_named_),
                   [&](const ReplayPoint& p) {
-                    AddOnline(dev, p.metric, index[p.detector], p.ts, p.value, p.score, p.series_detector, p.location);
+                    AddOnline(dev, p.metric, index[p.detector], p.ts, p.value, p.score, p.version, p.location);
                   },
                   [&](std::string_view device) { dev = DeviceIndex(device); })
                   .status());
@@ -423,11 +440,11 @@ class GoldRunner {
   }
 
   void AddOnline(uint32_t dev, uint32_t metric, uint32_t k, TimestampUs ts, double x, const detect::Score& s,
-                 const detect::SeriesDetector& det, std::string_view location) {
+                 int version, std::string_view location) {
     const detect::Explanation& w = s.why;
     AnomalyRow a{s.at_us, dev, 0, metric, x, w.center, w.scale, w.n, w.stat, NAN, k,
                  fmt::format("{} {}", metrics_[metric], detect::Describe(s, x)), 1, 0.0, NAN, NAN, NAN, {}};
-    a.version = det.version();
+    a.version = version;
     a.score = s.score;
     a.expected = w.expected;
     a.expected_lo = w.lo;
@@ -501,6 +518,7 @@ class GoldRunner {
           ++report.values_scored;
           for (uint32_t k = 0; k < detectors_.size(); ++k) {
             if (kinds_[k] == DetectorKind::kOnline) continue;  // replayed before (ReplayOnline)
+            if (!all_named_ && !batch_use_[(dev * nm + m) * detectors_.size() + k]) continue;
             detect::Verdict v;
             double mean, sd;
             int64_t cnt;
@@ -632,6 +650,8 @@ class GoldRunner {
 
   lake::Lake& lake_;
   std::vector<std::string> detectors_;
+  bool all_named_;  // every series runs every detector (--detector); else per series, as the config's rules say
+  std::vector<uint8_t> batch_use_;  // [(dev * metrics + m) * detectors + k]: series runs batch detector k
   std::vector<double> thresholds_;
   std::vector<DetectorKind> kinds_;  // per detector (no string compare per value)
   bool use_online_ = false;
@@ -654,18 +674,27 @@ class GoldRunner {
   std::vector<std::pair<std::string, std::string>> moves_;
 };
 
-std::string Fingerprint(const config::GoldConfig& g, const std::vector<std::string>& detectors) {
+std::string Fingerprint(const config::LakeConfig& c, const std::vector<std::string>& detectors, bool all_named) {
+  const config::GoldConfig& g = c.gold;
   std::string online;
-  detect::DetectorOptions options;
-  options.false_alarms_per_day = g.false_alarms_per_day;
   for (const auto& d : detectors) {
-    if (auto made = detect::MakeSeriesDetector(d, options); made.ok() && d != ZScoreDetector::kName) {
-      online += fmt::format(" {}/v{}", d, (*made)->version());
+    if (d == ZScoreDetector::kName || d == RobustZScoreDetector::kName) continue;
+    if (auto v = ReplayDetectorVersion(d); v.ok()) online += fmt::format(" {}/v{}", d, *v);
+  }
+  std::string rules;
+  if (!all_named || !c.detect.rules.empty()) {
+    for (const auto& r : c.detect.rules) {
+      rules += fmt::format(" rule[m={} d={} det={} fa={} min={} max={} silence={}]", fmt::join(r.metrics, ","),
+                           fmt::join(r.devices, ","), fmt::join(r.detectors, ","), r.false_alarms_per_day.value_or(-1),
+                           r.min.value_or(NAN), r.max.value_or(NAN), r.silence_us.value_or(0));
     }
   }
-  return fmt::format("zscore/v{} robust_zscore/v{}{} detectors={} z={} robust={} min_points={} fa_per_day={}",
+  // Quotes would break the commit's JSON meta (the fingerprint is matched as text).
+  std::replace(rules.begin(), rules.end(), '"', '\'');
+  return fmt::format("zscore/v{} robust_zscore/v{}{} detectors={}{} z={} robust={} min_points={} fa_per_day={}{}",
                      ZScoreDetector::kVersion, RobustZScoreDetector::kVersion, online, fmt::join(detectors, ","),
-                     g.zscore_threshold, g.robust_threshold, g.min_points, g.false_alarms_per_day);
+                     all_named ? "" : " (per rules)", g.zscore_threshold, g.robust_threshold, g.min_points,
+                     g.false_alarms_per_day, rules);
 }
 
 }  // namespace
@@ -673,18 +702,26 @@ std::string Fingerprint(const config::GoldConfig& g, const std::vector<std::stri
 Result<GoldReport> RunGold(lake::Lake& lake, const GoldOptions& options, const std::string& run_id) {
   const auto t0 = std::chrono::steady_clock::now();
   GoldReport report;
-  std::vector<std::string> detectors = options.detectors.empty() ? lake.config().gold.detectors : options.detectors;
-  detect::DetectorOptions probe;
-  probe.false_alarms_per_day = lake.config().gold.false_alarms_per_day;
+  // --detector runs the named detectors on every series; otherwise gold.detectors and whatever
+  // the [[detect.rule]]s add, each series running those its rules resolve to.
+  const bool all_named = !options.detectors.empty();
+  std::vector<std::string> detectors = all_named ? options.detectors : lake.config().gold.detectors;
+  if (!all_named) {
+    for (const auto& rule : lake.config().detect.rules) {
+      for (const auto& d : rule.detectors) {
+        if (std::find(detectors.begin(), detectors.end(), d) == detectors.end()) detectors.push_back(d);
+      }
+    }
+  }
   for (const auto& d : detectors) {
     if (d == ZScoreDetector::kName || d == RobustZScoreDetector::kName) continue;
-    if (auto made = detect::MakeSeriesDetector(d, probe); !made.ok()) {
-      return Error(Errc::kInvalidArgument, "gold: unknown detector '{}' (known: zscore, robust_zscore, {})", d,
-                   fmt::join(detect::SeriesDetectorNames(), ", "));
+    if (auto v = ReplayDetectorVersion(d); !v.ok()) {
+      return Error(Errc::kInvalidArgument, "gold: unknown detector '{}' (known: zscore, robust_zscore, {}, {})", d,
+                   fmt::join(detect::SeriesDetectorNames(), ", "), detect::MahalanobisDetector::kName);
     }
   }
   if (detectors.empty()) return Error(Errc::kInvalidArgument, "gold: no detector chosen");
-  const std::string fingerprint = Fingerprint(lake.config().gold, detectors);
+  const std::string fingerprint = Fingerprint(lake.config(), detectors, all_named);
 
   IOTAD_ASSIGN_OR_RETURN(auto commits, lake.ReadCommits());
   int64_t silver_seq = 0;
@@ -710,7 +747,7 @@ Result<GoldReport> RunGold(lake::Lake& lake, const GoldOptions& options, const s
     for (const auto& o : files) existing.insert(o.key);
   }
 
-  GoldRunner runner(lake, detectors, run_id);
+  GoldRunner runner(lake, detectors, all_named, run_id);
   runner.SetExisting(existing);
   if (!all_paths.empty()) IOTAD_TRY(runner.Run(hours, all_paths, report));
   report.hours = static_cast<int64_t>(hours.size());

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <iterator>
 #include <memory>
+#include <optional>
+#include <span>
 #include <utility>
+
+#include "iotad/detect/multivariate.h"
 
 namespace iotad::pipeline {
 namespace {
@@ -58,13 +62,77 @@ SilverColumns FindSilverColumns(lake::DuckResult& result, const std::vector<std:
   return l;
 }
 
+Result<int> ReplayDetectorVersion(std::string_view name) {
+  if (name == detect::MahalanobisDetector::kName) return detect::MahalanobisDetector::kVersion;
+  auto made = detect::MakeSeriesDetector(name, detect::DetectorOptions{});
+  if (!made.ok()) {
+    return Error(Errc::kInvalidArgument, "unknown detector '{}' (known: {}, {})", name,
+                 fmt::join(detect::SeriesDetectorNames(), ", "), detect::MahalanobisDetector::kName);
+  }
+  return (*made)->version();
+}
+
+SeriesPlanFn PlanFromConfig(const config::LakeConfig& config, std::vector<std::string> metrics,
+                            std::vector<std::string> names, bool all_named, double fa_override) {
+  return [&config, metrics = std::move(metrics), names = std::move(names), all_named, fa_override](
+             std::string_view device, size_t metric) {
+    const config::SeriesSettings s = config::ResolveSeries(config, device, metrics[metric]);
+    SeriesPlan plan;
+    for (uint32_t k = 0; k < names.size(); ++k) {
+      if (all_named || std::find(s.detectors.begin(), s.detectors.end(), names[k]) != s.detectors.end()) {
+        plan.detectors.push_back(k);
+      }
+    }
+    plan.options.false_alarms_per_day = fa_override > 0.0 ? fa_override : s.false_alarms_per_day;
+    plan.options.min_value = s.min;
+    plan.options.max_value = s.max;
+    plan.options.silence_us = s.silence_us;
+    return plan;
+  };
+}
+
+namespace {
+
+/// One device's detectors: per metric the series detectors of its plan, plus the device-wide
+/// Mahalanobis check when a plan asks for it.
+struct DeviceDetectors {
+  std::vector<std::vector<std::pair<uint32_t, std::unique_ptr<detect::SeriesDetector>>>> per_metric;
+  std::optional<detect::MahalanobisDetector> mahalanobis;
+  uint32_t mahalanobis_index = 0;
+  int mahalanobis_metrics = 0;
+
+  Status Reset(std::string_view device, size_t metrics, const std::vector<std::string>& names,
+               const SeriesPlanFn& plan) {
+    per_metric.clear();
+    per_metric.resize(metrics);
+    mahalanobis.reset();
+    for (size_t m = 0; m < metrics; ++m) {
+      const SeriesPlan p = plan(device, m);
+      for (uint32_t k : p.detectors) {
+        if (names[k] == detect::MahalanobisDetector::kName) {
+          if (mahalanobis || metrics < 2) continue;
+          mahalanobis_metrics = static_cast<int>(std::min<size_t>(metrics, detect::MahalanobisDetector::kMaxMetrics));
+          IOTAD_ASSIGN_OR_RETURN(auto made, detect::MahalanobisDetector::Make(mahalanobis_metrics, p.options));
+          mahalanobis.emplace(std::move(made));
+          mahalanobis_index = k;
+          continue;
+        }
+        IOTAD_ASSIGN_OR_RETURN(auto det, detect::MakeSeriesDetector(names[k], p.options));
+        per_metric[m].emplace_back(k, std::move(det));
+      }
+    }
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
 Result<ReplayStats> ReplaySilver(lake::DuckSession& session, const std::vector<std::string>& silver_paths,
                                  const std::vector<std::string>& metrics,
-                                 const std::vector<std::string>& detector_names,
-                                 const detect::DetectorOptions& options, const ReplayFlagFn& on_flag,
-                                 const ReplayDeviceFn& on_device) {
+                                 const std::vector<std::string>& detector_names, const SeriesPlanFn& plan,
+                                 const ReplayFlagFn& on_flag, const ReplayDeviceFn& on_device) {
   ReplayStats stats;
-  for (const auto& name : detector_names) IOTAD_TRY(detect::MakeSeriesDetector(name, options).status());
+  for (const auto& name : detector_names) IOTAD_TRY(ReplayDetectorVersion(name).status());
   if (silver_paths.empty()) return stats;
   IOTAD_ASSIGN_OR_RETURN(auto result, session.Stream(fmt::format(
                                           "SELECT * FROM read_parquet({}, union_by_name = true) "
@@ -75,8 +143,8 @@ Result<ReplayStats> ReplaySilver(lake::DuckSession& session, const std::vector<s
     return Error(Errc::kCorrupt, "replay: silver lacks the event_time or device_id column");
   }
   const size_t nm = metrics.size();
-  const size_t nd = detector_names.size();
-  std::vector<std::unique_ptr<detect::SeriesDetector>> series;  // metric-major: [m * nd + k]
+  DeviceDetectors dets;
+  std::vector<double> row(nm);
   std::vector<const double*> vals(nm);
   std::vector<const uint64_t*> valid(nm);
   std::string device;
@@ -104,26 +172,31 @@ Result<ReplayStats> ReplaySilver(lake::DuckSession& session, const std::vector<s
         device.assign(d);
         ++stats.devices;
         if (on_device) on_device(device);
-        series.clear();
-        for (size_t m = 0; m < nm; ++m) {
-          for (const auto& name : detector_names) {
-            IOTAD_ASSIGN_OR_RETURN(auto det, detect::MakeSeriesDetector(name, options));
-            series.push_back(std::move(det));
-          }
-        }
+        IOTAD_TRY(dets.Reset(device, nm, detector_names, plan));
       }
       location = locs != nullptr && lake::DuckChunk::IsValid(loc_valid, r) ? lake::DuckChunk::StringAt(locs, r)
                                                                            : std::string_view();
       for (size_t m = 0; m < nm; ++m) {
-        if (vals[m] == nullptr || !lake::DuckChunk::IsValid(valid[m], r)) continue;
-        const double x = vals[m][r];
+        const bool has = vals[m] != nullptr && lake::DuckChunk::IsValid(valid[m], r);
+        row[m] = has ? vals[m][r] : NAN;
+        if (!has) continue;
+        const double x = row[m];
         ++stats.values;
-        for (size_t k = 0; k < nd; ++k) {
-          const detect::SeriesDetector& det = *series[m * nd + k];
-          const detect::Score s = series[m * nd + k]->Update(ts[r], x);
+        for (auto& [k, det] : dets.per_metric[m]) {
+          const detect::Score s = det->Update(ts[r], x);
           if (!s.flag) continue;
           ++stats.flags;
-          on_flag(ReplayPoint{device, location, static_cast<uint32_t>(m), static_cast<uint32_t>(k), ts[r], x, s, det});
+          on_flag(ReplayPoint{device, location, static_cast<uint32_t>(m), k, ts[r], x, s, det->version()});
+        }
+      }
+      if (dets.mahalanobis) {
+        const detect::Score s =
+            dets.mahalanobis->Update(ts[r], std::span<const double>(row.data(), dets.mahalanobis_metrics));
+        if (s.flag) {
+          ++stats.flags;
+          const auto m = static_cast<uint32_t>(dets.mahalanobis->top_metric());
+          on_flag(ReplayPoint{device, location, m, dets.mahalanobis_index, ts[r], row[m], s,
+                              detect::MahalanobisDetector::kVersion});
         }
       }
     }

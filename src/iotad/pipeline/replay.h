@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "iotad/config/config.h"
 #include "iotad/core/result.h"
 #include "iotad/core/timestamp.h"
 #include "iotad/detect/detector.h"
@@ -42,8 +43,27 @@ struct ReplayPoint {
   TimestampUs ts;             // the point's time; score.at_us is when the anomaly happened
   double value;
   const detect::Score& score;
-  const detect::SeriesDetector& series_detector;  // for name() and version()
+  int version;                // the detector's version
 };
+
+/// The detectors a replay knows: the online ones of detect/ (SeriesDetectorNames) and
+/// `mahalanobis` (one per device, across its metrics). Returns the version; an unknown name is an
+/// error listing the known ones.
+Result<int> ReplayDetectorVersion(std::string_view name);
+
+/// What runs on one series.
+struct SeriesPlan {
+  std::vector<uint32_t> detectors;  // indexes into the replay's detector names
+  detect::DetectorOptions options;
+};
+using SeriesPlanFn = std::function<SeriesPlan(std::string_view device_id, size_t metric)>;
+
+/// The plan the lake config gives ([[detect.rule]], see config::ResolveSeries): a series runs
+/// those of `names` its resolved detectors include, or all of `names` when `all_named` (a
+/// --detector override), with its resolved sensitivity (`fa_override` > 0 replaces it), physical
+/// range and silence timeout.
+SeriesPlanFn PlanFromConfig(const config::LakeConfig& config, std::vector<std::string> metrics,
+                            std::vector<std::string> names, bool all_named, double fa_override = 0.0);
 
 /// What a replay went through.
 struct ReplayStats {
@@ -59,13 +79,13 @@ using ReplayFlagFn = std::function<void(const ReplayPoint&)>;
 using ReplayDeviceFn = std::function<void(std::string_view device_id)>;
 
 /// Streams `silver_paths` ordered by device_id, event_time and feeds every non-NULL value of
-/// each metric to a new `detect::MakeSeriesDetector(name, options)` per device, metric and
-/// detector name; calls `on_flag` for each flagged point, and `on_device` (optional) once per
-/// device before its points. Unknown detector names are an error before any row is read.
+/// each metric to fresh detectors per device and metric, as `plan` says (`mahalanobis` gets all of
+/// a device's metrics per reading); calls `on_flag` for each flagged point, and `on_device`
+/// (optional) once per device before its points. Unknown detector names are an error before any
+/// row is read.
 Result<ReplayStats> ReplaySilver(lake::DuckSession& session, const std::vector<std::string>& silver_paths,
                                  const std::vector<std::string>& metrics,
-                                 const std::vector<std::string>& detector_names,
-                                 const detect::DetectorOptions& options, const ReplayFlagFn& on_flag,
-                                 const ReplayDeviceFn& on_device = {});
+                                 const std::vector<std::string>& detector_names, const SeriesPlanFn& plan,
+                                 const ReplayFlagFn& on_flag, const ReplayDeviceFn& on_device = {});
 
 }  // namespace iotad::pipeline

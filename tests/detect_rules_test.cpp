@@ -1,0 +1,116 @@
+// End-to-end: the config's [[detect.rule]]s choose detectors, physical range and sensitivity per
+// metric and device group, and gold applies them series by series; `mahalanobis` runs per device.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "e2e_util.h"
+
+namespace iotad::e2e {
+namespace {
+
+constexpr const char* kRules = R"(
+[[detect.rule]]
+metrics = ["humidity_pc"]
+min = 0
+max = 100
+
+[[detect.rule]]
+devices = ["freezer-*"]
+metrics = ["temp_c"]
+max = -10
+)";
+
+/// A small lake: a freezer and an office sensor, ten hours of readings a minute apart, with a
+/// freezer warming to -5 C (normal for the office, out of range for a freezer) and humidity 120.
+std::string BuildLake(const TempDir& dir, const std::string& config_extra) {
+  const std::string lake = dir / "lake";
+  EXPECT_EQ(RunIotad({"init", lake}).exit_code, 0);
+  WriteFile(lake + "/iotad.toml", ReadFile(lake + "/iotad.toml") + config_extra);
+  std::string csv = "event_time,device_id,temp_c,humidity_pc,location\n";
+  for (int i = 0; i < 600; ++i) {
+    for (const std::string dev : {"freezer-1", "office-1"}) {
+      const bool freezer = dev == "freezer-1";
+      double temp = (freezer ? -20.0 : 21.0) + 0.1 * ((i * 7) % 5);
+      double humidity = 40.0 + 0.2 * ((i * 3) % 7);
+      if (i >= 500 && i < 505) temp = freezer ? -5.0 + 0.1 * (i - 500) : temp;
+      if (i == 550) humidity = 120.0;
+      if (i >= 300 && i < 360) humidity = 41.0;  // stuck for an hour, both devices
+      csv += fmt::format("2024-01-01T{:02d}:{:02d}:00Z,{},{:.1f},{:.1f},lab\n", i / 60, i % 60, dev, temp, humidity);
+    }
+  }
+  std::filesystem::create_directories(dir / "in");
+  WriteFile(dir / "in/readings.csv", csv);
+  EXPECT_EQ(RunIotad({"ingest", "--lake", lake, dir / "in"}).exit_code, 0);
+  EXPECT_EQ(RunIotad({"silver", "--lake", lake}).exit_code, 0);
+  return lake;
+}
+
+TEST(DetectRulesE2eTest, RangesApplyPerMetricAndDeviceGroup) {
+  TempDir dir;
+  const std::string lake = BuildLake(dir, kRules);
+  const auto gold = RunIotad({"gold", "--lake", lake, "--detector", "range"});
+  ASSERT_EQ(gold.exit_code, 0) << gold.err;
+  // The freezer above -10 C: five readings out of its range; the office at the same time: none.
+  EXPECT_EQ(SqlInt(lake, "SELECT count(*) FROM anomalies WHERE device_id = 'freezer-1' AND metric = 'temp_c' "
+                         "AND rule = 'above the physical maximum' AND expected_hi = -10"),
+            5);
+  EXPECT_EQ(SqlInt(lake, "SELECT count(*) FROM anomalies WHERE device_id = 'office-1' AND metric = 'temp_c'"), 0);
+  // Humidity 120 on both devices: the humidity rule covers every device.
+  EXPECT_EQ(SqlInt(lake, "SELECT count(DISTINCT device_id) FROM anomalies WHERE metric = 'humidity_pc' "
+                         "AND value = 120"),
+            2);
+  // The explanation says what the range was.
+  EXPECT_NE(Sql(lake, "SELECT explanation FROM anomalies WHERE metric = 'humidity_pc' LIMIT 1")
+                .find("allowed 0..100"),
+            std::string::npos);
+}
+
+TEST(DetectRulesE2eTest, RulesChooseDetectorsPerSeriesAndAChangeRecomputesGold) {
+  TempDir dir;
+  const std::string lake = BuildLake(dir, std::string(kRules) + R"(
+[[detect.rule]]
+devices = ["office-*"]
+detectors = ["flatline"]
+)");
+  // Without --detector: gold.detectors (zscore, robust_zscore) everywhere, and the office also
+  // runs flatline; the freezer does not. Both had humidity stuck for an hour.
+  const auto gold = RunIotad({"gold", "--lake", lake});
+  ASSERT_EQ(gold.exit_code, 0) << gold.err;
+  EXPECT_GE(SqlInt(lake, "SELECT count(*) FROM anomalies WHERE detector = 'flatline' AND device_id = 'office-1' "
+                         "AND metric = 'humidity_pc'"),
+            1);
+  EXPECT_EQ(SqlInt(lake, "SELECT count(*) FROM anomalies WHERE detector = 'flatline' AND device_id = 'freezer-1'"),
+            0);
+  EXPECT_GE(SqlInt(lake, "SELECT count(*) FROM anomalies WHERE detector = 'zscore' AND device_id = 'freezer-1'"), 1);
+  // Editing a rule changes what gold computes: it is not "up to date" any more.
+  WriteFile(lake + "/iotad.toml", ReadFile(lake + "/iotad.toml") + "\n[[detect.rule]]\nmetrics = [\"temp_c\"]\n"
+                                                                     "detectors = [\"zscore\"]\n");
+  const auto again = RunIotad({"gold", "--lake", lake});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out.find("up to date"), std::string::npos) << again.out;
+}
+
+TEST(DetectRulesE2eTest, MahalanobisRunsPerDeviceAcrossMetrics) {
+  TempDir dir;
+  const std::string lake = dir / "lake";
+  ASSERT_EQ(RunIotad({"init", lake}).exit_code, 0);
+  ASSERT_EQ(RunIotad({"generate", "--out", dir / "in", "--devices", "5", "--hours", "48", "--anomaly-rate", "0"})
+                .exit_code,
+            0);
+  ASSERT_EQ(RunIotad({"ingest", "--lake", lake, dir / "in"}).exit_code, 0);
+  ASSERT_EQ(RunIotad({"silver", "--lake", lake}).exit_code, 0);
+  const auto gold = RunIotad({"gold", "--lake", lake, "--detector", "mahalanobis"});
+  ASSERT_EQ(gold.exit_code, 0) << gold.err;
+  // Normal data: few flags, and each names the metric that strayed most.
+  EXPECT_LE(SqlInt(lake, "SELECT count(*) FROM anomalies"), 10);
+  const auto eval = RunIotad({"eval", "--lake", lake, "--labels", dir / "in/_labels.csv", "--detector", "mahalanobis"});
+  EXPECT_EQ(eval.exit_code, 0) << eval.err;
+  const auto bad = RunIotad({"gold", "--lake", lake, "--detector", "mahalanobiss"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("mahalanobis"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace iotad::e2e
