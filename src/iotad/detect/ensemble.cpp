@@ -84,10 +84,21 @@ class Ensemble final : public SeriesDetector {
     // Each model member is corrected by its own history: levels it reaches habitually stop
     // counting (see SurpriseCalibration).
     // Calibration learns from warm-up too (a member may compute its surprise before it may flag).
+    // It counts episodes more than points: within an episode (the member's raw surprise staying
+    // at or below its fading peak) only the first kPerEpisode points and escalations are learned,
+    // so a level shift that keeps the spike member surprised for an hour counts a few times, not
+    // sixty, and the next shift on the series is still news.
+    const double fade = PeakFade(c.gap);
     for (int m = 0; m < kModelMembers; ++m) {
       const double raw = s[m];
       s[m] = why[m].warming_up ? 0.0 : calibration_[m].Calibrate(raw);
-      calibration_[m].Learn(raw);
+      raw_peak_[m] *= fade;
+      if (raw >= kQuiet && raw_peak_[m] < kQuiet) episode_points_[m] = 0;  // a new episode
+      if (raw < kQuiet || raw > raw_peak_[m] || episode_points_[m] < kPerEpisode) {
+        calibration_[m].Learn(raw);
+        if (raw >= kQuiet) ++episode_points_[m];
+      }
+      if (raw >= kQuiet) raw_peak_[m] = std::max(raw_peak_[m], raw);
     }
 
     // 3. Rules.
@@ -106,7 +117,6 @@ class Ensemble final : public SeriesDetector {
     // An ongoing episode reports once: a point no more surprising than its member's peak so far
     // (fading with a four-hour half-life) is damped, so a flag repeats only when things get worse,
     // when another kind of evidence appears, or after things calmed down.
-    const double fade = PeakFade(c.gap);
     for (double& p : peak_) p *= fade;
     const double raw = s[top];
     const bool news = raw > peak_[top];
@@ -151,7 +161,13 @@ class Ensemble final : public SeriesDetector {
     }
     return fade_;
   }
-  double peak_[kMembers] = {};  // per member: a different kind of evidence is news
+  double peak_[kMembers] = {};
+  double raw_peak_[kModelMembers] = {};
+  int episode_points_[kModelMembers] = {};
+  int jump_side_ = 0, jump_len_ = 0;  // consecutive points beyond 4 sigma of the level, and their side
+  double jump_sum_ = 0.0;  // per model member: its raw surprise's fading peak
+  static constexpr double kQuiet = 2.0;  // raw surprise below this is an ordinary point
+  static constexpr int kPerEpisode = 4;  // per member: a different kind of evidence is news
   int64_t fade_gap_ = -1;
   double fade_ = 1.0;
   double fa_per_day_;
