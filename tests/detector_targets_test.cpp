@@ -1,0 +1,67 @@
+// The detector targets of issue 3, held as regression tests (deterministic: fixed seeds, fixed
+// data). If a detector change breaks one, the change is wrong or the target moved; not the test.
+//  - generated fleets, one anomaly kind each: event-level F1 >= 0.9 with < 0.1 false alarms per
+//    device-day for spikes, level shifts, stuck sensors and silent devices (dropouts);
+//  - the NAB development set: `default` beats every published detector's standard score.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include "e2e_util.h"
+
+namespace iotad::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// The first number after `key` in a JSON text.
+double Number(const std::string& json, const std::string& key) {
+  const auto at = json.find(key);
+  EXPECT_NE(at, std::string::npos) << key;
+  if (at == std::string::npos) return NAN;
+  return std::strtod(json.c_str() + at + key.size(), nullptr);
+}
+
+class FleetTargetTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(FleetTargetTest, F1AtLeast0p9WithFewFalseAlarms) {
+  const std::string kind = GetParam();
+  TempDir dir;
+  const std::string lake = dir / "lake";
+  ASSERT_EQ(RunIotad({"init", lake}).exit_code, 0);
+  const auto gen = RunIotad({"generate", "--out", dir / "in", "--devices", "40", "--hours", "96", "--anomaly-kinds",
+                             kind, "--seed", "11"});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  ASSERT_EQ(RunIotad({"ingest", "--lake", lake, dir / "in"}).exit_code, 0);
+  ASSERT_EQ(RunIotad({"silver", "--lake", lake}).exit_code, 0);
+  const auto eval = RunIotad({"eval", "--lake", lake, "--labels", dir / "in/_labels.csv", "--format", "json"});
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  const std::string overall = eval.out.substr(eval.out.find(R"("overall":)"));
+  EXPECT_GE(Number(overall, R"("events":)"), 40);  // enough events to mean something
+  EXPECT_GE(Number(overall, R"("f1":)"), 0.9) << eval.out;
+  EXPECT_LT(Number(eval.out, R"("false_alarms_per_device_day":)"), 0.1) << eval.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, FleetTargetTest, ::testing::Values("spike", "level_shift", "stuck", "dropout"));
+
+fs::path NabDev() {
+  if (const char* env = std::getenv("IOTAD_NAB_DEV_DIR"); env != nullptr && *env != '\0') return env;
+  return fs::path(IOTAD_SOURCE_DIR) / ".." / "shared" / "data" / "nab-dev";
+}
+
+TEST(NabTargetTest, DefaultBeatsEveryPublishedDetectorsStandardScore) {
+  const fs::path nab = NabDev();
+  ASSERT_TRUE(fs::exists(nab / "labels/combined_windows.json")) << "NAB development set missing at " << nab;
+  const auto eval = RunIotad({"eval", "--labels", (nab / "labels/combined_windows.json").string(), "--data",
+                              (nab / "data").string(), "--detector", "default", "--format", "json"});
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  const std::string standard = eval.out.substr(eval.out.find(R"("profile":"standard")"));
+  // Published on these 28 files (nab-dev/README.md): numenta (HTM) 72.30 is the best.
+  EXPECT_GT(Number(standard, R"("score":)"), 72.30) << eval.out;
+  EXPECT_GE(Number(standard, R"("windows_hit":)"), 30);
+}
+
+}  // namespace
+}  // namespace iotad::e2e
