@@ -67,7 +67,8 @@ Status RunDemo(const std::string& path, const DemoOptions& o) {
   std::printf("\nanomalies by device (top 10)\n");
   IOTAD_TRY(PrintQuery(*session,
                        "SELECT device_id, any_value(location) AS location, count(*) FILTER (detector = 'zscore') AS zscore, "
-                       "count(*) FILTER (detector = 'robust_zscore') AS robust_zscore FROM anomalies "
+                       "count(*) FILTER (detector = 'robust_zscore') AS robust_zscore, "
+                       "count(*) FILTER (detector = 'default') AS \"default\" FROM anomalies "
                        "GROUP BY device_id ORDER BY zscore DESC, robust_zscore DESC, device_id LIMIT 10",
                        OutputFormat::kTable));
   std::printf("\ninjected anomalies found, by kind and detector (a label counts as found when the detector flags "
@@ -76,7 +77,7 @@ Status RunDemo(const std::string& path, const DemoOptions& o) {
       *session,
       fmt::format("WITH l AS (SELECT * FROM read_csv({}, header = true, columns = {{'device_id': 'VARCHAR', "
                   "'metric': 'VARCHAR', 'start': 'TIMESTAMPTZ', 'end': 'TIMESTAMPTZ', 'kind': 'VARCHAR'}})), "
-                  "d AS (SELECT unnest(['zscore', 'robust_zscore']) AS detector), "
+                  "d AS (SELECT unnest(['zscore', 'robust_zscore', 'default']) AS detector), "
                   "hits AS (SELECT DISTINCT l.device_id, l.metric, l.start, d.detector FROM l JOIN anomalies a "
                   "ON a.device_id = l.device_id AND (l.metric = '*' OR a.metric = l.metric) "
                   "AND a.event_time BETWEEN l.start AND l.\"end\" JOIN d ON a.detector = d.detector) "
@@ -87,8 +88,9 @@ Status RunDemo(const std::string& path, const DemoOptions& o) {
                   lake::SqlQuote(labels)),
       OutputFormat::kTable));
   std::printf(
-      "(dropouts are silent devices: a batch z-score has no reading to flag; drift and level shifts move the\n"
-      " baseline itself, which is why the online detectors of the next release exist.)\n");
+      "(zscore and robust_zscore are the tutorial's batch detectors: a silent device has no reading to flag,\n"
+      " and drift and level shifts move their baseline itself. `default` is the online ensemble: one pass,\n"
+      " no look-ahead, time-of-day aware, with stuck and silence checks; see `iotad eval --help`.)\n");
   std::printf(
       "\nnext, try:\n"
       "  iotad sql --lake %1$s \"SELECT * FROM anomalies WHERE device_id = 'dev-00007' ORDER BY event_time LIMIT 5\"\n"

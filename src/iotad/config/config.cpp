@@ -128,7 +128,7 @@ const std::vector<OptionSpec>& Options() {
        Int(&C::silver, &SilverConfig::max_buffered_rows, 1000)},
       {"silver", "compression", "string", "\"zstd\"", "Parquet compression: zstd, snappy, gzip or uncompressed.",
        Str(&C::silver, &SilverConfig::compression, {"zstd", "snappy", "gzip", "uncompressed"})},
-      {"gold", "detectors", "list", R"(["zscore", "robust_zscore"])",
+      {"gold", "detectors", "list", R"(["zscore", "robust_zscore", "default"])",
        "Detectors gold runs; the first is the primary one counted in gold_summary.anomalies. Batch: zscore "
        "(the AWS tutorial's), robust_zscore. Online, replayed in time order: default (the ensemble), window_z, "
        "mad, ewma, seasonal, cusum, flatline, rate, range, silent; mahalanobis (per device, across its metrics).",

@@ -27,7 +27,7 @@ struct SilverConfig {
 };
 
 struct GoldConfig {
-  std::vector<std::string> detectors{"zscore", "robust_zscore"};
+  std::vector<std::string> detectors{"zscore", "robust_zscore", "default"};
   double zscore_threshold = 3.0;
   double robust_threshold = 3.5;
   int64_t min_points = 3;  // a series with fewer points never flags (explained as warm-up)
