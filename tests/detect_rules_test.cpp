@@ -92,6 +92,27 @@ detectors = ["flatline"]
   EXPECT_EQ(again.out.find("up to date"), std::string::npos) << again.out;
 }
 
+TEST(DetectRulesE2eTest, DetectorParametersPerDeviceGroup) {
+  TempDir dir;
+  const std::string lake = BuildLake(dir, std::string(kRules) + R"(
+[[detect.rule]]
+devices = ["office-*"]
+params = { "window_z.window" = 16 }
+)");
+  const auto gold = RunIotad({"gold", "--lake", lake, "--detector", "window_z"});
+  ASSERT_EQ(gold.exit_code, 0) << gold.err;
+  // The office's baselines come from 16 points, the freezer's from the default 96.
+  EXPECT_EQ(SqlInt(lake, "SELECT max(baseline_n) FROM anomalies WHERE device_id = 'office-1'"), 16);
+  EXPECT_GT(SqlInt(lake, "SELECT max(baseline_n) FROM anomalies WHERE device_id = 'freezer-1'"), 16);
+  // A wrong parameter name is an error that says where it came from.
+  WriteFile(lake + "/iotad.toml",
+            ReadFile(lake + "/iotad.toml") + "\n[[detect.rule]]\nparams = { \"window_z.windw\" = 8 }\n");
+  const auto bad = RunIotad({"gold", "--lake", lake, "--detector", "window_z"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("unknown parameter 'windw'"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("detect.rule"), std::string::npos) << bad.err;
+}
+
 TEST(DetectRulesE2eTest, MahalanobisRunsPerDeviceAcrossMetrics) {
   TempDir dir;
   const std::string lake = dir / "lake";

@@ -48,7 +48,7 @@ INSTANTIATE_TEST_SUITE_P(Kinds, FleetTargetTest, ::testing::Values("spike", "lev
 
 fs::path NabDev() {
   if (const char* env = std::getenv("IOTAD_NAB_DEV_DIR"); env != nullptr && *env != '\0') return env;
-  return fs::path(IOTAD_SOURCE_DIR) / ".." / "shared" / "data" / "nab-dev";
+  return fs::path(IOTAD_SOURCE_DIR) / "tests" / "data" / "nab-dev";
 }
 
 TEST(NabTargetTest, DefaultBeatsEveryPublishedDetectorsStandardScore) {

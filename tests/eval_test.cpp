@@ -17,11 +17,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// The NAB development set: $IOTAD_NAB_DEV_DIR, else beside the source tree (shared/data/nab-dev).
+/// The NAB development set: $IOTAD_NAB_DEV_DIR, else the copy in the repository (tests/data/nab-dev).
 fs::path NabDev() {
   if (const char* env = std::getenv("IOTAD_NAB_DEV_DIR"); env != nullptr && *env != '\0')
     return env;
-  return fs::path(IOTAD_SOURCE_DIR) / ".." / "shared" / "data" / "nab-dev";
+  return fs::path(IOTAD_SOURCE_DIR) / "tests" / "data" / "nab-dev";
 }
 
 std::vector<std::string> Lines(const std::string& text) {

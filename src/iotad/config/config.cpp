@@ -214,6 +214,22 @@ Status ParseDetectSection(const toml::table& table, DetectConfig& out) {
           IOTAD_ASSIGN_OR_RETURN(rule.min, Number(v, full));
         } else if (name == "max") {
           IOTAD_ASSIGN_OR_RETURN(rule.max, Number(v, full));
+        } else if (name == "params") {
+          const toml::table* pt = v.as_table();
+          if (pt == nullptr) return TypeError(full, "a table such as { \"window_z.window\" = 128 }", "");
+          for (const auto& [pk, pv] : *pt) {
+            const std::string qualified(pk.str());
+            const std::string pfull = fmt::format("{}.\"{}\"", full, qualified);
+            const auto dot = qualified.find('.');
+            if (dot == std::string::npos || dot == 0 || dot + 1 == qualified.size() ||
+                std::find(DetectorNames().begin(), DetectorNames().end(), qualified.substr(0, dot)) ==
+                    DetectorNames().end()) {
+              return Error(Errc::kInvalidArgument,
+                           "config: '{}': parameters are named detector.parameter, e.g. \"window_z.window\"", pfull);
+            }
+            IOTAD_ASSIGN_OR_RETURN(double value, Number(pv, pfull));
+            rule.params.emplace_back(qualified, value);
+          }
         } else if (name == "silence") {
           const auto text = v.value<std::string>();
           const auto us = text ? ParseDurationUs(*text) : std::nullopt;
@@ -222,7 +238,7 @@ Status ParseDetectSection(const toml::table& table, DetectConfig& out) {
         } else {
           return Error(Errc::kInvalidArgument,
                        "config: unknown key '{}' (known: metrics, devices, detectors, false_alarms_per_day, min, "
-                       "max, silence)",
+                       "max, silence, params)",
                        full);
         }
       }
@@ -272,6 +288,11 @@ SeriesSettings ResolveSeries(const LakeConfig& config, std::string_view device, 
     if (r.min) s.min = *r.min;
     if (r.max) s.max = *r.max;
     if (r.silence_us) s.silence_us = *r.silence_us;
+    for (const auto& [key, value] : r.params) {
+      auto it = std::find_if(s.params.begin(), s.params.end(), [&](const auto& p) { return p.first == key; });
+      if (it != s.params.end()) it->second = value;
+      else s.params.emplace_back(key, value);
+    }
   }
   return s;
 }
@@ -348,7 +369,8 @@ std::string ExampleConfigToml() {
       "# metrics = [\"temp_c\"]\n"
       "# max = -10\n"
       "# false_alarms_per_day = 0.005\n"
-      "# silence = \"15m\"\n";
+      "# silence = \"15m\"\n"
+      "# params = { \"window_z.window\" = 128 }   # detector.parameter = value\n";
   return out;
 }
 

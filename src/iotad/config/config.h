@@ -46,6 +46,8 @@ struct DetectRule {
   std::optional<double> false_alarms_per_day;    // the sensitivity knob
   std::optional<double> min, max;                // physical range (the range check)
   std::optional<int64_t> silence_us;             // no data for longer: silent
+  /// Detector parameters, qualified by detector: {"window_z.window", 128}.
+  std::vector<std::pair<std::string, double>> params;
 };
 
 struct DetectConfig {
@@ -59,6 +61,7 @@ struct SeriesSettings {
   double false_alarms_per_day = 0.02;
   double min = NAN, max = NAN;
   int64_t silence_us = 0;  // 0: automatic
+  std::vector<std::pair<std::string, double>> params;  // qualified, a later rule's value wins
 };
 
 struct DuckdbConfig {

@@ -88,6 +88,32 @@ TEST(DetectRulesTest, TyposAndBadValuesAreErrors) {
   EXPECT_FALSE(ParseConfig("[detect]\nrules = 1\n", "t.toml").ok());
 }
 
+TEST(DetectRulesTest, ParamsAreQualifiedByDetectorAndLaterRulesWin) {
+  auto parsed = ParseConfig(R"(
+[[detect.rule]]
+params = { "window_z.window" = 64, "cusum.k" = 1 }
+[[detect.rule]]
+devices = ["a-*"]
+params = { "window_z.window" = 16 }
+)",
+                            "t.toml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  auto value = [](const std::vector<std::pair<std::string, double>>& params, const std::string& key) {
+    for (const auto& [k, v] : params) {
+      if (k == key) return v;
+    }
+    return -1.0;
+  };
+  const auto a = ResolveSeries(*parsed, "a-1", "temp_c").params;
+  EXPECT_EQ(a.size(), 2u);
+  EXPECT_EQ(value(a, "window_z.window"), 16);
+  EXPECT_EQ(value(a, "cusum.k"), 1);
+  EXPECT_EQ(value(ResolveSeries(*parsed, "b-1", "temp_c").params, "window_z.window"), 64);
+  EXPECT_FALSE(ParseConfig("[[detect.rule]]\nparams = { window = 64 }\n", "t.toml").ok());
+  EXPECT_FALSE(ParseConfig("[[detect.rule]]\nparams = { \"magic.window\" = 64 }\n", "t.toml").ok());
+  EXPECT_FALSE(ParseConfig("[[detect.rule]]\nparams = { \"window_z.window\" = \"big\" }\n", "t.toml").ok());
+}
+
 TEST(DetectRulesTest, GlobMatch) {
   EXPECT_TRUE(GlobMatch("freezer-*", "freezer-12"));
   EXPECT_TRUE(GlobMatch("*", ""));

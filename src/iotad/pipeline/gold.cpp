@@ -684,9 +684,11 @@ std::string Fingerprint(const config::LakeConfig& c, const std::vector<std::stri
   std::string rules;
   if (!all_named || !c.detect.rules.empty()) {
     for (const auto& r : c.detect.rules) {
-      rules += fmt::format(" rule[m={} d={} det={} fa={} min={} max={} silence={}]", fmt::join(r.metrics, ","),
+      rules += fmt::format(" rule[m={} d={} det={} fa={} min={} max={} silence={}", fmt::join(r.metrics, ","),
                            fmt::join(r.devices, ","), fmt::join(r.detectors, ","), r.false_alarms_per_day.value_or(-1),
                            r.min.value_or(NAN), r.max.value_or(NAN), r.silence_us.value_or(0));
+      for (const auto& [key, value] : r.params) rules += fmt::format(" {}={}", key, value);
+      rules += "]";
     }
   }
   // Quotes would break the commit's JSON meta (the fingerprint is matched as text).

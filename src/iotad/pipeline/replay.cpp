@@ -87,6 +87,7 @@ SeriesPlanFn PlanFromConfig(const config::LakeConfig& config, std::vector<std::s
     plan.options.min_value = s.min;
     plan.options.max_value = s.max;
     plan.options.silence_us = s.silence_us;
+    plan.params = s.params;
     return plan;
   };
 }
@@ -117,8 +118,14 @@ struct DeviceDetectors {
           mahalanobis_index = k;
           continue;
         }
-        IOTAD_ASSIGN_OR_RETURN(auto det, detect::MakeSeriesDetector(names[k], p.options));
-        per_metric[m].emplace_back(k, std::move(det));
+        detect::DetectorOptions options = p.options;
+        const std::string prefix = names[k] + ".";
+        for (const auto& [key, value] : p.params) {
+          if (key.starts_with(prefix)) options.params.emplace_back(key.substr(prefix.size()), value);
+        }
+        auto det = detect::MakeSeriesDetector(names[k], options);
+        if (!det.ok()) return det.status().WithContext("config [[detect.rule]] params: ");
+        per_metric[m].emplace_back(k, std::move(*det));
       }
     }
     return Status::Ok();

@@ -54,7 +54,8 @@ Result<int> ReplayDetectorVersion(std::string_view name);
 /// What runs on one series.
 struct SeriesPlan {
   std::vector<uint32_t> detectors;  // indexes into the replay's detector names
-  detect::DetectorOptions options;
+  detect::DetectorOptions options;  // shared by them (options.params stays empty)
+  std::vector<std::pair<std::string, double>> params;  // qualified: "window_z.window"
 };
 using SeriesPlanFn = std::function<SeriesPlan(std::string_view device_id, size_t metric)>;
 
