@@ -78,24 +78,28 @@ Setter Bool(Section LakeConfig::*section, bool Section::*field) {
   };
 }
 
+Result<std::vector<std::string>> StringList(const toml::node& n, const std::string& key,
+                                            const std::vector<std::string>& allowed = {}) {
+  const toml::array* arr = n.as_array();
+  if (arr == nullptr) return TypeError(key, "a list of strings", "");
+  std::vector<std::string> out;
+  for (const auto& item : *arr) {
+    const auto v = item.value<std::string>();
+    if (!v) return TypeError(key, "a list of strings", "");
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
+      return Error(Errc::kInvalidArgument, "config: '{}' has unknown entry '{}' (known: {})", key, *v,
+                   fmt::join(allowed, ", "));
+    }
+    out.push_back(*v);
+  }
+  return out;
+}
+
 template <typename Section>
 Setter List(Section LakeConfig::*section, std::vector<std::string> Section::*field,
             std::vector<std::string> allowed = {}) {
   return [=](LakeConfig& c, const toml::node& n, const std::string& key) -> Status {
-    const toml::array* arr = n.as_array();
-    if (arr == nullptr) return TypeError(key, "a list of strings", "");
-    std::vector<std::string> out;
-    for (const auto& item : *arr) {
-      const auto v = item.value<std::string>();
-      if (!v) return TypeError(key, "a list of strings", "");
-      if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
-        std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        return Error(Errc::kInvalidArgument, "config: '{}' has unknown entry '{}' (known: {})", key, *v, list);
-      }
-      out.push_back(*v);
-    }
-    (c.*section).*field = std::move(out);
+    IOTAD_ASSIGN_OR_RETURN((c.*section).*field, StringList(n, key, allowed));
     return Status::Ok();
   };
 }
@@ -163,22 +167,6 @@ const std::vector<std::string>& DetectorNames() {
   return names;
 }
 
-Result<std::vector<std::string>> StringList(const toml::node& n, const std::string& key,
-                                            const std::vector<std::string>& allowed = {}) {
-  const toml::array* arr = n.as_array();
-  if (arr == nullptr) return TypeError(key, "a list of strings", "");
-  std::vector<std::string> out;
-  for (const auto& item : *arr) {
-    const auto v = item.value<std::string>();
-    if (!v) return TypeError(key, "a list of strings", "");
-    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
-      return Error(Errc::kInvalidArgument, "config: '{}' has unknown entry '{}' (known: {})", key, *v,
-                   fmt::join(allowed, ", "));
-    }
-    out.push_back(*v);
-  }
-  return out;
-}
 
 Result<double> Number(const toml::node& n, const std::string& key) {
   const auto v = n.value<double>();

@@ -19,18 +19,6 @@ Status OpenError(const std::string& path) {
 
 }  // namespace
 
-Result<std::string> ReadWholeFile(const std::string& path) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) return OpenError(path);
-  std::string text;
-  char chunk[1 << 16];
-  size_t n;
-  while ((n = std::fread(chunk, 1, sizeof chunk, file)) > 0) text.append(chunk, n);
-  const bool failed = std::ferror(file) != 0;
-  std::fclose(file);
-  if (failed) return Error(Errc::kIo, "cannot read '{}'", path);
-  return text;
-}
 
 Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& path) {
   errno = 0;

@@ -8,12 +8,10 @@
 #include <string>
 #include <string_view>
 
+#include "iotad/core/file.h"  // ReadWholeFile
 #include "iotad/core/result.h"
 
 namespace iotad::eval {
-
-/// The whole file as text.
-Result<std::string> ReadWholeFile(const std::string& path);
 
 /// Lines of a text file, `.gz` or plain, without their `\n` / `\r\n`. No allocation per line.
 class LineReader {

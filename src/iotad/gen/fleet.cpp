@@ -1,5 +1,7 @@
 #include "iotad/gen/fleet.h"
 
+#include "iotad/core/file.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -1141,18 +1143,9 @@ Status WriteLabelsCsv(const std::vector<AnomalyLabel>& labels, const std::string
 }
 
 Result<std::vector<AnomalyLabel>> ReadLabelsCsv(const std::string& path) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    return Error(errno == ENOENT ? Errc::kNotFound : Errc::kIo, "labels: cannot read '{}': {}",
-                 path, std::strerror(errno));
-  }
-  std::string text;
-  char chunk[1 << 16];
-  size_t n;
-  while ((n = std::fread(chunk, 1, sizeof chunk, file)) > 0) text.append(chunk, n);
-  const bool failed = std::ferror(file) != 0;
-  std::fclose(file);
-  if (failed) return Error(Errc::kIo, "labels: cannot read '{}'", path);
+  auto read = ReadWholeFile(path);
+  if (!read.ok()) return read.status().WithContext("labels: ");
+  const std::string text = std::move(*read);
 
   std::vector<AnomalyLabel> labels;
   std::string_view rest = text;
