@@ -344,16 +344,17 @@ double VolatilityCheck::Step(const PointContext&, double x, Explanation& why) {
   } else {
     const double next_short = (1.0 - kShort) * short_var + kShort * d2;
     const double ratio = next_short / std::max(long_var, 1e-300);
-    const double c = 2.0 / (9.0 * kDof);
-    const double z = (std::cbrt(ratio) - (1.0 - c)) / std::sqrt(c);
     why.stat = ratio;
     why.center = mean;
     why.scale = std::sqrt(long_var);
     why.expected = mean;
     why.lo = mean - 4.0 * why.scale;
     why.hi = mean + 4.0 * why.scale;
-    if (z > 0.0) {
-      out = GaussianSurprise(z);
+    // Below 1.25 times the usual variance nothing is remarkable (z < 0.7): skip the cube root.
+    if (ratio > 1.25) {
+      constexpr double kC = 2.0 / (9.0 * kDof);
+      static const double kSqrtC = std::sqrt(kC);
+      out = GaussianSurprise((std::cbrt(ratio) - (1.0 - kC)) / kSqrtC);
       why.rule = "variance far above its usual level";
     } else {
       why.rule = kWithin;
