@@ -133,5 +133,30 @@ TEST(DetectRulesE2eTest, MahalanobisRunsPerDeviceAcrossMetrics) {
   EXPECT_NE(bad.err.find("mahalanobis"), std::string::npos);
 }
 
+TEST(ReplayBucketsTest, AMemoryBudgetSplitsTheReplayWithoutChangingGold) {
+  TempDir dir;
+  const std::string lake = dir / "lake";
+  ASSERT_EQ(RunIotad({"init", lake}).exit_code, 0);
+  ASSERT_EQ(RunIotad({"generate", "--out", dir / "in", "--devices", "12", "--hours", "24", "--anomaly-rate", "4"})
+                .exit_code,
+            0);
+  ASSERT_EQ(RunIotad({"ingest", "--lake", lake, dir / "in"}).exit_code, 0);
+  ASSERT_EQ(RunIotad({"silver", "--lake", lake}).exit_code, 0);
+  ASSERT_EQ(RunIotad({"gold", "--lake", lake, "--detector", "default"}).exit_code, 0);
+  const std::string digest = "SELECT count(*), sum(hash(device_id, metric, event_time, score)) FROM anomalies";
+  const std::string whole = Sql(lake, digest);
+  EXPECT_GT(SqlInt(lake, "SELECT count(*) FROM anomalies"), 12);
+  // 12 devices x 1440 rows x 3 metrics = 51,840 values: a budget of 10,000 makes 6 buckets.
+  std::string config = ReadFile(lake + "/iotad.toml");
+  const auto at = config.find("max_baseline_points = ");
+  ASSERT_NE(at, std::string::npos);
+  config.replace(at, config.find('\n', at) - at, "max_baseline_points = 10000");
+  WriteFile(lake + "/iotad.toml", config);
+  const auto again = RunIotad({"gold", "--lake", lake, "--detector", "default", "--rebuild"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("0 written"), std::string::npos) << again.out;  // same content, same files
+  EXPECT_EQ(Sql(lake, digest), whole);
+}
+
 }  // namespace
 }  // namespace iotad::e2e

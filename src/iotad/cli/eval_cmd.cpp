@@ -173,7 +173,7 @@ Status RunLakeEval(const EvalFlags& flags, const std::string& lake_path) {
           [&](const pipeline::ReplayPoint& p) {
             detections.push_back({std::string(p.device_id), metrics[p.metric], p.score.at_us});
           },
-          [&](std::string_view device) { devices.emplace(device); }));
+          [&](std::string_view device) { devices.emplace(device); }, lake->config().gold.max_baseline_points));
   for (const auto& label : *labels) {
     if (devices.find(label.device_id) == devices.end()) ++r.events_on_unknown_devices;
   }

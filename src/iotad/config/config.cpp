@@ -150,7 +150,7 @@ const std::vector<OptionSpec>& Options() {
        "A device and metric with fewer readings never flags (warm-up).",
        Int(&C::gold, &GoldConfig::min_points, 2)},
       {"gold", "max_baseline_points", "int", "8000000",
-       "Memory bound for median baselines: above this many values, devices are done in buckets.",
+       "Memory bound for median baselines and the online replay: above this many values, devices are done in buckets.",
        Int(&C::gold, &GoldConfig::max_baseline_points, 1000)},
       {"duckdb", "threads", "int", "0", "Threads DuckDB may use; 0 means all cores.",
        Int(&C::duckdb, &DuckdbConfig::threads, 0)},

@@ -434,7 +434,8 @@ class GoldRunner {
                   [&](const ReplayPoint& p) {
                     AddOnline(dev, p.metric, index[p.detector], p.ts, p.value, p.score, p.version, p.location);
                   },
-                  [&](std::string_view device) { dev = DeviceIndex(device); })
+                  [&](std::string_view device) { dev = DeviceIndex(device); },
+                  lake_.config().gold.max_baseline_points)
                   .status());
     return session.Exec("SET threads = 1");
   }

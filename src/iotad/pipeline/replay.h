@@ -83,10 +83,13 @@ using ReplayDeviceFn = std::function<void(std::string_view device_id)>;
 /// each metric to fresh detectors per device and metric, as `plan` says (`mahalanobis` gets all of
 /// a device's metrics per reading); calls `on_flag` for each flagged point, and `on_device`
 /// (optional) once per device before its points. Unknown detector names are an error before any
-/// row is read.
+/// row is read. Above `max_points_per_pass` values (rows x metrics; 0 = no limit) devices are
+/// replayed in hash buckets, each sorted on its own, so memory stays bounded; devices then come
+/// bucket by bucket, each still whole and in time order.
 Result<ReplayStats> ReplaySilver(lake::DuckSession& session, const std::vector<std::string>& silver_paths,
                                  const std::vector<std::string>& metrics,
                                  const std::vector<std::string>& detector_names, const SeriesPlanFn& plan,
-                                 const ReplayFlagFn& on_flag, const ReplayDeviceFn& on_device = {});
+                                 const ReplayFlagFn& on_flag, const ReplayDeviceFn& on_device = {},
+                                 int64_t max_points_per_pass = 0);
 
 }  // namespace iotad::pipeline
