@@ -417,10 +417,10 @@ class GoldRunner {
   }
 
   /// Replays every series through the online detectors, one device at a time in time order
-  /// (ReplaySilver, the same path as `iotad eval --lake`), and files each flag under its hour.
+  /// (ReplaySilver's buckets, the same path as `iotad eval --lake`), the buckets shared out over
+  /// both threads, each with its own session; the flags are then filed under their hours in bucket
+  /// order, so the outcome does not depend on which thread ran which bucket.
   Status ReplayOnline(const std::vector<std::string>& all_paths) {
-    lake::DuckSession& session = *contexts_[0].session;
-    IOTAD_TRY(session.Exec("SET threads = 2"));
     std::vector<std::string> names;  // the online detectors, in the order of detectors_
     std::vector<uint32_t> index;     // their positions in detectors_
     for (uint32_t k = 0; k < detectors_.size(); ++k) {
@@ -428,16 +428,49 @@ class GoldRunner {
       names.push_back(detectors_[k]);
       index.push_back(k);
     }
-    uint32_t dev = 0;
-    IOTAD_TRY(ReplaySilver(
-                  session, all_paths, metrics_, names, PlanFromConfig(lake_.config(), metrics_, names, all_named_),
-                  [&](const ReplayPoint& p) {
-                    AddOnline(dev, p.metric, index[p.detector], p.ts, p.value, p.score, p.version, p.location);
-                  },
-                  [&](std::string_view device) { dev = DeviceIndex(device); },
-                  lake_.config().gold.max_baseline_points)
-                  .status());
-    return session.Exec("SET threads = 1");
+    const SeriesPlanFn plan = PlanFromConfig(lake_.config(), metrics_, names, all_named_);
+    // Two buckets sort at once: each gets half the memory budget.
+    IOTAD_ASSIGN_OR_RETURN(int64_t buckets,
+                           ReplayBucketCount(*contexts_[0].session, all_paths, metrics_.size(),
+                                             std::max<int64_t>(1, lake_.config().gold.max_baseline_points / kThreads)));
+    buckets = std::max<int64_t>(buckets, kThreads);
+    struct Flag {
+      size_t device;  // index into the bucket's devices
+      uint32_t metric, detector;
+      TimestampUs ts;
+      double value;
+      detect::Score score;
+      int version;
+      std::string location;
+    };
+    struct Bucket {
+      std::vector<std::string> devices;
+      std::vector<Flag> flags;
+    };
+    std::vector<Bucket> done(static_cast<size_t>(buckets));
+    std::atomic<int64_t> next{0};
+    IOTAD_TRY(OnThreads([&](ScoreContext& ctx) -> Status {
+      for (int64_t b = next++; b < buckets; b = next++) {
+        Bucket& out = done[static_cast<size_t>(b)];
+        IOTAD_TRY(ReplaySilverBucket(
+                      *ctx.session, all_paths, metrics_, names, plan,
+                      [&](const ReplayPoint& p) {
+                        out.flags.push_back({out.devices.size() - 1, p.metric, p.detector, p.ts, p.value, p.score,
+                                             p.version, std::string(p.location)});
+                      },
+                      [&](std::string_view device) { out.devices.emplace_back(device); }, b, buckets)
+                      .status());
+      }
+      return Status::Ok();
+    }));
+    for (const Bucket& bucket : done) {
+      std::vector<uint32_t> ids;
+      for (const auto& d : bucket.devices) ids.push_back(DeviceIndex(d));
+      for (const Flag& f : bucket.flags) {
+        AddOnline(ids[f.device], f.metric, index[f.detector], f.ts, f.value, f.score, f.version, f.location);
+      }
+    }
+    return Status::Ok();
   }
 
   void AddOnline(uint32_t dev, uint32_t metric, uint32_t k, TimestampUs ts, double x, const detect::Score& s,

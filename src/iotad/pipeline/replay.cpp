@@ -145,100 +145,132 @@ struct DeviceDetectors {
 
 }  // namespace
 
-Result<ReplayStats> ReplaySilver(lake::DuckSession& session,
-                                 const std::vector<std::string>& silver_paths,
-                                 const std::vector<std::string>& metrics,
-                                 const std::vector<std::string>& detector_names,
-                                 const SeriesPlanFn& plan, const ReplayFlagFn& on_flag,
-                                 const ReplayDeviceFn& on_device, int64_t max_points_per_pass) {
+Result<int64_t> ReplayBucketCount(lake::DuckSession& session,
+                                  const std::vector<std::string>& silver_paths, size_t metrics,
+                                  int64_t max_points_per_pass) {
+  if (silver_paths.empty() || max_points_per_pass <= 0) return int64_t{1};
+  IOTAD_ASSIGN_OR_RETURN(
+      const int64_t rows,
+      session.QueryInt(fmt::format("SELECT count(*) FROM read_parquet({}, union_by_name = true)",
+                                   lake::SqlList(silver_paths))));
+  const int64_t points = rows * static_cast<int64_t>(std::max<size_t>(metrics, 1));
+  return std::max<int64_t>(1, (points + max_points_per_pass - 1) / max_points_per_pass);
+}
+
+Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
+                                       const std::vector<std::string>& silver_paths,
+                                       const std::vector<std::string>& metrics,
+                                       const std::vector<std::string>& detector_names,
+                                       const SeriesPlanFn& plan, const ReplayFlagFn& on_flag,
+                                       const ReplayDeviceFn& on_device, int64_t bucket,
+                                       int64_t buckets) {
   ReplayStats stats;
   for (const auto& name : detector_names) IOTAD_TRY(ReplayDetectorVersion(name).status());
   if (silver_paths.empty()) return stats;
   const size_t nm = metrics.size();
   const std::string silver =
       fmt::format("read_parquet({}, union_by_name = true)", lake::SqlList(silver_paths));
-  // Sorting all of silver at once would hold it all in memory: above the budget, devices go in
-  // hash buckets, each sorted on its own (every device lies in exactly one bucket).
-  int64_t buckets = 1;
-  if (max_points_per_pass > 0) {
-    IOTAD_ASSIGN_OR_RETURN(const int64_t rows,
-                           session.QueryInt(fmt::format("SELECT count(*) FROM {}", silver)));
-    const int64_t points = rows * static_cast<int64_t>(std::max<size_t>(nm, 1));
-    buckets = std::max<int64_t>(1, (points + max_points_per_pass - 1) / max_points_per_pass);
-  }
   DeviceDetectors dets;
   std::vector<double> row(nm);
   std::vector<const double*> vals(nm);
   std::vector<const uint64_t*> valid(nm);
   std::string device;
   std::string_view location;
-  for (int64_t bucket = 0; bucket < buckets; ++bucket) {
-    const std::string where =
-        buckets > 1 ? fmt::format(" WHERE hash(device_id) % {} = {}", buckets, bucket) : "";
-    IOTAD_ASSIGN_OR_RETURN(
-        auto result, session.Stream(fmt::format("SELECT * FROM {}{} ORDER BY device_id, event_time",
-                                                silver, where)));
-    const SilverColumns layout = FindSilverColumns(result, metrics);
-    if (layout.ts < 0 || layout.device < 0) {
-      return Error(Errc::kCorrupt, "replay: silver lacks the event_time or device_id column");
+  const std::string where =
+      buckets > 1 ? fmt::format(" WHERE hash(device_id) % {} = {}", buckets, bucket) : "";
+  IOTAD_ASSIGN_OR_RETURN(
+      auto result, session.Stream(fmt::format("SELECT * FROM {}{} ORDER BY device_id, event_time",
+                                              silver, where)));
+  const SilverColumns layout = FindSilverColumns(result, metrics);
+  if (layout.ts < 0 || layout.device < 0) {
+    return Error(Errc::kCorrupt, "replay: silver lacks the event_time or device_id column");
+  }
+  while (true) {
+    IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
+    if (!chunk) break;
+    const size_t n = chunk.size();
+    const auto* ts = chunk.Data<int64_t>(static_cast<size_t>(layout.ts));
+    const auto* devs = chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.device));
+    const auto* locs = layout.location >= 0
+                           ? chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.location))
+                           : nullptr;
+    const uint64_t* loc_valid =
+        layout.location >= 0 ? chunk.Validity(static_cast<size_t>(layout.location)) : nullptr;
+    for (size_t m = 0; m < nm; ++m) {
+      const bool present = layout.metric[m] >= 0;
+      vals[m] = present ? chunk.Data<double>(static_cast<size_t>(layout.metric[m])) : nullptr;
+      valid[m] = present ? chunk.Validity(static_cast<size_t>(layout.metric[m])) : nullptr;
     }
-    while (true) {
-      IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
-      if (!chunk) break;
-      const size_t n = chunk.size();
-      const auto* ts = chunk.Data<int64_t>(static_cast<size_t>(layout.ts));
-      const auto* devs = chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.device));
-      const auto* locs = layout.location >= 0
-                             ? chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.location))
-                             : nullptr;
-      const uint64_t* loc_valid =
-          layout.location >= 0 ? chunk.Validity(static_cast<size_t>(layout.location)) : nullptr;
+    if (stats.rows == 0 && n > 0) stats.first_us = stats.last_us = ts[0];
+    stats.rows += static_cast<int64_t>(n);
+    for (size_t r = 0; r < n; ++r) {
+      stats.first_us = std::min(stats.first_us, ts[r]);
+      stats.last_us = std::max(stats.last_us, ts[r]);
+      const std::string_view d = lake::DuckChunk::StringAt(devs, r);
+      if (stats.devices == 0 || d != device) {  // a new device: fresh detectors
+        device.assign(d);
+        ++stats.devices;
+        if (on_device) on_device(device);
+        IOTAD_TRY(dets.Reset(device, nm, detector_names, plan));
+      }
+      location = locs != nullptr && lake::DuckChunk::IsValid(loc_valid, r)
+                     ? lake::DuckChunk::StringAt(locs, r)
+                     : std::string_view();
       for (size_t m = 0; m < nm; ++m) {
-        const bool present = layout.metric[m] >= 0;
-        vals[m] = present ? chunk.Data<double>(static_cast<size_t>(layout.metric[m])) : nullptr;
-        valid[m] = present ? chunk.Validity(static_cast<size_t>(layout.metric[m])) : nullptr;
+        const bool has = vals[m] != nullptr && lake::DuckChunk::IsValid(valid[m], r);
+        row[m] = has ? vals[m][r] : NAN;
+        if (!has) continue;
+        const double x = row[m];
+        ++stats.values;
+        for (auto& [k, det] : dets.per_metric[m]) {
+          const detect::Score s = det->Update(ts[r], x);
+          if (!s.flag) continue;
+          ++stats.flags;
+          on_flag(ReplayPoint{device, location, static_cast<uint32_t>(m), k, ts[r], x, s,
+                              det->version()});
+        }
       }
-      if (stats.rows == 0 && n > 0) stats.first_us = stats.last_us = ts[0];
-      stats.rows += static_cast<int64_t>(n);
-      for (size_t r = 0; r < n; ++r) {
-        stats.first_us = std::min(stats.first_us, ts[r]);
-        stats.last_us = std::max(stats.last_us, ts[r]);
-        const std::string_view d = lake::DuckChunk::StringAt(devs, r);
-        if (stats.devices == 0 || d != device) {  // a new device: fresh detectors
-          device.assign(d);
-          ++stats.devices;
-          if (on_device) on_device(device);
-          IOTAD_TRY(dets.Reset(device, nm, detector_names, plan));
-        }
-        location = locs != nullptr && lake::DuckChunk::IsValid(loc_valid, r)
-                       ? lake::DuckChunk::StringAt(locs, r)
-                       : std::string_view();
-        for (size_t m = 0; m < nm; ++m) {
-          const bool has = vals[m] != nullptr && lake::DuckChunk::IsValid(valid[m], r);
-          row[m] = has ? vals[m][r] : NAN;
-          if (!has) continue;
-          const double x = row[m];
-          ++stats.values;
-          for (auto& [k, det] : dets.per_metric[m]) {
-            const detect::Score s = det->Update(ts[r], x);
-            if (!s.flag) continue;
-            ++stats.flags;
-            on_flag(ReplayPoint{device, location, static_cast<uint32_t>(m), k, ts[r], x, s,
-                                det->version()});
-          }
-        }
-        if (dets.mahalanobis) {
-          const detect::Score s = dets.mahalanobis->Update(
-              ts[r], std::span<const double>(row.data(), dets.mahalanobis_metrics));
-          if (s.flag) {
-            ++stats.flags;
-            const auto m = static_cast<uint32_t>(dets.mahalanobis->top_metric());
-            on_flag(ReplayPoint{device, location, m, dets.mahalanobis_index, ts[r], row[m], s,
-                                detect::MahalanobisDetector::kVersion});
-          }
+      if (dets.mahalanobis) {
+        const detect::Score s = dets.mahalanobis->Update(
+            ts[r], std::span<const double>(row.data(), dets.mahalanobis_metrics));
+        if (s.flag) {
+          ++stats.flags;
+          const auto m = static_cast<uint32_t>(dets.mahalanobis->top_metric());
+          on_flag(ReplayPoint{device, location, m, dets.mahalanobis_index, ts[r], row[m], s,
+                              detect::MahalanobisDetector::kVersion});
         }
       }
     }
+  }
+  return stats;
+}
+
+void ReplayStats::Merge(const ReplayStats& o) {
+  if (o.rows > 0) {
+    first_us = rows > 0 ? std::min(first_us, o.first_us) : o.first_us;
+    last_us = rows > 0 ? std::max(last_us, o.last_us) : o.last_us;
+  }
+  devices += o.devices;
+  rows += o.rows;
+  values += o.values;
+  flags += o.flags;
+}
+
+Result<ReplayStats> ReplaySilver(lake::DuckSession& session,
+                                 const std::vector<std::string>& silver_paths,
+                                 const std::vector<std::string>& metrics,
+                                 const std::vector<std::string>& detector_names,
+                                 const SeriesPlanFn& plan, const ReplayFlagFn& on_flag,
+                                 const ReplayDeviceFn& on_device, int64_t max_points_per_pass) {
+  IOTAD_ASSIGN_OR_RETURN(
+      const int64_t buckets,
+      ReplayBucketCount(session, silver_paths, metrics.size(), max_points_per_pass));
+  ReplayStats stats;
+  for (int64_t b = 0; b < buckets; ++b) {
+    IOTAD_ASSIGN_OR_RETURN(
+        auto part, ReplaySilverBucket(session, silver_paths, metrics, detector_names, plan, on_flag,
+                                      on_device, b, buckets));
+    stats.Merge(part);
   }
   return stats;
 }

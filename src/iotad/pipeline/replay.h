@@ -43,7 +43,7 @@ struct ReplayPoint {
   TimestampUs ts;             // the point's time; score.at_us is when the anomaly happened
   double value;
   const detect::Score& score;
-  int version;                // the detector's version
+  int version;  // the detector's version
 };
 
 /// The detectors a replay knows: the online ones of detect/ (SeriesDetectorNames) and
@@ -64,7 +64,8 @@ using SeriesPlanFn = std::function<SeriesPlan(std::string_view device_id, size_t
 /// --detector override), with its resolved sensitivity (`fa_override` > 0 replaces it), physical
 /// range and silence timeout.
 SeriesPlanFn PlanFromConfig(const config::LakeConfig& config, std::vector<std::string> metrics,
-                            std::vector<std::string> names, bool all_named, double fa_override = 0.0);
+                            std::vector<std::string> names, bool all_named,
+                            double fa_override = 0.0);
 
 /// What a replay went through.
 struct ReplayStats {
@@ -74,6 +75,8 @@ struct ReplayStats {
   int64_t flags = 0;
   TimestampUs first_us = 0;  // earliest and latest event_time (0 when silver is empty)
   TimestampUs last_us = 0;
+
+  void Merge(const ReplayStats& other);
 };
 
 using ReplayFlagFn = std::function<void(const ReplayPoint&)>;
@@ -86,10 +89,27 @@ using ReplayDeviceFn = std::function<void(std::string_view device_id)>;
 /// row is read. Above `max_points_per_pass` values (rows x metrics; 0 = no limit) devices are
 /// replayed in hash buckets, each sorted on its own, so memory stays bounded; devices then come
 /// bucket by bucket, each still whole and in time order.
-Result<ReplayStats> ReplaySilver(lake::DuckSession& session, const std::vector<std::string>& silver_paths,
+Result<ReplayStats> ReplaySilver(lake::DuckSession& session,
+                                 const std::vector<std::string>& silver_paths,
                                  const std::vector<std::string>& metrics,
-                                 const std::vector<std::string>& detector_names, const SeriesPlanFn& plan,
-                                 const ReplayFlagFn& on_flag, const ReplayDeviceFn& on_device = {},
+                                 const std::vector<std::string>& detector_names,
+                                 const SeriesPlanFn& plan, const ReplayFlagFn& on_flag,
+                                 const ReplayDeviceFn& on_device = {},
                                  int64_t max_points_per_pass = 0);
+
+/// How many buckets a replay of `silver_paths` needs to stay within `max_points_per_pass` values.
+Result<int64_t> ReplayBucketCount(lake::DuckSession& session,
+                                  const std::vector<std::string>& silver_paths, size_t metrics,
+                                  int64_t max_points_per_pass);
+
+/// One bucket of a replay: the devices with hash(device_id) % buckets == bucket (all of them when
+/// buckets is 1). Buckets are independent, so they may run on separate sessions and threads.
+Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
+                                       const std::vector<std::string>& silver_paths,
+                                       const std::vector<std::string>& metrics,
+                                       const std::vector<std::string>& detector_names,
+                                       const SeriesPlanFn& plan, const ReplayFlagFn& on_flag,
+                                       const ReplayDeviceFn& on_device, int64_t bucket,
+                                       int64_t buckets);
 
 }  // namespace iotad::pipeline
