@@ -170,16 +170,6 @@ double EwmaCheck::Step(const PointContext&, double x, Explanation& why) {
   return out;
 }
 
-double SeasonalCheck::Expected(int64_t ts, double* spread_out) const {
-  const int64_t day = ts >= 0 ? ts / kDayUs : (ts - kDayUs + 1) / kDayUs;
-  const int slot = static_cast<int>((ts - day * kDayUs) / kSlotUs);
-  const bool this_visit = slot == last_slot && day == last_day;
-  const int seen = visits[slot] - (this_visit ? 1 : 0);  // earlier days only
-  if (seen < min_visits) return NAN;
-  if (spread_out) *spread_out = std::sqrt(static_cast<double>(spread[slot]));
-  return static_cast<double>(level[slot]) + static_cast<double>(dow[((day % 7) + 7) % 7]);
-}
-
 double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why) {
   why.detector = "seasonal";
   const int64_t ts = c.ts;
@@ -443,6 +433,17 @@ double SilenceCheck::Gap(const Cadence& c, int64_t last, int64_t now, Explanatio
   why.rule = "no data for longer than the timeout";
   const double intervals = c.interval_us > 0.0 ? static_cast<double>(gap) / c.interval_us : 10.0;
   return intervals * kLog10E;
+}
+
+Score SilenceCheck::Tick(const Cadence& c, int64_t now) {
+  Score out;
+  out.at_us = now;
+  if (c.last_ts == kNoTime || c.last_ts == reported_for) return out;
+  out.surprise = Gap(c, c.last_ts, now, out.why, &out.at_us);
+  out.flag = out.surprise > 0.0;
+  if (out.flag) reported_for = c.last_ts;  // one report per silence
+  out.score = ScoreFromSurprise(out.surprise);
+  return out;
 }
 
 double SurpriseCalibration::Calibrate(double s) const {

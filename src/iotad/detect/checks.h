@@ -97,8 +97,6 @@ struct SeasonalCheck {
   int64_t in_visit = 0;      // points in the slot's current visit
   double global_spread = 0.0;  // EW mean of the slots' spreads
 
-  /// Expected value at ts, or NaN while the slot is warming up.
-  double Expected(int64_t ts, double* spread_out) const;
   double Step(const PointContext& c, double x, Explanation& why);
 };
 
@@ -183,6 +181,12 @@ struct SilenceCheck {
   int64_t Timeout(const Cadence& c) const;
   /// Surprise of a gap; sets *at to when it became anomalous.
   double Gap(const Cadence& c, int64_t last, int64_t now, Explanation& why, int64_t* at) const;
+  /// The silence that ended with a point at `now`: 0 when Tick already reported it.
+  double Before(const Cadence& c, int64_t last, int64_t now, Explanation& why, int64_t* at) const {
+    return last == reported_for ? 0.0 : Gap(c, last, now, why, at);
+  }
+  /// Live: the silence going on at `now`, once per gap.
+  Score Tick(const Cadence& c, int64_t now);
 };
 
 }  // namespace iotad::detect

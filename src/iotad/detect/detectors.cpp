@@ -101,27 +101,16 @@ class SilentDetector final : public SeriesDetector {
     if (std::isnan(value)) return out;
     const int64_t last = cadence_.last_ts;
     cadence_.Observe(ts_us);
-    if (last != reported_) Fill(out, last, ts_us);
-    return out;
-  }
-  Score Tick(int64_t now_us) override {
-    Score out;
-    out.at_us = now_us;
-    if (cadence_.last_ts == kNoTime || cadence_.last_ts == reported_) return out;
-    Fill(out, cadence_.last_ts, now_us);
-    if (out.flag) reported_ = cadence_.last_ts;  // one report per silence
-    return out;
-  }
-
- private:
-  void Fill(Score& out, int64_t last, int64_t now) {
-    out.surprise = check_.Gap(cadence_, last, now, out.why, &out.at_us);
+    out.surprise = check_.Before(cadence_, last, ts_us, out.why, &out.at_us);
     out.flag = out.surprise > 0.0;
     out.score = ScoreFromSurprise(out.surprise);
+    return out;
   }
+  Score Tick(int64_t now_us) override { return check_.Tick(cadence_, now_us); }
+
+ private:
   SilenceCheck check_;
   Cadence cadence_;
-  int64_t reported_ = kNoTime;
 };
 
 template <typename Check>

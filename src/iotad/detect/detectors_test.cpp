@@ -379,3 +379,23 @@ TEST(MahalanobisTest, FlagsAnUnusualCombinationThatEachMetricAloneAllows) {
 
 }  // namespace
 }  // namespace iotad::detect
+
+namespace iotad::detect {
+namespace {
+
+TEST(DefaultEnsembleTest, ASilenceReportedByTickIsNotReportedAgainByThePointAfterIt) {
+  DetectorOptions o;
+  o.silence_us = 10 * kMinute;
+  auto d = Make("default", o);
+  for (int i = 0; i < 200; ++i) d->Update(kT0 + i * kMinute, Normal(i));
+  const Score tick = d->Tick(kT0 + 230 * kMinute);
+  EXPECT_TRUE(tick.flag);
+  EXPECT_EQ(tick.at_us, kT0 + 209 * kMinute);
+  EXPECT_NE(Describe(tick, 0).find("silent"), std::string::npos);
+  // The point that ends the gap: already reported, so no second silence flag.
+  const Score back = d->Update(kT0 + 240 * kMinute, Normal(240));
+  EXPECT_FALSE(back.flag && back.why.detector == "silent");
+}
+
+}  // namespace
+}  // namespace iotad::detect

@@ -105,7 +105,7 @@ class Ensemble final : public SeriesDetector {
     s[kFlatline] = flatline_.Step(c, x, why[kFlatline], alarm);
     s[kRange] = range_.Step(c, x, why[kRange]);
     int64_t silent_at = ts_us;
-    if (last != kNoTime) s[kSilent] = silence_.Gap(cadence_, last, ts_us, why[kSilent], &silent_at);
+    s[kSilent] = silence_.Before(cadence_, last, ts_us, why[kSilent], &silent_at);
     if (s[kSilent] > 0.0) s[kSilent] = std::max(s[kSilent], std::max(limit, alarm) + 1e-9);  // a rule: always flags
 
     int top = kSpike;
@@ -133,16 +133,8 @@ class Ensemble final : public SeriesDetector {
   }
 
   Score Tick(int64_t now_us) override {
-    Score out;
-    out.at_us = now_us;
-    if (cadence_.last_ts == kNoTime || cadence_.last_ts == silence_reported_) return out;
-    out.surprise = silence_.Gap(cadence_, cadence_.last_ts, now_us, out.why, &out.at_us);
-    out.flag = out.surprise > 0.0;
-    if (out.flag) {
-      silence_reported_ = cadence_.last_ts;
-      out.why.drivers = 1u << kSilent;
-    }
-    out.score = ScoreFromSurprise(out.surprise);
+    Score out = silence_.Tick(cadence_, now_us);
+    if (out.flag) out.why.drivers = 1u << kSilent;
     return out;
   }
 
@@ -185,7 +177,6 @@ class Ensemble final : public SeriesDetector {
   FlatlineCheck flatline_;
   RangeCheck range_;
   SilenceCheck silence_;
-  int64_t silence_reported_ = kNoTime;
 };
 
 }  // namespace

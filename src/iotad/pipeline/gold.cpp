@@ -752,7 +752,8 @@ Result<GoldReport> RunGold(lake::Lake& lake, const GoldOptions& options, const s
   for (const auto& d : detectors) {
     if (d == ZScoreDetector::kName || d == RobustZScoreDetector::kName) continue;
     if (auto v = ReplayDetectorVersion(d); !v.ok()) {
-      return Error(Errc::kInvalidArgument, "gold: unknown detector '{}' (known: zscore, robust_zscore, {}, {})", d,
+      // SeriesDetectorNames() holds zscore too (its online form): list it once.
+      return Error(Errc::kInvalidArgument, "gold: unknown detector '{}' (known: robust_zscore, {}, {})", d,
                    fmt::join(detect::SeriesDetectorNames(), ", "), detect::MahalanobisDetector::kName);
     }
   }

@@ -165,7 +165,6 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
                                        const ReplayDeviceFn& on_device, int64_t bucket,
                                        int64_t buckets) {
   ReplayStats stats;
-  for (const auto& name : detector_names) IOTAD_TRY(ReplayDetectorVersion(name).status());
   if (silver_paths.empty()) return stats;
   const size_t nm = metrics.size();
   const std::string silver =
@@ -262,6 +261,7 @@ Result<ReplayStats> ReplaySilver(lake::DuckSession& session,
                                  const std::vector<std::string>& detector_names,
                                  const SeriesPlanFn& plan, const ReplayFlagFn& on_flag,
                                  const ReplayDeviceFn& on_device, int64_t max_points_per_pass) {
+  for (const auto& name : detector_names) IOTAD_TRY(ReplayDetectorVersion(name).status());
   IOTAD_ASSIGN_OR_RETURN(
       const int64_t buckets,
       ReplayBucketCount(session, silver_paths, metrics.size(), max_points_per_pass));

@@ -104,6 +104,7 @@ Result<int64_t> ReplayBucketCount(lake::DuckSession& session,
 
 /// One bucket of a replay: the devices with hash(device_id) % buckets == bucket (all of them when
 /// buckets is 1). Buckets are independent, so they may run on separate sessions and threads.
+/// The detector names are checked by the caller (ReplayDetectorVersion), once, not per bucket.
 Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
                                        const std::vector<std::string>& silver_paths,
                                        const std::vector<std::string>& metrics,
