@@ -169,6 +169,12 @@ const char* ReasonCode(RejectReason reason) {
     case RejectReason::kBadHeader: return "bad_header";
     case RejectReason::kBadJson: return "bad_json";
     case RejectReason::kConflictingDuplicate: return "conflicting_duplicate";
+    case RejectReason::kBadEncoding: return "bad_encoding";
+    case RejectReason::kLineTooLong: return "line_too_long";
+    case RejectReason::kUnterminatedQuote: return "unterminated_quote";
+    case RejectReason::kUnreadableFile: return "unreadable_file";
+    case RejectReason::kColumnLimit: return "column_limit";
+    case RejectReason::kUnsupportedValue: return "unsupported_value";
   }
   return "unknown";
 }

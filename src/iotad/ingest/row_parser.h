@@ -21,16 +21,37 @@ enum class RejectReason {
   kBadHeader,
   kBadJson,
   kConflictingDuplicate,  // same device and time as a stored row, different values (clean/)
+  kBadEncoding,           // text that is not valid in the file's encoding (a device id, say)
+  kLineTooLong,           // a physical line (or a quote left open) longer than max_line_bytes
+  kUnterminatedQuote,     // a quote that does not close within max_line_bytes: that line only
+  kUnreadableFile,        // a bronze object that cannot be read or decompressed (the unreadable part)
+  kColumnLimit,           // a cell of a metric column beyond silver.max_metric_columns
+  kUnsupportedValue,      // a JSON array, or an object nested deeper than the flatten depth
 };
+
+enum class TextEncoding { kUtf8, kLatin1 };
 
 /// Stable snake_case code stored in the quarantine table's `reason` column.
 const char* ReasonCode(RejectReason reason);
 
-/// Which header names play which role; every other column is a numeric metric.
+/// Which header names play which role, and how to read the bytes. Every other column is a
+/// metric when its values are numbers and a dimension (text) when they are not, unless the lake
+/// already stores it as one or the other (`known_metrics`, `dimension_columns`): a column keeps
+/// its role for the life of the lake, so every silver file types it the same way.
 struct ColumnRoles {
   std::vector<std::string> time_columns{"event_time", "timestamp", "ts", "time"};
   std::vector<std::string> device_columns{"device_id", "device", "deviceid"};
+  /// Declared in the config, plus the ones the lake already has (auto-detected earlier).
   std::vector<std::string> dimension_columns{"location"};
+  /// Columns the lake already stores as metrics (DOUBLE): text in them is a per-cell bad_number.
+  std::vector<std::string> known_metrics;
+  char delimiter = 0;  // CSV: 0 detects one of , ; TAB | from the header line
+  TextEncoding encoding = TextEncoding::kUtf8;
+  /// Cells that mean "no value" (compared case-insensitively, after trimming): NULL, not an error.
+  std::vector<std::string> null_tokens{"", "na", "n/a", "null", "nan", "none", "-"};
+  size_t max_line_bytes = 1 << 20;  // a longer line, or a quote open longer, is a reject
+  int json_flatten_depth = 3;       // {"a":{"b":1}} -> a_b; deeper objects are per-cell rejects
+  int32_t default_utc_offset_minutes = 0;  // applied to timestamps that carry no zone
 };
 
 /// One good row. Views point into the input buffer; metrics are indexed like the schema's
@@ -51,13 +72,25 @@ class RowSink {
   virtual void OnSchema(const std::vector<std::string>& dimension_names,
                         const std::vector<std::string>& metric_names) = 0;
   virtual void OnRow(const ParsedRow& row) = 0;
+  /// A whole row that cannot be stored. `detail` and `raw` are valid UTF-8 (invalid bytes are
+  /// shown as \xNN) and `raw` is at most a few KiB.
   virtual void OnReject(RejectReason reason, std::string_view detail, int64_t line,
                         std::string_view raw) = 0;
+  /// One bad cell of a row that is otherwise stored (it comes through OnRow, with NULL = NaN
+  /// in that metric). Not a row: counted apart from the row accounting.
+  virtual void OnCellReject(RejectReason reason, std::string_view column, std::string_view detail,
+                            int64_t line, std::string_view raw) = 0;
 };
 
 struct ParseCounts {
-  int64_t rows = 0;         // data lines seen (good + rejected)
-  int64_t blank_lines = 0;  // not rows
+  int64_t rows = 0;            // data records seen (good + rejected)
+  int64_t blank_lines = 0;     // not rows
+  int64_t physical_lines = 0;  // header + rows' lines + blank lines: every line accounted for
+  int64_t zoneless_timestamps = 0;  // rows whose time had no zone (default_utc_offset applied)
+  int64_t rounded_timestamps = 0;   // rows whose time had sub-microsecond digits (rounded)
+  int64_t null_cells = 0;           // metric cells that held a null token
+  int64_t replaced_characters = 0;  // invalid bytes replaced by U+FFFD in text cells
+  int64_t cell_rejects = 0;         // OnCellReject calls
 };
 
 /// CSV with a header line (RFC 4180 quoting, CRLF or LF). Column names are lower-cased and

@@ -51,6 +51,10 @@ class RecordingSink : public RowSink {
                 std::string_view raw) override {
     rejects.push_back({reason, std::string(detail), line, std::string(raw)});
   }
+  void OnCellReject(RejectReason reason, std::string_view column, std::string_view detail, int64_t line,
+                    std::string_view raw) override {
+    cell_rejects.push_back({reason, std::string(column) + ": " + std::string(detail), line, std::string(raw)});
+  }
 
   /// Index of a metric by name, or -1.
   int Metric(const std::string& name) const {
@@ -79,6 +83,7 @@ class RecordingSink : public RowSink {
   std::vector<std::string> metric_names_;
   std::vector<OwnedRow> rows;
   std::vector<OwnedReject> rejects;
+  std::vector<OwnedReject> cell_rejects;
 };
 
 /// Parses one CSV file whose only data line is expected to be rejected; returns that reject.

@@ -540,6 +540,11 @@ class SilverParser final : public ingest::RowSink {
     quarantine_.push_back({ingest::ReasonCode(reason), std::string(detail), source_, line, std::string(raw)});
   }
 
+  void OnCellReject(RejectReason /*reason*/, std::string_view /*column*/, std::string_view /*detail*/,
+                    int64_t /*line*/, std::string_view /*raw*/) override {
+    // TODO(issue 7): per-cell quarantine records (the silver helper implements this).
+  }
+
   void EndFile(int64_t rows) {
     per_file_[source_].rows += rows;
     identity_map_ = false;
@@ -723,6 +728,10 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
       void OnRow(const ingest::ParsedRow& row) override { p.OnRow(row); }
       void OnReject(RejectReason r, std::string_view d, int64_t l, std::string_view raw) override {
         p.OnReject(r, d, l, raw);
+      }
+      void OnCellReject(RejectReason r, std::string_view c, std::string_view d, int64_t l,
+                        std::string_view raw) override {
+        p.OnCellReject(r, c, d, l, raw);
       }
     } hook(parser);
     const ingest::ParseCounts counts = format == ingest::FileFormat::kCsv ? ingest::ParseCsv(data, roles, hook)
