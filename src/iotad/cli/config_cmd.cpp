@@ -17,7 +17,14 @@ void RegisterConfigCommand(CLI::App& app, GlobalOptions& global, CommandOutcome&
       out.status = lake.status();
       return;
     }
-    std::printf("%s/iotad.toml is valid\n", (*lake)->root().c_str());
+    const auto& warnings = (*lake)->config().warnings;
+    if (warnings.empty()) {
+      std::printf("%s/iotad.toml is valid\n", (*lake)->root().c_str());
+      return;
+    }
+    std::printf("%s/iotad.toml is valid, with %zu adjusted value%s:\n", (*lake)->root().c_str(), warnings.size(),
+                warnings.size() == 1 ? "" : "s");
+    for (const auto& w : warnings) std::printf("  %s\n", w.c_str());
   });
 }
 

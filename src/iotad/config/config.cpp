@@ -1,16 +1,24 @@
 #include "iotad/config/config.h"
 
+#include <charconv>
+#include <cmath>
 #include <functional>
 #include <set>
+#include <thread>
+
+#include <unistd.h>
 
 #include <toml++/toml.h>
 
 #include "iotad/core/timestamp.h"
+#include "iotad/detect/detector.h"
+#include "iotad/detect/multivariate.h"
 
 namespace iotad::config {
 namespace {
 
-using Setter = std::function<Status(LakeConfig&, const toml::node&, const std::string&)>;
+using Setter =
+    std::function<Status(LakeConfig&, const toml::node&, const std::string&, const MachineLimits&)>;
 
 struct OptionSpec {
   std::string section;
@@ -25,43 +33,66 @@ Status TypeError(const std::string& key, const std::string& type, const std::str
   return Error(Errc::kInvalidArgument, "config: '{}' must be {}", key, type);
 }
 
+std::string QuotedList(const std::vector<std::string>& items) {
+  std::string list;
+  for (const auto& a : items) list += fmt::format("{}\"{}\"", list.empty() ? "" : ", ", a);
+  return list;
+}
+
+std::string Printable(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\t') out += "\\t";
+    else if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\x{:02x}", c);
+    else out += c;
+  }
+  return out;
+}
 
 template <typename Section>
 Setter Str(Section LakeConfig::*section, std::string Section::*field,
            std::vector<std::string> allowed = {}) {
-  return [=](LakeConfig& c, const toml::node& n, const std::string& key) -> Status {
+  return [=](LakeConfig& c, const toml::node& n, const std::string& key, const MachineLimits&) -> Status {
     const auto v = n.value<std::string>();
-    if (!v) return TypeError(key, "a string", "");
+    if (!v || !n.is_string()) return TypeError(key, "a string", "");
     if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      return Error(Errc::kInvalidArgument, "config: '{}' must be one of {} (got '{}')", key, list, *v);
+      std::vector<std::string> shown;
+      for (const auto& a : allowed) shown.push_back(Printable(a));
+      return Error(Errc::kInvalidArgument, "config: '{}' must be one of {} (got \"{}\")", key, QuotedList(shown),
+                   Printable(*v));
     }
+    if (allowed.empty() && v->empty()) return TypeError(key, "a non-empty string", "");
     (c.*section).*field = *v;
     return Status::Ok();
   };
 }
 
 template <typename Section>
-Setter Int(Section LakeConfig::*section, int64_t Section::*field, int64_t min_value) {
-  return [=](LakeConfig& c, const toml::node& n, const std::string& key) -> Status {
+Setter Int(Section LakeConfig::*section, int64_t Section::*field, int64_t min_value, int64_t max_value) {
+  return [=](LakeConfig& c, const toml::node& n, const std::string& key, const MachineLimits&) -> Status {
     const auto v = n.value<int64_t>();
     if (!v || !n.is_integer()) return TypeError(key, "an integer", "");
-    if (*v < min_value) {
-      return Error(Errc::kInvalidArgument, "config: '{}' must be at least {} (got {})", key, min_value, *v);
+    if (*v < min_value || *v > max_value) {
+      return Error(Errc::kInvalidArgument, "config: '{}' must be an integer from {} to {} (got {})", key, min_value,
+                   max_value, *v);
     }
     (c.*section).*field = *v;
     return Status::Ok();
   };
 }
 
+/// A finite number in (min, max] when `above_min`, else in [min, max]: nan and inf are refused
+/// (a NaN threshold compares false with everything, so it would silently flag nothing).
 template <typename Section>
-Setter Dbl(Section LakeConfig::*section, double Section::*field, double min_value) {
-  return [=](LakeConfig& c, const toml::node& n, const std::string& key) -> Status {
+Setter Dbl(Section LakeConfig::*section, double Section::*field, double min_value, double max_value,
+           bool above_min) {
+  return [=](LakeConfig& c, const toml::node& n, const std::string& key, const MachineLimits&) -> Status {
     const auto v = n.value<double>();
     if (!v || !(n.is_floating_point() || n.is_integer())) return TypeError(key, "a number", "");
-    if (*v < min_value) {
-      return Error(Errc::kInvalidArgument, "config: '{}' must be at least {} (got {})", key, min_value, *v);
+    const bool in_range = std::isfinite(*v) && (above_min ? *v > min_value : *v >= min_value) && *v <= max_value;
+    if (!in_range) {
+      return Error(Errc::kInvalidArgument, "config: '{}' must be a finite number {} {} and at most {} (got {})", key,
+                   above_min ? "above" : "of at least", min_value, max_value, *v);
     }
     (c.*section).*field = *v;
     return Status::Ok();
@@ -70,7 +101,7 @@ Setter Dbl(Section LakeConfig::*section, double Section::*field, double min_valu
 
 template <typename Section>
 Setter Bool(Section LakeConfig::*section, bool Section::*field) {
-  return [=](LakeConfig& c, const toml::node& n, const std::string& key) -> Status {
+  return [=](LakeConfig& c, const toml::node& n, const std::string& key, const MachineLimits&) -> Status {
     const auto v = n.value<bool>();
     if (!v || !n.is_boolean()) return TypeError(key, "true or false", "");
     (c.*section).*field = *v;
@@ -97,9 +128,75 @@ Result<std::vector<std::string>> StringList(const toml::node& n, const std::stri
 
 template <typename Section>
 Setter List(Section LakeConfig::*section, std::vector<std::string> Section::*field,
-            std::vector<std::string> allowed = {}) {
-  return [=](LakeConfig& c, const toml::node& n, const std::string& key) -> Status {
-    IOTAD_ASSIGN_OR_RETURN((c.*section).*field, StringList(n, key, allowed));
+            std::vector<std::string> allowed = {}, bool non_empty = false) {
+  return [=](LakeConfig& c, const toml::node& n, const std::string& key, const MachineLimits&) -> Status {
+    IOTAD_ASSIGN_OR_RETURN(auto items, StringList(n, key, allowed));
+    if (non_empty && items.empty()) return TypeError(key, "a list of at least one string", "");
+    (c.*section).*field = std::move(items);
+    return Status::Ok();
+  };
+}
+
+/// duckdb.threads: 0 (all cores) up to kMaxThreads; above the machine's hardware threads it is
+/// capped there with a warning (more DuckDB workers than cores only contend, and a huge count
+/// makes DuckDB start that many OS threads).
+constexpr int64_t kMaxThreads = 1024;
+
+Setter Threads() {
+  return [](LakeConfig& c, const toml::node& n, const std::string& key, const MachineLimits& m) -> Status {
+    const auto v = n.value<int64_t>();
+    if (!v || !n.is_integer()) return TypeError(key, "an integer", "");
+    if (*v < 0 || *v > kMaxThreads) {
+      return Error(Errc::kInvalidArgument, "config: '{}' must be an integer from 0 (all cores) to {} (got {})", key,
+                   kMaxThreads, *v);
+    }
+    c.duckdb.threads = *v;
+    if (m.hardware_threads > 0 && *v > m.hardware_threads) {
+      c.duckdb.threads = m.hardware_threads;
+      c.warnings.push_back(fmt::format("config: '{}' = {} is more than the {} hardware threads this machine has, so "
+                                       "{} are used",
+                                       key, *v, m.hardware_threads, m.hardware_threads));
+    }
+    return Status::Ok();
+  };
+}
+
+constexpr int64_t kMinMemoryBytes = 32LL << 20;  // below this DuckDB cannot run a scan
+constexpr int64_t kMaxMemoryBytes = 1LL << 50;   // 1 PiB: anything above is a typo
+
+Setter MemoryLimit() {
+  return [](LakeConfig& c, const toml::node& n, const std::string& key, const MachineLimits& m) -> Status {
+    const auto v = n.value<std::string>();
+    if (!v || !n.is_string()) return TypeError(key, "a size such as \"1GB\", \"512MiB\" or \"80%\"", "");
+    const auto bytes = ParseByteSize(*v, m.physical_memory_bytes);
+    if (!bytes) {
+      return Error(Errc::kInvalidArgument,
+                   "config: '{}' must be a size such as \"1GB\", \"512MiB\" or \"80%\" (got \"{}\")", key,
+                   Printable(*v));
+    }
+    if (*bytes < kMinMemoryBytes || *bytes > kMaxMemoryBytes) {
+      return Error(Errc::kInvalidArgument, "config: '{}' must be from 32MiB to 1PiB (got \"{}\", {} bytes)", key,
+                   Printable(*v), *bytes);
+    }
+    c.duckdb.memory_limit_bytes = *bytes;
+    c.duckdb.memory_limit = v->find('%') == std::string::npos ? *v : fmt::format("{} bytes", *bytes);
+    return Status::Ok();
+  };
+}
+
+Setter TimeZone() {
+  return [](LakeConfig& c, const toml::node& n, const std::string& key, const MachineLimits&) -> Status {
+    const auto v = n.value<std::string>();
+    if (!v || !n.is_string()) return TypeError(key, "\"UTC\" or a fixed offset such as \"+05:30\"", "");
+    const auto minutes = ParseUtcOffset(*v);
+    if (!minutes) {
+      return Error(Errc::kInvalidArgument,
+                   "config: '{}' must be \"UTC\" or a fixed offset from \"-12:00\" to \"+14:00\" such as "
+                   "\"+05:30\" (got \"{}\"; zone names are not supported)",
+                   key, Printable(*v));
+    }
+    c.silver.default_timezone = *v;
+    c.silver.default_utc_offset_minutes = *minutes;
     return Status::Ok();
   };
 }
@@ -120,57 +217,106 @@ const std::vector<OptionSpec>& Options() {
        Bool(&C::ingest, &IngestConfig::delete_after_ingest)},
       {"silver", "time_columns", "list", R"(["event_time", "timestamp", "ts", "time"])",
        "Header names accepted for the event time column (first match wins).",
-       List(&C::silver, &SilverConfig::time_columns)},
+       List(&C::silver, &SilverConfig::time_columns, {}, true)},
       {"silver", "device_columns", "list", R"(["device_id", "device", "deviceid"])",
        "Header names accepted for the device id column.",
-       List(&C::silver, &SilverConfig::device_columns)},
+       List(&C::silver, &SilverConfig::device_columns, {}, true)},
       {"silver", "dimension_columns", "list", R"(["location"])",
        "Text columns kept as strings; every other column is a numeric metric.",
        List(&C::silver, &SilverConfig::dimension_columns)},
       {"silver", "max_buffered_rows", "int", "2000000",
-       "Memory bound: rows held in memory before the oldest hours are written out.",
-       Int(&C::silver, &SilverConfig::max_buffered_rows, 1000)},
+       "Memory bound: rows held in memory before the oldest hours are written out (1000 to 1000000000).",
+       Int(&C::silver, &SilverConfig::max_buffered_rows, 1000, 1'000'000'000)},
       {"silver", "compression", "string", "\"zstd\"", "Parquet compression: zstd, snappy, gzip or uncompressed.",
        Str(&C::silver, &SilverConfig::compression, {"zstd", "snappy", "gzip", "uncompressed"})},
+      {"silver", "delimiter", "string", "\"\"",
+       "CSV field separator: \"\" detects it from the header line; or one of \",\", \";\", \"\\t\", \"|\".",
+       Str(&C::silver, &SilverConfig::delimiter, {"", ",", ";", "\t", "|"})},
+      {"silver", "encoding", "string", "\"utf-8\"",
+       "Text encoding of the raw files: \"utf-8\" or \"latin-1\" (ISO-8859-1).",
+       Str(&C::silver, &SilverConfig::encoding, {"utf-8", "latin-1"})},
+      {"silver", "null_values", "list", R"(["", "NA", "N/A", "NULL", "NaN", "None", "-"])",
+       "Cells that mean \"no value\" (compared case-insensitively after trimming): stored as NULL, not rejected.",
+       List(&C::silver, &SilverConfig::null_values)},
+      {"silver", "max_line_bytes", "int", "1048576",
+       "A longer line (or a quote left open longer) is quarantined as line_too_long (1024 to 268435456).",
+       Int(&C::silver, &SilverConfig::max_line_bytes, 1024, 256LL << 20)},
+      {"silver", "json_flatten_depth", "int", "3",
+       "JSON lines: nested objects are flattened ({\"a\":{\"b\":1}} -> a_b) up to this depth (0 to 16).",
+       Int(&C::silver, &SilverConfig::json_flatten_depth, 0, 16)},
+      {"silver", "default_timezone", "string", "\"UTC\"",
+       "Zone of timestamps that carry none: \"UTC\" or a fixed offset such as \"+05:30\" or \"-08:00\".",
+       TimeZone()},
+      {"silver", "max_metric_columns", "int", "1000",
+       "Metric columns a lake may have; cells of further columns are quarantined (1 to 10000).",
+       Int(&C::silver, &SilverConfig::max_metric_columns, 1, 10'000)},
       {"gold", "detectors", "list", R"(["zscore", "robust_zscore", "default"])",
        "Detectors gold runs; the first is the primary one counted in gold_summary.anomalies. Batch: zscore "
        "(the AWS tutorial's), robust_zscore. Online, replayed in time order: default (the ensemble), window_z, "
        "mad, ewma, seasonal, cusum, flatline, rate, range, silent; mahalanobis (per device, across its metrics).",
-       List(&C::gold, &GoldConfig::detectors, DetectorNames())},
+       List(&C::gold, &GoldConfig::detectors, DetectorNames(), true)},
       {"gold", "false_alarms_per_day", "number", "0.02",
        "Sensitivity of the online detectors: expected false alarms per device and metric per day.",
-       Dbl(&C::gold, &GoldConfig::false_alarms_per_day, 1e-9)},
+       Dbl(&C::gold, &GoldConfig::false_alarms_per_day, 0.0, 1e6, true)},
       {"gold", "zscore_threshold", "number", "3.0",
-       "zscore (the AWS tutorial's detector): anomaly when |value - mean| / std > this.",
-       Dbl(&C::gold, &GoldConfig::zscore_threshold, 0.0)},
+       "zscore (the AWS tutorial's detector): anomaly when |value - mean| / std > this (above 0, at most 1000).",
+       Dbl(&C::gold, &GoldConfig::zscore_threshold, 0.0, 1000.0, true)},
       {"gold", "robust_threshold", "number", "3.5",
-       "robust_zscore: anomaly when 0.6745 * |value - median| / MAD > this (Iglewicz-Hoaglin).",
-       Dbl(&C::gold, &GoldConfig::robust_threshold, 0.0)},
+       "robust_zscore: anomaly when 0.6745 * |value - median| / MAD > this (Iglewicz-Hoaglin; above 0, at most 1000).",
+       Dbl(&C::gold, &GoldConfig::robust_threshold, 0.0, 1000.0, true)},
       {"gold", "min_points", "int", "3",
        "A device and metric with fewer readings never flags (warm-up).",
-       Int(&C::gold, &GoldConfig::min_points, 2)},
+       Int(&C::gold, &GoldConfig::min_points, 2, 1'000'000'000)},
       {"gold", "max_baseline_points", "int", "8000000",
        "Memory bound for median baselines and the online replay: above this many values, devices are done in buckets.",
-       Int(&C::gold, &GoldConfig::max_baseline_points, 1000)},
-      {"duckdb", "threads", "int", "0", "Threads DuckDB may use; 0 means all cores.",
-       Int(&C::duckdb, &DuckdbConfig::threads, 0)},
-      {"duckdb", "memory_limit", "string", "\"1GB\"", "DuckDB memory limit (it spills to disk beyond it).",
-       Str(&C::duckdb, &DuckdbConfig::memory_limit)},
+       Int(&C::gold, &GoldConfig::max_baseline_points, 1000, 100'000'000'000)},
+      {"duckdb", "threads", "int", "0",
+       "Threads DuckDB may use; 0 means all cores. At most 1024; above this machine's hardware threads it is "
+       "capped there (with a warning).",
+       Threads()},
+      {"duckdb", "memory_limit", "string", "\"1GB\"",
+       "DuckDB memory limit, it spills to disk beyond it: \"1GB\", \"512MiB\", or \"80%\" of this machine's "
+       "memory (32MiB at least).",
+       MemoryLimit()},
   };
   return options;
 }
 
+/// Gold's detectors: the two batch ones and every online one the detect library makes.
 const std::vector<std::string>& DetectorNames() {
-  static const std::vector<std::string> names = {"zscore", "robust_zscore", "default", "window_z", "mad", "ewma",
-                                                 "seasonal", "cusum", "flatline", "rate", "range", "silent",
-                                                 "mahalanobis"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out = {"zscore", "robust_zscore"};
+    for (const std::string_view n : detect::SeriesDetectorNames()) {
+      if (n != "zscore") out.emplace_back(n);
+    }
+    out.emplace_back(detect::MahalanobisDetector::kName);
+    return out;
+  }();
   return names;
 }
 
+/// A `[[detect.rule]]` parameter checked by the detector that will receive it: the same
+/// factory gold and eval call, so `config check` refuses exactly what they would refuse.
+Status CheckDetectorParam(const std::string& detector, const std::string& param, double value) {
+  detect::DetectorOptions options;
+  options.params.emplace_back(param, value);
+  if (detector == "robust_zscore") {
+    return Error(Errc::kInvalidArgument,
+                 "robust_zscore takes no parameters here (its threshold is gold.robust_threshold)");
+  }
+  if (detector == detect::MahalanobisDetector::kName) {
+    return detect::MahalanobisDetector::Make(2, options).status();
+  }
+  return detect::MakeSeriesDetector(detector, options).status();
+}
 
 Result<double> Number(const toml::node& n, const std::string& key) {
   const auto v = n.value<double>();
   if (!v || !(n.is_floating_point() || n.is_integer())) return TypeError(key, "a number", "");
+  if (!std::isfinite(*v)) {
+    return Error(Errc::kInvalidArgument, "config: '{}' must be a finite number (got {}; leave it out for no bound)",
+                 key, *v);
+  }
   return *v;
 }
 
@@ -196,7 +342,10 @@ Status ParseDetectSection(const toml::table& table, DetectConfig& out) {
           IOTAD_ASSIGN_OR_RETURN(rule.detectors, StringList(v, full, DetectorNames()));
         } else if (name == "false_alarms_per_day") {
           IOTAD_ASSIGN_OR_RETURN(double fa, Number(v, full));
-          if (!(fa > 0.0)) return Error(Errc::kInvalidArgument, "config: '{}' must be above 0 (got {})", full, fa);
+          if (!(fa > 0.0) || fa > 1e6) {
+            return Error(Errc::kInvalidArgument, "config: '{}' must be a finite number above 0 and at most 1e6 (got {})",
+                         full, fa);
+          }
           rule.false_alarms_per_day = fa;
         } else if (name == "min") {
           IOTAD_ASSIGN_OR_RETURN(rule.min, Number(v, full));
@@ -216,6 +365,10 @@ Status ParseDetectSection(const toml::table& table, DetectConfig& out) {
                            "config: '{}': parameters are named detector.parameter, e.g. \"window_z.window\"", pfull);
             }
             IOTAD_ASSIGN_OR_RETURN(double value, Number(pv, pfull));
+            Status accepted = CheckDetectorParam(qualified.substr(0, dot), qualified.substr(dot + 1), value);
+            if (!accepted.ok()) {
+              return Error(Errc::kInvalidArgument, "config: '{}' is refused: {}", pfull, accepted.message());
+            }
             rule.params.emplace_back(qualified, value);
           }
         } else if (name == "silence") {
@@ -285,7 +438,67 @@ SeriesSettings ResolveSeries(const LakeConfig& config, std::string_view device, 
   return s;
 }
 
+MachineLimits MachineLimits::Current() {
+  MachineLimits m;
+  m.hardware_threads = static_cast<int64_t>(std::thread::hardware_concurrency());
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page_size = ::sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page_size > 0) m.physical_memory_bytes = static_cast<int64_t>(pages) * page_size;
+  return m;
+}
+
+std::optional<int64_t> ParseByteSize(std::string_view text, int64_t physical_bytes) {
+  auto trim = [](std::string_view t) {
+    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+    return t;
+  };
+  text = trim(text);
+  size_t end = 0;
+  while (end < text.size() && (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.')) ++end;
+  if (end == 0) return std::nullopt;
+  double number = 0.0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + end, number);
+  if (ec != std::errc() || ptr != text.data() + end || !std::isfinite(number)) return std::nullopt;
+  std::string unit(trim(text.substr(end)));
+  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  double bytes = 0.0;
+  if (unit == "%") {
+    if (physical_bytes <= 0 || !(number > 0.0) || number > 100.0) return std::nullopt;
+    bytes = number / 100.0 * static_cast<double>(physical_bytes);
+  } else {
+    static const std::pair<std::string_view, double> kUnits[] = {
+        {"b", 1.0},     {"byte", 1.0},   {"bytes", 1.0},  {"kb", 1e3},    {"mb", 1e6},
+        {"gb", 1e9},    {"tb", 1e12},    {"kib", 0x1p10}, {"mib", 0x1p20}, {"gib", 0x1p30},
+        {"tib", 0x1p40}};
+    const auto* hit = std::find_if(std::begin(kUnits), std::end(kUnits), [&](const auto& u) { return u.first == unit; });
+    if (hit == std::end(kUnits)) return std::nullopt;
+    bytes = number * hit->second;
+  }
+  if (!(bytes < 9.0e18)) return std::nullopt;
+  return static_cast<int64_t>(bytes);
+}
+
+std::optional<int32_t> ParseUtcOffset(std::string_view text) {
+  if (text == "UTC" || text == "Z") return 0;
+  // [+-]HH:MM
+  if (text.size() != 6 || (text[0] != '+' && text[0] != '-') || text[3] != ':') return std::nullopt;
+  for (const size_t i : {1, 2, 4, 5}) {
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return std::nullopt;
+  }
+  const int hours = (text[1] - '0') * 10 + (text[2] - '0');
+  const int minutes = (text[4] - '0') * 10 + (text[5] - '0');
+  if (minutes >= 60) return std::nullopt;
+  const int total = hours * 60 + minutes;
+  if (text[0] == '+' ? total > 14 * 60 : total > 12 * 60) return std::nullopt;
+  return text[0] == '+' ? total : -total;
+}
+
 Result<LakeConfig> ParseConfig(std::string_view toml_text, std::string_view source_name) {
+  return ParseConfig(toml_text, source_name, MachineLimits::Current());
+}
+
+Result<LakeConfig> ParseConfig(std::string_view toml_text, std::string_view source_name,
+                               const MachineLimits& machine) {
   LakeConfig config;
   toml::table root;
   try {
@@ -321,13 +534,14 @@ Result<LakeConfig> ParseConfig(std::string_view toml_text, std::string_view sour
         return Error(Errc::kInvalidArgument, "config: unknown key '{}' in {} (see `iotad config example`)", full,
                      source_name);
       }
-      Status st = spec->set(config, node, full);
+      Status st = spec->set(config, node, full, machine);
       if (!st.ok()) {
         // Setters do not know the file; say it here.
         return Status(st.code(), fmt::format("{} (in {})", st.message(), source_name));
       }
     }
   }
+  for (std::string& w : config.warnings) w = fmt::format("{} (in {})", w, source_name);
   return config;
 }
 
@@ -347,7 +561,8 @@ std::string ExampleConfigToml() {
       "\n# Per metric and per device group: [[detect.rule]] tables, applied in order, a later match\n"
       "# overriding the fields it sets. metrics and devices (glob patterns) select the series; an\n"
       "# absent list matches all. Fields: detectors, false_alarms_per_day, min, max (physical range),\n"
-      "# silence (a duration). For example:\n"
+      "# silence (a duration), params (detector.parameter = number, checked against what that detector\n"
+      "# accepts, e.g. window_z.window 8..256, cusum.k 0.05..5, ewma.alpha 1e-6..1). For example:\n"
       "# [[detect.rule]]\n"
       "# metrics = [\"humidity_pc\"]\n"
       "# min = 0\n"

@@ -24,6 +24,14 @@ struct SilverConfig {
   std::vector<std::string> dimension_columns{"location"};  // text columns that are not metrics
   int64_t max_buffered_rows = 2'000'000;  // memory bound: rows held before the oldest hours flush
   std::string compression = "zstd";
+  std::string delimiter;                     // CSV: "" detects; else one of "," ";" "\t" "|"
+  std::string encoding = "utf-8";            // "utf-8" or "latin-1"
+  std::vector<std::string> null_values{"", "NA", "N/A", "NULL", "NaN", "None", "-"};  // no value
+  int64_t max_line_bytes = 1'048'576;        // a longer line (or open quote) is a reject
+  int64_t json_flatten_depth = 3;            // {"a":{"b":1}} -> a_b, up to this depth
+  std::string default_timezone = "UTC";      // for timestamps without a zone: "UTC" or "+05:30"
+  int32_t default_utc_offset_minutes = 0;    // default_timezone as minutes east of UTC
+  int64_t max_metric_columns = 1000;         // metric columns a lake may have
 };
 
 struct GoldConfig {
@@ -65,8 +73,11 @@ struct SeriesSettings {
 };
 
 struct DuckdbConfig {
-  int64_t threads = 0;  // 0: all cores
+  int64_t threads = 0;  // 0: all cores; capped at the machine's hardware threads (with a warning)
+  /// As DuckDB reads it ("1GB", "512MiB"); a percentage in the file ("80%") is turned into
+  /// "N bytes" of this machine's memory here, since DuckDB does not take percentages.
   std::string memory_limit = "1GB";
+  int64_t memory_limit_bytes = 1'000'000'000;
 };
 
 struct LakeConfig {
@@ -75,6 +86,9 @@ struct LakeConfig {
   GoldConfig gold;
   DetectConfig detect;
   DuckdbConfig duckdb;
+  /// Values that were accepted but adjusted (a thread count capped at the machine's): one
+  /// sentence each naming the key, the value and what is used instead. Lake::Open prints them.
+  std::vector<std::string> warnings;
 };
 
 /// The settings of one series (device, metric) under the lake's config.
@@ -83,8 +97,28 @@ SeriesSettings ResolveSeries(const LakeConfig& config, std::string_view device, 
 /// Glob match with `*` (any run) and `?` (any one character).
 bool GlobMatch(std::string_view pattern, std::string_view text);
 
+/// "1GB", "512MiB", "1.5 GB", "100 bytes" -> bytes (1000^i for KB/MB/GB/TB, 1024^i for
+/// KiB/MiB/GiB/TiB); "80%" -> that share of `physical_bytes`. Nullopt when it is not a size.
+std::optional<int64_t> ParseByteSize(std::string_view text, int64_t physical_bytes);
+
+/// "UTC", "Z", "+05:30", "-08:00" -> minutes east of UTC; nullopt for anything else (IANA names
+/// such as "Europe/Berlin" are not supported).
+std::optional<int32_t> ParseUtcOffset(std::string_view text);
+
+/// The limits ParseConfig checks against this machine (tests pass their own).
+struct MachineLimits {
+  int64_t hardware_threads = 0;  // 0: unknown, no cap
+  int64_t physical_memory_bytes = 0;
+  static MachineLimits Current();
+};
+
 /// Parses TOML text; unknown keys and wrong types are errors naming the key and `source_name`.
+/// Every value is checked for type and range (non-finite numbers, unknown enumerations, sizes
+/// that are not sizes, detector parameters the detectors would refuse); errors are one sentence
+/// naming the key and `source_name`.
 Result<LakeConfig> ParseConfig(std::string_view toml_text, std::string_view source_name);
+Result<LakeConfig> ParseConfig(std::string_view toml_text, std::string_view source_name,
+                               const MachineLimits& machine);
 
 /// The commented config file `iotad init` writes: every option with its default and doc.
 std::string ExampleConfigToml();

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <random>
 #include <set>
 
@@ -148,6 +149,8 @@ Result<std::unique_ptr<Lake>> Lake::Open(const fs::path& root) {
   }
   IOTAD_ASSIGN_OR_RETURN(lake->config_,
                          config::ParseConfig(*text, (lake->root_ / std::string(kConfigKey)).string()));
+  // Accepted but adjusted values (a thread count capped at the machine's): said once per command.
+  for (const auto& warning : lake->config_.warnings) std::fprintf(stderr, "iotad: warning: %s\n", warning.c_str());
   return lake;
 }
 
