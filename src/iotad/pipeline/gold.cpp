@@ -7,13 +7,13 @@
 #include <deque>
 #include <functional>
 #include <set>
-#include <thread>
 #include <unordered_map>
 
 #include "iotad/clean/string_dict.h"
 #include "iotad/core/fault.h"
 #include "iotad/core/hash.h"
 #include "iotad/core/json.h"
+#include "iotad/core/thread.h"
 #include "iotad/detect/batch_detectors.h"
 #include "iotad/detect/detector.h"
 #include "iotad/detect/multivariate.h"
@@ -154,14 +154,20 @@ class GoldRunner {
   void SetExisting(std::set<std::string> existing) { existing_ = std::move(existing); }
 
  private:
-  /// Runs `fn` once per context, on its own thread; the first error wins.
+  /// Runs `fn` once per context, on its own thread; the first error wins. A thread the OS
+  /// refuses is an error too (after the started ones have finished), never std::terminate.
   Status OnThreads(const std::function<Status(ScoreContext&)>& fn) {
     std::vector<Status> results(contexts_.size());
-    std::vector<std::thread> threads;
-    for (size_t t = 0; t < contexts_.size(); ++t) {
-      threads.emplace_back([&, t] { results[t] = fn(contexts_[t]); });
+    Status started;
+    {
+      std::vector<std::jthread> threads;  // joined when this block ends, whatever happens
+      for (size_t t = 0; t < contexts_.size() && started.ok(); ++t) {
+        auto thread = StartThread("gold scoring", [&, t] { results[t] = fn(contexts_[t]); });
+        if (thread.ok()) threads.push_back(std::move(*thread));
+        else started = thread.status().WithContext("gold: ");
+      }
     }
-    for (auto& th : threads) th.join();
+    IOTAD_TRY(started);
     for (auto& st : results) IOTAD_TRY(st);
     return Status::Ok();
   }
