@@ -141,8 +141,8 @@ TEST_F(LakeEvalTest, SpikesOfThreeTimesTheValueAreFound) {
   MakeLake({"--devices", "20", "--hours", "72", "--anomaly-kinds", "spike", "--anomaly-rate", "1"});
   // Keep the labels of spikes that multiplied the reading by 3 or 3.5 (the value over the
   // reading a minute before); spikes down (x0.2, x0.3) are left out.
-  const std::string x3 = Sql(
-      lake_, fmt::format("WITH l AS (SELECT * FROM read_csv('{}', header = true, all_varchar = true)), "
+  // `iotad sql` reads only the lake unless told: --allow-read lets it join the labels file.
+  const CmdResult x3_run = RunIotad({"sql", "--lake", lake_, "--format", "csv", "--allow-read", gen_, fmt::format("WITH l AS (SELECT * FROM read_csv('{}', header = true, all_varchar = true)), "
                          "s AS (SELECT device_id, event_time, temp_c / lag(temp_c) OVER w AS temp_c, "
                          "humidity_pc / lag(humidity_pc) OVER w AS humidity_pc, "
                          "vibration_g / lag(vibration_g) OVER w AS vibration_g FROM silver "
@@ -151,7 +151,9 @@ TEST_F(LakeEvalTest, SpikesOfThreeTimesTheValueAreFound) {
                          "ON s.device_id = l.device_id AND s.event_time = l.start::TIMESTAMPTZ "
                          "WHERE CASE l.metric WHEN 'temp_c' THEN s.temp_c WHEN 'humidity_pc' THEN s.humidity_pc "
                          "ELSE s.vibration_g END >= 2.5",
-                         labels_));
+                         labels_)});
+  ASSERT_EQ(x3_run.exit_code, 0) << x3_run.err;
+  const std::string x3 = x3_run.out;
   std::vector<std::string> keep = Lines(x3);
   keep.erase(keep.begin());  // the column name
   ASSERT_GE(keep.size(), 5u) << x3;

@@ -1,5 +1,8 @@
 #include "iotad/lake/duck.h"
 
+#include <cctype>
+#include <filesystem>
+
 namespace iotad::lake {
 namespace {
 
@@ -13,6 +16,141 @@ Status ResultError(duckdb_result& result, std::string_view sql) {
   }
   return Error(Errc::kInternal, "sql: {}{}", msg,
                sql.size() > 0 ? fmt::format(" (in: {}{})", head, sql.size() > 160 ? "..." : "") : "");
+}
+
+/// A minimal SQL lexer, enough to find a COPY's target and strip an EXPLAIN prefix: words,
+/// string literals ('..', E'..', $tag$..$tag$), quoted identifiers, comments, punctuation.
+struct SqlToken {
+  enum Kind { kEnd, kWord, kString, kQuotedIdent, kPunct, kBad } kind = kEnd;
+  std::string text;  // lower-cased word, or the unescaped string value, or the punctuation
+  size_t begin = 0, end = 0;
+};
+
+size_t SkipSpaceAndComments(std::string_view s, size_t i) {
+  for (;;) {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    if (s.compare(i, 2, "--") == 0) {
+      while (i < s.size() && s[i] != '\n') ++i;
+    } else if (s.compare(i, 2, "/*") == 0) {
+      const size_t close = s.find("*/", i + 2);
+      if (close == std::string_view::npos) return s.size();
+      i = close + 2;
+    } else {
+      return i;
+    }
+  }
+}
+
+SqlToken NextToken(std::string_view s, size_t i) {
+  SqlToken t;
+  i = SkipSpaceAndComments(s, i);
+  t.begin = i;
+  if (i >= s.size()) {
+    t.end = i;
+    return t;
+  }
+  auto quoted = [&](size_t open, char quote, bool backslash, SqlToken::Kind kind) {
+    t.kind = SqlToken::kBad;
+    for (size_t j = open + 1; j < s.size(); ++j) {
+      if (backslash && s[j] == '\\' && j + 1 < s.size()) {
+        t.text += s[++j];
+      } else if (s[j] == quote) {
+        if (j + 1 < s.size() && s[j + 1] == quote) {
+          t.text += quote;
+          ++j;
+        } else {
+          t.kind = kind;
+          t.end = j + 1;
+          return t;
+        }
+      } else {
+        t.text += s[j];
+      }
+    }
+    t.end = s.size();
+    return t;
+  };
+  const char c = s[i];
+  if ((c == 'e' || c == 'E') && i + 1 < s.size() && s[i + 1] == '\'') return quoted(i + 1, '\'', true, SqlToken::kString);
+  if (c == '\'') return quoted(i, '\'', false, SqlToken::kString);
+  if (c == '"') return quoted(i, '"', false, SqlToken::kQuotedIdent);
+  if (c == '$') {
+    size_t j = i + 1;
+    while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_')) ++j;
+    if (j < s.size() && s[j] == '$') {
+      const std::string tag(s.substr(i, j + 1 - i));
+      const size_t close = s.find(tag, j + 1);
+      if (close == std::string_view::npos) {
+        t.kind = SqlToken::kBad;
+        t.end = s.size();
+        return t;
+      }
+      t.kind = SqlToken::kString;
+      t.text = std::string(s.substr(j + 1, close - j - 1));
+      t.end = close + tag.size();
+      return t;
+    }
+  }
+  if (std::isalnum(static_cast<unsigned char>(c)) || c == '_') {
+    size_t j = i;
+    while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_' || s[j] == '$')) {
+      t.text += static_cast<char>(std::tolower(static_cast<unsigned char>(s[j])));
+      ++j;
+    }
+    t.kind = SqlToken::kWord;
+    t.end = j;
+    return t;
+  }
+  t.kind = SqlToken::kPunct;
+  t.text = std::string(1, c);
+  t.end = i + 1;
+  return t;
+}
+
+/// `path` is `dir` or below it (both absolute and canonical).
+bool IsWithin(const std::filesystem::path& path, const std::filesystem::path& dir) {
+  auto p = path.begin();
+  for (auto d = dir.begin(); d != dir.end(); ++d, ++p) {
+    if (d->empty()) continue;  // a trailing separator
+    if (p == path.end() || *p != *d) return false;
+  }
+  return true;
+}
+
+std::string StatementName(duckdb_statement_type type) {
+  switch (type) {
+    case DUCKDB_STATEMENT_TYPE_INSERT: return "INSERT";
+    case DUCKDB_STATEMENT_TYPE_UPDATE: return "UPDATE";
+    case DUCKDB_STATEMENT_TYPE_DELETE: return "DELETE";
+    case DUCKDB_STATEMENT_TYPE_PREPARE: return "PREPARE";
+    case DUCKDB_STATEMENT_TYPE_CREATE: return "CREATE";
+    case DUCKDB_STATEMENT_TYPE_EXECUTE: return "EXECUTE";
+    case DUCKDB_STATEMENT_TYPE_ALTER: return "ALTER";
+    case DUCKDB_STATEMENT_TYPE_TRANSACTION: return "transaction";
+    case DUCKDB_STATEMENT_TYPE_COPY: return "COPY";
+    case DUCKDB_STATEMENT_TYPE_ANALYZE: return "ANALYZE";
+    case DUCKDB_STATEMENT_TYPE_VARIABLE_SET: return "SET";
+    case DUCKDB_STATEMENT_TYPE_CREATE_FUNC: return "CREATE FUNCTION";
+    case DUCKDB_STATEMENT_TYPE_DROP: return "DROP";
+    case DUCKDB_STATEMENT_TYPE_EXPORT: return "EXPORT";
+    case DUCKDB_STATEMENT_TYPE_PRAGMA: return "PRAGMA";
+    case DUCKDB_STATEMENT_TYPE_VACUUM: return "VACUUM";
+    case DUCKDB_STATEMENT_TYPE_CALL: return "CALL";
+    case DUCKDB_STATEMENT_TYPE_SET: return "SET";
+    case DUCKDB_STATEMENT_TYPE_LOAD: return "INSTALL/LOAD";
+    case DUCKDB_STATEMENT_TYPE_ATTACH: return "ATTACH";
+    case DUCKDB_STATEMENT_TYPE_DETACH: return "DETACH";
+    default: return "non-reading";
+  }
+}
+
+Status PrepareError(const char* raw) {
+  std::string msg = raw ? raw : "the statement cannot be prepared";
+  if (const size_t at = msg.find("\nLINE "); at != std::string::npos) msg.resize(at);
+  for (char& c : msg) {
+    if (c == '\n') c = ' ';
+  }
+  return Error(Errc::kInvalidArgument, "sql: {}", msg);
 }
 
 }  // namespace
@@ -112,6 +250,138 @@ Result<int64_t> DuckSession::QueryInt(std::string_view sql) {
   }
   duckdb_destroy_result(&result);
   return v;
+}
+
+Status DuckSession::RestrictToReadOnly(const std::vector<std::string>& read_dirs, const std::string& write_dir) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> allowed;
+  auto add_dir = [&](const std::string& dir) -> Result<std::string> {
+    std::error_code ec;
+    fs::path canonical = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+    if (ec) return Error(Errc::kIo, "sql: cannot resolve the folder '{}': {}", dir, ec.message());
+    std::string text = canonical.string();
+    if (text.empty() || text.back() != '/') text += '/';  // a prefix: /lake/silver/ and not /lake/silver2
+    allowed.push_back(text);
+    return text;
+  };
+  for (const auto& dir : read_dirs) IOTAD_TRY(add_dir(dir).status());
+  write_dir_.clear();
+  if (!write_dir.empty()) {
+    IOTAD_ASSIGN_OR_RETURN(write_dir_, add_dir(write_dir));
+  }
+  // Order matters: the allowed folders can only be set while external access is on, and the
+  // lock comes last so no later SET (of these or of anything) is possible.
+  IOTAD_TRY(Exec("SET autoinstall_known_extensions = false"));
+  IOTAD_TRY(Exec("SET autoload_known_extensions = false"));
+  IOTAD_TRY(Exec("SET allow_community_extensions = false"));
+  IOTAD_TRY(Exec(fmt::format("SET allowed_directories = {}", SqlList(allowed))));
+  IOTAD_TRY(Exec("SET enable_external_access = false"));
+  IOTAD_TRY(Exec("SET lock_configuration = true"));
+  restricted_ = true;
+  return Status::Ok();
+}
+
+Status DuckSession::CheckStatement(std::string_view sql) {
+  if (!restricted_) return Error(Errc::kInternal, "sql: CheckStatement before RestrictToReadOnly");
+  const std::string text(sql);
+  duckdb_extracted_statements extracted = nullptr;
+  const idx_t count = duckdb_extract_statements(connection_, text.c_str(), &extracted);
+  Status st;
+  if (count == 0) {
+    const char* err = duckdb_extract_statements_error(extracted);
+    st = err != nullptr ? PrepareError(err) : Error(Errc::kInvalidArgument, "sql: the query holds no statement");
+  }
+  if (count > 1) st = Error(Errc::kInvalidArgument, "sql: give one statement at a time (this query holds {})", count);
+  if (count == 1) st = CheckOne(extracted, 0, sql, 0);
+  duckdb_destroy_extracted(&extracted);
+  return st;
+}
+
+Status DuckSession::CheckOne(duckdb_extracted_statements extracted, idx_t index, std::string_view sql, int depth) {
+  duckdb_prepared_statement prepared = nullptr;
+  if (duckdb_prepare_extracted_statement(connection_, extracted, index, &prepared) != DuckDBSuccess) {
+    Status st = PrepareError(duckdb_prepare_error(prepared));
+    duckdb_destroy_prepare(&prepared);
+    return st;
+  }
+  const duckdb_statement_type type = duckdb_prepared_statement_type(prepared);
+  duckdb_destroy_prepare(&prepared);
+  // DESCRIBE, SHOW, SUMMARIZE, FROM t, VALUES and PRAGMA table_info/show_tables are planned as SELECT.
+  if (type == DUCKDB_STATEMENT_TYPE_SELECT) return Status::Ok();
+  if (type == DUCKDB_STATEMENT_TYPE_EXPLAIN && depth == 0) {
+    // EXPLAIN ANALYZE runs its statement: what follows EXPLAIN [ANALYZE] [(options)] must pass too.
+    size_t at = NextToken(sql, 0).end;  // EXPLAIN
+    SqlToken t = NextToken(sql, at);
+    if (t.kind == SqlToken::kWord && (t.text == "analyze" || t.text == "analyse")) {
+      at = t.end;
+      t = NextToken(sql, at);
+    }
+    if (t.kind == SqlToken::kPunct && t.text == "(") {
+      int open = 0;
+      do {
+        if (t.kind == SqlToken::kEnd || t.kind == SqlToken::kBad) break;
+        if (t.kind == SqlToken::kPunct && t.text == "(") ++open;
+        if (t.kind == SqlToken::kPunct && t.text == ")") --open;
+        at = t.end;
+        t = NextToken(sql, at);
+      } while (open > 0);
+    }
+    const std::string inner(sql.substr(std::min(at, sql.size())));
+    duckdb_extracted_statements inner_extracted = nullptr;
+    const idx_t n = duckdb_extract_statements(connection_, inner.c_str(), &inner_extracted);
+    Status st = n == 1 ? CheckOne(inner_extracted, 0, inner, depth + 1)
+                       : Error(Errc::kInvalidArgument, "sql: EXPLAIN must be followed by one reading statement");
+    duckdb_destroy_extracted(&inner_extracted);
+    return st;
+  }
+  if (type == DUCKDB_STATEMENT_TYPE_COPY && !write_dir_.empty()) return CheckCopyTarget(sql);
+  return Error(Errc::kInvalidArgument,
+               "sql: {} statements are refused: `iotad sql` only reads the lake (SELECT, EXPLAIN, DESCRIBE, SHOW, "
+               "SUMMARIZE){}",
+               StatementName(type),
+               type == DUCKDB_STATEMENT_TYPE_COPY ? ", and COPY ... TO writes only with --allow-writes DIR, into DIR"
+                                                  : "");
+}
+
+Status DuckSession::CheckCopyTarget(std::string_view sql) {
+  namespace fs = std::filesystem;
+  // COPY <table or (query)> TO 'path' [options]: the first TO or FROM outside parentheses.
+  size_t at = NextToken(sql, 0).end;  // COPY
+  int depth = 0;
+  for (SqlToken t = NextToken(sql, at);; t = NextToken(sql, at)) {
+    if (t.kind == SqlToken::kEnd || t.kind == SqlToken::kBad) break;
+    at = t.end;
+    if (t.kind == SqlToken::kPunct && t.text == "(") ++depth;
+    if (t.kind == SqlToken::kPunct && t.text == ")") --depth;
+    if (depth != 0 || t.kind != SqlToken::kWord || (t.text != "to" && t.text != "from")) continue;
+    if (t.text == "from") break;
+    const SqlToken target = NextToken(sql, at);
+    if (target.kind != SqlToken::kString) break;
+    // DuckDB expands ~ and strips file:// style prefixes, which a path check here would miss;
+    // and ".." in an option (FILENAME_PATTERN) could lead a file out of the folder.
+    const size_t colon = target.text.find(':'), slash = target.text.find('/');
+    bool odd = target.text.empty() || target.text[0] == '~' || (colon != std::string::npos && colon < slash);
+    for (SqlToken o = NextToken(sql, target.end); o.kind != SqlToken::kEnd; o = NextToken(sql, o.end)) {
+      if (o.kind == SqlToken::kBad || (o.kind == SqlToken::kString && o.text.find("..") != std::string::npos)) {
+        odd = true;
+        break;
+      }
+    }
+    if (odd) {
+      return Error(Errc::kInvalidArgument,
+                   "sql: COPY needs a plain file path below {} (no ~, no scheme, no '..' in its options), not '{}'",
+                   write_dir_, target.text);
+    }
+    std::error_code ec;
+    const fs::path path = fs::weakly_canonical(fs::absolute(target.text, ec), ec);
+    if (!ec && IsWithin(path, fs::path(write_dir_))) return Status::Ok();
+    return Error(Errc::kInvalidArgument, "sql: COPY may only write below {} (the --allow-writes folder), not to '{}'",
+                 write_dir_, target.text);
+  }
+  return Error(Errc::kInvalidArgument,
+               "sql: only COPY ... TO 'path' is allowed, with the path a quoted string below {} (the --allow-writes "
+               "folder)",
+               write_dir_);
 }
 
 std::string SqlQuote(std::string_view text) {

@@ -102,6 +102,18 @@ class DuckSession {
   /// Single integer (e.g. count(*)); NULL gives 0.
   Result<int64_t> QueryInt(std::string_view sql);
 
+  /// Locks the session down for SQL from a user (`iotad sql`, the dashboard). Call it after the
+  /// views are created. DuckDB's external access is switched off except for `read_dirs` (the
+  /// folders the views read) and `write_dir` (empty: none), extension install/load stays off,
+  /// and the configuration is locked so no SET can undo it. DuckDB itself does not tell reads
+  /// from writes in an allowed folder, so CheckStatement (below) is the other half.
+  Status RestrictToReadOnly(const std::vector<std::string>& read_dirs, const std::string& write_dir);
+  /// After RestrictToReadOnly: Ok for a statement that only reads (SELECT, EXPLAIN of one,
+  /// DESCRIBE, SHOW, SUMMARIZE, PRAGMA table_info and the like, which DuckDB plans as SELECT),
+  /// and for `COPY ... TO 'path'` into the write folder; an error of one sentence
+  /// (kInvalidArgument) for anything else: writes, ATTACH, INSTALL/LOAD, CREATE, SET, CALL...
+  Status CheckStatement(std::string_view sql);
+
   duckdb_connection connection() { return connection_; }
   bool HasTableFunction(const std::string& name) const {
     return std::find(table_functions_.begin(), table_functions_.end(), name) != table_functions_.end();
@@ -110,7 +122,12 @@ class DuckSession {
 
  private:
   DuckSession() = default;
+  Status CheckOne(duckdb_extracted_statements extracted, idx_t index, std::string_view sql, int depth);
+  Status CheckCopyTarget(std::string_view sql);
+
   std::vector<std::string> table_functions_;
+  bool restricted_ = false;
+  std::string write_dir_;  // canonical; empty: no writes
   duckdb_database database_ = nullptr;
   duckdb_connection connection_ = nullptr;
 };
