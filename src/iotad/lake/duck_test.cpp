@@ -1,0 +1,110 @@
+#include "iotad/lake/duck.h"
+
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+namespace iotad::lake {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ReadOnlySessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("iotad_duck_test_" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "lake" / "silver");
+    fs::create_directories(root_ / "out");
+    fs::create_directories(root_ / "other");
+    std::ofstream(root_ / "other" / "x.csv") << "a\n1\n";
+    auto s = DuckSession::Open({});
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    session_ = std::move(*s);
+    ASSERT_TRUE(session_
+                    ->Exec("COPY (SELECT 42 AS v) TO " + SqlQuote((root_ / "lake" / "silver" / "a.parquet").string()))
+                    .ok());
+    ASSERT_TRUE(session_
+                    ->Exec("CREATE VIEW silver AS SELECT * FROM read_parquet(" +
+                           SqlQuote((root_ / "lake" / "silver" / "*.parquet").string()) + ")")
+                    .ok());
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  Status Restrict(bool with_writes) {
+    return session_->RestrictToReadOnly({(root_ / "lake" / "silver").string()},
+                                        with_writes ? (root_ / "out").string() : "");
+  }
+  std::string Silver() const { return (root_ / "lake" / "silver").string(); }
+  std::string Out() const { return (root_ / "out").string(); }
+
+  fs::path root_;
+  std::unique_ptr<DuckSession> session_;
+};
+
+TEST_F(ReadOnlySessionTest, ReadingStatementsPass) {
+  ASSERT_TRUE(Restrict(false).ok());
+  for (const std::string& sql : std::vector<std::string>
+       {"SELECT * FROM silver", "FROM silver", "DESCRIBE silver", "SUMMARIZE silver", "SHOW TABLES",
+        "PRAGMA table_info('silver')", "EXPLAIN SELECT 1", "EXPLAIN ANALYZE SELECT count(*) FROM silver",
+        "-- a comment\nEXPLAIN (FORMAT json) SELECT 1", "WITH a AS (SELECT 1) SELECT * FROM a", "VALUES (1)"}) {
+    EXPECT_TRUE(session_->CheckStatement(sql).ok()) << sql << ": " << session_->CheckStatement(sql).message();
+  }
+  EXPECT_EQ(*session_->QueryInt("SELECT v FROM silver"), 42);
+}
+
+TEST_F(ReadOnlySessionTest, EverythingElseIsRefusedWithOneSentence) {
+  ASSERT_TRUE(Restrict(false).ok());
+  for (const std::string& sql : std::vector<std::string>
+       {"COPY (SELECT 1) TO '" + Silver() + "/evil.parquet'", "EXPLAIN ANALYZE COPY (SELECT 1) TO '" + Silver() + "/e.csv'",
+        "ATTACH '" + Silver() + "/x.db' AS x", "INSTALL httpfs", "LOAD parquet", "CREATE TABLE t (x INT)",
+        "CREATE TEMP VIEW v AS SELECT 1", "SET enable_external_access = true", "SET threads = 1", "RESET threads",
+        "CALL pragma_version()", "PRAGMA enable_profiling", "PREPARE p AS SELECT 1", "BEGIN", "DROP VIEW silver",
+        "EXPORT DATABASE '" + Silver() + "/db'", "SELECT 1; SELECT 2", "", "SELEC 1"}) {
+    const Status st = session_->CheckStatement(sql);
+    EXPECT_FALSE(st.ok()) << sql;
+    EXPECT_EQ(st.code(), Errc::kInvalidArgument) << sql;
+    EXPECT_EQ(st.message().find('\n'), std::string::npos) << st.message();
+  }
+}
+
+TEST_F(ReadOnlySessionTest, DuckDbRefusesFilesOutsideTheAllowedFoldersAndSetsAreLocked) {
+  ASSERT_TRUE(Restrict(false).ok());
+  EXPECT_FALSE(session_->Exec("SELECT * FROM read_csv('" + (root_ / "other" / "x.csv").string() + "')").ok());
+  EXPECT_FALSE(session_->Exec("SELECT * FROM read_text('/etc/hostname')").ok());
+  EXPECT_FALSE(session_->Exec("SET enable_external_access = true").ok());
+  EXPECT_FALSE(session_->Exec("SET allowed_directories = ['/']").ok());
+  // A sibling folder whose name starts like an allowed one is not allowed.
+  fs::create_directories(root_ / "lake" / "silver2");
+  std::ofstream(root_ / "lake" / "silver2" / "y.csv") << "a\n1\n";
+  EXPECT_FALSE(session_->Exec("SELECT * FROM read_csv('" + (root_ / "lake" / "silver2" / "y.csv").string() + "')").ok());
+}
+
+TEST_F(ReadOnlySessionTest, CopyWritesOnlyBelowTheWriteFolder) {
+  ASSERT_TRUE(Restrict(true).ok());
+  EXPECT_TRUE(session_->CheckStatement("COPY (SELECT 1 x) TO '" + Out() + "/a.csv' (HEADER)").ok());
+  EXPECT_TRUE(session_->CheckStatement("copy silver to '" + Out() + "/sub/b.parquet'").ok());
+  EXPECT_TRUE(session_->CheckStatement("COPY (SELECT ' TO ''/x''' AS \"to\") TO $$" + Out() + "/c.csv$$").ok());
+  for (const std::string& sql : std::vector<std::string>{
+           "COPY (SELECT 1) TO '" + Silver() + "/evil.parquet'",
+           "COPY (SELECT 1) TO '" + Out() + "/../lake/silver/evil.parquet'",
+           "COPY (SELECT 1) TO 'file://" + Silver() + "/evil.parquet'",
+           "COPY (SELECT 1) TO '~/evil.csv'",
+           "COPY (SELECT 1 x) TO '" + Out() + "/p' (FORMAT parquet, PARTITION_BY (x), FILENAME_PATTERN '../../lake/silver/e')",
+           "COPY silver FROM '" + Out() + "/a.csv'",
+           "COPY (SELECT '" + Out() + "/a.csv' AS p) TO '" + Silver() + "/evil.csv'",
+           "/* TO '" + Out() + "/x' */ COPY (SELECT 1) TO '" + Silver() + "/evil.csv'",
+       }) {
+    const Status st = session_->CheckStatement(sql);
+    EXPECT_FALSE(st.ok()) << sql;
+    EXPECT_EQ(st.code(), Errc::kInvalidArgument) << sql;
+  }
+  ASSERT_TRUE(session_->Exec("COPY (SELECT 7 AS v) TO '" + Out() + "/a.csv' (HEADER)").ok());
+  EXPECT_TRUE(fs::exists(root_ / "out" / "a.csv"));
+}
+
+}  // namespace
+}  // namespace iotad::lake
