@@ -1,6 +1,7 @@
 #include "iotad/core/thread.h"
 
 #include <atomic>
+#include <cstdio>
 #include <vector>
 
 #include <gtest/gtest.h>
