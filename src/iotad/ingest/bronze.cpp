@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -15,6 +14,7 @@
 #include "iotad/core/fault.h"
 #include "iotad/core/hash.h"
 #include "iotad/core/json.h"
+#include "iotad/lake/gzip_stream.h"
 
 namespace iotad::ingest {
 namespace fs = std::filesystem;
@@ -30,71 +30,14 @@ std::string LowerName(std::string_view s) {
   return out;
 }
 
-/// Streaming gzip decompression (multi-member): Feed compressed chunks, get text chunks.
-class Inflater {
- public:
-  Inflater() { ok_ = inflateInit2(&zs_, 15 + 32) == Z_OK; }
-  ~Inflater() {
-    if (ok_) inflateEnd(&zs_);
-  }
-  Inflater(const Inflater&) = delete;
-  Inflater& operator=(const Inflater&) = delete;
-
-  /// Decompresses `in`, calling `sink(std::string_view)` with each piece of text. False on
-  /// corrupt data (the text before the damage has been passed to `sink`).
-  template <typename Sink>
-  bool Feed(std::string_view in, Sink&& sink) {
-    if (!ok_ || failed_) return false;
-    zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    zs_.avail_in = static_cast<uInt>(in.size());
-    while (zs_.avail_in > 0) {
-      if (ended_) {  // another gzip member follows
-        inflateReset(&zs_);
-        ended_ = false;
-      }
-      zs_.next_out = reinterpret_cast<Bytef*>(buf_);
-      zs_.avail_out = sizeof buf_;
-      const int rc = inflate(&zs_, Z_NO_FLUSH);
-      const size_t produced = sizeof buf_ - zs_.avail_out;
-      if (produced > 0) sink(std::string_view(buf_, produced));
-      if (rc == Z_STREAM_END) {
-        ended_ = true;
-        continue;
-      }
-      if (rc == Z_BUF_ERROR && produced == 0) break;  // needs more input
-      if (rc != Z_OK) {
-        failed_ = true;
-        message_ = zs_.msg ? zs_.msg : "corrupt data";
-        return false;
-      }
-    }
-    return true;
-  }
-  /// True when the input so far ended exactly at the end of a complete gzip member.
-  bool Complete() const { return ok_ && !failed_ && ended_; }
-  /// Why it is not complete: "truncated" or zlib's message.
-  std::string Problem() const {
-    if (!ok_) return "zlib cannot initialise";
-    return failed_ ? message_ : "truncated";
-  }
-
- private:
-  z_stream zs_{};
-  bool ok_ = false;
-  bool failed_ = false;
-  bool ended_ = false;
-  std::string message_;
-  char buf_[1 << 16];
-};
-
 /// Decompresses gzip fully into `out`; on damaged data returns kParse and leaves the prefix in `out`.
 Status Gunzip(std::string_view in, std::string_view name, std::string& out) {
   out.clear();
   out.reserve(in.size() * 4);
-  auto inflater = std::make_unique<Inflater>();
-  inflater->Feed(in, [&](std::string_view text) { out.append(text); });
-  if (!inflater->Complete()) {
-    return Error(Errc::kParse, "'{}' is not a complete gzip file ({})", name, inflater->Problem());
+  lake::GzipStream gz;
+  gz.Feed(in, out);
+  if (!gz.Complete()) {
+    return Error(Errc::kParse, "'{}' is not a complete gzip file ({})", name, gz.Problem());
   }
   return Status::Ok();
 }
@@ -247,7 +190,7 @@ Result<StreamedFile> StreamToScratch(const fs::path& path, const fs::path& tmp, 
   Closer out_closer{out};
   StreamedFile f;
   ContentHasher hasher;
-  std::unique_ptr<Inflater> inflater;
+  std::unique_ptr<lake::GzipStream> inflater;
   bool inflate_ok = true;
   auto keep_text = [&](std::string_view text) {
     f.text_bytes += text.size();
@@ -265,7 +208,7 @@ Result<StreamedFile> StreamToScratch(const fs::path& path, const fs::path& tmp, 
     if (f.bytes == 0) {
       f.gzip = data.size() >= 2 && data.compare(0, 2, "\x1f\x8b") == 0;
       if (named_gz && !f.gzip) return Error(Errc::kParse, "named .gz but is not gzip data");
-      if (f.gzip) inflater = std::make_unique<Inflater>();
+      if (f.gzip) inflater = std::make_unique<lake::GzipStream>();
     }
     f.bytes += data.size();
     hasher.Update(data);
