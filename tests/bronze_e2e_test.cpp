@@ -113,7 +113,7 @@ TEST_F(BronzeE2eTest, ANamedBadFileIsSkippedAndOnlyNothingIngestedFails) {
   // Nothing at all could be ingested and a file was bad: exit 1, recorded as a failed ingest.
   r = Iotad({"ingest", cut.string()});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("nothing ingested: 1 bad file skipped"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nothing ingested: 1 bad file skipped and left in place"), std::string::npos) << r.err;
   EXPECT_TRUE(fs::exists(cut));
   EXPECT_EQ(SqlInt(lake_, "SELECT count(*) FROM runs WHERE command = 'ingest' AND status = 'failed'"), 1);
   // The same bytes but complete land fine; a good file again is a duplicate, not an error.
