@@ -41,10 +41,11 @@ constexpr std::string_view kBadInputsKey = "_iotad/bad_inputs";
 
 /// What makes a bad file "the same one again": its path, size, mtime and reason.
 std::string BadFileIdentity(const ingest::BadFile& b) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(b.path, ec);
-  const auto mtime = std::filesystem::last_write_time(b.path, ec);
-  return fmt::format("{}\t{}\t{}\t{}", b.path, ec ? 0 : size, ec ? 0 : mtime.time_since_epoch().count(), b.reason);
+  std::error_code size_ec, time_ec;
+  const auto size = std::filesystem::file_size(b.path, size_ec);
+  const auto mtime = std::filesystem::last_write_time(b.path, time_ec);
+  return fmt::format("{}\t{}\t{}\t{}", b.path, size_ec ? 0 : size, time_ec ? 0 : mtime.time_since_epoch().count(),
+                     b.reason);
 }
 
 /// The `inputs_skipped` check: fails in the run that first sees a bad input file, passes (with
