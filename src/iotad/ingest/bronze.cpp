@@ -333,7 +333,9 @@ Result<IngestReport> IngestPaths(lake::Lake& lake, const std::vector<std::string
 std::string BadFilesJson(const IngestReport& report) {
   JsonWriter w;
   w.BeginArray();
-  for (const auto& b : report.bad_files) w.BeginObject().Key("path").String(b.path).Key("reason").String(b.reason).EndObject();
+  for (const auto& b : report.bad_files) {
+    w.BeginObject().Key("path").String(b.path).Key("reason").String(b.reason).EndObject();
+  }
   w.EndArray();
   return w.Take();
 }

@@ -264,7 +264,9 @@ Status RegisterBronzeLines(DuckSession& session) {
   duckdb_table_function_set_function(tf, Produce);
   const duckdb_state rc = duckdb_register_table_function(session.connection(), tf);
   duckdb_destroy_table_function(&tf);
-  if (rc != DuckDBSuccess) return Error(Errc::kInternal, "duckdb: cannot register the iotad_bronze_lines table function");
+  if (rc != DuckDBSuccess) {
+    return Error(Errc::kInternal, "duckdb: cannot register the iotad_bronze_lines table function");
+  }
   session.MarkTableFunction("iotad_bronze_lines");
   return Status::Ok();
 }

@@ -5,6 +5,7 @@
 // (`exact` is false), lines longer than kMaxLineText keep their first kMaxLineText bytes
 // (`bytes` is the full length), unreadable files and damaged gzip give the lines they could read.
 #include <cstddef>
+#include <string_view>
 
 #include "iotad/core/result.h"
 #include "iotad/lake/duck.h"
@@ -15,7 +16,8 @@ inline constexpr size_t kMaxLineText = 16 << 20;
 
 /// Columns: key VARCHAR, line BIGINT (1-based physical line), bytes BIGINT (the line's length
 /// without its LF or CRLF), text VARCHAR, exact BOOLEAN.
-inline constexpr std::string_view kBronzeLineColumns = "key VARCHAR, line BIGINT, bytes BIGINT, text VARCHAR, exact BOOLEAN";
+inline constexpr std::string_view kBronzeLineColumns =
+    "key VARCHAR, line BIGINT, bytes BIGINT, text VARCHAR, exact BOOLEAN";
 
 /// Registers the function in the session (once).
 Status RegisterBronzeLines(DuckSession& session);

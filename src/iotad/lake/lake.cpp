@@ -364,8 +364,9 @@ Status Lake::CreateViews(DuckSession& session, std::string_view sql) {
         keys.push_back(o.key);
         paths.push_back(store_->ReadPath(o.key));
       }
-      IOTAD_TRY(session.Exec(fmt::format("CREATE OR REPLACE VIEW bronze_rows AS SELECT * FROM iotad_bronze_lines({}, {})",
-                                         SqlList(keys), SqlList(paths))));
+      IOTAD_TRY(session.Exec(fmt::format(
+          "CREATE OR REPLACE VIEW bronze_rows AS SELECT * FROM iotad_bronze_lines({}, {})", SqlList(keys),
+          SqlList(paths))));
     }
   }
   return Status::Ok();
