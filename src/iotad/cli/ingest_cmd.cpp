@@ -15,7 +15,22 @@ void RegisterIngestCommand(CLI::App& app, GlobalOptions& global, CommandOutcome&
     out.status = RunRecordedStage(global, "ingest", [&](lake::Lake& lake, const std::string& run_id) -> Result<std::string> {
       IOTAD_ASSIGN_OR_RETURN(auto report, ingest::IngestPaths(lake, *paths, run_id));
       PrintIngestReport(report);
-      return fmt::format("{{\"new_files\":{},\"duplicate_files\":{}}}", report.new_files, report.duplicate_files);
+      // Bad files are skipped and left where they are; the others were landed. Nothing at all
+      // ingested while a file was bad is a failure (recorded as such); its one-sentence error
+      // names the file when there is just one.
+      const bool nothing = report.files.empty() && !report.bad_files.empty();
+      if (!nothing || report.bad_files.size() > 1) {
+        for (const auto& b : report.bad_files) {
+          std::fprintf(stderr, "iotad: ingest: skipped '%s': %s (left in place)\n", b.path.c_str(), b.reason.c_str());
+        }
+      }
+      if (nothing) {
+        return Error(Errc::kParse, "ingest: nothing ingested: {} bad file{} skipped and left in place ('{}': {}{})",
+                     report.bad_files.size(), report.bad_files.size() == 1 ? "" : "s", report.bad_files[0].path,
+                     report.bad_files[0].reason, report.bad_files.size() == 1 ? "" : ", ...");
+      }
+      return fmt::format("{{\"new_files\":{},\"duplicate_files\":{},\"skipped_files\":{}}}", report.new_files,
+                         report.duplicate_files, ingest::BadFilesJson(report));
     });
   });
 }

@@ -8,11 +8,15 @@ namespace iotad::cli {
 bool PrintRunReport(const pipeline::RunReport& r) {
   std::printf("run %s\n", r.run_id.c_str());
   PrintIngestReport(r.ingest);
+  for (const auto& b : r.ingest.bad_files) {
+    std::fprintf(stderr, "iotad: ingest: skipped '%s': %s (left in place)\n", b.path.c_str(), b.reason.c_str());
+  }
   PrintSilverReport(r.silver);
   PrintGoldReport(r.gold);
   bool ok = true;
   for (const auto& c : r.checks) {
-    std::printf("check %-28s %s%s%s\n", c.name.c_str(), c.passed ? "ok" : "FAILED", c.passed ? "" : ": ",
+    // A passed check may carry a note (inputs_skipped: bad files already reported by an earlier run).
+    std::printf("check %-28s %s%s%s\n", c.name.c_str(), c.passed ? "ok" : "FAILED", c.message.empty() ? "" : ": ",
                 c.message.c_str());
     ok = ok && c.passed;
   }

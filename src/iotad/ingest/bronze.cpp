@@ -2,18 +2,19 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "iotad/core/fault.h"
 #include "iotad/core/hash.h"
 #include "iotad/core/json.h"
+#include "iotad/lake/gzip_stream.h"
 
 namespace iotad::ingest {
 namespace fs = std::filesystem;
@@ -29,33 +30,16 @@ std::string LowerName(std::string_view s) {
   return out;
 }
 
-/// Decompresses gzip (possibly multi-member) fully.
-Result<std::string> Gunzip(std::string_view in, std::string_view name) {
-  std::string out;
+/// Decompresses gzip fully into `out`; on damaged data returns kParse and leaves the prefix in `out`.
+Status Gunzip(std::string_view in, std::string_view name, std::string& out) {
+  out.clear();
   out.reserve(in.size() * 4);
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 32) != Z_OK) return Error(Errc::kInternal, "zlib: cannot initialise");
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  char buf[1 << 16];
-  int rc = Z_OK;
-  while (true) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(buf, sizeof buf - zs.avail_out);
-    if (rc == Z_STREAM_END) {
-      if (zs.avail_in == 0) break;
-      inflateReset(&zs);  // next gzip member
-      continue;
-    }
-    if (rc != Z_OK) break;
+  lake::GzipStream gz;
+  gz.Feed(in, out);
+  if (!gz.Complete()) {
+    return Error(Errc::kParse, "'{}' is not a complete gzip file ({})", name, gz.Problem());
   }
-  inflateEnd(&zs);
-  if (rc != Z_STREAM_END) {
-    return Error(Errc::kParse, "'{}' is not a complete gzip file ({})", name, zs.msg ? zs.msg : "truncated");
-  }
-  return out;
+  return Status::Ok();
 }
 
 /// The hour most of the file's first rows belong to, for the bronze partition. Not simply the
@@ -116,29 +100,57 @@ std::optional<TimestampUs> TypicalEventHour(std::string_view text, FileFormat fo
       ->first;
 }
 
-Status CollectFiles(const std::string& path, std::vector<fs::path>& files, std::vector<std::string>& skipped) {
+/// Walks a folder (sorted, depth first); entries it cannot read are reported, not fatal.
+void WalkFolder(const fs::path& dir, std::vector<fs::path>& files, std::vector<std::string>& skipped,
+                std::vector<BadFile>& bad) {
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec);
+  if (ec) {
+    bad.push_back({dir.string(), fmt::format("cannot read folder: {}", ec.message())});
+    return;
+  }
+  std::vector<fs::directory_entry> entries;
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) {
+      bad.push_back({dir.string(), fmt::format("cannot read folder: {}", ec.message())});
+      break;
+    }
+    entries.push_back(*it);
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const fs::directory_entry& a, const fs::directory_entry& b) { return a.path() < b.path(); });
+  for (const auto& e : entries) {
+    const std::string name = e.path().filename().string();
+    if (!name.empty() && (name[0] == '_' || name[0] == '.')) continue;
+    std::error_code sec;
+    const auto st = e.status(sec);  // follows links
+    if (st.type() == fs::file_type::directory) {
+      WalkFolder(e.path(), files, skipped, bad);
+      continue;
+    }
+    const bool data_name = FormatFromName(name).has_value();
+    if (st.type() == fs::file_type::regular) {
+      if (data_name) {
+        files.push_back(e.path());
+      } else {
+        skipped.push_back(fmt::format("{}: not a .csv or .jsonl file (optionally .gz)", e.path().string()));
+      }
+      continue;
+    }
+    // A broken link, or a file whose type cannot be read: a data file we cannot read.
+    if (data_name && (sec || st.type() == fs::file_type::not_found)) {
+      bad.push_back({e.path().string(), fmt::format("cannot read: {}",
+                                                    sec ? sec.message() : std::string("broken link"))});
+    }
+  }
+}
+
+Status CollectFiles(const std::string& path, std::vector<fs::path>& files, std::vector<std::string>& skipped,
+                    std::vector<BadFile>& bad) {
   std::error_code ec;
   const fs::path p(path);
   if (fs::is_directory(p, ec)) {
-    std::vector<fs::path> found;
-    fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec);
-    if (ec) return Error(Errc::kIo, "ingest: cannot read folder '{}': {}", path, ec.message());
-    for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (ec) return Error(Errc::kIo, "ingest: cannot read folder '{}': {}", path, ec.message());
-      const std::string name = it->path().filename().string();
-      if (!name.empty() && (name[0] == '_' || name[0] == '.')) {
-        if (it->is_directory(ec)) it.disable_recursion_pending();
-        continue;
-      }
-      if (!it->is_regular_file(ec)) continue;
-      if (!FormatFromName(name)) {
-        skipped.push_back(fmt::format("{}: not a .csv or .jsonl file (optionally .gz)", it->path().string()));
-        continue;
-      }
-      found.push_back(it->path());
-    }
-    std::sort(found.begin(), found.end());
-    files.insert(files.end(), found.begin(), found.end());
+    WalkFolder(p, files, skipped, bad);
     return Status::Ok();
   }
   if (!fs::exists(p, ec)) return Error(Errc::kNotFound, "ingest: '{}' does not exist", path);
@@ -149,29 +161,83 @@ Status CollectFiles(const std::string& path, std::vector<fs::path>& files, std::
   return Status::Ok();
 }
 
-Result<std::string> ReadLocalFile(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error(Errc::kIo, "ingest: cannot read '{}': {}", path.string(), std::strerror(errno));
-  std::string data;
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (!ec) data.resize(size);
-  size_t got = 0;
+/// Bytes of a file's (decompressed) start kept to find its typical event hour.
+constexpr size_t kSampleBytes = 4 << 20;
+
+/// One input file streamed to a scratch copy: its hash, size, whether gzip, and a text sample.
+struct StreamedFile {
+  Hash128 hash;
+  uint64_t bytes = 0;
+  uint64_t text_bytes = 0;  // decompressed size (== bytes when not gzip)
+  bool gzip = false;
+  std::string sample;       // the text's first kSampleBytes, cut after its last complete line
+};
+
+/// Copies `path` to `tmp` in chunks while hashing it; gzip is decompressed on the way to check
+/// it is complete. Returns the reason as a kParse/kIo error when the file is a bad input, or
+/// kInternal when the scratch copy cannot be written.
+Result<StreamedFile> StreamToScratch(const fs::path& path, const fs::path& tmp, bool named_gz, std::string& chunk) {
+  const int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return Error(Errc::kIo, "cannot read: {}", std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() {
+      if (fd >= 0) ::close(fd);
+    }
+  } in_closer{in};
+  const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0) return Error(Errc::kInternal, "ingest: cannot write '{}': {}", tmp.string(), std::strerror(errno));
+  Closer out_closer{out};
+  StreamedFile f;
+  ContentHasher hasher;
+  std::unique_ptr<lake::GzipStream> inflater;
+  bool inflate_ok = true;
+  auto keep_text = [&](std::string_view text) {
+    f.text_bytes += text.size();
+    if (f.sample.size() < kSampleBytes) f.sample.append(text.substr(0, kSampleBytes - f.sample.size()));
+  };
+  chunk.resize(1 << 20);
   while (true) {
-    if (got == data.size()) data.resize(std::max<size_t>(data.size() * 2, 1 << 16));
-    const ssize_t n = ::read(fd, data.data() + got, data.size() - got);
+    const ssize_t n = ::read(in, chunk.data(), chunk.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      return Error(Errc::kIo, "ingest: cannot read '{}': {}", path.string(), std::strerror(err));
+      return Error(Errc::kIo, "cannot read: {}", std::strerror(errno));
     }
     if (n == 0) break;
-    got += static_cast<size_t>(n);
+    const std::string_view data(chunk.data(), static_cast<size_t>(n));
+    if (f.bytes == 0) {
+      f.gzip = data.size() >= 2 && data.compare(0, 2, "\x1f\x8b") == 0;
+      if (named_gz && !f.gzip) return Error(Errc::kParse, "named .gz but is not gzip data");
+      if (f.gzip) inflater = std::make_unique<lake::GzipStream>();
+    }
+    f.bytes += data.size();
+    hasher.Update(data);
+    if (f.gzip) {
+      if (inflate_ok) inflate_ok = inflater->Feed(data, keep_text);
+    } else {
+      keep_text(data);
+    }
+    size_t off = 0;
+    while (off < data.size()) {
+      const ssize_t w = ::write(out, data.data() + off, data.size() - off);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return Error(Errc::kInternal, "ingest: cannot write '{}': {}", tmp.string(), std::strerror(errno));
+      }
+      off += static_cast<size_t>(w);
+    }
   }
-  ::close(fd);
-  data.resize(got);
-  return data;
+  if (f.bytes == 0) return Error(Errc::kParse, "empty file");
+  if (f.gzip && !inflater->Complete()) {
+    return Error(Errc::kParse, "not a complete gzip file ({})", inflater->Problem());
+  }
+  if (f.text_bytes == 0) return Error(Errc::kParse, "empty file (decompresses to nothing)");
+  if (f.text_bytes > f.sample.size()) {
+    const size_t nl = f.sample.rfind('\n');
+    f.sample.resize(nl == std::string::npos ? 0 : nl + 1);
+  }
+  f.hash = hasher.Finish();
+  return f;
 }
 
 }  // namespace
@@ -191,14 +257,14 @@ Result<IngestReport> IngestPaths(lake::Lake& lake, const std::vector<std::string
   if (paths.empty()) return Error(Errc::kInvalidArgument, "ingest: give at least one file or folder");
   IngestReport report;
   std::vector<fs::path> files;
-  for (const auto& p : paths) IOTAD_TRY(CollectFiles(p, files, report.skipped));
+  for (const auto& p : paths) IOTAD_TRY(CollectFiles(p, files, report.skipped, report.bad_files));
 
-  // Content hashes already in bronze (whatever their partition).
+  // Content hashes already in bronze (whatever their partition) -> their key.
   IOTAD_ASSIGN_OR_RETURN(auto existing, lake.store().List(lake::kBronzePrefix));
-  std::set<std::string> known;
+  std::map<std::string, std::string, std::less<>> known;
   for (const auto& o : existing) {
     const size_t slash = o.key.rfind('/');
-    known.insert(o.key.substr(slash + 1, 32));
+    known.emplace(o.key.substr(slash + 1, 32), o.key);
   }
   const bool by_arrival = lake.config().ingest.partition_by == "arrival";
   const std::string staging = lake::Lake::StagingPrefix(run_id);
@@ -208,66 +274,45 @@ Result<IngestReport> IngestPaths(lake::Lake& lake, const std::vector<std::string
   JsonWriter meta;
   meta.BeginObject().Key("files").BeginArray();
   IOTAD_ASSIGN_OR_RETURN(auto scratch, lake.store().ScratchDir());
+  std::string chunk;
+  const fs::path tmp = scratch / fmt::format("ingest-{}.tmp", run_id);
   for (const auto& path : files) {
-    IOTAD_ASSIGN_OR_RETURN(std::string bytes, ReadLocalFile(path));
     const std::string name = path.filename().string();
-    LandedFile landed;
-    landed.source = path.string();
-    landed.bytes = bytes.size();
-    if (bytes.empty()) {
-      report.skipped.push_back(fmt::format("{}: empty file", path.string()));
+    auto streamed = StreamToScratch(path, tmp, IsGzipName(name), chunk);
+    if (!streamed.ok()) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      const std::string& why = streamed.status().message();
+      if (streamed.status().code() == Errc::kInternal) return Error(Errc::kIo, "{}", why);  // the lake's disk
+      report.bad_files.push_back({path.string(), why});
       continue;
     }
-    const std::string hash = HashBytes(bytes).Hex();
-    const FileFormat format = *FormatFromName(name);
-    const bool gz = bytes.size() >= 2 && bytes.compare(0, 2, "\x1f\x8b") == 0;
-    if (IsGzipName(name) && !gz) {
-      return Error(Errc::kParse, "ingest: '{}' is named .gz but is not gzip data", path.string());
-    }
-    if (known.count(hash) > 0) {
+    const StreamedFile& f = *streamed;
+    LandedFile landed;
+    landed.source = path.string();
+    landed.bytes = f.bytes;
+    const std::string hash = f.hash.Hex();
+    if (auto k = known.find(hash); k != known.end()) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
       landed.already_present = true;
+      landed.key = k->second;
       ++report.duplicate_files;
-      for (const auto& o : existing) {
-        if (o.key.find(hash) != std::string::npos) landed.key = o.key;
-      }
       report.files.push_back(std::move(landed));
       continue;
     }
+    const FileFormat format = *FormatFromName(name);
+    // A file whose sample has no parseable time lands under its arrival hour.
     std::optional<TimestampUs> first;
-    if (!by_arrival) {
-      if (gz) {
-        auto text = Gunzip(bytes, path.string());
-        if (!text.ok()) return text.status().WithContext("ingest: ");
-        first = TypicalEventHour(*text, format);
-      } else {
-        first = TypicalEventHour(bytes, format);
-      }
-    }
+    if (!by_arrival) first = TypicalEventHour(f.sample, format);
     std::string ext = format == FileFormat::kCsv ? ".csv" : ".jsonl";
-    if (gz) ext += ".gz";
+    if (f.gzip) ext += ".gz";
     landed.key = fmt::format("{}{}/{}{}", lake::kBronzePrefix, lake::BronzePartition(first.value_or(NowUs())),
                              hash, ext);
     const std::string staged = staging + hash + ext;
-    const fs::path tmp = scratch / (hash + ext);
-    {
-      const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      if (fd < 0) return Error(Errc::kIo, "ingest: cannot write '{}': {}", tmp.string(), std::strerror(errno));
-      size_t off = 0;
-      while (off < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-        if (n < 0) {
-          if (errno == EINTR) continue;
-          const int err = errno;
-          ::close(fd);
-          return Error(Errc::kIo, "ingest: cannot write '{}': {}", tmp.string(), std::strerror(err));
-        }
-        off += static_cast<size_t>(n);
-      }
-      ::close(fd);
-    }
     IOTAD_TRY(lake.store().PutFile(staged, tmp));
     IOTAD_FAULT_POINT("ingest.after_stage_file");
-    known.insert(hash);
+    known.emplace(hash, landed.key);
     commit.moves.emplace_back(staged, landed.key);
     commit.inputs.push_back(landed.source);
     meta.BeginObject().Key("source").String(landed.source).Key("key").String(landed.key)
@@ -285,14 +330,22 @@ Result<IngestReport> IngestPaths(lake::Lake& lake, const std::vector<std::string
   return report;
 }
 
+std::string BadFilesJson(const IngestReport& report) {
+  JsonWriter w;
+  w.BeginArray();
+  for (const auto& b : report.bad_files) {
+    w.BeginObject().Key("path").String(b.path).Key("reason").String(b.reason).EndObject();
+  }
+  w.EndArray();
+  return w.Take();
+}
+
 Status ReadBronzeObject(lake::Lake& lake, const std::string& key, std::string& out, std::string& scratch) {
   IOTAD_TRY(lake.store().GetInto(key, out));
   if (out.compare(0, 2, "\x1f\x8b") != 0) return Status::Ok();
-  auto text = Gunzip(out, key);
-  if (!text.ok()) return text.status();
-  scratch = std::move(*text);
-  out.swap(scratch);
-  return Status::Ok();
+  const Status st = Gunzip(out, key, scratch);
+  out.swap(scratch);  // the text, or its prefix when the gzip is damaged
+  return st;
 }
 
 }  // namespace iotad::ingest

@@ -1,7 +1,9 @@
 #pragma once
 // Landing raw files in bronze, unchanged: `bronze/dt=YYYY-MM-DD/hour=HH/<content hash>.<ext>`.
 // The name is the content's hash, so landing the same bytes twice is a no-op. Each file is
-// copied to staging while hashed, then published by one commit (atomic, crash-safe).
+// streamed to staging while hashed (and, when gzip, decompressed to check it is complete), then
+// all are published by one commit (atomic, crash-safe). A bad input file never aborts an ingest:
+// it is reported in `IngestReport::bad_files`, left where it is, and the others are landed.
 #include <string>
 #include <vector>
 
@@ -23,22 +25,38 @@ struct LandedFile {
   bool already_present = false;
 };
 
+/// An input file that could not be landed; it is left where it is (never deleted).
+struct BadFile {
+  std::string path;
+  std::string reason;  // one sentence: "cannot read: Permission denied", "truncated gzip (...)", ...
+};
+
 struct IngestReport {
-  std::vector<LandedFile> files;
-  std::vector<std::string> skipped;  // "path: reason"
+  std::vector<LandedFile> files;     // landed or already present (only these may be deleted)
+  std::vector<std::string> skipped;  // "path: reason" for names that are not data files (ignored)
+  std::vector<BadFile> bad_files;    // data files that could not be landed
   int64_t new_files = 0;
   int64_t duplicate_files = 0;
   uint64_t new_bytes = 0;
 };
 
 /// Lands files and folders (walked recursively; names starting with `_` or `.` are skipped,
-/// as are files that are not CSV/JSONL). An explicitly named file that cannot be read or has
-/// an unknown format is an error. Needs the lake's writer lock.
+/// as are files that are not CSV/JSONL). A data file that is unreadable, empty, named `.gz` but
+/// not gzip, or a gzip that does not decompress completely (truncated, corrupt) goes to
+/// `bad_files` with its reason; the others are landed. A path that does not exist is an error
+/// (kNotFound), as is an explicitly named file with an unknown format (kInvalidArgument), or a
+/// lake write that fails. Needs the lake's writer lock.
 Result<IngestReport> IngestPaths(lake::Lake& lake, const std::vector<std::string>& paths,
                                  const std::string& run_id);
 
+/// `[{"path":..,"reason":..}, ...]`: the report's bad files, for run records.
+std::string BadFilesJson(const IngestReport& report);
+
 /// Reads a bronze object's bytes into `out`, decompressing gzip (through `scratch`). Both
-/// buffers keep their capacity from call to call.
+/// buffers keep their capacity from call to call. Contract on a gzip object that does not
+/// decompress completely (truncated or corrupt; ingest refuses these, but older lakes may hold
+/// them): the error (kParse) is returned AND `out` holds the decompressed prefix, so a caller can
+/// use the prefix's complete lines and account for the rest. On a read error `out` is unspecified.
 Status ReadBronzeObject(lake::Lake& lake, const std::string& key, std::string& out, std::string& scratch);
 
 }  // namespace iotad::ingest

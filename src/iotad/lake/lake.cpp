@@ -12,6 +12,7 @@
 
 #include "iotad/core/fault.h"
 #include "iotad/core/json.h"
+#include "iotad/lake/bronze_lines.h"
 #include "iotad/lake/schema.h"
 
 namespace iotad::lake {
@@ -354,14 +355,22 @@ Status Lake::CreateViews(DuckSession& session, std::string_view sql) {
         "FROM (VALUES {}) t(key, path, dt, hour, bytes, format)",
         values)));
   }
-  IOTAD_ASSIGN_OR_RETURN(bool any_csv, has(kBronzePrefix, ".csv"));
-  if (any_csv && wanted("bronze_rows")) {
-    // Raw CSV cells as text, exactly as received (malformed lines padded, not dropped).
-    IOTAD_TRY(session.Exec(fmt::format(
-        "CREATE OR REPLACE VIEW bronze_rows AS SELECT * FROM read_csv({}, all_varchar = true, "
-        "header = true, union_by_name = true, null_padding = true, ignore_errors = true, "
-        "filename = true, hive_partitioning = true)",
-        SqlQuote(fmt::format("{}/{}**/*.csv", root, kBronzePrefix)))));
+  if (wanted("bronze_rows")) {
+    // Raw lines as received, with their file and line, read by iotad itself (never through a
+    // CSV sniffer, so no bronze content can make a query, `status` or `run` fail).
+    if (bronze.empty()) {
+      IOTAD_TRY(session.Exec(empty_view("bronze_rows", cast_columns(kBronzeLineColumns))));
+    } else {
+      IOTAD_TRY(RegisterBronzeLines(session));
+      std::vector<std::string> keys, paths;
+      for (const auto& o : bronze) {
+        keys.push_back(o.key);
+        paths.push_back(store_->ReadPath(o.key));
+      }
+      IOTAD_TRY(session.Exec(fmt::format(
+          "CREATE OR REPLACE VIEW bronze_rows AS SELECT * FROM iotad_bronze_lines({}, {})", SqlList(keys),
+          SqlList(paths))));
+    }
   }
   return Status::Ok();
 }

@@ -84,9 +84,10 @@ class Lake {
   static std::string StagingPrefix(std::string_view run_id);
   /// A DuckDB session configured from the lake's config, with the lake's views created.
   /// With `sql`, only the views that text names are created (binding a view reads file footers,
-  /// and bronze_rows sniffs raw CSV: not worth paying for a query that does not use them).
+  /// and bronze_rows lists every raw file: not worth paying for a query that does not use them).
   Result<std::unique_ptr<DuckSession>> OpenSession(bool with_views = true, std::string_view sql = {});
-  /// (Re)creates the views silver, quarantine, anomalies, gold_summary, runs, bronze, bronze_rows.
+  /// (Re)creates the views silver, quarantine, anomalies, gold_summary, runs, bronze, bronze_rows
+  /// (every physical line of every bronze file, read by iotad: see bronze_lines.h).
   Status CreateViews(DuckSession& session, std::string_view sql = {});
 
  private:

@@ -13,7 +13,7 @@ std::string IngestCountsJson(const ingest::IngestReport& r) {
   JsonWriter w;
   w.BeginObject().Key("new_files").Int(r.new_files).Key("duplicate_files").Int(r.duplicate_files)
       .Key("bytes").Int(static_cast<int64_t>(r.new_bytes)).Key("skipped").Int(static_cast<int64_t>(r.skipped.size()))
-      .EndObject();
+      .Key("skipped_files").Raw(ingest::BadFilesJson(r)).EndObject();
   return w.Take();
 }
 
@@ -34,6 +34,50 @@ std::string GoldCountsJson(const GoldReport& r) {
   for (const auto& [d, n] : r.anomalies) w.Key(d).Int(n);
   w.EndObject().EndObject();
   return w.Take();
+}
+
+/// Bad input files seen by the previous `iotad run`: one "path<TAB>identity" line each.
+constexpr std::string_view kBadInputsKey = "_iotad/bad_inputs";
+
+/// What makes a bad file "the same one again": its path, size, mtime and reason.
+std::string BadFileIdentity(const ingest::BadFile& b) {
+  std::error_code size_ec, time_ec;
+  const auto size = std::filesystem::file_size(b.path, size_ec);
+  const auto mtime = std::filesystem::last_write_time(b.path, time_ec);
+  return fmt::format("{}\t{}\t{}\t{}", b.path, size_ec ? 0 : size, time_ec ? 0 : mtime.time_since_epoch().count(),
+                     b.reason);
+}
+
+/// The `inputs_skipped` check: fails in the run that first sees a bad input file, passes (with
+/// the list as a note) in later runs while the same file is still there unchanged, so one bad
+/// file is reported loudly once and never makes every later run fail.
+/// A run that ingested nothing (no inbox, no --input) leaves the remembered list alone.
+Result<CheckResult> InputsSkippedCheck(lake::Lake& lake, const ingest::IngestReport& ingested, bool ingest_ran) {
+  CheckResult check{"inputs_skipped", true, ""};
+  if (!ingest_ran) return check;
+  std::string seen;
+  if (auto text = lake.store().Get(kBadInputsKey); text.ok()) seen = std::move(text).value();
+  std::string now;
+  std::vector<const ingest::BadFile*> fresh;
+  for (const auto& b : ingested.bad_files) {
+    const std::string id = BadFileIdentity(b);
+    now += id + "\n";
+    if (("\n" + seen).find("\n" + id + "\n") == std::string::npos) fresh.push_back(&b);
+  }
+  if (now != seen) IOTAD_TRY(lake.store().Put(kBadInputsKey, now));
+  if (ingested.bad_files.empty()) return check;
+  const auto& first = fresh.empty() ? ingested.bad_files.front() : *fresh.front();
+  const size_t n = ingested.bad_files.size();
+  if (!fresh.empty()) {
+    check.passed = false;
+    check.message = fmt::format("{} input file{} skipped and left in place ({} new; first: '{}': {}); later runs "
+                                "list {} without failing",
+                                n, n == 1 ? "" : "s", fresh.size(), first.path, first.reason, n == 1 ? "it" : "them");
+  } else {
+    check.message = fmt::format("{} input file{} still skipped, as in the previous run (first: '{}': {})", n,
+                                n == 1 ? "" : "s", first.path, first.reason);
+  }
+  return check;
 }
 
 }  // namespace
@@ -137,6 +181,7 @@ Result<RunReport> RunPipeline(lake::Lake& lake, const RunOptions& options) {
     if (!ingested.ok()) return fail(ingested.status());
     report.ingest = std::move(ingested).value();
     if (lake.config().ingest.delete_after_ingest) {
+      // Only files landed (or already in bronze): bad files always stay where they are.
       for (const auto& f : report.ingest.files) {
         std::error_code ec;
         std::filesystem::remove(f.source, ec);
@@ -158,6 +203,9 @@ Result<RunReport> RunPipeline(lake::Lake& lake, const RunOptions& options) {
   auto checks = ValidateLake(lake);
   if (!checks.ok()) return fail(checks.status());
   report.checks = std::move(checks).value();
+  auto inputs_check = InputsSkippedCheck(lake, report.ingest, !inputs.empty());
+  if (!inputs_check.ok()) return fail(inputs_check.status());
+  report.checks.push_back(std::move(inputs_check).value());
   JsonWriter counts;
   counts.BeginObject();
   for (const auto& c : report.checks) {
@@ -165,6 +213,8 @@ Result<RunReport> RunPipeline(lake::Lake& lake, const RunOptions& options) {
       report.checks_passed = false;
       record.status = "failed_checks";
       record.message += (record.message.empty() ? "" : "; ") + c.message;
+    } else if (!c.message.empty()) {
+      record.message += (record.message.empty() ? "note: " : "; note: ") + c.message;
     }
     counts.Key(c.name).Bool(c.passed);
   }
