@@ -9,7 +9,11 @@ bool PrintRunReport(const pipeline::RunReport& r) {
   std::printf("run %s\n", r.run_id.c_str());
   PrintIngestReport(r.ingest);
   PrintSilverReport(r.silver);
-  PrintGoldReport(r.gold);
+  if (r.gold_skipped.empty()) {
+    PrintGoldReport(r.gold);
+  } else {
+    std::printf("gold: not run: %s\n", r.gold_skipped.c_str());
+  }
   bool ok = true;
   for (const auto& c : r.checks) {
     std::printf("check %-28s %s%s%s\n", c.name.c_str(), c.passed ? "ok" : "FAILED", c.passed ? "" : ": ",
