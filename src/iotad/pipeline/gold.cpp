@@ -762,7 +762,7 @@ Result<GoldReport> RunGold(lake::Lake& lake, const GoldOptions& options, const s
   const std::string fingerprint = Fingerprint(lake.config(), detectors, all_named);
 
   // Silver that lost a committed file (or holds a stray one) must not pass as "up to date".
-  IOTAD_TRY(CheckSilverIntact(lake));
+  IOTAD_TRY(CheckSilverIntact(lake).WithContext("gold: "));
   IOTAD_ASSIGN_OR_RETURN(auto commits, lake.ReadCommits());
   int64_t silver_seq = 0;
   std::string last_gold_meta;

@@ -218,7 +218,7 @@ Status CheckSilverIntact(lake::Lake& lake) {
                          [](std::string_view layer) { return layer == "silver"; }, report));
   if (report.ok()) return Status::Ok();
   const VerifyProblem& p = report.problems.front();
-  return Error(Errc::kCorrupt, "gold: silver does not match its commit log: {} {}: {}{}; gold is not built on it "
+  return Error(Errc::kCorrupt, "silver does not match its commit log: {} {}: {}{}; gold is not built on it "
                "(run `iotad verify --repair`)",
                ProblemKindName(p.kind), p.key, p.message,
                report.problems.size() > 1 ? fmt::format(" (and {} more)", report.problems.size() - 1) : "");
