@@ -43,6 +43,14 @@ std::string Unbalanced(simdjson::dom::element obj) {
 }
 
 void CheckAccounting(const std::vector<lake::Commit>& commits, VerifyReport& report) {
+  auto problems = CheckSilverAccounting(commits);
+  report.problems.insert(report.problems.end(), problems.begin(), problems.end());
+}
+
+}  // namespace
+
+std::vector<VerifyProblem> CheckSilverAccounting(const std::vector<lake::Commit>& commits) {
+  std::vector<VerifyProblem> problems;
   // Only the silver commits that built the current silver: the last rebuild and those after it.
   size_t first = 0;
   for (size_t i = 0; i < commits.size(); ++i) {
@@ -55,16 +63,16 @@ void CheckAccounting(const std::vector<lake::Commit>& commits, VerifyReport& rep
     const std::string key = fmt::format("{}{:012d}.json", lake::kLogPrefix, c.seq);
     simdjson::dom::element meta;
     if (parser.parse(c.meta_json).get(meta) != simdjson::SUCCESS) {
-      report.problems.push_back({ProblemKind::kAccounting, key, fmt::format("silver commit {} has no readable meta", c.seq)});
+      problems.push_back({ProblemKind::kAccounting, key, fmt::format("silver commit {} has no readable meta", c.seq)});
       continue;
     }
     simdjson::dom::element acc;
     if (meta["accounting"].get(acc) != simdjson::SUCCESS) {
-      report.problems.push_back({ProblemKind::kAccounting, key, fmt::format("silver commit {} records no accounting", c.seq)});
+      problems.push_back({ProblemKind::kAccounting, key, fmt::format("silver commit {} records no accounting", c.seq)});
       continue;
     }
     if (std::string why = Unbalanced(acc); !why.empty()) {
-      report.problems.push_back({ProblemKind::kAccounting, key,
+      problems.push_back({ProblemKind::kAccounting, key,
                                  fmt::format("silver commit {} does not balance: {}", c.seq, why)});
     }
     simdjson::dom::array files;
@@ -73,12 +81,15 @@ void CheckAccounting(const std::vector<lake::Commit>& commits, VerifyReport& rep
       if (std::string why = Unbalanced(f); !why.empty()) {
         std::string_view source = "?";
         if (f["key"].get(source) != simdjson::SUCCESS) source = "?";
-        report.problems.push_back({ProblemKind::kAccounting, key,
+        problems.push_back({ProblemKind::kAccounting, key,
                                    fmt::format("silver commit {} does not balance for {}: {}", c.seq, source, why)});
       }
     }
   }
+  return problems;
 }
+
+namespace {
 
 void CheckGoldCoversSilver(const std::vector<lake::Commit>& commits, VerifyReport& report) {
   const lake::Commit* silver = nullptr;

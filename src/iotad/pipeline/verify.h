@@ -59,6 +59,11 @@ struct VerifyReport {
   bool ok() const { return problems.empty(); }
 };
 
+/// The accounting of the silver commits that built the current silver (the last rebuild and those
+/// after it): each commit's `accounting`, and each of its `files`, must have rows == stored +
+/// quarantined + duplicates (+ merged, when recorded). Pure: no I/O.
+std::vector<VerifyProblem> CheckSilverAccounting(const std::vector<lake::Commit>& commits);
+
 /// Checks the lake against its log. Read-only; call it under the writer lock (after recovery)
 /// so that no commit is half-applied while it looks.
 Result<VerifyReport> VerifyLake(lake::Lake& lake, const VerifyOptions& options);
