@@ -23,7 +23,8 @@ void PrintVerifyTable(const pipeline::VerifyReport& r) {
   if (!r.quick) std::printf(", %.1f MB checksummed", static_cast<double>(r.bytes_hashed) / 1e6);
   std::printf("\n");
   if (r.unstamped > 0) {
-    std::printf("verify: %lld objects were committed before sizes and checksums were recorded: checked for existence only\n",
+    std::printf("verify: %lld objects have no recorded size and checksum (committed before iotad recorded them, or "
+                "bronze files silver read that no ingest committed): checked for existence only\n",
                 static_cast<long long>(r.unstamped));
   }
   for (const auto& p : r.problems) {

@@ -195,6 +195,12 @@ std::map<std::string, LiveObject> ReplayLiveSet(const std::vector<lake::Commit>&
       live[to] = std::move(obj);
     }
     for (const auto& key : c.deletes) live.erase(key);
+    // Silver reads every bronze file, committed or not: one it consumed holds rows silver now has,
+    // so the log adopts it (unstamped: existence only) rather than calling it a stray.
+    if (c.stage != "silver") continue;
+    for (const auto& key : c.inputs) {
+      if (LayerOf(key) == "bronze" && live.count(key) == 0) live[key] = LiveObject{c.seq, std::nullopt};
+    }
   }
   return live;
 }

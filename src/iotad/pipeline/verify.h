@@ -30,8 +30,9 @@ struct LiveObject {
 
 /// Replays commits in sequence order: moves add their targets, deletes remove keys, and a silver
 /// commit with `"rebuild":true` in its meta first drops every live silver and quarantine object
-/// (a rebuild replaces both layers, including files that had gone missing). Keys outside the
-/// layers are left out. Pure: no I/O.
+/// (a rebuild replaces both layers, including files that had gone missing). A bronze key a silver
+/// commit consumed is live too, even if no ingest published it (a file dropped into bronze/ by
+/// hand: its rows are in silver). Keys outside the layers are left out. Pure: no I/O.
 std::map<std::string, LiveObject> ReplayLiveSet(const std::vector<lake::Commit>& commits);
 
 enum class ProblemKind { kMissing, kDamaged, kStray, kAccounting, kGoldStale };

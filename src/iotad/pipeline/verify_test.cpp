@@ -93,6 +93,17 @@ TEST(ReplayLiveSetTest, OldRecordsHaveNoStampAndKeysOutsideLayersAreLeftOut) {
   EXPECT_FALSE(live.at("silver/p.parquet").stamp.has_value());
 }
 
+TEST(ReplayLiveSetTest, BronzeThatSilverConsumedIsLiveEvenWithoutAnIngestCommit) {
+  auto silver = MakeCommit(2, "silver", {"silver/h0/p.parquet"});
+  silver.inputs = {"bronze/dt=2024-01-01/hour=00/ingested.csv", "bronze/dt=2024-01-01/hour=00/by-hand.csv"};
+  const auto live = ReplayLiveSet({MakeCommit(1, "ingest", {"bronze/dt=2024-01-01/hour=00/ingested.csv"}), silver});
+  ASSERT_EQ(live.count("bronze/dt=2024-01-01/hour=00/by-hand.csv"), 1u);
+  EXPECT_EQ(live.at("bronze/dt=2024-01-01/hour=00/by-hand.csv").seq, 2);
+  EXPECT_FALSE(live.at("bronze/dt=2024-01-01/hour=00/by-hand.csv").stamp.has_value());
+  EXPECT_TRUE(live.at("bronze/dt=2024-01-01/hour=00/ingested.csv").stamp.has_value());  // keeps its stamp
+  EXPECT_EQ(live.at("bronze/dt=2024-01-01/hour=00/ingested.csv").seq, 1);
+}
+
 /// A real lake on disk, for VerifyLake (which reads no Parquet: no DuckDB involved).
 class VerifyLakeTest : public ::testing::Test {
  protected:
