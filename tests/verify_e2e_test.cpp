@@ -205,6 +205,25 @@ TEST_F(VerifyE2eTest, RecordsWithoutStampsVerifyByExistenceAndSaySo) {
   ExpectRepairRestores();
 }
 
+TEST_F(VerifyE2eTest, LostGoldFileThatGoldNoLongerProducesIsDroppedFromTheLogByRepair) {
+  const std::string lost = ListFiles(lake_, "gold/").front();
+  ASSERT_TRUE(fs::remove(fs::path(lake_) / lost));
+  // New data moves every baseline, so gold rewrites its hours under new names; the lost one stays lost.
+  ASSERT_EQ(Iotad({"generate", "--devices", "6", "--hours", "4", "--start", "2024-01-01T08:00:00Z", "--seed", "7"}).exit_code, 0);
+  const CmdResult run = Iotad({"run"});
+  EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
+  EXPECT_NE(run.out.find("check lake_verified                FAILED: missing " + lost), std::string::npos) << run.out;
+  const long long silver_rows = SqlInt(lake_, "SELECT count(*) FROM silver");
+  const CmdResult repair = Iotad({"verify", "--repair"});
+  EXPECT_EQ(repair.exit_code, 0) << repair.out << repair.err;
+  EXPECT_NE(repair.out.find("repair: " + lost + " was lost and gold no longer produces it: dropped from the log"),
+            std::string::npos)
+      << repair.out;
+  EXPECT_EQ(SqlInt(lake_, "SELECT count(*) FROM silver"), silver_rows);
+  EXPECT_EQ(Iotad({"verify"}).exit_code, 0);
+  EXPECT_EQ(Iotad({"run"}).exit_code, 0);
+}
+
 TEST_F(VerifyE2eTest, BronzeFileDroppedByHandIsAStrayUntilSilverReadsIt) {
   const fs::path by_hand = fs::path(lake_) / "bronze/dt=2024-01-01/hour=00/by-hand.csv";
   WriteFile(by_hand, "event_time,device_id,temp_c\n2024-01-01T00:30:00Z,by-hand,21.5\n");

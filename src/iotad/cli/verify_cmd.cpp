@@ -41,6 +41,9 @@ void PrintRepairTable(const pipeline::RepairReport& r) {
   for (const auto& m : r.moved_aside) std::printf("repair: moved %s\n", m.c_str());
   if (r.silver_rebuilt) std::printf("repair: silver and quarantine rebuilt from bronze\n");
   if (r.gold_rebuilt) std::printf("repair: gold rebuilt\n");
+  for (const auto& k : r.dropped_from_log) {
+    std::printf("repair: %s was lost and gold no longer produces it: dropped from the log\n", k.c_str());
+  }
   for (const auto& m : r.not_repairable) std::printf("repair: not repaired: %s\n", m.c_str());
 }
 

@@ -169,6 +169,28 @@ Status CheckObjects(lake::Lake& lake, const std::map<std::string, LiveObject>& l
   return Status::Ok();
 }
 
+/// After a full gold run every gold file it produces is on disk, so a live gold key that is still
+/// missing is one gold no longer makes (its silver changed while the file was gone): one commit
+/// records that, so the log stops expecting it.
+Status ForgetGoldNoLongerProduced(lake::Lake& lake, const std::string& run_id, RepairReport& repair) {
+  IOTAD_ASSIGN_OR_RETURN(auto commits, lake.ReadCommits());
+  VerifyReport after;
+  IOTAD_TRY(CheckObjects(lake, ReplayLiveSet(commits), /*quick=*/true, IsGoldSide, after));
+  lake::Commit commit;
+  commit.stage = "repair";
+  commit.run_id = run_id;
+  for (const auto& p : after.problems) {
+    if (p.kind == ProblemKind::kMissing) commit.deletes.push_back(p.key);
+  }
+  if (commit.deletes.empty()) return Status::Ok();
+  commit.meta_json = R"({"reason":"gold files lost by hand that gold no longer produces"})";
+  const std::vector<std::string> dropped = commit.deletes;
+  IOTAD_ASSIGN_OR_RETURN(int64_t seq, lake.Publish(std::move(commit)));
+  (void)seq;
+  repair.dropped_from_log = dropped;
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string_view LayerOf(std::string_view key) {
@@ -300,6 +322,7 @@ Result<RepairReport> RepairLake(lake::Lake& lake, const VerifyReport& found, con
     IOTAD_ASSIGN_OR_RETURN(auto report, RunGold(lake, gold, run_id));
     (void)report;
     repair.gold_rebuilt = true;
+    IOTAD_TRY(ForgetGoldNoLongerProduced(lake, run_id, repair));
   }
   return repair;
 }
@@ -322,6 +345,8 @@ std::string RepairReportJson(const RepairReport& repair) {
   JsonWriter w;
   w.BeginObject().Key("moved_aside").BeginArray();
   for (const auto& m : repair.moved_aside) w.String(m);
+  w.EndArray().Key("dropped_from_log").BeginArray();
+  for (const auto& m : repair.dropped_from_log) w.String(m);
   w.EndArray().Key("not_repairable").BeginArray();
   for (const auto& m : repair.not_repairable) w.String(m);
   w.EndArray().Key("silver_rebuilt").Bool(repair.silver_rebuilt).Key("gold_rebuilt").Bool(repair.gold_rebuilt)

@@ -76,6 +76,7 @@ Status CheckSilverIntact(lake::Lake& lake);
 
 struct RepairReport {
   std::vector<std::string> moved_aside;     // "key -> _iotad/stray/<run>/key" and damaged ones
+  std::vector<std::string> dropped_from_log;  // lost gold files the gold rerun no longer produces
   std::vector<std::string> not_repairable;  // one sentence each (missing bronze, ...)
   bool silver_rebuilt = false;
   bool gold_rebuilt = false;
@@ -84,8 +85,9 @@ struct RepairReport {
 /// Repairs what `found` lists, under the writer lock: strays go to `_iotad/stray/<run>/`, damaged
 /// objects to `_iotad/damaged/<run>/` (nothing is deleted); missing or damaged silver or
 /// quarantine (or unbalanced silver accounting) rebuilds silver from bronze and then gold; missing
-/// or damaged or stale gold reruns gold. Missing or damaged bronze cannot be rebuilt, and then
-/// silver is not rebuilt either (it would lose rows silver still holds).
+/// or damaged or stale gold reruns gold (with the config's detectors). Missing or damaged bronze
+/// cannot be rebuilt, and then silver is not rebuilt either (it would lose rows silver still holds).
+/// A lost gold file that the rerun no longer produces is dropped from the log by a `repair` commit.
 Result<RepairReport> RepairLake(lake::Lake& lake, const VerifyReport& found, const std::string& run_id);
 
 /// The reports as JSON objects.
