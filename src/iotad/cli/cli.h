@@ -41,6 +41,7 @@ void RegisterDemoCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& o
 void RegisterConfigCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
 void RegisterScoreFileCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
 void RegisterEvalCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
+void RegisterVerifyCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
 
 /// Prints a run's stage reports and checks; false when a check failed.
 bool PrintRunReport(const pipeline::RunReport& report);

@@ -45,6 +45,7 @@ int RunMain(int argc, char** argv) {
   RegisterConfigCommand(app, global, out);
   RegisterScoreFileCommand(app, global, out);
   RegisterEvalCommand(app, global, out);
+  RegisterVerifyCommand(app, global, out);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -12,7 +12,11 @@ bool PrintRunReport(const pipeline::RunReport& r) {
     std::fprintf(stderr, "iotad: ingest: skipped '%s': %s (left in place)\n", b.path.c_str(), b.reason.c_str());
   }
   PrintSilverReport(r.silver);
-  PrintGoldReport(r.gold);
+  if (r.gold_skipped.empty()) {
+    PrintGoldReport(r.gold);
+  } else {
+    std::printf("gold: not run: %s\n", r.gold_skipped.c_str());
+  }
   bool ok = true;
   for (const auto& c : r.checks) {
     // A passed check may carry a note (inputs_skipped: bad files already reported by an earlier run).

@@ -11,6 +11,7 @@
 #include <simdjson.h>
 
 #include "iotad/core/fault.h"
+#include "iotad/core/hash.h"
 #include "iotad/core/json.h"
 #include "iotad/lake/bronze_lines.h"
 #include "iotad/lake/schema.h"
@@ -67,6 +68,8 @@ std::string NewRunId() {
                      c.minute, c.second, rd() & 0xffff);
 }
 
+std::string ObjectHashHex(std::string_view bytes) { return HashBytes(bytes).Hex(); }
+
 std::string CommitToJson(const Commit& commit) {
   JsonWriter w;
   w.BeginObject();
@@ -75,7 +78,14 @@ std::string CommitToJson(const Commit& commit) {
   w.Key("run_id").String(commit.run_id);
   w.Key("committed_at").Timestamp(commit.committed_at_us);
   w.Key("moves").BeginArray();
-  for (const auto& [from, to] : commit.moves) w.BeginArray().String(from).String(to).EndArray();
+  // [from, to] or [from, to, size, hash]: readers that know only the pair ignore the rest.
+  for (const auto& [from, to] : commit.moves) {
+    w.BeginArray().String(from).String(to);
+    if (auto it = commit.stamps.find(to); it != commit.stamps.end()) {
+      w.Int(static_cast<int64_t>(it->second.size_bytes)).String(it->second.hash);
+    }
+    w.EndArray();
+  }
   w.EndArray();
   w.Key("deletes").BeginArray();
   for (const auto& d : commit.deletes) w.String(d);
@@ -104,6 +114,12 @@ Result<Commit> CommitFromJson(std::string_view json, std::string_view key) {
       auto pair = m.get_array();
       c.moves.emplace_back(std::string(pair.at(0).get_string().value()),
                            std::string(pair.at(1).get_string().value()));
+      if (pair.size() >= 4) {
+        ObjectStamp stamp;
+        stamp.size_bytes = static_cast<uint64_t>(pair.at(2).get_int64().value());
+        stamp.hash = std::string(pair.at(3).get_string().value());
+        c.stamps[c.moves.back().second] = std::move(stamp);
+      }
     }
     for (auto d : doc["deletes"].get_array()) c.deletes.emplace_back(d.get_string().value());
     for (auto i : doc["inputs"].get_array()) c.inputs.emplace_back(i.get_string().value());
@@ -218,9 +234,16 @@ Result<int64_t> Lake::Publish(Commit commit) {
   for (const auto& m : commit.moves) targets.insert(m.second);
   std::erase_if(commit.deletes, [&](const std::string& k) { return targets.count(k) > 0; });
   // A record whose files are missing could never be applied and would block every later writer.
+  // Reading each staged object also stamps it: verify later compares what is on disk with this.
+  commit.stamps.clear();
+  std::string bytes;
   for (const auto& [from, to] : commit.moves) {
-    IOTAD_ASSIGN_OR_RETURN(bool staged, store_->Exists(from));
-    if (!staged) return Error(Errc::kInternal, "lake: refusing to commit {}: its file {} is not staged", commit.stage, from);
+    Status read = store_->GetInto(from, bytes);
+    if (read.code() == Errc::kNotFound) {
+      return Error(Errc::kInternal, "lake: refusing to commit {}: its file {} is not staged", commit.stage, from);
+    }
+    IOTAD_TRY(read);
+    commit.stamps[to] = ObjectStamp{bytes.size(), ObjectHashHex(bytes)};
   }
   IOTAD_FAULT_POINT("commit.before_log");
   IOTAD_TRY(store_->PutIfAbsent(LogKey(next), CommitToJson(commit)));

@@ -8,6 +8,7 @@
 // staging files, which Recover() removes. Moves and deletes are idempotent, so applying twice is
 // harmless. All of it goes through the ObjectStore, so a lake on object storage carries its state.
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <memory>
 #include <string>
@@ -39,6 +40,17 @@ std::string BronzePartition(TimestampUs ts);
 /// Parses `.../year=Y/month=M/day=D/hour=H/...` in a key back to the hour's start.
 std::optional<TimestampUs> HourFromKey(std::string_view key);
 
+/// What a commit recorded about one object it published: its size and content hash
+/// (`ObjectHashHex`). Records written before stamps existed have none.
+struct ObjectStamp {
+  uint64_t size_bytes = 0;
+  std::string hash;  // 32 hex digits
+};
+
+/// The content hash a commit records for an object: 128-bit MurmurHash3 (core/hash.h, default
+/// seed) of its bytes, as 32 hex digits. Names damage; it does not authenticate.
+std::string ObjectHashHex(std::string_view bytes);
+
 /// One published change of the lake.
 struct Commit {
   int64_t seq = 0;
@@ -46,6 +58,9 @@ struct Commit {
   std::string run_id;
   TimestampUs committed_at_us = 0;
   std::vector<std::pair<std::string, std::string>> moves;  // staging key -> final key
+  // Final key -> size and hash of the object a move published; filled by Publish. Empty for
+  // records written before stamps existed (verify then checks those objects' existence only).
+  std::map<std::string, ObjectStamp> stamps;
   std::vector<std::string> deletes;
   std::vector<std::string> inputs;  // keys consumed (silver: bronze files)
   std::string meta_json = "{}";     // stage-specific JSON object (accounting, fingerprints)
@@ -68,7 +83,8 @@ class Lake {
 
   /// All commits, in sequence order (optionally only one stage's).
   Result<std::vector<Commit>> ReadCommits(std::string_view stage = {}) const;
-  /// Publishes and applies a commit; assigns and returns its sequence number.
+  /// Publishes and applies a commit; assigns and returns its sequence number. Before the commit
+  /// point it reads every staged object once to record its size and hash (`Commit::stamps`).
   Result<int64_t> Publish(Commit commit);
   /// Applies commits past the applied marker and removes orphaned staging files.
   Status Recover();

@@ -211,6 +211,60 @@ TEST(CommitJsonTest, BrokenRecordsAreCorrupt) {
   EXPECT_EQ(missing.status().code(), Errc::kCorrupt);
 }
 
+TEST(CommitJsonTest, StampsRoundTripAsTheThirdAndFourthMoveElements) {
+  Commit c;
+  c.stage = "silver";
+  c.moves = {{"_iotad/staging/r/silver/a.parquet", "silver/a.parquet"}, {"_iotad/staging/r/b", "quarantine/b"}};
+  c.stamps["silver/a.parquet"] = ObjectStamp{1234, ObjectHashHex("abc")};
+  const std::string json = CommitToJson(c);
+  EXPECT_NE(json.find(fmt::format(R"(["_iotad/staging/r/silver/a.parquet","silver/a.parquet",1234,"{}"])",
+                                  ObjectHashHex("abc"))),
+            std::string::npos)
+      << json;
+  auto back = CommitFromJson(json, "k");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->moves, c.moves);
+  ASSERT_EQ(back->stamps.size(), 1u);  // the unstamped move stays unstamped
+  EXPECT_EQ(back->stamps.at("silver/a.parquet").size_bytes, 1234u);
+  EXPECT_EQ(back->stamps.at("silver/a.parquet").hash, ObjectHashHex("abc"));
+  EXPECT_EQ(ObjectHashHex("abc").size(), 32u);
+}
+
+TEST(CommitJsonTest, RecordsWrittenBeforeStampsReadWithoutThem) {
+  // The form every commit had before stamps: moves are [from, to] pairs.
+  const std::string old_record =
+      R"({"seq":3,"stage":"silver","run_id":"r","committed_at":"2024-01-05T13:15:00Z",)"
+      R"("moves":[["_iotad/staging/r/silver/a.parquet","silver/a.parquet"]],"deletes":["silver/old.parquet"],)"
+      R"("inputs":["bronze/x.csv"],"meta":{"accounting":{"rows":1,"stored":1,"quarantined":0,"duplicates":0}}})";
+  auto c = CommitFromJson(old_record, "_iotad/log/000000000003.json");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->moves.size(), 1u);
+  EXPECT_EQ(c->moves[0].second, "silver/a.parquet");
+  EXPECT_TRUE(c->stamps.empty());
+  EXPECT_EQ(c->deletes, std::vector<std::string>{"silver/old.parquet"});
+}
+
+TEST_F(LakeTest, PublishStampsEachObjectWithItsSizeAndHashBeforeTheCommitPoint) {
+  ASSERT_TRUE(lake_->BeginWrite().ok());
+  const std::string data = "parquet bytes, or any bytes";
+  Stage("_iotad/staging/r1/silver/year=2024/month=01/day=05/hour=13/p.parquet", data);
+  Commit c;
+  c.stage = "silver";
+  c.run_id = "r1";
+  c.moves = {{"_iotad/staging/r1/silver/year=2024/month=01/day=05/hour=13/p.parquet",
+              "silver/year=2024/month=01/day=05/hour=13/p.parquet"}};
+  auto seq = lake_->Publish(c);
+  ASSERT_TRUE(seq.ok()) << seq.status().message();
+  auto commits = lake_->ReadCommits();
+  ASSERT_TRUE(commits.ok());
+  ASSERT_EQ(commits->size(), 1u);
+  const auto& stamps = commits->front().stamps;
+  ASSERT_EQ(stamps.count("silver/year=2024/month=01/day=05/hour=13/p.parquet"), 1u);
+  EXPECT_EQ(stamps.begin()->second.size_bytes, data.size());
+  EXPECT_EQ(stamps.begin()->second.hash, ObjectHashHex(data));
+  EXPECT_EQ(Read("silver/year=2024/month=01/day=05/hour=13/p.parquet"), data);
+}
+
 TEST_F(LakeTest, PublishRequiresTheWriterLock) {
   auto seq = lake_->Publish(Commit{});
   ASSERT_FALSE(seq.ok());

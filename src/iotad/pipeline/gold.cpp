@@ -19,6 +19,7 @@
 #include "iotad/detect/multivariate.h"
 #include "iotad/lake/parquet_writer.h"
 #include "iotad/pipeline/replay.h"
+#include "iotad/pipeline/verify.h"
 
 namespace iotad::pipeline {
 namespace {
@@ -766,6 +767,8 @@ Result<GoldReport> RunGold(lake::Lake& lake, const GoldOptions& options, const s
   if (detectors.empty()) return Error(Errc::kInvalidArgument, "gold: no detector chosen");
   const std::string fingerprint = Fingerprint(lake.config(), detectors, all_named);
 
+  // Silver that lost a committed file (or holds a stray one) must not pass as "up to date".
+  IOTAD_TRY(CheckSilverIntact(lake).WithContext("gold: "));
   IOTAD_ASSIGN_OR_RETURN(auto commits, lake.ReadCommits());
   int64_t silver_seq = 0;
   std::string last_gold_meta;

@@ -5,6 +5,7 @@
 
 #include "iotad/core/json.h"
 #include "iotad/pipeline/run_record.h"
+#include "iotad/pipeline/verify.h"
 
 namespace iotad::pipeline {
 namespace {
@@ -80,6 +81,22 @@ Result<CheckResult> InputsSkippedCheck(lake::Lake& lake, const ingest::IngestRep
   return check;
 }
 
+/// `iotad verify --quick` as a check: committed objects present with their sizes, no strays.
+Result<CheckResult> LakeVerifiedCheck(lake::Lake& lake) {
+  IOTAD_ASSIGN_OR_RETURN(auto verified, VerifyLake(lake, VerifyOptions{.quick = true}));
+  CheckResult check{"lake_verified", true, ""};
+  int64_t shown = 0, objects = 0;
+  for (const auto& p : verified.problems) {
+    if (p.kind != ProblemKind::kMissing && p.kind != ProblemKind::kDamaged && p.kind != ProblemKind::kStray) continue;
+    check.passed = false;
+    if (++objects > 5) continue;
+    ++shown;
+    check.message += fmt::format("{}{} {}: {}", check.message.empty() ? "" : "; ", ProblemKindName(p.kind), p.key, p.message);
+  }
+  if (objects > shown) check.message += fmt::format("; and {} more (see `iotad verify`)", objects - shown);
+  return check;
+}
+
 }  // namespace
 
 Result<std::vector<CheckResult>> ValidateLake(lake::Lake& lake) {
@@ -112,18 +129,11 @@ Result<std::vector<CheckResult>> ValidateLake(lake::Lake& lake) {
   checks.push_back(silver_check);
 
   CheckResult accounting{"accounting_balances", true, ""};
-  IOTAD_ASSIGN_OR_RETURN(auto commits, lake.ReadCommits("silver"));
-  for (const auto& c : commits) {
-    // Each commit's meta carries its accounting; a mismatch means a bug or a damaged lake.
-    auto num = [&](std::string_view key) -> int64_t {
-      const std::string needle = fmt::format("\"{}\":", key);
-      const size_t p = c.meta_json.find(needle);
-      return p == std::string::npos ? 0 : std::strtoll(c.meta_json.c_str() + p + needle.size(), nullptr, 10);
-    };
-    if (num("rows") != num("stored") + num("quarantined") + num("duplicates")) {
-      accounting.passed = false;
-      accounting.message = fmt::format("silver commit {} does not balance its rows", c.seq);
-    }
+  IOTAD_ASSIGN_OR_RETURN(auto commits, lake.ReadCommits());
+  for (const auto& problem : CheckSilverAccounting(commits)) {
+    // A mismatch means a bug or a damaged lake; the last one is named (`iotad verify` lists all).
+    accounting.passed = false;
+    accounting.message = problem.message;
   }
   checks.push_back(accounting);
 
@@ -195,14 +205,31 @@ Result<RunReport> RunPipeline(lake::Lake& lake, const RunOptions& options) {
   report.silver = std::move(silver).value();
   record.stages.push_back({"silver", lap(), SilverCountsJson(report.silver)});
 
-  auto gold = RunGold(lake, options.gold, report.run_id);
-  if (!gold.ok()) return fail(gold.status());
-  report.gold = std::move(gold).value();
-  record.stages.push_back({"gold", lap(), GoldCountsJson(report.gold)});
+  // Gold refuses a silver that does not match its log; the run goes on to the checks, where
+  // lake_verified names the files.
+  if (Status intact = CheckSilverIntact(lake); intact.ok()) {
+    auto gold = RunGold(lake, options.gold, report.run_id);
+    if (!gold.ok()) return fail(gold.status());
+    report.gold = std::move(gold).value();
+    record.stages.push_back({"gold", lap(), GoldCountsJson(report.gold)});
+  } else {
+    report.gold_skipped = intact.message();
+    JsonWriter skipped;
+    skipped.BeginObject().Key("skipped").String(intact.message()).EndObject();
+    record.stages.push_back({"gold", lap(), skipped.Take()});
+  }
 
+  auto verified = LakeVerifiedCheck(lake);
+  if (!verified.ok()) return fail(verified.status());
   auto checks = ValidateLake(lake);
-  if (!checks.ok()) return fail(checks.status());
+  if (!checks.ok()) {
+    // A damaged file can make the other checks' queries fail; lake_verified says which one.
+    if (verified->passed) return fail(checks.status());
+    verified->message += fmt::format(" (the other checks could not run: {})", checks.status().message());
+    checks = std::vector<CheckResult>{};
+  }
   report.checks = std::move(checks).value();
+  report.checks.push_back(std::move(verified).value());
   auto inputs_check = InputsSkippedCheck(lake, report.ingest, !inputs.empty());
   if (!inputs_check.ok()) return fail(inputs_check.status());
   report.checks.push_back(std::move(inputs_check).value());

@@ -29,6 +29,7 @@ struct RunReport {
   ingest::IngestReport ingest;
   SilverReport silver;
   GoldReport gold;
+  std::string gold_skipped;  // why gold did not run (silver does not match its log), else empty
   std::vector<CheckResult> checks;
   bool checks_passed = true;
   double seconds = 0;
