@@ -422,6 +422,16 @@ class RecordReader {
             p = at + 2;
             continue;
           }
+          // A quoted cell that spans lines must close cleanly (before a delimiter or the end
+          // of the line); a quote that closes mid-cell lines later pairs two stray quotes.
+          if (std::memchr(data_.data() + i, '\n', at - i) != nullptr) {
+            size_t after = at + 1;
+            while (after < n && data_[after] == ' ') ++after;
+            if (after < n && data_[after] != delim_ && data_[after] != '\n' && data_[after] != '\r') {
+              status = RecordStatus::kUnterminatedQuote;
+              return n;
+            }
+          }
           i = at;
           break;
         }
@@ -746,7 +756,7 @@ class CsvParser {
       if (r.status == RecordStatus::kUnterminatedQuote) {
         ++counts_.rows;
         sink_.OnReject(RejectReason::kUnterminatedQuote,
-                       fmt::format("a quote opened on this line does not close within max_line_bytes ({}) or "
+                       fmt::format("a quote opened on this line does not close cleanly within max_line_bytes ({}) or "
                                    "before the end of the file; only this line is rejected",
                                    roles_.max_line_bytes),
                        line, raw_(r.text));
