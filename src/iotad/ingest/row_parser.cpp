@@ -278,13 +278,33 @@ class NullTokens {
 /// A finite number (surrounding blanks allowed, a leading '+' too).
 inline bool ParseNumber(std::string_view cell, double& out) { return ParseTrimmedNumber(Trim(cell), out); }
 
+/// `1,5` as 1.5: in files whose delimiter is not a comma, a decimal comma (one comma, no
+/// point) is read as a decimal point.
+bool ParseDecimalComma(std::string_view cell, double& out) {
+  constexpr size_t kMaxDigits = 64;
+  if (cell.size() > kMaxDigits || std::count(cell.begin(), cell.end(), ',') != 1 ||
+      cell.find('.') != std::string_view::npos) {
+    return false;
+  }
+  char buf[kMaxDigits];
+  std::memcpy(buf, cell.data(), cell.size());
+  *std::find(buf, buf + cell.size(), ',') = '.';
+  return ParseTrimmedNumber(std::string_view(buf, cell.size()), out);
+}
+
+/// A number cell in a CSV file: trimmed, decimal commas allowed when `decimal_comma`.
+inline bool ParseCsvNumber(std::string_view cell, bool decimal_comma, double& out) {
+  cell = Trim(cell);
+  return ParseTrimmedNumber(cell, out) || (decimal_comma && ParseDecimalComma(cell, out));
+}
+
 enum class CellResult { kValue, kNull, kBad };
 
 /// A metric cell: a number, a null token (NaN), or bad (NaN too).
 [[gnu::always_inline]] inline CellResult ParseMetricCell(std::string_view cell, const NullTokens& nulls,
-                                                         double& out) {
+                                                         double& out, bool decimal_comma = false) {
   cell = Trim(cell);
-  if (ParseTrimmedNumber(cell, out)) return CellResult::kValue;
+  if (ParseTrimmedNumber(cell, out) || (decimal_comma && ParseDecimalComma(cell, out))) return CellResult::kValue;
   out = NAN;
   return nulls.Matches(cell) ? CellResult::kNull : CellResult::kBad;
 }
@@ -721,7 +741,7 @@ class CsvParser {
           if (text[i]) continue;
           const std::string_view cell = Trim(cells_[i]);
           double v;
-          if (!cell.empty() && !ParseNumber(cell, v) && !nulls_.Matches(cell)) {
+          if (!cell.empty() && !ParseCsvNumber(cell, delim_ != ',', v) && !nulls_.Matches(cell)) {
             text[i] = true;
             --undecided;
           }
@@ -755,6 +775,7 @@ class CsvParser {
     row.metrics = metrics.data();
     row.dimensions = dims.data();
     const bool latin1 = roles_.encoding == TextEncoding::kLatin1;
+    const bool decimal_comma = delim_ != ',';
     Record r;
     while (reader_->Next(r)) {
       const int64_t line = r.first_line;
@@ -823,7 +844,7 @@ class CsvParser {
         const CsvColumn& col = columns_[c];
         switch (col.kind) {
           case Kind::kMetric: {
-            switch (ParseMetricCell(cells_[c], nulls_, metrics[static_cast<size_t>(col.index)])) {
+            switch (ParseMetricCell(cells_[c], nulls_, metrics[static_cast<size_t>(col.index)], decimal_comma)) {
               case CellResult::kValue: ++good; break;
               case CellResult::kNull: ++counts_.null_cells; break;
               case CellResult::kBad: bad_cells.push_back(c); break;

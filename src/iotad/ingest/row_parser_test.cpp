@@ -677,11 +677,13 @@ TEST(ParseCsvDelimiterTest, DetectsSemicolonTabAndPipe) {
 
 TEST(ParseCsvDelimiterTest, SemicolonFileWithDecimalCommasIsSplitOnSemicolons) {
   RecordingSink sink;
-  ParseCsv("event_time;device_id;temp\n2024-01-01T00:00:00Z;d1;1,5\n", ColumnRoles(), sink);
+  ParseCsv("event_time;device_id;temp;hum;code\n2024-01-01T00:00:00Z;d1;1,5;-2;1,2,3\n", ColumnRoles(), sink);
   ASSERT_EQ(sink.rows.size(), 1u) << sink.Describe();
-  // `1,5` is not a number: temp is typed as text (a dimension), nothing is lost.
-  EXPECT_EQ(sink.dimension_names_, (std::vector<std::string>{"location", "temp"}));
-  EXPECT_EQ(sink.rows[0].dimensions, (std::vector<std::string>{"", "1,5"}));
+  // A decimal comma is a decimal point when the delimiter is not a comma; `1,2,3` is text.
+  EXPECT_EQ(sink.metric_names_, (std::vector<std::string>{"temp", "hum"}));
+  EXPECT_EQ(sink.rows[0].metrics, (std::vector<double>{1.5, -2}));
+  EXPECT_EQ(sink.dimension_names_, (std::vector<std::string>{"location", "code"}));
+  EXPECT_EQ(sink.rows[0].dimensions, (std::vector<std::string>{"", "1,2,3"}));
 }
 
 TEST(ParseCsvDelimiterTest, WrongConfiguredDelimiterSaysWhichOneWouldWork) {
