@@ -617,6 +617,12 @@ std::string HeaderProblem(const HeaderSplit& h, std::string_view line, const Col
   return problem;
 }
 
+/// The typing rule for a column the lake does not know yet: a metric when more of its non-null
+/// cells are numbers than text (or it has no values at all), else a dimension. A majority, not
+/// "all", so that a typo in a numeric column (`21.5x`) makes a per-cell bad_number, not a text
+/// column for good; a text column (`firmware`, `status`) is rarely mostly numbers.
+bool IsMostlyNumeric(int64_t numbers, int64_t texts) { return numbers > texts || (numbers == 0 && texts == 0); }
+
 enum class Kind : uint8_t { kIgnored, kTime, kDevice, kDimension, kMetric, kAuto };
 
 struct CsvColumn {
@@ -716,8 +722,8 @@ class CsvParser {
     }
   }
 
-  /// Auto columns are metrics when every non-null cell of the first rows is a number, else
-  /// dimensions. Then metric indexes follow the column order.
+  /// Auto columns are metrics when most non-null cells of the first rows are numbers (see
+  /// IsMostlyNumeric), else dimensions. Then metric indexes follow the column order.
   void TypeAutoColumns() {
     std::vector<size_t> open;
     for (size_t i = 0; i < columns_.size(); ++i) {
@@ -726,11 +732,11 @@ class CsvParser {
     if (!open.empty()) {
       const size_t start = reader_->pos();
       const int64_t start_line = reader_->line_no();
-      std::vector<bool> text(columns_.size(), false);
+      std::vector<int64_t> numbers(columns_.size(), 0);
+      std::vector<int64_t> texts(columns_.size(), 0);
       Record r;
       int sampled = 0;
-      size_t undecided = open.size();
-      while (sampled < kTypeSampleRows && undecided > 0 && reader_->Next(r)) {
+      while (sampled < kTypeSampleRows && reader_->Next(r)) {
         if (r.status != RecordStatus::kOk || Trim(r.text).empty()) continue;
         if (!SplitCsv(r.text, delim_, cells_, scratch_) || cells_.size() != columns_.size()) {
           if (r.lines > 1) reader_->Rewind(r);
@@ -738,19 +744,20 @@ class CsvParser {
         }
         ++sampled;
         for (const size_t i : open) {
-          if (text[i]) continue;
           const std::string_view cell = Trim(cells_[i]);
           double v;
-          if (!cell.empty() && !ParseCsvNumber(cell, delim_ != ',', v) && !nulls_.Matches(cell)) {
-            text[i] = true;
-            --undecided;
+          if (ParseCsvNumber(cell, delim_ != ',', v)) {
+            ++numbers[i];
+          } else if (!nulls_.Matches(cell)) {
+            ++texts[i];
           }
         }
       }
       reader_->Reset(start, start_line);
       for (const size_t i : open) {
-        columns_[i].kind = text[i] ? Kind::kDimension : Kind::kMetric;
-        if (text[i]) {
+        const bool text = !IsMostlyNumeric(numbers[i], texts[i]);
+        columns_[i].kind = text ? Kind::kDimension : Kind::kMetric;
+        if (text) {
           columns_[i].index = static_cast<int>(dimension_names_.size());
           dimension_names_.push_back(columns_[i].name);
         }
@@ -1018,7 +1025,8 @@ class JsonLinesParser {
  private:
   enum class Role : uint8_t { kTime, kDevice, kDimension, kMetric, kNone };
   struct KeyInfo {
-    bool text = false;     // a non-numeric string somewhere
+    int64_t numbers = 0;   // values that are numbers (or numeric strings, booleans)
+    int64_t texts = 0;     // strings that are neither numbers nor null tokens
     bool scalar = false;   // any value that can be stored (not only arrays / deep objects)
     Role role = Role::kNone;
     int index = -1;
@@ -1087,7 +1095,13 @@ class JsonLinesParser {
         if (f.value.is_string()) {
           const std::string_view s = Trim(f.value.get_string().value_unsafe());
           double v;
-          if (!ParseNumber(s, v) && !nulls_.Matches(s)) k.text = true;
+          if (ParseNumber(s, v)) {
+            ++k.numbers;
+          } else if (!nulls_.Matches(s)) {
+            ++k.texts;
+          }
+        } else if (f.value.is_number() || f.value.is_bool()) {
+          ++k.numbers;
         }
       }
     }
@@ -1122,7 +1136,7 @@ class JsonLinesParser {
       if (const int d = IndexOf(roles_.dimension_columns, k.name); d >= 0) {
         k.role = Role::kDimension;
         k.index = d;
-      } else if (k.text && !Contains(roles_.known_metrics, k.name)) {
+      } else if (!IsMostlyNumeric(k.numbers, k.texts) && !Contains(roles_.known_metrics, k.name)) {
         k.role = Role::kDimension;
         k.index = static_cast<int>(dimension_names_.size());
         dimension_names_.push_back(k.name);

@@ -106,16 +106,17 @@ struct ParseCounts {
 /// work). A quote opens a quoted cell only at the start of a cell; a quoted cell may span
 /// lines, but one that does not close cleanly within max_line_bytes rejects only the line it
 /// opened on (kUnterminatedQuote). Columns that are not known dimensions or metrics are typed
-/// from the file's first 2000 rows: metrics when every non-null cell is a number (a decimal
-/// comma counts when the delimiter is not a comma), else dimensions. Dimension names: the
+/// from the file's first 2000 rows: metrics when more of their non-null cells are numbers than
+/// text (a decimal comma counts when the delimiter is not a comma), else dimensions; the other
+/// cells of a metric are then per-cell bad_number rejects. Dimension names: the
 /// configured ones first, in their order, then the file's new ones in column order.
 ParseCounts ParseCsv(std::string_view data, const ColumnRoles& roles, RowSink& sink);
 
 /// One JSON object per line. Keys play the same roles as CSV headers (the file's first
 /// time-like and device-like keys are its time and device); nested objects flatten to
 /// parent_child keys up to json_flatten_depth levels. Numbers, numeric strings and booleans
-/// (0/1) are metrics, other text a dimension (unless the key is a known metric), null an empty
-/// cell. A line with a key twice (after lower-casing and flattening) is a kBadJson reject. The
+/// (0/1) are metrics, other text a dimension (a key is typed by the majority of its values in
+/// the file, unless the lake knows it), null an empty cell. A line with a key twice (after lower-casing and flattening) is a kBadJson reject. The
 /// schema comes after a first pass over every line's keys.
 ParseCounts ParseJsonLines(std::string_view data, const ColumnRoles& roles, RowSink& sink);
 

@@ -833,6 +833,23 @@ TEST(ParseCsvTypingTest, TextColumnsBecomeDimensionsAndNeverQuarantineRows) {
   EXPECT_EQ(sink.rows[2].dimensions, (std::vector<std::string>{"", "2", "door open"}));
 }
 
+TEST(ParseCsvTypingTest, ATypoInANumericColumnIsACellRejectNotATextColumn) {
+  RecordingSink sink;
+  const ParseCounts counts = ParseCsv(
+      "event_time,device_id,temp,hum\n"
+      "2024-01-01T00:00:00Z,d1,20.5,40\n"
+      "2024-01-01T00:00:01Z,d1,21.5x,41\n"
+      "2024-01-01T00:00:02Z,d1,22,42\n",
+      ColumnRoles(), sink);
+  EXPECT_EQ(sink.metric_names_, (std::vector<std::string>{"temp", "hum"}));
+  EXPECT_EQ(counts.rows, 3);
+  ASSERT_EQ(sink.rows.size(), 3u);
+  EXPECT_TRUE(std::isnan(sink.Value(1, "temp")));
+  EXPECT_EQ(sink.Value(1, "hum"), 41);
+  ASSERT_EQ(sink.cell_rejects.size(), 1u);
+  EXPECT_EQ(sink.cell_rejects[0].detail, "temp: '21.5x' is not a number");
+}
+
 TEST(ParseCsvTypingTest, ColumnTheLakeHasAsADimensionStaysOneEvenWhenNumeric) {
   ColumnRoles roles;
   roles.dimension_columns = {"location", "zone"};
