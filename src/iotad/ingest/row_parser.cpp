@@ -617,11 +617,11 @@ std::string HeaderProblem(const HeaderSplit& h, std::string_view line, const Col
   return problem;
 }
 
-/// The typing rule for a column the lake does not know yet: a metric when more of its non-null
-/// cells are numbers than text (or it has no values at all), else a dimension. A majority, not
-/// "all", so that a typo in a numeric column (`21.5x`) makes a per-cell bad_number, not a text
-/// column for good; a text column (`firmware`, `status`) is rarely mostly numbers.
-bool IsMostlyNumeric(int64_t numbers, int64_t texts) { return numbers > texts || (numbers == 0 && texts == 0); }
+/// The typing rule for a column the lake does not know yet: a metric when at least half of its
+/// non-null cells are numbers (or it has none), else a dimension. Half, not "all", so that a
+/// typo in a numeric column (`21.5x`) makes a per-cell bad_number, not a text column for good;
+/// a text column (`firmware`, `status`) is rarely half numbers.
+bool IsMostlyNumeric(int64_t numbers, int64_t texts) { return numbers >= texts; }
 
 enum class Kind : uint8_t { kIgnored, kTime, kDevice, kDimension, kMetric, kAuto };
 

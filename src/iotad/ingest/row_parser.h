@@ -106,8 +106,8 @@ struct ParseCounts {
 /// work). A quote opens a quoted cell only at the start of a cell; a quoted cell may span
 /// lines, but one that does not close cleanly within max_line_bytes rejects only the line it
 /// opened on (kUnterminatedQuote). Columns that are not known dimensions or metrics are typed
-/// from the file's first 2000 rows: metrics when more of their non-null cells are numbers than
-/// text (a decimal comma counts when the delimiter is not a comma), else dimensions; the other
+/// from the file's first 2000 rows: metrics when at least half of their non-null cells are
+/// numbers (a decimal comma counts when the delimiter is not a comma), else dimensions; the other
 /// cells of a metric are then per-cell bad_number rejects. Dimension names: the
 /// configured ones first, in their order, then the file's new ones in column order.
 ParseCounts ParseCsv(std::string_view data, const ColumnRoles& roles, RowSink& sink);

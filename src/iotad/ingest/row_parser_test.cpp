@@ -1044,6 +1044,20 @@ TEST(ParseJsonLinesTest, TextIsADimensionBooleansAreMetricsNullTokensAreNull) {
   EXPECT_EQ(counts.null_cells, 1);
 }
 
+TEST(ParseJsonLinesTest, KeyWithAsManyNumbersAsTextIsAMetric) {
+  RecordingSink sink;
+  ParseJsonLines(
+      R"({"ts":1704085200,"device":"p1","pressure_bar":2.5,"rpm":"1200"})" "\n"
+      R"({"ts":1704085260,"device":"p1","pressure_bar":null,"rpm":1210})" "\n"
+      R"({"ts":1704085320,"device":"p1","pressure_bar":"high"})" "\n",
+      ColumnRoles(), sink);
+  EXPECT_EQ(sink.metric_names_, (std::vector<std::string>{"pressure_bar", "rpm"}));
+  ASSERT_EQ(sink.rows.size(), 2u);
+  ASSERT_EQ(sink.rejects.size(), 1u);  // its only metric is bad: the row goes, with the reason
+  EXPECT_EQ(sink.rejects[0].reason, RejectReason::kBadNumber);
+  EXPECT_EQ(sink.rejects[0].detail, "column 'pressure_bar': \"high\" is not a number");
+}
+
 TEST(ParseJsonLinesTest, BadNumberInAKnownMetricIsACellReject) {
   RecordingSink sink;
   ParseJsonLines(R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","temp":"abc","hum":4})" "\n",
