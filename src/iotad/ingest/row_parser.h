@@ -92,9 +92,9 @@ struct ParseCounts {
   int64_t rows = 0;            // data records seen (good + rejected)
   int64_t blank_lines = 0;     // not rows
   int64_t physical_lines = 0;  // header + rows' lines + blank lines: every line accounted for
-  int64_t zoneless_timestamps = 0;  // rows whose time had no zone (default_utc_offset applied)
-  int64_t rounded_timestamps = 0;   // rows whose time had sub-microsecond digits (rounded)
-  int64_t null_cells = 0;           // metric cells that held a null token
+  int64_t zoneless_timestamps = 0;  // stored rows whose time had no zone (default offset applied)
+  int64_t rounded_timestamps = 0;   // stored rows whose time had sub-microsecond digits (rounded)
+  int64_t null_cells = 0;           // metric cells that held a null token (or were empty)
   int64_t replaced_characters = 0;  // invalid bytes replaced by U+FFFD in text cells
   int64_t cell_rejects = 0;         // OnCellReject calls
 };
