@@ -3,6 +3,8 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 
 #include <fast_float/fast_float.h>
 
@@ -25,23 +27,168 @@ constexpr int kDaysInMonth[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
 bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
-std::optional<TimestampUs> ParseEpoch(std::string_view s) {
-  double v = 0;
-  auto [ptr, ec] = fast_float::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
-  // Magnitude says the unit: seconds up to year ~5138, then milliseconds, then microseconds.
-  const double a = std::fabs(v);
-  double us;
-  if (a < 1e11) {
-    us = v * 1e6;
-  } else if (a < 1e14) {
-    us = v * 1e3;
-  } else if (a < 1e17) {
-    us = v;
-  } else {
+inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+/// Adds the fraction digits `frac` to `micros`, where the first digit is worth 10^first_exp us:
+/// exact down to 1 us, then rounded half away from zero on the next digit. Sets `rounded` when
+/// any digit below 1 us is not zero.
+inline void AddFraction(std::string_view frac, int first_exp, int64_t& micros, bool& rounded) {
+  static constexpr int64_t kPow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+                                       1000000000};
+  int exp = first_exp;
+  for (size_t i = 0; i < frac.size(); ++i, --exp) {
+    const int digit = frac[i] - '0';
+    if (exp >= 0) {
+      micros += digit * kPow10[exp];
+      continue;
+    }
+    // The first digit below a microsecond decides the rounding; the rest only say "rounded".
+    for (size_t j = i; j < frac.size(); ++j) rounded = rounded || frac[j] != '0';
+    if (digit >= 5) ++micros;
+    return;
+  }
+}
+
+/// Epoch numbers: optional sign, then 10 (s), 13 (ms), 16 (us) or 19 (ns) digits, and for the
+/// first three optionally a fraction.
+std::optional<TimestampUs> ParseEpoch(std::string_view s, TimestampInfo& info) {
+  bool negative = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  size_t k = 0;
+  while (k < s.size() && IsDigit(s[k])) ++k;
+  if (k == 0) return std::nullopt;
+  std::string_view frac;
+  if (k < s.size()) {
+    if (s[k] != '.' || k + 1 == s.size()) return std::nullopt;
+    frac = s.substr(k + 1);
+    for (char c : frac) {
+      if (!IsDigit(c)) return std::nullopt;
+    }
+  }
+  if (k != 10 && k != 13 && k != 16 && k != 19) {
+    info.ambiguous = true;
     return std::nullopt;
   }
-  return static_cast<TimestampUs>(std::llround(us));
+  if (k == 19 && !frac.empty()) return std::nullopt;
+  uint64_t whole = 0;
+  for (size_t i = 0; i < k; ++i) whole = whole * 10 + static_cast<uint64_t>(s[i] - '0');  // < 2^64
+  int64_t micros = 0;
+  bool rounded = false;
+  if (k == 19) {
+    if (whole > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+    micros = static_cast<int64_t>(whole / 1000);
+    const uint64_t rest_ns = whole % 1000;
+    rounded = rest_ns != 0;
+    if (rest_ns >= 500) ++micros;
+  } else {
+    const int unit_exp = k == 10 ? 6 : k == 13 ? 3 : 0;  // one unit = 10^unit_exp us
+    int64_t scale = 1;
+    for (int i = 0; i < unit_exp; ++i) scale *= 10;
+    micros = static_cast<int64_t>(whole) * scale;  // 10 digits * 1e6 < 2^63
+    AddFraction(frac, unit_exp - 1, micros, rounded);
+  }
+  info.had_zone = true;
+  info.rounded = rounded;
+  return negative ? -micros : micros;
+}
+
+/// `20240301T100000Z` -> `2024-03-01T10:00:00Z` in `buf`; false when `s` is not that shape.
+bool ExpandCompactIso(std::string_view s, std::string& buf) {
+  if (s.size() < 13 || (s[8] != 'T' && s[8] != 't')) return false;
+  for (size_t i = 0; i < 8; ++i) {
+    if (!IsDigit(s[i])) return false;
+  }
+  size_t n = 0;  // time digits: HHMM or HHMMSS
+  while (9 + n < s.size() && IsDigit(s[9 + n])) ++n;
+  if (n != 4 && n != 6) return false;
+  buf.assign(s.substr(0, 4));
+  buf += '-';
+  buf.append(s.substr(4, 2));
+  buf += '-';
+  buf.append(s.substr(6, 2));
+  buf += 'T';
+  buf.append(s.substr(9, 2));
+  buf += ':';
+  buf.append(s.substr(11, 2));
+  if (n == 6) {
+    buf += ':';
+    buf.append(s.substr(13, 2));
+  }
+  buf.append(s.substr(9 + n));
+  return true;
+}
+
+std::optional<TimestampUs> ParseIso(std::string_view s, const TimestampOptions& options, TimestampInfo& info) {
+  int y, mo, d, h = 0, mi = 0, sec = 0;
+  if (!Digits(s, 0, 4, y) || !Digits(s, 5, 2, mo) || s[7] != '-' || !Digits(s, 8, 2, d)) {
+    return std::nullopt;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > kDaysInMonth[mo - 1] || (mo == 2 && d == 29 && !IsLeap(y))) {
+    return std::nullopt;
+  }
+  size_t pos = 10;
+  int64_t micros = 0;
+  int64_t offset_s = 0;
+  bool had_zone = false;
+  bool rounded = false;
+  if (pos < s.size()) {
+    if (s[pos] != 'T' && s[pos] != ' ' && s[pos] != 't') return std::nullopt;
+    ++pos;
+    if (!Digits(s, pos, 2, h) || pos + 2 >= s.size() || s[pos + 2] != ':' ||
+        !Digits(s, pos + 3, 2, mi)) {
+      return std::nullopt;
+    }
+    pos += 5;
+    if (pos < s.size() && s[pos] == ':') {
+      if (!Digits(s, pos + 1, 2, sec)) return std::nullopt;
+      pos += 3;
+      if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
+        ++pos;
+        const size_t start = pos;
+        while (pos < s.size() && IsDigit(s[pos])) ++pos;
+        if (pos == start) return std::nullopt;
+        AddFraction(s.substr(start, pos - start), 5, micros, rounded);
+      }
+    }
+    if (h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    if (pos < s.size()) {
+      const char z = s[pos];
+      if ((z == 'Z' || z == 'z') && pos + 1 == s.size()) {
+        pos += 1;
+      } else if (z == '+' || z == '-') {
+        int oh, om = 0;
+        if (!Digits(s, pos + 1, 2, oh)) return std::nullopt;
+        size_t p2 = pos + 3;
+        if (p2 < s.size() && s[p2] == ':') ++p2;
+        if (p2 < s.size()) {
+          if (!Digits(s, p2, 2, om)) return std::nullopt;
+          p2 += 2;
+        }
+        if (p2 != s.size() || oh > 23 || om > 59) return std::nullopt;
+        offset_s = (oh * 3600 + om * 60) * (z == '+' ? 1 : -1);
+        pos = p2;
+      } else {
+        return std::nullopt;
+      }
+      had_zone = true;
+    }
+  }
+  if (pos != s.size()) return std::nullopt;
+  if (!had_zone) offset_s = int64_t{options.default_utc_offset_minutes} * 60;
+  const int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  const int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset_s;
+  info.had_zone = had_zone;
+  info.rounded = rounded;
+  return secs * kMicrosPerSecond + micros;
+}
+
+std::string_view TrimTimestamp(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '"')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '"' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
 }
 
 }  // namespace
@@ -74,69 +221,52 @@ CivilTime ToCivil(TimestampUs ts) {
   return c;
 }
 
-std::optional<TimestampUs> ParseTimestamp(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '"')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '"' || s.back() == '\r')) s.remove_suffix(1);
-  if (s.size() < 10 || s[4] != '-') return ParseEpoch(s);
-  int y, mo, d, h = 0, mi = 0, sec = 0;
-  if (!Digits(s, 0, 4, y) || !Digits(s, 5, 2, mo) || s[7] != '-' || !Digits(s, 8, 2, d)) {
-    return std::nullopt;
+std::optional<TimestampUs> ParseTimestamp(std::string_view text, const TimestampOptions& options,
+                                          TimestampInfo* info) {
+  TimestampInfo local;
+  TimestampInfo& out = info != nullptr ? *info : local;
+  out = TimestampInfo();
+  const std::string_view s = TrimTimestamp(text);
+  if (s.size() >= 10 && s[4] == '-') return ParseIso(s, options, out);
+  if (s.size() >= 13 && (s[8] == 'T' || s[8] == 't')) {
+    std::string expanded;
+    if (!ExpandCompactIso(s, expanded)) return std::nullopt;
+    return ParseIso(expanded, options, out);
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > kDaysInMonth[mo - 1] || (mo == 2 && d == 29 && !IsLeap(y))) {
-    return std::nullopt;
-  }
-  size_t pos = 10;
-  int64_t micros = 0;
-  int64_t offset_s = 0;
-  if (pos < s.size()) {
-    if (s[pos] != 'T' && s[pos] != ' ' && s[pos] != 't') return std::nullopt;
-    ++pos;
-    if (!Digits(s, pos, 2, h) || pos + 2 >= s.size() || s[pos + 2] != ':' ||
-        !Digits(s, pos + 3, 2, mi)) {
-      return std::nullopt;
-    }
-    pos += 5;
-    if (pos < s.size() && s[pos] == ':') {
-      if (!Digits(s, pos + 1, 2, sec)) return std::nullopt;
-      pos += 3;
-      if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
-        ++pos;
-        int ndig = 0;
-        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-          if (ndig < 6) micros = micros * 10 + (s[pos] - '0');
-          ++ndig;
-          ++pos;
-        }
-        if (ndig == 0) return std::nullopt;
-        for (int i = ndig; i < 6; ++i) micros *= 10;
-      }
-    }
-    if (h > 23 || mi > 59 || sec > 60) return std::nullopt;
-    if (pos < s.size()) {
-      const char z = s[pos];
-      if ((z == 'Z' || z == 'z') && pos + 1 == s.size()) {
-        pos += 1;
-      } else if (z == '+' || z == '-') {
-        int oh, om = 0;
-        if (!Digits(s, pos + 1, 2, oh)) return std::nullopt;
-        size_t p2 = pos + 3;
-        if (p2 < s.size() && s[p2] == ':') ++p2;
-        if (p2 < s.size()) {
-          if (!Digits(s, p2, 2, om)) return std::nullopt;
-          p2 += 2;
-        }
-        if (p2 != s.size() || oh > 23 || om > 59) return std::nullopt;
-        offset_s = (oh * 3600 + om * 60) * (z == '+' ? 1 : -1);
-        pos = p2;
-      } else {
-        return std::nullopt;
-      }
+  return ParseEpoch(s, out);
+}
+
+std::optional<TimestampUs> ParseTimestamp(std::string_view text) {
+  return ParseTimestamp(text, TimestampOptions(), nullptr);
+}
+
+std::string DescribeBadTimestamp(std::string_view text) {
+  std::string shown;
+  const std::string_view s = TrimTimestamp(text);
+  for (size_t i = 0; i < s.size() && i < 200; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c >= 0x7F) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02X", c);
+      shown += hex;
+    } else {
+      shown += static_cast<char>(c);
     }
   }
-  if (pos != s.size()) return std::nullopt;
-  const int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  const int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset_s;
-  return secs * kMicrosPerSecond + micros;
+  if (s.size() > 200) shown += "...";
+  TimestampInfo info;
+  ParseTimestamp(s, TimestampOptions(), &info);
+  if (!info.ambiguous) return "'" + shown + "' is not an ISO-8601 timestamp or epoch number";
+  size_t digits = 0;
+  for (char c : s) digits += IsDigit(c) ? 1 : 0;
+  if (s.size() == 8 && digits == 8) {
+    return "'" + shown + "' is ambiguous: a compact date or epoch seconds? use ISO-8601 like " +
+           std::string(s.substr(0, 4)) + "-" + std::string(s.substr(4, 2)) + "-" +
+           std::string(s.substr(6, 2)) + "T00:00:00Z";
+  }
+  return "'" + shown +
+         "' is ambiguous: epoch numbers need 10 (seconds), 13 (ms), 16 (us) or 19 (ns) digits; use "
+         "ISO-8601 like 2024-03-01T00:00:00Z";
 }
 
 TimestampUs NowUs() {

@@ -40,10 +40,37 @@ CivilTime ToCivil(TimestampUs ts);
 /// The current time (system clock), as a timestamp.
 TimestampUs NowUs();
 
-/// Parses ISO-8601 (`2024-01-01T00:00:00Z`, `2024-01-01 00:00:00.5+02:00`, no zone means UTC),
-/// and epoch numbers: seconds (`1704067200`, `1704067200.25`), milliseconds (13 digits) or
-/// microseconds (16 digits). Returns nullopt on anything else; never throws.
+/// How to read timestamps that leave something open.
+struct TimestampOptions {
+  /// Applied to ISO text without a zone (`2024-01-01T10:00:00` at +60 is 09:00Z).
+  int32_t default_utc_offset_minutes = 0;
+};
+
+/// What ParseTimestamp found besides the value.
+struct TimestampInfo {
+  bool had_zone = false;   // an explicit `Z` or offset, or an epoch number (UTC by definition)
+  bool rounded = false;    // sub-microsecond digits that were not all zero (rounded, see below)
+  bool ambiguous = false;  // all digits, but not 10/13/16/19 of them (`20240301`): rejected
+};
+
+/// Parses ISO-8601 (`2024-01-01T00:00:00Z`, `2024-01-01 00:00:00.5+02:00`, `2024-01-01`,
+/// compact `20240101T100000Z`) and epoch numbers, which are accepted only with 10 digits
+/// (seconds, optionally with a fraction), 13 (milliseconds), 16 (microseconds) or 19
+/// (nanoseconds), optionally signed: any other all-digit text (`20240301`: a compact date or
+/// epoch seconds?) is ambiguous and rejected. Text without a zone takes
+/// `options.default_utc_offset_minutes`. Digits finer than a microsecond are rounded to the
+/// nearest microsecond, half away from zero (`.0000005` -> 1 us). Returns nullopt on anything
+/// else; never throws. `info` (optional) says whether there was a zone, a rounding, an ambiguity.
+std::optional<TimestampUs> ParseTimestamp(std::string_view text, const TimestampOptions& options,
+                                          TimestampInfo* info = nullptr);
+
+/// The same with default options: text without a zone is UTC.
 std::optional<TimestampUs> ParseTimestamp(std::string_view text);
+
+/// One sentence saying why `text` is not a timestamp, e.g. `'20240301' is ambiguous: a compact
+/// date or epoch seconds? use ISO-8601 like 2024-03-01T00:00:00Z`. ASCII only (other bytes are
+/// written as \xNN), at most ~200 characters of the text.
+std::string DescribeBadTimestamp(std::string_view text);
 
 /// Formats as `2024-01-01T00:00:00Z` (fractional digits only when not whole seconds).
 std::string FormatTimestamp(TimestampUs ts);

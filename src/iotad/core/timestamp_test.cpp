@@ -37,16 +37,87 @@ TEST(TimestampTest, AcceptsSpaceInsteadOfT) {
             kNewYear2024 - 2 * kMicrosPerHour + 500'000);
 }
 
-TEST(TimestampTest, TruncatesFractionalSecondsToMicros) {
+TEST(TimestampTest, RoundsSubMicrosecondDigitsHalfAwayFromZero) {
   EXPECT_EQ(ParseTimestamp("2024-01-01T00:00:00.5Z"), kNewYear2024 + 500'000);
   EXPECT_EQ(ParseTimestamp("2024-01-01T00:00:00.12Z"), kNewYear2024 + 120'000);
   EXPECT_EQ(ParseTimestamp("2024-01-01T00:00:00.123Z"), kNewYear2024 + 123'000);
   EXPECT_EQ(ParseTimestamp("2024-01-01T00:00:00.123456Z"), kNewYear2024 + 123'456);
-  EXPECT_EQ(ParseTimestamp("2024-01-01T00:00:00.1234567Z"), kNewYear2024 + 123'456);
-  EXPECT_EQ(ParseTimestamp("2024-01-01T00:00:00.123456789Z"), kNewYear2024 + 123'456);
-  EXPECT_EQ(ParseTimestamp("2024-01-01T00:00:00.999999999Z"), kNewYear2024 + 999'999);
+  EXPECT_EQ(ParseTimestamp("2024-01-01T00:00:00.1234564Z"), kNewYear2024 + 123'456);
+  EXPECT_EQ(ParseTimestamp("2024-01-01T00:00:00.1234565Z"), kNewYear2024 + 123'457);
+  EXPECT_EQ(ParseTimestamp("2024-01-01T00:00:00.123456789Z"), kNewYear2024 + 123'457);
+  EXPECT_EQ(ParseTimestamp("2024-01-01T00:00:00.999999999Z"), kNewYear2024 + kMicrosPerSecond);
   EXPECT_EQ(ParseTimestamp("2024-01-01T00:00:00,25Z"), kNewYear2024 + 250'000);
   EXPECT_EQ(ParseTimestamp("2024-01-01T00:00:00.000000001Z"), kNewYear2024);
+  TimestampInfo info;
+  EXPECT_EQ(ParseTimestamp("2024-01-01T00:00:00.123456789Z", {}, &info), kNewYear2024 + 123'457);
+  EXPECT_TRUE(info.rounded);
+  EXPECT_EQ(ParseTimestamp("2024-01-01T00:00:00.123456000Z", {}, &info), kNewYear2024 + 123'456);
+  EXPECT_FALSE(info.rounded);  // only zeros below a microsecond: nothing was rounded
+}
+
+TEST(TimestampTest, NanosecondTimesThatTruncatedToTheSameMicrosecondNowRoundApart) {
+  // Issue 7: .1234561 and .1234569 used to be both truncated to .123456 and then collide.
+  const auto a = ParseTimestamp("2024-03-01T10:00:00.123456100Z");
+  const auto b = ParseTimestamp("2024-03-01T10:00:00.123456900Z");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(*b - *a, 1);
+  // 19-digit epoch nanoseconds round the same way, negative ones away from zero.
+  TimestampInfo info;
+  EXPECT_EQ(ParseTimestamp("1704067200123456500", {}, &info), kNewYear2024 + 123'457);
+  EXPECT_TRUE(info.rounded);
+  EXPECT_EQ(ParseTimestamp("1704067200123456499"), kNewYear2024 + 123'456);
+  EXPECT_EQ(ParseTimestamp("1704067200123456000", {}, &info), kNewYear2024 + 123'456);
+  EXPECT_FALSE(info.rounded);
+  EXPECT_EQ(ParseTimestamp("-1704067200123456500"), -(kNewYear2024 + 123'457));
+}
+
+TEST(TimestampTest, AllDigitTextOfOtherLengthsIsAmbiguousNotEpochSeconds) {
+  // Issue 7: `20240301` was read as epoch seconds (1970-08-23).
+  TimestampInfo info;
+  EXPECT_EQ(ParseTimestamp("20240301", {}, &info), std::nullopt);
+  EXPECT_TRUE(info.ambiguous);
+  EXPECT_EQ(DescribeBadTimestamp("20240301"),
+            "'20240301' is ambiguous: a compact date or epoch seconds? use ISO-8601 like "
+            "2024-03-01T00:00:00Z");
+  for (const char* text : {"0", "-1", "12345", "170406720", "17040672001", "170406720012345678",
+                           "17040672001234567890"}) {
+    EXPECT_EQ(ParseTimestamp(text, {}, &info), std::nullopt) << text;
+    EXPECT_TRUE(info.ambiguous) << text;
+    EXPECT_NE(DescribeBadTimestamp(text).find("ambiguous"), std::string::npos) << text;
+  }
+  EXPECT_EQ(DescribeBadTimestamp("yesterday"),
+            "'yesterday' is not an ISO-8601 timestamp or epoch number");
+  EXPECT_EQ(DescribeBadTimestamp("Z\xfc"), "'Z\\xFC' is not an ISO-8601 timestamp or epoch number");
+  EXPECT_EQ(DescribeBadTimestamp("\xff\x01"), "'\\xFF\\x01' is not an ISO-8601 timestamp or epoch number");
+}
+
+TEST(TimestampTest, AcceptsCompactIsoWithATime) {
+  EXPECT_EQ(ParseTimestamp("20240101T000000Z"), kNewYear2024);
+  EXPECT_EQ(ParseTimestamp("20240101T0130Z"), kNewYear2024 + 90 * kMicrosPerMinute);
+  EXPECT_EQ(ParseTimestamp("20240101T020000+0200"), kNewYear2024);
+  EXPECT_EQ(ParseTimestamp("20240101T000000.25Z"), kNewYear2024 + 250'000);
+  EXPECT_EQ(ParseTimestamp("20240101T00Z"), std::nullopt);
+  EXPECT_EQ(ParseTimestamp("20241301T000000Z"), std::nullopt);
+}
+
+TEST(TimestampTest, ZonelessTextTakesTheDefaultOffsetAndSaysItHadNoZone) {
+  TimestampOptions cet;
+  cet.default_utc_offset_minutes = 60;
+  TimestampInfo info;
+  EXPECT_EQ(ParseTimestamp("2024-01-01T01:00:00", cet, &info), kNewYear2024);
+  EXPECT_FALSE(info.had_zone);
+  EXPECT_EQ(ParseTimestamp("2024-01-01", cet, &info), kNewYear2024 - kMicrosPerHour);
+  EXPECT_FALSE(info.had_zone);
+  // An explicit zone or an epoch number wins over the default.
+  EXPECT_EQ(ParseTimestamp("2024-01-01T00:00:00Z", cet, &info), kNewYear2024);
+  EXPECT_TRUE(info.had_zone);
+  EXPECT_EQ(ParseTimestamp("2024-01-01T02:00:00+02:00", cet, &info), kNewYear2024);
+  EXPECT_TRUE(info.had_zone);
+  EXPECT_EQ(ParseTimestamp("1704067200", cet, &info), kNewYear2024);
+  EXPECT_TRUE(info.had_zone);
+  TimestampOptions minus;
+  minus.default_utc_offset_minutes = -330;
+  EXPECT_EQ(ParseTimestamp("2023-12-31 18:30", minus, &info), kNewYear2024);
 }
 
 TEST(TimestampTest, TreatsMissingZoneAsUtc) {
@@ -56,13 +127,20 @@ TEST(TimestampTest, TreatsMissingZoneAsUtc) {
   EXPECT_EQ(ParseTimestamp("2024-01-01T00:00:00.25"), kNewYear2024 + 250'000);
 }
 
-TEST(TimestampTest, ParsesEpochNumbersByMagnitude) {
+TEST(TimestampTest, ParsesEpochNumbersByDigitCount) {
   EXPECT_EQ(ParseTimestamp("1704067200"), kNewYear2024);
   EXPECT_EQ(ParseTimestamp("1704067200.25"), kNewYear2024 + 250'000);
+  EXPECT_EQ(ParseTimestamp("1704067200.1234567"), kNewYear2024 + 123'457);
   EXPECT_EQ(ParseTimestamp("1704067200123"), kNewYear2024 + 123'000);
+  EXPECT_EQ(ParseTimestamp("1704067200123.5"), kNewYear2024 + 123'500);
   EXPECT_EQ(ParseTimestamp("1704067200123456"), kNewYear2024 + 123'456);
-  EXPECT_EQ(ParseTimestamp("0"), 0);
-  EXPECT_EQ(ParseTimestamp("-1"), -kMicrosPerSecond);
+  EXPECT_EQ(ParseTimestamp("1704067200123456789"), kNewYear2024 + 123'457);
+  EXPECT_EQ(ParseTimestamp("-1704067200"), -kNewYear2024);
+  EXPECT_EQ(ParseTimestamp("+1704067200"), kNewYear2024);
+  EXPECT_EQ(ParseTimestamp("1704067200."), std::nullopt);
+  EXPECT_EQ(ParseTimestamp("1704067200123456789.5"), std::nullopt);
+  EXPECT_EQ(ParseTimestamp("9999999999999999999"), std::nullopt);  // past int64 nanoseconds
+  EXPECT_EQ(ParseTimestamp("1.7e9"), std::nullopt);
 }
 
 TEST(TimestampTest, IgnoresSurroundingSpacesAndQuotes) {

@@ -245,7 +245,8 @@ Result<StreamedFile> StreamToScratch(const fs::path& path, const fs::path& tmp, 
 std::optional<FileFormat> FormatFromName(std::string_view name) {
   std::string n = LowerName(name);
   if (EndsWith(n, ".gz")) n.resize(n.size() - 3);
-  if (EndsWith(n, ".csv")) return FileFormat::kCsv;
+  // .tsv and .txt are CSV-like text: the parser detects the delimiter (, ; TAB |).
+  if (EndsWith(n, ".csv") || EndsWith(n, ".tsv") || EndsWith(n, ".txt")) return FileFormat::kCsv;
   if (EndsWith(n, ".jsonl") || EndsWith(n, ".ndjson") || EndsWith(n, ".json")) return FileFormat::kJsonLines;
   return std::nullopt;
 }

@@ -14,7 +14,8 @@ namespace iotad::ingest {
 
 enum class FileFormat { kCsv, kJsonLines };
 
-/// Format from a file name (`.csv`, `.jsonl`, `.ndjson`, `.json`, each optionally `.gz`).
+/// Format from a file name (`.csv`, `.tsv`, `.txt`: CSV-like; `.jsonl`, `.ndjson`, `.json`; each
+/// optionally `.gz`).
 std::optional<FileFormat> FormatFromName(std::string_view name);
 bool IsGzipName(std::string_view name);
 

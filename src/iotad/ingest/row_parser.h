@@ -2,6 +2,12 @@
 // Parsers from raw bronze bytes (CSV with a header, or JSON lines) to typed rows. They never
 // fail on a bad row: each one goes to the sink's OnReject with a reason code, so every line is
 // accounted for. Hot path: no allocation per row.
+//
+// Reserved names: a metric or dimension column may not be called `year`, `month`, `day`,
+// `hour` (the Hive partition columns) or `event_time`, `device_id` (the silver view's own
+// columns, when another column plays that role). Such a column is renamed by one rule: append
+// `_value` (`hour` -> `hour_value`); if the file already has that name, append `_value_2`,
+// `_value_3`... The names the sink gets (OnSchema) are the renamed ones.
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -86,20 +92,32 @@ struct ParseCounts {
   int64_t rows = 0;            // data records seen (good + rejected)
   int64_t blank_lines = 0;     // not rows
   int64_t physical_lines = 0;  // header + rows' lines + blank lines: every line accounted for
-  int64_t zoneless_timestamps = 0;  // rows whose time had no zone (default_utc_offset applied)
-  int64_t rounded_timestamps = 0;   // rows whose time had sub-microsecond digits (rounded)
-  int64_t null_cells = 0;           // metric cells that held a null token
+  int64_t zoneless_timestamps = 0;  // stored rows whose time had no zone (default offset applied)
+  int64_t rounded_timestamps = 0;   // stored rows whose time had sub-microsecond digits (rounded)
+  int64_t null_cells = 0;           // metric cells that held a null token (or were empty)
   int64_t replaced_characters = 0;  // invalid bytes replaced by U+FFFD in text cells
   int64_t cell_rejects = 0;         // OnCellReject calls
 };
 
-/// CSV with a header line (RFC 4180 quoting, CRLF or LF). Column names are lower-cased and
-/// trimmed. A header with no time or device column makes every line a kBadHeader reject.
+/// CSV with a header line (RFC 4180 quoting, CRLF or LF; delimiter , ; TAB or | detected from
+/// the header unless `roles.delimiter` says). Column names are lower-cased and trimmed. A
+/// header with no time or device column, or with a name twice, makes every line a kBadHeader
+/// reject (the detail names the delimiter used, the duplicates, or a delimiter that would
+/// work). A quote opens a quoted cell only at the start of a cell; a quoted cell may span
+/// lines, but one that does not close cleanly within max_line_bytes rejects only the line it
+/// opened on (kUnterminatedQuote). Columns that are not known dimensions or metrics are typed
+/// from the file's first 2000 rows: metrics when at least half of their non-null cells are
+/// numbers (a decimal comma counts when the delimiter is not a comma), else dimensions; the other
+/// cells of a metric are then per-cell bad_number rejects. Dimension names: the
+/// configured ones first, in their order, then the file's new ones in column order.
 ParseCounts ParseCsv(std::string_view data, const ColumnRoles& roles, RowSink& sink);
 
-/// One JSON object per line. Keys play the same roles as CSV headers; numbers (or numeric
-/// strings) are metrics, null is an empty cell. The metric set is every numeric key seen in
-/// the file, in first-seen order (so the schema comes after a first pass over the keys).
+/// One JSON object per line. Keys play the same roles as CSV headers (the file's first
+/// time-like and device-like keys are its time and device); nested objects flatten to
+/// parent_child keys up to json_flatten_depth levels. Numbers, numeric strings and booleans
+/// (0/1) are metrics, other text a dimension (a key is typed by the majority of its values in
+/// the file, unless the lake knows it), null an empty cell. A line with a key twice (after lower-casing and flattening) is a kBadJson reject. The
+/// schema comes after a first pass over every line's keys.
 ParseCounts ParseJsonLines(std::string_view data, const ColumnRoles& roles, RowSink& sink);
 
 }  // namespace iotad::ingest

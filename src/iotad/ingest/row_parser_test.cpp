@@ -1,10 +1,14 @@
 #include "iotad/ingest/row_parser.h"
+#include "iotad/ingest/bronze.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 namespace iotad::ingest {
 namespace {
@@ -86,10 +90,17 @@ class RecordingSink : public RowSink {
   std::vector<OwnedReject> cell_rejects;
 };
 
+/// Roles where `temp` (and `v`) are metrics the lake already has: text there is a bad number.
+ColumnRoles TempIsAMetric() {
+  ColumnRoles roles;
+  roles.known_metrics = {"temp", "v"};
+  return roles;
+}
+
 /// Parses one CSV file whose only data line is expected to be rejected; returns that reject.
-OwnedReject RejectOf(const std::string& csv) {
+OwnedReject RejectOf(const std::string& csv, const ColumnRoles& roles = TempIsAMetric()) {
   RecordingSink sink;
-  ParseCsv(csv, ColumnRoles(), sink);
+  ParseCsv(csv, roles, sink);
   EXPECT_TRUE(sink.rows.empty()) << csv;
   EXPECT_EQ(sink.rejects.size(), 1u) << csv;
   if (sink.rejects.empty()) return {RejectReason::kBadJson, "none", 0, ""};
@@ -177,7 +188,7 @@ TEST(ParseCsvTest, HandlesCrlfLineEndings) {
       "2024-01-01T00:00:00Z,d1,1.5\r\n"
       "2024-01-01T00:00:01Z,d2,\r\n"
       "2024-01-01T00:00:02Z,d3,oops\r\n",
-      ColumnRoles(), sink);
+      TempIsAMetric(), sink);
   EXPECT_EQ(counts.rows, 3);
   EXPECT_EQ(sink.metric_names_, std::vector<std::string>{"temp"});
   ASSERT_EQ(sink.rows.size(), 2u);
@@ -212,7 +223,7 @@ TEST(ParseCsvTest, QuotedNewlineKeepsLaterLineNumbersRight) {
       "event_time,device_id,location,temp\n"
       "2024-01-01T00:00:00Z,d1,\"two\nlines\",1\n"
       "2024-01-01T00:00:01Z,d2,lab,x\n",
-      ColumnRoles(), sink);
+      TempIsAMetric(), sink);
   ASSERT_EQ(sink.rows.size(), 1u);
   EXPECT_EQ(sink.rows[0].dimensions, std::vector<std::string>{"two\nlines"});
   EXPECT_EQ(sink.rows[0].line, 2);
@@ -259,7 +270,8 @@ TEST(ParseCsvTest, RejectsTooFewAndTooManyColumns) {
 
   const OwnedReject unterminated =
       RejectOf("event_time,device_id,temp\n2024-01-01T00:00:00Z,\"d1,1\n");
-  EXPECT_EQ(unterminated.reason, RejectReason::kWrongColumnCount);
+  EXPECT_EQ(unterminated.reason, RejectReason::kUnterminatedQuote);
+  EXPECT_STREQ(ReasonCode(unterminated.reason), "unterminated_quote");
 }
 
 TEST(ParseCsvTest, RejectsBadAndMissingTimestamps) {
@@ -283,11 +295,11 @@ TEST(ParseCsvTest, RejectsMissingDeviceId) {
   EXPECT_STREQ(ReasonCode(r.reason), "missing_device_id");
 }
 
-TEST(ParseCsvTest, RejectsNumbersThatAreNotFiniteNumbers) {
-  for (const std::string cell : {"21.5x", "abc", "nan", "NaN", "inf", "-inf", "1,5"}) {
+TEST(ParseCsvTest, RejectsNumbersThatAreNotFiniteNumbersInAKnownMetric) {
+  for (const std::string cell : {"21.5x", "abc", "inf", "-inf", "1,5"}) {
     RecordingSink sink;
     ParseCsv("event_time,device_id,temp\n2024-01-01T00:00:00Z,d1,\"" + cell + "\"\n",
-             ColumnRoles(), sink);
+             TempIsAMetric(), sink);
     EXPECT_TRUE(sink.rows.empty()) << cell;
     ASSERT_EQ(sink.rejects.size(), 1u) << cell;
     EXPECT_EQ(sink.rejects[0].reason, RejectReason::kBadNumber) << cell;
@@ -362,7 +374,7 @@ TEST(ParseCsvTest, EveryDataLineIsEitherARowOrAReject) {
       "2024-01-01T00:00:04Z,d2,\"a,b\",2\n"      // 9 good
       "2024-01-01T00:00:05Z,d1,lab,1,9\n"        // 10 wrong_column_count
       "2024-01-01T00:00:06Z,d3,,\n";             // 11 good (no trailing blank line)
-  const ParseCounts counts = ParseCsv(csv, ColumnRoles(), sink);
+  const ParseCounts counts = ParseCsv(csv, TempIsAMetric(), sink);
   EXPECT_EQ(counts.rows, static_cast<int64_t>(sink.rows.size() + sink.rejects.size()));
   EXPECT_EQ(counts.rows, 9);
   EXPECT_EQ(counts.blank_lines, 1);
@@ -484,19 +496,21 @@ TEST(ParseJsonLinesTest, RejectsEachReasonWithItsLine) {
       "\n"                                                                // 3 blank
       R"({"ts":"2024-01-01T00:00:00Z","v":1})" "\n"                       // 4 missing_device_id
       R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","v":"abc"})" "\n"  // 5 bad_number
-      R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","v":true})" "\n"   // 6 bad_number
+      R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","v":true})" "\n"   // 6 good: true is 1
       R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","v":2})" "\n",     // 7 good
-      ColumnRoles(), sink);
+      TempIsAMetric(), sink);
   EXPECT_EQ(counts.rows, 6);
   EXPECT_EQ(counts.blank_lines, 1);
+  EXPECT_EQ(counts.physical_lines, 7);
   EXPECT_EQ(counts.rows, static_cast<int64_t>(sink.rows.size() + sink.rejects.size()));
-  ASSERT_EQ(sink.rows.size(), 1u);
-  EXPECT_EQ(sink.rows[0].line, 7);
-  ASSERT_EQ(sink.rejects.size(), 5u);
+  ASSERT_EQ(sink.rows.size(), 2u);
+  EXPECT_EQ(sink.rows[0].line, 6);
+  EXPECT_EQ(sink.rows[0].metrics, std::vector<double>{1});
+  EXPECT_EQ(sink.rows[1].line, 7);
+  ASSERT_EQ(sink.rejects.size(), 4u);
   const std::vector<std::pair<RejectReason, int64_t>> expected = {
       {RejectReason::kMissingTimestamp, 1}, {RejectReason::kBadTimestamp, 2},
       {RejectReason::kMissingDeviceId, 4},  {RejectReason::kBadNumber, 5},
-      {RejectReason::kBadNumber, 6},
   };
   for (size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(sink.rejects[i].reason, expected[i].first) << i << ": " << sink.rejects[i].detail;
@@ -506,11 +520,11 @@ TEST(ParseJsonLinesTest, RejectsEachReasonWithItsLine) {
   EXPECT_NE(sink.rejects[3].detail.find("abc"), std::string::npos) << sink.rejects[3].detail;
 }
 
-TEST(ParseJsonLinesTest, NonFiniteNumericStringsAreRejected) {
-  for (const std::string value : {"nan", "inf", "-inf", "1.5x"}) {
+TEST(ParseJsonLinesTest, NonFiniteNumericStringsAreRejectedInAKnownMetric) {
+  for (const std::string value : {"inf", "-inf", "1.5x"}) {
     RecordingSink sink;
     ParseJsonLines(R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","v":")" + value + "\"}\n",
-                   ColumnRoles(), sink);
+                   TempIsAMetric(), sink);
     EXPECT_TRUE(sink.rows.empty()) << value;
     ASSERT_EQ(sink.rejects.size(), 1u) << value;
     EXPECT_EQ(sink.rejects[0].reason, RejectReason::kBadNumber) << value;
@@ -541,6 +555,598 @@ TEST(ParseJsonLinesTest, HandlesCrlfLineEndingsAndPassesRawWithoutTheCr) {
   ASSERT_EQ(sink.rejects.size(), 1u);
   EXPECT_EQ(sink.rejects[0].line, 3);
   EXPECT_EQ(sink.rejects[0].raw, R"({"ts":"x","device_id":"d1","v":1})");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 7: nothing lost, nothing silently wrong.
+
+bool ValidUtf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
+
+/// Everything the sink received is valid UTF-8 and raw is capped.
+void ExpectAllValidUtf8(const RecordingSink& sink) {
+  for (const auto& r : sink.rows) {
+    EXPECT_TRUE(ValidUtf8(r.device_id)) << r.device_id;
+    for (const auto& d : r.dimensions) EXPECT_TRUE(ValidUtf8(d)) << d;
+  }
+  for (const auto* list : {&sink.rejects, &sink.cell_rejects}) {
+    for (const auto& r : *list) {
+      EXPECT_TRUE(ValidUtf8(r.detail)) << r.detail;
+      EXPECT_TRUE(ValidUtf8(r.raw)) << r.raw;
+      EXPECT_LE(r.raw.size(), 4096u + 40u);
+    }
+  }
+  for (const auto& n : sink.dimension_names_) EXPECT_TRUE(ValidUtf8(n)) << n;
+  for (const auto& n : sink.metric_names_) EXPECT_TRUE(ValidUtf8(n)) << n;
+}
+
+int64_t CountLines(std::string_view text) {
+  if (text.empty()) return 0;
+  return static_cast<int64_t>(std::count(text.begin(), text.end(), '\n')) + (text.back() == '\n' ? 0 : 1);
+}
+
+TEST(ParseCsvEncodingTest, Latin1FileIsTranscodedToUtf8) {
+  ColumnRoles roles;
+  roles.encoding = TextEncoding::kLatin1;
+  RecordingSink sink;
+  ParseCsv("event_time,device_id,location,temp\n2024-01-01T00:00:00Z,d\xfc,Z\xfcrich,1\n", roles, sink);
+  ASSERT_EQ(sink.rows.size(), 1u) << sink.Describe();
+  EXPECT_EQ(sink.rows[0].dimensions, std::vector<std::string>{"Z\xC3\xBCrich"});
+  EXPECT_EQ(sink.rows[0].device_id, "d\xC3\xBC");
+  ExpectAllValidUtf8(sink);
+}
+
+TEST(ParseCsvEncodingTest, InvalidUtf8InATextCellIsReplacedAndCounted) {
+  // Issue 7 repro: a Latin-1 `Z\xfcrich` read as UTF-8 used to reach the Parquet file as is.
+  RecordingSink sink;
+  const ParseCounts counts = ParseCsv(
+      "event_time,device_id,location,temp\n2024-01-01T00:00:00Z,d1,Z\xfcrich,1\n", ColumnRoles(), sink);
+  ASSERT_EQ(sink.rows.size(), 1u) << sink.Describe();
+  EXPECT_EQ(sink.rows[0].dimensions, std::vector<std::string>{"Z\xEF\xBF\xBDrich"});
+  EXPECT_EQ(counts.replaced_characters, 1);
+  ExpectAllValidUtf8(sink);
+}
+
+TEST(ParseCsvEncodingTest, InvalidUtf8InADeviceIdRejectsTheRowAsBadEncoding) {
+  RecordingSink sink;
+  ParseCsv("event_time,device_id,temp\n2024-01-01T00:00:00Z,Z\xfcrich-1,1\n2024-01-01T00:00:00Z,d2,2\n",
+           ColumnRoles(), sink);
+  ASSERT_EQ(sink.rows.size(), 1u);
+  ASSERT_EQ(sink.rejects.size(), 1u);
+  EXPECT_EQ(sink.rejects[0].reason, RejectReason::kBadEncoding);
+  EXPECT_STREQ(ReasonCode(sink.rejects[0].reason), "bad_encoding");
+  EXPECT_EQ(sink.rejects[0].raw, "2024-01-01T00:00:00Z,Z\\xFCrich-1,1");
+  EXPECT_NE(sink.rejects[0].detail.find("Z\\xFCrich-1"), std::string::npos) << sink.rejects[0].detail;
+  ExpectAllValidUtf8(sink);
+}
+
+TEST(ParseCsvEncodingTest, InvalidBytesInAColumnNameAreReplaced) {
+  RecordingSink sink;
+  const ParseCounts counts =
+      ParseCsv("event_time,device_id,temp\xff\n2024-01-01T00:00:00Z,d1,1\n", ColumnRoles(), sink);
+  EXPECT_EQ(sink.metric_names_, std::vector<std::string>{"temp\xEF\xBF\xBD"});
+  EXPECT_EQ(counts.replaced_characters, 1);
+  ExpectAllValidUtf8(sink);
+}
+
+TEST(ParseCsvEncodingTest, BinaryGarbageGivesValidUtf8RejectsAndEveryLineIsAccounted) {
+  // Issue 7 repro: random bytes in a bronze file put invalid UTF-8 into the quarantine's raw.
+  std::string data = "event_time,device_id,location,temp\n2024-01-01T00:00:00Z,d1,lab,1\n";
+  uint64_t x = 88172645463325252ULL;
+  for (int i = 0; i < 20000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    data += static_cast<char>(x & 0xFF);
+  }
+  data += "\n2024-01-01T00:00:01Z,d1,lab,2\n";
+  for (const auto encoding : {TextEncoding::kUtf8, TextEncoding::kLatin1}) {
+    ColumnRoles roles;
+    roles.encoding = encoding;
+    roles.max_line_bytes = 8192;
+    RecordingSink sink;
+    const ParseCounts counts = ParseCsv(data, roles, sink);
+    ExpectAllValidUtf8(sink);
+    EXPECT_EQ(counts.rows, static_cast<int64_t>(sink.rows.size() + sink.rejects.size()));
+    EXPECT_EQ(counts.physical_lines, CountLines(data));
+    ASSERT_GE(sink.rows.size(), 2u);
+    EXPECT_EQ(sink.rows.back().ts, kT0 + kMicrosPerSecond);
+  }
+}
+
+TEST(ParseCsvEncodingTest, RawTextIsCappedWithItsSize) {
+  const std::string cell(10000, 'x');
+  const OwnedReject r = RejectOf("event_time,device_id,temp\n" + cell + ",d1,1\n");
+  EXPECT_EQ(r.reason, RejectReason::kBadTimestamp);
+  EXPECT_LT(r.raw.size(), 4200u);
+  EXPECT_NE(r.raw.find("... (10005 bytes)"), std::string::npos) << r.raw.substr(r.raw.size() - 40);
+  EXPECT_LT(r.detail.size(), 400u);
+}
+
+TEST(ParseCsvDelimiterTest, DetectsSemicolonTabAndPipe) {
+  for (const char d : {';', '\t', '|'}) {
+    std::string csv = "event_time,device_id,location,temp\n2024-01-01T00:00:00Z,d1,lab,1.5\n";
+    std::replace(csv.begin(), csv.end(), ',', d);
+    RecordingSink sink;
+    ParseCsv(csv, ColumnRoles(), sink);
+    ASSERT_EQ(sink.rows.size(), 1u) << d << sink.Describe();
+    EXPECT_EQ(sink.rows[0].device_id, "d1");
+    EXPECT_EQ(sink.rows[0].dimensions, std::vector<std::string>{"lab"});
+    EXPECT_EQ(sink.rows[0].metrics, std::vector<double>{1.5});
+  }
+}
+
+TEST(ParseCsvDelimiterTest, SemicolonFileWithDecimalCommasIsSplitOnSemicolons) {
+  RecordingSink sink;
+  ParseCsv("event_time;device_id;temp;hum;code\n2024-01-01T00:00:00Z;d1;1,5;-2;1,2,3\n", ColumnRoles(), sink);
+  ASSERT_EQ(sink.rows.size(), 1u) << sink.Describe();
+  // A decimal comma is a decimal point when the delimiter is not a comma; `1,2,3` is text.
+  EXPECT_EQ(sink.metric_names_, (std::vector<std::string>{"temp", "hum"}));
+  EXPECT_EQ(sink.rows[0].metrics, (std::vector<double>{1.5, -2}));
+  EXPECT_EQ(sink.dimension_names_, (std::vector<std::string>{"location", "code"}));
+  EXPECT_EQ(sink.rows[0].dimensions, (std::vector<std::string>{"", "1,2,3"}));
+}
+
+TEST(ParseCsvDelimiterTest, WrongConfiguredDelimiterSaysWhichOneWouldWork) {
+  ColumnRoles roles;
+  roles.delimiter = ',';
+  RecordingSink sink;
+  ParseCsv("event_time;device_id;temp\n2024-01-01T00:00:00Z;d1;1\n", roles, sink);
+  ASSERT_EQ(sink.rejects.size(), 1u);
+  const std::string& detail = sink.rejects[0].detail;
+  EXPECT_EQ(sink.rejects[0].reason, RejectReason::kBadHeader);
+  EXPECT_NE(detail.find("split on ','"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("the header splits on ';' into 'event_time', 'device_id', 'temp'"), std::string::npos)
+      << detail;
+  EXPECT_NE(detail.find("set silver.delimiter"), std::string::npos) << detail;
+}
+
+TEST(ParseCsvDelimiterTest, BadHeaderNamesTheDelimiterUsed) {
+  RecordingSink sink;
+  ParseCsv("when\tdevice_id\ttemp\n2024-01-01T00:00:00Z\td1\t1\n", ColumnRoles(), sink);
+  ASSERT_EQ(sink.rejects.size(), 1u);
+  EXPECT_NE(sink.rejects[0].detail.find("split on TAB it has 3 columns: 'when', 'device_id', 'temp'"),
+            std::string::npos)
+      << sink.rejects[0].detail;
+}
+
+std::string SixtyLines(const std::string& odd_line, int odd_at) {
+  std::string csv = "event_time,device_id,pipe,temp\n";
+  for (int i = 0; i < 60; ++i) {
+    csv += i == odd_at ? odd_line : fmt::format("2024-01-01T00:{:02}:00Z,d1,10 mm,{}", i, i);
+    csv += '\n';
+  }
+  return csv;
+}
+
+TEST(ParseCsvQuoteTest, StrayQuoteInsideACellIsAPlainCharacter) {
+  // Issue 7 repro: `...,12" pipe` swallowed the rest of the file into one rejected "row".
+  RecordingSink sink;
+  const ParseCounts counts = ParseCsv(SixtyLines("2024-01-01T00:07:00Z,d1,12\" pipe,7", 7), ColumnRoles(), sink);
+  EXPECT_EQ(counts.rows, 60);
+  EXPECT_EQ(counts.physical_lines, 61);
+  EXPECT_TRUE(sink.rejects.empty()) << sink.Describe();
+  ASSERT_EQ(sink.rows.size(), 60u);
+  EXPECT_EQ(sink.rows[7].dimensions, (std::vector<std::string>{"", "12\" pipe"}));
+  EXPECT_EQ(sink.rows[59].metrics, std::vector<double>{59});
+}
+
+TEST(ParseCsvQuoteTest, UnclosedQuoteAtACellStartRejectsOnlyItsLine) {
+  RecordingSink sink;
+  const ParseCounts counts = ParseCsv(SixtyLines("2024-01-01T00:07:00Z,d1,\"12 pipe,7", 7), ColumnRoles(), sink);
+  EXPECT_EQ(counts.rows, 60);
+  EXPECT_EQ(counts.physical_lines, 61);
+  EXPECT_EQ(sink.rows.size(), 59u);
+  ASSERT_EQ(sink.rejects.size(), 1u);
+  EXPECT_EQ(sink.rejects[0].reason, RejectReason::kUnterminatedQuote);
+  EXPECT_EQ(sink.rejects[0].line, 9);
+  EXPECT_EQ(sink.rejects[0].raw, "2024-01-01T00:07:00Z,d1,\"12 pipe,7");
+}
+
+TEST(ParseCsvQuoteTest, QuoteClosingLinesLaterWithoutMakingARowRejectsOnlyTheFirstLine) {
+  RecordingSink sink;
+  const ParseCounts counts = ParseCsv(
+      "event_time,device_id,note,temp\n"
+      "2024-01-01T00:00:00Z,d1,\"oops,1\n"          // 2: a quote opened, closed on line 4
+      "2024-01-01T00:00:01Z,d1,fine,2\n"            // 3
+      "2024-01-01T00:00:02Z,d1,\"x\",3\n"           // 4
+      "2024-01-01T00:00:03Z,d1,\"two\nlines\",4\n",  // 5-6: a real multi-line cell
+      ColumnRoles(), sink);
+  EXPECT_EQ(counts.rows, 4);
+  EXPECT_EQ(counts.physical_lines, 6);
+  ASSERT_EQ(sink.rejects.size(), 1u) << sink.Describe();
+  EXPECT_EQ(sink.rejects[0].reason, RejectReason::kUnterminatedQuote);
+  EXPECT_EQ(sink.rejects[0].line, 2);
+  EXPECT_EQ(sink.rejects[0].raw, "2024-01-01T00:00:00Z,d1,\"oops,1");
+  ASSERT_EQ(sink.rows.size(), 3u);
+  EXPECT_EQ(sink.rows[0].line, 3);
+  EXPECT_EQ(sink.rows[1].dimensions[1], "x");
+  EXPECT_EQ(sink.rows[2].dimensions[1], "two\nlines");
+  EXPECT_EQ(sink.rows[2].line, 5);
+}
+
+TEST(ParseCsvQuoteTest, QuoteOpenLongerThanTheLineLimitRejectsOnlyItsLine) {
+  ColumnRoles roles;
+  roles.max_line_bytes = 100;
+  std::string csv = "event_time,device_id,note,temp\n2024-01-01T00:00:00Z,d1,\"open,1\n";
+  for (int i = 0; i < 10; ++i) csv += fmt::format("2024-01-01T00:00:{:02}Z,d1,n,{}\n", i + 1, i);
+  csv += "2024-01-01T00:00:30Z,d1,\"closed\",1\n";
+  RecordingSink sink;
+  const ParseCounts counts = ParseCsv(csv, roles, sink);
+  EXPECT_EQ(counts.physical_lines, 13);
+  EXPECT_EQ(counts.rows, 12);
+  ASSERT_EQ(sink.rejects.size(), 1u) << sink.Describe();
+  EXPECT_EQ(sink.rejects[0].reason, RejectReason::kUnterminatedQuote);
+  EXPECT_EQ(sink.rejects[0].line, 2);
+  EXPECT_EQ(sink.rows.size(), 11u);
+}
+
+TEST(ParseCsvQuoteTest, LineLongerThanTheLimitIsRejectedAndParsingGoesOn) {
+  ColumnRoles roles;
+  roles.max_line_bytes = 1000;
+  const std::string long_line = "2024-01-01T00:00:00Z,d1," + std::string(5000, '7');
+  RecordingSink sink;
+  const ParseCounts counts =
+      ParseCsv("event_time,device_id,temp\n" + long_line + "\n2024-01-01T00:00:01Z,d1,2\n", roles, sink);
+  EXPECT_EQ(counts.rows, 2);
+  EXPECT_EQ(counts.physical_lines, 3);
+  ASSERT_EQ(sink.rejects.size(), 1u);
+  EXPECT_EQ(sink.rejects[0].reason, RejectReason::kLineTooLong);
+  EXPECT_STREQ(ReasonCode(sink.rejects[0].reason), "line_too_long");
+  EXPECT_EQ(sink.rejects[0].line, 2);
+  EXPECT_LT(sink.rejects[0].raw.size(), 4200u);
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.rows[0].line, 3);
+}
+
+TEST(ParseCsvHeaderTest, DuplicateColumnNamesRejectEveryRowNamingThem) {
+  // Issue 7 repro: `Temp,temp` silently dropped the second column.
+  RecordingSink sink;
+  const ParseCounts counts = ParseCsv(
+      "event_time,device_id,Temp, temp \n2024-01-01T00:00:00Z,d1,1,2\n2024-01-01T00:00:01Z,d1,3,4\n",
+      ColumnRoles(), sink);
+  EXPECT_EQ(counts.rows, 2);
+  EXPECT_TRUE(sink.rows.empty());
+  ASSERT_EQ(sink.rejects.size(), 2u);
+  for (const auto& r : sink.rejects) {
+    EXPECT_EQ(r.reason, RejectReason::kBadHeader);
+    EXPECT_NE(r.detail.find("duplicate column names"), std::string::npos) << r.detail;
+    EXPECT_NE(r.detail.find("'temp' (columns 3 and 4)"), std::string::npos) << r.detail;
+  }
+}
+
+TEST(ParseCsvTypingTest, TextColumnsBecomeDimensionsAndNeverQuarantineRows) {
+  // Issue 7 repro: a text column other than `location` quarantined every row as bad_number.
+  RecordingSink sink;
+  const ParseCounts counts = ParseCsv(
+      "event_time,device_id,firmware,temp,status\n"
+      "2024-01-01T00:00:00Z,d1,1.2.3,21.5,ok\n"
+      "2024-01-01T00:00:01Z,d1,1.2.4,21.6,\n"
+      "2024-01-01T00:00:02Z,d1,2,21.7,door open\n",
+      ColumnRoles(), sink);
+  EXPECT_EQ(counts.rows, 3);
+  EXPECT_TRUE(sink.rejects.empty()) << sink.Describe();
+  EXPECT_EQ(sink.dimension_names_, (std::vector<std::string>{"location", "firmware", "status"}));
+  EXPECT_EQ(sink.metric_names_, std::vector<std::string>{"temp"});
+  ASSERT_EQ(sink.rows.size(), 3u);
+  EXPECT_EQ(sink.rows[0].dimensions, (std::vector<std::string>{"", "1.2.3", "ok"}));
+  EXPECT_EQ(sink.rows[1].dimensions, (std::vector<std::string>{"", "1.2.4", ""}));
+  EXPECT_EQ(sink.rows[2].dimensions, (std::vector<std::string>{"", "2", "door open"}));
+}
+
+TEST(ParseCsvTypingTest, ATypoInANumericColumnIsACellRejectNotATextColumn) {
+  RecordingSink sink;
+  const ParseCounts counts = ParseCsv(
+      "event_time,device_id,temp,hum\n"
+      "2024-01-01T00:00:00Z,d1,20.5,40\n"
+      "2024-01-01T00:00:01Z,d1,21.5x,41\n"
+      "2024-01-01T00:00:02Z,d1,22,42\n",
+      ColumnRoles(), sink);
+  EXPECT_EQ(sink.metric_names_, (std::vector<std::string>{"temp", "hum"}));
+  EXPECT_EQ(counts.rows, 3);
+  ASSERT_EQ(sink.rows.size(), 3u);
+  EXPECT_TRUE(std::isnan(sink.Value(1, "temp")));
+  EXPECT_EQ(sink.Value(1, "hum"), 41);
+  ASSERT_EQ(sink.cell_rejects.size(), 1u);
+  EXPECT_EQ(sink.cell_rejects[0].detail, "temp: '21.5x' is not a number");
+}
+
+TEST(ParseCsvTypingTest, ColumnTheLakeHasAsADimensionStaysOneEvenWhenNumeric) {
+  ColumnRoles roles;
+  roles.dimension_columns = {"location", "zone"};
+  RecordingSink sink;
+  ParseCsv("event_time,device_id,zone,temp\n2024-01-01T00:00:00Z,d1,7,1\n", roles, sink);
+  EXPECT_EQ(sink.dimension_names_, (std::vector<std::string>{"location", "zone"}));
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.rows[0].dimensions, (std::vector<std::string>{"", "7"}));
+}
+
+TEST(ParseCsvTypingTest, BadNumberInAKnownMetricIsACellRejectAndTheRowIsKept) {
+  // Issue 7 repro: one bad metric lost the whole row and its valid metrics.
+  ColumnRoles roles;
+  roles.known_metrics = {"temp", "hum"};
+  RecordingSink sink;
+  const ParseCounts counts = ParseCsv(
+      "event_time,device_id,temp,hum\n"
+      "2024-01-01T00:00:00Z,d1,abc,40\n"    // temp bad, hum good: stored
+      "2024-01-01T00:00:01Z,d1,abc,x\n"     // every metric bad: the row is rejected
+      "2024-01-01T00:00:02Z,d1,abc,N/A\n",  // bad and null, none good: rejected
+      roles, sink);
+  EXPECT_EQ(counts.rows, 3);
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_TRUE(std::isnan(sink.Value(0, "temp")));
+  EXPECT_EQ(sink.Value(0, "hum"), 40);
+  ASSERT_EQ(sink.cell_rejects.size(), 1u);
+  EXPECT_EQ(counts.cell_rejects, 1);
+  EXPECT_EQ(sink.cell_rejects[0].reason, RejectReason::kBadNumber);
+  EXPECT_EQ(sink.cell_rejects[0].detail, "temp: 'abc' is not a number");
+  EXPECT_EQ(sink.cell_rejects[0].line, 2);
+  EXPECT_EQ(sink.cell_rejects[0].raw, "2024-01-01T00:00:00Z,d1,abc,40");
+  ASSERT_EQ(sink.rejects.size(), 2u);
+  EXPECT_EQ(sink.rejects[0].reason, RejectReason::kBadNumber);
+  EXPECT_EQ(sink.rejects[0].detail, "column 'temp': 'abc' is not a number (and 1 more)");
+  EXPECT_EQ(sink.rejects[1].reason, RejectReason::kBadNumber);
+}
+
+TEST(ParseCsvTypingTest, NullTokensAreNullNotErrors) {
+  // Issue 7 repro: `NaN`/`N/A`/`NULL` in one metric quarantined the whole row.
+  RecordingSink sink;
+  const ParseCounts counts = ParseCsv(
+      "event_time,device_id,location,temp,hum\n"
+      "2024-01-01T00:00:00Z,d1,lab,NaN,40\n"
+      "2024-01-01T00:00:01Z,d1,N/A,N/A,41\n"
+      "2024-01-01T00:00:02Z,d1,lab, NULL ,42\n"
+      "2024-01-01T00:00:03Z,d1,lab,none,-\n"
+      "2024-01-01T00:00:04Z,d1,lab,,na\n",
+      TempIsAMetric(), sink);
+  EXPECT_TRUE(sink.rejects.empty()) << sink.Describe();
+  EXPECT_TRUE(sink.cell_rejects.empty());
+  EXPECT_EQ(counts.null_cells, 7);
+  EXPECT_EQ(sink.metric_names_, (std::vector<std::string>{"temp", "hum"}));
+  ASSERT_EQ(sink.rows.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) EXPECT_TRUE(std::isnan(sink.Value(i, "temp"))) << i;
+  EXPECT_EQ(sink.Value(2, "hum"), 42);
+  EXPECT_TRUE(std::isnan(sink.Value(3, "hum")));
+  EXPECT_EQ(sink.rows[1].dimensions, std::vector<std::string>{""});  // N/A location is NULL
+}
+
+TEST(ParseCsvTypingTest, CustomNullTokens) {
+  ColumnRoles roles = TempIsAMetric();
+  roles.null_tokens = {"missing"};
+  RecordingSink sink;
+  ParseCsv("event_time,device_id,temp,hum\n2024-01-01T00:00:00Z,d1,MISSING,1\n2024-01-01T00:00:01Z,d1,NA,1\n",
+           roles, sink);
+  ASSERT_EQ(sink.rows.size(), 2u);
+  EXPECT_TRUE(std::isnan(sink.Value(0, "temp")));
+  ASSERT_EQ(sink.cell_rejects.size(), 1u);  // NA is not a null token here
+  EXPECT_EQ(sink.cell_rejects[0].line, 3);
+}
+
+TEST(ParseCsvNamesTest, ReservedNamesAreRenamedWithValueSuffix) {
+  // Issue 7 repro: metrics named year/hour were hidden by the Hive partition columns.
+  RecordingSink sink;
+  ParseCsv("ts,device,year,hour,hour_value,event_time,device_id,day,Month\n"
+           "2024-01-01T00:00:00Z,d1,2024,5,6,x,d9,3,4\n",
+           ColumnRoles(), sink);
+  ASSERT_EQ(sink.rows.size(), 1u) << sink.Describe();
+  EXPECT_EQ(sink.metric_names_, (std::vector<std::string>{"year_value", "hour_value_2", "hour_value", "day_value",
+                                                          "month_value"}));
+  EXPECT_EQ(sink.dimension_names_,
+            (std::vector<std::string>{"location", "event_time_value", "device_id_value"}));
+  EXPECT_EQ(sink.Value(0, "hour_value_2"), 5);
+  EXPECT_EQ(sink.Value(0, "hour_value"), 6);
+  EXPECT_EQ(sink.rows[0].device_id, "d1");
+  EXPECT_EQ(sink.rows[0].dimensions, (std::vector<std::string>{"", "x", "d9"}));
+}
+
+TEST(ParseCsvTimeTest, CompactDateIsAmbiguousNotEpochSeconds) {
+  // Issue 7 repro: `20240301` was stored as 1970-08-23.
+  const OwnedReject r = RejectOf("event_time,device_id,temp\n20240301,d1,1\n");
+  EXPECT_EQ(r.reason, RejectReason::kBadTimestamp);
+  EXPECT_EQ(r.detail,
+            "'20240301' is ambiguous: a compact date or epoch seconds? use ISO-8601 like 2024-03-01T00:00:00Z");
+}
+
+TEST(ParseCsvTimeTest, ZonelessTimesTakeTheDefaultOffsetAndAreCounted) {
+  ColumnRoles roles;
+  roles.default_utc_offset_minutes = 120;
+  RecordingSink sink;
+  const ParseCounts counts = ParseCsv(
+      "event_time,device_id,temp\n2024-01-01T02:00:00,d1,1\n2024-01-01T00:00:00Z,d1,2\n1704067200,d1,3\n",
+      roles, sink);
+  ASSERT_EQ(sink.rows.size(), 3u);
+  EXPECT_EQ(sink.rows[0].ts, kT0);
+  EXPECT_EQ(sink.rows[1].ts, kT0);
+  EXPECT_EQ(sink.rows[2].ts, kT0);
+  EXPECT_EQ(counts.zoneless_timestamps, 1);
+}
+
+TEST(ParseCsvTimeTest, NanosecondsRoundToMicrosecondsAndNoLongerCollide) {
+  RecordingSink sink;
+  const ParseCounts counts = ParseCsv(
+      "event_time,device_id,temp\n"
+      "2024-01-01T00:00:00.000001100Z,d1,1\n"
+      "2024-01-01T00:00:00.000001900Z,d1,2\n"
+      "2024-01-01T00:00:00.000003Z,d1,3\n",
+      ColumnRoles(), sink);
+  ASSERT_EQ(sink.rows.size(), 3u);
+  EXPECT_EQ(sink.rows[0].ts, kT0 + 1);
+  EXPECT_EQ(sink.rows[1].ts, kT0 + 2);
+  EXPECT_EQ(sink.rows[2].ts, kT0 + 3);
+  EXPECT_EQ(counts.rounded_timestamps, 2);
+}
+
+TEST(ParseJsonLinesTest, NestedObjectsFlattenToParentChildColumns) {
+  // Issue 7 repro: nested JSON objects were dropped.
+  RecordingSink sink;
+  const ParseCounts counts = ParseJsonLines(
+      R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","env":{"Temp":21.5,"air":{"hum":40}},"meta":{"fw":"1.2.3"}})"
+      "\n",
+      ColumnRoles(), sink);
+  EXPECT_EQ(counts.rows, 1);
+  EXPECT_TRUE(sink.rejects.empty()) << sink.Describe();
+  EXPECT_EQ(sink.metric_names_, (std::vector<std::string>{"env_temp", "env_air_hum"}));
+  EXPECT_EQ(sink.dimension_names_, (std::vector<std::string>{"location", "meta_fw"}));
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.rows[0].metrics, (std::vector<double>{21.5, 40}));
+  EXPECT_EQ(sink.rows[0].dimensions, (std::vector<std::string>{"", "1.2.3"}));
+}
+
+TEST(ParseJsonLinesTest, TooDeepObjectsAndArraysAreCellRejectsAndTheRowIsKept) {
+  ColumnRoles roles;
+  roles.json_flatten_depth = 1;
+  RecordingSink sink;
+  const ParseCounts counts = ParseJsonLines(
+      R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","env":{"temp":1,"deep":{"x":2}},"list":[1,2]})" "\n",
+      roles, sink);
+  EXPECT_TRUE(sink.rejects.empty()) << sink.Describe();
+  EXPECT_EQ(sink.metric_names_, std::vector<std::string>{"env_temp"});
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.rows[0].metrics, std::vector<double>{1});
+  ASSERT_EQ(sink.cell_rejects.size(), 2u);
+  EXPECT_EQ(counts.cell_rejects, 2);
+  EXPECT_EQ(sink.cell_rejects[0].reason, RejectReason::kUnsupportedValue);
+  EXPECT_EQ(sink.cell_rejects[0].detail.substr(0, 10), "env_deep: ");
+  EXPECT_EQ(sink.cell_rejects[1].detail.substr(0, 6), "list: ");
+  EXPECT_STREQ(ReasonCode(RejectReason::kUnsupportedValue), "unsupported_value");
+}
+
+TEST(ParseJsonLinesTest, DuplicateKeysRejectTheLineNamingTheKey) {
+  RecordingSink sink;
+  ParseJsonLines(
+      R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","Temp":1,"temp":2})" "\n"
+      R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","a_b":1,"a":{"b":2}})" "\n"
+      R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","temp":3})" "\n",
+      ColumnRoles(), sink);
+  ASSERT_EQ(sink.rejects.size(), 2u);
+  EXPECT_EQ(sink.rejects[0].reason, RejectReason::kBadJson);
+  EXPECT_NE(sink.rejects[0].detail.find("'temp' more than once"), std::string::npos) << sink.rejects[0].detail;
+  EXPECT_NE(sink.rejects[1].detail.find("'a_b' more than once"), std::string::npos) << sink.rejects[1].detail;
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.Value(0, "temp"), 3);
+}
+
+TEST(ParseJsonLinesTest, TextIsADimensionBooleansAreMetricsNullTokensAreNull) {
+  RecordingSink sink;
+  const ParseCounts counts = ParseJsonLines(
+      R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","status":"ok","door":true,"temp":"NaN","hour":5})" "\n"
+      R"({"ts":"2024-01-01T00:00:01Z","device_id":"d1","status":"open","door":false,"temp":"21.5"})" "\n",
+      ColumnRoles(), sink);
+  EXPECT_TRUE(sink.rejects.empty()) << sink.Describe();
+  EXPECT_EQ(sink.dimension_names_, (std::vector<std::string>{"location", "status"}));
+  EXPECT_EQ(sink.metric_names_, (std::vector<std::string>{"door", "temp", "hour_value"}));
+  ASSERT_EQ(sink.rows.size(), 2u);
+  EXPECT_EQ(sink.rows[0].dimensions[1], "ok");
+  EXPECT_EQ(sink.Value(0, "door"), 1);
+  EXPECT_EQ(sink.Value(1, "door"), 0);
+  EXPECT_TRUE(std::isnan(sink.Value(0, "temp")));
+  EXPECT_EQ(sink.Value(1, "temp"), 21.5);
+  EXPECT_EQ(sink.Value(0, "hour_value"), 5);
+  EXPECT_EQ(counts.null_cells, 1);
+}
+
+TEST(ParseJsonLinesTest, KeyWithAsManyNumbersAsTextIsAMetric) {
+  RecordingSink sink;
+  ParseJsonLines(
+      R"({"ts":1704085200,"device":"p1","pressure_bar":2.5,"rpm":"1200"})" "\n"
+      R"({"ts":1704085260,"device":"p1","pressure_bar":null,"rpm":1210})" "\n"
+      R"({"ts":1704085320,"device":"p1","pressure_bar":"high"})" "\n",
+      ColumnRoles(), sink);
+  EXPECT_EQ(sink.metric_names_, (std::vector<std::string>{"pressure_bar", "rpm"}));
+  ASSERT_EQ(sink.rows.size(), 2u);
+  ASSERT_EQ(sink.rejects.size(), 1u);  // its only metric is bad: the row goes, with the reason
+  EXPECT_EQ(sink.rejects[0].reason, RejectReason::kBadNumber);
+  EXPECT_EQ(sink.rejects[0].detail, "column 'pressure_bar': \"high\" is not a number");
+}
+
+TEST(ParseJsonLinesTest, BadNumberInAKnownMetricIsACellReject) {
+  RecordingSink sink;
+  ParseJsonLines(R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","temp":"abc","hum":4})" "\n",
+                 TempIsAMetric(), sink);
+  ASSERT_EQ(sink.rows.size(), 1u);
+  ASSERT_EQ(sink.cell_rejects.size(), 1u);
+  EXPECT_EQ(sink.cell_rejects[0].detail, "temp: \"abc\" is not a number");
+}
+
+TEST(ParseJsonLinesTest, EncodingLatin1AndInvalidUtf8) {
+  const std::string data = "{\"ts\":\"2024-01-01T00:00:00Z\",\"device_id\":\"d1\",\"location\":\"Z\xfcrich\",\"v\":1}\n"
+                           "{\"ts\":\"2024-01-01T00:00:00Z\",\"device_id\":\"d\xfc\",\"v\":1}\n";
+  RecordingSink utf8;
+  const ParseCounts counts = ParseJsonLines(data, ColumnRoles(), utf8);
+  ExpectAllValidUtf8(utf8);
+  ASSERT_EQ(utf8.rows.size(), 1u) << utf8.Describe();
+  EXPECT_EQ(utf8.rows[0].dimensions, std::vector<std::string>{"Z\xEF\xBF\xBDrich"});
+  EXPECT_EQ(counts.replaced_characters, 1);
+  ASSERT_EQ(utf8.rejects.size(), 1u);
+  EXPECT_EQ(utf8.rejects[0].reason, RejectReason::kBadEncoding);
+
+  ColumnRoles roles;
+  roles.encoding = TextEncoding::kLatin1;
+  RecordingSink latin1;
+  ParseJsonLines(data, roles, latin1);
+  ExpectAllValidUtf8(latin1);
+  ASSERT_EQ(latin1.rows.size(), 2u) << latin1.Describe();
+  EXPECT_EQ(latin1.rows[0].dimensions, std::vector<std::string>{"Z\xC3\xBCrich"});
+  EXPECT_EQ(latin1.rows[1].device_id, "d\xC3\xBC");
+}
+
+TEST(ParseJsonLinesTest, LongLinesAndPhysicalLinesAreAccounted) {
+  ColumnRoles roles;
+  roles.max_line_bytes = 200;
+  RecordingSink sink;
+  const std::string data = R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","v":1})" "\n"
+                           R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","note":")" + std::string(300, 'x') +
+                           "\"}\n\n" R"({"ts":"2024-03-01T10:00:00.123456789","device_id":"d1","v":2})";
+  const ParseCounts counts = ParseJsonLines(data, roles, sink);
+  EXPECT_EQ(counts.physical_lines, 4);
+  EXPECT_EQ(counts.rows, 3);
+  EXPECT_EQ(counts.blank_lines, 1);
+  ASSERT_EQ(sink.rejects.size(), 1u);
+  EXPECT_EQ(sink.rejects[0].reason, RejectReason::kLineTooLong);
+  EXPECT_EQ(sink.rejects[0].line, 2);
+  EXPECT_EQ(counts.zoneless_timestamps, 1);
+  EXPECT_EQ(counts.rounded_timestamps, 1);
+}
+
+TEST(FormatFromNameTest, AcceptsTsvAndTxtAsCsvLikeText) {
+  for (const char* name : {"a.csv", "a.tsv", "a.txt", "A.TSV", "a.tsv.gz", "a.txt.gz", "a.csv.gz"}) {
+    ASSERT_TRUE(FormatFromName(name).has_value()) << name;
+    EXPECT_EQ(*FormatFromName(name), FileFormat::kCsv) << name;
+  }
+  EXPECT_EQ(FormatFromName("a.jsonl.gz"), FileFormat::kJsonLines);
+  EXPECT_FALSE(FormatFromName("a.parquet").has_value());
+  EXPECT_FALSE(FormatFromName("a.tsv.zip").has_value());
+}
+
+TEST(ParseCsvPropertyTest, RandomTextKeepsTheAccountingAndValidUtf8) {
+  // Lines made of pieces that stress the record reader: quotes, delimiters, CR, blanks,
+  // invalid bytes. Whatever comes, every line is accounted for and nothing invalid leaves.
+  const std::vector<std::string> pieces = {"\"", "\"\"", ",", ";", "\t", "|", "\r", "\n", "\n", " ", "x", "12",
+                                           "2024-01-01T00:00:00Z", "d1", "NaN", "\xff", "\xc3\xbc", "\xc3", "\0"};
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  auto next = [&] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  for (int round = 0; round < 300; ++round) {
+    std::string data = round % 3 == 0 ? "event_time,device_id,location,temp\n" : "ts;device;temp;hour\n";
+    const int n = static_cast<int>(next() % 200);
+    for (int i = 0; i < n; ++i) data += pieces[next() % pieces.size()];
+    ColumnRoles roles;
+    roles.max_line_bytes = 16 + next() % 64;
+    roles.encoding = round % 2 == 0 ? TextEncoding::kUtf8 : TextEncoding::kLatin1;
+    RecordingSink sink;
+    const ParseCounts counts = ParseCsv(data, roles, sink);
+    ASSERT_EQ(counts.rows, static_cast<int64_t>(sink.rows.size() + sink.rejects.size())) << round;
+    ASSERT_EQ(counts.physical_lines, CountLines(data)) << round;
+    ExpectAllValidUtf8(sink);
+    RecordingSink json;
+    const ParseCounts jcounts = ParseJsonLines(data, roles, json);
+    ASSERT_EQ(jcounts.rows, static_cast<int64_t>(json.rows.size() + json.rejects.size())) << round;
+    ASSERT_EQ(jcounts.physical_lines, CountLines(data)) << round;
+    ExpectAllValidUtf8(json);
+  }
 }
 
 }  // namespace
