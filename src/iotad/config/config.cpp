@@ -8,6 +8,19 @@
 #include "iotad/core/timestamp.h"
 
 namespace iotad::config {
+
+std::optional<int32_t> ParseUtcOffset(std::string_view zone) {
+  if (zone == "UTC" || zone == "utc" || zone == "Z" || zone == "z") return 0;
+  if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-') || zone[3] != ':') return std::nullopt;
+  auto digit = [&](size_t i) { return zone[i] >= '0' && zone[i] <= '9' ? zone[i] - '0' : -1; };
+  const int h1 = digit(1), h2 = digit(2), m1 = digit(4), m2 = digit(5);
+  if (h1 < 0 || h2 < 0 || m1 < 0 || m2 < 0) return std::nullopt;
+  const int hours = h1 * 10 + h2, minutes = m1 * 10 + m2;
+  if (hours > 14 || minutes > 59) return std::nullopt;
+  const int32_t total = hours * 60 + minutes;
+  return zone[0] == '-' ? -total : total;
+}
+
 namespace {
 
 using Setter = std::function<Status(LakeConfig&, const toml::node&, const std::string&)>;
@@ -132,6 +145,32 @@ const std::vector<OptionSpec>& Options() {
        Int(&C::silver, &SilverConfig::max_buffered_rows, 1000)},
       {"silver", "compression", "string", "\"zstd\"", "Parquet compression: zstd, snappy, gzip or uncompressed.",
        Str(&C::silver, &SilverConfig::compression, {"zstd", "snappy", "gzip", "uncompressed"})},
+      {"silver", "delimiter", "string", "\"auto\"",
+       "CSV delimiter: \"auto\" detects one of , ; tab | from the header line; or one of them.",
+       Str(&C::silver, &SilverConfig::delimiter, {"auto", ",", ";", "\t", "tab", "|"})},
+      {"silver", "encoding", "string", "\"utf-8\"",
+       "Text encoding of input files: \"utf-8\" (invalid bytes replaced and counted) or \"latin-1\".",
+       Str(&C::silver, &SilverConfig::encoding, {"utf-8", "latin-1"})},
+      {"silver", "null_values", "list", R"(["", "na", "n/a", "null", "nan", "none", "-"])",
+       "Cells that mean \"no value\" (case-insensitive): NULL, not an error.",
+       List(&C::silver, &SilverConfig::null_values)},
+      {"silver", "max_line_bytes", "int", "1048576",
+       "A longer line (or a quote left open longer) is quarantined as that line only.",
+       Int(&C::silver, &SilverConfig::max_line_bytes, 1024)},
+      {"silver", "json_flatten_depth", "int", "3",
+       "Nested JSON objects flatten to parent_child columns down to this depth.",
+       Int(&C::silver, &SilverConfig::json_flatten_depth, 0)},
+      {"silver", "default_timezone", "string", "\"UTC\"",
+       "Zone of timestamps that carry none: \"UTC\" or an offset like \"+01:00\" (counted in the run record).",
+       [](LakeConfig& c, const toml::node& n, const std::string& key) -> Status {
+         const auto v = n.value<std::string>();
+         if (!v || !ParseUtcOffset(*v)) return TypeError(key, "\"UTC\" or an offset like \"+01:00\"", "");
+         c.silver.default_timezone = *v;
+         return Status::Ok();
+       }},
+      {"silver", "max_metric_columns", "int", "1000",
+       "Metric columns per lake; cells of columns beyond it are quarantined (column_limit).",
+       Int(&C::silver, &SilverConfig::max_metric_columns, 1)},
       {"gold", "detectors", "list", R"(["zscore", "robust_zscore", "default"])",
        "Detectors gold runs; the first is the primary one counted in gold_summary.anomalies. Batch: zscore "
        "(the AWS tutorial's), robust_zscore. Online, replayed in time order: default (the ensemble), window_z, "

@@ -24,7 +24,18 @@ struct SilverConfig {
   std::vector<std::string> dimension_columns{"location"};  // text columns that are not metrics
   int64_t max_buffered_rows = 2'000'000;  // memory bound: rows held before the oldest hours flush
   std::string compression = "zstd";
+  // Parser options (issue 7). Added by the silver helper; the config helper owns their final form.
+  std::string delimiter = "auto";       // CSV: "auto" detects one of , ; TAB |
+  std::string encoding = "utf-8";       // "utf-8" or "latin-1"
+  std::vector<std::string> null_values{"", "na", "n/a", "null", "nan", "none", "-"};
+  int64_t max_line_bytes = 1 << 20;
+  int64_t json_flatten_depth = 3;
+  std::string default_timezone = "UTC";  // for timestamps with no zone: "UTC" or "+HH:MM"/"-HH:MM"
+  int64_t max_metric_columns = 1000;     // metric columns per lake; cells of further ones are quarantined
 };
+
+/// Minutes east of UTC for "UTC", "Z" or "+HH:MM"/"-HH:MM"; nullopt for anything else.
+std::optional<int32_t> ParseUtcOffset(std::string_view zone);
 
 struct GoldConfig {
   std::vector<std::string> detectors{"zscore", "robust_zscore", "default"};
