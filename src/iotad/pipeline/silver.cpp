@@ -408,19 +408,32 @@ class SilverWriter {
         std::unordered_map<uint64_t, std::pair<std::vector<double>, std::vector<std::string>>> rows;
         for (uint32_t i : colliding) rows[(static_cast<uint64_t>(b.device[i]) << 32) | b.offset[i]];
         IOTAD_TRY(StoredRows(t, stored_keys, device_ids, rows));
+        std::vector<uint32_t> merging;
         for (uint32_t i : colliding) {
           const auto& [metrics, dims] = rows[(static_cast<uint64_t>(b.device[i]) << 32) | b.offset[i]];
           bool same = metrics.size() == b.metrics.size();
           for (size_t m = 0; same && m < b.metrics.size(); ++m) same = clean::SameValue(b.metrics[m][i], metrics[m]);
           for (size_t d = 0; same && d < b.dims.size(); ++d) same = (*t.dim_values)[b.dims[d][i]] == dims[d];
+          bool mergeable = !same && metrics.size() == b.metrics.size();
+          for (size_t m = 0; mergeable && m < b.metrics.size(); ++m) {
+            const double v = b.metrics[m][i];
+            mergeable = std::isnan(v) || std::isnan(metrics[m]) || v == metrics[m];
+          }
+          for (size_t d = 0; mergeable && d < b.dims.size(); ++d) {
+            const std::string& v = (*t.dim_values)[b.dims[d][i]];
+            mergeable = v.empty() || dims[d].empty() || v == dims[d];
+          }
           if (same) {
             ++per_file_[b.source[i]].duplicates;
+          } else if (mergeable) {
+            merging.push_back(i);
           } else {
             Quarantine(ingest::ReasonCode(RejectReason::kConflictingDuplicate),
                        "same device and time as a row already in silver, with other values", b.source[i], b.line[i],
                        RowText(t, i));
           }
         }
+        if (!merging.empty()) IOTAD_TRY(MergeIntoStored(t, merging));
       }
       late_rows_ += static_cast<int64_t>(keep.size());
     }
@@ -451,6 +464,75 @@ class SilverWriter {
     } else {
       unread.push_back(staged);
     }
+    hours_touched_.insert(hour);
+    return Status::Ok();
+  }
+
+  /// Late partial rows that add values to rows already stored (earlier flushes or runs): each
+  /// stored file holding such a row is rewritten with the values filled in (a new file; the old
+  /// one is deleted in the same commit, or dropped from staging when this run wrote it).
+  Status MergeIntoStored(HourTask& t, const std::vector<uint32_t>& merging) {
+    const TimestampUs hour = t.buffer.hour_start;
+    IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
+    const int k0 = flush_count_[hour]++;
+    const auto rows_file = scratch / fmt::format("merge-{}-{}.parquet", batch_id_, k0);
+    HourSource source(t, merging);
+    IOTAD_TRY(lake::WriteParquet(session_, source, rows_file, lake_.config().silver.compression));
+    const std::string rows_sql = fmt::format("read_parquet({}, hive_partitioning = false)", lake::SqlQuote(rows_file.string()));
+    auto columns = [&](const std::string& from) -> Result<std::vector<std::string>> {
+      IOTAD_ASSIGN_OR_RETURN(auto r, session_.Stream(fmt::format("SELECT * FROM {} LIMIT 0", from)));
+      std::vector<std::string> names;
+      for (size_t c = 0; c < r.ColumnCount(); ++c) names.push_back(r.ColumnName(c));
+      return names;
+    };
+    IOTAD_ASSIGN_OR_RETURN(const auto new_columns, columns(rows_sql));
+    auto& stored_keys = existing_[hour];
+    auto& unread = unread_files_[hour];
+    const std::vector<std::string> stored = stored_keys;
+    for (const std::string& old_key : stored) {
+      const std::string old_sql =
+          fmt::format("read_parquet({}, hive_partitioning = false)", lake::SqlQuote(lake_.ReadPaths({old_key})[0]));
+      IOTAD_ASSIGN_OR_RETURN(int64_t hits, session_.QueryInt(fmt::format(
+                                               "SELECT count(*) FROM {} o JOIN {} n ON o.device_id = n.device_id AND "
+                                               "o.event_time = n.event_time",
+                                               old_sql, rows_sql)));
+      if (hits == 0) continue;
+      IOTAD_ASSIGN_OR_RETURN(const auto old_columns, columns(old_sql));
+      std::string select;
+      for (const auto& c : old_columns) {
+        const std::string q = lake::SqlIdent(c);
+        const bool shared = c != "event_time" && c != "device_id" &&
+                            std::find(new_columns.begin(), new_columns.end(), c) != new_columns.end();
+        select += fmt::format("{}{}", select.empty() ? "" : ", ",
+                              shared ? fmt::format("coalesce(o.{0}, n.{0}) AS {0}", q) : "o." + q);
+      }
+      for (const auto& c : new_columns) {
+        if (std::find(old_columns.begin(), old_columns.end(), c) == old_columns.end()) {
+          select += ", n." + lake::SqlIdent(c);
+        }
+      }
+      const std::string name = fmt::format("part-{}-{}.parquet", batch_id_, flush_count_[hour]++);
+      const auto local = scratch / name;
+      IOTAD_TRY(session_.Exec(fmt::format(
+          "COPY (SELECT {} FROM {} o LEFT JOIN {} n ON o.device_id = n.device_id AND o.event_time = n.event_time "
+          "ORDER BY o.device_id, o.event_time) TO {} (FORMAT parquet, COMPRESSION {})",
+          select, old_sql, rows_sql, lake::SqlQuote(local.string()), lake_.config().silver.compression)));
+      const std::string part = lake::HourPartition(hour);
+      const std::string staged = fmt::format("{}silver/{}/{}", staging_, part, name);
+      IOTAD_TRY(lake_.store().PutFile(staged, local));
+      moves_.emplace_back(staged, fmt::format("{}{}/{}", lake::kSilverPrefix, part, name));
+      if (old_key.compare(0, staging_.size(), staging_) == 0) {
+        std::erase_if(moves_, [&](const auto& move) { return move.first == old_key; });
+        IOTAD_TRY(lake_.store().Delete(old_key));
+      } else {
+        deletes_.push_back(old_key);
+      }
+      std::replace(stored_keys.begin(), stored_keys.end(), old_key, staged);
+      std::replace(unread.begin(), unread.end(), old_key, staged);
+    }
+    std::error_code ec;
+    std::filesystem::remove(rows_file, ec);
+    for (uint32_t i : merging) ++per_file_[t.buffer.source[i]].merged;
     hours_touched_.insert(hour);
     return Status::Ok();
   }
@@ -950,6 +1032,8 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
       // One unreadable object must not stop the others: its readable prefix (a truncated gzip's
       // complete lines) is parsed, and the rest is one quarantined record naming the error.
       unreadable = read;
+      // Still compressed bytes (a reader that keeps no decompressed prefix): nothing to parse.
+      if (data.compare(0, 2, "\x1f\x8b") == 0) data.clear();
       const size_t complete = data.rfind('\n');
       const size_t keep = complete == std::string::npos ? 0 : complete + 1;
       tail = EscapeBytes(std::string_view(data).substr(keep), 4096);
