@@ -212,6 +212,23 @@ TEST_F(SilverInputsTest, ADimensionStaysADimensionWhenALaterRunBringsNumbers) {
   EXPECT_EQ(Iotad({"sql", "SELECT * FROM silver"}).exit_code, 0);
 }
 
+// A lake written before commits recorded the roles: they come from its silver files' types.
+TEST_F(SilverInputsTest, RolesOfALakeWithoutTheRecordComeFromItsSilverFiles) {
+  Configure("[silver]\ndimension_columns = [\"location\", \"site\"]\n");
+  ASSERT_EQ(IngestAndSilver("a.csv", "event_time,device_id,temp_c,site\n2024-03-01T10:00:00Z,d1,20,north\n").exit_code,
+            0);
+  for (const auto& log : ListFiles(lake_, "_iotad/log/")) {
+    const fs::path path = fs::path(lake_) / log;
+    WriteFile(path, std::regex_replace(ReadFile(path), std::regex(R"("columns":\{[^}]*\},)"), ""));
+    ASSERT_EQ(ReadFile(path).find("\"columns\""), std::string::npos);
+  }
+  Configure("");
+  const CmdResult s = IngestAndSilver("b.csv", "event_time,device_id,temp_c,site\n2024-03-01T11:00:00Z,d1,21,5\n");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(Int("SELECT count(*) FROM silver WHERE site = '5'"), 1);
+  EXPECT_EQ(Int("SELECT count(*) FROM (DESCRIBE silver) WHERE column_name = 'site' AND column_type = 'VARCHAR'"), 1);
+}
+
 // Issue 7: ~5,000 distinct JSON keys made gold fail; silver caps metric columns per lake.
 TEST_F(SilverInputsTest, FiveThousandDistinctKeysAreCappedAtMaxMetricColumns) {
   std::string jsonl;

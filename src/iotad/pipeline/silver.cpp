@@ -480,7 +480,7 @@ class SilverWriter {
     IOTAD_TRY(lake::WriteParquet(session_, source, rows_file, lake_.config().silver.compression));
     const std::string rows_sql = fmt::format("read_parquet({}, hive_partitioning = false)", lake::SqlQuote(rows_file.string()));
     auto columns = [&](const std::string& from) -> Result<std::vector<std::string>> {
-      IOTAD_ASSIGN_OR_RETURN(auto r, session_.Stream(fmt::format("SELECT * FROM {} LIMIT 0", from)));
+      IOTAD_ASSIGN_OR_RETURN(auto r, session_.Query(fmt::format("SELECT * FROM {} LIMIT 0", from)));
       std::vector<std::string> names;
       for (size_t c = 0; c < r.ColumnCount(); ++c) names.push_back(r.ColumnName(c));
       return names;
@@ -915,9 +915,9 @@ std::string ParseTotalsJson(const ParseTotals& p) {
 
 namespace {
 
-/// The lake's column roles as the last silver commit recorded them (none before the first, or
-/// in commits older than the record).
-LakeColumns PreviousColumns(const std::vector<lake::Commit>& commits) {
+/// The lake's column roles as the last silver commit recorded them; nullopt when no commit has
+/// the record (a new lake, or one written before it existed).
+std::optional<LakeColumns> RecordedColumns(const std::vector<lake::Commit>& commits) {
   LakeColumns out;
   for (auto c = commits.rbegin(); c != commits.rend(); ++c) {
     simdjson::dom::parser parser;
@@ -935,7 +935,29 @@ LakeColumns PreviousColumns(const std::vector<lake::Commit>& commits) {
     };
     read("metrics", out.metrics);
     read("dimensions", out.dimensions);
-    break;
+    return out;
+  }
+  return std::nullopt;
+}
+
+/// The roles the lake's columns already have: the last commit's record, or for a lake written
+/// before the record existed, the types of its silver files (DOUBLE: metric, VARCHAR: dimension).
+Result<LakeColumns> PreviousColumns(const std::vector<lake::Commit>& commits, lake::Lake& lake,
+                                    lake::DuckSession& session,
+                                    const std::map<TimestampUs, std::vector<std::string>>& existing) {
+  if (auto recorded = RecordedColumns(commits)) return *recorded;
+  LakeColumns out;
+  std::vector<std::string> keys;
+  for (const auto& [hour, files] : existing) keys.insert(keys.end(), files.begin(), files.end());
+  if (keys.empty()) return out;
+  IOTAD_ASSIGN_OR_RETURN(auto r, session.Query(fmt::format(
+                                     "SELECT * FROM read_parquet({}, union_by_name = true, hive_partitioning = false) LIMIT 0",
+                                     lake::SqlList(lake.ReadPaths(keys)))));
+  for (size_t c = 0; c < r.ColumnCount(); ++c) {
+    const std::string name = r.ColumnName(c);
+    const duckdb_type type = r.ColumnType(c);
+    if (type == DUCKDB_TYPE_DOUBLE) out.metrics.push_back(name);
+    else if (type == DUCKDB_TYPE_VARCHAR && name != "device_id") out.dimensions.push_back(name);
   }
   return out;
 }
@@ -990,6 +1012,10 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
   // The writer thread is DuckDB's only source; extra DuckDB workers would only take CPU from the
   // parse thread.
   IOTAD_TRY(session->Exec("SET threads = 1"));
+  LakeColumns previous;
+  if (!options.rebuild) {
+    IOTAD_ASSIGN_OR_RETURN(previous, PreviousColumns(commits, lake, *session, existing));
+  }
   SilverWriter writer(lake, *session, batch_id, lake::Lake::StagingPrefix(run_id), std::move(existing), todo);
   // Two hours in flight at most besides the open buffers: memory stays bounded.
   TaskQueue queue(1);
@@ -1007,7 +1033,7 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
   });
   // A column keeps its role for the life of the lake; --rebuild starts from the config alone.
   const config::SilverConfig& cfg = lake.config().silver;
-  SilverParser parser(cfg, options.rebuild ? LakeColumns{} : PreviousColumns(commits), todo.size(), pool,
+  SilverParser parser(cfg, std::move(previous), todo.size(), pool,
                       [&](Task t) { queue.Push(std::move(t)); });
   ingest::ColumnRoles roles;
   roles.time_columns = cfg.time_columns;
