@@ -92,11 +92,12 @@ TEST_F(SilverInputsTest, BadValueInOneMetricKeepsTheRowsOtherMetrics) {
                                       "2024-03-01T10:01:00Z,d1,N/A,41\n"
                                       "2024-03-01T10:02:00Z,d1,NULL,42\n"
                                       "2024-03-01T10:03:00Z,d1,warm,43\n"
-                                      "2024-03-01T10:04:00Z,d1,21.5,44\n");
+                                      "2024-03-01T10:04:00Z,d1,21.5,44\n"
+                                      "2024-03-01T10:05:00Z,d1,21.6,45\n");
   ASSERT_EQ(s.exit_code, 0) << s.err;
-  EXPECT_EQ(Int("SELECT count(*) FROM silver"), 5);
-  EXPECT_EQ(Int("SELECT count(humidity_pc) FROM silver"), 5);
-  EXPECT_EQ(Int("SELECT count(temp_c) FROM silver"), 1);
+  EXPECT_EQ(Int("SELECT count(*) FROM silver"), 6);
+  EXPECT_EQ(Int("SELECT count(humidity_pc) FROM silver"), 6);
+  EXPECT_EQ(Int("SELECT count(temp_c) FROM silver"), 2);
   // One per-cell record (the text), none for the null tokens; no whole row quarantined.
   EXPECT_EQ(Int("SELECT count(*) FROM quarantine WHERE column_name = 'temp_c' AND reason = 'bad_number' AND line = 5"),
             1);
