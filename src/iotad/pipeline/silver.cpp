@@ -695,7 +695,7 @@ class SilverParser final : public ingest::RowSink {
         if (d != kUnmapped) {
           b.dims[d][n] = DimId(device * ndims + d, row.dimensions[i]);
         } else if (!row.dimensions[i].empty()) {
-          TextInMetric(file_dim_name(i), row);
+          TextInMetric(file_dim_name(i), row, row.dimensions[i]);
         }
       }
     }
@@ -819,12 +819,12 @@ class SilverParser final : public ingest::RowSink {
       if (!std::isnan(v)) b.dims[d][n] = dim_values_.Intern(fmt::format("{}", v));
     }
   }
-  void TextInMetric(const std::string& name, const ingest::ParsedRow& row) {
+  void TextInMetric(const std::string& name, const ingest::ParsedRow& row, std::string_view text) {
     ++per_file_[source_].cells;
     const char* code = ingest::ReasonCode(RejectReason::kBadNumber);
     ++cell_reasons_[code];
     quarantine_.push_back({code, name, fmt::format("column '{}' holds numbers in this lake; text is not stored", name),
-                           source_, row.line, std::string()});
+                           source_, row.line, std::string(text)});
   }
 
   void EmitHour(std::map<TimestampUs, HourBuffer>::iterator it) {
