@@ -329,3 +329,21 @@ TEST_F(SilverInputsTest, ZonelessTimestampsAreCountedInTheRunRecord) {
 
 }  // namespace
 }  // namespace iotad::e2e
+
+namespace iotad::e2e {
+namespace {
+
+// silver.delimiter reaches the parser. [parser]
+TEST_F(SilverInputsTest, ConfiguredDelimiterIsUsed) {
+  Configure("[silver]\ndelimiter = \";\"\n");
+  const CmdResult s = IngestAndSilver("semi.csv",
+                                      "event_time;device_id;temp_c\n"
+                                      "2024-03-01T10:00:00Z;d1;20,5\n"
+                                      "2024-03-01T10:01:00Z;d1;21\n");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(Int("SELECT count(*) FROM silver WHERE temp_c = 21"), 1);
+  EXPECT_EQ(Int("SELECT count(*) FROM silver") + Int("SELECT count(*) FROM quarantine WHERE column_name IS NULL"), 2);
+}
+
+}  // namespace
+}  // namespace iotad::e2e
