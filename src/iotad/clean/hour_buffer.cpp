@@ -15,7 +15,27 @@ bool SameRow(const HourBuffer& b, uint32_t x, uint32_t y) {
   return true;
 }
 
+/// Fills the NULLs of row x with row y's values (y is Mergeable into x).
+void MergeInto(HourBuffer& b, uint32_t x, uint32_t y) {
+  for (auto& m : b.metrics) {
+    if (std::isnan(m[x])) m[x] = m[y];
+  }
+  for (auto& d : b.dims) {
+    if (d[x] == 0) d[x] = d[y];
+  }
+}
+
 }  // namespace
+
+bool Mergeable(const HourBuffer& b, uint32_t x, uint32_t y) {
+  for (const auto& m : b.metrics) {
+    if (!std::isnan(m[x]) && !std::isnan(m[y]) && m[x] != m[y]) return false;
+  }
+  for (const auto& d : b.dims) {
+    if (d[x] != 0 && d[y] != 0 && d[x] != d[y]) return false;
+  }
+  return true;
+}
 
 void RadixSort(std::vector<uint64_t>& keys) {
   std::vector<uint32_t> none;
@@ -44,7 +64,7 @@ void RadixSort(std::vector<uint64_t>& keys, std::vector<uint32_t>& idx) {
   }
 }
 
-DedupResult Deduplicate(const HourBuffer& b, const std::vector<uint32_t>& device_rank) {
+DedupResult Deduplicate(HourBuffer& b, const std::vector<uint32_t>& device_rank) {
   const size_t n = b.size();
   std::vector<uint64_t> keys(n);
   std::vector<uint32_t> order(n);
@@ -64,6 +84,9 @@ DedupResult Deduplicate(const HourBuffer& b, const std::vector<uint32_t>& device
       const uint32_t other = order[j];
       if (SameRow(b, first, other)) {
         r.duplicates.push_back(other);
+      } else if (Mergeable(b, first, other)) {
+        MergeInto(b, first, other);
+        r.merged.push_back(other);
       } else {
         r.conflicts.emplace_back(other, first);
       }

@@ -10,8 +10,8 @@
 
 namespace iotad::clean {
 
-/// Rows of one hour, columnar. Metric columns grow when a later file brings a new metric
-/// (older rows read NaN = NULL there).
+/// Rows of one hour, columnar. Metric and dimension columns grow when a later file brings a new
+/// one (older rows read NaN / 0 = NULL there).
 struct HourBuffer {
   TimestampUs hour_start = 0;
   std::vector<uint32_t> device;   // StringDict id
@@ -34,6 +34,9 @@ struct HourBuffer {
   void EnsureMetrics(size_t n) {
     while (metrics.size() < n) metrics.emplace_back(device.size(), NAN);
   }
+  void EnsureDims(size_t n) {
+    while (dims.size() < n) dims.emplace_back(device.size(), 0);
+  }
 };
 
 /// Bitwise equality that treats NULL (NaN) as equal to NULL.
@@ -46,6 +49,7 @@ inline bool SameValue(double a, double b) {
 struct DedupResult {
   std::vector<uint32_t> keep;                // row indices to write, sorted
   std::vector<uint32_t> duplicates;          // exact copies of a kept row
+  std::vector<uint32_t> merged;              // partial rows absorbed into a kept row
   std::vector<std::pair<uint32_t, uint32_t>> conflicts;  // (row, kept row it collides with)
 };
 
@@ -54,9 +58,14 @@ void RadixSort(std::vector<uint64_t>& keys, std::vector<uint32_t>& index);
 /// Sorts keys alone.
 void RadixSort(std::vector<uint64_t>& keys);
 
-/// Sorts by (device rank, time) and splits exact duplicates (same device, time and values:
-/// dropped and counted) from conflicts (same device and time, other values: quarantined). The
-/// first row in arrival order wins.
-DedupResult Deduplicate(const HourBuffer& buffer, const std::vector<uint32_t>& device_rank);
+/// Sorts by (device rank, time) and sorts the rows that share a key: an exact copy of the kept
+/// row is a duplicate (dropped and counted); a row that only adds values the kept row lacks
+/// (every metric and dimension equal or NULL on one side: one message per metric, say) is merged
+/// into the kept row, which is updated in place; any other is a conflict (quarantined). The first
+/// row in arrival order is the kept one.
+DedupResult Deduplicate(HourBuffer& buffer, const std::vector<uint32_t>& device_rank);
+
+/// True when row `y` adds to row `x` without contradicting it (each value equal or NULL on one side).
+bool Mergeable(const HourBuffer& b, uint32_t x, uint32_t y);
 
 }  // namespace iotad::clean

@@ -31,7 +31,7 @@ class BufferBuilder {
     for (size_t m = 0; m < buffer_.metrics.size(); ++m) buffer_.metrics[m].push_back(values.at(m));
     return *this;
   }
-  const HourBuffer& buffer() const { return buffer_; }
+  HourBuffer& buffer() { return buffer_; }
 
  private:
   HourBuffer buffer_;
@@ -98,11 +98,53 @@ TEST(DeduplicateTest, SameKeyWithOtherValuesIsAConflictWithTheKeptRow) {
   b.Row(1, 10, {1.0})    // 0
       .Row(1, 10, {2.0})   // 1: conflicts with 0
       .Row(1, 10, {1.0})   // 2: duplicate of 0
-      .Row(1, 10, {NAN});  // 3: NULL vs 1.0 is a different value
+      .Row(1, 10, {NAN});  // 3: NULL where 0 has 1.0: adds nothing, contradicts nothing: merged
   const DedupResult r = Deduplicate(b.buffer(), rank);
   EXPECT_EQ(r.keep, std::vector<uint32_t>{0});
   EXPECT_EQ(r.duplicates, std::vector<uint32_t>{2});
-  EXPECT_EQ(r.conflicts, (std::vector<std::pair<uint32_t, uint32_t>>{{1, 0}, {3, 0}}));
+  EXPECT_EQ(r.merged, std::vector<uint32_t>{3});
+  EXPECT_EQ(r.conflicts, (std::vector<std::pair<uint32_t, uint32_t>>{{1, 0}}));
+  EXPECT_EQ(b.buffer().metrics[0][0], 1.0);
+}
+
+TEST(DeduplicateTest, PartialRowsOfOneReadingMergeIntoTheFirst) {
+  // One message per metric at the same (device, time): {"temp_c":20} then {"humidity_pc":50}.
+  BufferBuilder b(3);
+  b.Row(1, 10, {20.0, NAN, NAN})      // 0
+      .Row(1, 10, {NAN, 50.0, NAN})   // 1: adds humidity
+      .Row(1, 10, {NAN, NAN, NAN}, 4)  // 2: adds the dimension
+      .Row(1, 10, {20.0, 50.0, NAN}, 4)  // 3: a copy of the merged row: a duplicate
+      .Row(1, 10, {21.0, NAN, 0.5})   // 4: temp 21 contradicts 20: a conflict, nothing merged
+      .Row(1, 10, {NAN, NAN, 0.5});   // 5: adds the third metric
+  const DedupResult r = Deduplicate(b.buffer(), {0, 1});
+  EXPECT_EQ(r.keep, std::vector<uint32_t>{0});
+  EXPECT_EQ(r.merged, (std::vector<uint32_t>{1, 2, 5}));
+  EXPECT_EQ(r.duplicates, std::vector<uint32_t>{3});
+  EXPECT_EQ(r.conflicts, (std::vector<std::pair<uint32_t, uint32_t>>{{4, 0}}));
+  const HourBuffer& buffer = b.buffer();
+  EXPECT_EQ(buffer.metrics[0][0], 20.0);
+  EXPECT_EQ(buffer.metrics[1][0], 50.0);
+  EXPECT_EQ(buffer.metrics[2][0], 0.5);
+  EXPECT_EQ(buffer.dims[0][0], 4u);
+}
+
+TEST(MergeableTest, NullOnEitherSideIsNoConflict) {
+  BufferBuilder b(2);
+  b.Row(1, 10, {1.0, NAN}, 0).Row(1, 10, {NAN, 2.0}, 3).Row(1, 10, {1.5, NAN}, 0).Row(1, 10, {1.0, 2.0}, 5);
+  EXPECT_TRUE(Mergeable(b.buffer(), 0, 1));
+  EXPECT_FALSE(Mergeable(b.buffer(), 0, 2));
+  EXPECT_TRUE(Mergeable(b.buffer(), 0, 3));
+  EXPECT_FALSE(Mergeable(b.buffer(), 1, 3));  // dimension 3 vs 5
+}
+
+TEST(HourBufferTest, NewDimensionColumnsReadNullForOlderRows) {
+  BufferBuilder b(1);
+  b.Row(1, 0, {1.0}, 2).Row(1, 1, {2.0}, 3);
+  HourBuffer buffer = b.buffer();
+  buffer.EnsureDims(3);
+  ASSERT_EQ(buffer.dims.size(), 3u);
+  EXPECT_EQ(buffer.dims[2], (std::vector<uint32_t>{0, 0}));
+  EXPECT_EQ(buffer.dims[0], (std::vector<uint32_t>{2, 3}));
 }
 
 TEST(DeduplicateTest, DifferentDimensionIsAConflict) {

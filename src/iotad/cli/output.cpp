@@ -200,12 +200,14 @@ void PrintSilverReport(const pipeline::SilverReport& r, FILE* out) {
   const auto& a = r.accounting;
   std::fprintf(out,
                "silver: %lld bronze file%s -> %lld hour partition%s in %.2f s (%.0f rows/s)\n"
-               "  accounting: %lld bronze rows = %lld stored + %lld quarantined + %lld duplicates%s\n",
+               "  accounting: %lld bronze rows = %lld stored + %lld quarantined + %lld duplicates%s%s\n",
                static_cast<long long>(r.bronze_files), r.bronze_files == 1 ? "" : "s",
                static_cast<long long>(r.hours_written), r.hours_written == 1 ? "" : "s", r.seconds,
                r.seconds > 0 ? static_cast<double>(a.rows) / r.seconds : 0.0, static_cast<long long>(a.rows),
                static_cast<long long>(a.stored), static_cast<long long>(a.quarantined),
-               static_cast<long long>(a.duplicates), a.Balanced() ? "" : "  (DOES NOT BALANCE)");
+               static_cast<long long>(a.duplicates),
+               a.merged > 0 ? fmt::format(" + {} merged", a.merged).c_str() : "",
+               a.Balanced() ? "" : "  (DOES NOT BALANCE)");
   std::fprintf(out, "  cpu: parse %.2f s, dedup + write %.2f s (two threads)\n", r.parse_seconds, r.write_seconds);
   if (r.late_rows > 0) {
     std::fprintf(out, "  late rows appended to hours already in silver: %lld\n", static_cast<long long>(r.late_rows));
@@ -213,6 +215,23 @@ void PrintSilverReport(const pipeline::SilverReport& r, FILE* out) {
   for (const auto& [reason, n] : a.quarantine_reasons) {
     std::fprintf(out, "  quarantined %-22s %lld\n", reason.c_str(), static_cast<long long>(n));
   }
+  if (a.cells_quarantined > 0) {
+    std::fprintf(out, "  cells quarantined (row stored, that value NULL): %lld\n",
+                 static_cast<long long>(a.cells_quarantined));
+    for (const auto& [reason, n] : a.cell_reasons) {
+      std::fprintf(out, "    %-22s %lld\n", reason.c_str(), static_cast<long long>(n));
+    }
+  }
+  const pipeline::ParseTotals& p = r.parse;
+  std::string notes;
+  auto note = [&](int64_t n, const char* what) {
+    if (n > 0) notes += fmt::format("{}{} {}", notes.empty() ? "" : ", ", n, what);
+  };
+  note(p.zoneless_timestamps, "zone-less timestamps (silver.default_timezone applied)");
+  note(p.rounded_timestamps, "timestamps rounded to microseconds");
+  note(p.null_cells, "null cells");
+  note(p.replaced_characters, "invalid characters replaced");
+  if (!notes.empty()) std::fprintf(out, "  parsed: %s\n", notes.c_str());
 }
 
 void PrintGoldReport(const pipeline::GoldReport& r, FILE* out) {

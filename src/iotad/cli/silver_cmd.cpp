@@ -15,7 +15,7 @@ void RegisterSilverCommand(CLI::App& app, GlobalOptions& global, CommandOutcome&
     out.status = RunRecordedStage(global, command, [&](lake::Lake& lake, const std::string& run_id) -> Result<std::string> {
       IOTAD_ASSIGN_OR_RETURN(auto report, pipeline::RunSilver(lake, *options, run_id));
       PrintSilverReport(report);
-      return pipeline::AccountingJson(report.accounting);
+      return pipeline::AccountingJson(report.accounting, &report.parse);
     });
   });
 }

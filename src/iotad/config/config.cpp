@@ -15,6 +15,7 @@
 #include "iotad/detect/multivariate.h"
 
 namespace iotad::config {
+
 namespace {
 
 using Setter =

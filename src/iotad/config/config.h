@@ -34,6 +34,7 @@ struct SilverConfig {
   int64_t max_metric_columns = 1000;         // metric columns a lake may have
 };
 
+
 struct GoldConfig {
   std::vector<std::string> detectors{"zscore", "robust_zscore", "default"};
   double zscore_threshold = 3.0;

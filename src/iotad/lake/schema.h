@@ -9,8 +9,10 @@ namespace iotad::lake {
 inline constexpr std::string_view kSilverFixedColumns =
     "event_time TIMESTAMPTZ, device_id VARCHAR, location VARCHAR";
 
+/// `column_name` names the cell of a per-cell record (the row itself was stored, that cell is
+/// NULL); it is NULL for a whole quarantined row, so `WHERE column_name IS NULL` counts rows.
 inline constexpr std::string_view kQuarantineColumns =
-    "reason VARCHAR, detail VARCHAR, source_file VARCHAR, line BIGINT, raw VARCHAR";
+    "reason VARCHAR, column_name VARCHAR, detail VARCHAR, source_file VARCHAR, line BIGINT, raw VARCHAR";
 
 inline constexpr std::string_view kAnomalyColumns =
     "event_time TIMESTAMPTZ, device_id VARCHAR, location VARCHAR, metric VARCHAR, value DOUBLE, "

@@ -22,7 +22,7 @@ std::string SilverCountsJson(const SilverReport& r) {
   JsonWriter w;
   w.BeginObject().Key("bronze_files").Int(r.bronze_files).Key("files_written").Int(r.files_written)
       .Key("hours").Int(r.hours_written).Key("late_rows").Int(r.late_rows)
-      .Key("accounting").Raw(AccountingJson(r.accounting)).EndObject();
+      .Key("accounting").Raw(AccountingJson(r.accounting)).Key("parse").Raw(ParseTotalsJson(r.parse)).EndObject();
   return w.Take();
 }
 
@@ -104,7 +104,12 @@ Result<std::vector<CheckResult>> ValidateLake(lake::Lake& lake) {
   IOTAD_ASSIGN_OR_RETURN(auto session, lake.OpenSession());
   IOTAD_ASSIGN_OR_RETURN(int64_t bronze_files, session->QueryInt("SELECT count(*) FROM bronze"));
   IOTAD_ASSIGN_OR_RETURN(int64_t silver_rows, session->QueryInt("SELECT count(*) FROM silver"));
-  IOTAD_ASSIGN_OR_RETURN(int64_t quarantined, session->QueryInt("SELECT count(*) FROM quarantine"));
+  // Quarantined rows, not per-cell records (those name a column of a row that was stored).
+  // Quarantine files written before the column existed have no column_name: all rows.
+  const bool has_column_name = session->QueryInt("SELECT count(*) FROM quarantine WHERE column_name IS NULL").ok();
+  const std::string rows_only = has_column_name ? " WHERE column_name IS NULL" : "";
+  IOTAD_ASSIGN_OR_RETURN(int64_t quarantined,
+                         session->QueryInt(fmt::format("SELECT count(*) FROM quarantine{}", rows_only)));
   IOTAD_ASSIGN_OR_RETURN(int64_t summary_rows, session->QueryInt("SELECT count(*) FROM gold_summary"));
 
   CheckResult silver_check{"silver_not_empty", true, ""};
@@ -114,7 +119,7 @@ Result<std::vector<CheckResult>> ValidateLake(lake::Lake& lake) {
     if (quarantined > 0) {
       IOTAD_ASSIGN_OR_RETURN(auto r, session->Query(
                                          "SELECT reason || ': ' || any_value(detail) || ' (' || count(*) || ' rows)' "
-                                         "FROM quarantine GROUP BY reason ORDER BY count(*) DESC LIMIT 1"));
+                                         "FROM quarantine" + rows_only + " GROUP BY reason ORDER BY count(*) DESC LIMIT 1"));
       IOTAD_ASSIGN_OR_RETURN(auto chunk, r.Next());
       if (chunk && chunk.size() > 0) {
         cause = fmt::format("all {} rows went to quarantine; most common reason {}", quarantined,
@@ -247,9 +252,15 @@ Result<RunReport> RunPipeline(lake::Lake& lake, const RunOptions& options) {
   }
   counts.EndObject();
   record.stages.push_back({"checks", lap(), counts.Take()});
-  record.counts_json = fmt::format("{{\"rows\":{},\"stored\":{},\"quarantined\":{},\"duplicates\":{}}}",
-                                   report.silver.accounting.rows, report.silver.accounting.stored,
-                                   report.silver.accounting.quarantined, report.silver.accounting.duplicates);
+  const RowAccounting& acc = report.silver.accounting;
+  const ParseTotals& parse = report.silver.parse;
+  JsonWriter run_counts;
+  run_counts.BeginObject().Key("rows").Int(acc.rows).Key("stored").Int(acc.stored).Key("quarantined")
+      .Int(acc.quarantined).Key("duplicates").Int(acc.duplicates).Key("merged").Int(acc.merged)
+      .Key("cells_quarantined").Int(acc.cells_quarantined).Key("zoneless_timestamps").Int(parse.zoneless_timestamps)
+      .Key("rounded_timestamps").Int(parse.rounded_timestamps).Key("null_cells").Int(parse.null_cells)
+      .Key("replaced_characters").Int(parse.replaced_characters).EndObject();
+  record.counts_json = run_counts.Take();
   record.finished_at_us = NowUs();
   IOTAD_TRY(WriteRunRecord(lake, record));
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

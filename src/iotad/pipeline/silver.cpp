@@ -12,16 +12,18 @@
 #include <optional>
 #include <ranges>
 #include <set>
-#include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 
 #include <fmt/ranges.h>
+#include <simdjson.h>
 
 #include "iotad/clean/hour_buffer.h"
 #include "iotad/clean/string_dict.h"
 #include "iotad/core/fault.h"
 #include "iotad/core/hash.h"
+#include "iotad/core/thread.h"
 #include "iotad/core/json.h"
 #include "iotad/ingest/bronze.h"
 #include "iotad/ingest/row_parser.h"
@@ -40,20 +42,38 @@ double ThreadCpuSeconds() {
 using clean::HourBuffer;
 using ingest::RejectReason;
 
+/// One quarantine record: a whole row (`column` empty, NULL in the table) or one cell of a row
+/// that was stored (`column` names it).
 struct QuarantineRow {
   std::string reason;
+  std::string column;
   std::string detail;
   uint32_t source;
   int64_t line;
   std::string raw;
 };
 
+/// Per bronze file. rows == stored + quarantined + duplicates + merged; cells (per-cell
+/// quarantine records) are not rows.
 struct FileCounts {
-  int64_t rows = 0, stored = 0, quarantined = 0, duplicates = 0;
+  int64_t rows = 0, stored = 0, quarantined = 0, duplicates = 0, merged = 0, cells = 0;
   void Add(const FileCounts& o) {
     rows += o.rows, stored += o.stored, quarantined += o.quarantined, duplicates += o.duplicates;
+    merged += o.merged, cells += o.cells;
   }
 };
+
+/// Shows bytes that are not printable ASCII as \xNN, so a record of unreadable input is valid UTF-8.
+std::string EscapeBytes(std::string_view bytes, size_t max_bytes) {
+  std::string out;
+  for (unsigned char c : bytes.substr(0, max_bytes)) {
+    if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
+    else out += fmt::format("\\x{:02x}", c);
+  }
+  return out;
+}
+
+constexpr size_t kUnmapped = static_cast<size_t>(-1);
 
 using Strings = std::shared_ptr<const std::vector<std::string>>;
 
@@ -62,6 +82,7 @@ struct HourTask {
   HourBuffer buffer;
   Strings devices;
   Strings dim_values;
+  std::vector<std::string> dim_names;
   std::vector<std::string> metric_names;
   clean::DedupResult dedup;  // computed on the parse thread, which has time to spare
 };
@@ -130,10 +151,9 @@ class BufferPool {
 /// Streams the kept rows of one hour into the Parquet writer.
 class HourSource final : public lake::ChunkSource {
  public:
-  HourSource(const HourTask& task, const std::vector<uint32_t>& keep, const std::vector<std::string>& dim_names)
-      : task_(task), keep_(keep) {
+  HourSource(const HourTask& task, const std::vector<uint32_t>& keep) : task_(task), keep_(keep) {
     columns_ = {{"event_time", DUCKDB_TYPE_TIMESTAMP_TZ}, {"device_id", DUCKDB_TYPE_VARCHAR}};
-    for (const auto& d : dim_names) columns_.push_back({d, DUCKDB_TYPE_VARCHAR});
+    for (const auto& d : task.dim_names) columns_.push_back({d, DUCKDB_TYPE_VARCHAR});
     for (const auto& m : task.metric_names) columns_.push_back({m, DUCKDB_TYPE_DOUBLE});
   }
   const std::vector<lake::ColumnSpec>& columns() const override { return columns_; }
@@ -181,7 +201,9 @@ class QuarantineSource final : public lake::ChunkSource {
   QuarantineSource(const std::vector<QuarantineRow>& rows, const std::vector<std::string>& sources)
       : rows_(rows), sources_(sources) {}
   const std::vector<lake::ColumnSpec>& columns() const override {
+    // The order of lake::kQuarantineColumns.
     static const std::vector<lake::ColumnSpec> kColumns = {{"reason", DUCKDB_TYPE_VARCHAR},
+                                                           {"column_name", DUCKDB_TYPE_VARCHAR},
                                                            {"detail", DUCKDB_TYPE_VARCHAR},
                                                            {"source_file", DUCKDB_TYPE_VARCHAR},
                                                            {"line", DUCKDB_TYPE_BIGINT},
@@ -190,14 +212,16 @@ class QuarantineSource final : public lake::ChunkSource {
   }
   size_t Fill(lake::ChunkFiller& out) override {
     const size_t n = std::min(lake::ChunkFiller::Capacity(), rows_.size() - pos_);
-    auto* line = out.Column<int64_t>(3);
+    auto* line = out.Column<int64_t>(4);
     for (size_t r = 0; r < n; ++r) {
       const auto& q = rows_[pos_ + r];
       out.SetString(0, r, q.reason);
-      out.SetString(1, r, q.detail);
-      out.SetString(2, r, sources_[q.source]);
+      if (q.column.empty()) out.SetNull(1, r);
+      else out.SetString(1, r, q.column);
+      out.SetString(2, r, q.detail);
+      out.SetString(3, r, sources_[q.source]);
       line[r] = q.line;
-      out.SetString(4, r, q.raw);
+      out.SetString(5, r, q.raw);
     }
     pos_ += n;
     return n;
@@ -222,7 +246,6 @@ class SilverWriter {
         existing_(std::move(existing)),
         unread_files_(existing_),
         sources_(sources),
-        dim_names_(lake.config().silver.dimension_columns),
         per_file_(sources.size()) {}
 
   Status Handle(Task& task, BufferPool& pool) {
@@ -238,6 +261,7 @@ class SilverWriter {
   Status Finish() { return FlushQuarantine(); }
 
   std::vector<std::pair<std::string, std::string>>& moves() { return moves_; }
+  std::vector<std::string>& deletes() { return deletes_; }
   const std::vector<FileCounts>& per_file() const { return per_file_; }
   int64_t late_rows() const { return late_rows_; }
   int64_t hours_written() const { return static_cast<int64_t>(hours_touched_.size()); }
@@ -247,7 +271,7 @@ class SilverWriter {
   void Quarantine(std::string reason, std::string detail, uint32_t source, int64_t line, std::string raw) {
     ++per_file_[source].quarantined;
     ++reasons_[reason];
-    quarantine_.push_back({std::move(reason), std::move(detail), source, line, std::move(raw)});
+    quarantine_.push_back({std::move(reason), std::string(), std::move(detail), source, line, std::move(raw)});
   }
 
   static std::string RowText(const HourTask& t, uint32_t i) {
@@ -314,8 +338,8 @@ class SilverWriter {
       for (size_t m = 0; m < t.metric_names.size(); ++m) {
         if (name == t.metric_names[m]) metric_of[c] = static_cast<int>(m);
       }
-      for (size_t d = 0; d < dim_names_.size(); ++d) {
-        if (name == dim_names_[d]) dim_of[c] = static_cast<int>(d);
+      for (size_t d = 0; d < t.dim_names.size(); ++d) {
+        if (name == t.dim_names[d]) dim_of[c] = static_cast<int>(d);
       }
     }
     if (ts_col < 0 || dev_col < 0) return Error(Errc::kCorrupt, "silver: a stored file lacks event_time/device_id");
@@ -332,7 +356,7 @@ class SilverWriter {
         if (hit == out.end()) continue;
         auto& [metrics, dims] = hit->second;
         metrics.assign(t.metric_names.size(), NAN);
-        dims.assign(dim_names_.size(), "");
+        dims.assign(t.dim_names.size(), "");
         for (size_t c = 0; c < ncols; ++c) {
           if (!lake::DuckChunk::IsValid(chunk.Validity(c), r)) continue;
           if (metric_of[c] >= 0) metrics[static_cast<size_t>(metric_of[c])] = chunk.Data<double>(c)[r];
@@ -348,6 +372,7 @@ class SilverWriter {
     const TimestampUs hour = b.hour_start;
     clean::DedupResult& dd = t.dedup;
     for (uint32_t i : dd.duplicates) ++per_file_[b.source[i]].duplicates;
+    for (uint32_t i : dd.merged) ++per_file_[b.source[i]].merged;
     for (auto [i, kept] : dd.conflicts) {
       Quarantine(ingest::ReasonCode(RejectReason::kConflictingDuplicate),
                  fmt::format("same device and time as line {} of {}, with other values", b.line[kept],
@@ -383,19 +408,32 @@ class SilverWriter {
         std::unordered_map<uint64_t, std::pair<std::vector<double>, std::vector<std::string>>> rows;
         for (uint32_t i : colliding) rows[(static_cast<uint64_t>(b.device[i]) << 32) | b.offset[i]];
         IOTAD_TRY(StoredRows(t, stored_keys, device_ids, rows));
+        std::vector<uint32_t> merging;
         for (uint32_t i : colliding) {
           const auto& [metrics, dims] = rows[(static_cast<uint64_t>(b.device[i]) << 32) | b.offset[i]];
           bool same = metrics.size() == b.metrics.size();
           for (size_t m = 0; same && m < b.metrics.size(); ++m) same = clean::SameValue(b.metrics[m][i], metrics[m]);
           for (size_t d = 0; same && d < b.dims.size(); ++d) same = (*t.dim_values)[b.dims[d][i]] == dims[d];
+          bool mergeable = !same && metrics.size() == b.metrics.size();
+          for (size_t m = 0; mergeable && m < b.metrics.size(); ++m) {
+            const double v = b.metrics[m][i];
+            mergeable = std::isnan(v) || std::isnan(metrics[m]) || v == metrics[m];
+          }
+          for (size_t d = 0; mergeable && d < b.dims.size(); ++d) {
+            const std::string& v = (*t.dim_values)[b.dims[d][i]];
+            mergeable = v.empty() || dims[d].empty() || v == dims[d];
+          }
           if (same) {
             ++per_file_[b.source[i]].duplicates;
+          } else if (mergeable) {
+            merging.push_back(i);
           } else {
             Quarantine(ingest::ReasonCode(RejectReason::kConflictingDuplicate),
                        "same device and time as a row already in silver, with other values", b.source[i], b.line[i],
                        RowText(t, i));
           }
         }
+        if (!merging.empty()) IOTAD_TRY(MergeIntoStored(t, merging));
       }
       late_rows_ += static_cast<int64_t>(keep.size());
     }
@@ -405,7 +443,7 @@ class SilverWriter {
     const std::string name = fmt::format("part-{}-{}.parquet", batch_id_, k);
     IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
     const auto local = scratch / name;
-    HourSource source(t, keep, dim_names_);
+    HourSource source(t, keep);
     IOTAD_TRY(lake::WriteParquet(session_, source, local, lake_.config().silver.compression));
     const std::string part = lake::HourPartition(hour);
     const std::string staged = fmt::format("{}silver/{}/{}", staging_, part, name);
@@ -426,6 +464,75 @@ class SilverWriter {
     } else {
       unread.push_back(staged);
     }
+    hours_touched_.insert(hour);
+    return Status::Ok();
+  }
+
+  /// Late partial rows that add values to rows already stored (earlier flushes or runs): each
+  /// stored file holding such a row is rewritten with the values filled in (a new file; the old
+  /// one is deleted in the same commit, or dropped from staging when this run wrote it).
+  Status MergeIntoStored(HourTask& t, const std::vector<uint32_t>& merging) {
+    const TimestampUs hour = t.buffer.hour_start;
+    IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
+    const int k0 = flush_count_[hour]++;
+    const auto rows_file = scratch / fmt::format("merge-{}-{}.parquet", batch_id_, k0);
+    HourSource source(t, merging);
+    IOTAD_TRY(lake::WriteParquet(session_, source, rows_file, lake_.config().silver.compression));
+    const std::string rows_sql = fmt::format("read_parquet({}, hive_partitioning = false)", lake::SqlQuote(rows_file.string()));
+    auto columns = [&](const std::string& from) -> Result<std::vector<std::string>> {
+      IOTAD_ASSIGN_OR_RETURN(auto r, session_.Query(fmt::format("SELECT * FROM {} LIMIT 0", from)));
+      std::vector<std::string> names;
+      for (size_t c = 0; c < r.ColumnCount(); ++c) names.push_back(r.ColumnName(c));
+      return names;
+    };
+    IOTAD_ASSIGN_OR_RETURN(const auto new_columns, columns(rows_sql));
+    auto& stored_keys = existing_[hour];
+    auto& unread = unread_files_[hour];
+    const std::vector<std::string> stored = stored_keys;
+    for (const std::string& old_key : stored) {
+      const std::string old_sql =
+          fmt::format("read_parquet({}, hive_partitioning = false)", lake::SqlQuote(lake_.ReadPaths({old_key})[0]));
+      IOTAD_ASSIGN_OR_RETURN(int64_t hits, session_.QueryInt(fmt::format(
+                                               "SELECT count(*) FROM {} o JOIN {} n ON o.device_id = n.device_id AND "
+                                               "o.event_time = n.event_time",
+                                               old_sql, rows_sql)));
+      if (hits == 0) continue;
+      IOTAD_ASSIGN_OR_RETURN(const auto old_columns, columns(old_sql));
+      std::string select;
+      for (const auto& c : old_columns) {
+        const std::string q = lake::SqlIdent(c);
+        const bool shared = c != "event_time" && c != "device_id" &&
+                            std::find(new_columns.begin(), new_columns.end(), c) != new_columns.end();
+        select += fmt::format("{}{}", select.empty() ? "" : ", ",
+                              shared ? fmt::format("coalesce(o.{0}, n.{0}) AS {0}", q) : "o." + q);
+      }
+      for (const auto& c : new_columns) {
+        if (std::find(old_columns.begin(), old_columns.end(), c) == old_columns.end()) {
+          select += ", n." + lake::SqlIdent(c);
+        }
+      }
+      const std::string name = fmt::format("part-{}-{}.parquet", batch_id_, flush_count_[hour]++);
+      const auto local = scratch / name;
+      IOTAD_TRY(session_.Exec(fmt::format(
+          "COPY (SELECT {} FROM {} o LEFT JOIN {} n ON o.device_id = n.device_id AND o.event_time = n.event_time "
+          "ORDER BY o.device_id, o.event_time) TO {} (FORMAT parquet, COMPRESSION {})",
+          select, old_sql, rows_sql, lake::SqlQuote(local.string()), lake_.config().silver.compression)));
+      const std::string part = lake::HourPartition(hour);
+      const std::string staged = fmt::format("{}silver/{}/{}", staging_, part, name);
+      IOTAD_TRY(lake_.store().PutFile(staged, local));
+      moves_.emplace_back(staged, fmt::format("{}{}/{}", lake::kSilverPrefix, part, name));
+      if (old_key.compare(0, staging_.size(), staging_) == 0) {
+        std::erase_if(moves_, [&](const auto& move) { return move.first == old_key; });
+        IOTAD_TRY(lake_.store().Delete(old_key));
+      } else {
+        deletes_.push_back(old_key);
+      }
+      std::replace(stored_keys.begin(), stored_keys.end(), old_key, staged);
+      std::replace(unread.begin(), unread.end(), old_key, staged);
+    }
+    std::error_code ec;
+    std::filesystem::remove(rows_file, ec);
+    for (uint32_t i : merging) ++per_file_[t.buffer.source[i]].merged;
     hours_touched_.insert(hour);
     return Status::Ok();
   }
@@ -459,7 +566,6 @@ class SilverWriter {
   size_t cached_keys_ = 0;
   std::map<TimestampUs, std::vector<std::string>> unread_files_;  // stored files whose keys are not cached
   const std::vector<std::string>& sources_;
-  std::vector<std::string> dim_names_;
   std::vector<FileCounts> per_file_;
   std::vector<QuarantineRow> quarantine_;
   std::map<std::string, int64_t> reasons_;
@@ -467,32 +573,93 @@ class SilverWriter {
   std::map<TimestampUs, int> flush_count_;
   std::set<TimestampUs> hours_touched_;
   std::vector<std::pair<std::string, std::string>> moves_;
+  std::vector<std::string> deletes_;  // committed files replaced by a rewrite (late partial rows)
   int64_t late_rows_ = 0;
+};
+
+/// The lake's columns and their roles, in first-seen order. A column keeps its role for the life
+/// of the lake (until `--rebuild`), so every silver file types it the same way and the
+/// union_by_name views never see DOUBLE and VARCHAR for one name. Stored in each silver commit.
+struct LakeColumns {
+  std::vector<std::string> metrics;
+  std::vector<std::string> dimensions;
 };
 
 /// Parse thread: receives parsed rows of every new bronze file into per-hour buffers and hands
 /// full hours to the writer.
 class SilverParser final : public ingest::RowSink {
  public:
-  SilverParser(const config::SilverConfig& config, size_t num_sources, BufferPool& pool, std::function<void(Task)> emit)
+  SilverParser(const config::SilverConfig& config, LakeColumns lake_columns, size_t num_sources, BufferPool& pool,
+               std::function<void(Task)> emit)
       : pool_(pool),
-        dim_names_(config.dimension_columns),
+        max_metric_columns_(static_cast<size_t>(std::max<int64_t>(1, config.max_metric_columns))),
         max_buffered_rows_(static_cast<size_t>(config.max_buffered_rows)),
+        lake_(std::move(lake_columns)),
         per_file_(num_sources),
-        emit_(std::move(emit)) {}
+        emit_(std::move(emit)) {
+    for (const auto& m : lake_.metrics) lake_metric_set_.insert(m);
+    // Declared dimensions first (each file has them), then the ones the lake found earlier. A
+    // declared one the lake already stores as a metric stays a metric until --rebuild.
+    for (const auto& d : config.dimension_columns) {
+      if (lake_metric_set_.count(d) == 0 && !Contains(dim_names_, d)) dim_names_.push_back(d);
+    }
+    std::vector<std::string> dims = dim_names_;
+    for (const auto& d : lake_.dimensions) {
+      if (lake_metric_set_.count(d) == 0 && !Contains(dims, d)) dims.push_back(d);
+    }
+    lake_.dimensions = std::move(dims);
+  }
 
   void BeginFile(uint32_t source) { source_ = source; }
 
-  void OnSchema(const std::vector<std::string>& /*dims*/, const std::vector<std::string>& metrics) override {
+  /// Maps the file's columns onto the batch's (new ones are added, up to the metric cap).
+  void OnSchema(const std::vector<std::string>& dims, const std::vector<std::string>& metrics) override {
     file_metric_map_.clear();
+    file_metric_as_dim_.clear();
+    file_dim_map_.clear();
+    dropped_metric_names_.clear();
+    file_dims_names_ = dims;
     for (const auto& m : metrics) {
+      if (auto d = std::find(dim_names_.begin(), dim_names_.end(), m); d != dim_names_.end()) {
+        // A text column of this lake holding numbers in this file: kept as text.
+        file_metric_as_dim_.emplace_back(file_metric_map_.size(), static_cast<size_t>(d - dim_names_.begin()));
+        file_metric_map_.push_back(kUnmapped);
+        continue;
+      }
       auto it = std::find(metric_names_.begin(), metric_names_.end(), m);
       if (it == metric_names_.end()) {
+        if (lake_metric_set_.count(m) == 0) {
+          if (lake_metric_set_.size() >= max_metric_columns_) {
+            dropped_metric_names_.emplace_back(file_metric_map_.size(), m);
+            file_metric_map_.push_back(kUnmapped);
+            continue;
+          }
+          lake_metric_set_.insert(m);
+          lake_.metrics.push_back(m);
+        }
         metric_names_.push_back(m);
         it = metric_names_.end() - 1;
       }
       file_metric_map_.push_back(static_cast<size_t>(it - metric_names_.begin()));
     }
+    for (const auto& d : dims) {
+      if (lake_metric_set_.count(d) != 0) {
+        file_dim_map_.push_back(kUnmapped);  // text in a metric column: per-cell bad_number
+        continue;
+      }
+      auto it = std::find(dim_names_.begin(), dim_names_.end(), d);
+      if (it == dim_names_.end()) {
+        dim_names_.push_back(d);
+        it = dim_names_.end() - 1;
+        if (!Contains(lake_.dimensions, d)) lake_.dimensions.push_back(d);
+        last_dims_.clear();  // its layout depends on the number of dimensions
+      }
+      file_dim_map_.push_back(static_cast<size_t>(it - dim_names_.begin()));
+    }
+    identity_map_ = file_metric_as_dim_.empty() && dropped_metric_names_.empty();
+    for (size_t i = 0; identity_map_ && i < file_metric_map_.size(); ++i) identity_map_ = file_metric_map_[i] == i;
+    identity_dims_ = file_dim_map_.size() == dim_names_.size();
+    for (size_t i = 0; identity_dims_ && i < file_dim_map_.size(); ++i) identity_dims_ = file_dim_map_[i] == i;
   }
 
   void OnRow(const ingest::ParsedRow& row) override {
@@ -504,32 +671,43 @@ class SilverParser final : public ingest::RowSink {
         // a recycled full-hour buffer until the end of the run.
         if (emitted_hours_.count(hour) == 0) pool_.Take(it->second);
         it->second.hour_start = hour;
-        it->second.dims.resize(dim_names_.size());
       }
       current_ = &it->second;
     }
     HourBuffer& b = *current_;
     if (b.metrics.size() < metric_names_.size()) b.EnsureMetrics(metric_names_.size());
+    const size_t ndims = dim_names_.size();
+    if (b.dims.size() < ndims) b.EnsureDims(ndims);
     const uint32_t device = devices_.Intern(row.device_id);
     b.device.push_back(device);
     b.offset.push_back(static_cast<uint32_t>(row.ts - hour));
     b.source.push_back(source_);
     b.line.push_back(static_cast<uint32_t>(row.line));
+    const size_t n = b.device.size() - 1;
     // A device's location rarely changes: compare with its last one before hashing.
-    const size_t ndims = dim_names_.size();
     if (last_dims_.size() < (device + 1) * ndims) last_dims_.resize((device + 1) * ndims, 0);
-    for (size_t d = 0; d < ndims; ++d) {
-      uint32_t& cached = last_dims_[device * ndims + d];
-      if (dim_values_.Get(cached) != row.dimensions[d]) cached = dim_values_.Intern(row.dimensions[d]);
-      b.dims[d].push_back(cached);
+    if (identity_dims_) {
+      for (size_t d = 0; d < ndims; ++d) b.dims[d].push_back(DimId(device * ndims + d, row.dimensions[d]));
+    } else {
+      for (size_t d = 0; d < ndims; ++d) b.dims[d].push_back(0);
+      for (size_t i = 0; i < file_dim_map_.size(); ++i) {
+        const size_t d = file_dim_map_[i];
+        if (d != kUnmapped) {
+          b.dims[d][n] = DimId(device * ndims + d, row.dimensions[i]);
+        } else if (!row.dimensions[i].empty()) {
+          TextInMetric(file_dim_name(i), row, row.dimensions[i]);
+        }
+      }
     }
     const size_t nm = b.metrics.size();
     if (nm == file_metric_map_.size() && identity_map_) {
       for (size_t m = 0; m < nm; ++m) b.metrics[m].push_back(row.metrics[m]);
     } else {
       for (auto& m : b.metrics) m.push_back(NAN);
-      const size_t n = b.device.size() - 1;
-      for (size_t i = 0; i < file_metric_map_.size(); ++i) b.metrics[file_metric_map_[i]][n] = row.metrics[i];
+      for (size_t i = 0; i < file_metric_map_.size(); ++i) {
+        if (file_metric_map_[i] != kUnmapped) b.metrics[file_metric_map_[i]][n] = row.metrics[i];
+      }
+      if (!identity_map_) UnmappedMetrics(b, n, row);
     }
     ++buffered_;
   }
@@ -537,21 +715,33 @@ class SilverParser final : public ingest::RowSink {
   void OnReject(RejectReason reason, std::string_view detail, int64_t line, std::string_view raw) override {
     ++per_file_[source_].quarantined;
     ++reasons_[ingest::ReasonCode(reason)];
-    quarantine_.push_back({ingest::ReasonCode(reason), std::string(detail), source_, line, std::string(raw)});
+    quarantine_.push_back({ingest::ReasonCode(reason), std::string(), std::string(detail), source_, line, std::string(raw)});
   }
 
-  void OnCellReject(RejectReason /*reason*/, std::string_view /*column*/, std::string_view /*detail*/,
-                    int64_t /*line*/, std::string_view /*raw*/) override {
-    // TODO(issue 7): per-cell quarantine records (the silver helper implements this).
+  void OnCellReject(RejectReason reason, std::string_view column, std::string_view detail, int64_t line,
+                    std::string_view raw) override {
+    ++per_file_[source_].cells;
+    ++cell_reasons_[ingest::ReasonCode(reason)];
+    quarantine_.push_back(
+        {ingest::ReasonCode(reason), std::string(column), std::string(detail), source_, line, std::string(raw)});
   }
 
   void EndFile(int64_t rows) {
     per_file_[source_].rows += rows;
     identity_map_ = false;
+    identity_dims_ = false;
   }
-  void BeginSchemaCheck() {
-    identity_map_ = true;
-    for (size_t i = 0; i < file_metric_map_.size(); ++i) identity_map_ = identity_map_ && file_metric_map_[i] == i;
+  /// Keeps the parser's roles in step with the batch: a column typed by an earlier file keeps
+  /// its role in the next one.
+  void SyncRoles(ingest::ColumnRoles& roles) {
+    for (; synced_metrics_ < lake_.metrics.size(); ++synced_metrics_) {
+      roles.known_metrics.push_back(lake_.metrics[synced_metrics_]);
+    }
+    for (; synced_dims_ < lake_.dimensions.size(); ++synced_dims_) {
+      if (!Contains(roles.dimension_columns, lake_.dimensions[synced_dims_])) {
+        roles.dimension_columns.push_back(lake_.dimensions[synced_dims_]);
+      }
+    }
   }
 
   /// Hands hours the input has moved past to the writer, so it starts early: an hour is
@@ -584,10 +774,59 @@ class SilverParser final : public ingest::RowSink {
     EmitQuarantine();
   }
 
+  /// A whole-file record: the unreadable part of a bronze object, counted as one quarantined row.
+  void QuarantineFileTail(std::string detail, int64_t line, std::string raw) {
+    ++per_file_[source_].rows;
+    ++per_file_[source_].quarantined;
+    const char* code = ingest::ReasonCode(RejectReason::kUnreadableFile);
+    ++reasons_[code];
+    quarantine_.push_back({code, std::string(), std::move(detail), source_, line, std::move(raw)});
+  }
+
   const std::vector<FileCounts>& per_file() const { return per_file_; }
   std::map<std::string, int64_t>& reasons() { return reasons_; }
+  std::map<std::string, int64_t>& cell_reasons() { return cell_reasons_; }
+  const LakeColumns& lake_columns() const { return lake_; }
 
  private:
+  static bool Contains(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  }
+  uint32_t DimId(size_t cache_slot, std::string_view value) {
+    uint32_t& cached = last_dims_[cache_slot];
+    if (dim_values_.Get(cached) != value) cached = dim_values_.Intern(value);
+    return cached;
+  }
+  const std::string& file_dim_name(size_t i) const { return file_dims_names_[i]; }
+
+  /// Cells of metric columns the batch does not store as metrics (rare): past the cap, they are
+  /// per-cell column_limit records; a number in a text column is kept as its text.
+  void UnmappedMetrics(HourBuffer& b, size_t n, const ingest::ParsedRow& row) {
+    for (const auto& [i, name] : dropped_metric_names_) {
+      const double v = row.metrics[i];
+      if (std::isnan(v)) continue;
+      ++per_file_[source_].cells;
+      const char* code = ingest::ReasonCode(RejectReason::kColumnLimit);
+      ++cell_reasons_[code];
+      quarantine_.push_back({code, name,
+                             fmt::format("the lake already has {} metric columns (silver.max_metric_columns); column "
+                                         "'{}' is not stored",
+                                         max_metric_columns_, name),
+                             source_, row.line, fmt::format("{}", v)});
+    }
+    for (const auto& [i, d] : file_metric_as_dim_) {
+      const double v = row.metrics[i];
+      if (!std::isnan(v)) b.dims[d][n] = dim_values_.Intern(fmt::format("{}", v));
+    }
+  }
+  void TextInMetric(const std::string& name, const ingest::ParsedRow& row, std::string_view text) {
+    ++per_file_[source_].cells;
+    const char* code = ingest::ReasonCode(RejectReason::kBadNumber);
+    ++cell_reasons_[code];
+    quarantine_.push_back({code, name, fmt::format("column '{}' holds numbers in this lake; text is not stored", name),
+                           source_, row.line, std::string(text)});
+  }
+
   void EmitHour(std::map<TimestampUs, HourBuffer>::iterator it) {
     if (!device_snapshot_ || device_snapshot_->size() != devices_.size()) {
       device_snapshot_ = std::make_shared<const std::vector<std::string>>(devices_.Snapshot());
@@ -602,8 +841,9 @@ class SilverParser final : public ingest::RowSink {
     emitted_hours_.insert(it->first);
     if (current_ == &it->second) current_ = nullptr;
     it->second.EnsureMetrics(metric_names_.size());
+    it->second.EnsureDims(dim_names_.size());
     clean::DedupResult dedup = clean::Deduplicate(it->second, *ranks_);
-    emit_(HourTask{std::move(it->second), device_snapshot_, dim_snapshot_, metric_names_, std::move(dedup)});
+    emit_(HourTask{std::move(it->second), device_snapshot_, dim_snapshot_, dim_names_, metric_names_, std::move(dedup)});
     hours_.erase(it);
   }
   void EmitQuarantine() {
@@ -613,11 +853,21 @@ class SilverParser final : public ingest::RowSink {
   }
 
   BufferPool& pool_;
-  std::vector<std::string> dim_names_;
-  std::vector<std::string> metric_names_;
+  std::vector<std::string> dim_names_;     // the batch's dimensions: the config's, then new ones
+  std::vector<std::string> metric_names_;  // the batch's metrics, first-seen order
+  size_t max_metric_columns_;
+  // This file's columns -> the batch's (kUnmapped: not stored as such, see UnmappedMetrics).
   std::vector<size_t> file_metric_map_;
+  std::vector<size_t> file_dim_map_;
+  std::vector<std::string> file_dims_names_;
+  std::vector<std::pair<size_t, std::string>> dropped_metric_names_;  // past the cap
+  std::vector<std::pair<size_t, size_t>> file_metric_as_dim_;        // file metric -> batch dimension
   bool identity_map_ = false;
+  bool identity_dims_ = false;
   size_t max_buffered_rows_;
+  LakeColumns lake_;  // the lake's roles: earlier commits' and this batch's
+  std::unordered_set<std::string> lake_metric_set_;
+  size_t synced_metrics_ = 0, synced_dims_ = 0;
   clean::StringDict devices_;
   clean::StringDict dim_values_;
   std::vector<uint32_t> last_dims_;  // per device and dimension: the last value's id
@@ -631,20 +881,95 @@ class SilverParser final : public ingest::RowSink {
   uint32_t source_ = 0;
   std::vector<QuarantineRow> quarantine_;
   std::map<std::string, int64_t> reasons_;
+  std::map<std::string, int64_t> cell_reasons_;
   std::vector<FileCounts> per_file_;
   std::function<void(Task)> emit_;
 };
 
 }  // namespace
 
-std::string AccountingJson(const RowAccounting& a) {
+std::string AccountingJson(const RowAccounting& a, const ParseTotals* parse) {
   JsonWriter w;
   w.BeginObject().Key("rows").Int(a.rows).Key("stored").Int(a.stored).Key("quarantined").Int(a.quarantined)
-      .Key("duplicates").Int(a.duplicates).Key("quarantine_reasons").BeginObject();
+      .Key("duplicates").Int(a.duplicates).Key("merged").Int(a.merged).Key("quarantine_reasons").BeginObject();
   for (const auto& [reason, n] : a.quarantine_reasons) w.Key(reason).Int(n);
-  w.EndObject().EndObject();
+  w.EndObject().Key("cells_quarantined").Int(a.cells_quarantined).Key("cell_reasons").BeginObject();
+  for (const auto& [reason, n] : a.cell_reasons) w.Key(reason).Int(n);
+  w.EndObject();
+  if (parse != nullptr) {
+    w.Key("zoneless_timestamps").Int(parse->zoneless_timestamps).Key("rounded_timestamps")
+        .Int(parse->rounded_timestamps).Key("null_cells").Int(parse->null_cells).Key("replaced_characters")
+        .Int(parse->replaced_characters);
+  }
+  w.EndObject();
   return w.Take();
 }
+
+std::string ParseTotalsJson(const ParseTotals& p) {
+  JsonWriter w;
+  w.BeginObject().Key("zoneless_timestamps").Int(p.zoneless_timestamps).Key("rounded_timestamps")
+      .Int(p.rounded_timestamps).Key("null_cells").Int(p.null_cells).Key("replaced_characters")
+      .Int(p.replaced_characters).EndObject();
+  return w.Take();
+}
+
+namespace {
+
+/// The lake's column roles as the last silver commit recorded them; nullopt when no commit has
+/// the record (a new lake, or one written before it existed).
+std::optional<LakeColumns> RecordedColumns(const std::vector<lake::Commit>& commits) {
+  LakeColumns out;
+  for (auto c = commits.rbegin(); c != commits.rend(); ++c) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(c->meta_json.data(), c->meta_json.size()).get(doc) != simdjson::SUCCESS) continue;
+    simdjson::dom::object columns;
+    if (doc["columns"].get(columns) != simdjson::SUCCESS) continue;
+    auto read = [&](const char* key, std::vector<std::string>& into) {
+      simdjson::dom::array names;
+      if (columns[key].get(names) != simdjson::SUCCESS) return;
+      for (auto name : names) {
+        std::string_view v;
+        if (name.get(v) == simdjson::SUCCESS) into.emplace_back(v);
+      }
+    };
+    read("metrics", out.metrics);
+    read("dimensions", out.dimensions);
+    return out;
+  }
+  return std::nullopt;
+}
+
+/// The roles the lake's columns already have: the last commit's record, or for a lake written
+/// before the record existed, the types of its silver files (DOUBLE: metric, VARCHAR: dimension).
+Result<LakeColumns> PreviousColumns(const std::vector<lake::Commit>& commits, lake::Lake& lake,
+                                    lake::DuckSession& session,
+                                    const std::map<TimestampUs, std::vector<std::string>>& existing) {
+  if (auto recorded = RecordedColumns(commits)) return *recorded;
+  LakeColumns out;
+  std::vector<std::string> keys;
+  for (const auto& [hour, files] : existing) keys.insert(keys.end(), files.begin(), files.end());
+  if (keys.empty()) return out;
+  IOTAD_ASSIGN_OR_RETURN(auto r, session.Query(fmt::format(
+                                     "SELECT * FROM read_parquet({}, union_by_name = true, hive_partitioning = false) LIMIT 0",
+                                     lake::SqlList(lake.ReadPaths(keys)))));
+  for (size_t c = 0; c < r.ColumnCount(); ++c) {
+    const std::string name = r.ColumnName(c);
+    const duckdb_type type = r.ColumnType(c);
+    if (type == DUCKDB_TYPE_DOUBLE) out.metrics.push_back(name);
+    else if (type == DUCKDB_TYPE_VARCHAR && name != "device_id") out.dimensions.push_back(name);
+  }
+  return out;
+}
+
+std::optional<char> DelimiterFromConfig(const std::string& d) {
+  if (d == "auto") return char{0};
+  if (d == "tab" || d == "\t") return '\t';
+  if (d.size() == 1) return d[0];
+  return std::nullopt;
+}
+
+}  // namespace
 
 Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, const std::string& run_id) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -687,13 +1012,17 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
   // The writer thread is DuckDB's only source; extra DuckDB workers would only take CPU from the
   // parse thread.
   IOTAD_TRY(session->Exec("SET threads = 1"));
+  LakeColumns previous;
+  if (!options.rebuild) {
+    IOTAD_ASSIGN_OR_RETURN(previous, PreviousColumns(commits, lake, *session, existing));
+  }
   SilverWriter writer(lake, *session, batch_id, lake::Lake::StagingPrefix(run_id), std::move(existing), todo);
   // Two hours in flight at most besides the open buffers: memory stays bounded.
   TaskQueue queue(1);
   BufferPool pool;
   Status writer_status;
   double write_seconds = 0;
-  std::thread writer_thread([&] {
+  auto write_loop = [&] {
     while (auto task = queue.Pop()) {
       if (!writer_status.ok()) continue;  // drain so the producer never blocks
       const double w0 = ThreadCpuSeconds();
@@ -701,42 +1030,60 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
       write_seconds += ThreadCpuSeconds() - w0;
     }
     if (writer_status.ok()) writer_status = writer.Finish();
-  });
-  SilverParser parser(lake.config().silver, todo.size(), pool, [&](Task t) { queue.Push(std::move(t)); });
+  };
+  // Nothing below returns before the queue is closed and the thread joined.
+  IOTAD_ASSIGN_OR_RETURN(std::jthread writer_thread, StartThread("silver's Parquet writer", write_loop));
+  // A column keeps its role for the life of the lake; --rebuild starts from the config alone.
+  const config::SilverConfig& cfg = lake.config().silver;
+  SilverParser parser(cfg, std::move(previous), todo.size(), pool,
+                      [&](Task t) { queue.Push(std::move(t)); });
   ingest::ColumnRoles roles;
-  roles.time_columns = lake.config().silver.time_columns;
-  roles.device_columns = lake.config().silver.device_columns;
-  roles.dimension_columns = lake.config().silver.dimension_columns;
+  roles.time_columns = cfg.time_columns;
+  roles.device_columns = cfg.device_columns;
+  roles.dimension_columns.clear();
+  parser.SyncRoles(roles);
+  roles.delimiter = DelimiterFromConfig(cfg.delimiter).value_or(char{0});
+  roles.encoding = cfg.encoding == "latin-1" ? ingest::TextEncoding::kLatin1 : ingest::TextEncoding::kUtf8;
+  roles.null_tokens = cfg.null_values;
+  roles.max_line_bytes = static_cast<size_t>(cfg.max_line_bytes);
+  roles.json_flatten_depth = static_cast<int>(cfg.json_flatten_depth);
+  roles.default_utc_offset_minutes = cfg.default_utc_offset_minutes;
   Status parse_status;
   double parse_seconds = 0;
   std::string data, gunzip_scratch;
   for (uint32_t s = 0; s < todo.size(); ++s) {
     const double p0 = ThreadCpuSeconds();
-    if (Status read = ingest::ReadBronzeObject(lake, todo[s], data, gunzip_scratch); !read.ok()) {
-      parse_status = read.WithContext("silver: ");
-      break;
-    }
     parser.BeginFile(s);
+    std::optional<Status> unreadable;
+    std::string tail;
+    if (Status read = ingest::ReadBronzeObject(lake, todo[s], data, gunzip_scratch); !read.ok()) {
+      // One unreadable object must not stop the others: its readable prefix (a truncated gzip's
+      // complete lines) is parsed, and the rest is one quarantined record naming the error.
+      unreadable = read;
+      // Still compressed bytes (a reader that keeps no decompressed prefix): nothing to parse.
+      if (data.compare(0, 2, "\x1f\x8b") == 0) data.clear();
+      const size_t complete = data.rfind('\n');
+      const size_t keep = complete == std::string::npos ? 0 : complete + 1;
+      tail = EscapeBytes(std::string_view(data).substr(keep), 4096);
+      data.resize(keep);
+    }
     const auto format = *ingest::FormatFromName(todo[s]);
-    struct SchemaHook final : ingest::RowSink {
-      SilverParser& p;
-      explicit SchemaHook(SilverParser& parser) : p(parser) {}
-      void OnSchema(const std::vector<std::string>& d, const std::vector<std::string>& m) override {
-        p.OnSchema(d, m);
-        p.BeginSchemaCheck();
-      }
-      void OnRow(const ingest::ParsedRow& row) override { p.OnRow(row); }
-      void OnReject(RejectReason r, std::string_view d, int64_t l, std::string_view raw) override {
-        p.OnReject(r, d, l, raw);
-      }
-      void OnCellReject(RejectReason r, std::string_view c, std::string_view d, int64_t l,
-                        std::string_view raw) override {
-        p.OnCellReject(r, c, d, l, raw);
-      }
-    } hook(parser);
-    const ingest::ParseCounts counts = format == ingest::FileFormat::kCsv ? ingest::ParseCsv(data, roles, hook)
-                                                                          : ingest::ParseJsonLines(data, roles, hook);
+    ingest::ParseCounts counts;
+    if (!data.empty() || !unreadable) {
+      counts = format == ingest::FileFormat::kCsv ? ingest::ParseCsv(data, roles, parser)
+                                                  : ingest::ParseJsonLines(data, roles, parser);
+    }
+    if (unreadable) {
+      parser.QuarantineFileTail(fmt::format("bronze object cannot be read past line {}: {}", counts.physical_lines,
+                                            unreadable->message()),
+                                counts.physical_lines + 1, std::move(tail));
+    }
     parser.EndFile(counts.rows);
+    report.parse.zoneless_timestamps += counts.zoneless_timestamps;
+    report.parse.rounded_timestamps += counts.rounded_timestamps;
+    report.parse.null_cells += counts.null_cells;
+    report.parse.replaced_characters += counts.replaced_characters;
+    parser.SyncRoles(roles);
     parse_seconds += ThreadCpuSeconds() - p0;
     parser.FlushIfOverBudget();
   }
@@ -754,28 +1101,38 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
     acc.stored += fc.stored;
     acc.quarantined += fc.quarantined;
     acc.duplicates += fc.duplicates;
+    acc.merged += fc.merged;
+    acc.cells_quarantined += fc.cells;
   }
   acc.quarantine_reasons = parser.reasons();
   for (const auto& [r, n] : writer.reasons()) acc.quarantine_reasons[r] += n;
+  acc.cell_reasons = parser.cell_reasons();
   if (!acc.Balanced()) {
     return Error(Errc::kInternal,
                  "silver: row accounting does not balance ({} rows != {} stored + {} quarantined + {} "
-                 "duplicates); nothing was committed",
-                 acc.rows, acc.stored, acc.quarantined, acc.duplicates);
+                 "duplicates + {} merged); nothing was committed",
+                 acc.rows, acc.stored, acc.quarantined, acc.duplicates, acc.merged);
   }
   for (const auto& [from, to] : writer.moves()) {
     if (to.compare(0, lake::kSilverPrefix.size(), lake::kSilverPrefix) == 0) ++report.files_written;
   }
   commit.moves = std::move(writer.moves());
+  for (auto& key : writer.deletes()) commit.deletes.push_back(std::move(key));
   commit.inputs = todo;
   JsonWriter meta;
   meta.BeginObject().Key("batch").String(batch_id).Key("rebuild").Bool(options.rebuild)
-      .Key("accounting").Raw(AccountingJson(acc)).Key("files").BeginArray();
+      .Key("accounting").Raw(AccountingJson(acc)).Key("parse").Raw(ParseTotalsJson(report.parse));
+  meta.Key("columns").BeginObject().Key("metrics").BeginArray();
+  for (const auto& m : parser.lake_columns().metrics) meta.String(m);
+  meta.EndArray().Key("dimensions").BeginArray();
+  for (const auto& d : parser.lake_columns().dimensions) meta.String(d);
+  meta.EndArray().EndObject().Key("files").BeginArray();
   for (size_t s = 0; s < todo.size(); ++s) {
     FileCounts fc = parser.per_file()[s];
     fc.Add(writer.per_file()[s]);
     meta.BeginObject().Key("key").String(todo[s]).Key("rows").Int(fc.rows).Key("stored").Int(fc.stored)
-        .Key("quarantined").Int(fc.quarantined).Key("duplicates").Int(fc.duplicates).EndObject();
+        .Key("quarantined").Int(fc.quarantined).Key("duplicates").Int(fc.duplicates).Key("merged").Int(fc.merged)
+        .Key("cells_quarantined").Int(fc.cells).EndObject();
   }
   meta.EndArray().EndObject();
   commit.meta_json = meta.Take();
