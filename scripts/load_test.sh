@@ -21,7 +21,7 @@ for _ in $(seq "$hogs"); do
   pids+=("$!")
 done
 echo "== ctest with $hogs CPU-bound processes beside it (pids ${pids[*]}), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-log="$(mktemp)"
+log="$build/load_test.log"  # kept: every test's time
 start=$(date +%s)
 set +e
 (cd "$build" && ctest --output-on-failure -j2 --timeout 900 "$@") 2>&1 | tee "$log" >/dev/null
@@ -30,6 +30,7 @@ set -e
 echo "== $(($(date +%s) - start)) s, load at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 # The summary: the pass line, any failed or skipped tests, and the total time.
 sed -n '/tests passed/,$p' "$log"
-grep -E '\*\*\*(Failed|Skipped|Timeout|Not Run)|\(Failed\)|\(Timeout\)' "$log" || true
-rm -f "$log"
+grep -E '\*\*\*(Failed|Skipped|Timeout|Not Run)|\(Failed\)|\(Timeout\)|Skipped' "$log" || true
+echo "== slowest tests (full log: $log)"
+grep -E 'Test +#[0-9]+:' "$log" | sed -E 's/.*Test +#[0-9]+: +([^ ]+) .* ([0-9.]+) sec/\2 \1/' | sort -rn | head -5
 exit "$rc"
