@@ -30,7 +30,7 @@ set -e
 echo "== $(($(date +%s) - start)) s, load at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 # The summary: the pass line, any failed or skipped tests, and the total time.
 sed -n '/tests passed/,$p' "$log"
-grep -E '\*\*\*(Failed|Skipped|Timeout|Not Run)|\(Failed\)|\(Timeout\)|Skipped' "$log" || true
+grep -E '\*\*\*(Failed|Skipped|Timeout|Not Run)|\((Failed|Timeout|Skipped|Not Run)\)$' "$log" || true
 echo "== slowest tests (full log: $log)"
 grep -E 'Test +#[0-9]+:' "$log" | sed -E 's/.*Test +#[0-9]+: +([^ ]+) .* ([0-9.]+) sec/\2 \1/' | sort -rn | head -5
 exit "$rc"
