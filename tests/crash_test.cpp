@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <random>
 
 #include <fmt/format.h>
@@ -42,25 +44,41 @@ std::string Fingerprint(const std::string& lake) {
 
 class CrashTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
+  // The shared set-up (two batches and the reference lake) is built by the first test of the
+  // process, in SetUp: a failure there fails that test (and every later one of the process). In
+  // SetUpTestSuite, gtest would report a failure as "skipped" for every test of the suite.
+  void SetUp() override {
+    if (!prepared_) {
+      prepared_ = true;
+      Prepare();
+      if (HasFailure()) setup_failed_ = true;
+    }
+    ASSERT_FALSE(setup_failed_) << "the crash tests' set-up failed (generate, or the reference lake)";
+  }
+  static void Prepare() {
     dir_ = new TempDir();
     // Two batches: the second brings late rows and duplicates for hours of the first.
     const CmdResult g = RunIotad({"generate", "--devices", "12", "--hours", "8", "--dirty", "--seed", "11",
                                   "--anomaly-rate", "3", "--late-rate", "0.05", "--duplicate-rate", "0.03",
                                   "--out", *dir_ / "gen"});
-    ASSERT_EQ(g.exit_code, 0) << g.err;
+    ASSERT_EQ(g.exit_code, 0) << "set-up: iotad generate failed: " << g.err;
     int i = 0;
     for (const auto& f : ListFiles(dir_->path() / "gen", "fleet-")) {
       const fs::path target = dir_->path() / (i++ < 4 ? "batch1" : "batch2") / f;
       fs::create_directories(target.parent_path());
       fs::copy_file(dir_->path() / "gen" / f, target);
     }
+    ASSERT_GT(i, 4) << "set-up: generate wrote too few files for two batches";
     reference_ = new std::string(BuildLake("reference", {}, 0));
-    ASSERT_NE(reference_->find("STAGING"), 0u);
+    ASSERT_EQ(reference_->find("STAGING"), std::string::npos) << *reference_;
   }
   static void TearDownTestSuite() {
     delete reference_;
     delete dir_;
+    reference_ = nullptr;
+    dir_ = nullptr;
+    prepared_ = false;  // the next suite of the process builds its own
+    setup_failed_ = false;
   }
 
   static std::vector<std::string> RunArgs(const std::string& lake, int batch) {
@@ -87,10 +105,14 @@ class CrashTest : public ::testing::Test {
 
   static TempDir* dir_;
   static std::string* reference_;
+  static bool prepared_;
+  static bool setup_failed_;
 };
 
 TempDir* CrashTest::dir_ = nullptr;
 std::string* CrashTest::reference_ = nullptr;
+bool CrashTest::prepared_ = false;
+bool CrashTest::setup_failed_ = false;
 
 struct CrashPoint {
   const char* point;
@@ -132,33 +154,62 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
+/// Starts `iotad args...` (output discarded), waits `delay_ms`, sends SIGKILL. True when the kill
+/// ended the process (false: it had already finished).
+bool KillAfter(const std::vector<std::string>& args, int delay_ms) {
+  const std::string binary = IotadBinary();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::vector<std::string> argv_s{binary};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    ::execv(binary.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::usleep(static_cast<useconds_t>(delay_ms) * 1000);
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
 TEST_F(CrashTest, KillMinusNineAtRandomMomentsThenRerunGivesTheSameLake) {
-  // Real SIGKILLs from outside, at moments spread over a run of batch 2.
+  // Real SIGKILLs from outside, at moments spread over a run of batch 2. The moments are
+  // fractions of what an uninterrupted run takes on this machine now (measured first), so a slow
+  // or loaded machine (or a sanitizer build) still gets kills spread over the whole run. Every
+  // attempt must land a kill mid-run: a run that finished before its kill is redone, on a fresh
+  // lake, with an earlier kill.
+  const std::string timing = *dir_ / "random-timing";
+  ASSERT_EQ(RunIotad({"init", timing}).exit_code, 0);
+  ASSERT_EQ(RunIotad(RunArgs(timing, 1)).exit_code, 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(RunIotad(RunArgs(timing, 2)).exit_code, 0);
+  const int run_ms = static_cast<int>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
   std::mt19937 rng(20261123);
   for (int attempt = 0; attempt < 6; ++attempt) {
-    const std::string lake = *dir_ / fmt::format("random-{}", attempt);
-    ASSERT_EQ(RunIotad({"init", lake}).exit_code, 0);
-    ASSERT_EQ(RunIotad(RunArgs(lake, 1)).exit_code, 0);
-    const int delay_ms = std::uniform_int_distribution<int>(5, 600)(rng);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      std::vector<std::string> args = RunArgs(lake, 2);
-      std::vector<char*> argv{const_cast<char*>(IOTAD_BINARY)};
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      const int devnull = ::open("/dev/null", O_WRONLY);
-      ::dup2(devnull, 1);
-      ::dup2(devnull, 2);
-      ::execv(IOTAD_BINARY, argv.data());
-      ::_exit(127);
+    double fraction = std::uniform_real_distribution<double>(0.01, 0.95)(rng);
+    bool killed = false;
+    std::string lake;
+    int delay_ms = 0;
+    for (int tries = 0; tries < 8 && !killed; ++tries, fraction /= 2) {
+      lake = *dir_ / fmt::format("random-{}-{}", attempt, tries);
+      ASSERT_EQ(RunIotad({"init", lake}).exit_code, 0);
+      ASSERT_EQ(RunIotad(RunArgs(lake, 1)).exit_code, 0);
+      delay_ms = std::max(1, static_cast<int>(fraction * run_ms));
+      killed = KillAfter(RunArgs(lake, 2), delay_ms);
     }
-    ::usleep(static_cast<useconds_t>(delay_ms) * 1000);
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(killed) << "every run of batch 2 finished before its kill (an uninterrupted run took " << run_ms
+                        << " ms)";
     const CmdResult r = RunIotad(RunArgs(lake, 2));
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-    EXPECT_EQ(Fingerprint(lake), *reference_) << "after SIGKILL at " << delay_ms << " ms";
+    EXPECT_EQ(Fingerprint(lake), *reference_)
+        << "after SIGKILL at " << delay_ms << " ms of a " << run_ms << " ms run";
   }
 }
 

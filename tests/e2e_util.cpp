@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -14,6 +15,11 @@
 namespace iotad::e2e {
 namespace fs = std::filesystem;
 
+std::string IotadBinary() {
+  const char* override_path = std::getenv("IOTAD_E2E_BINARY");
+  return override_path != nullptr && *override_path != '\0' ? override_path : IOTAD_BINARY;
+}
+
 CmdResult RunIotad(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
                    const std::string& stdin_text) {
   static std::atomic<int> counter{0};
@@ -22,6 +28,7 @@ CmdResult RunIotad(const std::vector<std::string>& args, const std::map<std::str
   const std::string out_path = base.string() + ".out", err_path = base.string() + ".err",
                     in_path = base.string() + ".in";
   WriteFile(in_path, stdin_text);
+  const std::string binary = IotadBinary();
   const pid_t pid = ::fork();
   if (pid == 0) {
     const int in = ::open(in_path.c_str(), O_RDONLY);
@@ -31,12 +38,12 @@ CmdResult RunIotad(const std::vector<std::string>& args, const std::map<std::str
     ::dup2(out, 1);
     ::dup2(err, 2);
     for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-    std::vector<std::string> argv_s{IOTAD_BINARY};
+    std::vector<std::string> argv_s{binary};
     argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
-    ::execv(IOTAD_BINARY, argv.data());
+    ::execv(binary.c_str(), argv.data());
     ::_exit(127);
   }
   int status = 0;

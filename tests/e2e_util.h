@@ -14,6 +14,10 @@ struct CmdResult {
   std::string err;
 };
 
+/// The iotad binary the tests run: IOTAD_BINARY (the build's), unless the environment names
+/// another in IOTAD_E2E_BINARY (the harness self-test points it at a missing file).
+std::string IotadBinary();
+
 /// Runs `iotad args...` with extra environment variables and optional standard input.
 CmdResult RunIotad(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
                    const std::string& stdin_text = "");

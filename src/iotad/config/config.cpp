@@ -431,7 +431,7 @@ SeriesSettings ResolveSeries(const LakeConfig& config, std::string_view device, 
     if (r.max) s.max = *r.max;
     if (r.silence_us) s.silence_us = *r.silence_us;
     for (const auto& [key, value] : r.params) {
-      auto it = std::find_if(s.params.begin(), s.params.end(), [&](const auto& p) { return p.first == key; });
+      auto it = std::find_if(s.params.begin(), s.params.end(), [&key = key](const auto& p) { return p.first == key; });
       if (it != s.params.end()) it->second = value;
       else s.params.emplace_back(key, value);
     }
