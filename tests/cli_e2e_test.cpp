@@ -119,25 +119,28 @@ TEST_F(LakeTest, SilverTypesDedupsQuarantinesAndAccountsForEveryRow) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const Accounting a = ParseAccounting(r.out);
   EXPECT_EQ(a.rows, 10) << r.out;
-  EXPECT_EQ(a.stored, 4);
-  EXPECT_EQ(a.quarantined, 5);
+  // The bad number is a per-cell record: the row is stored with temp_c NULL.
+  EXPECT_EQ(a.stored, 5);
+  EXPECT_EQ(a.quarantined, 4);
   EXPECT_EQ(a.duplicates, 1);
-  EXPECT_EQ(SqlInt(lake_, "SELECT count(*) FROM silver"), 4);
+  EXPECT_EQ(SqlInt(lake_, "SELECT count(*) FROM silver"), 5);
   EXPECT_EQ(Sql(lake_, "SELECT reason FROM quarantine ORDER BY line"),
             "reason\nconflicting_duplicate\nbad_number\nbad_timestamp\nwrong_column_count\nmissing_device_id\n");
   EXPECT_EQ(Sql(lake_, "SELECT line, source_file LIKE 'bronze/dt=2024-01-01/hour=05/%.csv' AS f, raw FROM quarantine WHERE reason = 'bad_number'"),
             "line,f,raw\n8,true,\"2024-01-01T05:03:00Z,dev-2,21.5x,41,0.02,Oslo\"\n");
+  EXPECT_EQ(Sql(lake_, "SELECT column_name FROM quarantine WHERE reason = 'bad_number'"), "column_name\ntemp_c\n");
+  EXPECT_EQ(SqlInt(lake_, "SELECT count(*) FROM quarantine WHERE column_name IS NULL"), 4);
   // UTC normalisation and NULL for the empty cell; the first of the same-key rows wins.
   EXPECT_EQ(Sql(lake_, "SELECT strftime(event_time, '%H:%M') t, device_id, temp_c, humidity_pc FROM silver ORDER BY device_id, event_time"),
-            "t,device_id,temp_c,humidity_pc\n05:00,dev-1,20.5,40.0\n05:00,dev-2,21.0,\n05:01,dev-2,21.1,41.0\n05:02,dev-2,21.2,41.0\n");
+            "t,device_id,temp_c,humidity_pc\n05:00,dev-1,20.5,40.0\n05:00,dev-2,21.0,\n05:01,dev-2,21.1,41.0\n05:02,dev-2,21.2,41.0\n05:03,dev-2,,41.0\n");
   EXPECT_EQ(Sql(lake_, "SELECT DISTINCT year, month, day, hour FROM silver"), "year,month,day,hour\n2024,1,1,5\n");
   // Incremental: a second run processes nothing; --rebuild gives the same lake.
   r = Iotad({"silver"});
   EXPECT_NE(r.out.find("up to date"), std::string::npos) << r.out;
   r = Iotad({"silver", "--rebuild"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(ParseAccounting(r.out).stored, 4);
-  EXPECT_EQ(SqlInt(lake_, "SELECT count(*) FROM silver"), 4);
+  EXPECT_EQ(ParseAccounting(r.out).stored, 5);
+  EXPECT_EQ(SqlInt(lake_, "SELECT count(*) FROM silver"), 5);
   EXPECT_EQ(SqlInt(lake_, "SELECT count(*) FROM quarantine"), 5);
 }
 
@@ -332,8 +335,8 @@ TEST(BadInputTest, MissingLake) {
 
 TEST_F(LakeTest, BadFilesFlagsAndConfig) {
   ExpectCleanError(Iotad({"ingest", dir_ / "missing.csv"}), 3, "does not exist");
-  WriteFile(dir_ / "notes.txt", "hello");
-  ExpectCleanError(Iotad({"ingest", dir_ / "notes.txt"}), 2, "is not a .csv or .jsonl file");
+  WriteFile(dir_ / "notes.pdf", "hello");
+  ExpectCleanError(Iotad({"ingest", dir_ / "notes.pdf"}), 2, "is not a .csv, .tsv, .txt or .jsonl");
   WriteFile(dir_ / "broken.csv.gz", "\x1f\x8b\x08\x00garbage");
   ExpectCleanError(Iotad({"ingest", dir_ / "broken.csv.gz"}), 1, "not a complete gzip file");
   ExpectCleanError(Iotad({"silver", "--frobnicate"}), 2, "frobnicate");

@@ -85,8 +85,9 @@ TEST_F(SafetyTest, SelectsOverEveryViewStillWork) {
     EXPECT_EQ(r.exit_code, 0) << view << ": " << r.err;
     EXPECT_EQ(r.out.rfind("n\n", 0), 0u) << view << ": " << r.out;
   }
-  // Reading works end to end: every raw row of the clean generated files is in silver.
-  EXPECT_EQ(SqlInt(lake_, "SELECT count(*) FROM bronze_rows"), SqlInt(lake_, "SELECT count(*) FROM silver"));
+  // Reading works end to end: every raw row of the clean generated files is in silver (line 1
+  // of each file is its header).
+  EXPECT_EQ(SqlInt(lake_, "SELECT count(*) FROM bronze_rows WHERE line > 1"), SqlInt(lake_, "SELECT count(*) FROM silver"));
   EXPECT_GT(SqlInt(lake_, "SELECT count(*) FROM runs"), 0);
   for (const char* query : {"DESCRIBE silver", "SUMMARIZE gold_summary", "EXPLAIN SELECT count(*) FROM anomalies",
                             "EXPLAIN ANALYZE SELECT count(*) FROM silver"}) {

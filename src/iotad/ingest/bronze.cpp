@@ -133,7 +133,7 @@ void WalkFolder(const fs::path& dir, std::vector<fs::path>& files, std::vector<s
       if (data_name) {
         files.push_back(e.path());
       } else {
-        skipped.push_back(fmt::format("{}: not a .csv or .jsonl file (optionally .gz)", e.path().string()));
+        skipped.push_back(fmt::format("{}: not a .csv, .tsv, .txt or .jsonl/.ndjson/.json file (optionally .gz)", e.path().string()));
       }
       continue;
     }
@@ -155,7 +155,7 @@ Status CollectFiles(const std::string& path, std::vector<fs::path>& files, std::
   }
   if (!fs::exists(p, ec)) return Error(Errc::kNotFound, "ingest: '{}' does not exist", path);
   if (!FormatFromName(p.filename().string())) {
-    return Error(Errc::kInvalidArgument, "ingest: '{}' is not a .csv or .jsonl file (optionally .gz)", path);
+    return Error(Errc::kInvalidArgument, "ingest: '{}' is not a .csv, .tsv, .txt or .jsonl/.ndjson/.json file (optionally .gz)", path);
   }
   files.push_back(p);
   return Status::Ok();
