@@ -8,6 +8,9 @@
 
 #include <unistd.h>
 
+// toml++ 3.3 asserts (aborts) on some malformed headers such as "[.a]" in builds without NDEBUG;
+// its parser reports the same inputs as errors when the assert is off (found by fuzz/config).
+#define TOML_ASSERT(expr) ((void)0)
 #include <toml++/toml.h>
 
 #include "iotad/core/timestamp.h"

@@ -308,3 +308,14 @@ TEST(ConfigValidationTest, ExampleListsEveryOption) {
 }
 
 }  // namespace iotad::config
+
+namespace iotad::config {
+// Found by fuzz/config: toml++ asserted (aborted a debug or sanitizer build) on these headers,
+// and a NaN rate passed a minimum check. Each must be one error, not a crash or a pass.
+TEST(ConfigFuzzFindingsTest, MalformedHeadersAndNanAreErrors) {
+  for (const char* text : {"[.a]\n", "[[=a]]\n", "[gold]\nfalse_alarms_per_day = nan\n"}) {
+    const auto parsed = ParseConfig(text, "fuzz.toml");
+    EXPECT_FALSE(parsed.ok()) << text;
+  }
+}
+}  // namespace iotad::config

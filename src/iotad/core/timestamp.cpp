@@ -227,13 +227,22 @@ std::optional<TimestampUs> ParseTimestamp(std::string_view text, const Timestamp
   TimestampInfo& out = info != nullptr ? *info : local;
   out = TimestampInfo();
   const std::string_view s = TrimTimestamp(text);
-  if (s.size() >= 10 && s[4] == '-') return ParseIso(s, options, out);
-  if (s.size() >= 13 && (s[8] == 'T' || s[8] == 't')) {
+  std::optional<TimestampUs> ts;
+  if (s.size() >= 10 && s[4] == '-') {
+    ts = ParseIso(s, options, out);
+  } else if (s.size() >= 13 && (s[8] == 'T' || s[8] == 't')) {
     std::string expanded;
     if (!ExpandCompactIso(s, expanded)) return std::nullopt;
-    return ParseIso(expanded, options, out);
+    ts = ParseIso(expanded, options, out);
+  } else {
+    ts = ParseEpoch(s, out);
   }
-  return ParseEpoch(s, out);
+  // Only instants that FormatTimestamp writes back as ISO-8601 (years 0001-9999): a leap second
+  // on 9999-12-31 or a huge negative epoch would otherwise be stored and never read back.
+  constexpr TimestampUs kMin = DaysFromCivil(1, 1, 1) * kMicrosPerDay;
+  constexpr TimestampUs kMax = DaysFromCivil(10000, 1, 1) * kMicrosPerDay - 1;
+  if (ts && (*ts < kMin || *ts > kMax)) return std::nullopt;
+  return ts;
 }
 
 std::optional<TimestampUs> ParseTimestamp(std::string_view text) {

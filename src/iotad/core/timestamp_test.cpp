@@ -288,3 +288,18 @@ TEST(TimestampTest, RejectsDurationsWithBadUnitsOrNumbers) {
 
 }  // namespace
 }  // namespace iotad
+
+namespace iotad {
+// Found by fuzz/timestamp: instants that would be stored but never read back as ISO-8601.
+TEST(TimestampTest, RejectsInstantsOutsideTheYearsIsoWritesBack) {
+  for (const char* text : {"-99999999999", "-86685726459145116", "9999-12-31T23:59:60Z"}) {
+    EXPECT_FALSE(ParseTimestamp(text).has_value()) << text;
+  }
+  const auto last = ParseTimestamp("9999-12-31T23:59:59.999999Z");
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(ParseTimestamp(FormatTimestamp(*last)), last);
+  const auto first = ParseTimestamp("0001-01-01T00:00:00Z");
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(ParseTimestamp(FormatTimestamp(*first)), first);
+}
+}  // namespace iotad
