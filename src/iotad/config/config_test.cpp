@@ -310,12 +310,22 @@ TEST(ConfigValidationTest, ExampleListsEveryOption) {
 }  // namespace iotad::config
 
 namespace iotad::config {
-// Found by fuzz/config: toml++ asserted (aborted a debug or sanitizer build) on these headers,
-// and a NaN rate passed a minimum check. Each must be one error, not a crash or a pass.
-TEST(ConfigFuzzFindingsTest, MalformedHeadersAndNanAreErrors) {
-  for (const char* text : {"[.a]\n", "[[=a]]\n", "[gold]\nfalse_alarms_per_day = nan\n"}) {
+// Found by fuzz/config: toml++ asserted (aborted a debug or sanitizer build) on malformed
+// headers, reached __builtin_unreachable() on some non-ASCII characters outside strings, and a
+// NaN rate passed a minimum check. Each must be one error, not a crash or a pass.
+TEST(ConfigFuzzFindingsTest, MalformedHeadersNonAsciiKeysAndNanAreErrors) {
+  for (const char* text : {"[.a]\n", "[[=a]]\n", "[gold]\nfalse_alarms_per_day = nan\n",
+                           "[[detec\xEF\xBB\x9Aulen =le\n '= 1\n", "[gold]\nzscore_threshold\xC2\xA0= 3\n"}) {
     const auto parsed = ParseConfig(text, "fuzz.toml");
     EXPECT_FALSE(parsed.ok()) << text;
   }
+}
+
+TEST(ConfigFuzzFindingsTest, NonAsciiInStringsAndCommentsIsFine) {
+  const auto parsed = ParseConfig(
+      "# Z\xC3\xBCrich lake \xE2\x80\x94 notes\n[silver]\ndimension_columns = [\"location\", \"r\xC3\xA9gion\"]\n",
+      "utf8.toml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->silver.dimension_columns.back(), "r\xC3\xA9gion");
 }
 }  // namespace iotad::config

@@ -1151,3 +1151,17 @@ TEST(ParseCsvPropertyTest, RandomTextKeepsTheAccountingAndValidUtf8) {
 
 }  // namespace
 }  // namespace iotad::ingest
+
+namespace iotad::ingest {
+// Found by fuzz/jsonl: a file holding only a UTF-8 BOM has one (blank) line to account for.
+TEST(ParseFuzzFindingsTest, AFileOfOnlyABomHasOneBlankLine) {
+  for (bool json : {true, false}) {
+    RecordingSink sink;
+    const ParseCounts counts =
+        json ? ParseJsonLines("\xEF\xBB\xBF", ColumnRoles(), sink) : ParseCsv("\xEF\xBB\xBF", ColumnRoles(), sink);
+    EXPECT_EQ(counts.physical_lines, 1) << json;
+    EXPECT_EQ(counts.blank_lines, 1) << json;
+    EXPECT_EQ(counts.rows, 0) << json;
+  }
+}
+}  // namespace iotad::ingest
