@@ -73,6 +73,7 @@ void HashString(ContentHasher& h, std::string_view s) {
 
 /// What one scoring thread owns: its DuckDB session, its summary accumulators and its outputs.
 struct ScoreContext {
+  int index = 0;  // the thread's number: part of its scratch file names
   std::unique_ptr<lake::DuckSession> session;
   clean::StringDict locations;  // ids in output rows; 0 = NULL
   std::vector<SummaryCell> cells;
@@ -116,6 +117,7 @@ class GoldRunner {
     for (const auto& [h, keys] : hours_) hour_starts_.push_back(h);
     for (int t = 0; t < kThreads; ++t) {
       contexts_.emplace_back();
+      contexts_.back().index = t;
       IOTAD_ASSIGN_OR_RETURN(contexts_.back().session, lake_.OpenSession(/*with_views=*/false));
       // Each thread is one scan at a time; more DuckDB workers would only contend.
       IOTAD_TRY(contexts_.back().session->Exec("SET threads = 1"));
@@ -599,6 +601,23 @@ class GoldRunner {
     return WriteSummary(ctx, hour);
   }
 
+  /// An output's name: its layer, its hour and its content (every column it holds), so two hours
+  /// never share a name even when their rows are alike, an unchanged hour keeps its file, and a
+  /// re-run writes the same name.
+  static std::string OutputName(std::string_view layer, TimestampUs hour, ContentHasher& h) {
+    HashField(h, &hour, sizeof hour);
+    const CivilTime c = ToCivil(hour);
+    return fmt::format("{}-{:04d}{:02d}{:02d}T{:02d}-{}.parquet", layer, c.year, c.month, c.day, c.hour,
+                       h.Finish().Hex().substr(0, 20));
+  }
+
+  /// Where a thread writes an output before staging it: unique per run, thread and object (the
+  /// scratch folder is shared by every writer of the lake).
+  Result<std::filesystem::path> ScratchFile(const ScoreContext& ctx, std::string_view name) {
+    IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
+    return scratch / fmt::format("gold-{}-t{}-{}", run_id_, ctx.index, name);
+  }
+
   /// Publishes `local` under `final_key` through staging.
   Status Stage(ScoreContext& ctx, const std::string& final_key, const std::filesystem::path& local) {
     const std::string staged = lake::Lake::StagingPrefix(run_id_) + final_key;
@@ -626,18 +645,19 @@ class GoldRunner {
       for (double v : {a.value, a.mean, a.std, a.z, a.threshold}) HashField(h, &v, sizeof v);
       HashField(h, &a.n, sizeof a.n);
       HashString(h, detectors_[a.detector]);
+      HashField(h, &a.version, sizeof a.version);
       HashString(h, a.explanation);
+      for (double v : {a.score, a.expected, a.expected_lo, a.expected_hi}) HashField(h, &v, sizeof v);
+      HashString(h, a.rule);
     }
-    // Named by content: an unchanged hour keeps its file, and a re-run writes the same name.
-    const std::string name = fmt::format("anomalies-{}.parquet", h.Finish().Hex().substr(0, 20));
+    const std::string name = OutputName("anomalies", hour, h);
     const std::string final_key = fmt::format("{}{}/{}", lake::kGoldPrefix, lake::HourPartition(hour), name);
     ctx.produced.push_back(final_key);
     if (existing_.count(final_key) > 0) {
       ++ctx.report.files_unchanged;
       return Status::Ok();
     }
-    IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
-    const auto local = scratch / name;
+    IOTAD_ASSIGN_OR_RETURN(const auto local, ScratchFile(ctx, name));
     AnomalySource source(*this, ctx, rows);
     IOTAD_TRY(lake::WriteParquet(*ctx.session, source, local));
     ++ctx.report.files_written;
@@ -661,17 +681,17 @@ class GoldRunner {
       const double std = c.stats.SampleStd();
       for (double v : {c.stats.mean, std, c.stats.min, c.stats.max}) HashField(h, &v, sizeof v);
       HashField(h, &c.rows, sizeof c.rows);
+      HashField(h, &c.stats.n, sizeof c.stats.n);
       HashField(h, &c.anomalies, sizeof c.anomalies);
     }
-    const std::string name = fmt::format("summary-{}.parquet", h.Finish().Hex().substr(0, 20));
+    const std::string name = OutputName("summary", hour, h);
     const std::string final_key = fmt::format("{}{}/{}", lake::kGoldSummaryPrefix, lake::HourPartition(hour), name);
     ctx.produced.push_back(final_key);
     ctx.report.summary_rows += static_cast<int64_t>(ctx.touched.size());
     if (existing_.count(final_key) > 0) {
       ++ctx.report.files_unchanged;
     } else {
-      IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
-      const auto local = scratch / name;
+      IOTAD_ASSIGN_OR_RETURN(const auto local, ScratchFile(ctx, name));
       SummarySource source(*this, ctx, hour);
       IOTAD_TRY(lake::WriteParquet(*ctx.session, source, local));
       ++ctx.report.files_written;
