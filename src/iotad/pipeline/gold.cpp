@@ -455,7 +455,7 @@ class GoldRunner {
   /// so no query's aggregate row grows with the number of metrics (thousands of median states in
   /// one row crashed DuckDB). Median needs every value of a series in memory, so above
   /// gold.max_baseline_points cells in a batch the devices go in hash buckets.
-  static constexpr size_t kRobustColumns = 64;
+  static constexpr size_t kRobustColumns = 256;
   Status FitRobust(const std::vector<std::string>& all_paths) {
     if (metrics_.empty()) return Status::Ok();
     lake::DuckSession& session = *contexts_[0].session;
