@@ -30,7 +30,7 @@ Result<std::vector<std::string>> SilverMetrics(lake::DuckSession& session,
 /// Metric columns per query over silver. Wider silver (thousands of sparse JSON keys) is read in
 /// batches of this many columns, each series whole in one batch, so no query, sort or chunk grows
 /// with the number of metrics.
-inline constexpr size_t kSilverColumnBatch = 1024;
+inline constexpr size_t kSilverColumnBatch = 256;
 
 /// A SELECT list of silver's key columns (event_time, device_id, location) and the metrics
 /// [begin, end): those a file lacks are left out rather than an error.
