@@ -108,7 +108,6 @@ class GoldRunner {
                                 : d == RobustZScoreDetector::kName ? DetectorKind::kRobust
                                                                    : DetectorKind::kOnline;
       kinds_.push_back(kind);
-      if (kind == DetectorKind::kZScore) use_zscore_ = true;
       if (kind == DetectorKind::kRobust) use_robust_ = true;
       if (kind == DetectorKind::kOnline) use_online_ = true;
       thresholds_.push_back(kind == DetectorKind::kZScore ? zscore_.threshold()
@@ -869,7 +868,6 @@ class GoldRunner {
   std::string run_id_;
   ZScoreDetector zscore_;
   RobustZScoreDetector robust_;
-  bool use_zscore_ = false;
   bool use_robust_ = false;
   std::vector<std::pair<TimestampUs, std::vector<std::string>>> hours_;
   std::vector<std::string> metrics_;
