@@ -126,8 +126,10 @@ class GoldRunner {
       IOTAD_ASSIGN_OR_RETURN(contexts_.back().session, lake_.OpenSession(/*with_views=*/false));
       // Each thread is one scan at a time; more DuckDB workers would only contend.
       IOTAD_TRY(contexts_.back().session->Exec("SET threads = 1"));
-      // Gold reads each silver file many times (passes, column batches): parse its footer once.
-      IOTAD_TRY(contexts_.back().session->Exec("SET parquet_metadata_cache = true"));
+      // Gold reads each silver file many times (passes, column batches): DuckDB's file cache
+      // would keep every range read, which on silver with thousands of metric columns was most of
+      // gold's memory (the OS page cache serves the re-reads anyway).
+      IOTAD_TRY(contexts_.back().session->Exec("SET enable_external_file_cache = false"));
     }
     IOTAD_TRY(DiscoverMetrics(all_paths));
     const auto t0 = std::chrono::steady_clock::now();
