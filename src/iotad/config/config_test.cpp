@@ -315,7 +315,8 @@ namespace iotad::config {
 // NaN rate passed a minimum check. Each must be one error, not a crash or a pass.
 TEST(ConfigFuzzFindingsTest, MalformedHeadersNonAsciiKeysAndNanAreErrors) {
   for (const char* text : {"[.a]\n", "[[=a]]\n", "[gold]\nfalse_alarms_per_day = nan\n",
-                           "[[detec\xEF\xBB\x9Aulen =le\n '= 1\n", "[gold]\nzscore_threshold\xC2\xA0= 3\n"}) {
+                           "[[detec\xEF\xBB\x9Aulen =le\n '= 1\n", "[gold]\nzscore_threshold\xC2\xA0= 3\n",
+                           "[old]\nzscos = 2[\"zscooe\xEF\xBB\xB7"}) {
     const auto parsed = ParseConfig(text, "fuzz.toml");
     EXPECT_FALSE(parsed.ok()) << text;
   }

@@ -60,9 +60,13 @@ enum class DetectorKind : uint8_t { kZScore, kRobust, kOnline };
 
 struct SummaryCell {
   MomentStats stats;
-  int64_t rows = 0;  // rows of the device in the hour (including NULL cells)
   int64_t anomalies = 0;
-  uint32_t location = 0;
+};
+
+/// A device's rows in the hour being scored (NULL cells included) and its last location.
+struct DeviceHour {
+  int64_t rows = 0;
+  uint32_t location = 0;  // index into the thread's strings, 0 = NULL
 };
 
 void HashField(ContentHasher& h, const void* p, size_t n) { h.Update(std::string_view(static_cast<const char*>(p), n)); }
@@ -74,10 +78,13 @@ void HashString(ContentHasher& h, std::string_view s) {
 
 /// What one scoring thread owns: its DuckDB session, its summary accumulators and its outputs.
 struct ScoreContext {
+  int index = 0;  // the thread's number: part of its scratch file names
   std::unique_ptr<lake::DuckSession> session;
   clean::StringDict locations;  // ids in output rows; 0 = NULL
-  std::vector<SummaryCell> cells;
-  std::vector<uint32_t> touched;
+  std::vector<SummaryCell> cells;         // per series
+  std::vector<DeviceHour> device_hours;   // per device
+  std::vector<uint32_t> touched_devices;  // devices with rows in the hour
+  std::vector<uint32_t> touched;          // their series, in summary order
   std::vector<std::pair<std::string, std::string>> moves;
   std::vector<std::string> produced;
   GoldReport report;  // partial counters, summed at the end
@@ -102,7 +109,6 @@ class GoldRunner {
                                 : d == RobustZScoreDetector::kName ? DetectorKind::kRobust
                                                                    : DetectorKind::kOnline;
       kinds_.push_back(kind);
-      if (kind == DetectorKind::kZScore) use_zscore_ = true;
       if (kind == DetectorKind::kRobust) use_robust_ = true;
       if (kind == DetectorKind::kOnline) use_online_ = true;
       thresholds_.push_back(kind == DetectorKind::kZScore ? zscore_.threshold()
@@ -117,17 +123,22 @@ class GoldRunner {
     for (const auto& [h, keys] : hours_) hour_starts_.push_back(h);
     for (int t = 0; t < kThreads; ++t) {
       contexts_.emplace_back();
+      contexts_.back().index = t;
       IOTAD_ASSIGN_OR_RETURN(contexts_.back().session, lake_.OpenSession(/*with_views=*/false));
       // Each thread is one scan at a time; more DuckDB workers would only contend.
       IOTAD_TRY(contexts_.back().session->Exec("SET threads = 1"));
+      // Gold reads each silver file many times (passes, column batches): DuckDB's file cache
+      // would keep every range read, which on silver with thousands of metric columns was most of
+      // gold's memory (the OS page cache serves the re-reads anyway).
+      IOTAD_TRY(contexts_.back().session->Exec("SET enable_external_file_cache = false"));
     }
     IOTAD_TRY(DiscoverMetrics(all_paths));
     const auto t0 = std::chrono::steady_clock::now();
-    if (use_zscore_) IOTAD_TRY(FitZScore());
+    IOTAD_TRY(FitMoments());  // also finds the devices and series
     if (use_robust_) IOTAD_TRY(FitRobust(all_paths));
     if (use_online_) IOTAD_TRY(ReplayOnline(all_paths));
     report.baseline_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    report.series = static_cast<int64_t>(device_names_.size()) * static_cast<int64_t>(metrics_.size());
+    report.series = static_cast<int64_t>(series_.size());
     if (!all_named_) PlanBatchDetectors();
     // Pass 2: hours handed out one by one.
     std::atomic<size_t> next{0};
@@ -227,16 +238,17 @@ class GoldRunner {
       return kColumns;
     }
     size_t Fill(lake::ChunkFiller& out) override {
-      const size_t nm = g_.metrics_.size();
       const size_t n = std::min(lake::ChunkFiller::Capacity(), ctx_.touched.size() - pos_);
       for (size_t r = 0; r < n; ++r) {
         const uint32_t idx = ctx_.touched[pos_ + r];
         const SummaryCell& c = ctx_.cells[idx];
+        const Series& se = g_.series_[idx];
+        const uint32_t location = ctx_.device_hours[se.device].location;
         out.Column<int64_t>(0)[r] = hour_;
-        out.SetString(1, r, g_.device_names_[idx / nm]);
-        if (c.location == 0) out.SetNull(2, r);
-        else out.SetString(2, r, ctx_.locations.Get(c.location));
-        out.SetString(3, r, g_.metrics_[idx % nm]);
+        out.SetString(1, r, g_.device_names_[se.device]);
+        if (location == 0) out.SetNull(2, r);
+        else out.SetString(2, r, ctx_.locations.Get(location));
+        out.SetString(3, r, g_.metrics_[se.metric]);
         out.Column<int64_t>(4)[r] = c.stats.n;
         out.Column<int64_t>(5)[r] = c.anomalies;
         const double values[] = {c.stats.mean, c.stats.SampleStd(), c.stats.min, c.stats.max};
@@ -280,53 +292,106 @@ class GoldRunner {
     return Status::Ok();
   }
 
-  /// Column positions of one hour's result: a metric missing from every file of the hour is -1.
+  /// Column positions of one query's result over the metrics [begin, end): a metric missing from
+  /// every file read is -1.
   using Layout = SilverColumns;
-  Layout LayoutOf(lake::DuckResult& result) const { return FindSilverColumns(result, metrics_); }
 
-  /// mean and sample std per device and metric over all silver. Welford in a fixed order, not a
-  /// parallel SQL aggregate (whose sums depend on thread timing): each half of the hours in
-  /// order on its own thread, the two halves merged exactly (Chan et al.), first half first.
-  Status FitZScore() {
+  /// The metric column batches a query reads (one when silver has few metrics).
+  std::vector<std::pair<size_t, size_t>> ColumnBatches() const {
+    std::vector<std::pair<size_t, size_t>> batches;
+    for (size_t b = 0; b == 0 || b < metrics_.size(); b += kSilverColumnBatch) {
+      batches.emplace_back(b, std::min(metrics_.size(), b + kSilverColumnBatch));
+    }
+    return batches;
+  }
+
+  /// Calls fn(first, end, device) for each run of rows of one device in a chunk (silver files
+  /// are sorted by device).
+  template <typename Fn>
+  static void DeviceRuns(const duckdb_string_t* devs, size_t n, Fn&& fn) {
+    size_t start = 0;
+    while (start < n) {
+      const std::string_view d = lake::DuckChunk::StringAt(devs, start);
+      size_t end = start + 1;
+      while (end < n && lake::DuckChunk::StringAt(devs, end) == d) ++end;
+      fn(start, end, d);
+      start = end;
+    }
+  }
+
+  /// Calls fn(r) for each row of [start, end) whose cell is valid, skipping empty validity words
+  /// (sparse metrics are mostly NULL).
+  template <typename Fn>
+  static void ValidRows(const uint64_t* valid, size_t start, size_t end, Fn&& fn) {
+    for (size_t r = start; r < end;) {
+      if (valid != nullptr && (r & 63) == 0 && r + 64 <= end && valid[r >> 6] == 0) {
+        r += 64;
+        continue;
+      }
+      if (lake::DuckChunk::IsValid(valid, r)) fn(r);
+      ++r;
+    }
+  }
+
+  /// Pass 1: finds the devices and the series (a device's metrics with at least one value) and
+  /// fits mean and sample std per series. Welford in a fixed order, not a parallel SQL aggregate
+  /// (whose sums depend on thread timing): each half of the hours in order on its own thread, the
+  /// two halves merged exactly (Chan et al.), first half first. Memory grows with the series
+  /// that have values, not with devices x metrics.
+  Status FitMoments() {
     const size_t nm = metrics_.size();
     struct Partial {
       clean::StringDict devices;
+      std::unordered_map<uint64_t, uint32_t> index;  // local device * metrics + metric -> slot
+      std::vector<uint64_t> keys;
       std::vector<MomentStats> stats;
+      int64_t rows = 0;
     };
     std::vector<Partial> partials(contexts_.size());
     const size_t per_thread = (hours_.size() + contexts_.size() - 1) / contexts_.size();
+    const auto batches = ColumnBatches();
     std::atomic<size_t> next_context{0};
     IOTAD_TRY(OnThreads([&](ScoreContext& ctx) -> Status {
       const size_t t = next_context++;
       Partial& part = partials[t];
+      std::vector<uint32_t> run_dev;
       for (size_t i = t * per_thread; i < std::min(hours_.size(), (t + 1) * per_thread); ++i) {
-        IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Query(fmt::format(
-                                                "SELECT * FROM read_parquet({}, union_by_name = true)",
-                                                lake::SqlList(lake_.ReadPaths(hours_[i].second)))));
-        const Layout layout = LayoutOf(result);
-        if (layout.device < 0) return Error(Errc::kCorrupt, "gold: a silver file lacks device_id");
-        while (true) {
-          IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
-          if (!chunk) break;
-          const auto* devs = chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.device));
-          const size_t n = chunk.size();
-          size_t start = 0;
-          while (start < n) {  // runs of one device: silver files are sorted by device
-            const std::string_view d = lake::DuckChunk::StringAt(devs, start);
-            size_t end = start + 1;
-            while (end < n && lake::DuckChunk::StringAt(devs, end) == d) ++end;
-            const uint32_t dev = part.devices.Intern(d);
-            if (part.stats.size() < (dev + 1) * nm) part.stats.resize((dev + 1) * nm);
-            for (size_t m = 0; m < nm; ++m) {
-              if (layout.metric[m] < 0) continue;
-              const double* v = chunk.Data<double>(static_cast<size_t>(layout.metric[m]));
-              const uint64_t* valid = chunk.Validity(static_cast<size_t>(layout.metric[m]));
-              MomentStats& st = part.stats[dev * nm + m];
-              for (size_t r = start; r < end; ++r) {
-                if (lake::DuckChunk::IsValid(valid, r)) st.Add(v[r]);
+        const std::string files = lake::SqlList(lake_.ReadPaths(hours_[i].second));
+        for (const auto& [begin, end] : batches) {
+          IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Query(fmt::format(
+                                                  "SELECT {} FROM read_parquet({}, union_by_name = true)",
+                                                  SilverProjection(metrics_, begin, end), files)));
+          const Layout layout = FindSilverColumns(result, metrics_, begin, end);
+          if (layout.device < 0) return Error(Errc::kCorrupt, "gold: a silver file lacks device_id");
+          while (true) {
+            IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
+            if (!chunk) break;
+            const auto* devs = chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.device));
+            if (begin == 0) part.rows += static_cast<int64_t>(chunk.size());
+            std::vector<std::tuple<size_t, size_t, uint32_t>> runs;
+            DeviceRuns(devs, chunk.size(), [&](size_t a, size_t b, std::string_view d) {
+              runs.emplace_back(a, b, part.devices.Intern(d));
+            });
+            for (size_t j = 0; j < layout.metric.size(); ++j) {
+              if (layout.metric[j] < 0) continue;
+              const double* v = chunk.Data<double>(static_cast<size_t>(layout.metric[j]));
+              const uint64_t* valid = chunk.Validity(static_cast<size_t>(layout.metric[j]));
+              for (const auto& [a, b, dev] : runs) {
+                MomentStats* st = nullptr;
+                ValidRows(valid, a, b, [&](size_t r) {
+                  if (st == nullptr) {
+                    const uint64_t key = static_cast<uint64_t>(dev) * nm + begin + j;
+                    auto [it, fresh] = part.index.try_emplace(key, static_cast<uint32_t>(part.stats.size()));
+                    if (fresh) {
+                      part.keys.push_back(key);
+                      part.stats.emplace_back();
+                    }
+                    st = &part.stats[it->second];
+                  }
+                  st->Add(v[r]);
+                });
               }
             }
-            start = end;
           }
         }
       }
@@ -334,72 +399,127 @@ class GoldRunner {
     }));
     std::vector<MomentStats> merged;
     for (auto& part : partials) {
-      for (uint32_t id = 1; id < part.devices.size(); ++id) {
-        const uint32_t dev = DeviceIndex(part.devices.Get(id));
-        if (merged.size() < zbase_.size()) merged.resize(zbase_.size());
-        for (size_t m = 0; m < nm; ++m) merged[dev * nm + m].Merge(part.stats[id * nm + m]);
+      total_rows_ += part.rows;
+      std::vector<uint32_t> global(part.devices.size());
+      for (uint32_t id = 1; id < part.devices.size(); ++id) global[id] = DeviceIndex(part.devices.Get(id));
+      for (size_t slot = 0; slot < part.keys.size(); ++slot) {
+        const auto dev = global[part.keys[slot] / nm];
+        const auto m = static_cast<uint32_t>(part.keys[slot] % nm);
+        const uint32_t id = AddSeries(dev, m);
+        if (merged.size() < series_.size()) merged.resize(series_.size());
+        merged[id].Merge(part.stats[slot]);
       }
     }
+    // A metric no device has a value of (a column of empty cells) keeps a summary row per device
+    // and hour, as every metric did when silver had few: an hour of a device is never missing.
+    std::vector<uint8_t> has_values(nm, 0);
+    for (const Series& se : series_) has_values[se.metric] = 1;
+    for (uint32_t m = 0; m < nm; ++m) {
+      if (has_values[m]) continue;
+      for (uint32_t dev = 0; dev < device_names_.size(); ++dev) AddSeries(dev, m);
+    }
+    merged.resize(series_.size());
+    for (auto& list : device_series_) std::sort(list.begin(), list.end(), [&](uint32_t a, uint32_t b) {
+      return series_[a].metric < series_[b].metric;
+    });
+    zbase_.resize(series_.size());
+    rbase_.resize(series_.size());
     for (size_t i = 0; i < merged.size(); ++i) {
       zbase_[i] = ZScoreBaseline{merged[i].n, merged[i].n > 0 ? merged[i].mean : 0.0, merged[i].SampleStd()};
     }
     return Status::Ok();
   }
 
-  /// Index of a device in the baselines (pass 1 sees every device of silver).
+  /// Index of a device (pass 1 sees every device of silver).
   uint32_t DeviceIndex(std::string_view d) {
     auto it = device_index_.find(std::string(d));
     if (it != device_index_.end()) return it->second;
     const auto dev = static_cast<uint32_t>(device_names_.size());
     device_names_.emplace_back(d);
     device_index_.emplace(device_names_.back(), dev);
-    const size_t need = (dev + 1) * metrics_.size();
-    if (zbase_.size() < need) zbase_.resize(need);
-    if (rbase_.size() < need) rbase_.resize(need);
+    device_series_.emplace_back();
     return dev;
   }
 
-  /// median and MAD per device and metric (exact, from DuckDB's median). Median needs every value
-  /// of a series in memory, so above gold.max_baseline_points the devices go in hash buckets.
+  /// The series of a device and metric, added when new.
+  uint32_t AddSeries(uint32_t dev, uint32_t m) {
+    const uint64_t key = static_cast<uint64_t>(dev) * metrics_.size() + m;
+    auto [it, fresh] = series_index_.try_emplace(key, static_cast<uint32_t>(series_.size()));
+    if (fresh) {
+      series_.push_back({dev, m});
+      device_series_[dev].push_back(it->second);
+    }
+    return it->second;
+  }
+
+  /// The series of a device and metric; kNoSeries when the device has no value of the metric.
+  static constexpr uint32_t kNoSeries = UINT32_MAX;
+  uint32_t SeriesOf(uint32_t dev, size_t m) const {
+    auto it = series_index_.find(static_cast<uint64_t>(dev) * metrics_.size() + m);
+    return it == series_index_.end() ? kNoSeries : it->second;
+  }
+
+  /// median and MAD per series (exact, from DuckDB's median), kRobustColumns metrics per query
+  /// so no query's aggregate row grows with the number of metrics (thousands of median states in
+  /// one row crashed DuckDB). Median needs every value of a series in memory, so above
+  /// gold.max_baseline_points cells in a batch the devices go in hash buckets.
+  static constexpr size_t kRobustColumns = 256;
   Status FitRobust(const std::vector<std::string>& all_paths) {
     if (metrics_.empty()) return Status::Ok();
     lake::DuckSession& session = *contexts_[0].session;
     IOTAD_TRY(session.Exec("SET threads = 2"));
     const std::string silver = fmt::format("read_parquet({}, union_by_name = true)", lake::SqlList(all_paths));
-    IOTAD_ASSIGN_OR_RETURN(int64_t rows, session.QueryInt(fmt::format("SELECT count(*) FROM {}", silver)));
-    const int64_t points = rows * static_cast<int64_t>(metrics_.size());
+    std::vector<int64_t> values(metrics_.size(), 0);
+    for (size_t i = 0; i < series_.size(); ++i) values[series_[i].metric] += zbase_[i].n;
     const int64_t budget = lake_.config().gold.max_baseline_points;
-    const int64_t buckets = std::max<int64_t>(1, (points + budget - 1) / budget);
-    const size_t nm = metrics_.size();
-    std::string sel, med, mad, group;
-    for (size_t m = 0; m < nm; ++m) {
-      const auto q = lake::SqlIdent(metrics_[m]);
-      sel += fmt::format(", {}", q);
-      med += fmt::format(", median({0}) AS med_{1}, count({0}) AS n_{1}", q, m);
-      mad += fmt::format(", med.med_{1}, median(abs(s.{0} - med.med_{1})), med.n_{1}", q, m);
-      group += fmt::format(", med.med_{0}, med.n_{0}", m);
-    }
-    for (int64_t b = 0; b < buckets; ++b) {
-      const std::string where = buckets > 1 ? fmt::format(" WHERE hash(device_id) % {} = {}", buckets, b) : "";
-      IOTAD_ASSIGN_OR_RETURN(auto result, session.Stream(fmt::format(
-                                              "WITH s AS (SELECT device_id{0} FROM {1}{2}), "
-                                              "med AS (SELECT device_id{3} FROM s GROUP BY device_id) "
-                                              "SELECT s.device_id{4} FROM s JOIN med USING (device_id) "
-                                              "GROUP BY s.device_id{5}",
-                                              sel, silver, where, med, mad, group)));
-      while (true) {
-        IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
-        if (!chunk) break;
-        const auto* devs = chunk.Data<duckdb_string_t>(0);
-        for (size_t r = 0; r < chunk.size(); ++r) {
-          const uint32_t dev = DeviceIndex(lake::DuckChunk::StringAt(devs, r));
-          for (size_t m = 0; m < nm; ++m) {
-            RobustBaseline& rb = rbase_[dev * nm + m];
-            const bool ok = lake::DuckChunk::IsValid(chunk.Validity(1 + 3 * m), r) &&
-                            lake::DuckChunk::IsValid(chunk.Validity(2 + 3 * m), r);
-            rb.median = ok ? chunk.Data<double>(1 + 3 * m)[r] : 0.0;
-            rb.mad = ok ? chunk.Data<double>(2 + 3 * m)[r] : 0.0;
-            rb.n = chunk.Data<int64_t>(3 + 3 * m)[r];
+    const bool sparse = metrics_.size() > kRobustColumns;
+    for (size_t begin = 0; begin < metrics_.size(); begin += kRobustColumns) {
+      std::vector<uint32_t> ms;  // the batch's metrics with values
+      int64_t batch_values = 0;
+      for (size_t m = begin; m < std::min(metrics_.size(), begin + kRobustColumns); ++m) {
+        if (values[m] == 0) continue;
+        ms.push_back(static_cast<uint32_t>(m));
+        batch_values += values[m];
+      }
+      if (ms.empty()) continue;
+      std::string sel, any, med, mad;
+      for (size_t j = 0; j < ms.size(); ++j) {
+        const auto q = lake::SqlIdent(metrics_[ms[j]]);
+        sel += fmt::format(", {}", q);
+        any += fmt::format("{}{} IS NOT NULL", j == 0 ? "" : " OR ", q);
+        med += fmt::format(", median({0}) AS med_{1}, count({0}) AS n_{1}", q, j);
+        mad += fmt::format(", any_value(med.med_{1}), median(abs(s.{0} - med.med_{1})), any_value(med.n_{1})", q, j);
+      }
+      // With many sparse metrics only the rows with a value in the batch are read into it.
+      const int64_t rows = sparse ? std::min(total_rows_, batch_values) : total_rows_;
+      const int64_t points = rows * static_cast<int64_t>(sparse ? ms.size() : metrics_.size());
+      const int64_t buckets = std::max<int64_t>(1, (points + budget - 1) / budget);
+      for (int64_t b = 0; b < buckets; ++b) {
+        std::string where = buckets > 1 ? fmt::format("hash(device_id) % {} = {}", buckets, b) : "";
+        if (sparse) where = where.empty() ? fmt::format("({})", any) : fmt::format("{} AND ({})", where, any);
+        if (!where.empty()) where = " WHERE " + where;
+        IOTAD_ASSIGN_OR_RETURN(auto result, session.Stream(fmt::format(
+                                                "WITH s AS (SELECT device_id{0} FROM {1}{2}), "
+                                                "med AS (SELECT device_id{3} FROM s GROUP BY device_id) "
+                                                "SELECT s.device_id{4} FROM s JOIN med USING (device_id) "
+                                                "GROUP BY s.device_id",
+                                                sel, silver, where, med, mad)));
+        while (true) {
+          IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
+          if (!chunk) break;
+          const auto* devs = chunk.Data<duckdb_string_t>(0);
+          for (size_t r = 0; r < chunk.size(); ++r) {
+            const uint32_t dev = DeviceIndex(lake::DuckChunk::StringAt(devs, r));
+            for (size_t j = 0; j < ms.size(); ++j) {
+              const uint32_t id = SeriesOf(dev, ms[j]);
+              if (id == kNoSeries) continue;  // no value of this metric: n = 0 either way
+              RobustBaseline& rb = rbase_[id];
+              const bool ok = lake::DuckChunk::IsValid(chunk.Validity(1 + 3 * j), r) &&
+                              lake::DuckChunk::IsValid(chunk.Validity(2 + 3 * j), r);
+              rb.median = ok ? chunk.Data<double>(1 + 3 * j)[r] : 0.0;
+              rb.mad = ok ? chunk.Data<double>(2 + 3 * j)[r] : 0.0;
+              rb.n = chunk.Data<int64_t>(3 + 3 * j)[r];
+            }
           }
         }
       }
@@ -410,15 +530,15 @@ class GoldRunner {
   /// Which series run which batch detectors, from the config's [[detect.rule]]s (pass 2 reads
   /// it from both threads, so it is filled before).
   void PlanBatchDetectors() {
-    const size_t nm = metrics_.size(), nd = detectors_.size();
-    batch_use_.assign(device_names_.size() * nm * nd, 0);
-    for (size_t dev = 0; dev < device_names_.size(); ++dev) {
-      for (size_t m = 0; m < nm; ++m) {
-        const auto settings = config::ResolveSeries(lake_.config(), device_names_[dev], metrics_[m]);
-        for (size_t k = 0; k < nd; ++k) {
-          batch_use_[(dev * nm + m) * nd + k] =
-              std::find(settings.detectors.begin(), settings.detectors.end(), detectors_[k]) != settings.detectors.end();
-        }
+    const size_t nd = detectors_.size();
+    batch_use_.assign(series_.size() * nd, 0);
+    for (size_t i = 0; i < series_.size(); ++i) {
+      if (zbase_[i].n == 0) continue;  // no value to score
+      const auto settings =
+          config::ResolveSeries(lake_.config(), device_names_[series_[i].device], metrics_[series_[i].metric]);
+      for (size_t k = 0; k < nd; ++k) {
+        batch_use_[i * nd + k] =
+            std::find(settings.detectors.begin(), settings.detectors.end(), detectors_[k]) != settings.detectors.end();
       }
     }
   }
@@ -498,97 +618,125 @@ class GoldRunner {
     online_[hour].push_back({std::move(a), std::string(location)});
   }
 
-  /// Scores one hour's silver files and stages its outputs (when they changed).
+  /// Scores one hour's silver files and stages its outputs (when they changed). Reads the hour one
+  /// column batch at a time and each metric column by column, so the work is the rows, the
+  /// values and the series, not rows x metrics.
   Status ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vector<std::string>& keys) {
-    IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Query(fmt::format(
-                                            "SELECT * FROM read_parquet({}, union_by_name = true)",
-                                            lake::SqlList(lake_.ReadPaths(keys)))));
-    const Layout layout = LayoutOf(result);
-    if (layout.ts < 0 || layout.device < 0) {
-      return Error(Errc::kCorrupt, "gold: silver hour {} lacks event_time or device_id", FormatTimestamp(hour));
-    }
-    const size_t nm = metrics_.size();
-    if (ctx.cells.size() < device_names_.size() * nm) ctx.cells.resize(device_names_.size() * nm);
+    const std::string files = lake::SqlList(lake_.ReadPaths(keys));
+    if (ctx.cells.size() < series_.size()) ctx.cells.resize(series_.size());
+    if (ctx.device_hours.size() < device_names_.size()) ctx.device_hours.resize(device_names_.size());
     std::vector<AnomalyRow> anomalies;
-    std::string last_device, last_location;
-    uint32_t dev = 0, last_location_id = 0;
+    std::string last_location;
+    uint32_t last_location_id = 0;
+    std::vector<uint32_t> row_dev, row_loc;
     GoldReport& report = ctx.report;
-    while (true) {
-      IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
-      if (!chunk) break;
-      const size_t n = chunk.size();
-      const auto* ts = chunk.Data<int64_t>(static_cast<size_t>(layout.ts));
-      const auto* devs = chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.device));
-      const auto* locs = layout.location >= 0 ? chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.location)) : nullptr;
-      const uint64_t* loc_valid = layout.location >= 0 ? chunk.Validity(static_cast<size_t>(layout.location)) : nullptr;
-      std::vector<const double*> vals(nm, nullptr);
-      std::vector<const uint64_t*> valid(nm, nullptr);
-      for (size_t m = 0; m < nm; ++m) {
-        if (layout.metric[m] < 0) continue;
-        vals[m] = chunk.Data<double>(static_cast<size_t>(layout.metric[m]));
-        valid[m] = chunk.Validity(static_cast<size_t>(layout.metric[m]));
+    const size_t nd = detectors_.size();
+    for (const auto& [begin, end] : ColumnBatches()) {
+      const bool first_batch = begin == 0;
+      IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Query(fmt::format(
+                                              "SELECT {} FROM read_parquet({}, union_by_name = true)",
+                                              SilverProjection(metrics_, begin, end), files)));
+      const Layout layout = FindSilverColumns(result, metrics_, begin, end);
+      if (layout.ts < 0 || layout.device < 0) {
+        return Error(Errc::kCorrupt, "gold: silver hour {} lacks event_time or device_id", FormatTimestamp(hour));
       }
-      report.rows_scanned += static_cast<int64_t>(n);
-      for (size_t r = 0; r < n; ++r) {
-        const std::string_view d = lake::DuckChunk::StringAt(devs, r);
-        if (d != last_device) {
-          last_device.assign(d);
-          auto it = device_index_.find(last_device);
+      while (true) {
+        IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
+        if (!chunk) break;
+        const size_t n = chunk.size();
+        const auto* ts = chunk.Data<int64_t>(static_cast<size_t>(layout.ts));
+        const auto* devs = chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.device));
+        const auto* locs = layout.location >= 0 ? chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.location)) : nullptr;
+        const uint64_t* loc_valid = layout.location >= 0 ? chunk.Validity(static_cast<size_t>(layout.location)) : nullptr;
+        std::vector<std::tuple<size_t, size_t, uint32_t>> runs;
+        Status unknown = Status::Ok();
+        DeviceRuns(devs, n, [&](size_t a, size_t b, std::string_view d) {
+          auto it = device_index_.find(d);
           if (it == device_index_.end()) {
-            return Error(Errc::kCorrupt, "gold: device '{}' appeared in silver while gold was running", d);
+            if (unknown.ok()) unknown = Error(Errc::kCorrupt, "gold: device '{}' appeared in silver while gold was running", d);
+            return;
           }
-          dev = it->second;
-        }
-        uint32_t loc = 0;
-        if (locs != nullptr && lake::DuckChunk::IsValid(loc_valid, r)) {
+          runs.emplace_back(a, b, it->second);
+        });
+        IOTAD_TRY(unknown);
+        row_loc.assign(n, 0);
+        for (size_t r = 0; r < n; ++r) {
+          if (locs == nullptr || !lake::DuckChunk::IsValid(loc_valid, r)) continue;
           const std::string_view l = lake::DuckChunk::StringAt(locs, r);
           if (l != last_location) {
             last_location.assign(l);
             last_location_id = ctx.locations.Intern(l);
           }
-          loc = last_location_id;
+          row_loc[r] = last_location_id;
         }
-        for (size_t m = 0; m < nm; ++m) {
-          SummaryCell& cell = ctx.cells[dev * nm + m];
-          if (cell.rows == 0) ctx.touched.push_back(static_cast<uint32_t>(dev * nm + m));
-          ++cell.rows;
-          if (loc != 0) cell.location = loc;
-          if (vals[m] == nullptr || !lake::DuckChunk::IsValid(valid[m], r)) continue;
-          const double x = vals[m][r];
-          cell.stats.Add(x);
-          ++report.values_scored;
-          for (uint32_t k = 0; k < detectors_.size(); ++k) {
-            if (kinds_[k] == DetectorKind::kOnline) continue;  // replayed before (ReplayOnline)
-            if (!all_named_ && !batch_use_[(dev * nm + m) * detectors_.size() + k]) continue;
-            detect::Verdict v;
-            double mean, sd;
-            int64_t cnt;
-            std::string why;
-            if (kinds_[k] == DetectorKind::kZScore) {
-              const ZScoreBaseline& b = zbase_[dev * nm + m];
-              v = zscore_.Score(b, x);
-              if (!v.flagged) continue;
-              mean = b.mean, sd = b.std, cnt = b.n;
-              why = zscore_.Explain(metrics_[m], x, b, v);
-            } else {
-              const RobustBaseline& b = rbase_[dev * nm + m];
-              v = robust_.Score(b, x);
-              if (!v.flagged) continue;
-              // Explanation columns: the robust baseline as center and scale (MAD / 0.6745 is the
-              // std a normal distribution with that MAD would have).
-              mean = b.median, sd = b.mad / RobustZScoreDetector::kConsistency, cnt = b.n;
-              why = robust_.Explain(metrics_[m], x, b, v);
+        if (first_batch) {
+          report.rows_scanned += static_cast<int64_t>(n);
+          for (const auto& [a, b, dev] : runs) {
+            DeviceHour& dh = ctx.device_hours[dev];
+            if (dh.rows == 0) ctx.touched_devices.push_back(dev);
+            dh.rows += static_cast<int64_t>(b - a);
+            for (size_t r = a; r < b; ++r) {
+              if (row_loc[r] != 0) dh.location = row_loc[r];
             }
-            if (k == 0) ++cell.anomalies;
-            ++report.anomalies[detectors_[k]];
-            AnomalyRow& a = anomalies.emplace_back(AnomalyRow{ts[r], dev, loc, static_cast<uint32_t>(m), x, mean, sd,
-                                                              cnt, v.z, thresholds_[k], k, std::move(why), 1, 0.0,
-                                                              NAN, NAN, NAN, {}});
-            a.score = detect::ScoreFromSurprise(detect::GaussianSurprise(v.z));
-            a.expected = mean;
-            a.expected_lo = mean - thresholds_[k] * sd;
-            a.expected_hi = mean + thresholds_[k] * sd;
-            a.rule = kinds_[k] == DetectorKind::kZScore ? "|z| > threshold" : "robust |z| > threshold";
+          }
+        }
+        for (size_t j = 0; j < layout.metric.size(); ++j) {
+          if (layout.metric[j] < 0) continue;
+          const size_t m = begin + j;
+          const double* vals = chunk.Data<double>(static_cast<size_t>(layout.metric[j]));
+          const uint64_t* valid = chunk.Validity(static_cast<size_t>(layout.metric[j]));
+          for (const auto& [a, b, dev] : runs) {
+            uint32_t id = kNoSeries;
+            Status missing = Status::Ok();
+            ValidRows(valid, a, b, [&](size_t r) {
+              if (id == kNoSeries) {
+                id = SeriesOf(dev, m);
+                if (id == kNoSeries) {
+                  missing = Error(Errc::kCorrupt, "gold: silver changed while gold was running (device '{}', metric '{}')",
+                                  device_names_[dev], metrics_[m]);
+                  return;
+                }
+              }
+              if (!missing.ok()) return;
+              SummaryCell& cell = ctx.cells[id];
+              const double x = vals[r];
+              cell.stats.Add(x);
+              ++report.values_scored;
+              for (uint32_t k = 0; k < nd; ++k) {
+                if (kinds_[k] == DetectorKind::kOnline) continue;  // replayed before (ReplayOnline)
+                if (!all_named_ && !batch_use_[id * nd + k]) continue;
+                detect::Verdict v;
+                double mean, sd;
+                int64_t cnt;
+                std::string why;
+                if (kinds_[k] == DetectorKind::kZScore) {
+                  const ZScoreBaseline& bl = zbase_[id];
+                  v = zscore_.Score(bl, x);
+                  if (!v.flagged) continue;
+                  mean = bl.mean, sd = bl.std, cnt = bl.n;
+                  why = zscore_.Explain(metrics_[m], x, bl, v);
+                } else {
+                  const RobustBaseline& bl = rbase_[id];
+                  v = robust_.Score(bl, x);
+                  if (!v.flagged) continue;
+                  // Explanation columns: the robust baseline as center and scale (MAD / 0.6745 is
+                  // the std a normal distribution with that MAD would have).
+                  mean = bl.median, sd = bl.mad / RobustZScoreDetector::kConsistency, cnt = bl.n;
+                  why = robust_.Explain(metrics_[m], x, bl, v);
+                }
+                if (k == 0) ++cell.anomalies;
+                ++report.anomalies[detectors_[k]];
+                AnomalyRow& an = anomalies.emplace_back(AnomalyRow{ts[r], dev, row_loc[r], static_cast<uint32_t>(m), x,
+                                                                   mean, sd, cnt, v.z, thresholds_[k], k, std::move(why),
+                                                                   1, 0.0, NAN, NAN, NAN, {}});
+                an.score = detect::ScoreFromSurprise(detect::GaussianSurprise(v.z));
+                an.expected = mean;
+                an.expected_lo = mean - thresholds_[k] * sd;
+                an.expected_hi = mean + thresholds_[k] * sd;
+                an.rule = kinds_[k] == DetectorKind::kZScore ? "|z| > threshold" : "robust |z| > threshold";
+              }
+            });
+            IOTAD_TRY(missing);
           }
         }
       }
@@ -597,13 +745,30 @@ class GoldRunner {
       for (PendingAnomaly& p : it->second) {
         AnomalyRow& a = anomalies.emplace_back(std::move(p.row));
         a.location = p.location.empty() ? 0 : ctx.locations.Intern(p.location);
-        SummaryCell& cell = ctx.cells[a.device * nm + a.metric];
-        if (a.detector == 0 && cell.rows > 0) ++cell.anomalies;
+        const uint32_t id = SeriesOf(a.device, a.metric);
+        if (a.detector == 0 && id != kNoSeries && ctx.device_hours[a.device].rows > 0) ++ctx.cells[id].anomalies;
         ++report.anomalies[detectors_[a.detector]];
       }
     }
     IOTAD_TRY(WriteAnomalies(ctx, hour, anomalies));
     return WriteSummary(ctx, hour);
+  }
+
+  /// An output's name: its layer, its hour and its content (every column it holds), so two hours
+  /// never share a name even when their rows are alike, an unchanged hour keeps its file, and a
+  /// re-run writes the same name.
+  static std::string OutputName(std::string_view layer, TimestampUs hour, ContentHasher& h) {
+    HashField(h, &hour, sizeof hour);
+    const CivilTime c = ToCivil(hour);
+    return fmt::format("{}-{:04d}{:02d}{:02d}T{:02d}-{}.parquet", layer, c.year, c.month, c.day, c.hour,
+                       h.Finish().Hex().substr(0, 20));
+  }
+
+  /// Where a thread writes an output before staging it: unique per run, thread and object (the
+  /// scratch folder is shared by every writer of the lake).
+  Result<std::filesystem::path> ScratchFile(const ScoreContext& ctx, std::string_view name) {
+    IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
+    return scratch / fmt::format("gold-{}-t{}-{}", run_id_, ctx.index, name);
   }
 
   /// Publishes `local` under `final_key` through staging.
@@ -633,66 +798,77 @@ class GoldRunner {
       for (double v : {a.value, a.mean, a.std, a.z, a.threshold}) HashField(h, &v, sizeof v);
       HashField(h, &a.n, sizeof a.n);
       HashString(h, detectors_[a.detector]);
+      HashField(h, &a.version, sizeof a.version);
       HashString(h, a.explanation);
+      for (double v : {a.score, a.expected, a.expected_lo, a.expected_hi}) HashField(h, &v, sizeof v);
+      HashString(h, a.rule);
     }
-    // Named by content: an unchanged hour keeps its file, and a re-run writes the same name.
-    const std::string name = fmt::format("anomalies-{}.parquet", h.Finish().Hex().substr(0, 20));
+    const std::string name = OutputName("anomalies", hour, h);
     const std::string final_key = fmt::format("{}{}/{}", lake::kGoldPrefix, lake::HourPartition(hour), name);
     ctx.produced.push_back(final_key);
     if (existing_.count(final_key) > 0) {
       ++ctx.report.files_unchanged;
       return Status::Ok();
     }
-    IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
-    const auto local = scratch / name;
+    IOTAD_ASSIGN_OR_RETURN(const auto local, ScratchFile(ctx, name));
     AnomalySource source(*this, ctx, rows);
     IOTAD_TRY(lake::WriteParquet(*ctx.session, source, local));
     ++ctx.report.files_written;
     return Stage(ctx, final_key, local);
   }
 
+  /// The hour's summary: a row per series of each device with rows in the hour (its metrics with
+  /// a value somewhere in silver), by device name and metric.
   Status WriteSummary(ScoreContext& ctx, TimestampUs hour) {
+    std::sort(ctx.touched_devices.begin(), ctx.touched_devices.end(),
+              [&](uint32_t a, uint32_t b) { return device_names_[a] < device_names_[b]; });
+    ctx.touched.clear();
+    for (uint32_t dev : ctx.touched_devices) {
+      ctx.touched.insert(ctx.touched.end(), device_series_[dev].begin(), device_series_[dev].end());
+    }
+    Status st = WriteSummaryFile(ctx, hour);
+    for (uint32_t idx : ctx.touched) ctx.cells[idx] = SummaryCell{};
+    for (uint32_t dev : ctx.touched_devices) ctx.device_hours[dev] = DeviceHour{};
+    ctx.touched.clear();
+    ctx.touched_devices.clear();
+    return st;
+  }
+
+  Status WriteSummaryFile(ScoreContext& ctx, TimestampUs hour) {
     if (ctx.touched.empty()) return Status::Ok();
-    const size_t nm = metrics_.size();
-    std::sort(ctx.touched.begin(), ctx.touched.end(), [&](uint32_t a, uint32_t b) {
-      const int c = device_names_[a / nm].compare(device_names_[b / nm]);
-      if (c != 0) return c < 0;
-      return a % nm < b % nm;
-    });
     ContentHasher h;
     for (uint32_t idx : ctx.touched) {
       const SummaryCell& c = ctx.cells[idx];
-      HashString(h, device_names_[idx / nm]);
-      HashString(h, ctx.locations.Get(c.location));
-      HashString(h, metrics_[idx % nm]);
+      const DeviceHour& dh = ctx.device_hours[series_[idx].device];
+      HashString(h, device_names_[series_[idx].device]);
+      HashString(h, ctx.locations.Get(dh.location));
+      HashString(h, metrics_[series_[idx].metric]);
       const double std = c.stats.SampleStd();
       for (double v : {c.stats.mean, std, c.stats.min, c.stats.max}) HashField(h, &v, sizeof v);
-      HashField(h, &c.rows, sizeof c.rows);
+      HashField(h, &dh.rows, sizeof dh.rows);
+      HashField(h, &c.stats.n, sizeof c.stats.n);
       HashField(h, &c.anomalies, sizeof c.anomalies);
     }
-    const std::string name = fmt::format("summary-{}.parquet", h.Finish().Hex().substr(0, 20));
+    const std::string name = OutputName("summary", hour, h);
     const std::string final_key = fmt::format("{}{}/{}", lake::kGoldSummaryPrefix, lake::HourPartition(hour), name);
     ctx.produced.push_back(final_key);
     ctx.report.summary_rows += static_cast<int64_t>(ctx.touched.size());
     if (existing_.count(final_key) > 0) {
       ++ctx.report.files_unchanged;
     } else {
-      IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
-      const auto local = scratch / name;
+      IOTAD_ASSIGN_OR_RETURN(const auto local, ScratchFile(ctx, name));
       SummarySource source(*this, ctx, hour);
       IOTAD_TRY(lake::WriteParquet(*ctx.session, source, local));
       ++ctx.report.files_written;
       IOTAD_TRY(Stage(ctx, final_key, local));
     }
-    for (uint32_t idx : ctx.touched) ctx.cells[idx] = SummaryCell{};
-    ctx.touched.clear();
     return Status::Ok();
   }
 
   lake::Lake& lake_;
   std::vector<std::string> detectors_;
   bool all_named_;  // every series runs every detector (--detector); else per series, as the config's rules say
-  std::vector<uint8_t> batch_use_;  // [(dev * metrics + m) * detectors + k]: series runs batch detector k
+  std::vector<uint8_t> batch_use_;  // [series * detectors + k]: the series runs batch detector k
   std::vector<double> thresholds_;
   std::vector<DetectorKind> kinds_;  // per detector (no string compare per value)
   bool use_online_ = false;
@@ -701,14 +877,20 @@ class GoldRunner {
   std::string run_id_;
   ZScoreDetector zscore_;
   RobustZScoreDetector robust_;
-  bool use_zscore_ = false;
   bool use_robust_ = false;
   std::vector<std::pair<TimestampUs, std::vector<std::string>>> hours_;
   std::vector<std::string> metrics_;
   std::deque<std::string> device_names_;  // stable addresses: device_index_ keys point into them
   std::unordered_map<std::string_view, uint32_t> device_index_;
-  std::vector<ZScoreBaseline> zbase_;
-  std::vector<RobustBaseline> rbase_;
+  struct Series {
+    uint32_t device, metric;
+  };
+  std::vector<Series> series_;  // the (device, metric) pairs with values, and empty columns' pairs
+  std::unordered_map<uint64_t, uint32_t> series_index_;  // device * metrics + metric -> series
+  std::vector<std::vector<uint32_t>> device_series_;     // per device, by metric
+  int64_t total_rows_ = 0;  // silver's rows
+  std::vector<ZScoreBaseline> zbase_;  // per series
+  std::vector<RobustBaseline> rbase_;  // per series
   std::deque<ScoreContext> contexts_;
   std::set<std::string> existing_;
   std::set<std::string> produced_;

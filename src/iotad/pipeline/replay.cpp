@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <unordered_map>
 #include <utility>
 
 #include "iotad/detect/multivariate.h"
@@ -50,9 +51,21 @@ Result<std::vector<std::string>> SilverMetrics(lake::DuckSession& session,
   return metrics;
 }
 
-SilverColumns FindSilverColumns(lake::DuckResult& result, const std::vector<std::string>& metrics) {
+std::string SilverProjection(const std::vector<std::string>& metrics, size_t begin, size_t end) {
+  std::vector<std::string> names{"event_time", "device_id", "location"};
+  for (size_t m = begin; m < std::min(end, metrics.size()); ++m) names.push_back(metrics[m]);
+  std::string list = lake::SqlList(names);
+  return fmt::format("COLUMNS(c -> list_contains({}, c))", list);
+}
+
+SilverColumns FindSilverColumns(lake::DuckResult& result, const std::vector<std::string>& metrics,
+                                size_t begin, size_t end) {
+  end = std::min(end, metrics.size());
+  begin = std::min(begin, end);
   SilverColumns l;
-  l.metric.assign(metrics.size(), -1);
+  l.metric.assign(end - begin, -1);
+  std::unordered_map<std::string_view, size_t> index;
+  for (size_t m = begin; m < end; ++m) index.emplace(metrics[m], m - begin);
   for (size_t c = 0; c < result.ColumnCount(); ++c) {
     const std::string name = result.ColumnName(c);
     if (name == "event_time")
@@ -61,9 +74,7 @@ SilverColumns FindSilverColumns(lake::DuckResult& result, const std::vector<std:
       l.device = static_cast<int>(c);
     else if (name == "location")
       l.location = static_cast<int>(c);
-    for (size_t m = 0; m < metrics.size(); ++m) {
-      if (metrics[m] == name) l.metric[m] = static_cast<int>(c);
-    }
+    if (auto it = index.find(name); it != index.end()) l.metric[it->second] = static_cast<int>(c);
   }
   return l;
 }
@@ -102,44 +113,68 @@ SeriesPlanFn PlanFromConfig(const config::LakeConfig& config, std::vector<std::s
 
 namespace {
 
-/// One device's detectors: per metric the series detectors of its plan, plus the device-wide
-/// Mahalanobis check when a plan asks for it.
+/// One device's detectors over the metrics [begin, end) of a column batch: per metric the series
+/// detectors of its plan, made at the series' first value, plus the device-wide Mahalanobis check
+/// (first batch only: its metrics are the lake's first kMaxMetrics) when a plan asks for it.
 struct DeviceDetectors {
-  std::vector<std::vector<std::pair<uint32_t, std::unique_ptr<detect::SeriesDetector>>>> per_metric;
+  struct PerMetric {
+    bool made = false;
+    std::vector<std::pair<uint32_t, std::unique_ptr<detect::SeriesDetector>>> detectors;
+  };
+  std::vector<PerMetric> per_metric;  // index m - begin
   std::optional<detect::MahalanobisDetector> mahalanobis;
   uint32_t mahalanobis_index = 0;
   int mahalanobis_metrics = 0;
+  std::string device;
 
-  Status Reset(std::string_view device, size_t metrics, const std::vector<std::string>& names,
-               const SeriesPlanFn& plan) {
-    per_metric.clear();
-    per_metric.resize(metrics);
+  Status Reset(std::string_view d, size_t begin, size_t end, size_t metrics,
+               const std::vector<std::string>& names, const SeriesPlanFn& plan) {
+    device.assign(d);
+    for (auto& pm : per_metric) {
+      pm.made = false;
+      pm.detectors.clear();
+    }
+    per_metric.resize(end - begin);
     mahalanobis.reset();
+    const bool wants_mahalanobis =
+        begin == 0 && metrics >= 2 &&
+        std::find(names.begin(), names.end(), detect::MahalanobisDetector::kName) != names.end();
+    if (!wants_mahalanobis) return Status::Ok();
     for (size_t m = 0; m < metrics; ++m) {
       const SeriesPlan p = plan(device, m);
       for (uint32_t k : p.detectors) {
-        if (names[k] == detect::MahalanobisDetector::kName) {
-          if (mahalanobis || metrics < 2) continue;
-          mahalanobis_metrics =
-              static_cast<int>(std::min<size_t>(metrics, detect::MahalanobisDetector::kMaxMetrics));
-          IOTAD_ASSIGN_OR_RETURN(auto made,
-                                 detect::MahalanobisDetector::Make(mahalanobis_metrics, p.options));
-          mahalanobis.emplace(std::move(made));
-          mahalanobis_index = k;
-          continue;
-        }
-        detect::DetectorOptions options = p.options;
-        const std::string prefix = names[k] + ".";
-        for (const auto& [key, value] : p.params) {
-          if (key.starts_with(prefix))
-            options.params.emplace_back(key.substr(prefix.size()), value);
-        }
-        auto det = detect::MakeSeriesDetector(names[k], options);
-        if (!det.ok()) return det.status().WithContext("config [[detect.rule]] params: ");
-        per_metric[m].emplace_back(k, std::move(*det));
+        if (names[k] != detect::MahalanobisDetector::kName) continue;
+        mahalanobis_metrics =
+            static_cast<int>(std::min<size_t>(metrics, detect::MahalanobisDetector::kMaxMetrics));
+        IOTAD_ASSIGN_OR_RETURN(auto made,
+                               detect::MahalanobisDetector::Make(mahalanobis_metrics, p.options));
+        mahalanobis.emplace(std::move(made));
+        mahalanobis_index = k;
+        return Status::Ok();
       }
     }
     return Status::Ok();
+  }
+
+  /// The series detectors of metric `m` (index `j` in the batch), made on first use.
+  Result<PerMetric*> Series(size_t j, size_t m, const std::vector<std::string>& names,
+                            const SeriesPlanFn& plan) {
+    PerMetric& pm = per_metric[j];
+    if (pm.made) return &pm;
+    pm.made = true;
+    const SeriesPlan p = plan(device, m);
+    for (uint32_t k : p.detectors) {
+      if (names[k] == detect::MahalanobisDetector::kName) continue;
+      detect::DetectorOptions options = p.options;
+      const std::string prefix = names[k] + ".";
+      for (const auto& [key, value] : p.params) {
+        if (key.starts_with(prefix)) options.params.emplace_back(key.substr(prefix.size()), value);
+      }
+      auto det = detect::MakeSeriesDetector(names[k], options);
+      if (!det.ok()) return det.status().WithContext("config [[detect.rule]] params: ");
+      pm.detectors.emplace_back(k, std::move(*det));
+    }
+    return &pm;
   }
 };
 
@@ -153,7 +188,9 @@ Result<int64_t> ReplayBucketCount(lake::DuckSession& session,
       const int64_t rows,
       session.QueryInt(fmt::format("SELECT count(*) FROM read_parquet({}, union_by_name = true)",
                                    lake::SqlList(silver_paths))));
-  const int64_t points = rows * static_cast<int64_t>(std::max<size_t>(metrics, 1));
+  // One column batch is sorted at a time.
+  const int64_t width = static_cast<int64_t>(std::clamp<size_t>(metrics, 1, kSilverColumnBatch));
+  const int64_t points = rows * width;
   return std::max<int64_t>(1, (points + max_points_per_pass - 1) / max_points_per_pass);
 }
 
@@ -169,74 +206,90 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
   const size_t nm = metrics.size();
   const std::string silver =
       fmt::format("read_parquet({}, union_by_name = true)", lake::SqlList(silver_paths));
-  DeviceDetectors dets;
-  std::vector<double> row(nm);
-  std::vector<const double*> vals(nm);
-  std::vector<const uint64_t*> valid(nm);
-  std::string device;
-  std::string_view location;
   const std::string where =
       buckets > 1 ? fmt::format(" WHERE hash(device_id) % {} = {}", buckets, bucket) : "";
-  IOTAD_ASSIGN_OR_RETURN(
-      auto result, session.Stream(fmt::format("SELECT * FROM {}{} ORDER BY device_id, event_time",
-                                              silver, where)));
-  const SilverColumns layout = FindSilverColumns(result, metrics);
-  if (layout.ts < 0 || layout.device < 0) {
-    return Error(Errc::kCorrupt, "replay: silver lacks the event_time or device_id column");
-  }
-  while (true) {
-    IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
-    if (!chunk) break;
-    const size_t n = chunk.size();
-    const auto* ts = chunk.Data<int64_t>(static_cast<size_t>(layout.ts));
-    const auto* devs = chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.device));
-    const auto* locs = layout.location >= 0
-                           ? chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.location))
-                           : nullptr;
-    const uint64_t* loc_valid =
-        layout.location >= 0 ? chunk.Validity(static_cast<size_t>(layout.location)) : nullptr;
-    for (size_t m = 0; m < nm; ++m) {
-      const bool present = layout.metric[m] >= 0;
-      vals[m] = present ? chunk.Data<double>(static_cast<size_t>(layout.metric[m])) : nullptr;
-      valid[m] = present ? chunk.Validity(static_cast<size_t>(layout.metric[m])) : nullptr;
+  DeviceDetectors dets;
+  std::vector<double> row;
+  std::vector<const double*> vals;
+  std::vector<const uint64_t*> valid;
+  std::string_view location;
+  // Each series lies in one column batch, so its points reach its detectors in the same order
+  // whatever the batching; rows, devices and the time range are counted on the first batch.
+  for (size_t begin = 0; begin == 0 || begin < nm; begin += kSilverColumnBatch) {
+    const size_t end = std::min(nm, begin + kSilverColumnBatch);
+    const size_t width = end - begin;
+    const bool first_batch = begin == 0;
+    row.assign(width, NAN);
+    vals.assign(width, nullptr);
+    valid.assign(width, nullptr);
+    IOTAD_ASSIGN_OR_RETURN(auto result,
+                           session.Stream(fmt::format(
+                               "SELECT {} FROM {}{} ORDER BY device_id, event_time",
+                               SilverProjection(metrics, begin, end), silver, where)));
+    const SilverColumns layout = FindSilverColumns(result, metrics, begin, end);
+    if (layout.ts < 0 || layout.device < 0) {
+      return Error(Errc::kCorrupt, "replay: silver lacks the event_time or device_id column");
     }
-    if (stats.rows == 0 && n > 0) stats.first_us = stats.last_us = ts[0];
-    stats.rows += static_cast<int64_t>(n);
-    for (size_t r = 0; r < n; ++r) {
-      stats.first_us = std::min(stats.first_us, ts[r]);
-      stats.last_us = std::max(stats.last_us, ts[r]);
-      const std::string_view d = lake::DuckChunk::StringAt(devs, r);
-      if (stats.devices == 0 || d != device) {  // a new device: fresh detectors
-        device.assign(d);
-        ++stats.devices;
-        if (on_device) on_device(device);
-        IOTAD_TRY(dets.Reset(device, nm, detector_names, plan));
+    bool any_device = false;
+    while (true) {
+      IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
+      if (!chunk) break;
+      const size_t n = chunk.size();
+      const auto* ts = chunk.Data<int64_t>(static_cast<size_t>(layout.ts));
+      const auto* devs = chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.device));
+      const auto* locs = layout.location >= 0
+                             ? chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.location))
+                             : nullptr;
+      const uint64_t* loc_valid =
+          layout.location >= 0 ? chunk.Validity(static_cast<size_t>(layout.location)) : nullptr;
+      for (size_t j = 0; j < width; ++j) {
+        const bool present = layout.metric[j] >= 0;
+        vals[j] = present ? chunk.Data<double>(static_cast<size_t>(layout.metric[j])) : nullptr;
+        valid[j] = present ? chunk.Validity(static_cast<size_t>(layout.metric[j])) : nullptr;
       }
-      location = locs != nullptr && lake::DuckChunk::IsValid(loc_valid, r)
-                     ? lake::DuckChunk::StringAt(locs, r)
-                     : std::string_view();
-      for (size_t m = 0; m < nm; ++m) {
-        const bool has = vals[m] != nullptr && lake::DuckChunk::IsValid(valid[m], r);
-        row[m] = has ? vals[m][r] : NAN;
-        if (!has) continue;
-        const double x = row[m];
-        ++stats.values;
-        for (auto& [k, det] : dets.per_metric[m]) {
-          const detect::Score s = det->Update(ts[r], x);
-          if (!s.flag) continue;
-          ++stats.flags;
-          on_flag(ReplayPoint{device, location, static_cast<uint32_t>(m), k, ts[r], x, s,
-                              det->version()});
+      if (first_batch) {
+        if (stats.rows == 0 && n > 0) stats.first_us = stats.last_us = ts[0];
+        stats.rows += static_cast<int64_t>(n);
+      }
+      for (size_t r = 0; r < n; ++r) {
+        const std::string_view d = lake::DuckChunk::StringAt(devs, r);
+        if (first_batch) {
+          stats.first_us = std::min(stats.first_us, ts[r]);
+          stats.last_us = std::max(stats.last_us, ts[r]);
         }
-      }
-      if (dets.mahalanobis) {
-        const detect::Score s = dets.mahalanobis->Update(
-            ts[r], std::span<const double>(row.data(), dets.mahalanobis_metrics));
-        if (s.flag) {
-          ++stats.flags;
-          const auto m = static_cast<uint32_t>(dets.mahalanobis->top_metric());
-          on_flag(ReplayPoint{device, location, m, dets.mahalanobis_index, ts[r], row[m], s,
-                              detect::MahalanobisDetector::kVersion});
+        if (!any_device || d != dets.device) {  // a new device: fresh detectors
+          any_device = true;
+          if (first_batch) ++stats.devices;
+          IOTAD_TRY(dets.Reset(d, begin, end, nm, detector_names, plan));
+          if (on_device) on_device(dets.device);
+        }
+        location = locs != nullptr && lake::DuckChunk::IsValid(loc_valid, r)
+                       ? lake::DuckChunk::StringAt(locs, r)
+                       : std::string_view();
+        for (size_t j = 0; j < width; ++j) {
+          const bool has = vals[j] != nullptr && lake::DuckChunk::IsValid(valid[j], r);
+          row[j] = has ? vals[j][r] : NAN;
+          if (!has) continue;
+          const double x = row[j];
+          ++stats.values;
+          IOTAD_ASSIGN_OR_RETURN(auto* pm, dets.Series(j, begin + j, detector_names, plan));
+          for (auto& [k, det] : pm->detectors) {
+            const detect::Score s = det->Update(ts[r], x);
+            if (!s.flag) continue;
+            ++stats.flags;
+            on_flag(ReplayPoint{dets.device, location, static_cast<uint32_t>(begin + j), k, ts[r],
+                                x, s, det->version()});
+          }
+        }
+        if (dets.mahalanobis) {
+          const detect::Score s = dets.mahalanobis->Update(
+              ts[r], std::span<const double>(row.data(), dets.mahalanobis_metrics));
+          if (s.flag) {
+            ++stats.flags;
+            const auto m = static_cast<uint32_t>(dets.mahalanobis->top_metric());
+            on_flag(ReplayPoint{dets.device, location, m, dets.mahalanobis_index, ts[r], row[m], s,
+                                detect::MahalanobisDetector::kVersion});
+          }
         }
       }
     }

@@ -27,12 +27,22 @@ Result<std::map<TimestampUs, std::vector<std::string>>> ListSilverHours(lake::La
 Result<std::vector<std::string>> SilverMetrics(lake::DuckSession& session,
                                                const std::vector<std::string>& silver_paths);
 
+/// Metric columns per query over silver. Wider silver (thousands of sparse JSON keys) is read in
+/// batches of this many columns, each series whole in one batch, so no query, sort or chunk grows
+/// with the number of metrics.
+inline constexpr size_t kSilverColumnBatch = 256;
+
+/// A SELECT list of silver's key columns (event_time, device_id, location) and the metrics
+/// [begin, end): those a file lacks are left out rather than an error.
+std::string SilverProjection(const std::vector<std::string>& metrics, size_t begin, size_t end);
+
 /// Positions of silver's columns in a result; -1 for a column the result lacks.
 struct SilverColumns {
   int ts = -1, device = -1, location = -1;
-  std::vector<int> metric;  // one per metric
+  std::vector<int> metric;  // one per metric of [begin, end)
 };
-SilverColumns FindSilverColumns(lake::DuckResult& result, const std::vector<std::string>& metrics);
+SilverColumns FindSilverColumns(lake::DuckResult& result, const std::vector<std::string>& metrics,
+                                size_t begin = 0, size_t end = SIZE_MAX);
 
 /// One flagged point of a replay (views valid during the callback only).
 struct ReplayPoint {
@@ -85,10 +95,12 @@ using ReplayDeviceFn = std::function<void(std::string_view device_id)>;
 /// Streams `silver_paths` ordered by device_id, event_time and feeds every non-NULL value of
 /// each metric to fresh detectors per device and metric, as `plan` says (`mahalanobis` gets all of
 /// a device's metrics per reading); calls `on_flag` for each flagged point, and `on_device`
-/// (optional) once per device before its points. Unknown detector names are an error before any
-/// row is read. Above `max_points_per_pass` values (rows x metrics; 0 = no limit) devices are
-/// replayed in hash buckets, each sorted on its own, so memory stays bounded; devices then come
-/// bucket by bucket, each still whole and in time order.
+/// (optional) before its points (once per column batch when silver has more than
+/// kSilverColumnBatch metrics: each series is in one batch). Unknown detector names are an error
+/// before any row is read. Above `max_points_per_pass` values (rows x metrics of a column batch;
+/// 0 = no limit) devices are replayed in hash buckets, each sorted on its own, so memory stays
+/// bounded; devices then come bucket by bucket, each still whole and in time order. A series'
+/// detectors are made at its first value, so a device costs what its series need.
 Result<ReplayStats> ReplaySilver(lake::DuckSession& session,
                                  const std::vector<std::string>& silver_paths,
                                  const std::vector<std::string>& metrics,
