@@ -56,13 +56,15 @@ Status RunDemo(const std::string& path, const DemoOptions& o) {
   IOTAD_TRY(PrintQuery(*session,
                        "SELECT 'bronze files' AS layer, count(*) AS \"rows\" FROM bronze "
                        "UNION ALL SELECT 'silver', count(*) FROM silver "
-                       "UNION ALL SELECT 'quarantine', count(*) FROM quarantine "
+                       "UNION ALL SELECT 'quarantine (rows)', count(*) FILTER (column_name IS NULL) FROM quarantine "
+                       "UNION ALL SELECT 'quarantine (cells)', count(*) FILTER (column_name IS NOT NULL) FROM quarantine "
                        "UNION ALL SELECT 'anomalies', count(*) FROM anomalies "
                        "UNION ALL SELECT 'gold_summary', count(*) FROM gold_summary",
                        OutputFormat::kTable));
   std::printf("\nquarantine by reason\n");
-  IOTAD_TRY(PrintQuery(*session, "SELECT reason, count(*) AS \"rows\", any_value(detail) AS example FROM quarantine "
-                                 "GROUP BY reason ORDER BY 2 DESC",
+  IOTAD_TRY(PrintQuery(*session, "SELECT reason, count(*) FILTER (column_name IS NULL) AS \"rows\", "
+                                 "count(*) FILTER (column_name IS NOT NULL) AS cells, any_value(detail) AS example "
+                                 "FROM quarantine GROUP BY reason ORDER BY count(*) DESC",
                        OutputFormat::kTable));
   std::printf("\nanomalies by device (top 10)\n");
   IOTAD_TRY(PrintQuery(*session,

@@ -56,7 +56,9 @@ void RegisterStatusCommand(CLI::App& app, GlobalOptions& global, CommandOutcome&
       IOTAD_TRY(PrintQuery(*session,
                            "SELECT 'silver' AS \"table\", count(*) AS \"rows\", count(DISTINCT (year, month, day, hour)) AS hours, "
                            "min(event_time) AS first, max(event_time) AS last FROM silver "
-                           "UNION ALL SELECT 'quarantine', count(*), NULL, NULL, NULL FROM quarantine "
+                           "UNION ALL SELECT 'quarantine (rows)', count(*) FILTER (column_name IS NULL), NULL, NULL, NULL FROM quarantine "
+                           "UNION ALL SELECT 'quarantine (cells)', count(*) FILTER (column_name IS NOT NULL), NULL, NULL, NULL "
+                           "FROM quarantine "
                            "UNION ALL SELECT 'anomalies', count(*), count(DISTINCT (year, month, day, hour)), min(event_time), max(event_time) FROM anomalies "
                            "UNION ALL SELECT 'gold_summary', count(*), count(DISTINCT (year, month, day, hour)), min(hour_start), max(hour_start) FROM gold_summary",
                            OutputFormat::kTable));
