@@ -25,20 +25,6 @@ std::string GoodCsv(int rows, const std::string& device = "d1") {
   return out;
 }
 
-std::string Gzip(const std::string& text) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, text.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  zs.avail_in = static_cast<uInt>(text.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
 /// A gzip file cut in the middle: the classic interrupted upload.
 std::string TruncatedGzip() {
   const std::string full = Gzip(GoodCsv(3000, "cut"));
@@ -51,24 +37,13 @@ long long PhysicalLines(const std::string& text) {
   return n + (!text.empty() && text.back() != '\n' ? 1 : 0);
 }
 
-class BronzeE2eTest : public ::testing::Test {
+class BronzeE2eTest : public LakeE2eTest {
  protected:
-  void SetUp() override {
-    lake_ = dir_ / "lake";
-    ASSERT_EQ(RunIotad({"init", lake_}).exit_code, 0);
-  }
-  CmdResult Iotad(std::vector<std::string> args) {
-    args.push_back("--lake");
-    args.push_back(lake_);
-    return RunIotad(args);
-  }
   std::string RunRecords() {
     std::string all;
     for (const auto& f : ListFiles(lake_, "runs/")) all += ReadFile(fs::path(lake_) / f);
     return all;
   }
-  TempDir dir_;
-  std::string lake_;
 };
 
 TEST_F(BronzeE2eTest, IngestSkipsBadFilesLeavesThemInPlaceAndLandsTheRest) {

@@ -29,20 +29,7 @@ Accounting ParseAccounting(const std::string& out) {
   return a;
 }
 
-class LakeTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    lake_ = dir_ / "lake";
-    ASSERT_EQ(RunIotad({"init", lake_}).exit_code, 0);
-  }
-  CmdResult Iotad(std::vector<std::string> args) {
-    args.push_back("--lake");
-    args.push_back(lake_);
-    return RunIotad(args);
-  }
-  TempDir dir_;
-  std::string lake_;
-};
+class LakeTest : public LakeE2eTest {};
 
 TEST(InitTest, CreatesTheLayoutAndACommentedConfig) {
   TempDir dir;

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 namespace iotad::e2e {
 
 struct CmdResult {
@@ -42,5 +44,25 @@ std::vector<std::string> ListFiles(const std::filesystem::path& root, const std:
 std::string Sql(const std::string& lake, const std::string& sql);
 /// One number from `iotad sql`.
 long long SqlInt(const std::string& lake, const std::string& sql);
+
+/// gzip of `text` (one member), for tests that feed compressed files.
+std::string Gzip(const std::string& text);
+
+/// A fresh lake in a temp folder (`iotad init` in SetUp: a failure there fails the test) and
+/// `Iotad(args)`, which runs the binary with `--lake` pointing at it.
+class LakeE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    lake_ = dir_ / "lake";
+    ASSERT_EQ(RunIotad({"init", lake_}).exit_code, 0);
+  }
+  CmdResult Iotad(std::vector<std::string> args) {
+    args.push_back("--lake");
+    args.push_back(lake_);
+    return RunIotad(args);
+  }
+  TempDir dir_;
+  std::string lake_;
+};
 
 }  // namespace iotad::e2e

@@ -15,17 +15,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class GoldE2eTest : public ::testing::Test {
+class GoldE2eTest : public LakeE2eTest {
  protected:
-  void SetUp() override {
-    lake_ = dir_ / "lake";
-    ASSERT_EQ(RunIotad({"init", lake_}).exit_code, 0);
-  }
-  CmdResult Iotad(std::vector<std::string> args) {
-    args.push_back("--lake");
-    args.push_back(lake_);
-    return RunIotad(args);
-  }
   /// Drops `text` in the inbox as `name` and runs the pipeline twice: both runs must pass.
   void RunTwice(const std::string& name, const std::string& text) {
     WriteFile(fs::path(lake_) / "inbox" / name, text);
@@ -62,8 +53,6 @@ class GoldE2eTest : public ::testing::Test {
       EXPECT_EQ(name.rfind(layer + "-" + stamp + "-", 0), 0u) << f;
     }
   }
-  TempDir dir_;
-  std::string lake_;
 };
 
 // Issue 7: two hours with identical summaries (a door sensor reading 0) made gold fail with

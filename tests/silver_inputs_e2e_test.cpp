@@ -15,17 +15,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class SilverInputsTest : public ::testing::Test {
+class SilverInputsTest : public LakeE2eTest {
  protected:
-  void SetUp() override {
-    lake_ = dir_ / "lake";
-    ASSERT_EQ(RunIotad({"init", lake_}).exit_code, 0);
-  }
-  CmdResult Iotad(std::vector<std::string> args) {
-    args.push_back("--lake");
-    args.push_back(lake_);
-    return RunIotad(args);
-  }
   /// Ingests `text` as a file named `name` and runs silver; returns silver's result.
   CmdResult IngestAndSilver(const std::string& name, const std::string& text) {
     const std::string path = dir_ / ("in-" + std::to_string(files_++) + "/" + name);
@@ -37,8 +28,6 @@ class SilverInputsTest : public ::testing::Test {
   /// Replaces the lake's config (every option not named keeps its default).
   void Configure(const std::string& toml) { WriteFile(fs::path(lake_) / "iotad.toml", toml); }
   long long Int(const std::string& sql) { return SqlInt(lake_, sql); }
-  TempDir dir_;
-  std::string lake_;
   int files_ = 0;
 };
 
@@ -272,20 +261,6 @@ TEST_F(SilverInputsTest, MetricCapHoldsAcrossRunsAndCellsAreNotRowsInTheChecks) 
   EXPECT_EQ(Int("SELECT (counts->>'cells_quarantined')::BIGINT FROM runs WHERE command = 'silver' ORDER BY started_at "
                 "DESC LIMIT 1"),
             30);
-}
-
-std::string Gzip(const std::string& text) {
-  z_stream zs{};
-  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, text.size()), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  zs.avail_in = static_cast<uInt>(text.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
 }
 
 // Issue 7: one truncated .gz aborted every run. In bronze, it is one quarantined record
