@@ -233,6 +233,15 @@ class QuarantineSource final : public lake::ChunkSource {
   size_t pos_ = 0;
 };
 
+/// A local scratch file's name: layer, hour and the object's own name, so no two objects of a
+/// run can share one, whichever order they are written in (a name clash is impossible by
+/// construction, not by the writer being single-threaded).
+std::string ScratchName(std::string_view layer, TimestampUs hour, std::string_view name) {
+  std::string part = lake::HourPartition(hour);
+  std::replace(part.begin(), part.end(), '/', '-');
+  return fmt::format("{}-{}-{}", layer, part, name);
+}
+
 /// Writer thread: dedups each hour against itself and against rows already stored, streams it
 /// to Parquet in staging, and keeps the moves for the commit. Owns the DuckDB session.
 class SilverWriter {
@@ -442,7 +451,7 @@ class SilverWriter {
     const int k = flush_count_[hour]++;
     const std::string name = fmt::format("part-{}-{}.parquet", batch_id_, k);
     IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
-    const auto local = scratch / name;
+    const auto local = scratch / ScratchName("silver", hour, name);
     HourSource source(t, keep);
     IOTAD_TRY(lake::WriteParquet(session_, source, local, lake_.config().silver.compression));
     const std::string part = lake::HourPartition(hour);
@@ -475,7 +484,7 @@ class SilverWriter {
     const TimestampUs hour = t.buffer.hour_start;
     IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
     const int k0 = flush_count_[hour]++;
-    const auto rows_file = scratch / fmt::format("merge-{}-{}.parquet", batch_id_, k0);
+    const auto rows_file = scratch / ScratchName("merge", hour, fmt::format("part-{}-{}.parquet", batch_id_, k0));
     HourSource source(t, merging);
     IOTAD_TRY(lake::WriteParquet(session_, source, rows_file, lake_.config().silver.compression));
     const std::string rows_sql = fmt::format("read_parquet({}, hive_partitioning = false)", lake::SqlQuote(rows_file.string()));
@@ -512,7 +521,7 @@ class SilverWriter {
         }
       }
       const std::string name = fmt::format("part-{}-{}.parquet", batch_id_, flush_count_[hour]++);
-      const auto local = scratch / name;
+      const auto local = scratch / ScratchName("silver", hour, name);
       IOTAD_TRY(session_.Exec(fmt::format(
           "COPY (SELECT {} FROM {} o LEFT JOIN {} n ON o.device_id = n.device_id AND o.event_time = n.event_time "
           "ORDER BY o.device_id, o.event_time) TO {} (FORMAT parquet, COMPRESSION {})",
@@ -544,7 +553,7 @@ class SilverWriter {
     });
     const std::string name = fmt::format("part-{}-{}.parquet", batch_id_, quarantine_flushes_++);
     IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
-    const auto local = scratch / name;
+    const auto local = scratch / fmt::format("quarantine-{}", name);
     QuarantineSource source(quarantine_, sources_);
     IOTAD_TRY(lake::WriteParquet(session_, source, local, lake_.config().silver.compression));
     const std::string staged = fmt::format("{}quarantine/{}", staging_, name);
