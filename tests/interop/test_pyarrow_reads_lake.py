@@ -79,7 +79,13 @@ def test_quarantine_matches(lake):
     table = ds.dataset(str(lake / "quarantine"), format="parquet").to_table()
     (n,) = sql_row(lake, "SELECT count(*) FROM quarantine")
     assert table.num_rows == int(n) > 0
-    assert set(table.schema.names) == {"reason", "detail", "source_file", "line", "raw"}
+    assert set(table.schema.names) == {"reason", "column_name", "detail", "source_file", "line", "raw"}
+    # Whole rows (column_name NULL) and single bad cells of stored rows, counted the same outside.
+    (rows,) = sql_row(lake, "SELECT count(*) FROM quarantine WHERE column_name IS NULL")
+    assert pc.sum(pc.is_null(table["column_name"])).as_py() == int(rows)
+    # Every text column is valid UTF-8 (pyarrow would refuse to build a string column otherwise).
+    for name in ("reason", "column_name", "detail", "source_file", "raw"):
+        assert table.schema.field(name).type == pa.string()
 
 
 def test_gold_and_summary_match(lake):
