@@ -315,6 +315,8 @@ Result<IngestReport> IngestPaths(lake::Lake& lake, const std::vector<std::string
     IOTAD_FAULT_POINT("ingest.after_stage_file");
     known.emplace(hash, landed.key);
     commit.moves.emplace_back(staged, landed.key);
+    // Hashed while copied (the same hash ObjectHashHex gives): Publish need not read it again.
+    commit.stamps[landed.key] = lake::ObjectStamp{f.bytes, hash};
     commit.inputs.push_back(landed.source);
     meta.BeginObject().Key("source").String(landed.source).Key("key").String(landed.key)
         .Key("bytes").Int(static_cast<int64_t>(landed.bytes)).EndObject();

@@ -235,9 +235,20 @@ Result<int64_t> Lake::Publish(Commit commit) {
   std::erase_if(commit.deletes, [&](const std::string& k) { return targets.count(k) > 0; });
   // A record whose files are missing could never be applied and would block every later writer.
   // Reading each staged object also stamps it: verify later compares what is on disk with this.
+  // Objects the stage already hashed while writing them (ingest's content-addressed bronze
+  // files) come stamped and are not read again.
+  std::map<std::string, ObjectStamp> given = std::move(commit.stamps);
   commit.stamps.clear();
   std::string bytes;
   for (const auto& [from, to] : commit.moves) {
+    if (auto g = given.find(to); g != given.end()) {
+      IOTAD_ASSIGN_OR_RETURN(bool staged, store_->Exists(from));
+      if (!staged) {
+        return Error(Errc::kInternal, "lake: refusing to commit {}: its file {} is not staged", commit.stage, from);
+      }
+      commit.stamps[to] = g->second;
+      continue;
+    }
     Status read = store_->GetInto(from, bytes);
     if (read.code() == Errc::kNotFound) {
       return Error(Errc::kInternal, "lake: refusing to commit {}: its file {} is not staged", commit.stage, from);

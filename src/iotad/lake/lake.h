@@ -58,7 +58,8 @@ struct Commit {
   std::string run_id;
   TimestampUs committed_at_us = 0;
   std::vector<std::pair<std::string, std::string>> moves;  // staging key -> final key
-  // Final key -> size and hash of the object a move published; filled by Publish. Empty for
+  // Final key -> size and hash of the object a move published; filled by Publish (a stage that
+  // hashed an object while writing it may stamp it first, with ObjectHashHex's hash). Empty for
   // records written before stamps existed (verify then checks those objects' existence only).
   std::map<std::string, ObjectStamp> stamps;
   std::vector<std::string> deletes;
@@ -84,7 +85,8 @@ class Lake {
   /// All commits, in sequence order (optionally only one stage's).
   Result<std::vector<Commit>> ReadCommits(std::string_view stage = {}) const;
   /// Publishes and applies a commit; assigns and returns its sequence number. Before the commit
-  /// point it reads every staged object once to record its size and hash (`Commit::stamps`).
+  /// point it reads every staged object not already stamped once to record its size and hash
+  /// (`Commit::stamps`).
   Result<int64_t> Publish(Commit commit);
   /// Applies commits past the applied marker and removes orphaned staging files.
   Status Recover();
