@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -12,6 +11,8 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+
+#include "iotad/lake/gzip_stream.h"
 
 namespace iotad::e2e {
 namespace fs = std::filesystem;
@@ -109,18 +110,6 @@ long long SqlInt(const std::string& lake, const std::string& sql) {
   return std::stoll(out.substr(nl + 1));
 }
 
-std::string Gzip(const std::string& text) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, text.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  zs.avail_in = static_cast<uInt>(text.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+std::string Gzip(const std::string& text) { return lake::Gzip(text); }
 
 }  // namespace iotad::e2e

@@ -1,6 +1,7 @@
 #pragma once
 // Streaming gzip decompression (multi-member), shared by ingest (checking a gzip is complete
-// while copying it) and the bronze_rows view (reading bronze objects line by line).
+// while copying it) and the bronze_rows view (reading bronze objects line by line); and the one
+// gzip writer.
 #include <functional>
 #include <memory>
 #include <string>
@@ -32,5 +33,8 @@ class GzipStream {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// `text` as one gzip member (zlib level 6): what the reader above takes, for exports and tests.
+std::string Gzip(std::string_view text);
 
 }  // namespace iotad::lake
