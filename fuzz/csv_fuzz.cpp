@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "iotad/ingest/row_parser.h"
+#include "iotad/parse/row_parser.h"
 #include "parser_sink.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
@@ -12,18 +12,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   const std::string_view data(reinterpret_cast<const char*>(bytes), size);
   {
     fuzz::CheckingSink sink(data);
-    sink.CheckCounts(ingest::ParseCsv(data, ingest::ColumnRoles(), sink));
+    sink.CheckCounts(parse::ParseCsv(data, parse::ColumnRoles(), sink));
   }
   if (size > 0) {
-    ingest::ColumnRoles roles;
+    parse::ColumnRoles roles;
     const auto pick = static_cast<unsigned char>(data[0]);
     roles.delimiter = ",;\t|"[pick & 3];
-    roles.encoding = (pick & 4) ? ingest::TextEncoding::kLatin1 : ingest::TextEncoding::kUtf8;
+    roles.encoding = (pick & 4) ? parse::TextEncoding::kLatin1 : parse::TextEncoding::kUtf8;
     roles.max_line_bytes = 16 + (pick >> 3);
     roles.known_metrics = {"temp", "a"};
     roles.default_utc_offset_minutes = (pick & 1) ? 330 : -480;
     fuzz::CheckingSink sink(data);
-    sink.CheckCounts(ingest::ParseCsv(data, roles, sink));
+    sink.CheckCounts(parse::ParseCsv(data, roles, sink));
   }
   return 0;
 }

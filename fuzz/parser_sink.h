@@ -7,11 +7,11 @@
 #include <vector>
 
 #include "fuzz_util.h"
-#include "iotad/ingest/row_parser.h"
+#include "iotad/parse/row_parser.h"
 
 namespace iotad::fuzz {
 
-class CheckingSink : public ingest::RowSink {
+class CheckingSink : public parse::RowSink {
  public:
   explicit CheckingSink(std::string_view data) {
     // Lines of the input: a last line without '\n' still counts.
@@ -31,7 +31,7 @@ class CheckingSink : public ingest::RowSink {
     }
   }
 
-  void OnRow(const ingest::ParsedRow& row) override {
+  void OnRow(const parse::ParsedRow& row) override {
     IOTAD_FUZZ_CHECK(schema_calls_ == 1);
     CheckLine(row.line);
     IOTAD_FUZZ_CHECK(!row.device_id.empty());
@@ -46,9 +46,9 @@ class CheckingSink : public ingest::RowSink {
     ++rows_;
   }
 
-  void OnReject(ingest::RejectReason reason, std::string_view detail, int64_t line, std::string_view raw) override {
+  void OnReject(parse::RejectReason reason, std::string_view detail, int64_t line, std::string_view raw) override {
     IOTAD_FUZZ_CHECK(schema_calls_ == 1);
-    IOTAD_FUZZ_CHECK(ingest::ReasonCode(reason) != nullptr && *ingest::ReasonCode(reason) != '\0');
+    IOTAD_FUZZ_CHECK(parse::ReasonCode(reason) != nullptr && *parse::ReasonCode(reason) != '\0');
     IOTAD_FUZZ_CHECK(!detail.empty());
     CheckLine(line);
     if (Strict()) {
@@ -59,10 +59,10 @@ class CheckingSink : public ingest::RowSink {
     ++rejects_;
   }
 
-  void OnCellReject(ingest::RejectReason reason, std::string_view column, std::string_view detail, int64_t line,
+  void OnCellReject(parse::RejectReason reason, std::string_view column, std::string_view detail, int64_t line,
                     std::string_view raw) override {
     IOTAD_FUZZ_CHECK(schema_calls_ == 1);
-    IOTAD_FUZZ_CHECK(ingest::ReasonCode(reason) != nullptr);
+    IOTAD_FUZZ_CHECK(parse::ReasonCode(reason) != nullptr);
     IOTAD_FUZZ_CHECK(line >= 1 && line <= lines_);
     if (Strict()) {
       IOTAD_FUZZ_CHECK(IsValidUtf8(column));
@@ -73,7 +73,7 @@ class CheckingSink : public ingest::RowSink {
   }
 
   /// After the parse: every row went to exactly one of OnRow and OnReject, and the counts add up.
-  void CheckCounts(const ingest::ParseCounts& c) const {
+  void CheckCounts(const parse::ParseCounts& c) const {
     IOTAD_FUZZ_CHECK(schema_calls_ <= 1);
     IOTAD_FUZZ_CHECK(c.rows == rows_ + rejects_);
     IOTAD_FUZZ_CHECK(c.rows >= 0 && c.blank_lines >= 0);

@@ -70,5 +70,15 @@ TEST_F(BronzeTest, ReadBronzeObjectOnATruncatedGzipReturnsTheErrorAndLeavesThePr
   EXPECT_EQ(out.substr(0, 22), "timestamp,device_id,t\n");  // bytes before the damage may decode to anything
 }
 
+TEST(FormatFromNameTest, AcceptsTsvAndTxtAsCsvLikeText) {
+  for (const char* name : {"a.csv", "a.tsv", "a.txt", "A.TSV", "a.tsv.gz", "a.txt.gz", "a.csv.gz"}) {
+    ASSERT_TRUE(FormatFromName(name).has_value()) << name;
+    EXPECT_EQ(*FormatFromName(name), FileFormat::kCsv) << name;
+  }
+  EXPECT_EQ(FormatFromName("a.jsonl.gz"), FileFormat::kJsonLines);
+  EXPECT_FALSE(FormatFromName("a.parquet").has_value());
+  EXPECT_FALSE(FormatFromName("a.tsv.zip").has_value());
+}
+
 }  // namespace
 }  // namespace iotad::ingest

@@ -26,7 +26,7 @@
 #include "iotad/core/thread.h"
 #include "iotad/core/json.h"
 #include "iotad/ingest/bronze.h"
-#include "iotad/ingest/row_parser.h"
+#include "iotad/parse/row_parser.h"
 #include "iotad/lake/parquet_writer.h"
 
 namespace iotad::pipeline {
@@ -40,7 +40,7 @@ double ThreadCpuSeconds() {
 }
 
 using clean::HourBuffer;
-using ingest::RejectReason;
+using parse::RejectReason;
 
 /// One quarantine record: a whole row (`column` empty, NULL in the table) or one cell of a row
 /// that was stored (`column` names it).
@@ -383,7 +383,7 @@ class SilverWriter {
     for (uint32_t i : dd.duplicates) ++per_file_[b.source[i]].duplicates;
     for (uint32_t i : dd.merged) ++per_file_[b.source[i]].merged;
     for (auto [i, kept] : dd.conflicts) {
-      Quarantine(ingest::ReasonCode(RejectReason::kConflictingDuplicate),
+      Quarantine(parse::ReasonCode(RejectReason::kConflictingDuplicate),
                  fmt::format("same device and time as line {} of {}, with other values", b.line[kept],
                              sources_[b.source[kept]]),
                  b.source[i], b.line[i], RowText(t, i));
@@ -437,7 +437,7 @@ class SilverWriter {
           } else if (mergeable) {
             merging.push_back(i);
           } else {
-            Quarantine(ingest::ReasonCode(RejectReason::kConflictingDuplicate),
+            Quarantine(parse::ReasonCode(RejectReason::kConflictingDuplicate),
                        "same device and time as a row already in silver, with other values", b.source[i], b.line[i],
                        RowText(t, i));
           }
@@ -596,7 +596,7 @@ struct LakeColumns {
 
 /// Parse thread: receives parsed rows of every new bronze file into per-hour buffers and hands
 /// full hours to the writer.
-class SilverParser final : public ingest::RowSink {
+class SilverParser final : public parse::RowSink {
  public:
   SilverParser(const config::SilverConfig& config, LakeColumns lake_columns, size_t num_sources, BufferPool& pool,
                std::function<void(Task)> emit)
@@ -671,7 +671,7 @@ class SilverParser final : public ingest::RowSink {
     for (size_t i = 0; identity_dims_ && i < file_dim_map_.size(); ++i) identity_dims_ = file_dim_map_[i] == i;
   }
 
-  void OnRow(const ingest::ParsedRow& row) override {
+  void OnRow(const parse::ParsedRow& row) override {
     const TimestampUs hour = HourStart(row.ts);
     if (current_ == nullptr || current_->hour_start != hour) {
       auto [it, inserted] = hours_.try_emplace(hour);
@@ -723,16 +723,16 @@ class SilverParser final : public ingest::RowSink {
 
   void OnReject(RejectReason reason, std::string_view detail, int64_t line, std::string_view raw) override {
     ++per_file_[source_].quarantined;
-    ++reasons_[ingest::ReasonCode(reason)];
-    quarantine_.push_back({ingest::ReasonCode(reason), std::string(), std::string(detail), source_, line, std::string(raw)});
+    ++reasons_[parse::ReasonCode(reason)];
+    quarantine_.push_back({parse::ReasonCode(reason), std::string(), std::string(detail), source_, line, std::string(raw)});
   }
 
   void OnCellReject(RejectReason reason, std::string_view column, std::string_view detail, int64_t line,
                     std::string_view raw) override {
     ++per_file_[source_].cells;
-    ++cell_reasons_[ingest::ReasonCode(reason)];
+    ++cell_reasons_[parse::ReasonCode(reason)];
     quarantine_.push_back(
-        {ingest::ReasonCode(reason), std::string(column), std::string(detail), source_, line, std::string(raw)});
+        {parse::ReasonCode(reason), std::string(column), std::string(detail), source_, line, std::string(raw)});
   }
 
   void EndFile(int64_t rows) {
@@ -742,7 +742,7 @@ class SilverParser final : public ingest::RowSink {
   }
   /// Keeps the parser's roles in step with the batch: a column typed by an earlier file keeps
   /// its role in the next one.
-  void SyncRoles(ingest::ColumnRoles& roles) {
+  void SyncRoles(parse::ColumnRoles& roles) {
     for (; synced_metrics_ < lake_.metrics.size(); ++synced_metrics_) {
       roles.known_metrics.push_back(lake_.metrics[synced_metrics_]);
     }
@@ -787,7 +787,7 @@ class SilverParser final : public ingest::RowSink {
   void QuarantineFileTail(std::string detail, int64_t line, std::string raw) {
     ++per_file_[source_].rows;
     ++per_file_[source_].quarantined;
-    const char* code = ingest::ReasonCode(RejectReason::kUnreadableFile);
+    const char* code = parse::ReasonCode(RejectReason::kUnreadableFile);
     ++reasons_[code];
     quarantine_.push_back({code, std::string(), std::move(detail), source_, line, std::move(raw)});
   }
@@ -810,12 +810,12 @@ class SilverParser final : public ingest::RowSink {
 
   /// Cells of metric columns the batch does not store as metrics (rare): past the cap, they are
   /// per-cell column_limit records; a number in a text column is kept as its text.
-  void UnmappedMetrics(HourBuffer& b, size_t n, const ingest::ParsedRow& row) {
+  void UnmappedMetrics(HourBuffer& b, size_t n, const parse::ParsedRow& row) {
     for (const auto& [i, name] : dropped_metric_names_) {
       const double v = row.metrics[i];
       if (std::isnan(v)) continue;
       ++per_file_[source_].cells;
-      const char* code = ingest::ReasonCode(RejectReason::kColumnLimit);
+      const char* code = parse::ReasonCode(RejectReason::kColumnLimit);
       ++cell_reasons_[code];
       quarantine_.push_back({code, name,
                              fmt::format("the lake already has {} metric columns (silver.max_metric_columns); column "
@@ -828,9 +828,9 @@ class SilverParser final : public ingest::RowSink {
       if (!std::isnan(v)) b.dims[d][n] = dim_values_.Intern(fmt::format("{}", v));
     }
   }
-  void TextInMetric(const std::string& name, const ingest::ParsedRow& row, std::string_view text) {
+  void TextInMetric(const std::string& name, const parse::ParsedRow& row, std::string_view text) {
     ++per_file_[source_].cells;
-    const char* code = ingest::ReasonCode(RejectReason::kBadNumber);
+    const char* code = parse::ReasonCode(RejectReason::kBadNumber);
     ++cell_reasons_[code];
     quarantine_.push_back({code, name, fmt::format("column '{}' holds numbers in this lake; text is not stored", name),
                            source_, row.line, std::string(text)});
@@ -1046,13 +1046,13 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
   const config::SilverConfig& cfg = lake.config().silver;
   SilverParser parser(cfg, std::move(previous), todo.size(), pool,
                       [&](Task t) { queue.Push(std::move(t)); });
-  ingest::ColumnRoles roles;
+  parse::ColumnRoles roles;
   roles.time_columns = cfg.time_columns;
   roles.device_columns = cfg.device_columns;
   roles.dimension_columns.clear();
   parser.SyncRoles(roles);
   roles.delimiter = DelimiterFromConfig(cfg.delimiter).value_or(char{0});
-  roles.encoding = cfg.encoding == "latin-1" ? ingest::TextEncoding::kLatin1 : ingest::TextEncoding::kUtf8;
+  roles.encoding = cfg.encoding == "latin-1" ? parse::TextEncoding::kLatin1 : parse::TextEncoding::kUtf8;
   roles.null_tokens = cfg.null_values;
   roles.max_line_bytes = static_cast<size_t>(cfg.max_line_bytes);
   roles.json_flatten_depth = static_cast<int>(cfg.json_flatten_depth);
@@ -1077,10 +1077,10 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
       data.resize(keep);
     }
     const auto format = *ingest::FormatFromName(todo[s]);
-    ingest::ParseCounts counts;
+    parse::ParseCounts counts;
     if (!data.empty() || !unreadable) {
-      counts = format == ingest::FileFormat::kCsv ? ingest::ParseCsv(data, roles, parser)
-                                                  : ingest::ParseJsonLines(data, roles, parser);
+      counts = format == ingest::FileFormat::kCsv ? parse::ParseCsv(data, roles, parser)
+                                                  : parse::ParseJsonLines(data, roles, parser);
     }
     if (unreadable) {
       parser.QuarantineFileTail(fmt::format("bronze object cannot be read past line {}: {}", counts.physical_lines,

@@ -1,7 +1,11 @@
 #pragma once
-// Parsers from raw bronze bytes (CSV with a header, or JSON lines) to typed rows. They never
-// fail on a bad row: each one goes to the sink's OnReject with a reason code, so every line is
-// accounted for. Hot path: no allocation per row.
+// Parsers from raw bytes (CSV with a header, or JSON lines) to typed rows, for whole files
+// (bronze objects: ParseCsv, ParseJsonLines) and for one message at a time (an MQTT or HTTP
+// payload: CsvMessageParser, JsonMessageParser). Both paths run the same code on a line, so a
+// message gives the row or reject the whole-file path gives for that line. They never fail on a
+// bad row: each one goes to the sink's OnReject with a reason code, so every line is accounted
+// for. Hot path: no allocation per row. Depends on core, simdjson and fast_float only; options
+// come in as a ColumnRoles value.
 //
 // Reserved names: a metric or dimension column may not be called `year`, `month`, `day`,
 // `hour` (the Hive partition columns) or `event_time`, `device_id` (the silver view's own
@@ -10,13 +14,14 @@
 // `_value_3`... The names the sink gets (OnSchema) are the renamed ones.
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "iotad/core/timestamp.h"
 
-namespace iotad::ingest {
+namespace iotad::parse {
 
 enum class RejectReason {
   kWrongColumnCount,
@@ -120,4 +125,80 @@ ParseCounts ParseCsv(std::string_view data, const ColumnRoles& roles, RowSink& s
 /// schema comes after a first pass over every line's keys.
 ParseCounts ParseJsonLines(std::string_view data, const ColumnRoles& roles, RowSink& sink);
 
-}  // namespace iotad::ingest
+/// A CSV source's header, resolved once: the delimiter, which column plays which role, and the
+/// type of each other column. Immutable and cheap to copy (shared state); safe to share between
+/// threads.
+class CsvHeader {
+ public:
+  /// `header_line` is the header line (a trailing CR is dropped; no BOM). `sample`
+  /// is data lines that come after it (any number, may be empty): as in ParseCsv, they pick the
+  /// delimiter when `roles.delimiter` is 0 and type the columns the roles do not name (their
+  /// first 2000 rows). A column with no sample cells is a metric. ParseCsv calls this with the
+  /// rest of the file as the sample.
+  static CsvHeader Make(std::string_view header_line, const ColumnRoles& roles, std::string_view sample = {});
+
+  /// Why the header cannot be used (empty when it can): each line is then a kBadHeader reject
+  /// with this detail, and the names are empty.
+  const std::string& problem() const;
+  char delimiter() const;
+  /// The schema (what ParseCsv hands to OnSchema): configured dimensions first, then the file's.
+  const std::vector<std::string>& dimension_names() const;
+  const std::vector<std::string>& metric_names() const;
+  /// Invalid bytes replaced by U+FFFD in the header's names (part of ParseCsv's count).
+  int64_t replaced_characters() const;
+
+  struct State;  // defined in row_parser.cpp
+ private:
+  explicit CsvHeader(std::shared_ptr<const State> state) : state_(std::move(state)) {}
+  std::shared_ptr<const State> state_;
+  friend class CsvMessageParser;
+};
+
+/// Parses CSV data lines against a header, a message at a time (one per MQTT message or HTTP
+/// body). Keeps its buffers from call to call; one per source and thread (not thread-safe).
+class CsvMessageParser {
+ public:
+  explicit CsvMessageParser(CsvHeader header);
+  ~CsvMessageParser();
+  CsvMessageParser(CsvMessageParser&&) noexcept;
+  CsvMessageParser& operator=(CsvMessageParser&&) noexcept;
+
+  /// Parses `lines` (usually one record; several lines are parsed one after the other, and a
+  /// quoted cell may span lines), numbering its first physical line `first_line`. The sink gets
+  /// exactly the OnRow/OnReject/OnCellReject calls ParseCsv makes for these lines of a file with
+  /// this header, and never OnSchema (the header's names are the schema). Returns this call's
+  /// counts (physical_lines: the lines of `lines`).
+  ParseCounts Parse(std::string_view lines, int64_t first_line, RowSink& sink);
+  const CsvHeader& header() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Parses JSON objects a message at a time, keeping the schema it has learnt. Keys are typed as
+/// ParseJsonLines types them over a file: from `sample` (JSON lines given to the constructor,
+/// may be empty) and then from each message that brings a key not seen before, typed by that
+/// message's value. The schema only grows (names are appended, so indexes stay valid); when a
+/// message grows it, the sink gets OnSchema with the new names before that message's row. One
+/// per source and thread (not thread-safe).
+class JsonMessageParser {
+ public:
+  explicit JsonMessageParser(const ColumnRoles& roles, std::string_view sample = {});
+  ~JsonMessageParser();
+  JsonMessageParser(JsonMessageParser&&) noexcept;
+  JsonMessageParser& operator=(JsonMessageParser&&) noexcept;
+
+  /// Parses one message holding one JSON object (line breaks inside it are allowed; one at its
+  /// end is dropped), numbering it `line`. Given the file's lines as the sample, the sink gets
+  /// exactly the calls ParseJsonLines makes for that line. A blank message counts as a blank line.
+  ParseCounts Parse(std::string_view message, int64_t line, RowSink& sink);
+  const std::vector<std::string>& dimension_names() const;
+  const std::vector<std::string>& metric_names() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace iotad::parse

@@ -1,5 +1,4 @@
-#include "iotad/ingest/row_parser.h"
-#include "iotad/ingest/bronze.h"
+#include "iotad/parse/row_parser.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +9,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
-namespace iotad::ingest {
+namespace iotad::parse {
 namespace {
 
 // 2024-01-01T00:00:00Z
@@ -1107,16 +1106,6 @@ TEST(ParseJsonLinesTest, LongLinesAndPhysicalLinesAreAccounted) {
   EXPECT_EQ(counts.rounded_timestamps, 1);
 }
 
-TEST(FormatFromNameTest, AcceptsTsvAndTxtAsCsvLikeText) {
-  for (const char* name : {"a.csv", "a.tsv", "a.txt", "A.TSV", "a.tsv.gz", "a.txt.gz", "a.csv.gz"}) {
-    ASSERT_TRUE(FormatFromName(name).has_value()) << name;
-    EXPECT_EQ(*FormatFromName(name), FileFormat::kCsv) << name;
-  }
-  EXPECT_EQ(FormatFromName("a.jsonl.gz"), FileFormat::kJsonLines);
-  EXPECT_FALSE(FormatFromName("a.parquet").has_value());
-  EXPECT_FALSE(FormatFromName("a.tsv.zip").has_value());
-}
-
 TEST(ParseCsvPropertyTest, RandomTextKeepsTheAccountingAndValidUtf8) {
   // Lines made of pieces that stress the record reader: quotes, delimiters, CR, blanks,
   // invalid bytes. Whatever comes, every line is accounted for and nothing invalid leaves.
@@ -1150,9 +1139,9 @@ TEST(ParseCsvPropertyTest, RandomTextKeepsTheAccountingAndValidUtf8) {
 }
 
 }  // namespace
-}  // namespace iotad::ingest
+}  // namespace iotad::parse
 
-namespace iotad::ingest {
+namespace iotad::parse {
 // Found by fuzz/jsonl: a file holding only a UTF-8 BOM has one (blank) line to account for.
 TEST(ParseFuzzFindingsTest, AFileOfOnlyABomHasOneBlankLine) {
   for (bool json : {true, false}) {
@@ -1164,4 +1153,4 @@ TEST(ParseFuzzFindingsTest, AFileOfOnlyABomHasOneBlankLine) {
     EXPECT_EQ(counts.rows, 0) << json;
   }
 }
-}  // namespace iotad::ingest
+}  // namespace iotad::parse

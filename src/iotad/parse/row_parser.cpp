@@ -1,4 +1,4 @@
-#include "iotad/ingest/row_parser.h"
+#include "iotad/parse/row_parser.h"
 
 #include <algorithm>
 #include <cstring>
@@ -13,7 +13,7 @@
 #include <fast_float/fast_float.h>
 #include <simdjson.h>
 
-namespace iotad::ingest {
+namespace iotad::parse {
 namespace {
 
 constexpr size_t kMaxRawBytes = 4096;    // raw text handed to OnReject/OnCellReject
@@ -631,207 +631,231 @@ struct CsvColumn {
   int index = -1;  // dimension or metric index
 };
 
-class CsvParser {
- public:
-  CsvParser(std::string_view data, const ColumnRoles& roles, RowSink& sink)
-      : data_(data), roles_(roles), sink_(sink), nulls_(roles.null_tokens), raw_(roles.encoding) {
-    topts_.default_utc_offset_minutes = roles.default_utc_offset_minutes;
-  }
+}  // namespace
 
-  ParseCounts Run() {
-    if (data_.substr(0, 3) == "\xEF\xBB\xBF") data_.remove_prefix(3);  // UTF-8 BOM
-    size_t pos = 0;
-    int64_t line_no = 0;
-    const auto header = HeaderLine(data_, pos, line_no, counts_.blank_lines);
-    if (!header) {
-      counts_.physical_lines = line_no;
-      sink_.OnSchema({}, {});
-      return counts_;
+struct CsvHeader::State {
+  ColumnRoles roles;
+  std::string problem;  // empty when the header can be used
+  char delim = ',';
+  std::vector<CsvColumn> columns;
+  std::vector<std::string> dimension_names;
+  std::vector<std::string> metric_names;
+  int64_t replaced_characters = 0;
+};
+
+namespace {
+
+/// Roles of the header's columns; auto columns stay kAuto (typed from the sample next).
+void MakeLayout(const HeaderSplit& h, CsvHeader::State& s) {
+  s.columns.resize(h.names.size());
+  // Configured (and lake) dimensions first, in their order: every file has them.
+  s.dimension_names = s.roles.dimension_columns;
+  auto taken = [&](const std::string& n) {
+    if (Contains(h.names, n)) return true;
+    for (const auto& c : s.columns) {
+      if (c.name == n) return true;
     }
-    std::string problem;
-    HeaderSplit h;
-    if (header->size() > roles_.max_line_bytes) {
-      problem = fmt::format("the header line is longer than max_line_bytes ({} bytes)", roles_.max_line_bytes);
+    return false;
+  };
+  for (size_t i = 0; i < h.names.size(); ++i) {
+    CsvColumn& c = s.columns[i];
+    if (static_cast<int>(i) == h.time_col) {
+      c.kind = Kind::kTime;
+      c.name = h.names[i];
+      continue;
+    }
+    if (static_cast<int>(i) == h.device_col) {
+      c.kind = Kind::kDevice;
+      c.name = h.names[i];
+      continue;
+    }
+    if (h.names[i].empty()) continue;  // an unnamed column (a trailing delimiter): ignored
+    c.name = RenameReserved(h.names[i], taken);
+    if (const int d = IndexOf(s.roles.dimension_columns, c.name); d >= 0) {
+      c.kind = Kind::kDimension;
+      c.index = d;
+    } else if (Contains(s.roles.known_metrics, c.name)) {
+      c.kind = Kind::kMetric;
     } else {
-      delim_ = roles_.delimiter != 0 ? roles_.delimiter : DetectDelimiter(*header, data_.substr(pos), roles_);
-      h = SplitHeader(*header, delim_, roles_, counts_.replaced_characters);
-      problem = HeaderProblem(h, *header, roles_);
+      c.kind = Kind::kAuto;
     }
-    reader_.emplace(data_, delim_, roles_.max_line_bytes);
-    reader_->Reset(pos, line_no);
-    if (!problem.empty()) {
-      RejectAll(RejectReason::kBadHeader, problem);
-      return counts_;
-    }
-    MakeLayout(h);
-    TypeAutoColumns();
-    sink_.OnSchema(dimension_names_, metric_names_);
-    ParseRows();
-    counts_.physical_lines = reader_->line_no();
-    return counts_;
   }
+}
 
- private:
-  void RejectAll(RejectReason reason, const std::string& detail) {
-    sink_.OnSchema({}, {});
+/// Auto columns are metrics when most non-null cells of the sample's first rows are numbers (see
+/// IsMostlyNumeric), else dimensions. Then metric indexes follow the column order.
+void TypeAutoColumns(std::string_view sample, CsvHeader::State& s) {
+  std::vector<size_t> open;
+  for (size_t i = 0; i < s.columns.size(); ++i) {
+    if (s.columns[i].kind == Kind::kAuto) open.push_back(i);
+  }
+  if (!open.empty()) {
+    const NullTokens nulls(s.roles.null_tokens);
+    RecordReader reader(sample, s.delim, s.roles.max_line_bytes);
+    std::vector<std::string_view> cells;
+    std::string scratch;
+    std::vector<int64_t> numbers(s.columns.size(), 0);
+    std::vector<int64_t> texts(s.columns.size(), 0);
     Record r;
-    while (reader_->Next(r)) {
-      if (Trim(r.text).empty() && r.status == RecordStatus::kOk) {
-        ++counts_.blank_lines;
+    int sampled = 0;
+    while (sampled < kTypeSampleRows && reader.Next(r)) {
+      if (r.status != RecordStatus::kOk || Trim(r.text).empty()) continue;
+      if (!SplitCsv(r.text, s.delim, cells, scratch) || cells.size() != s.columns.size()) {
+        if (r.lines > 1) reader.Rewind(r);
         continue;
       }
-      ++counts_.rows;
-      sink_.OnReject(reason, detail, r.first_line, raw_(r.text));
-    }
-    counts_.physical_lines = reader_->line_no();
-  }
-
-  void MakeLayout(const HeaderSplit& h) {
-    columns_.resize(h.names.size());
-    // Configured (and lake) dimensions first, in their order: every file has them.
-    dimension_names_ = roles_.dimension_columns;
-    auto taken = [&](const std::string& n) {
-      if (Contains(h.names, n)) return true;
-      for (const auto& c : columns_) {
-        if (c.name == n) return true;
-      }
-      return false;
-    };
-    for (size_t i = 0; i < h.names.size(); ++i) {
-      CsvColumn& c = columns_[i];
-      if (static_cast<int>(i) == h.time_col) {
-        c.kind = Kind::kTime;
-        c.name = h.names[i];
-        continue;
-      }
-      if (static_cast<int>(i) == h.device_col) {
-        c.kind = Kind::kDevice;
-        c.name = h.names[i];
-        continue;
-      }
-      if (h.names[i].empty()) continue;  // an unnamed column (a trailing delimiter): ignored
-      c.name = RenameReserved(h.names[i], taken);
-      if (const int d = IndexOf(roles_.dimension_columns, c.name); d >= 0) {
-        c.kind = Kind::kDimension;
-        c.index = d;
-      } else if (Contains(roles_.known_metrics, c.name)) {
-        c.kind = Kind::kMetric;
-      } else {
-        c.kind = Kind::kAuto;
-      }
-    }
-  }
-
-  /// Auto columns are metrics when most non-null cells of the first rows are numbers (see
-  /// IsMostlyNumeric), else dimensions. Then metric indexes follow the column order.
-  void TypeAutoColumns() {
-    std::vector<size_t> open;
-    for (size_t i = 0; i < columns_.size(); ++i) {
-      if (columns_[i].kind == Kind::kAuto) open.push_back(i);
-    }
-    if (!open.empty()) {
-      const size_t start = reader_->pos();
-      const int64_t start_line = reader_->line_no();
-      std::vector<int64_t> numbers(columns_.size(), 0);
-      std::vector<int64_t> texts(columns_.size(), 0);
-      Record r;
-      int sampled = 0;
-      while (sampled < kTypeSampleRows && reader_->Next(r)) {
-        if (r.status != RecordStatus::kOk || Trim(r.text).empty()) continue;
-        if (!SplitCsv(r.text, delim_, cells_, scratch_) || cells_.size() != columns_.size()) {
-          if (r.lines > 1) reader_->Rewind(r);
-          continue;
-        }
-        ++sampled;
-        for (const size_t i : open) {
-          const std::string_view cell = Trim(cells_[i]);
-          double v;
-          if (ParseCsvNumber(cell, delim_ != ',', v)) {
-            ++numbers[i];
-          } else if (!nulls_.Matches(cell)) {
-            ++texts[i];
-          }
-        }
-      }
-      reader_->Reset(start, start_line);
+      ++sampled;
       for (const size_t i : open) {
-        const bool text = !IsMostlyNumeric(numbers[i], texts[i]);
-        columns_[i].kind = text ? Kind::kDimension : Kind::kMetric;
-        if (text) {
-          columns_[i].index = static_cast<int>(dimension_names_.size());
-          dimension_names_.push_back(columns_[i].name);
+        const std::string_view cell = Trim(cells[i]);
+        double v;
+        if (ParseCsvNumber(cell, s.delim != ',', v)) {
+          ++numbers[i];
+        } else if (!nulls.Matches(cell)) {
+          ++texts[i];
         }
       }
     }
-    for (auto& c : columns_) {
-      if (c.kind == Kind::kMetric) {
-        c.index = static_cast<int>(metric_names_.size());
-        metric_names_.push_back(c.name);
+    for (const size_t i : open) {
+      const bool text = !IsMostlyNumeric(numbers[i], texts[i]);
+      s.columns[i].kind = text ? Kind::kDimension : Kind::kMetric;
+      if (text) {
+        s.columns[i].index = static_cast<int>(s.dimension_names.size());
+        s.dimension_names.push_back(s.columns[i].name);
       }
     }
   }
+  for (auto& c : s.columns) {
+    if (c.kind == Kind::kMetric) {
+      c.index = static_cast<int>(s.metric_names.size());
+      s.metric_names.push_back(c.name);
+    }
+  }
+}
 
-  void ParseRows() {
-    const size_t ncols = columns_.size();
-    std::vector<double> metrics(metric_names_.size(), NAN);
-    std::vector<std::string_view> dims(dimension_names_.size());
-    std::vector<size_t> bad_cells;
-    bad_cells.reserve(ncols);
-    std::string text;  // transcoded or repaired text cells of one row
+}  // namespace
+
+CsvHeader CsvHeader::Make(std::string_view header_line, const ColumnRoles& roles, std::string_view sample) {
+  auto s = std::make_shared<State>();
+  s->roles = roles;
+  if (!header_line.empty() && header_line.back() == '\r') header_line.remove_suffix(1);
+  HeaderSplit h;
+  if (header_line.size() > roles.max_line_bytes) {
+    s->problem = fmt::format("the header line is longer than max_line_bytes ({} bytes)", roles.max_line_bytes);
+  } else {
+    s->delim = roles.delimiter != 0 ? roles.delimiter : DetectDelimiter(header_line, sample, roles);
+    h = SplitHeader(header_line, s->delim, roles, s->replaced_characters);
+    s->problem = HeaderProblem(h, header_line, roles);
+  }
+  if (s->problem.empty()) {
+    MakeLayout(h, *s);
+    TypeAutoColumns(sample, *s);
+  } else {
+    s->dimension_names.clear();
+  }
+  return CsvHeader(std::move(s));
+}
+
+const std::string& CsvHeader::problem() const { return state_->problem; }
+char CsvHeader::delimiter() const { return state_->delim; }
+const std::vector<std::string>& CsvHeader::dimension_names() const { return state_->dimension_names; }
+const std::vector<std::string>& CsvHeader::metric_names() const { return state_->metric_names; }
+int64_t CsvHeader::replaced_characters() const { return state_->replaced_characters; }
+
+/// The per-line work of the CSV path, shared by ParseCsv (a file's data lines) and messages.
+struct CsvMessageParser::Impl {
+  explicit Impl(CsvHeader h)
+      : header(std::move(h)),
+        s(*header.state_),
+        nulls(s.roles.null_tokens),
+        raw(s.roles.encoding),
+        metrics(s.metric_names.size(), NAN),
+        dims(s.dimension_names.size()) {
+    topts.default_utc_offset_minutes = s.roles.default_utc_offset_minutes;
+    bad_cells.reserve(s.columns.size());
+  }
+
+  ParseCounts Parse(std::string_view data, int64_t first_line, RowSink& sink) {
+    counts = ParseCounts();
+    RecordReader reader(data, s.delim, s.roles.max_line_bytes);
+    reader.Reset(0, first_line - 1);
+    if (!s.problem.empty()) {
+      RejectAll(reader, sink);
+    } else {
+      ParseRows(reader, sink);
+    }
+    counts.physical_lines = reader.line_no() - (first_line - 1);
+    return counts;
+  }
+
+  void RejectAll(RecordReader& reader, RowSink& sink) {
+    Record r;
+    while (reader.Next(r)) {
+      if (Trim(r.text).empty() && r.status == RecordStatus::kOk) {
+        ++counts.blank_lines;
+        continue;
+      }
+      ++counts.rows;
+      sink.OnReject(RejectReason::kBadHeader, s.problem, r.first_line, raw(r.text));
+    }
+  }
+
+  void ParseRows(RecordReader& reader, RowSink& sink) {
+    const size_t ncols = s.columns.size();
+    const char delim = s.delim;
+    const ColumnRoles& roles = s.roles;
     ParsedRow row;
     row.metrics = metrics.data();
     row.dimensions = dims.data();
-    const bool latin1 = roles_.encoding == TextEncoding::kLatin1;
-    const bool decimal_comma = delim_ != ',';
+    const bool latin1 = roles.encoding == TextEncoding::kLatin1;
+    const bool decimal_comma = delim != ',';
     Record r;
-    while (reader_->Next(r)) {
+    while (reader.Next(r)) {
       const int64_t line = r.first_line;
       if (r.status == RecordStatus::kOk && Trim(r.text).empty()) {
-        counts_.blank_lines += r.lines;
+        counts.blank_lines += r.lines;
         continue;
       }
       if (r.status == RecordStatus::kTooLong) {
-        ++counts_.rows;
-        sink_.OnReject(RejectReason::kLineTooLong,
-                       fmt::format("the line is {} bytes, longer than max_line_bytes ({})", r.text.size(),
-                                   roles_.max_line_bytes),
-                       line, raw_(r.text));
+        ++counts.rows;
+        sink.OnReject(RejectReason::kLineTooLong,
+                      fmt::format("the line is {} bytes, longer than max_line_bytes ({})", r.text.size(),
+                                  roles.max_line_bytes),
+                      line, raw(r.text));
         continue;
       }
       if (r.status == RecordStatus::kUnterminatedQuote) {
-        ++counts_.rows;
-        sink_.OnReject(RejectReason::kUnterminatedQuote,
-                       fmt::format("a quote opened on this line does not close cleanly within max_line_bytes ({}) or "
-                                   "before the end of the file; only this line is rejected",
-                                   roles_.max_line_bytes),
-                       line, raw_(r.text));
+        ++counts.rows;
+        sink.OnReject(RejectReason::kUnterminatedQuote,
+                      fmt::format("a quote opened on this line does not close cleanly within max_line_bytes ({}) or "
+                                  "before the end of the file; only this line is rejected",
+                                  roles.max_line_bytes),
+                      line, raw(r.text));
         continue;
       }
-      const bool split = SplitCsv(r.text, delim_, cells_, scratch_);
-      if (r.lines > 1 && (!split || cells_.size() != ncols)) {
+      const bool split = SplitCsv(r.text, delim, cells, scratch);
+      if (r.lines > 1 && (!split || cells.size() != ncols)) {
         // A quote that closes lines later but does not make a row: a stray quote. Only the
         // line it opened on is rejected; parsing resumes on the next line.
-        reader_->Rewind(r);
-        ++counts_.rows;
-        const std::string_view first = data_.substr(static_cast<size_t>(r.text.data() - data_.data()),
-                                                    r.text.find('\n'));
-        sink_.OnReject(RejectReason::kUnterminatedQuote,
-                       fmt::format("a quote opened on this line closes {} lines later without making a row of "
-                                   "{} columns; only this line is rejected",
-                                   r.lines - 1, ncols),
-                       line, raw_(first.substr(0, first.size() - (first.ends_with('\r') ? 1 : 0))));
+        reader.Rewind(r);
+        ++counts.rows;
+        const std::string_view first = r.text.substr(0, r.text.find('\n'));
+        sink.OnReject(RejectReason::kUnterminatedQuote,
+                      fmt::format("a quote opened on this line closes {} lines later without making a row of "
+                                  "{} columns; only this line is rejected",
+                                  r.lines - 1, ncols),
+                      line, raw(first.substr(0, first.size() - (first.ends_with('\r') ? 1 : 0))));
         continue;
       }
-      ++counts_.rows;
+      ++counts.rows;
       if (!split) {
-        sink_.OnReject(RejectReason::kUnterminatedQuote, "unterminated quote", line, raw_(r.text));
+        sink.OnReject(RejectReason::kUnterminatedQuote, "unterminated quote", line, raw(r.text));
         continue;
       }
-      if (cells_.size() != ncols) {
-        sink_.OnReject(RejectReason::kWrongColumnCount,
-                       fmt::format("expected {} columns, found {} (split on {})", ncols, cells_.size(),
-                                   DelimiterName(delim_)),
-                       line, raw_(r.text));
+      if (cells.size() != ncols) {
+        sink.OnReject(RejectReason::kWrongColumnCount,
+                      fmt::format("expected {} columns, found {} (split on {})", ncols, cells.size(),
+                                  DelimiterName(delim)),
+                      line, raw(r.text));
         continue;
       }
       const bool plain = IsPlainAscii(r.text);
@@ -848,58 +872,58 @@ class CsvParser {
       int good = 0;
       bad_cells.clear();
       for (size_t c = 0; c < ncols && !rejected; ++c) {
-        const CsvColumn& col = columns_[c];
+        const CsvColumn& col = s.columns[c];
         switch (col.kind) {
           case Kind::kMetric: {
-            switch (ParseMetricCell(cells_[c], nulls_, metrics[static_cast<size_t>(col.index)], decimal_comma)) {
+            switch (ParseMetricCell(cells[c], nulls, metrics[static_cast<size_t>(col.index)], decimal_comma)) {
               case CellResult::kValue: ++good; break;
-              case CellResult::kNull: ++counts_.null_cells; break;
+              case CellResult::kNull: ++counts.null_cells; break;
               case CellResult::kBad: bad_cells.push_back(c); break;
             }
             break;
           }
           case Kind::kDimension: {
-            std::string_view v = Trim(cells_[c]);
-            if (nulls_.Matches(v)) {
+            std::string_view v = Trim(cells[c]);
+            if (nulls.Matches(v)) {
               v = {};
             } else if (!valid) {
               const size_t start = text.size();
-              counts_.replaced_characters += AppendText(text, v, roles_.encoding);
+              counts.replaced_characters += AppendText(text, v, roles.encoding);
               v = std::string_view(text.data() + start, text.size() - start);
             }
             dims[static_cast<size_t>(col.index)] = v;
             break;
           }
           case Kind::kTime: {
-            const std::string_view cell = Trim(cells_[c]);
-            if (nulls_.Matches(cell)) {
-              sink_.OnReject(RejectReason::kMissingTimestamp, "event time is empty", line, raw_(r.text));
+            const std::string_view cell = Trim(cells[c]);
+            if (nulls.Matches(cell)) {
+              sink.OnReject(RejectReason::kMissingTimestamp, "event time is empty", line, raw(r.text));
               rejected = true;
               break;
             }
-            ts = ParseTimestamp(cell, topts_, &ts_info);
+            ts = ParseTimestamp(cell, topts, &ts_info);
             if (!ts) {
-              sink_.OnReject(RejectReason::kBadTimestamp, DescribeBadTimestamp(cell), line, raw_(r.text));
+              sink.OnReject(RejectReason::kBadTimestamp, DescribeBadTimestamp(cell), line, raw(r.text));
               rejected = true;
             }
             break;
           }
           case Kind::kDevice: {
-            device = Trim(cells_[c]);
+            device = Trim(cells[c]);
             if (device.empty()) {
-              sink_.OnReject(RejectReason::kMissingDeviceId, "device id is empty", line, raw_(r.text));
+              sink.OnReject(RejectReason::kMissingDeviceId, "device id is empty", line, raw(r.text));
               rejected = true;
             } else if (!valid) {
               if (!latin1 && !IsValidUtf8(device)) {
-                sink_.OnReject(RejectReason::kBadEncoding,
-                               fmt::format("device id '{}' is not valid UTF-8 (set silver.encoding = \"latin-1\" "
-                                           "for Latin-1 files)",
-                                           Shown(device, roles_.encoding)),
-                               line, raw_(r.text));
+                sink.OnReject(RejectReason::kBadEncoding,
+                              fmt::format("device id '{}' is not valid UTF-8 (set silver.encoding = \"latin-1\" "
+                                          "for Latin-1 files)",
+                                          Shown(device, roles.encoding)),
+                              line, raw(r.text));
                 rejected = true;
               } else if (latin1) {
                 const size_t start = text.size();
-                AppendText(text, device, roles_.encoding);
+                AppendText(text, device, roles.encoding);
                 device = std::string_view(text.data() + start, text.size() - start);
               }
             }
@@ -913,44 +937,55 @@ class CsvParser {
       if (!bad_cells.empty()) {
         if (good == 0) {
           const size_t c = bad_cells[0];
-          sink_.OnReject(RejectReason::kBadNumber,
-                         fmt::format("column '{}': '{}' is not a number{}", columns_[c].name,
-                                     Shown(Trim(cells_[c]), roles_.encoding),
-                                     bad_cells.size() > 1 ? fmt::format(" (and {} more)", bad_cells.size() - 1) : ""),
-                         line, raw_(r.text));
+          sink.OnReject(RejectReason::kBadNumber,
+                        fmt::format("column '{}': '{}' is not a number{}", s.columns[c].name,
+                                    Shown(Trim(cells[c]), roles.encoding),
+                                    bad_cells.size() > 1 ? fmt::format(" (and {} more)", bad_cells.size() - 1) : ""),
+                        line, raw(r.text));
           continue;
         }
         for (const size_t c : bad_cells) {
-          ++counts_.cell_rejects;
-          sink_.OnCellReject(RejectReason::kBadNumber, columns_[c].name,
-                             fmt::format("'{}' is not a number", Shown(Trim(cells_[c]), roles_.encoding)), line,
-                             raw_(r.text));
+          ++counts.cell_rejects;
+          sink.OnCellReject(RejectReason::kBadNumber, s.columns[c].name,
+                            fmt::format("'{}' is not a number", Shown(Trim(cells[c]), roles.encoding)), line,
+                            raw(r.text));
         }
       }
-      if (!ts_info.had_zone) ++counts_.zoneless_timestamps;
-      if (ts_info.rounded) ++counts_.rounded_timestamps;
+      if (!ts_info.had_zone) ++counts.zoneless_timestamps;
+      if (ts_info.rounded) ++counts.rounded_timestamps;
       row.ts = *ts;
       row.device_id = device;
       row.line = line;
-      sink_.OnRow(row);
+      sink.OnRow(row);
     }
   }
 
-  std::string_view data_;
-  const ColumnRoles& roles_;
-  RowSink& sink_;
-  ParseCounts counts_;
-  NullTokens nulls_;
-  RawText raw_;
-  TimestampOptions topts_;
-  char delim_ = ',';
-  std::optional<RecordReader> reader_;
-  std::vector<CsvColumn> columns_;
-  std::vector<std::string> dimension_names_;
-  std::vector<std::string> metric_names_;
-  std::vector<std::string_view> cells_;
-  std::string scratch_;
+  CsvHeader header;
+  const CsvHeader::State& s;
+  NullTokens nulls;
+  RawText raw;
+  TimestampOptions topts;
+  ParseCounts counts;
+  std::vector<double> metrics;
+  std::vector<std::string_view> dims;
+  std::vector<size_t> bad_cells;
+  std::vector<std::string_view> cells;
+  std::string scratch;
+  std::string text;  // transcoded or repaired text cells of one row
 };
+
+CsvMessageParser::CsvMessageParser(CsvHeader header) : impl_(std::make_unique<Impl>(std::move(header))) {}
+CsvMessageParser::~CsvMessageParser() = default;
+CsvMessageParser::CsvMessageParser(CsvMessageParser&&) noexcept = default;
+CsvMessageParser& CsvMessageParser::operator=(CsvMessageParser&&) noexcept = default;
+
+ParseCounts CsvMessageParser::Parse(std::string_view lines, int64_t first_line, RowSink& sink) {
+  return impl_->Parse(lines, first_line, sink);
+}
+
+const CsvHeader& CsvMessageParser::header() const { return impl_->header; }
+
+namespace {
 
 // ---------------------------------------------------------------------------------------------
 // JSON lines.
@@ -1006,43 +1041,14 @@ std::string UnsupportedDetail(const JsonField& f, int depth) {
   return fmt::format("an object nested deeper than json_flatten_depth ({}) is not flattened", depth);
 }
 
-class JsonLinesParser {
+/// The JSON path's state: the keys seen so far with their types and roles, and the buffers of
+/// one line. ParseJsonLines counts every line's keys first (CountKeys), then assigns roles once;
+/// a message parser does both for each message, so a key seen first in a message is typed by it.
+class JsonLineState {
  public:
-  JsonLinesParser(std::string_view data, const ColumnRoles& roles, RowSink& sink)
-      : data_(data), roles_(roles), sink_(sink), nulls_(roles.null_tokens), raw_(roles.encoding) {
-    topts_.default_utc_offset_minutes = roles.default_utc_offset_minutes;
-  }
-
-  ParseCounts Run() {
-    // A UTF-8 BOM (Windows exports) would make the first line invalid JSON.
-    if (data_.substr(0, 3) == "\xEF\xBB\xBF") data_.remove_prefix(3);
-    TypeKeys();
-    sink_.OnSchema(dimension_names_, metric_names_);
-    ParseRows();
-    return counts_;
-  }
-
- private:
-  enum class Role : uint8_t { kTime, kDevice, kDimension, kMetric, kNone };
-  struct KeyInfo {
-    int64_t numbers = 0;   // values that are numbers (or numeric strings, booleans)
-    int64_t texts = 0;     // strings that are neither numbers nor null tokens
-    bool scalar = false;   // any value that can be stored (not only arrays / deep objects)
-    Role role = Role::kNone;
-    int index = -1;
-    std::string name;      // final (renamed) column name
-  };
-
-  /// Next physical line: false at the end. `line` is without its CR.
-  bool NextLine(std::string_view& line) {
-    if (pos_ >= data_.size()) return false;
-    const size_t nl = data_.find('\n', pos_);
-    const size_t end = nl == std::string_view::npos ? data_.size() : nl;
-    line = data_.substr(pos_, end - pos_);
-    pos_ = nl == std::string_view::npos ? data_.size() : nl + 1;
-    ++line_no_;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    return true;
+  explicit JsonLineState(const ColumnRoles& roles)
+      : roles_(roles), nulls_(roles_.null_tokens), raw_(roles_.encoding), dimension_names_(roles_.dimension_columns) {
+    topts_.default_utc_offset_minutes = roles_.default_utc_offset_minutes;
   }
 
   enum class LineStatus { kOk, kBlank, kTooLong, kBadJson, kDuplicateKey };
@@ -1076,38 +1082,37 @@ class JsonLinesParser {
     return duplicate_.empty() ? LineStatus::kOk : LineStatus::kDuplicateKey;
   }
 
-  /// Pass 1: every key of the file, typed: numbers (and numeric strings, booleans, nulls)
-  /// make a metric, other text a dimension, unless the lake already has the column.
-  void TypeKeys() {
-    std::string_view line;
-    while (NextLine(line)) {
-      if (ParseLine(line) != LineStatus::kOk) continue;
-      for (size_t i = 0; i < nfields_; ++i) {
-        const JsonField& f = fields_[i];
-        auto [it, inserted] = key_index_.try_emplace(f.key, keys_.size());
-        if (inserted) {
-          keys_.emplace_back();
-          key_order_.push_back(f.key);
-        }
-        KeyInfo& k = keys_[it->second];
-        if (IsUnsupported(f)) continue;
-        k.scalar = true;
-        if (f.value.is_string()) {
-          const std::string_view s = Trim(f.value.get_string().value_unsafe());
-          double v;
-          if (ParseNumber(s, v)) {
-            ++k.numbers;
-          } else if (!nulls_.Matches(s)) {
-            ++k.texts;
-          }
-        } else if (f.value.is_number() || f.value.is_bool()) {
+  /// Counts the values of the line just parsed (kOk) by key: numbers (and numeric strings,
+  /// booleans, nulls) make a metric, other text a dimension.
+  void CountKeys() {
+    for (size_t i = 0; i < nfields_; ++i) {
+      const JsonField& f = fields_[i];
+      auto [it, inserted] = key_index_.try_emplace(f.key, keys_.size());
+      if (inserted) {
+        keys_.emplace_back();
+        key_order_.push_back(f.key);
+      }
+      KeyInfo& k = keys_[it->second];
+      if (IsUnsupported(f)) continue;
+      k.scalar = true;
+      if (f.value.is_string()) {
+        const std::string_view s = Trim(f.value.get_string().value_unsafe());
+        double v;
+        if (ParseNumber(s, v)) {
           ++k.numbers;
+        } else if (!nulls_.Matches(s)) {
+          ++k.texts;
         }
+      } else if (f.value.is_number() || f.value.is_bool()) {
+        ++k.numbers;
       }
     }
-    dimension_names_ = roles_.dimension_columns;
-    bool have_time = false;
-    bool have_device = false;
+  }
+
+  /// Gives a role to each key counted since the last call, in the order keys were first seen,
+  /// unless the lake already has the column. Returns true when a dimension or metric was added.
+  bool AssignRoles() {
+    const size_t names_before = dimension_names_.size() + metric_names_.size();
     auto taken = [&](const std::string& n) {
       if (key_index_.count(n) > 0) return true;
       for (const auto& k : keys_) {
@@ -1115,20 +1120,20 @@ class JsonLinesParser {
       }
       return false;
     };
-    for (size_t i = 0; i < keys_.size(); ++i) {
-      KeyInfo& k = keys_[i];
-      const std::string& key = key_order_[i];
-      // The first time-like and device-like keys of the file play those roles.
-      if (!have_time && Contains(roles_.time_columns, key)) {
+    for (; assigned_ < keys_.size(); ++assigned_) {
+      KeyInfo& k = keys_[assigned_];
+      const std::string& key = key_order_[assigned_];
+      // The first time-like and device-like keys play those roles.
+      if (!have_time_ && Contains(roles_.time_columns, key)) {
         k.role = Role::kTime;
         k.name = key;
-        have_time = true;
+        have_time_ = true;
         continue;
       }
-      if (!have_device && Contains(roles_.device_columns, key)) {
+      if (!have_device_ && Contains(roles_.device_columns, key)) {
         k.role = Role::kDevice;
         k.name = key;
-        have_device = true;
+        have_device_ = true;
         continue;
       }
       if (!k.scalar || key.empty()) continue;  // only arrays / deep objects: per-cell rejects
@@ -1146,183 +1151,190 @@ class JsonLinesParser {
         metric_names_.push_back(k.name);
       }
     }
-    pos_ = 0;
-    line_no_ = 0;
+    return dimension_names_.size() + metric_names_.size() != names_before;
   }
 
-  void ParseRows() {
-    std::vector<double> metrics(metric_names_.size());
-    std::vector<std::string_view> dims(dimension_names_.size());
-    std::vector<std::string> dim_storage(dimension_names_.size());
-    std::vector<size_t> bad_cells;
-    std::vector<size_t> unsupported;
-    std::string device_storage;
-    ParsedRow row;
-    row.metrics = metrics.data();
-    row.dimensions = dims.data();
+  /// Reports the line ParseLine just parsed (with `status`) to the sink: one row, one reject, or
+  /// a blank line.
+  void Row(LineStatus status, std::string_view line, int64_t line_no, RowSink& sink) {
+    if (status == LineStatus::kBlank) {
+      ++counts_.blank_lines;
+      return;
+    }
+    ++counts_.rows;
+    switch (status) {
+      case LineStatus::kTooLong:
+        sink.OnReject(RejectReason::kLineTooLong,
+                      fmt::format("the line is {} bytes, longer than max_line_bytes ({})", line.size(),
+                                  roles_.max_line_bytes),
+                      line_no, raw_(line));
+        return;
+      case LineStatus::kBadJson:
+        sink.OnReject(RejectReason::kBadJson, "the line is not a JSON object", line_no, raw_(line));
+        return;
+      case LineStatus::kDuplicateKey:
+        sink.OnReject(RejectReason::kBadJson,
+                      fmt::format("the object has the key '{}' more than once (keys are compared lower-cased, "
+                                  "nested ones as parent_child)",
+                                  Shown(duplicate_, TextEncoding::kUtf8)),
+                      line_no, raw_(line));
+        return;
+      default: break;
+    }
+    if (metrics_.size() != metric_names_.size()) metrics_.resize(metric_names_.size());
+    if (dims_.size() != dimension_names_.size()) {
+      dims_.resize(dimension_names_.size());
+      dim_storage_.resize(dimension_names_.size());
+    }
+    std::fill(metrics_.begin(), metrics_.end(), NAN);
+    std::fill(dims_.begin(), dims_.end(), std::string_view());
     const int depth = std::max(roles_.json_flatten_depth, 0);
-    std::string_view line;
-    while (NextLine(line)) {
-      const int64_t line_no = line_no_;
-      const LineStatus status = ParseLine(line);
-      if (status == LineStatus::kBlank) {
-        ++counts_.blank_lines;
+    std::optional<TimestampUs> ts;
+    TimestampInfo ts_info;
+    bool have_time = false;
+    std::string bad_time;
+    std::string_view device;
+    int good = 0;
+    bad_cells_.clear();
+    unsupported_.clear();
+    for (size_t i = 0; i < nfields_; ++i) {
+      const JsonField& f = fields_[i];
+      const auto found = key_index_.find(f.key);
+      const KeyInfo* k = found == key_index_.end() ? nullptr : &keys_[found->second];
+      const auto value = f.value;
+      if (IsUnsupported(f)) {
+        unsupported_.push_back(i);
         continue;
       }
-      ++counts_.rows;
-      switch (status) {
-        case LineStatus::kTooLong:
-          sink_.OnReject(RejectReason::kLineTooLong,
-                         fmt::format("the line is {} bytes, longer than max_line_bytes ({})", line.size(),
-                                     roles_.max_line_bytes),
-                         line_no, raw_(line));
-          continue;
-        case LineStatus::kBadJson:
-          sink_.OnReject(RejectReason::kBadJson, "the line is not a JSON object", line_no, raw_(line));
-          continue;
-        case LineStatus::kDuplicateKey:
-          sink_.OnReject(RejectReason::kBadJson,
-                         fmt::format("the object has the key '{}' more than once (keys are compared lower-cased, "
-                                     "nested ones as parent_child)",
-                                     Shown(duplicate_, TextEncoding::kUtf8)),
-                         line_no, raw_(line));
-          continue;
-        default: break;
-      }
-      std::fill(metrics.begin(), metrics.end(), NAN);
-      std::fill(dims.begin(), dims.end(), std::string_view());
-      std::optional<TimestampUs> ts;
-      TimestampInfo ts_info;
-      bool have_time = false;
-      std::string bad_time;
-      std::string_view device;
-      int good = 0;
-      bad_cells.clear();
-      unsupported.clear();
-      for (size_t i = 0; i < nfields_; ++i) {
-        const JsonField& f = fields_[i];
-        const auto found = key_index_.find(f.key);
-        const KeyInfo* k = found == key_index_.end() ? nullptr : &keys_[found->second];
-        const auto value = f.value;
-        if (IsUnsupported(f)) {
-          unsupported.push_back(i);
-          continue;
-        }
-        if (k == nullptr) continue;  // cannot happen: pass 1 saw every key
-        switch (k->role) {
-          case Role::kTime:
-            if (value.is_null()) break;
-            have_time = true;
-            if (value.is_string()) {
-              const std::string_view s = value.get_string().value_unsafe();
-              if (nulls_.Matches(Trim(s))) {
-                have_time = false;
-                break;
-              }
-              ts = ParseTimestamp(s, topts_, &ts_info);
-            } else if (value.is_int64()) {
-              ts = ParseTimestamp(std::to_string(value.get_int64().value_unsafe()), topts_, &ts_info);
-            } else if (value.is_number()) {
-              ts = ParseTimestamp(fmt::format("{}", value.get_double().value_unsafe()), topts_, &ts_info);
+      if (k == nullptr) continue;  // cannot happen: every key was counted before its row
+      switch (k->role) {
+        case Role::kTime:
+          if (value.is_null()) break;
+          have_time = true;
+          if (value.is_string()) {
+            const std::string_view s = value.get_string().value_unsafe();
+            if (nulls_.Matches(Trim(s))) {
+              have_time = false;
+              break;
             }
-            if (!ts) {
-              bad_time = value.is_string() ? DescribeBadTimestamp(value.get_string().value_unsafe())
-                                           : DescribeBadTimestamp(simdjson::minify(value));
-            }
-            break;
-          case Role::kDevice:
-            if (value.is_string()) {
-              device = Trim(value.get_string().value_unsafe());
-            } else if (value.is_number()) {
-              device_storage = simdjson::minify(value);
-              device = device_storage;
-            }
-            break;
-          case Role::kDimension: {
-            const size_t d = static_cast<size_t>(k->index);
-            if (value.is_string()) {
-              const std::string_view s = Trim(value.get_string().value_unsafe());
-              dims[d] = nulls_.Matches(s) ? std::string_view() : s;
-            } else if (!value.is_null()) {
-              dim_storage[d] = simdjson::minify(value);
-              dims[d] = dim_storage[d];
-            }
-            break;
+            ts = ParseTimestamp(s, topts_, &ts_info);
+          } else if (value.is_int64()) {
+            ts = ParseTimestamp(std::to_string(value.get_int64().value_unsafe()), topts_, &ts_info);
+          } else if (value.is_number()) {
+            ts = ParseTimestamp(fmt::format("{}", value.get_double().value_unsafe()), topts_, &ts_info);
           }
-          case Role::kMetric: {
-            double& slot = metrics[static_cast<size_t>(k->index)];
-            if (value.is_null()) {
-              ++counts_.null_cells;
-            } else if (value.is_bool()) {
-              slot = value.get_bool().value_unsafe() ? 1 : 0;
-              ++good;
-            } else if (value.is_number()) {
-              slot = value.get_double().value_unsafe();
-              ++good;
-            } else if (value.is_string()) {
-              switch (ParseMetricCell(value.get_string().value_unsafe(), nulls_, slot)) {
-                case CellResult::kValue: ++good; break;
-                case CellResult::kNull: ++counts_.null_cells; break;
-                case CellResult::kBad: bad_cells.push_back(i); break;
-              }
-            }
-            break;
+          if (!ts) {
+            bad_time = value.is_string() ? DescribeBadTimestamp(value.get_string().value_unsafe())
+                                         : DescribeBadTimestamp(simdjson::minify(value));
           }
-          case Role::kNone: break;
+          break;
+        case Role::kDevice:
+          if (value.is_string()) {
+            device = Trim(value.get_string().value_unsafe());
+          } else if (value.is_number()) {
+            device_storage_ = simdjson::minify(value);
+            device = device_storage_;
+          }
+          break;
+        case Role::kDimension: {
+          const size_t d = static_cast<size_t>(k->index);
+          if (value.is_string()) {
+            const std::string_view s = Trim(value.get_string().value_unsafe());
+            dims_[d] = nulls_.Matches(s) ? std::string_view() : s;
+          } else if (!value.is_null()) {
+            dim_storage_[d] = simdjson::minify(value);
+            dims_[d] = dim_storage_[d];
+          }
+          break;
         }
-      }
-      const std::string_view raw = raw_(line);
-      if (!have_time) {
-        sink_.OnReject(RejectReason::kMissingTimestamp, "event time is missing", line_no, raw);
-      } else if (!ts) {
-        sink_.OnReject(RejectReason::kBadTimestamp, bad_time, line_no, raw);
-      } else if (device.empty()) {
-        sink_.OnReject(RejectReason::kMissingDeviceId, "device id is missing", line_no, raw);
-      } else if (replaced_ > 0 && device.find("\xEF\xBF\xBD") != std::string_view::npos) {
-        sink_.OnReject(RejectReason::kBadEncoding,
-                       fmt::format("device id '{}' is not valid UTF-8 (set silver.encoding = \"latin-1\" for "
-                                   "Latin-1 files)",
-                                   Shown(device, TextEncoding::kUtf8)),
-                       line_no, raw);
-      } else if (!bad_cells.empty() && good == 0) {
-        const JsonField& f = fields_[bad_cells[0]];
-        sink_.OnReject(RejectReason::kBadNumber,
-                       fmt::format("column '{}': {} is not a number{}", keys_[key_index_[f.key]].name,
-                                   Shown(simdjson::minify(f.value), TextEncoding::kUtf8),
-                                   bad_cells.size() > 1 ? fmt::format(" (and {} more)", bad_cells.size() - 1) : ""),
-                       line_no, raw);
-      } else {
-        for (const size_t i : bad_cells) {
-          const JsonField& f = fields_[i];
-          ++counts_.cell_rejects;
-          sink_.OnCellReject(RejectReason::kBadNumber, keys_[key_index_[f.key]].name,
-                             fmt::format("{} is not a number", Shown(simdjson::minify(f.value), TextEncoding::kUtf8)),
-                             line_no, raw);
+        case Role::kMetric: {
+          double& slot = metrics_[static_cast<size_t>(k->index)];
+          if (value.is_null()) {
+            ++counts_.null_cells;
+          } else if (value.is_bool()) {
+            slot = value.get_bool().value_unsafe() ? 1 : 0;
+            ++good;
+          } else if (value.is_number()) {
+            slot = value.get_double().value_unsafe();
+            ++good;
+          } else if (value.is_string()) {
+            switch (ParseMetricCell(value.get_string().value_unsafe(), nulls_, slot)) {
+              case CellResult::kValue: ++good; break;
+              case CellResult::kNull: ++counts_.null_cells; break;
+              case CellResult::kBad: bad_cells_.push_back(i); break;
+            }
+          }
+          break;
         }
-        for (const size_t i : unsupported) {
-          const JsonField& f = fields_[i];
-          ++counts_.cell_rejects;
-          sink_.OnCellReject(RejectReason::kUnsupportedValue, f.key, UnsupportedDetail(f, depth), line_no, raw);
-        }
-        if (!ts_info.had_zone) ++counts_.zoneless_timestamps;
-        if (ts_info.rounded) ++counts_.rounded_timestamps;
-        counts_.replaced_characters += replaced_;
-        row.ts = *ts;
-        row.device_id = device;
-        row.line = line_no;
-        sink_.OnRow(row);
+        case Role::kNone: break;
       }
     }
-    counts_.physical_lines = line_no_;
+    const std::string_view raw = raw_(line);
+    if (!have_time) {
+      sink.OnReject(RejectReason::kMissingTimestamp, "event time is missing", line_no, raw);
+    } else if (!ts) {
+      sink.OnReject(RejectReason::kBadTimestamp, bad_time, line_no, raw);
+    } else if (device.empty()) {
+      sink.OnReject(RejectReason::kMissingDeviceId, "device id is missing", line_no, raw);
+    } else if (replaced_ > 0 && device.find("\xEF\xBF\xBD") != std::string_view::npos) {
+      sink.OnReject(RejectReason::kBadEncoding,
+                    fmt::format("device id '{}' is not valid UTF-8 (set silver.encoding = \"latin-1\" for "
+                                "Latin-1 files)",
+                                Shown(device, TextEncoding::kUtf8)),
+                    line_no, raw);
+    } else if (!bad_cells_.empty() && good == 0) {
+      const JsonField& f = fields_[bad_cells_[0]];
+      sink.OnReject(RejectReason::kBadNumber,
+                    fmt::format("column '{}': {} is not a number{}", keys_[key_index_[f.key]].name,
+                                Shown(simdjson::minify(f.value), TextEncoding::kUtf8),
+                                bad_cells_.size() > 1 ? fmt::format(" (and {} more)", bad_cells_.size() - 1) : ""),
+                    line_no, raw);
+    } else {
+      for (const size_t i : bad_cells_) {
+        const JsonField& f = fields_[i];
+        ++counts_.cell_rejects;
+        sink.OnCellReject(RejectReason::kBadNumber, keys_[key_index_[f.key]].name,
+                          fmt::format("{} is not a number", Shown(simdjson::minify(f.value), TextEncoding::kUtf8)),
+                          line_no, raw);
+      }
+      for (const size_t i : unsupported_) {
+        const JsonField& f = fields_[i];
+        ++counts_.cell_rejects;
+        sink.OnCellReject(RejectReason::kUnsupportedValue, f.key, UnsupportedDetail(f, depth), line_no, raw);
+      }
+      if (!ts_info.had_zone) ++counts_.zoneless_timestamps;
+      if (ts_info.rounded) ++counts_.rounded_timestamps;
+      counts_.replaced_characters += replaced_;
+      ParsedRow row;
+      row.metrics = metrics_.data();
+      row.dimensions = dims_.data();
+      row.ts = *ts;
+      row.device_id = device;
+      row.line = line_no;
+      sink.OnRow(row);
+    }
   }
 
-  std::string_view data_;
-  const ColumnRoles& roles_;
-  RowSink& sink_;
-  ParseCounts counts_;
+  ParseCounts& counts() { return counts_; }
+  const std::vector<std::string>& dimension_names() const { return dimension_names_; }
+  const std::vector<std::string>& metric_names() const { return metric_names_; }
+
+ private:
+  enum class Role : uint8_t { kTime, kDevice, kDimension, kMetric, kNone };
+  struct KeyInfo {
+    int64_t numbers = 0;   // values that are numbers (or numeric strings, booleans)
+    int64_t texts = 0;     // strings that are neither numbers nor null tokens
+    bool scalar = false;   // any value that can be stored (not only arrays / deep objects)
+    Role role = Role::kNone;
+    int index = -1;
+    std::string name;      // final (renamed) column name
+  };
+
+  const ColumnRoles roles_;
   NullTokens nulls_;
   RawText raw_;
   TimestampOptions topts_;
+  ParseCounts counts_;
   simdjson::dom::parser parser_;
   std::string padded_;
   std::string prefix_;
@@ -1334,13 +1346,83 @@ class JsonLinesParser {
   std::unordered_map<std::string, size_t> key_index_;
   std::vector<std::string> key_order_;
   std::vector<KeyInfo> keys_;
+  size_t assigned_ = 0;  // keys_ [0, assigned_) have their role
+  bool have_time_ = false;
+  bool have_device_ = false;
   std::vector<std::string> dimension_names_;
   std::vector<std::string> metric_names_;
+  // One row's values.
+  std::vector<double> metrics_;
+  std::vector<std::string_view> dims_;
+  std::vector<std::string> dim_storage_;
+  std::vector<size_t> bad_cells_;
+  std::vector<size_t> unsupported_;
+  std::string device_storage_;
+};
+
+/// Physical lines of a text, without their CR.
+class LineCursor {
+ public:
+  explicit LineCursor(std::string_view data) : data_(data) {}
+  bool Next(std::string_view& line) {
+    if (pos_ >= data_.size()) return false;
+    const size_t nl = data_.find('\n', pos_);
+    const size_t end = nl == std::string_view::npos ? data_.size() : nl;
+    line = data_.substr(pos_, end - pos_);
+    pos_ = nl == std::string_view::npos ? data_.size() : nl + 1;
+    ++line_no_;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return true;
+  }
+  int64_t line_no() const { return line_no_; }
+
+ private:
+  std::string_view data_;
   size_t pos_ = 0;
   int64_t line_no_ = 0;
 };
 
 }  // namespace
+
+struct JsonMessageParser::Impl : JsonLineState {
+  using JsonLineState::JsonLineState;
+  bool schema_sent = false;
+};
+
+JsonMessageParser::JsonMessageParser(const ColumnRoles& roles, std::string_view sample)
+    : impl_(std::make_unique<Impl>(roles)) {
+  LineCursor lines(sample);
+  std::string_view line;
+  while (lines.Next(line)) {
+    if (impl_->ParseLine(line) == JsonLineState::LineStatus::kOk) impl_->CountKeys();
+  }
+  impl_->AssignRoles();
+}
+JsonMessageParser::~JsonMessageParser() = default;
+JsonMessageParser::JsonMessageParser(JsonMessageParser&&) noexcept = default;
+JsonMessageParser& JsonMessageParser::operator=(JsonMessageParser&&) noexcept = default;
+
+ParseCounts JsonMessageParser::Parse(std::string_view message, int64_t line, RowSink& sink) {
+  Impl& p = *impl_;
+  if (!message.empty() && message.back() == '\n') message.remove_suffix(1);
+  if (!message.empty() && message.back() == '\r') message.remove_suffix(1);
+  p.counts() = ParseCounts();
+  const auto status = p.ParseLine(message);
+  if (status == JsonLineState::LineStatus::kOk) {
+    p.CountKeys();
+    if (p.AssignRoles()) p.schema_sent = false;
+  }
+  if (!p.schema_sent) {
+    sink.OnSchema(p.dimension_names(), p.metric_names());
+    p.schema_sent = true;
+  }
+  p.Row(status, message, line, sink);
+  p.counts().physical_lines = 1 + std::count(message.begin(), message.end(), '\n');
+  return p.counts();
+}
+
+const std::vector<std::string>& JsonMessageParser::dimension_names() const { return impl_->dimension_names(); }
+const std::vector<std::string>& JsonMessageParser::metric_names() const { return impl_->metric_names(); }
 
 const char* ReasonCode(RejectReason reason) {
   switch (reason) {
@@ -1372,14 +1454,59 @@ ParseCounts CountBomOnlyLine(std::string_view data, ParseCounts counts) {
   }
   return counts;
 }
+
+void AddCounts(ParseCounts& to, const ParseCounts& from) {
+  to.rows += from.rows;
+  to.blank_lines += from.blank_lines;
+  to.physical_lines += from.physical_lines;
+  to.zoneless_timestamps += from.zoneless_timestamps;
+  to.rounded_timestamps += from.rounded_timestamps;
+  to.null_cells += from.null_cells;
+  to.replaced_characters += from.replaced_characters;
+  to.cell_rejects += from.cell_rejects;
+}
 }  // namespace
 
+// The whole-file paths are the message paths run over a file: a header (CSV) or the keys of
+// every line (JSON) first, then each line through the same code a message takes.
 ParseCounts ParseCsv(std::string_view data, const ColumnRoles& roles, RowSink& sink) {
-  return CountBomOnlyLine(data, CsvParser(data, roles, sink).Run());
+  std::string_view text = data;
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM
+  ParseCounts counts;
+  size_t pos = 0;
+  int64_t line_no = 0;
+  const auto header_line = HeaderLine(text, pos, line_no, counts.blank_lines);
+  if (!header_line) {
+    counts.physical_lines = line_no;
+    sink.OnSchema({}, {});
+    return CountBomOnlyLine(data, counts);
+  }
+  const std::string_view rest = text.substr(pos);
+  CsvHeader header = CsvHeader::Make(*header_line, roles, rest);
+  counts.replaced_characters = header.replaced_characters();
+  sink.OnSchema(header.dimension_names(), header.metric_names());
+  CsvMessageParser parser(std::move(header));
+  AddCounts(counts, parser.Parse(rest, line_no + 1, sink));
+  counts.physical_lines += line_no;
+  return counts;
 }
 
 ParseCounts ParseJsonLines(std::string_view data, const ColumnRoles& roles, RowSink& sink) {
-  return CountBomOnlyLine(data, JsonLinesParser(data, roles, sink).Run());
+  std::string_view text = data;
+  // A UTF-8 BOM (Windows exports) would make the first line invalid JSON.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  JsonLineState state(roles);
+  std::string_view line;
+  // Pass 1: every key of the file, typed.
+  for (LineCursor lines(text); lines.Next(line);) {
+    if (state.ParseLine(line) == JsonLineState::LineStatus::kOk) state.CountKeys();
+  }
+  state.AssignRoles();
+  sink.OnSchema(state.dimension_names(), state.metric_names());
+  LineCursor lines(text);
+  while (lines.Next(line)) state.Row(state.ParseLine(line), line, lines.line_no(), sink);
+  state.counts().physical_lines = lines.line_no();
+  return CountBomOnlyLine(data, state.counts());
 }
 
-}  // namespace iotad::ingest
+}  // namespace iotad::parse
