@@ -972,6 +972,7 @@ struct CsvMessageParser::Impl {
   std::vector<std::string_view> cells;
   std::string scratch;
   std::string text;  // transcoded or repaired text cells of one row
+  bool schema_sent = false;
 };
 
 CsvMessageParser::CsvMessageParser(CsvHeader header) : impl_(std::make_unique<Impl>(std::move(header))) {}
@@ -980,6 +981,16 @@ CsvMessageParser::CsvMessageParser(CsvMessageParser&&) noexcept = default;
 CsvMessageParser& CsvMessageParser::operator=(CsvMessageParser&&) noexcept = default;
 
 ParseCounts CsvMessageParser::Parse(std::string_view lines, int64_t first_line, RowSink& sink) {
+  if (!impl_->schema_sent) {
+    sink.OnSchema(impl_->s.dimension_names, impl_->s.metric_names);
+    impl_->schema_sent = true;
+  }
+  if (lines.empty()) {  // an empty message is one blank line (the record reader sees none)
+    ParseCounts blank;
+    blank.blank_lines = 1;
+    blank.physical_lines = 1;
+    return blank;
+  }
   return impl_->Parse(lines, first_line, sink);
 }
 
@@ -1484,8 +1495,12 @@ ParseCounts ParseCsv(std::string_view data, const ColumnRoles& roles, RowSink& s
   const std::string_view rest = text.substr(pos);
   CsvHeader header = CsvHeader::Make(*header_line, roles, rest);
   counts.replaced_characters = header.replaced_characters();
-  sink.OnSchema(header.dimension_names(), header.metric_names());
-  CsvMessageParser parser(std::move(header));
+  if (rest.empty()) {  // a header and nothing else
+    sink.OnSchema(header.dimension_names(), header.metric_names());
+    counts.physical_lines = line_no;
+    return counts;
+  }
+  CsvMessageParser parser(std::move(header));  // sends OnSchema first
   AddCounts(counts, parser.Parse(rest, line_no + 1, sink));
   counts.physical_lines += line_no;
   return counts;

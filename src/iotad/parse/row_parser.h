@@ -166,8 +166,8 @@ class CsvMessageParser {
   /// Parses `lines` (usually one record; several lines are parsed one after the other, and a
   /// quoted cell may span lines), numbering its first physical line `first_line`. The sink gets
   /// exactly the OnRow/OnReject/OnCellReject calls ParseCsv makes for these lines of a file with
-  /// this header, and never OnSchema (the header's names are the schema). Returns this call's
-  /// counts (physical_lines: the lines of `lines`).
+  /// this header; the first call also sends OnSchema (the header's names) before them. An empty
+  /// message is one blank line. Returns this call's counts (physical_lines: the lines of `lines`).
   ParseCounts Parse(std::string_view lines, int64_t first_line, RowSink& sink);
   const CsvHeader& header() const;
 
@@ -179,9 +179,9 @@ class CsvMessageParser {
 /// Parses JSON objects a message at a time, keeping the schema it has learnt. Keys are typed as
 /// ParseJsonLines types them over a file: from `sample` (JSON lines given to the constructor,
 /// may be empty) and then from each message that brings a key not seen before, typed by that
-/// message's value. The schema only grows (names are appended, so indexes stay valid); when a
-/// message grows it, the sink gets OnSchema with the new names before that message's row. One
-/// per source and thread (not thread-safe).
+/// message's value. The schema only grows (names are appended, so indexes stay valid): the sink
+/// gets OnSchema before the first message's row and again, with all names, before the row of a
+/// message that grows it. One per source and thread (not thread-safe).
 class JsonMessageParser {
  public:
   explicit JsonMessageParser(const ColumnRoles& roles, std::string_view sample = {});
