@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "e2e_util.h"
+#include "iotad/lake/lake.h"
 
 namespace iotad::e2e {
 namespace {
@@ -37,8 +38,26 @@ long long PhysicalLines(const std::string& text) {
   return n + (!text.empty() && text.back() != '\n' ? 1 : 0);
 }
 
+/// The bronze folder of an hour, as the lake names it (`dt=.../hour=...` + '/').
+std::string HourFolder(std::chrono::system_clock::time_point t) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  return lake::BronzePartition(us) + "/";
+}
+const std::string kMarch1Hour10 = lake::BronzePartition(1'709'287'200'000'000) + "/";  // 2024-03-01T10
+
 class BronzeE2eTest : public LakeE2eTest {
  protected:
+  /// Replaces the lake's config (every option not named keeps its default).
+  void Configure(const std::string& toml) { WriteFile(fs::path(lake_) / "iotad.toml", toml); }
+  /// Bronze files under 2024-03-01 hour 10, and all bronze files.
+  std::pair<int, int> FilesInMarch1Hour10() {
+    int event = 0, all = 0;
+    for (const auto& f : ListFiles(lake_, "bronze/")) {
+      ++all;
+      if (f.find(kMarch1Hour10) != std::string::npos) ++event;
+    }
+    return {event, all};
+  }
   std::string RunRecords() {
     std::string all;
     for (const auto& f : ListFiles(lake_, "runs/")) all += ReadFile(fs::path(lake_) / f);
@@ -170,16 +189,10 @@ TEST_F(BronzeE2eTest, NoBronzeContentBreaksStatusRunOrBronzeRows) {
   EXPECT_NE(r.out.find("ingest: 6 new files"), std::string::npos) << r.out;
 
   // Files whose start has no parseable time land under their arrival hour.
-  auto hour_of = [](std::chrono::system_clock::time_point t) {
-    const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    return fmt::format("dt={:04d}-{:02d}-{:02d}/hour={:02d}/", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour);
-  };
   int arrival = 0, event = 0;
   for (const auto& f : ListFiles(lake_, "bronze/")) {
-    if (f.find(hour_of(before)) != std::string::npos || f.find(hour_of(after)) != std::string::npos) ++arrival;
-    if (f.find("dt=2024-03-01/hour=10/") != std::string::npos) ++event;
+    if (f.find(HourFolder(before)) != std::string::npos || f.find(HourFolder(after)) != std::string::npos) ++arrival;
+    if (f.find(kMarch1Hour10) != std::string::npos) ++event;
   }
   EXPECT_EQ(arrival, 2);  // random bytes, the 50 MB line
   EXPECT_EQ(event, 4);
@@ -219,6 +232,60 @@ TEST_F(BronzeE2eTest, BronzeRowsGivesTheIntactPrefixOfADamagedGzipAlreadyInBronz
   EXPECT_LT(n, 3001);
   EXPECT_EQ(SqlInt(lake_, "SELECT count(*) FROM bronze_rows WHERE line = 1 AND text = 'timestamp,device_id,temp_c'"), 1);
   EXPECT_EQ(Iotad({"status"}).exit_code, 0);
+}
+
+// Issue 8: with silver.time_columns = ["reading_at"], a 2024 file landed in bronze/dt=<today>/:
+// bronze hard-coded the time column names. It now reads the event hour as silver reads rows.
+TEST_F(BronzeE2eTest, FilesLandUnderTheEventHourOfTheConfiguredTimeColumn) {
+  Configure("[silver]\ntime_columns = [\"reading_at\"]\n");
+  const fs::path in = dir_ / "in";
+  WriteFile(in / "a.csv", "reading_at,device_id,temp_c\n2024-03-01T10:00:00Z,d1,20\n2024-03-01T10:30:00Z,d1,21\n");
+  WriteFile(in / "b.jsonl", "{\"device_id\":\"d2\",\"reading_at\":\"2024-03-01T10:05:00Z\",\"temp_c\":19}\n");
+  WriteFile(in / "c.csv.gz", Gzip("device_id,reading_at,temp_c\nd3,2024-03-01T10:10:00+00:00,18\n"));
+  const CmdResult r = Iotad({"ingest", in.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FilesInMarch1Hour10(), std::make_pair(3, 3));
+  const CmdResult s = Iotad({"silver"});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(SqlInt(lake_, "SELECT count(*) FROM silver WHERE event_time >= '2024-03-01 10:00:00+00' AND "
+                          "event_time < '2024-03-01 11:00:00+00'"),
+            4);
+}
+
+// Issue 8: bronze split every CSV on ',': a ';' file landed under its arrival hour.
+TEST_F(BronzeE2eTest, SemicolonAndTabFilesLandUnderTheirEventHour) {
+  const fs::path in = dir_ / "in";
+  WriteFile(in / "semi.csv", "timestamp;device_id;temp_c\n2024-03-01T10:00:00Z;d1;20,5\n");  // detected
+  WriteFile(in / "tab.tsv", "ts\tdevice\ttemp_c\n2024-03-01T10:01:00Z\td1\t21\n");
+  ASSERT_EQ(Iotad({"ingest", in.string()}).exit_code, 0);
+  EXPECT_EQ(FilesInMarch1Hour10(), std::make_pair(2, 2));
+  // A configured delimiter, and a zone-less time in the configured zone (11:30 at +01:00).
+  Configure("[silver]\ndelimiter = \";\"\ndefault_timezone = \"+01:00\"\n");
+  const fs::path in2 = dir_ / "in2";
+  WriteFile(in2 / "local.csv", "event_time;device_id;temp_c\n2024-03-01T11:30:00;d2;22\n");
+  ASSERT_EQ(Iotad({"ingest", in2.string()}).exit_code, 0);
+  EXPECT_EQ(FilesInMarch1Hour10(), std::make_pair(3, 3));
+}
+
+// ingest.partition_by = "arrival" still lands every file under the hour it arrived in.
+TEST_F(BronzeE2eTest, PartitionByArrivalIgnoresTheRowsTimes) {
+  Configure("[ingest]\npartition_by = \"arrival\"\n");
+  const fs::path in = dir_ / "in";
+  WriteFile(in / "a.csv", GoodCsv(5));
+  WriteFile(in / "b.jsonl", "{\"ts\":\"2024-03-01T10:00:00Z\",\"device\":\"j1\",\"v\":1}\n");
+  const auto before = std::chrono::system_clock::now();
+  ASSERT_EQ(Iotad({"ingest", in.string()}).exit_code, 0);
+  const auto after = std::chrono::system_clock::now();
+  int arrival = 0;
+  const auto files = ListFiles(lake_, "bronze/");
+  for (const auto& f : files) {
+    if (f.find(HourFolder(before)) != std::string::npos || f.find(HourFolder(after)) != std::string::npos) ++arrival;
+  }
+  EXPECT_EQ(files.size(), 2u);
+  EXPECT_EQ(arrival, 2);
+  const CmdResult s = Iotad({"silver"});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(SqlInt(lake_, "SELECT count(*) FROM silver"), 6);
 }
 
 }  // namespace

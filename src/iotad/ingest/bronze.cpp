@@ -14,6 +14,7 @@
 #include "iotad/core/fault.h"
 #include "iotad/core/hash.h"
 #include "iotad/core/json.h"
+#include "iotad/ingest/parse_options.h"
 #include "iotad/lake/gzip_stream.h"
 
 namespace iotad::ingest {
@@ -42,63 +43,45 @@ Status Gunzip(std::string_view in, std::string_view name, std::string& out) {
   return Status::Ok();
 }
 
-/// The hour most of the file's first rows belong to, for the bronze partition. Not simply the
-/// first row's: gateways often send held-back (late) rows first.
-std::optional<TimestampUs> TypicalEventHour(std::string_view text, FileFormat format) {
-  constexpr int kSampleRows = 2000;
-  std::map<TimestampUs, int> hours;
-  size_t pos = 0;
-  int time_col = -1;
-  int sampled = 0;
-  while (pos < text.size() && sampled < kSampleRows) {
-    const size_t end = std::min(text.find('\n', pos), text.size());
-    std::string_view rec = text.substr(pos, end - pos);
-    pos = end + 1;
-    if (rec.empty()) continue;
-    std::optional<TimestampUs> ts;
-    if (format == FileFormat::kJsonLines) {
-      for (const char* key : {"\"event_time\"", "\"timestamp\"", "\"ts\"", "\"time\""}) {
-        const size_t k = rec.find(key);
-        if (k == std::string_view::npos) continue;
-        size_t v = rec.find(':', k);
-        if (v == std::string_view::npos) continue;
-        ++v;
-        while (v < rec.size() && (rec[v] == ' ' || rec[v] == '"')) ++v;
-        size_t e = v;
-        while (e < rec.size() && rec[e] != '"' && rec[e] != ',' && rec[e] != '}') ++e;
-        if ((ts = ParseTimestamp(rec.substr(v, e - v)))) break;
-      }
-    } else {
-      std::vector<std::string_view> cells;
-      size_t start = 0;
-      while (true) {
-        const size_t comma = rec.find(',', start);
-        cells.push_back(rec.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
-        if (comma == std::string_view::npos) break;
-        start = comma + 1;
-      }
-      if (time_col < 0) {
-        for (size_t i = 0; i < cells.size(); ++i) {
-          const std::string n = LowerName(cells[i]);
-          if (n.find("event_time") != std::string::npos || n == "timestamp" || n == "ts" || n == "time") {
-            time_col = static_cast<int>(i);
-            break;
-          }
-        }
-        if (time_col < 0) return std::nullopt;
-        continue;
-      }
-      if (static_cast<size_t>(time_col) < cells.size()) ts = ParseTimestamp(cells[static_cast<size_t>(time_col)]);
-    }
-    if (ts) {
-      ++hours[HourStart(*ts)];
-      ++sampled;
-    }
+/// Counts the hours of the rows the parser stores; rejects do not count.
+class EventHourSink final : public parse::RowSink {
+ public:
+  void OnSchema(const std::vector<std::string>&, const std::vector<std::string>&) override {}
+  void OnRow(const parse::ParsedRow& row) override { ++hours_[HourStart(row.ts)]; }
+  void OnReject(parse::RejectReason, std::string_view, int64_t, std::string_view) override {}
+  void OnCellReject(parse::RejectReason, std::string_view, std::string_view, int64_t, std::string_view) override {}
+  /// The most common hour (the earliest of equals), if any row had one.
+  std::optional<TimestampUs> Typical() const {
+    if (hours_.empty()) return std::nullopt;
+    return std::max_element(hours_.begin(), hours_.end(),
+                            [](const auto& a, const auto& b) { return a.second < b.second; })
+        ->first;
   }
-  if (hours.empty()) return std::nullopt;
-  return std::max_element(hours.begin(), hours.end(), [](const auto& a, const auto& b) { return a.second < b.second; })
-      ->first;
+
+ private:
+  std::map<TimestampUs, int64_t> hours_;
+};
+
+}  // namespace
+
+std::optional<TimestampUs> TypicalEventHour(std::string_view text, FileFormat format, const parse::ColumnRoles& roles) {
+  // The first lines are enough (the header and ~2000 rows), and bound the work per file.
+  constexpr size_t kSampleLines = 2001;
+  size_t end = 0;
+  for (size_t lines = 0; lines < kSampleLines && end < text.size(); ++lines) {
+    const size_t nl = text.find('\n', end);
+    end = nl == std::string_view::npos ? text.size() : nl + 1;
+  }
+  EventHourSink sink;
+  if (format == FileFormat::kCsv) {
+    parse::ParseCsv(text.substr(0, end), roles, sink);
+  } else {
+    parse::ParseJsonLines(text.substr(0, end), roles, sink);
+  }
+  return sink.Typical();
 }
+
+namespace {
 
 /// Walks a folder (sorted, depth first); entries it cannot read are reported, not fatal.
 void WalkFolder(const fs::path& dir, std::vector<fs::path>& files, std::vector<std::string>& skipped,
@@ -268,6 +251,8 @@ Result<IngestReport> IngestPaths(lake::Lake& lake, const std::vector<std::string
     known.emplace(o.key.substr(slash + 1, 32), o.key);
   }
   const bool by_arrival = lake.config().ingest.partition_by == "arrival";
+  // The event hour is read the way silver reads the rows: the same parser and options.
+  const parse::ColumnRoles roles = ColumnRolesFromConfig(lake.config().silver);
   const std::string staging = lake::Lake::StagingPrefix(run_id);
   lake::Commit commit;
   commit.stage = "ingest";
@@ -305,7 +290,7 @@ Result<IngestReport> IngestPaths(lake::Lake& lake, const std::vector<std::string
     const FileFormat format = *FormatFromName(name);
     // A file whose sample has no parseable time lands under its arrival hour.
     std::optional<TimestampUs> first;
-    if (!by_arrival) first = TypicalEventHour(f.sample, format);
+    if (!by_arrival) first = TypicalEventHour(f.sample, format, roles);
     std::string ext = format == FileFormat::kCsv ? ".csv" : ".jsonl";
     if (f.gzip) ext += ".gz";
     landed.key = fmt::format("{}{}/{}{}", lake::kBronzePrefix, lake::BronzePartition(first.value_or(NowUs())),

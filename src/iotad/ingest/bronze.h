@@ -1,5 +1,6 @@
 #pragma once
-// Landing raw files in bronze, unchanged: `bronze/dt=YYYY-MM-DD/hour=HH/<content hash>.<ext>`.
+// Landing raw files in bronze, unchanged: `bronze/<lake::BronzePartition>/<content hash>.<ext>`,
+// under the hour of the file's rows (read as silver reads them) or its arrival hour.
 // The name is the content's hash, so landing the same bytes twice is a no-op. Each file is
 // streamed to staging while hashed (and, when gzip, decompressed to check it is complete), then
 // all are published by one commit (atomic, crash-safe). A bad input file never aborts an ingest:
@@ -9,6 +10,7 @@
 
 #include "iotad/core/result.h"
 #include "iotad/lake/lake.h"
+#include "iotad/parse/row_parser.h"
 
 namespace iotad::ingest {
 
@@ -18,6 +20,13 @@ enum class FileFormat { kCsv, kJsonLines };
 /// optionally `.gz`).
 std::optional<FileFormat> FormatFromName(std::string_view name);
 bool IsGzipName(std::string_view name);
+
+/// The bronze partition hour of a file: the most common hour of the rows that the parser (with
+/// silver's `roles`: time and device columns, delimiter, encoding, default time zone) stores
+/// from the file's first 2000 lines. Not simply the first row's: gateways often send held-back
+/// (late) rows first. Nullopt when none of them has a time (the file then lands under its
+/// arrival hour).
+std::optional<TimestampUs> TypicalEventHour(std::string_view text, FileFormat format, const parse::ColumnRoles& roles);
 
 struct LandedFile {
   std::string source;  // path given by the user
