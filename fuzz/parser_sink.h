@@ -3,8 +3,11 @@
 // promises its sink, and after the parse that the counts agree with the calls.
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <string_view>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "fuzz_util.h"
 #include "iotad/parse/row_parser.h"
@@ -99,5 +102,66 @@ class CheckingSink : public parse::RowSink {
   size_t dims_ = 0, metrics_ = 0;
   int64_t rows_ = 0, rejects_ = 0, cell_rejects_ = 0;
 };
+
+/// Every call a sink gets, as text, so the whole-file and the message paths can be compared.
+class EventLog : public parse::RowSink {
+ public:
+  void OnSchema(const std::vector<std::string>& dimension_names, const std::vector<std::string>& metric_names) override {
+    dims_ = dimension_names.size();
+    metrics_ = metric_names.size();
+    std::string e = "schema";
+    for (const auto& n : dimension_names) e += " d:" + n;
+    for (const auto& n : metric_names) e += " m:" + n;
+    events.push_back(std::move(e));
+  }
+  void OnRow(const parse::ParsedRow& row) override {
+    std::string e = fmt::format("row {} {} {}", row.line, row.ts, row.device_id);
+    for (size_t d = 0; d < dims_; ++d) e += fmt::format(" [{}]", row.dimensions[d]);
+    for (size_t m = 0; m < metrics_; ++m) e += fmt::format(" {}", row.metrics[m]);
+    events.push_back(std::move(e));
+  }
+  void OnReject(parse::RejectReason reason, std::string_view detail, int64_t line, std::string_view raw) override {
+    events.push_back(fmt::format("reject {} {} {} [{}]", line, parse::ReasonCode(reason), detail, raw));
+  }
+  void OnCellReject(parse::RejectReason reason, std::string_view column, std::string_view detail, int64_t line,
+                    std::string_view raw) override {
+    events.push_back(fmt::format("cell {} {} {} {} [{}]", line, column, parse::ReasonCode(reason), detail, raw));
+  }
+  std::vector<std::string> events;
+
+ private:
+  size_t dims_ = 0, metrics_ = 0;
+};
+
+/// Physical lines of `data` (without their LF; a last line without LF counts).
+inline std::vector<std::string_view> SplitLines(std::string_view data) {
+  std::vector<std::string_view> lines;
+  size_t pos = 0;
+  while (pos < data.size()) {
+    const size_t nl = data.find('\n', pos);
+    const size_t end = nl == std::string_view::npos ? data.size() : nl;
+    lines.push_back(data.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return lines;
+}
+
+inline bool SameCounts(const parse::ParseCounts& a, const parse::ParseCounts& b) {
+  return a.rows == b.rows && a.blank_lines == b.blank_lines && a.physical_lines == b.physical_lines &&
+         a.zoneless_timestamps == b.zoneless_timestamps && a.rounded_timestamps == b.rounded_timestamps &&
+         a.null_cells == b.null_cells && a.replaced_characters == b.replaced_characters &&
+         a.cell_rejects == b.cell_rejects;
+}
+
+inline void AddCounts(parse::ParseCounts& to, const parse::ParseCounts& from) {
+  to.rows += from.rows;
+  to.blank_lines += from.blank_lines;
+  to.physical_lines += from.physical_lines;
+  to.zoneless_timestamps += from.zoneless_timestamps;
+  to.rounded_timestamps += from.rounded_timestamps;
+  to.null_cells += from.null_cells;
+  to.replaced_characters += from.replaced_characters;
+  to.cell_rejects += from.cell_rejects;
+}
 
 }  // namespace iotad::fuzz

@@ -1402,6 +1402,7 @@ struct JsonMessageParser::Impl : JsonLineState {
 
 JsonMessageParser::JsonMessageParser(const ColumnRoles& roles, std::string_view sample)
     : impl_(std::make_unique<Impl>(roles)) {
+  if (sample.substr(0, 3) == "\xEF\xBB\xBF") sample.remove_prefix(3);  // as ParseJsonLines does
   LineCursor lines(sample);
   std::string_view line;
   while (lines.Next(line)) {
