@@ -1,6 +1,6 @@
 #pragma once
-// The parse module's options from the lake's config: one place that reads `silver.*` for the
-// parsers, so bronze's event hour and silver's rows read a file the same way.
+// The parse module's options from the lake's `[silver]` config, so bronze's event hour reads a
+// file the way silver reads its rows (silver builds the same roles from the same keys).
 #include "iotad/config/config.h"
 #include "iotad/parse/row_parser.h"
 
