@@ -81,7 +81,7 @@ double GaussianSurprise(double z) {
 
 double ZScoreCheck::Step(const PointContext&, double x, Explanation& why) {
   m.Add(x);  // the tutorial's baseline includes the point itself
-  why.detector = "zscore";
+  why.detector = "running_zscore";
   why.n = m.n;
   const double sd = m.SampleStd();
   if (m.n < min_points) {
@@ -90,7 +90,7 @@ double ZScoreCheck::Step(const PointContext&, double x, Explanation& why) {
   }
   SetBaseline(why, m.mean, sd, threshold);
   const double z = std::isfinite(sd) && sd > 0.0 ? (x - m.mean) / sd : 0.0;
-  return ZSurprise(z, why, std::fabs(z) > threshold ? "|z| > 3" : kWithin);
+  return ZSurprise(z, why, std::fabs(z) > threshold ? "|z| > threshold" : kWithin);
 }
 
 void WindowZCheck::Recompute(double new_anchor) {

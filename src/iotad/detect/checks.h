@@ -33,7 +33,7 @@ struct SurpriseCalibration {
   void Learn(double s);
 };
 
-/// `zscore`: the AWS tutorial's z-score over every point of the series so far (the gold stage's
+/// `running_zscore`: the AWS tutorial's z-score over every point of the series so far (the gold stage's
 /// batch version uses the whole series at once). Flags |z| > threshold (3) after min_points.
 struct ZScoreCheck {
   double threshold = 3.0;

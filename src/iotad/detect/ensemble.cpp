@@ -16,6 +16,7 @@
 #include "iotad/detect/ensemble.h"
 
 #include "iotad/detect/checks.h"
+#include "iotad/detect/registry.h"
 
 namespace iotad::detect {
 namespace {
@@ -31,7 +32,7 @@ class Ensemble final : public SeriesDetector {
     silence_.timeout_us = o.silence_us;
   }
   std::string_view name() const override { return "default"; }
-  int version() const override { return 1; }
+  int version() const override { return DetectorVersion(*FindDetector("default")); }
   size_t state_bytes() const override { return sizeof(*this); }
 
   Score Update(int64_t ts_us, double x) override {
