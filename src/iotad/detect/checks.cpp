@@ -79,7 +79,35 @@ double GaussianSurprise(double z) {
   return kSeam + TailSurprise(std::min(a, 1e6) * 0.70710678118654752);
 }
 
+double GaussianZForSurprise(double s) {
+  if (!(s > 0.0)) return 0.0;
+  constexpr int kTop = static_cast<int>(SurpriseTable::kMaxZ) * SurpriseTable::kPerUnit;  // z = 8
+  const double* t = kSurpriseTable.s;
+  if (s < t[kTop]) {
+    // The table's piecewise-linear curve, inverted exactly: t[lo] <= s < t[lo + 1].
+    int lo = 0, hi = kTop;
+    while (hi - lo > 1) {
+      const int mid = (lo + hi) / 2;
+      (t[mid] <= s ? lo : hi) = mid;
+    }
+    return (lo + (s - t[lo]) / (t[lo + 1] - t[lo])) / SurpriseTable::kPerUnit;
+  }
+  // Beyond z = 8 (a flag limit no one sets): bisection on the asymptote.
+  double lo = SurpriseTable::kMaxZ, hi = 1e6;
+  for (int i = 0; i < 200 && hi - lo > 1e-12 * hi; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (GaussianSurprise(mid) <= s ? lo : hi) = mid;
+  }
+  return lo;
+}
+
 double ZScoreCheck::Step(const PointContext&, double x, Explanation& why) {
+  // The band: the values whose z (against a baseline that includes them, as below) is exactly the
+  // threshold. With n0 points of mean mu and squared deviations q before, x = mu +- d where
+  // d^2 = t^2 q n^2 / (n0 (n0^2 - t^2 n)), n = n0 + 1; no value reaches it when n0^2 <= t^2 n.
+  const double n0 = static_cast<double>(m.n), n = n0 + 1.0, t2 = threshold * threshold;
+  const double half = n0 * n0 > t2 * n ? std::sqrt(t2 * m.m2 * n * n / (n0 * (n0 * n0 - t2 * n))) : INFINITY;
+  const double mu = m.mean;
   m.Add(x);  // the tutorial's baseline includes the point itself
   why.detector = "running_zscore";
   why.n = m.n;
@@ -89,6 +117,8 @@ double ZScoreCheck::Step(const PointContext&, double x, Explanation& why) {
     return 0.0;
   }
   SetBaseline(why, m.mean, sd, threshold);
+  why.lo = mu - half;
+  why.hi = mu + half;
   const double z = std::isfinite(sd) && sd > 0.0 ? (x - m.mean) / sd : 0.0;
   return ZSurprise(z, why, std::fabs(z) > threshold ? "|z| > threshold" : kWithin);
 }
@@ -247,6 +277,17 @@ double CusumCheck::Step(const PointContext&, double x, Explanation& why, double 
   slow.Add(x, 0.002, 3.0);
   fast.Add(x, 0.05, 3.0);
   return out;
+}
+
+std::pair<double, double> CusumCheck::Band(double flag_limit) const {
+  if (slow.n < min_points) return {NAN, NAN};
+  const double sd = ScaleFloor(slow.std(), slow.mean);
+  // Flagged when max(up', down') > h: up' = up + z - k > h or down' = down - z - k > h, z being
+  // winsorised at 4 sigma.
+  const double h = flag_limit / (2.0 * k * kLog10E);
+  const double a = h - up + k, b = h - down + k;
+  if (a < -b || a < -4.0 || b < -4.0) return {NAN, NAN};  // some side is past h whatever the value
+  return {b >= 4.0 ? -INFINITY : slow.mean - b * sd, a >= 4.0 ? INFINITY : slow.mean + a * sd};
 }
 
 double FlatlineCheck::Step(const PointContext&, double x, Explanation& why, double limit) {
@@ -466,6 +507,29 @@ double SurpriseCalibration::Calibrate(double s) const {
   // rarer than L as the model says: p = P(>= L) * 10^-(s - L).
   const double level = b * kBinWidth;
   return std::min(s, s - level - std::log10((above - 1.0) / n));
+}
+
+double SurpriseCalibration::Invert(double target) const {
+  // Calibrate(s) is s below 2 or with no habitual level; else, with A[b] the points at or above
+  // bin b and B the highest bin with A[B] >= 2, min(s, C(A[j])) for s in a bin j <= B and
+  // s - max(0, L_B - C(A[B])) above, C(a) = -log10((a - 1) / n): non-decreasing in s.
+  if (target < 2.0 || total <= 0.0f) return std::max(target, 0.0);
+  double above[kBins + 1];
+  above[kBins] = 0.0;
+  for (int b = kBins - 1; b >= 0; --b) above[b] = above[b + 1] + count[b];
+  int top = -1;
+  for (int b = kBins - 1; b >= 0 && top < 0; --b) {
+    if (above[b] >= 2.0) top = b;
+  }
+  if (top < 0) return target;
+  const double n = static_cast<double>(total) + 1.0;
+  const auto cap = [&](int b) { return -std::log10((above[b] - 1.0) / n); };
+  for (int j = static_cast<int>(target / kBinWidth); j <= top; ++j) {
+    if (cap(j) > target) return std::max(target, j * kBinWidth);
+  }
+  if (top == kBins - 1) return INFINITY;  // the last bin holds every s beyond it: capped for good
+  const double shift = std::max(0.0, top * kBinWidth - cap(top));
+  return std::max(target + shift, (top + 1) * kBinWidth);
 }
 
 void SurpriseCalibration::Learn(double s) {

@@ -5,6 +5,7 @@
 // ensemble runs several of them over one series (ensemble.cpp).
 #include <cmath>
 #include <cstdint>
+#include <utility>
 
 #include "iotad/detect/detector.h"
 #include "iotad/detect/online.h"
@@ -30,6 +31,9 @@ struct SurpriseCalibration {
 
   /// Calibrated surprise for raw surprise s (before learning from it).
   double Calibrate(double s) const;
+  /// The smallest raw surprise whose calibrated surprise exceeds `target` (infinity if none):
+  /// the inverse of Calibrate, so a band can be drawn where a member starts to flag.
+  double Invert(double target) const;
   void Learn(double s);
 };
 
@@ -111,6 +115,10 @@ struct CusumCheck {
   double up = 0.0, down = 0.0;
 
   double Step(const PointContext& c, double x, Explanation& why, double limit);
+  /// Before Step: the values of the next point whose CUSUM surprise would exceed `flag_limit`
+  /// lie outside [first, second] (infinite where the winsorised step cannot get there; NaN when
+  /// every value would). NaN while warming up.
+  std::pair<double, double> Band(double flag_limit) const;
 };
 
 /// `flatline`: a run of identical readings longer than any the series made lately. The longest

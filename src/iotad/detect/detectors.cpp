@@ -1,5 +1,7 @@
 // The single detectors (one check each), the factory and the sentences users read.
 #include <array>
+#include <tuple>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -36,6 +38,13 @@ Status ApplyParams(std::string_view detector, const DetectorOptions& options, st
 
 constexpr double kReferenceFalseAlarmsPerDay = 0.05;
 
+/// Checks whose surprise is GaussianSurprise((x - expected) / scale): their band is where that
+/// reaches the flag limit.
+template <typename Check>
+constexpr bool kGaussianBand = std::is_same_v<Check, WindowZCheck> || std::is_same_v<Check, MadCheck> ||
+                               std::is_same_v<Check, EwmaCheck> || std::is_same_v<Check, SeasonalCheck> ||
+                               std::is_same_v<Check, RateCheck>;
+
 /// One check, its cadence and the flag rule: p < false alarms per day / points per day.
 template <typename Check>
 class SingleDetector final : public SeriesDetector {
@@ -54,6 +63,8 @@ class SingleDetector final : public SeriesDetector {
     if (std::isnan(value)) return out;
     const PointContext c{ts_us, cadence_.Observe(ts_us), &cadence_};
     const double limit = limit_.Get(cadence_, fa_per_day_);
+    [[maybe_unused]] std::pair<double, double> cusum_band;
+    if constexpr (std::is_same_v<Check, CusumCheck>) cusum_band = check_.Band(limit);  // before it learns
     if constexpr (requires { check_.Step(c, value, out.why, limit); }) {
       // The check's own alarm level (restarts, reminders) is fixed: scores do not depend on the
       // sensitivity knob, which only moves where flags start.
@@ -65,6 +76,16 @@ class SingleDetector final : public SeriesDetector {
       out.flag = !out.why.warming_up && std::fabs(out.why.stat) > check_.threshold;  // the tutorial's rule
     } else {
       out.flag = !out.why.warming_up && out.surprise > limit;
+    }
+    // The "normal" band is the flag limit's: outside it <=> flagged.
+    if constexpr (kGaussianBand<Check>) {
+      if (!out.why.warming_up) {
+        const double half = GaussianZForSurprise(limit) * out.why.scale;
+        out.why.lo = out.why.expected - half;
+        out.why.hi = out.why.expected + half;
+      }
+    } else if constexpr (std::is_same_v<Check, CusumCheck>) {
+      if (!out.why.warming_up) std::tie(out.why.lo, out.why.hi) = cusum_band;
     }
     out.score = ScoreFromSurprise(out.surprise);
     return out;

@@ -79,7 +79,24 @@ class Ensemble final : public SeriesDetector {
                                 .warming_up = true};
     }
     level_.Add(x, 0.02, 3.0);
+    // The "normal" bands are where a member would flag (its calibrated surprise over the flag
+    // limit and over its episode's faded peak), drawn from the state before this point teaches it.
+    const double fade = PeakFade(c.gap);
+    const auto needed = [&](int m) { return calibration_[m].Invert(std::max(limit, peak_[m] * fade)); };
+    const double spike_needed = needed(kSpike);
+    std::pair<double, double> cusum_band = cusum_.Band(needed(kCusum));
     s[kCusum] = cusum_.Step(c, r, why[kCusum], alarm);
+    if (!why[kCusum].warming_up) {  // the CUSUM runs on the residual: back to values
+      why[kCusum].lo = cusum_band.first + (x - r);
+      why[kCusum].hi = cusum_band.second + (x - r);
+      why[kCusum].expected += x - r;
+      why[kCusum].center += x - r;
+    }
+    if (!why[kSpike].warming_up) {
+      const double half = std::isinf(spike_needed) ? INFINITY : GaussianZForSurprise(spike_needed) * why[kSpike].scale;
+      why[kSpike].lo = why[kSpike].expected - half;
+      why[kSpike].hi = why[kSpike].expected + half;
+    }
     s[kNovelty] = novelty_.Step(c, x, why[kNovelty]);
     s[kVolatility] = volatility_.Step(c, r, why[kVolatility]);
     // Each model member is corrected by its own history: levels it reaches habitually stop
@@ -89,7 +106,6 @@ class Ensemble final : public SeriesDetector {
     // at or below its fading peak) only the first kPerEpisode points and escalations are learned,
     // so a level shift that keeps the spike member surprised for an hour counts a few times, not
     // sixty, and the next shift on the series is still news.
-    const double fade = PeakFade(c.gap);
     for (int m = 0; m < kModelMembers; ++m) {
       const double raw = s[m];
       s[m] = why[m].warming_up ? 0.0 : calibration_[m].Calibrate(raw);
