@@ -159,6 +159,9 @@ struct VolatilityCheck {
   int64_t n = 0;
 
   double Step(const PointContext& c, double x, Explanation& why);
+  /// Before Step: the next values whose surprise would exceed `flag_limit` lie outside the band
+  /// (see CusumCheck::Band).
+  std::pair<double, double> Band(double flag_limit) const;
 };
 
 /// `novelty`: a value beyond the range the series has ever reached (the range fades slowly).
@@ -171,6 +174,8 @@ struct NoveltyCheck {
   static constexpr double kFade = 1e-5;
 
   double Step(const PointContext& c, double x, Explanation& why);
+  /// Before Step: the next values whose surprise would exceed `flag_limit` lie outside the band.
+  std::pair<double, double> Band(double flag_limit) const;
 };
 
 /// `range`: outside the metric's physical range [min, max] (NaN = open side).
