@@ -89,7 +89,7 @@ TEST_F(ScoreFileTest, APrefixOfAFileGetsByteIdenticalFirstRows) {
 }
 
 TEST_F(ScoreFileTest, IsDeterministic) {
-  for (const char* detector : {"default", "zscore"}) {
+  for (const char* detector : {"default", "running_zscore"}) {
     ASSERT_EQ(Score(input_, dir_ / "a.csv", detector).exit_code, 0);
     ASSERT_EQ(Score(input_, dir_ / "b.csv", detector).exit_code, 0);
     EXPECT_EQ(ReadFile(dir_ / "a.csv"), ReadFile(dir_ / "b.csv")) << detector;
@@ -131,6 +131,12 @@ TEST_F(ScoreFileTest, ErrorsAreOneLineAndLeaveNoOutput) {
       {"timestamp,value\n2014-01-01 00:00:00,1,2\n", "", 1, "line 2: expected 2 cells"},
       {"timestamp,value\n2014-01-01 00:00:00,1\n", "no_such_detector", 2,
        "unknown detector 'no_such_detector'"},
+      // `zscore` is gold's batch detector (mean and std of all of a series): score-file, which
+      // streams, once ran an online look-alike under the same name; now it says what to use.
+      {"timestamp,value\n2014-01-01 00:00:00,1\n", "zscore", 2,
+       "detector zscore is a batch detector (it needs all of a series before scoring a point): only gold runs "
+       "it; running_zscore is zscore without look-ahead"},
+      {"timestamp,value\n2014-01-01 00:00:00,1\n", "mahalanobis", 2, "not one series"},
   };
   for (const Case& c : cases) {
     const std::string input = dir_ / "in.csv";

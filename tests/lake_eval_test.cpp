@@ -225,6 +225,10 @@ TEST_F(LakeEvalTest, BadUsageIsOneLine) {
       {{"eval", "--labels", labels_, "--lake", lake_, "--false-alarms-per-day", "0"}, 2, "must be a number > 0"},
       {{"eval", "--labels", labels_, "--lake", lake_, "--per-file"}, 2, "not --lake"},
       {{"eval", "--labels", labels_}, 2, "give --lake LAKE"},
+      // One name, one detector: `zscore` is gold's batch detector, not an online look-alike.
+      {{"eval", "--labels", labels_, "--lake", lake_, "--detector", "zscore"}, 2,
+       "zscore is a batch detector (it needs all of a series before scoring a point): only gold runs it; "
+       "running_zscore is zscore without look-ahead"},
   };
   for (const Case& c : cases) {
     const CmdResult r = RunIotad(c.args);

@@ -17,7 +17,7 @@
 #include "iotad/cli/output.h"
 #include "iotad/core/json.h"
 #include "iotad/core/timestamp.h"
-#include "iotad/detect/detector.h"
+#include "iotad/detect/registry.h"
 #include "iotad/eval/events.h"
 #include "iotad/eval/nab_eval.h"
 #include "iotad/eval/report.h"
@@ -251,8 +251,11 @@ void RegisterEvalCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& o
                       "Data folder: DIR/<file> (timestamp,value), scored here by --detector");
   results->excludes(data);
   sub->add_option("--detector", nab.detector,
-                  fmt::format("With --lake or --data: {}",
-                              fmt::join(detect::SeriesDetectorNames(), ", ")))
+                  fmt::format("With --lake or --data: {}; with --lake also {} (batch detectors, {}, "
+                              "run in gold only)",
+                              fmt::join(detect::DetectorNames(detect::DetectorKind::kOnline), ", "),
+                              fmt::join(detect::DetectorNames(detect::DetectorKind::kDevice), ", "),
+                              fmt::join(detect::DetectorNames(detect::DetectorKind::kBatch), ", ")))
       ->capture_default_str();
   sub->add_option("--false-alarms-per-day", flags->false_alarms_per_day,
                   "With --lake: expected false alarms per series per day, the detectors' "

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "iotad/cli/cli.h"
-#include "iotad/detect/detector.h"
+#include "iotad/detect/registry.h"
 #include "iotad/eval/series_csv.h"
 
 namespace iotad::cli {
@@ -34,11 +34,14 @@ void RegisterScoreFileCommand(CLI::App& app, GlobalOptions& /*global*/, CommandO
                   "for byte; the score in [0, 1) with 9 significant digits)")
       ->required();
   sub->add_option("--detector", flags->detector,
-                  fmt::format("Detector: {}", fmt::join(detect::SeriesDetectorNames(), ", ")))
+                  fmt::format("Online detector: {}",
+                              fmt::join(detect::DetectorNames(detect::DetectorKind::kOnline), ", ")))
       ->capture_default_str();
   sub->footer(
       "Row i's score depends only on rows up to i: the scores of a file's first rows do not change "
-      "when rows are appended. Repeated or earlier timestamps are simply the next observation.");
+      "when rows are appended. Repeated or earlier timestamps are simply the next observation. Batch "
+      "detectors (zscore, robust_zscore) need the whole series first and run in gold only; running_zscore "
+      "is zscore without look-ahead.");
   sub->callback([flags, &out] {
     out.status = eval::WriteScoredCsv(flags->input, flags->output, flags->detector)
                      .WithContext("score-file: ");

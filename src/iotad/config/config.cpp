@@ -16,7 +16,7 @@
 
 #include "iotad/core/timestamp.h"
 #include "iotad/detect/detector.h"
-#include "iotad/detect/multivariate.h"
+#include "iotad/detect/registry.h"
 
 namespace iotad::config {
 
@@ -257,8 +257,9 @@ const std::vector<OptionSpec>& Options() {
        Int(&C::silver, &SilverConfig::max_metric_columns, 1, 10'000)},
       {"gold", "detectors", "list", R"(["zscore", "robust_zscore", "default"])",
        "Detectors gold runs; the first is the primary one counted in gold_summary.anomalies. Batch: zscore "
-       "(the AWS tutorial's), robust_zscore. Online, replayed in time order: default (the ensemble), window_z, "
-       "mad, ewma, seasonal, cusum, flatline, rate, range, silent; mahalanobis (per device, across its metrics).",
+       "(the AWS tutorial's), robust_zscore. Online, replayed in time order: default (the ensemble), running_zscore, "
+       "window_z, mad, ewma, seasonal, cusum, flatline, rate, range, silent; mahalanobis (per device, across its "
+       "metrics).",
        List(&C::gold, &GoldConfig::detectors, DetectorNames(), true)},
       {"gold", "false_alarms_per_day", "number", "0.02",
        "Sensitivity of the online detectors: expected false alarms per device and metric per day (above 0).",
@@ -287,32 +288,18 @@ const std::vector<OptionSpec>& Options() {
   return options;
 }
 
-/// Gold's detectors: the two batch ones and every online one the detect library makes.
+/// Gold's detectors: every detector of the registry (batch, online, per device).
 const std::vector<std::string>& DetectorNames() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out = {"zscore", "robust_zscore"};
-    for (const std::string_view n : detect::SeriesDetectorNames()) {
-      if (n != "zscore") out.emplace_back(n);
-    }
-    out.emplace_back(detect::MahalanobisDetector::kName);
-    return out;
-  }();
+  static const std::vector<std::string> names = detect::DetectorNames();
   return names;
 }
 
-/// A `[[detect.rule]]` parameter checked by the detector that will receive it: the same
-/// factory gold and eval call, so `config check` refuses exactly what they would refuse.
+/// A `[[detect.rule]]` parameter checked by the detector that will receive it: the registry's
+/// specs and the same factory gold and eval call, so `config check` refuses exactly what they would.
 Status CheckDetectorParam(const std::string& detector, const std::string& param, double value) {
   detect::DetectorOptions options;
   options.params.emplace_back(param, value);
-  if (detector == "robust_zscore") {
-    return Error(Errc::kInvalidArgument,
-                 "robust_zscore takes no parameters here (its threshold is gold.robust_threshold)");
-  }
-  if (detector == detect::MahalanobisDetector::kName) {
-    return detect::MahalanobisDetector::Make(2, options).status();
-  }
-  return detect::MakeSeriesDetector(detector, options).status();
+  return detect::CheckDetector(detector, options);
 }
 
 Result<double> Number(const toml::node& n, const std::string& key) {

@@ -250,11 +250,16 @@ TEST(ConfigValidationTest, DetectorParametersAreCheckedByTheDetectors) {
   EXPECT_TRUE(Names(ErrorOf("[[detect.rule]]\nparams = { \"ewma.alpha\" = 2 }\n"), "ewma.alpha"));
   EXPECT_TRUE(Names(ErrorOf("[[detect.rule]]\nparams = { \"default.alpha\" = 0.1 }\n"), "default.alpha"));
   EXPECT_TRUE(Names(ErrorOf("[[detect.rule]]\nparams = { \"mahalanobis.window\" = 10 }\n"), "mahalanobis.window"));
-  EXPECT_TRUE(Names(ErrorOf("[[detect.rule]]\nparams = { \"robust_zscore.threshold\" = 3 }\n"), "robust_threshold"));
+  // Batch detectors take their parameters per series too (issue 8), checked by the registry.
+  EXPECT_TRUE(Names(ErrorOf("[[detect.rule]]\nparams = { \"robust_zscore.threshold\" = 0 }\n"), "outside"));
+  EXPECT_TRUE(Names(ErrorOf("[[detect.rule]]\nparams = { \"zscore.window\" = 3 }\n"), "unknown parameter 'window'"));
+  EXPECT_TRUE(Names(ErrorOf("[[detect.rule]]\nparams = { \"window_z.window\" = 96.5 }\n"), "whole number"));
   EXPECT_TRUE(Names(ErrorOf("[[detect.rule]]\nparams = { \"magic.window\" = 3 }\n"), "magic.window"));
   EXPECT_TRUE(Names(ErrorOf("[[detect.rule]]\ndetectors = [\"magic\"]\n"), "magic"));
   auto ok = ParseConfig(
-      "[[detect.rule]]\nparams = { \"window_z.window\" = 128, \"cusum.k\" = 0.5, \"zscore.threshold\" = 4 }\n", "t",
+      "[[detect.rule]]\nparams = { \"window_z.window\" = 128, \"cusum.k\" = 0.5, \"zscore.threshold\" = 4, "
+      "\"robust_zscore.threshold\" = 5, \"running_zscore.min_points\" = 10 }\n",
+      "t",
       kTwoCores);
   EXPECT_TRUE(ok.ok()) << ok.status().message();
 }

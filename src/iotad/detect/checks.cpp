@@ -64,6 +64,8 @@ const SurpriseTable kSurpriseTable;
 
 }  // namespace
 
+static double GaussianZUncached(double s);
+
 double GaussianSurprise(double z) {
   const double a = std::fabs(z);
   if (a < SurpriseTable::kMaxZ) {
@@ -79,9 +81,46 @@ double GaussianSurprise(double z) {
   return kSeam + TailSurprise(std::min(a, 1e6) * 0.70710678118654752);
 }
 
+double GaussianZForSurprise(double s) {
+  if (!(s > 0.0)) return 0.0;
+  // Callers ask for the same flag limit point after point: remember the last answer.
+  thread_local double last_s = -1.0, last_z = 0.0;
+  if (s == last_s) return last_z;
+  last_s = s;
+  last_z = GaussianZUncached(s);
+  return last_z;
+}
+
+static double GaussianZUncached(double s) {
+  constexpr int kTop = static_cast<int>(SurpriseTable::kMaxZ) * SurpriseTable::kPerUnit;  // z = 8
+  const double* t = kSurpriseTable.s;
+  if (s < t[kTop]) {
+    // The table's piecewise-linear curve, inverted exactly: t[lo] <= s < t[lo + 1].
+    int lo = 0, hi = kTop;
+    while (hi - lo > 1) {
+      const int mid = (lo + hi) / 2;
+      (t[mid] <= s ? lo : hi) = mid;
+    }
+    return (lo + (s - t[lo]) / (t[lo + 1] - t[lo])) / SurpriseTable::kPerUnit;
+  }
+  // Beyond z = 8 (a flag limit no one sets): bisection on the asymptote.
+  double lo = SurpriseTable::kMaxZ, hi = 1e6;
+  for (int i = 0; i < 200 && hi - lo > 1e-12 * hi; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (GaussianSurprise(mid) <= s ? lo : hi) = mid;
+  }
+  return lo;
+}
+
 double ZScoreCheck::Step(const PointContext&, double x, Explanation& why) {
+  // The band: the values whose z (against a baseline that includes them, as below) is exactly the
+  // threshold. With n0 points of mean mu and squared deviations q before, x = mu +- d where
+  // d^2 = t^2 q n^2 / (n0 (n0^2 - t^2 n)), n = n0 + 1; no value reaches it when n0^2 <= t^2 n.
+  const double n0 = static_cast<double>(m.n), n = n0 + 1.0, t2 = threshold * threshold;
+  const double half = n0 * n0 > t2 * n ? std::sqrt(t2 * m.m2 * n * n / (n0 * (n0 * n0 - t2 * n))) : INFINITY;
+  const double mu = m.mean;
   m.Add(x);  // the tutorial's baseline includes the point itself
-  why.detector = "zscore";
+  why.detector = "running_zscore";
   why.n = m.n;
   const double sd = m.SampleStd();
   if (m.n < min_points) {
@@ -89,8 +128,10 @@ double ZScoreCheck::Step(const PointContext&, double x, Explanation& why) {
     return 0.0;
   }
   SetBaseline(why, m.mean, sd, threshold);
+  why.lo = mu - half;
+  why.hi = mu + half;
   const double z = std::isfinite(sd) && sd > 0.0 ? (x - m.mean) / sd : 0.0;
-  return ZSurprise(z, why, std::fabs(z) > threshold ? "|z| > 3" : kWithin);
+  return ZSurprise(z, why, std::fabs(z) > threshold ? "|z| > threshold" : kWithin);
 }
 
 void WindowZCheck::Recompute(double new_anchor) {
@@ -249,6 +290,17 @@ double CusumCheck::Step(const PointContext&, double x, Explanation& why, double 
   return out;
 }
 
+std::pair<double, double> CusumCheck::Band(double flag_limit) const {
+  if (slow.n < min_points) return {NAN, NAN};
+  const double sd = ScaleFloor(slow.std(), slow.mean);
+  // Flagged when max(up', down') > h: up' = up + z - k > h or down' = down - z - k > h, z being
+  // winsorised at 4 sigma.
+  const double h = flag_limit / (2.0 * k * kLog10E);
+  const double a = h - up + k, b = h - down + k;
+  if (a < -b || a < -4.0 || b < -4.0) return {NAN, NAN};  // some side is past h whatever the value
+  return {b >= 4.0 ? -INFINITY : slow.mean - b * sd, a >= 4.0 ? INFINITY : slow.mean + a * sd};
+}
+
 double FlatlineCheck::Step(const PointContext&, double x, Explanation& why, double limit) {
   why.detector = "flatline";
   const bool same = n > 0 && x == prev;
@@ -353,6 +405,34 @@ double VolatilityCheck::Step(const PointContext&, double x, Explanation& why) {
   short_var = n <= 1 ? 0.0 : (1.0 - kShort) * short_var + kShort * d2;
   long_var = (1.0 - a_long) * long_var + a_long * d2;
   return out;
+}
+
+namespace {
+constexpr double kVolShort = 0.2;
+constexpr double kVolDof = (2.0 - kVolShort) / kVolShort;  // effective degrees of freedom of short_var
+constexpr double kNoveltyPerDecade = 15.0;
+}  // namespace
+
+std::pair<double, double> VolatilityCheck::Band(double flag_limit) const {
+  if (n + 1 <= min_points || std::isinf(flag_limit)) return {NAN, NAN};
+  // Flagged when the ratio passes the one whose Wilson-Hilferty z has surprise flag_limit, i.e.
+  // when the squared deviation d^2 (winsorised at 16 long_var) passes d2.
+  constexpr double kC = 2.0 / (9.0 * kVolDof);
+  const double z = GaussianZForSurprise(flag_limit);
+  const double root = z * std::sqrt(kC) + (1.0 - kC);
+  const double ratio = std::max(1.25, root * root * root);
+  const double d2 = (ratio * std::max(long_var, 1e-300) - (1.0 - kVolShort) * short_var) / kVolShort;
+  if (d2 < 0.0) return {NAN, NAN};                                  // any value flags
+  if (d2 >= 16.0 * long_var) return {-INFINITY, INFINITY};          // no value can
+  const double half = std::sqrt(d2);  // d = x - mean, the mean before this point updates it
+  return {mean - half, mean + half};
+}
+
+std::pair<double, double> NoveltyCheck::Band(double flag_limit) const {
+  if (n < min_points) return {NAN, NAN};
+  const double width = std::max(hi - lo, 1e-9 * std::max(1.0, std::fabs(hi)));
+  const double excess = std::max(0.0, (flag_limit - std::log10(static_cast<double>(n) / 2.0)) * width / kNoveltyPerDecade);
+  return {lo - excess, hi + excess};
 }
 
 double NoveltyCheck::Step(const PointContext& c, double x, Explanation& why) {
@@ -466,6 +546,62 @@ double SurpriseCalibration::Calibrate(double s) const {
   // rarer than L as the model says: p = P(>= L) * 10^-(s - L).
   const double level = b * kBinWidth;
   return std::min(s, s - level - std::log10((above - 1.0) / n));
+}
+
+double SurpriseCalibration::Invert(double target) const {
+  // Calibrate(s) is s below 2 or with no habitual level; else, with A[b] the points at or above
+  // bin b and B the highest bin with A[B] >= 2, min(s, C(A[j])) for s in a bin j <= B and
+  // s - max(0, L_B - C(A[B])) above, C(a) = -log10((a - 1) / n): non-decreasing in s.
+  if (target < 2.0 || total <= 0.0f) return std::max(target, 0.0);
+  const int first = static_cast<int>(std::min(target / kBinWidth, kBins - 1.0));  // the bin of target
+  double above[kBins];
+  double acc = 0.0;
+  int top = -1;
+  int b = kBins - 1;
+  // Down to the target's bin, summing in Calibrate's order (so the sums are bit for bit its own).
+  for (; b >= first; --b) {
+    acc += count[b];
+    above[b] = acc;
+  }
+  for (int j = kBins - 1; j >= first && top < 0; --j) {
+    if (above[j] >= 2.0) top = j;
+  }
+  const double n = static_cast<double>(total) + 1.0;
+  const auto cap = [n](double a) { return -std::log10((a - 1.0) / n); };
+  if (top >= 0) {
+    // cap(a) > target <=> (a - 1) / n < 10^-target: decided without a logarithm unless it is too
+    // close to call, then exactly as Calibrate computes it.
+    const double p = std::pow(10.0, -target);
+    const auto passes = [&](double a) {
+      const double q = (a - 1.0) / n;
+      if (q < p * (1.0 - 1e-9)) return true;
+      if (q > p * (1.0 + 1e-9)) return false;
+      return cap(a) > target;
+    };
+    // The first bin j in [first, top] whose cap passes the target: caps grow with j (A[j] falls),
+    // so a binary search.
+    int lo = first, hi = top + 1;
+    while (lo < hi) {
+      const int mid = (lo + hi) / 2;
+      if (passes(above[mid])) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    if (lo <= top) return std::max(target, lo * kBinWidth);
+    if (top == kBins - 1) return INFINITY;  // the last bin holds every s beyond it: capped for good
+    const double shift = std::max(0.0, top * kBinWidth - cap(above[top]));
+    return std::max(target + shift, (top + 1) * kBinWidth);
+  }
+  // Nothing habitual at or above the target's bin: the highest habitual level below it, if any.
+  for (; b >= 0 && acc < 2.0; --b) {
+    acc += count[b];
+    if (acc >= 2.0) top = b;
+  }
+  if (top < 0) return target;
+  const double shift = std::max(0.0, top * kBinWidth - cap(acc));
+  return std::max(target + shift, (top + 1) * kBinWidth);
 }
 
 void SurpriseCalibration::Learn(double s) {

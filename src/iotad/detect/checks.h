@@ -5,6 +5,7 @@
 // ensemble runs several of them over one series (ensemble.cpp).
 #include <cmath>
 #include <cstdint>
+#include <utility>
 
 #include "iotad/detect/detector.h"
 #include "iotad/detect/online.h"
@@ -30,10 +31,13 @@ struct SurpriseCalibration {
 
   /// Calibrated surprise for raw surprise s (before learning from it).
   double Calibrate(double s) const;
+  /// The smallest raw surprise whose calibrated surprise exceeds `target` (infinity if none):
+  /// the inverse of Calibrate, so a band can be drawn where a member starts to flag.
+  double Invert(double target) const;
   void Learn(double s);
 };
 
-/// `zscore`: the AWS tutorial's z-score over every point of the series so far (the gold stage's
+/// `running_zscore`: the AWS tutorial's z-score over every point of the series so far (the gold stage's
 /// batch version uses the whole series at once). Flags |z| > threshold (3) after min_points.
 struct ZScoreCheck {
   double threshold = 3.0;
@@ -111,6 +115,10 @@ struct CusumCheck {
   double up = 0.0, down = 0.0;
 
   double Step(const PointContext& c, double x, Explanation& why, double limit);
+  /// Before Step: the values of the next point whose CUSUM surprise would exceed `flag_limit`
+  /// lie outside [first, second] (infinite where the winsorised step cannot get there; NaN when
+  /// every value would). NaN while warming up.
+  std::pair<double, double> Band(double flag_limit) const;
 };
 
 /// `flatline`: a run of identical readings longer than any the series made lately. The longest
@@ -151,6 +159,9 @@ struct VolatilityCheck {
   int64_t n = 0;
 
   double Step(const PointContext& c, double x, Explanation& why);
+  /// Before Step: the next values whose surprise would exceed `flag_limit` lie outside the band
+  /// (see CusumCheck::Band).
+  std::pair<double, double> Band(double flag_limit) const;
 };
 
 /// `novelty`: a value beyond the range the series has ever reached (the range fades slowly).
@@ -163,6 +174,8 @@ struct NoveltyCheck {
   static constexpr double kFade = 1e-5;
 
   double Step(const PointContext& c, double x, Explanation& why);
+  /// Before Step: the next values whose surprise would exceed `flag_limit` lie outside the band.
+  std::pair<double, double> Band(double flag_limit) const;
 };
 
 /// `range`: outside the metric's physical range [min, max] (NaN = open side).

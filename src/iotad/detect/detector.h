@@ -26,7 +26,8 @@ struct Explanation {
   std::string_view detector;   // the detector that drove the score (for the ensemble: a member)
   std::string_view rule;       // what fired or what is going on, e.g. "|z| > limit", "warming up"
   double expected = NAN;       // the value the detector expected here
-  double lo = NAN, hi = NAN;   // the range it would not have flagged
+  double lo = NAN, hi = NAN;   // the range it would not have flagged: a value outside it, here,
+                               // reaches the flag limit (infinite where no value would)
   double center = NAN;         // baseline level (mean, median, seasonal level...)
   double scale = NAN;          // baseline spread (std, MAD-based sigma...)
   double stat = NAN;           // the test statistic (z, CUSUM sum, run length, d^2...)
@@ -52,6 +53,9 @@ struct Score {
 inline double ScoreFromSurprise(double s) { return s <= 0.0 ? 0.0 : s / (s + 6.0); }
 /// Surprise of a two-sided Gaussian tail |Z| >= z: -log10(erfc(|z| / sqrt 2)), accurate far out.
 double GaussianSurprise(double z);
+/// The inverse: the |z| whose GaussianSurprise is s (exact for the interpolated curve), so a band
+/// can be drawn where a z-based detector starts to flag: center +- GaussianZForSurprise(limit) * scale.
+double GaussianZForSurprise(double s);
 
 /// Knobs shared by all detectors. Everything has a default that works for typical telemetry.
 struct DetectorOptions {

@@ -1,47 +1,49 @@
 // The single detectors (one check each), the factory and the sentences users read.
 #include <array>
+#include <tuple>
+#include <type_traits>
 
 #include <fmt/format.h>
 
 #include "iotad/detect/checks.h"
 #include "iotad/detect/ensemble.h"
+#include "iotad/detect/registry.h"
 
 namespace iotad::detect {
 namespace {
 
-/// A named numeric parameter a detector accepts.
+/// Where a parameter of the registry's specs goes in a check.
 struct Param {
   std::string_view name;
   double* as_double = nullptr;
   int* as_int = nullptr;
   int64_t* as_int64 = nullptr;
-  double min = 0.0, max = 1e12;
 };
 
+/// Checks the options' parameters against the registry (names, types, ranges), then sets them.
 Status ApplyParams(std::string_view detector, const DetectorOptions& options, std::initializer_list<Param> known) {
+  const DetectorSpec* spec = FindDetector(detector);
+  if (spec == nullptr) return Error(Errc::kInternal, "detector {} is not in the registry", detector);
+  IOTAD_TRY(CheckParams(*spec, options.params));
   for (const auto& [name, value] : options.params) {
-    const Param* hit = nullptr;
     for (const Param& p : known) {
-      if (p.name == name) hit = &p;
+      if (p.name != name) continue;
+      if (p.as_double) *p.as_double = value;
+      if (p.as_int) *p.as_int = static_cast<int>(value);
+      if (p.as_int64) *p.as_int64 = static_cast<int64_t>(value);
     }
-    if (hit == nullptr) {
-      std::string names;
-      for (const Param& p : known) names += fmt::format("{}{}", names.empty() ? "" : ", ", p.name);
-      return Error(Errc::kInvalidArgument, "detector {}: unknown parameter '{}' (known: {})", detector, name,
-                   names.empty() ? "none" : names);
-    }
-    if (!(value >= hit->min && value <= hit->max)) {
-      return Error(Errc::kInvalidArgument, "detector {}: parameter {} = {} is outside [{}, {}]", detector, name,
-                   value, hit->min, hit->max);
-    }
-    if (hit->as_double) *hit->as_double = value;
-    if (hit->as_int) *hit->as_int = static_cast<int>(value);
-    if (hit->as_int64) *hit->as_int64 = static_cast<int64_t>(value);
   }
   return {};
 }
 
 constexpr double kReferenceFalseAlarmsPerDay = 0.05;
+
+/// Checks whose surprise is GaussianSurprise((x - expected) / scale): their band is where that
+/// reaches the flag limit.
+template <typename Check>
+constexpr bool kGaussianBand = std::is_same_v<Check, WindowZCheck> || std::is_same_v<Check, MadCheck> ||
+                               std::is_same_v<Check, EwmaCheck> || std::is_same_v<Check, SeasonalCheck> ||
+                               std::is_same_v<Check, RateCheck>;
 
 /// One check, its cadence and the flag rule: p < false alarms per day / points per day.
 template <typename Check>
@@ -61,6 +63,8 @@ class SingleDetector final : public SeriesDetector {
     if (std::isnan(value)) return out;
     const PointContext c{ts_us, cadence_.Observe(ts_us), &cadence_};
     const double limit = limit_.Get(cadence_, fa_per_day_);
+    [[maybe_unused]] std::pair<double, double> cusum_band;
+    if constexpr (std::is_same_v<Check, CusumCheck>) cusum_band = check_.Band(limit);  // before it learns
     if constexpr (requires { check_.Step(c, value, out.why, limit); }) {
       // The check's own alarm level (restarts, reminders) is fixed: scores do not depend on the
       // sensitivity knob, which only moves where flags start.
@@ -72,6 +76,16 @@ class SingleDetector final : public SeriesDetector {
       out.flag = !out.why.warming_up && std::fabs(out.why.stat) > check_.threshold;  // the tutorial's rule
     } else {
       out.flag = !out.why.warming_up && out.surprise > limit;
+    }
+    // The "normal" band is the flag limit's: outside it <=> flagged.
+    if constexpr (kGaussianBand<Check>) {
+      if (!out.why.warming_up) {
+        const double half = GaussianZForSurprise(limit) * out.why.scale;
+        out.why.lo = out.why.expected - half;
+        out.why.hi = out.why.expected + half;
+      }
+    } else if constexpr (std::is_same_v<Check, CusumCheck>) {
+      if (!out.why.warming_up) std::tie(out.why.lo, out.why.hi) = cusum_band;
     }
     out.score = ScoreFromSurprise(out.surprise);
     return out;
@@ -92,7 +106,7 @@ class SilentDetector final : public SeriesDetector {
  public:
   explicit SilentDetector(int64_t timeout_us) { check_.timeout_us = timeout_us; }
   std::string_view name() const override { return "silent"; }
-  int version() const override { return 1; }
+  int version() const override { return DetectorVersion(*FindDetector("silent")); }
   size_t state_bytes() const override { return sizeof(*this); }
 
   Score Update(int64_t ts_us, double value) override {
@@ -115,84 +129,107 @@ class SilentDetector final : public SeriesDetector {
 
 template <typename Check>
 std::unique_ptr<SingleDetector<Check>> Single(std::string_view name, const DetectorOptions& o) {
-  return std::make_unique<SingleDetector<Check>>(name, 1, o.false_alarms_per_day);
+  return std::make_unique<SingleDetector<Check>>(name, DetectorVersion(*FindDetector(name)), o.false_alarms_per_day);
 }
 
-constexpr std::array<std::string_view, 11> kNames = {
-    "default", "zscore", "window_z", "mad", "ewma", "seasonal", "cusum", "flatline", "rate", "range", "silent"};
+using Made = Result<std::unique_ptr<SeriesDetector>>;
 
 }  // namespace
 
-std::span<const std::string_view> SeriesDetectorNames() { return kNames; }
+namespace factories {
+
+Made Default(const DetectorOptions& o) { return MakeEnsemble(o); }
+
+Made RunningZScore(const DetectorOptions& o) {
+  auto d = Single<ZScoreCheck>("running_zscore", o);
+  IOTAD_TRY(ApplyParams("running_zscore", o, {{"threshold", &d->check().threshold, nullptr, nullptr},
+                                              {"min_points", nullptr, nullptr, &d->check().min_points}}));
+  return std::unique_ptr<SeriesDetector>(std::move(d));
+}
+
+Made WindowZ(const DetectorOptions& o) {
+  auto d = Single<WindowZCheck>("window_z", o);
+  IOTAD_TRY(ApplyParams("window_z", o, {{"window", nullptr, &d->check().window, nullptr},
+                                        {"min_points", nullptr, nullptr, &d->check().min_points}}));
+  d->check().min_points = std::min<int64_t>(d->check().min_points, d->check().window);
+  return std::unique_ptr<SeriesDetector>(std::move(d));
+}
+
+Made Mad(const DetectorOptions& o) {
+  auto d = Single<MadCheck>("mad", o);
+  IOTAD_TRY(ApplyParams("mad", o, {{"min_points", nullptr, nullptr, &d->check().min_points}}));
+  return std::unique_ptr<SeriesDetector>(std::move(d));
+}
+
+Made Ewma(const DetectorOptions& o) {
+  auto d = Single<EwmaCheck>("ewma", o);
+  IOTAD_TRY(ApplyParams("ewma", o, {{"alpha", &d->check().alpha, nullptr, nullptr},
+                                    {"clip", &d->check().clip, nullptr, nullptr},
+                                    {"min_points", nullptr, nullptr, &d->check().min_points}}));
+  return std::unique_ptr<SeriesDetector>(std::move(d));
+}
+
+Made Seasonal(const DetectorOptions& o) {
+  auto d = Single<SeasonalCheck>("seasonal", o);
+  IOTAD_TRY(ApplyParams("seasonal", o, {{"memory_days", &d->check().memory_days, nullptr, nullptr},
+                                        {"min_visits", nullptr, &d->check().min_visits, nullptr}}));
+  return std::unique_ptr<SeriesDetector>(std::move(d));
+}
+
+Made Cusum(const DetectorOptions& o) {
+  auto d = Single<CusumCheck>("cusum", o);
+  IOTAD_TRY(ApplyParams("cusum", o, {{"k", &d->check().k, nullptr, nullptr},
+                                     {"min_points", nullptr, nullptr, &d->check().min_points}}));
+  return std::unique_ptr<SeriesDetector>(std::move(d));
+}
+
+Made Flatline(const DetectorOptions& o) {
+  auto d = Single<FlatlineCheck>("flatline", o);
+  IOTAD_TRY(ApplyParams("flatline", o, {{"min_run", nullptr, &d->check().min_run, nullptr},
+                                        {"min_points", nullptr, nullptr, &d->check().min_points}}));
+  return std::unique_ptr<SeriesDetector>(std::move(d));
+}
+
+Made Rate(const DetectorOptions& o) {
+  auto d = Single<RateCheck>("rate", o);
+  IOTAD_TRY(ApplyParams("rate", o, {{"alpha", &d->check().alpha, nullptr, nullptr},
+                                    {"min_points", nullptr, nullptr, &d->check().min_points}}));
+  return std::unique_ptr<SeriesDetector>(std::move(d));
+}
+
+Made Range(const DetectorOptions& o) {
+  auto d = Single<RangeCheck>("range", o);
+  d->check().lo = o.min_value;
+  d->check().hi = o.max_value;
+  IOTAD_TRY(ApplyParams("range", o, {}));
+  return std::unique_ptr<SeriesDetector>(std::move(d));
+}
+
+Made Silent(const DetectorOptions& o) {
+  IOTAD_TRY(ApplyParams("silent", o, {}));
+  return std::unique_ptr<SeriesDetector>(std::make_unique<SilentDetector>(o.silence_us));
+}
+
+}  // namespace factories
+
+std::span<const std::string_view> SeriesDetectorNames() {
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> out;
+    for (const DetectorSpec& d : Detectors()) {
+      if (d.kind == DetectorKind::kOnline) out.push_back(d.name);
+    }
+    return out;
+  }();
+  return names;
+}
 
 Result<std::unique_ptr<SeriesDetector>> MakeSeriesDetector(std::string_view name, const DetectorOptions& o) {
+  IOTAD_ASSIGN_OR_RETURN(const DetectorSpec* spec, LookupOnlineDetector(name));
   if (!(o.false_alarms_per_day > 0.0)) {
     return Error(Errc::kInvalidArgument, "detector {}: false alarms per day must be > 0, got {}", name,
                  o.false_alarms_per_day);
   }
-  if (name == "default") return MakeEnsemble(o);
-  if (name == "zscore") {
-    auto d = Single<ZScoreCheck>(name, o);
-    IOTAD_TRY(ApplyParams(name, o, {{"threshold", &d->check().threshold, nullptr, nullptr, 0.1, 100},
-                                    {"min_points", nullptr, nullptr, &d->check().min_points, 2, 1e9}}));
-    return std::unique_ptr<SeriesDetector>(std::move(d));
-  }
-  if (name == "window_z") {
-    auto d = Single<WindowZCheck>(name, o);
-    IOTAD_TRY(ApplyParams(name, o, {{"window", nullptr, &d->check().window, nullptr, 8, WindowZCheck::kMaxWindow},
-                                    {"min_points", nullptr, nullptr, &d->check().min_points, 2, 1e9}}));
-    d->check().min_points = std::min<int64_t>(d->check().min_points, d->check().window);
-    return std::unique_ptr<SeriesDetector>(std::move(d));
-  }
-  if (name == "mad") {
-    auto d = Single<MadCheck>(name, o);
-    IOTAD_TRY(ApplyParams(name, o, {{"min_points", nullptr, nullptr, &d->check().min_points, MadCheck::kHop, MadCheck::kWindow}}));
-    return std::unique_ptr<SeriesDetector>(std::move(d));
-  }
-  if (name == "ewma") {
-    auto d = Single<EwmaCheck>(name, o);
-    IOTAD_TRY(ApplyParams(name, o, {{"alpha", &d->check().alpha, nullptr, nullptr, 1e-6, 1},
-                                    {"clip", &d->check().clip, nullptr, nullptr, 1, 1e6},
-                                    {"min_points", nullptr, nullptr, &d->check().min_points, 2, 1e9}}));
-    return std::unique_ptr<SeriesDetector>(std::move(d));
-  }
-  if (name == "seasonal") {
-    auto d = Single<SeasonalCheck>(name, o);
-    IOTAD_TRY(ApplyParams(name, o, {{"memory_days", &d->check().memory_days, nullptr, nullptr, 1, 1000},
-                                    {"min_visits", nullptr, &d->check().min_visits, nullptr, 1, 1000}}));
-    return std::unique_ptr<SeriesDetector>(std::move(d));
-  }
-  if (name == "cusum") {
-    auto d = Single<CusumCheck>(name, o);
-    IOTAD_TRY(ApplyParams(name, o, {{"k", &d->check().k, nullptr, nullptr, 0.05, 5},
-                                    {"min_points", nullptr, nullptr, &d->check().min_points, 2, 1e9}}));
-    return std::unique_ptr<SeriesDetector>(std::move(d));
-  }
-  if (name == "flatline") {
-    auto d = Single<FlatlineCheck>(name, o);
-    IOTAD_TRY(ApplyParams(name, o, {{"min_run", nullptr, &d->check().min_run, nullptr, 1, 1e9},
-                                    {"min_points", nullptr, nullptr, &d->check().min_points, 2, 1e9}}));
-    return std::unique_ptr<SeriesDetector>(std::move(d));
-  }
-  if (name == "rate") {
-    auto d = Single<RateCheck>(name, o);
-    IOTAD_TRY(ApplyParams(name, o, {{"alpha", &d->check().alpha, nullptr, nullptr, 1e-6, 1},
-                                    {"min_points", nullptr, nullptr, &d->check().min_points, 2, 1e9}}));
-    return std::unique_ptr<SeriesDetector>(std::move(d));
-  }
-  if (name == "range") {
-    auto d = Single<RangeCheck>(name, o);
-    d->check().lo = o.min_value;
-    d->check().hi = o.max_value;
-    IOTAD_TRY(ApplyParams(name, o, {}));
-    return std::unique_ptr<SeriesDetector>(std::move(d));
-  }
-  if (name == "silent") {
-    IOTAD_TRY(ApplyParams(name, o, {}));
-    return std::unique_ptr<SeriesDetector>(std::make_unique<SilentDetector>(o.silence_us));
-  }
-  return Error(Errc::kInvalidArgument, "unknown detector '{}' (known: {})", name,
-               fmt::join(SeriesDetectorNames(), ", "));
+  return spec->make_online(o);
 }
 
 std::string Describe(const Score& s, double value) {

@@ -122,7 +122,7 @@ TEST(DetectorLibraryTest, ScoreIsMonotonicInSurpriseAndNeverSaturates) {
 }
 
 TEST(ZScoreTest, IsTheTutorialsZOverTheSeriesSoFar) {
-  auto d = Make("zscore");
+  auto d = Make("running_zscore");
   std::vector<double> xs;
   for (int i = 0; i < 40; ++i) xs.push_back(i % 2 ? 11.0 : 9.0);
   xs.push_back(25.0);

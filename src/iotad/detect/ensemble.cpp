@@ -16,6 +16,7 @@
 #include "iotad/detect/ensemble.h"
 
 #include "iotad/detect/checks.h"
+#include "iotad/detect/registry.h"
 
 namespace iotad::detect {
 namespace {
@@ -31,7 +32,7 @@ class Ensemble final : public SeriesDetector {
     silence_.timeout_us = o.silence_us;
   }
   std::string_view name() const override { return "default"; }
-  int version() const override { return 1; }
+  int version() const override { return DetectorVersion(*FindDetector("default")); }
   size_t state_bytes() const override { return sizeof(*this); }
 
   Score Update(int64_t ts_us, double x) override {
@@ -78,27 +79,21 @@ class Ensemble final : public SeriesDetector {
                                 .warming_up = true};
     }
     level_.Add(x, 0.02, 3.0);
+    // The "normal" band is drawn for the reported member only, once it is known, from the state
+    // before this point taught the members: kept here (a few dozen bytes).
+    const CusumCheck cusum_before = cusum_;
+    const NoveltyCheck novelty_before = novelty_;
+    const VolatilityCheck volatility_before = volatility_;
     s[kCusum] = cusum_.Step(c, r, why[kCusum], alarm);
     s[kNovelty] = novelty_.Step(c, x, why[kNovelty]);
     s[kVolatility] = volatility_.Step(c, r, why[kVolatility]);
     // Each model member is corrected by its own history: levels it reaches habitually stop
-    // counting (see SurpriseCalibration).
-    // Calibration learns from warm-up too (a member may compute its surprise before it may flag).
-    // It counts episodes more than points: within an episode (the member's raw surprise staying
-    // at or below its fading peak) only the first kPerEpisode points and escalations are learned,
-    // so a level shift that keeps the spike member surprised for an hour counts a few times, not
-    // sixty, and the next shift on the series is still news.
+    // counting (see SurpriseCalibration); it learns from this point below, after the band.
     const double fade = PeakFade(c.gap);
+    double raw_model[kModelMembers];
     for (int m = 0; m < kModelMembers; ++m) {
-      const double raw = s[m];
-      s[m] = why[m].warming_up ? 0.0 : calibration_[m].Calibrate(raw);
-      raw_peak_[m] *= fade;
-      if (raw >= kQuiet && raw_peak_[m] < kQuiet) episode_points_[m] = 0;  // a new episode
-      if (raw < kQuiet || raw > raw_peak_[m] || episode_points_[m] < kPerEpisode) {
-        calibration_[m].Learn(raw);
-        if (raw >= kQuiet) ++episode_points_[m];
-      }
-      if (raw >= kQuiet) raw_peak_[m] = std::max(raw_peak_[m], raw);
+      raw_model[m] = s[m];
+      s[m] = why[m].warming_up ? 0.0 : calibration_[m].Calibrate(s[m]);
     }
 
     // 3. Rules.
@@ -123,13 +118,60 @@ class Ensemble final : public SeriesDetector {
     out.surprise = news ? raw : raw * kDamping;
     // Peaks are remembered up to twice the alarm level: a second event that is clearly anomalous
     // on its own is news however big the first one was.
+    if (top < kModelMembers && !why[top].warming_up) {
+      // The band: the values at which the reported member would flag here, its calibrated
+      // surprise over the flag limit and over its episode's faded peak (then it is news). The
+      // calibration only ever widens it (Invert(t) >= t) and costs a walk over its bins, so it is
+      // applied to points that reach the model's band, which is every point that can flag: a
+      // quieter point is inside either band and is shown the model's.
+      const double target = std::max(limit, peak_[top]);
+      const double needed = raw_model[top] > target ? calibration_[top].Invert(target) : target;
+      Band(top, needed, x - r, why[top], cusum_before, novelty_before, volatility_before);
+    }
     for (int m = 0; m < kMembers; ++m) peak_[m] = std::max(peak_[m], std::min(s[m], 2.0 * alarm));
+    // Calibration learns from warm-up too (a member may compute its surprise before it may flag).
+    // It counts episodes more than points: within an episode (the member's raw surprise staying
+    // at or below its fading peak) only the first kPerEpisode points and escalations are learned,
+    // so a level shift that keeps the spike member surprised for an hour counts a few times, not
+    // sixty, and the next shift on the series is still news.
+    for (int m = 0; m < kModelMembers; ++m) {
+      const double raw_m = raw_model[m];
+      raw_peak_[m] *= fade;
+      if (raw_m >= kQuiet && raw_peak_[m] < kQuiet) episode_points_[m] = 0;  // a new episode
+      if (raw_m < kQuiet || raw_m > raw_peak_[m] || episode_points_[m] < kPerEpisode) {
+        calibration_[m].Learn(raw_m);
+        if (raw_m >= kQuiet) ++episode_points_[m];
+      }
+      if (raw_m >= kQuiet) raw_peak_[m] = std::max(raw_peak_[m], raw_m);
+    }
     out.why = why[top];
     out.why.drivers = news ? drivers : 0;
     out.flag = news && drivers != 0;
     if (top == kSilent) out.at_us = silent_at;
     out.score = ScoreFromSurprise(out.surprise);
     return out;
+  }
+
+  /// Sets why.lo/hi of model member m: where its raw surprise passes `needed`. `offset` turns the
+  /// residual (which CUSUM and volatility watch) back into values.
+  static void Band(int m, double needed, double offset, Explanation& why, const CusumCheck& cusum,
+                   const NoveltyCheck& novelty, const VolatilityCheck& volatility) {
+    std::pair<double, double> band;
+    switch (m) {
+      case kSpike: {
+        const double half = std::isinf(needed) ? INFINITY : GaussianZForSurprise(needed) * why.scale;
+        band = {why.expected - half, why.expected + half};
+        offset = 0.0;
+        break;
+      }
+      case kCusum: band = cusum.Band(needed); break;
+      case kVolatility: band = volatility.Band(needed); break;
+      default: band = novelty.Band(needed), offset = 0.0; break;
+    }
+    why.lo = band.first + offset;
+    why.hi = band.second + offset;
+    why.expected += offset;
+    why.center += offset;
   }
 
   Score Tick(int64_t now_us) override {

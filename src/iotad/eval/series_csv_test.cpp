@@ -40,7 +40,7 @@ TEST_F(SeriesCsvTest, WritesOneScoredRowPerInputRow) {
   }
   const std::string in = Write("in.csv", text);
   const std::string out = (dir_ / "out.csv").string();
-  ASSERT_TRUE(WriteScoredCsv(in, out, "zscore").ok());
+  ASSERT_TRUE(WriteScoredCsv(in, out, "running_zscore").ok());
   const auto written = ReadWholeFile(out);
   ASSERT_TRUE(written.ok());
   EXPECT_TRUE(written->starts_with("timestamp,value,anomaly_score\n2014-01-01 00:00:00,10,0\n"))

@@ -17,6 +17,7 @@
 #include "iotad/detect/batch_detectors.h"
 #include "iotad/detect/detector.h"
 #include "iotad/detect/multivariate.h"
+#include "iotad/detect/registry.h"
 #include "iotad/lake/parquet_writer.h"
 #include "iotad/pipeline/replay.h"
 #include "iotad/pipeline/verify.h"
@@ -105,10 +106,18 @@ class GoldRunner {
         zscore_(lake.config().gold.zscore_threshold, lake.config().gold.min_points),
         robust_(lake.config().gold.robust_threshold, lake.config().gold.min_points) {
     for (const auto& d : detectors_) {
+      const detect::DetectorSpec* spec = detect::FindDetector(d);  // RunGold checked the names
       const DetectorKind kind = d == ZScoreDetector::kName         ? DetectorKind::kZScore
                                 : d == RobustZScoreDetector::kName ? DetectorKind::kRobust
                                                                    : DetectorKind::kOnline;
       kinds_.push_back(kind);
+      versions_.push_back(spec != nullptr ? detect::DetectorVersion(*spec) : 0);
+      if (kind != DetectorKind::kOnline) {
+        const std::string prefix = d + ".";
+        for (const auto& rule : lake.config().detect.rules) {
+          for (const auto& param : rule.params) batch_params_ |= param.first.starts_with(prefix);
+        }
+      }
       if (kind == DetectorKind::kRobust) use_robust_ = true;
       if (kind == DetectorKind::kOnline) use_online_ = true;
       thresholds_.push_back(kind == DetectorKind::kZScore ? zscore_.threshold()
@@ -139,7 +148,7 @@ class GoldRunner {
     if (use_online_) IOTAD_TRY(ReplayOnline(all_paths));
     report.baseline_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     report.series = static_cast<int64_t>(series_.size());
-    if (!all_named_) PlanBatchDetectors();
+    if (!all_named_ || batch_params_) IOTAD_TRY(PlanBatchDetectors());
     // Pass 2: hours handed out one by one.
     std::atomic<size_t> next{0};
     IOTAD_TRY(OnThreads([&](ScoreContext& ctx) -> Status {
@@ -529,9 +538,12 @@ class GoldRunner {
 
   /// Which series run which batch detectors, from the config's [[detect.rule]]s (pass 2 reads
   /// it from both threads, so it is filled before).
-  void PlanBatchDetectors() {
+  /// With `params = {"zscore.threshold" = ...}` in a rule, also each series' batch thresholds.
+  Status PlanBatchDetectors() {
     const size_t nd = detectors_.size();
     batch_use_.assign(series_.size() * nd, 0);
+    if (batch_params_) batch_settings_.assign(series_.size() * nd, {});
+    const config::GoldConfig& g = lake_.config().gold;
     for (size_t i = 0; i < series_.size(); ++i) {
       if (zbase_[i].n == 0) continue;  // no value to score
       const auto settings =
@@ -539,8 +551,20 @@ class GoldRunner {
       for (size_t k = 0; k < nd; ++k) {
         batch_use_[i * nd + k] =
             std::find(settings.detectors.begin(), settings.detectors.end(), detectors_[k]) != settings.detectors.end();
+        if (!batch_params_ || kinds_[k] == DetectorKind::kOnline) continue;
+        std::vector<std::pair<std::string, double>> params;
+        const std::string prefix = detectors_[k] + ".";
+        for (const auto& [key, value] : settings.params) {
+          if (key.starts_with(prefix)) params.emplace_back(key.substr(prefix.size()), value);
+        }
+        auto resolved = detect::ResolveBatchSettings(
+            *detect::FindDetector(detectors_[k]),
+            kinds_[k] == DetectorKind::kZScore ? g.zscore_threshold : g.robust_threshold, g.min_points, params);
+        if (!resolved.ok()) return resolved.status().WithContext("config [[detect.rule]] params: ");
+        batch_settings_[i * nd + k] = *resolved;
       }
     }
+    return Status::Ok();
   }
 
   /// Replays every series through the online detectors, one device at a time in time order
@@ -601,11 +625,11 @@ class GoldRunner {
   }
 
   void AddOnline(uint32_t dev, uint32_t metric, uint32_t k, TimestampUs ts, double x, const detect::Score& s,
-                 int version, std::string_view location) {
+                 int /*version*/, std::string_view location) {
     const detect::Explanation& w = s.why;
     AnomalyRow a{s.at_us, dev, 0, metric, x, w.center, w.scale, w.n, w.stat, NAN, k,
                  fmt::format("{} {}", metrics_[metric], detect::Describe(s, x)), 1, 0.0, NAN, NAN, NAN, {}};
-    a.version = version;
+    a.version = versions_[k];  // the registry's (the detector's own, unless a test overrides it)
     a.score = s.score;
     a.expected = w.expected;
     a.expected_lo = w.lo;
@@ -709,30 +733,36 @@ class GoldRunner {
                 double mean, sd;
                 int64_t cnt;
                 std::string why;
+                // The series' own threshold and warm-up when a rule's params set them.
+                const detect::BatchSettings* own = batch_settings_.empty() ? nullptr : &batch_settings_[id * nd + k];
+                const double threshold = own != nullptr ? own->threshold : thresholds_[k];
                 if (kinds_[k] == DetectorKind::kZScore) {
                   const ZScoreBaseline& bl = zbase_[id];
-                  v = zscore_.Score(bl, x);
+                  const ZScoreDetector det = own != nullptr ? ZScoreDetector(own->threshold, own->min_points) : zscore_;
+                  v = det.Score(bl, x);
                   if (!v.flagged) continue;
                   mean = bl.mean, sd = bl.std, cnt = bl.n;
-                  why = zscore_.Explain(metrics_[m], x, bl, v);
+                  why = det.Explain(metrics_[m], x, bl, v);
                 } else {
                   const RobustBaseline& bl = rbase_[id];
-                  v = robust_.Score(bl, x);
+                  const RobustZScoreDetector det =
+                      own != nullptr ? RobustZScoreDetector(own->threshold, own->min_points) : robust_;
+                  v = det.Score(bl, x);
                   if (!v.flagged) continue;
                   // Explanation columns: the robust baseline as center and scale (MAD / 0.6745 is
                   // the std a normal distribution with that MAD would have).
                   mean = bl.median, sd = bl.mad / RobustZScoreDetector::kConsistency, cnt = bl.n;
-                  why = robust_.Explain(metrics_[m], x, bl, v);
+                  why = det.Explain(metrics_[m], x, bl, v);
                 }
                 if (k == 0) ++cell.anomalies;
                 ++report.anomalies[detectors_[k]];
                 AnomalyRow& an = anomalies.emplace_back(AnomalyRow{ts[r], dev, row_loc[r], static_cast<uint32_t>(m), x,
-                                                                   mean, sd, cnt, v.z, thresholds_[k], k, std::move(why),
-                                                                   1, 0.0, NAN, NAN, NAN, {}});
+                                                                   mean, sd, cnt, v.z, threshold, k, std::move(why),
+                                                                   versions_[k], 0.0, NAN, NAN, NAN, {}});
                 an.score = detect::ScoreFromSurprise(detect::GaussianSurprise(v.z));
                 an.expected = mean;
-                an.expected_lo = mean - thresholds_[k] * sd;
-                an.expected_hi = mean + thresholds_[k] * sd;
+                an.expected_lo = mean - threshold * sd;
+                an.expected_hi = mean + threshold * sd;
                 an.rule = kinds_[k] == DetectorKind::kZScore ? "|z| > threshold" : "robust |z| > threshold";
               }
             });
@@ -870,6 +900,9 @@ class GoldRunner {
   bool all_named_;  // every series runs every detector (--detector); else per series, as the config's rules say
   std::vector<uint8_t> batch_use_;  // [series * detectors + k]: the series runs batch detector k
   std::vector<double> thresholds_;
+  std::vector<int32_t> versions_;  // per detector: the registry's
+  bool batch_params_ = false;      // a rule sets a batch detector's parameters
+  std::vector<detect::BatchSettings> batch_settings_;  // [series * detectors + k], when batch_params_
   std::vector<DetectorKind> kinds_;  // per detector (no string compare per value)
   bool use_online_ = false;
   std::vector<TimestampUs> hour_starts_;  // sorted
@@ -899,11 +932,8 @@ class GoldRunner {
 
 std::string Fingerprint(const config::LakeConfig& c, const std::vector<std::string>& detectors, bool all_named) {
   const config::GoldConfig& g = c.gold;
-  std::string online;
-  for (const auto& d : detectors) {
-    if (d == ZScoreDetector::kName || d == RobustZScoreDetector::kName) continue;
-    if (auto v = ReplayDetectorVersion(d); v.ok()) online += fmt::format(" {}/v{}", d, *v);
-  }
+  // Every detector's registry version: a bump makes gold recompute.
+  const std::string versions = detect::DetectorVersionsKey(detectors);
   std::string rules;
   if (!all_named || !c.detect.rules.empty()) {
     for (const auto& r : c.detect.rules) {
@@ -916,8 +946,8 @@ std::string Fingerprint(const config::LakeConfig& c, const std::vector<std::stri
   }
   // Quotes would break the commit's JSON meta (the fingerprint is matched as text).
   std::replace(rules.begin(), rules.end(), '"', '\'');
-  return fmt::format("zscore/v{} robust_zscore/v{}{} detectors={}{} z={} robust={} min_points={} fa_per_day={}{}",
-                     ZScoreDetector::kVersion, RobustZScoreDetector::kVersion, online, fmt::join(detectors, ","),
+  return fmt::format("versions{} detectors={}{} z={} robust={} min_points={} fa_per_day={}{}",
+                     versions, fmt::join(detectors, ","),
                      all_named ? "" : " (per rules)", g.zscore_threshold, g.robust_threshold, g.min_points,
                      g.false_alarms_per_day, rules);
 }
@@ -938,14 +968,7 @@ Result<GoldReport> RunGold(lake::Lake& lake, const GoldOptions& options, const s
       }
     }
   }
-  for (const auto& d : detectors) {
-    if (d == ZScoreDetector::kName || d == RobustZScoreDetector::kName) continue;
-    if (auto v = ReplayDetectorVersion(d); !v.ok()) {
-      // SeriesDetectorNames() holds zscore too (its online form): list it once.
-      return Error(Errc::kInvalidArgument, "gold: unknown detector '{}' (known: robust_zscore, {}, {})", d,
-                   fmt::join(detect::SeriesDetectorNames(), ", "), detect::MahalanobisDetector::kName);
-    }
-  }
+  for (const auto& d : detectors) IOTAD_TRY(detect::LookupDetector(d).status().WithContext("gold: "));
   if (detectors.empty()) return Error(Errc::kInvalidArgument, "gold: no detector chosen");
   const std::string fingerprint = Fingerprint(lake.config(), detectors, all_named);
 

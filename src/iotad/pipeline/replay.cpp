@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "iotad/detect/multivariate.h"
+#include "iotad/detect/registry.h"
 
 namespace iotad::pipeline {
 namespace {
@@ -80,14 +81,10 @@ SilverColumns FindSilverColumns(lake::DuckResult& result, const std::vector<std:
 }
 
 Result<int> ReplayDetectorVersion(std::string_view name) {
-  if (name == detect::MahalanobisDetector::kName) return detect::MahalanobisDetector::kVersion;
-  auto made = detect::MakeSeriesDetector(name, detect::DetectorOptions{});
-  if (!made.ok()) {
-    return Error(Errc::kInvalidArgument, "unknown detector '{}' (known: {}, {})", name,
-                 fmt::join(detect::SeriesDetectorNames(), ", "),
-                 detect::MahalanobisDetector::kName);
-  }
-  return (*made)->version();
+  // The registry: online and per-device detectors replay; a batch one is refused with a sentence.
+  IOTAD_ASSIGN_OR_RETURN(const detect::DetectorSpec* d, detect::LookupDetector(name));
+  if (d->kind == detect::DetectorKind::kBatch) return detect::LookupOnlineDetector(name).status();
+  return detect::DetectorVersion(*d);
 }
 
 SeriesPlanFn PlanFromConfig(const config::LakeConfig& config, std::vector<std::string> metrics,

@@ -1,0 +1,392 @@
+// The registry (one table of detectors), the canary that holds each detector's behaviour to its
+// version, and the "normal" band that is the flag limit's.
+#include "iotad/detect/registry.h"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "iotad/detect/batch_detectors.h"
+#include "iotad/detect/checks.h"
+#include "iotad/detect/multivariate.h"
+
+namespace iotad::detect {
+namespace {
+
+constexpr int64_t kMinute = 60'000'000;
+
+/// splitmix64: a fixed stream, the same on every machine.
+struct Rng {
+  uint64_t state;
+  uint64_t Next() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
+  /// About N(0, 1): the sum of four uniforms, rescaled (no libm, so no last-bit differences).
+  double Noise() { return (Uniform() + Uniform() + Uniform() + Uniform() - 2.0) * 1.7320508075688772; }
+};
+
+struct Point {
+  int64_t ts;
+  double x, y;  // y: a second metric of the same device (for mahalanobis)
+};
+
+/// The canary's series: 4,000 points five minutes apart (about 14 days) of a slow daily cycle plus
+/// noise, with spikes, a level shift, a flatline, a gap of three hours and a few empty cells.
+std::vector<Point> CanarySeries(bool daily_cycle = true) {
+  Rng rng{20240101};
+  std::vector<Point> out;
+  int64_t ts = 1'704'067'200'000'000;  // 2024-01-01T00:00:00Z
+  double level = 20.0;
+  for (int i = 0; i < 4000; ++i) {
+    ts += 5 * kMinute;
+    if (i == 3500) ts += 180 * kMinute;  // the gap
+    const int minute_of_day = static_cast<int>((ts / kMinute) % 1440);
+    // A triangle wave for the daily cycle (no libm): 0 at midnight, +2 at noon.
+    const double cycle = daily_cycle ? 2.0 * (1.0 - std::fabs(minute_of_day - 720.0) / 720.0) : 0.0;
+    if (i == 2500) level += 3.0;  // the level shift
+    double x = level + cycle + 0.3 * rng.Noise();
+    const double y = 0.5 * x + 0.2 * rng.Noise();
+    if (i == 1200 || i == 1900 || i == 3300) x += 4.0;   // spikes
+    if (i == 2100) x -= 5.0;
+    if (i >= 3000 && i < 3060) x = 23.5;                 // stuck
+    if (i % 997 == 0) x = NAN;                           // empty cells
+    out.push_back({ts, x, y});
+  }
+  return out;
+}
+
+/// FNV-1a over the text of what a detector said of each point.
+struct Hasher {
+  uint64_t h = 0xcbf29ce484222325ull;
+  void Add(const std::string& s) {
+    for (const char c : s) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 0x100000001b3ull;
+    }
+  }
+  void Add(const Score& s) {
+    Add(fmt::format("{}|{}|{:.9g}|{:.6g}|{:.6g};", s.flag ? 1 : 0, s.at_us, s.score, s.why.lo, s.why.hi));
+  }
+};
+
+/// Runs a registered detector over the canary series and hashes its scores, flags and bands.
+uint64_t CanaryHash(const DetectorSpec& d) {
+  const std::vector<Point> series = CanarySeries();
+  Hasher h;
+  DetectorOptions o;
+  o.min_value = 10.0;  // range: the stuck value and spikes are inside, the dip is not
+  o.max_value = 30.0;
+  switch (d.kind) {
+    case DetectorKind::kOnline: {
+      auto det = MakeSeriesDetector(d.name, o);
+      EXPECT_TRUE(det.ok()) << det.status().message();
+      if (!det.ok()) return 0;
+      for (const Point& p : series) h.Add((*det)->Update(p.ts, p.x));
+      h.Add((*det)->Tick(series.back().ts + 24 * 60 * kMinute));  // a silence at the end
+      break;
+    }
+    case DetectorKind::kDevice: {
+      auto det = MahalanobisDetector::Make(2, o);
+      EXPECT_TRUE(det.ok()) << det.status().message();
+      if (!det.ok()) return 0;
+      for (const Point& p : series) {
+        const double v[2] = {p.x, p.y};
+        h.Add(det->Update(p.ts, v));
+      }
+      break;
+    }
+    case DetectorKind::kBatch: {
+      std::vector<double> values;
+      MomentStats m;
+      for (const Point& p : series) {
+        if (!std::isnan(p.x)) values.push_back(p.x), m.Add(p.x);
+      }
+      const ZScoreBaseline zb{m.n, m.mean, m.SampleStd()};
+      const RobustBaseline rb = FitRobustBaseline(values);
+      for (const Point& p : series) {
+        if (std::isnan(p.x)) continue;
+        const Verdict v = d.name == "zscore" ? ZScoreDetector(3.0, 3).Score(zb, p.x)
+                                             : RobustZScoreDetector(3.5, 3).Score(rb, p.x);
+        h.Add(fmt::format("{}|{:.9g};", v.flagged ? 1 : 0, v.z));
+      }
+      break;
+    }
+  }
+  return h.h;
+}
+
+struct Canary {
+  std::string_view name;
+  int version;
+  uint64_t hash;
+};
+
+// What each detector says of the canary series, at the version that says it. When a detector's
+// behaviour changes on purpose, bump its version in registry.cpp and record the new hash here.
+constexpr Canary kCanaries[] = {
+    {"zscore", 1, 0xa1b32acb23ade56eull},
+    {"robust_zscore", 1, 0x647ddc0fa63d41acull},
+    {"default", 2, 0x775b059aac958036ull},
+    {"running_zscore", 1, 0x124df3fb59eca5a6ull},
+    {"window_z", 2, 0x632be113e9229124ull},
+    {"mad", 2, 0x104e826a9e02a54eull},
+    {"ewma", 2, 0x5f1fd94b387b859bull},
+    {"seasonal", 2, 0xe76eb71c177b0670ull},
+    {"cusum", 2, 0x87ba8a183e7e7182ull},
+    {"flatline", 1, 0x285b7333ea84a990ull},
+    {"rate", 2, 0x282a6702637a41f5ull},
+    {"range", 1, 0xa40bd137942ce9afull},
+    {"silent", 1, 0x403bb0040a336655ull},
+    {"mahalanobis", 1, 0x4cbd2a9f3e9acbf3ull},
+};
+
+TEST(CanaryTest, EveryDetectorScoresTheFixedSeriesAsItsVersionSays) {
+  std::set<std::string_view> seen;
+  for (const DetectorSpec& d : Detectors()) {
+    const uint64_t hash = CanaryHash(d);
+    const Canary* c = nullptr;
+    for (const Canary& k : kCanaries) {
+      if (k.name == d.name) c = &k;
+    }
+    if (c == nullptr) {
+      ADD_FAILURE() << fmt::format("{} has no canary: add {{\"{}\", {}, 0x{:x}ull}} to kCanaries", d.name, d.name,
+                                   d.version, hash);
+      continue;
+    }
+    seen.insert(d.name);
+    if (c->version != d.version) {
+      ADD_FAILURE() << fmt::format("{} is v{} in the registry but v{} in the canary: record {{\"{}\", {}, 0x{:x}ull}}",
+                                   d.name, d.version, c->version, d.name, d.version, hash);
+    } else if (c->hash != hash) {
+      ADD_FAILURE() << fmt::format(
+          "scores of {} changed: bump its version in the registry and update the canary (now 0x{:x}, was 0x{:x} "
+          "at v{})",
+          d.name, hash, c->hash, c->version);
+    }
+  }
+  for (const Canary& k : kCanaries) EXPECT_TRUE(seen.count(k.name)) << k.name << " is not in the registry";
+}
+
+TEST(CanaryTest, TheSeriesHasWhatItClaims) {
+  const std::vector<Point> s = CanarySeries();
+  ASSERT_EQ(s.size(), 4000u);
+  int empty = 0;
+  for (const Point& p : s) empty += std::isnan(p.x);
+  EXPECT_EQ(empty, 5);
+  EXPECT_EQ(s[3500].ts - s[3499].ts, 185 * kMinute);
+  EXPECT_EQ(s[3010].x, s[3011].x);
+}
+
+TEST(RegistryTest, OneTableForEveryDetector) {
+  std::set<std::string_view> names;
+  for (const DetectorSpec& d : Detectors()) {
+    EXPECT_TRUE(names.insert(d.name).second) << "twice: " << d.name;
+    EXPECT_GE(d.version, 1) << d.name;
+    EXPECT_FALSE(d.summary.empty()) << d.name;
+    EXPECT_EQ(d.kind == DetectorKind::kOnline, d.make_online != nullptr) << d.name;
+    for (const ParamSpec& p : d.params) {
+      EXPECT_LE(p.min, p.def) << d.name << "." << p.name;
+      EXPECT_LE(p.def, p.max) << d.name << "." << p.name;
+      EXPECT_FALSE(p.doc.empty()) << d.name << "." << p.name;
+      if (p.type == ParamType::kInteger) {
+        EXPECT_EQ(p.def, std::floor(p.def)) << d.name << "." << p.name;
+      }
+      // Every documented parameter is accepted by the factory at its default.
+      DetectorOptions o;
+      o.params.emplace_back(std::string(p.name), p.def);
+      EXPECT_TRUE(CheckDetector(d.name, o).ok()) << d.name << "." << p.name;
+    }
+  }
+  // The kinds the issue names, one name one detector.
+  EXPECT_EQ(FindDetector("zscore")->kind, DetectorKind::kBatch);
+  EXPECT_EQ(FindDetector("robust_zscore")->kind, DetectorKind::kBatch);
+  EXPECT_EQ(FindDetector("running_zscore")->kind, DetectorKind::kOnline);
+  EXPECT_EQ(FindDetector("default")->kind, DetectorKind::kOnline);
+  EXPECT_EQ(FindDetector("mahalanobis")->kind, DetectorKind::kDevice);
+  EXPECT_EQ(SeriesDetectorNames().front(), "default");
+  EXPECT_EQ(SeriesDetectorNames().size(), DetectorNames(DetectorKind::kOnline).size());
+  // The batch versions are the classes' own.
+  EXPECT_EQ(FindDetector("zscore")->version, ZScoreDetector::kVersion);
+  EXPECT_EQ(FindDetector("mahalanobis")->version, MahalanobisDetector::kVersion);
+}
+
+TEST(RegistryTest, DefaultsAreTheChecksOwn) {
+  // The registry documents the defaults; the checks hold them. They must agree.
+  const auto def = [](std::string_view d, std::string_view p) { return FindDetector(d)->FindParam(p)->def; };
+  EXPECT_EQ(def("running_zscore", "threshold"), ZScoreCheck{}.threshold);
+  EXPECT_EQ(def("running_zscore", "min_points"), ZScoreCheck{}.min_points);
+  EXPECT_EQ(def("window_z", "window"), WindowZCheck{}.window);
+  EXPECT_EQ(def("window_z", "min_points"), WindowZCheck{}.min_points);
+  EXPECT_EQ(FindDetector("window_z")->FindParam("window")->max, WindowZCheck::kMaxWindow);
+  EXPECT_EQ(def("mad", "min_points"), MadCheck{}.min_points);
+  EXPECT_EQ(def("ewma", "alpha"), EwmaCheck{}.alpha);
+  EXPECT_EQ(def("ewma", "clip"), EwmaCheck{}.clip);
+  EXPECT_EQ(def("ewma", "min_points"), EwmaCheck{}.min_points);
+  EXPECT_EQ(def("seasonal", "memory_days"), SeasonalCheck{}.memory_days);
+  EXPECT_EQ(def("seasonal", "min_visits"), SeasonalCheck{}.min_visits);
+  EXPECT_EQ(def("cusum", "k"), CusumCheck{}.k);
+  EXPECT_EQ(def("cusum", "min_points"), CusumCheck{}.min_points);
+  EXPECT_EQ(def("flatline", "min_run"), FlatlineCheck{}.min_run);
+  EXPECT_EQ(def("flatline", "min_points"), FlatlineCheck{}.min_points);
+  EXPECT_EQ(def("rate", "alpha"), RateCheck{}.alpha);
+  EXPECT_EQ(def("rate", "min_points"), RateCheck{}.min_points);
+}
+
+TEST(RegistryTest, ParametersAreTypedAndRanged) {
+  const DetectorSpec& w = *FindDetector("window_z");
+  const std::vector<std::pair<std::string, double>> half = {{"window", 96.5}};
+  EXPECT_NE(CheckParams(w, half).message().find("whole number"), std::string::npos);
+  const std::vector<std::pair<std::string, double>> big = {{"window", 1000}};
+  EXPECT_NE(CheckParams(w, big).message().find("outside [8, 256]"), std::string::npos);
+  const std::vector<std::pair<std::string, double>> typo = {{"windw", 10}};
+  EXPECT_NE(CheckParams(w, typo).message().find("unknown parameter 'windw' (known: window, min_points)"),
+            std::string::npos);
+  const std::vector<std::pair<std::string, double>> any = {{"alpha", 0.1}};
+  EXPECT_NE(CheckParams(*FindDetector("default"), any).message().find("takes no parameters"), std::string::npos);
+  // Batch detectors: gold's values are the defaults, the series' params override them.
+  const std::vector<std::pair<std::string, double>> own = {{"threshold", 100}};
+  auto s = ResolveBatchSettings(*FindDetector("zscore"), 3.0, 5, own);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->threshold, 100);
+  EXPECT_EQ(s->min_points, 5);
+  EXPECT_FALSE(ResolveBatchSettings(*FindDetector("default"), 3.0, 5, {}).ok());
+}
+
+TEST(RegistryTest, ZscoreMeansTheBatchDetectorEverywhere) {
+  // Issue 8: `zscore` was the batch detector in gold and an online look-alike in score-file and
+  // eval. The online factory now refuses it and names the online one.
+  auto made = MakeSeriesDetector("zscore", {});
+  ASSERT_FALSE(made.ok());
+  EXPECT_NE(made.status().message().find("zscore is a batch detector"), std::string::npos);
+  EXPECT_NE(made.status().message().find("running_zscore is zscore without look-ahead"), std::string::npos);
+  EXPECT_FALSE(MakeSeriesDetector("mahalanobis", {}).ok());
+  auto running = MakeSeriesDetector("running_zscore", {});
+  ASSERT_TRUE(running.ok());
+  EXPECT_EQ((*running)->name(), "running_zscore");
+  EXPECT_NE(LookupDetector("nope").status().message().find("known: zscore, robust_zscore, default"),
+            std::string::npos);
+}
+
+TEST(RegistryTest, VersionsComeFromTheRegistryAndATestCanOverrideThem) {
+  for (std::string_view name : SeriesDetectorNames()) {
+    auto d = MakeSeriesDetector(name, {});
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ((*d)->version(), FindDetector(name)->version) << name;
+  }
+  const std::vector<std::string> names = {"zscore", "default", "nope"};
+  const std::string before = DetectorVersionsKey(names);
+  EXPECT_EQ(before, " zscore/v1 default/v2");
+  {
+    const ScopedVersionOverride bump("default", 3);
+    EXPECT_EQ(DetectorVersionsKey(names), " zscore/v1 default/v3");
+    EXPECT_EQ(*DetectorVersion("default"), 3);
+    EXPECT_EQ((*MakeSeriesDetector("default", {}))->version(), 3);
+  }
+  EXPECT_EQ(DetectorVersionsKey(names), before);
+}
+
+// --- The band is the flag limit's ----------------------------------------------------------
+
+TEST(BandTest, GaussianZForSurpriseInvertsTheSurprise) {
+  for (double z = 0.0; z < 12.0; z += 0.013) {
+    EXPECT_NEAR(GaussianZForSurprise(GaussianSurprise(z)), z, 1e-9 * std::max(1.0, z)) << z;
+  }
+  EXPECT_EQ(GaussianZForSurprise(0.0), 0.0);
+  // At the default sensitivity, one point a minute: limit log10(1440 / 0.02) = 4.86, |z| 4.35.
+  EXPECT_NEAR(GaussianZForSurprise(std::log10(1440 / 0.02)), 4.35, 0.01);
+}
+
+TEST(BandTest, CalibrationInverseIsWhereTheCalibratedSurpriseStartsToExceed) {
+  SurpriseCalibration cal;
+  Rng rng{7};
+  for (int i = 0; i < 5000; ++i) cal.Learn(GaussianSurprise(rng.Noise() * (i % 50 == 0 ? 4.0 : 1.0)));
+  for (double target = 2.0; target < 20.0; target += 0.37) {
+    const double s = cal.Invert(target);
+    ASSERT_TRUE(std::isfinite(s)) << target;
+    EXPECT_GT(cal.Calibrate(s + 1e-9), target) << target;
+    EXPECT_LE(cal.Calibrate(s - 1e-9), target) << target;
+  }
+}
+
+/// "Outside the band" <=> "flagged", for every scored point whose explanation comes from a
+/// band-producing check (for the ensemble: its model members). Returns the points and flags
+/// checked per member.
+std::map<std::string_view, std::pair<int, int>> ExpectBandIsTheFlagLimit(std::string_view name,
+                                                                       const std::vector<std::string_view>& members,
+                                                                       bool daily_cycle = true) {
+  std::map<std::string_view, std::pair<int, int>> per_member;  // points, flags
+  auto made = MakeSeriesDetector(name, {});
+  EXPECT_TRUE(made.ok());
+  if (!made.ok()) return per_member;
+  SeriesDetector& d = **made;
+  int checked = 0, flagged = 0, outside_unflagged = 0, inside_flagged = 0;
+  for (const Point& p : CanarySeries(daily_cycle)) {
+    const Score s = d.Update(p.ts, p.x);
+    if (std::isnan(p.x) || s.why.warming_up) continue;
+    if (std::find(members.begin(), members.end(), s.why.detector) == members.end()) continue;
+    EXPECT_FALSE(std::isnan(s.why.lo) || std::isnan(s.why.hi)) << name << " at " << p.ts;
+    const bool outside = p.x < s.why.lo || p.x > s.why.hi;
+    ++checked;
+    flagged += s.flag;
+    ++per_member[s.why.detector].first;
+    per_member[s.why.detector].second += s.flag;
+    if (outside && !s.flag) ++outside_unflagged;
+    if (!outside && s.flag) ++inside_flagged;
+    EXPECT_EQ(outside, s.flag) << fmt::format("{} ({}): {} at {} in [{}, {}], surprise {}", name, s.why.detector, p.x,
+                                              p.ts, s.why.lo, s.why.hi, s.surprise);
+  }
+  EXPECT_GT(checked, 1000) << name;
+  EXPECT_GT(flagged, 0) << name;
+  EXPECT_EQ(outside_unflagged + inside_flagged, 0) << name;
+  return per_member;
+}
+
+TEST(BandTest, OutsideTheBandIsFlaggedForTheZLikeDetectors) {
+  for (std::string_view name : {"running_zscore", "window_z", "mad", "ewma", "seasonal", "rate", "cusum"}) {
+    ExpectBandIsTheFlagLimit(name, {name});
+    ExpectBandIsTheFlagLimit(name, {name}, /*daily_cycle=*/false);
+  }
+}
+
+TEST(BandTest, OutsideTheBandIsFlaggedForTheEnsemblesModelMembers) {
+  // The spike member reports as the level it compares with: the EWMA or the time-of-day profile.
+  const std::vector<std::string_view> members = {"ewma", "seasonal", "cusum", "volatility", "novelty"};
+  auto cycle = ExpectBandIsTheFlagLimit("default", members, true);
+  auto flat = ExpectBandIsTheFlagLimit("default", members, false);
+  for (const auto& [member, counts] : flat) {
+    cycle[member].first += counts.first;
+    cycle[member].second += counts.second;
+  }
+  // Each member was checked, and flagged points of the spike member (as the profile on the
+  // cycling series, as the EWMA on the flat one) were among them.
+  for (std::string_view m : members) EXPECT_GT(cycle[m].first, 0) << m;
+  EXPECT_GT(cycle["seasonal"].second, 0);
+  EXPECT_GT(cycle["ewma"].second, 0);
+}
+
+TEST(BandTest, APointAtFourPointTwoSigmaIsInsideTheBandAndDoesNotFlag) {
+  // Issue 8: the band was +-4 sigma while the flag limit was |z| ~ 4.35 at this sensitivity.
+  auto d = MakeSeriesDetector("window_z", {});
+  ASSERT_TRUE(d.ok());
+  Score last;
+  for (int i = 0; i < 200; ++i) last = (*d)->Update(i * kMinute, i % 2 ? 1.0 : -1.0);  // one a minute
+  const double sd = last.why.scale, mean = last.why.center;
+  const Score s = (*d)->Update(200 * kMinute, mean + 4.2 * sd);
+  EXPECT_FALSE(s.flag);
+  EXPECT_GT(s.why.hi, mean + 4.2 * sd);
+  EXPECT_LT(s.why.hi, mean + 4.5 * sd);
+}
+
+}  // namespace
+}  // namespace iotad::detect
