@@ -61,8 +61,10 @@ std::optional<TimestampUs> HourFromKey(std::string_view key) {
          *h * kMicrosPerHour;
 }
 
-std::string NewRunId() {
-  const CivilTime c = ToCivil(NowUs());
+std::string NewRunId() { return NewRunId(SystemClock::Instance()); }
+
+std::string NewRunId(const Clock& clock) {
+  const CivilTime c = ToCivil(clock.NowUs());
   std::random_device rd;
   return fmt::format("{:04d}{:02d}{:02d}T{:02d}{:02d}{:02d}Z-{:04x}", c.year, c.month, c.day, c.hour,
                      c.minute, c.second, rd() & 0xffff);
@@ -228,7 +230,7 @@ Result<int64_t> Lake::Publish(Commit commit) {
     next = std::max<int64_t>(next, std::strtoll(std::string(name).c_str(), nullptr, 10) + 1);
   }
   commit.seq = next;
-  commit.committed_at_us = NowUs();
+  commit.committed_at_us = clock_->NowUs();
   // A key that is both replaced and re-published (same content-addressed name) must survive.
   std::set<std::string> targets;
   for (const auto& m : commit.moves) targets.insert(m.second);
