@@ -74,7 +74,7 @@ void Field::AppendJson(std::string& out) const {
   }
 }
 
-std::string FormatJsonLine(TimestampUs ts, Level level, std::string_view msg, Fields fields) {
+std::string FormatJsonLine(TimestampUs ts, Level level, std::string_view msg, std::span<const Field> fields) {
   std::string out = "{\"ts\":";
   AppendJsonString(out, FormatTimestamp(ts));
   out += ",\"level\":";
@@ -105,7 +105,7 @@ Format CurrentFormat() { return Global().format.load(std::memory_order_relaxed);
 
 bool Enabled(Level level) { return level != Level::kOff && Global().logger.should_log(ToSpdlog(level)); }
 
-void Write(Level level, std::string_view msg, Fields fields) {
+void Write(Level level, std::string_view msg, std::span<const Field> fields) {
   if (!Enabled(level)) return;
   State& s = Global();
   const std::string line = s.format.load(std::memory_order_relaxed) == Format::kJson

@@ -8,6 +8,7 @@
 // JSON: one object a line: {"ts":"<UTC, microseconds>","level":"info","msg":"...",<fields>}.
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -65,7 +66,10 @@ Format CurrentFormat();
 bool Enabled(Level level);
 
 /// Writes one record if `level` passes the threshold. Thread-safe; one write per record.
-void Write(Level level, std::string_view msg, Fields fields = {});
+void Write(Level level, std::string_view msg, std::span<const Field> fields);
+inline void Write(Level level, std::string_view msg, Fields fields = {}) {
+  Write(level, msg, std::span<const Field>(fields.begin(), fields.size()));
+}
 inline void Debug(std::string_view msg, Fields fields = {}) { Write(Level::kDebug, msg, fields); }
 inline void Info(std::string_view msg, Fields fields = {}) { Write(Level::kInfo, msg, fields); }
 inline void Warn(std::string_view msg, Fields fields = {}) { Write(Level::kWarn, msg, fields); }
@@ -73,7 +77,10 @@ inline void Error(std::string_view msg, Fields fields = {}) { Write(Level::kErro
 
 /// The line (without newline) a record becomes, for each format. `ts`, `level` and `msg` come
 /// first; a field named like one of them is left out of the JSON.
-std::string FormatJsonLine(TimestampUs ts, Level level, std::string_view msg, Fields fields);
+std::string FormatJsonLine(TimestampUs ts, Level level, std::string_view msg, std::span<const Field> fields);
+inline std::string FormatJsonLine(TimestampUs ts, Level level, std::string_view msg, Fields fields) {
+  return FormatJsonLine(ts, level, msg, std::span<const Field>(fields.begin(), fields.size()));
+}
 std::string FormatTextLine(std::string_view msg);
 
 }  // namespace iotad::log

@@ -13,6 +13,7 @@
 #include "iotad/core/fault.h"
 #include "iotad/core/hash.h"
 #include "iotad/core/json.h"
+#include "iotad/core/log.h"
 #include "iotad/lake/bronze_lines.h"
 #include "iotad/lake/schema.h"
 
@@ -169,7 +170,7 @@ Result<std::unique_ptr<Lake>> Lake::Open(const fs::path& root) {
   IOTAD_ASSIGN_OR_RETURN(lake->config_,
                          config::ParseConfig(*text, (lake->root_ / std::string(kConfigKey)).string()));
   // Accepted but adjusted values (a thread count capped at the machine's): said once per command.
-  for (const auto& warning : lake->config_.warnings) std::fprintf(stderr, "iotad: warning: %s\n", warning.c_str());
+  for (const auto& warning : lake->config_.warnings) log::Warn(fmt::format("warning: {}", warning), {{"config", true}});
   return lake;
 }
 
