@@ -45,8 +45,10 @@ struct Exposition {
 Exposition ParseExposition(const std::string& text) {
   static const std::regex help(R"(^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .*$)");
   static const std::regex type(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$)");
-  static const std::regex sample(
-      R"re(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*")*\})? (-?[0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?|\+Inf|-Inf|NaN)$)re");
+  // name, optional {label="value",...} (values escape only \\, \" and \n), one space, a value.
+  static const std::string label = R"re([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*")re";
+  static const std::regex sample(R"re(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{)re" + label + "(?:," + label +
+                                 R"re()*\})? (-?[0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?|\+Inf|-Inf|NaN)$)re");
   Exposition e;
   EXPECT_TRUE(text.empty() || text.back() == '\n');
   for (const auto& line : Lines(text)) {
@@ -113,8 +115,10 @@ TEST_F(ObserveE2eTest, MetricsFileOfARunIsValidExpositionAndMatchesTheLake) {
   for (const auto& [reason, n] : quarantined) {
     EXPECT_EQ(e.Get(fmt::format("iotad_rows_quarantined_total{{reason=\"{}\"}}", reason)), n) << reason;
   }
-  EXPECT_EQ(e.Sum("iotad_rows_quarantined_total"), SqlInt(lake_, "SELECT count(*) FROM quarantine WHERE column_name IS NULL"));
-  const auto anomalies = SqlPairs(lake_, "SELECT detector, count(*) FROM anomalies GROUP BY detector ORDER BY detector");
+  EXPECT_EQ(e.Sum("iotad_rows_quarantined_total"),
+            SqlInt(lake_, "SELECT count(*) FROM quarantine WHERE column_name IS NULL"));
+  const auto anomalies =
+      SqlPairs(lake_, "SELECT detector, count(*) FROM anomalies GROUP BY detector ORDER BY detector");
   ASSERT_FALSE(anomalies.empty());
   for (const auto& [detector, n] : anomalies) {
     EXPECT_EQ(e.Get(fmt::format("iotad_anomalies_total{{detector=\"{}\"}}", detector)), n) << detector;

@@ -82,7 +82,8 @@ void RecordStageSeconds(Registry& r, std::string_view stage, double seconds) {
 void RecordRunMetrics(Registry& r, std::string_view command, std::string_view status, double seconds,
                       TimestampUs finished_at_us) {
   const std::string cmd(command);
-  r.CounterFamily("iotad_runs_total", "Commands that changed the lake, by command and status (ok, failed, failed_checks).",
+  r.CounterFamily("iotad_runs_total",
+                  "Commands that changed the lake, by command and status (ok, failed, failed_checks).",
                   {"command", "status"})
       .With({cmd, std::string(status)})
       .Inc();
