@@ -56,12 +56,12 @@ if [ ! -f "$duck/lib/libduckdb.so" ] || [ ! -f "$duck/include/duckdb.h" ]; then
   rm -rf "$duck"; mv "$duck.new" "$duck"
 fi
 
-# --- Python for interop tests (pyarrow reads our lake) ------------------------------------------
+# --- Python for interop tests (pyarrow reads our lake; Prometheus's parser reads our metrics) ----
 venv="$deps/venv"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pyarrow, pytest' 2>/dev/null; then
-  log "creating Python venv with pyarrow and pytest"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pyarrow, pytest, prometheus_client' 2>/dev/null; then
+  log "creating Python venv with pyarrow, pytest and prometheus-client"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check pyarrow==18.1.0 pytest==8.3.4
+  "$venv/bin/pip" install -q --disable-pip-version-check pyarrow==18.1.0 pytest==8.3.4 prometheus-client==0.26.0
 fi
 
 # --- Build ----------------------------------------------------------------------------------

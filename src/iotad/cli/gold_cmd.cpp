@@ -1,4 +1,6 @@
 #include "iotad/cli/cli.h"
+#include "iotad/cli/main_app.h"
+#include "iotad/pipeline/run_metrics.h"
 #include "iotad/cli/output.h"
 #include "iotad/cli/recorded_stage.h"
 #include "iotad/pipeline/gold.h"
@@ -18,6 +20,7 @@ void RegisterGoldCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& o
     out.status = RunRecordedStage(global, "gold", [&](lake::Lake& lake, const std::string& run_id) -> Result<std::string> {
       IOTAD_ASSIGN_OR_RETURN(auto report, pipeline::RunGold(lake, *options, run_id));
       PrintGoldReport(report);
+      pipeline::RecordGoldMetrics(CliMetrics(), report);
       int64_t total = 0;
       for (const auto& [d, n] : report.anomalies) total += n;
       return fmt::format("{{\"rows_scanned\":{},\"anomalies\":{}}}", report.rows_scanned, total);

@@ -1,4 +1,7 @@
 #include "iotad/cli/cli.h"
+#include "iotad/cli/main_app.h"
+#include "iotad/core/log.h"
+#include "iotad/pipeline/run_metrics.h"
 #include "iotad/cli/output.h"
 #include "iotad/cli/recorded_stage.h"
 #include "iotad/ingest/bronze.h"
@@ -15,13 +18,15 @@ void RegisterIngestCommand(CLI::App& app, GlobalOptions& global, CommandOutcome&
     out.status = RunRecordedStage(global, "ingest", [&](lake::Lake& lake, const std::string& run_id) -> Result<std::string> {
       IOTAD_ASSIGN_OR_RETURN(auto report, ingest::IngestPaths(lake, *paths, run_id));
       PrintIngestReport(report);
+      pipeline::RecordIngestMetrics(CliMetrics(), report);
       // Bad files are skipped and left where they are; the others were landed. Nothing at all
       // ingested while a file was bad is a failure (recorded as such); its one-sentence error
       // names the file when there is just one.
       const bool nothing = report.files.empty() && !report.bad_files.empty();
       if (!nothing || report.bad_files.size() > 1) {
         for (const auto& b : report.bad_files) {
-          std::fprintf(stderr, "iotad: ingest: skipped '%s': %s (left in place)\n", b.path.c_str(), b.reason.c_str());
+          log::Warn(fmt::format("ingest: skipped '{}': {} (left in place)", b.path, b.reason),
+                    {{"run_id", run_id}, {"stage", "ingest"}, {"path", b.path}, {"reason", b.reason}});
         }
       }
       if (nothing) {

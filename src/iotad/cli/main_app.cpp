@@ -2,10 +2,39 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 #include "iotad/cli/cli.h"
+#include "iotad/core/log.h"
+#include "iotad/core/timestamp.h"
 
 namespace iotad::cli {
+namespace {
+
+/// Set from IOTAD_TEST_NOW by RunMain (tests only); null: the system clock.
+std::unique_ptr<ManualClock> g_test_clock;
+
+/// The clock IOTAD_TEST_NOW names; an error when it is set but not a time.
+Status SetTestClockFromEnv() {
+  const char* env = std::getenv("IOTAD_TEST_NOW");
+  if (env == nullptr || *env == '\0') return Status::Ok();
+  const auto ts = ParseTimestamp(env);
+  if (!ts) return Error(Errc::kInvalidArgument, "IOTAD_TEST_NOW '{}' is not an ISO-8601 time like 2024-03-01T10:00:00Z", env);
+  g_test_clock = std::make_unique<ManualClock>(*ts);
+  return Status::Ok();
+}
+
+}  // namespace
+
+metrics::Registry& CliMetrics() {
+  static metrics::Registry registry;
+  return registry;
+}
+
+const Clock& CliClock() {
+  if (g_test_clock) return *g_test_clock;
+  return SystemClock::Instance();
+}
 
 std::string ResolveLakePath(const GlobalOptions& global) {
   if (!global.lake.empty()) return global.lake;
@@ -31,6 +60,30 @@ int RunMain(int argc, char** argv) {
   CLI::App app{"iotad: anomaly detection for IoT telemetry on one machine (bronze -> silver -> gold, SQL)"};
   app.set_version_flag("--version", "iotad 0.1.0");
   app.require_subcommand(1);
+  // Global options may also follow the subcommand (`iotad run --log-format json`).
+  app.fallthrough();
+  std::string log_format = "text", log_level, metrics_file;
+  app.add_option("--log-format", log_format, "Diagnostics on stderr as text (for people) or json (one object a line)")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--log-level", log_level,
+                 "Least severe diagnostics shown: debug, info, warn, error, off (default: warn with text, info with "
+                 "json; command output on stdout is not affected)")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
+  app.add_option("--metrics-file", metrics_file,
+                 "When the command ends, write its metrics there in the Prometheus text format (replaced whole, for "
+                 "a textfile collector or a scheduler)");
+  if (Status clock_status = SetTestClockFromEnv(); !clock_status.ok()) {
+    std::fprintf(stderr, "iotad: %s\n", clock_status.message().c_str());
+    return 2;
+  }
+  app.parse_complete_callback([&] {
+    // Before any subcommand runs: every diagnostic, from the first, has the chosen form.
+    const log::Format format = *log::ParseFormat(log_format);
+    const log::Level level = !log_level.empty()             ? *log::ParseLevel(log_level)
+                             : format == log::Format::kJson ? log::Level::kInfo
+                                                            : log::Level::kWarn;
+    log::Configure(format, level, &CliClock());
+  });
   GlobalOptions global;
   CommandOutcome out;
   RegisterInitCommand(app, global, out);
@@ -58,11 +111,18 @@ int RunMain(int argc, char** argv) {
     std::fprintf(stderr, "iotad: %s (see `iotad --help`)\n", e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "iotad: internal error: %s\n", e.what());
+    log::Error(fmt::format("internal error: {}", e.what()));
     return 1;
   }
+  if (!metrics_file.empty()) {
+    // Written whatever the outcome: a failed run's metrics are the ones a scheduler needs.
+    if (Status written = metrics::WriteTextFile(CliMetrics(), metrics_file); !written.ok()) {
+      log::Error(written.message(), {{"exit_code", ExitCodeFor(written)}});
+      if (out.status.ok() && out.exit_code == 0) return ExitCodeFor(written);
+    }
+  }
   if (!out.status.ok()) {
-    std::fprintf(stderr, "iotad: %s\n", out.status.message().c_str());
+    log::Error(out.status.message(), {{"exit_code", ExitCodeFor(out.status)}});
     return ExitCodeFor(out.status);
   }
   return out.exit_code;

@@ -1,5 +1,7 @@
 #include "iotad/cli/cli.h"
+#include "iotad/cli/main_app.h"
 #include "iotad/cli/output.h"
+#include "iotad/core/log.h"
 #include "iotad/pipeline/run.h"
 
 namespace iotad::cli {
@@ -9,7 +11,8 @@ bool PrintRunReport(const pipeline::RunReport& r) {
   std::printf("run %s\n", r.run_id.c_str());
   PrintIngestReport(r.ingest);
   for (const auto& b : r.ingest.bad_files) {
-    std::fprintf(stderr, "iotad: ingest: skipped '%s': %s (left in place)\n", b.path.c_str(), b.reason.c_str());
+    log::Warn(fmt::format("ingest: skipped '{}': {} (left in place)", b.path, b.reason),
+              {{"run_id", r.run_id}, {"stage", "ingest"}, {"path", b.path}, {"reason", b.reason}});
   }
   PrintSilverReport(r.silver);
   if (r.gold_skipped.empty()) {
@@ -34,6 +37,7 @@ void RegisterRunCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& ou
   sub->add_option("--input", options->extra_inputs, "Also ingest these files or folders");
   sub->add_flag("--no-inbox", options->skip_inbox, "Do not ingest the configured inbox folder");
   sub->add_option("--detectors", options->gold.detectors, "Gold detectors (default: config)")->delimiter(',');
+  options->metrics = &CliMetrics();
   AddLakeOption(*sub, global);
   sub->callback([options, &global, &out] {
     auto lake = OpenLake(ResolveLakePath(global));
@@ -41,13 +45,19 @@ void RegisterRunCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& ou
       out.status = lake.status();
       return;
     }
+    (*lake)->set_clock(CliClock());
     auto report = pipeline::RunPipeline(**lake, *options);
     if (!report.ok()) {
       out.status = report.status();
       return;
     }
     if (!PrintRunReport(*report)) {
-      std::fprintf(stderr, "iotad: run %s finished but some checks failed (see above)\n", report->run_id.c_str());
+      std::string failed;
+      for (const auto& c : report->checks) {
+        if (!c.passed) failed += (failed.empty() ? "" : ",") + c.name;
+      }
+      log::Error(fmt::format("run {} finished but some checks failed (see above)", report->run_id),
+                 {{"run_id", report->run_id}, {"failed_checks", failed}, {"exit_code", 1}});
       out.exit_code = 1;
     }
   });

@@ -1,4 +1,6 @@
 #include "iotad/cli/cli.h"
+#include "iotad/cli/main_app.h"
+#include "iotad/pipeline/run_metrics.h"
 #include "iotad/cli/output.h"
 #include "iotad/cli/recorded_stage.h"
 #include "iotad/pipeline/silver.h"
@@ -15,6 +17,7 @@ void RegisterSilverCommand(CLI::App& app, GlobalOptions& global, CommandOutcome&
     out.status = RunRecordedStage(global, command, [&](lake::Lake& lake, const std::string& run_id) -> Result<std::string> {
       IOTAD_ASSIGN_OR_RETURN(auto report, pipeline::RunSilver(lake, *options, run_id));
       PrintSilverReport(report);
+      pipeline::RecordSilverMetrics(CliMetrics(), report);
       return pipeline::AccountingJson(report.accounting, &report.parse);
     });
   });

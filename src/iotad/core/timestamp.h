@@ -37,7 +37,8 @@ struct CivilTime {
 
 CivilTime ToCivil(TimestampUs ts);
 
-/// The current time (system clock), as a timestamp.
+/// The current time (system clock), as a timestamp: what SystemClock returns. Product code takes
+/// an injected Clock (core/clock.h) instead of calling this.
 TimestampUs NowUs();
 
 /// How to read timestamps that leave something open.

@@ -293,7 +293,7 @@ Result<IngestReport> IngestPaths(lake::Lake& lake, const std::vector<std::string
     if (!by_arrival) first = TypicalEventHour(f.sample, format, roles);
     std::string ext = format == FileFormat::kCsv ? ".csv" : ".jsonl";
     if (f.gzip) ext += ".gz";
-    landed.key = fmt::format("{}{}/{}{}", lake::kBronzePrefix, lake::BronzePartition(first.value_or(NowUs())),
+    landed.key = fmt::format("{}{}/{}{}", lake::kBronzePrefix, lake::BronzePartition(first.value_or(lake.clock().NowUs())),
                              hash, ext);
     const std::string staged = staging + hash + ext;
     IOTAD_TRY(lake.store().PutFile(staged, tmp));

@@ -13,6 +13,7 @@
 #include "iotad/core/fault.h"
 #include "iotad/core/hash.h"
 #include "iotad/core/json.h"
+#include "iotad/core/log.h"
 #include "iotad/lake/bronze_lines.h"
 #include "iotad/lake/schema.h"
 
@@ -61,8 +62,10 @@ std::optional<TimestampUs> HourFromKey(std::string_view key) {
          *h * kMicrosPerHour;
 }
 
-std::string NewRunId() {
-  const CivilTime c = ToCivil(NowUs());
+std::string NewRunId() { return NewRunId(SystemClock::Instance()); }
+
+std::string NewRunId(const Clock& clock) {
+  const CivilTime c = ToCivil(clock.NowUs());
   std::random_device rd;
   return fmt::format("{:04d}{:02d}{:02d}T{:02d}{:02d}{:02d}Z-{:04x}", c.year, c.month, c.day, c.hour,
                      c.minute, c.second, rd() & 0xffff);
@@ -167,7 +170,7 @@ Result<std::unique_ptr<Lake>> Lake::Open(const fs::path& root) {
   IOTAD_ASSIGN_OR_RETURN(lake->config_,
                          config::ParseConfig(*text, (lake->root_ / std::string(kConfigKey)).string()));
   // Accepted but adjusted values (a thread count capped at the machine's): said once per command.
-  for (const auto& warning : lake->config_.warnings) std::fprintf(stderr, "iotad: warning: %s\n", warning.c_str());
+  for (const auto& warning : lake->config_.warnings) log::Warn(fmt::format("warning: {}", warning), {{"config", true}});
   return lake;
 }
 
@@ -228,7 +231,7 @@ Result<int64_t> Lake::Publish(Commit commit) {
     next = std::max<int64_t>(next, std::strtoll(std::string(name).c_str(), nullptr, 10) + 1);
   }
   commit.seq = next;
-  commit.committed_at_us = NowUs();
+  commit.committed_at_us = clock_->NowUs();
   // A key that is both replaced and re-published (same content-addressed name) must survive.
   std::set<std::string> targets;
   for (const auto& m : commit.moves) targets.insert(m.second);

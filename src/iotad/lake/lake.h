@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "iotad/config/config.h"
+#include "iotad/core/clock.h"
 #include "iotad/core/result.h"
 #include "iotad/core/timestamp.h"
 #include "iotad/lake/duck.h"
@@ -75,6 +76,10 @@ class Lake {
   static Result<std::unique_ptr<Lake>> Open(const std::filesystem::path& root);
 
   store::ObjectStore& store() { return *store_; }
+  /// The wall clock the lake's writers read (commit times, run ids, run records, arrival
+  /// partitions): the system clock unless set. The clock must outlive the lake.
+  const Clock& clock() const { return *clock_; }
+  void set_clock(const Clock& clock) { clock_ = &clock; }
   const config::LakeConfig& config() const { return config_; }
   const std::filesystem::path& root() const { return root_; }
 
@@ -116,13 +121,17 @@ class Lake {
   std::unique_ptr<store::ObjectStore> store_;
   config::LakeConfig config_;
   std::unique_ptr<store::WriterLock> lock_;
+  const Clock* clock_ = &SystemClock::Instance();
 };
 
 /// JSON of a commit and back.
 std::string CommitToJson(const Commit& commit);
 Result<Commit> CommitFromJson(std::string_view json, std::string_view key);
 
-/// A run id: UTC time plus a short random suffix, sortable (`20240105T131500Z-3f2a`).
+/// A run id: UTC time read from `clock` plus a short random suffix, sortable
+/// (`20240105T131500Z-3f2a`).
+std::string NewRunId(const Clock& clock);
+/// The same from the system clock (product code passes the lake's clock).
 std::string NewRunId();
 
 }  // namespace iotad::lake

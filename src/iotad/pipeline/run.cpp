@@ -4,6 +4,8 @@
 #include <filesystem>
 
 #include "iotad/core/json.h"
+#include "iotad/core/log.h"
+#include "iotad/pipeline/run_metrics.h"
 #include "iotad/pipeline/run_record.h"
 #include "iotad/pipeline/verify.h"
 
@@ -163,17 +165,30 @@ Result<std::vector<CheckResult>> ValidateLake(lake::Lake& lake) {
 Result<RunReport> RunPipeline(lake::Lake& lake, const RunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   RunReport report;
-  report.run_id = lake::NewRunId();
+  report.run_id = lake::NewRunId(lake.clock());
   RunRecord record;
   record.run_id = report.run_id;
   record.command = "run";
-  record.started_at_us = NowUs();
+  record.started_at_us = lake.clock().NowUs();
+  auto seconds_so_far = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   auto fail = [&](const Status& st) -> Status {
     record.status = "failed";
     record.message = st.message();
-    record.finished_at_us = NowUs();
+    record.finished_at_us = lake.clock().NowUs();
     (void)WriteRunRecord(lake, record);
+    if (options.metrics) RecordRunMetrics(*options.metrics, "run", record.status, seconds_so_far(), record.finished_at_us);
     return st;
+  };
+  // One record per finished stage: its duration into the metrics, and a log line (info) carrying
+  // the counts the run record stores.
+  auto stage_done = [&](const std::string& stage, double seconds, const std::string& counts_json,
+                        log::Fields extra = {}) {
+    if (options.metrics) RecordStageSeconds(*options.metrics, stage, seconds);
+    if (!log::Enabled(log::Level::kInfo)) return;
+    std::vector<log::Field> fields = {{"run_id", report.run_id}, {"stage", stage}, {"seconds", seconds}};
+    fields.insert(fields.end(), extra.begin(), extra.end());
+    fields.push_back(log::Field::Json("counts", counts_json));
+    log::Write(log::Level::kInfo, fmt::format("{}: done in {:.2f} s", stage, seconds), std::span<const log::Field>(fields));
   };
   IOTAD_TRY(lake.BeginWrite());
 
@@ -204,11 +219,16 @@ Result<RunReport> RunPipeline(lake::Lake& lake, const RunOptions& options) {
     }
   }
   record.stages.push_back({"ingest", lap(), IngestCountsJson(report.ingest)});
+  if (options.metrics) RecordIngestMetrics(*options.metrics, report.ingest);
+  stage_done("ingest", record.stages.back().seconds, record.stages.back().counts_json);
 
   auto silver = RunSilver(lake, SilverOptions{}, report.run_id);
   if (!silver.ok()) return fail(silver.status());
   report.silver = std::move(silver).value();
   record.stages.push_back({"silver", lap(), SilverCountsJson(report.silver)});
+  if (options.metrics) RecordSilverMetrics(*options.metrics, report.silver);
+  stage_done("silver", record.stages.back().seconds, record.stages.back().counts_json,
+             {{"seq", report.silver.commit_seq}, {"rows", report.silver.accounting.rows}});
 
   // Gold refuses a silver that does not match its log; the run goes on to the checks, where
   // lake_verified names the files.
@@ -217,11 +237,15 @@ Result<RunReport> RunPipeline(lake::Lake& lake, const RunOptions& options) {
     if (!gold.ok()) return fail(gold.status());
     report.gold = std::move(gold).value();
     record.stages.push_back({"gold", lap(), GoldCountsJson(report.gold)});
+    if (options.metrics) RecordGoldMetrics(*options.metrics, report.gold);
+    stage_done("gold", record.stages.back().seconds, record.stages.back().counts_json,
+               {{"seq", report.gold.commit_seq}, {"rows", report.gold.rows_scanned}});
   } else {
     report.gold_skipped = intact.message();
     JsonWriter skipped;
     skipped.BeginObject().Key("skipped").String(intact.message()).EndObject();
     record.stages.push_back({"gold", lap(), skipped.Take()});
+    stage_done("gold", record.stages.back().seconds, record.stages.back().counts_json);
   }
 
   auto verified = LakeVerifiedCheck(lake);
@@ -252,6 +276,10 @@ Result<RunReport> RunPipeline(lake::Lake& lake, const RunOptions& options) {
   }
   counts.EndObject();
   record.stages.push_back({"checks", lap(), counts.Take()});
+  if (options.metrics) {
+    for (const auto& c : report.checks) RecordCheckMetrics(*options.metrics, c);
+  }
+  stage_done("checks", record.stages.back().seconds, record.stages.back().counts_json);
   const RowAccounting& acc = report.silver.accounting;
   const ParseTotals& parse = report.silver.parse;
   JsonWriter run_counts;
@@ -261,9 +289,13 @@ Result<RunReport> RunPipeline(lake::Lake& lake, const RunOptions& options) {
       .Key("rounded_timestamps").Int(parse.rounded_timestamps).Key("null_cells").Int(parse.null_cells)
       .Key("replaced_characters").Int(parse.replaced_characters).EndObject();
   record.counts_json = run_counts.Take();
-  record.finished_at_us = NowUs();
+  record.finished_at_us = lake.clock().NowUs();
   IOTAD_TRY(WriteRunRecord(lake, record));
-  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  report.seconds = seconds_so_far();
+  if (options.metrics) RecordRunMetrics(*options.metrics, "run", record.status, report.seconds, record.finished_at_us);
+  log::Info(fmt::format("run {} {} in {:.2f} s", report.run_id, record.status, report.seconds),
+            {{"run_id", report.run_id}, {"status", record.status}, {"seconds", report.seconds},
+             log::Field::Json("counts", record.counts_json)});
   return report;
 }
 

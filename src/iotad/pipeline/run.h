@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "iotad/core/metrics.h"
 #include "iotad/core/result.h"
 #include "iotad/ingest/bronze.h"
 #include "iotad/lake/lake.h"
@@ -16,6 +17,9 @@ struct RunOptions {
   std::vector<std::string> extra_inputs;  // besides the configured inbox
   bool skip_inbox = false;
   GoldOptions gold;
+  /// Where the stages' counts, durations and the run's status are recorded (run_metrics.h);
+  /// nullptr: nowhere. Logging goes to the process's logger (core/log.h) either way.
+  metrics::Registry* metrics = nullptr;
 };
 
 struct CheckResult {
