@@ -81,6 +81,12 @@ class SeriesDetector {
   virtual Score Tick(int64_t now_us) { (void)now_us; return {}; }
   /// Bytes of per-series state (the object itself; no heap beyond it).
   virtual size_t state_bytes() const = 0;
+  /// Appends the series' state (this build's layout, parameters included) to `out`: what a
+  /// checkpoint keeps (DeviceScorer::Save). The name and version are the caller's to record.
+  virtual void SaveState(std::string& out) const = 0;
+  /// Reads back what SaveState wrote into a detector made with the same name and options,
+  /// consuming it from the front of `in`; a short input is an error and leaves `in` as it was.
+  virtual Status RestoreState(std::string_view& in) = 0;
 };
 
 /// One sentence for a user: the value, what was expected, the rule and the baseline.
