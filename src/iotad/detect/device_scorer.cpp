@@ -163,7 +163,10 @@ Status DeviceScorer::Feed(std::string_view device_id, int64_t ts_us, std::span<c
     const double x = values[j];
     if (std::isnan(x)) continue;
     const size_t m = first_metric + j;
-    IOTAD_ASSIGN_OR_RETURN(Series * s, SeriesFor(id, dev, m));
+    Series* s = &dev.series[m];
+    if (!s->made) {
+      IOTAD_ASSIGN_OR_RETURN(s, SeriesFor(id, dev, m));
+    }
     for (auto& [k, det] : s->detectors) {
       const Score score = det->Update(ts_us, x);
       if (!score.flag) continue;

@@ -155,14 +155,14 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
   IOTAD_ASSIGN_OR_RETURN(auto scorer, detect::DeviceScorer::Make(metrics, detector_names, plan));
   std::string_view location;      // the current row's
   std::string device;             // the device being fed
-  std::string device_location;    // its last row's location
+  std::string device_location;    // its last row's location, once that row's chunk is gone
   const detect::DeviceFlagFn flag = [&](const detect::DeviceFlag& f) {
     ++stats.flags;
     on_flag(ReplayPoint{f.device_id, location, f.metric, f.detector, f.ts_us, f.value, f.score,
                         f.version});
   };
-  auto end_device = [&] {
-    location = device_location;
+  auto end_device = [&](std::string_view last_location) {
+    location = last_location;
     scorer.TickDevice(device, end_us, flag);
     scorer.Forget(device);
   };
@@ -207,6 +207,11 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
         if (stats.rows == 0 && n > 0) stats.first_us = stats.last_us = ts[0];
         stats.rows += static_cast<int64_t>(n);
       }
+      auto location_at = [&](size_t r) {
+        return locs != nullptr && lake::DuckChunk::IsValid(loc_valid, r)
+                   ? lake::DuckChunk::StringAt(locs, r)
+                   : std::string_view();
+      };
       for (size_t r = 0; r < n; ++r) {
         const std::string_view d = lake::DuckChunk::StringAt(devs, r);
         if (first_batch) {
@@ -214,16 +219,13 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
           stats.last_us = std::max(stats.last_us, ts[r]);
         }
         if (!any_device || d != device) {  // a new device
-          if (any_device) end_device();
+          if (any_device) end_device(r > 0 ? location_at(r - 1) : std::string_view(device_location));
           any_device = true;
           if (first_batch) ++stats.devices;
           device.assign(d);
           if (on_device) on_device(device);
         }
-        location = locs != nullptr && lake::DuckChunk::IsValid(loc_valid, r)
-                       ? lake::DuckChunk::StringAt(locs, r)
-                       : std::string_view();
-        if (location != device_location) device_location.assign(location);
+        location = location_at(r);
         for (size_t j = 0; j < width; ++j) {
           const bool has = vals[j] != nullptr && lake::DuckChunk::IsValid(valid[j], r);
           row[j] = has ? vals[j][r] : NAN;
@@ -232,8 +234,9 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
         const Status fed = scorer.Feed(device, ts[r], row, flag, begin);
         if (!fed.ok()) return fed.WithContext("config [[detect.rule]] params: ");
       }
+      if (n > 0) device_location.assign(location_at(n - 1));
     }
-    if (any_device) end_device();
+    if (any_device) end_device(device_location);
   }
   return stats;
 }
