@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -108,6 +109,30 @@ DeviceScorer::DeviceScorer(std::vector<std::string> metrics, std::vector<std::st
 }
 
 DeviceScorer::~DeviceScorer() = default;
+
+// By hand: the cached device must leave with the devices (a moved-from scorer is empty).
+DeviceScorer::DeviceScorer(DeviceScorer&& other) noexcept
+    : metrics_(std::move(other.metrics_)),
+      names_(std::move(other.names_)),
+      versions_(std::move(other.versions_)),
+      mahalanobis_index_(other.mahalanobis_index_),
+      mahalanobis_metrics_(other.mahalanobis_metrics_),
+      plan_(std::move(other.plan_)),
+      devices_(std::move(other.devices_)),
+      last_(std::exchange(other.last_, nullptr)) {}
+
+DeviceScorer& DeviceScorer::operator=(DeviceScorer&& other) noexcept {
+  if (this == &other) return *this;
+  metrics_ = std::move(other.metrics_);
+  names_ = std::move(other.names_);
+  versions_ = std::move(other.versions_);
+  mahalanobis_index_ = other.mahalanobis_index_;
+  mahalanobis_metrics_ = other.mahalanobis_metrics_;
+  plan_ = std::move(other.plan_);
+  devices_ = std::move(other.devices_);
+  last_ = std::exchange(other.last_, nullptr);
+  return *this;
+}
 
 DeviceScorer::Device& DeviceScorer::DeviceFor(std::string_view device_id) {
   if (last_ != nullptr && last_->first == device_id) return last_->second;

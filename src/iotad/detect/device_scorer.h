@@ -53,8 +53,8 @@ class DeviceScorer {
   /// an unknown name is an error. Parameters are checked when a series is made (Feed).
   static Result<DeviceScorer> Make(std::vector<std::string> metrics, std::vector<std::string> detector_names,
                                    SeriesPlanFn plan);
-  DeviceScorer(DeviceScorer&&) noexcept = default;
-  DeviceScorer& operator=(DeviceScorer&&) noexcept = default;
+  DeviceScorer(DeviceScorer&& other) noexcept;
+  DeviceScorer& operator=(DeviceScorer&& other) noexcept;
   ~DeviceScorer();
 
   /// One reading: values[i] is metric first_metric + i (NaN: no value). Points not after a

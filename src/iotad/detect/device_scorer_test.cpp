@@ -222,6 +222,37 @@ TEST(DeviceScorerTest, RefusesAnotherFormatOrDetectorVersionInOneSentence) {
   EXPECT_EQ(scorer.device_count(), 0u);
 }
 
+TEST(DeviceScorerTest, TickFlagsASilenceOnceAndForgetDropsTheDevice) {
+  auto made = DeviceScorer::Make({"x"}, {"silent"}, [](std::string_view, size_t) {
+    SeriesPlan p;
+    p.detectors = {0};
+    return p;
+  });
+  ASSERT_TRUE(made.ok());
+  DeviceScorer scorer = std::move(*made);
+  std::vector<std::string> flags;
+  const DeviceFlagFn keep = [&](const DeviceFlag& f) { flags.push_back(Line(f)); };
+  for (int i = 0; i < 20; ++i) {
+    const double v[] = {1.0 + i % 3};
+    ASSERT_TRUE(scorer.Feed("a", i * 60'000'000LL, v, keep).ok());
+    ASSERT_TRUE(scorer.Feed("b", i * 60'000'000LL, v, keep).ok());
+  }
+  const double later[] = {2.0};
+  ASSERT_TRUE(scorer.Feed("b", 25 * 60'000'000LL, later, keep).ok());
+  scorer.Tick(30 * 60'000'000LL, keep);  // a: 11 minutes of silence (timeout 10), b: 5
+  ASSERT_EQ(flags.size(), 1u);
+  EXPECT_TRUE(flags[0].starts_with("a 0 0 1800000000 nan ")) << flags[0];
+  scorer.Tick(40 * 60'000'000LL, keep);  // a: the same silence; b: 15 minutes now
+  ASSERT_EQ(flags.size(), 2u);
+  EXPECT_TRUE(flags[1].starts_with("b 0 0 ")) << flags[1];
+  EXPECT_EQ(scorer.device_count(), 2u);
+  DeviceScorer moved = std::move(scorer);
+  moved.Forget("a");
+  EXPECT_EQ(moved.device_count(), 1u);
+  moved.TickDevice("a", 50 * 60'000'000LL, keep);
+  EXPECT_EQ(flags.size(), 2u);
+}
+
 TEST(DeviceScorerTest, RejectsUnknownDetectorsAndBadParameters) {
   EXPECT_FALSE(DeviceScorer::Make(kMetrics, {"default", "nope"}, Plan).ok());
   auto scorer = DeviceScorer::Make(kMetrics, {"window_z"}, [](std::string_view, size_t) {
