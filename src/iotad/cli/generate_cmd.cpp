@@ -94,6 +94,13 @@ void RegisterGenerateCommand(CLI::App& app, GlobalOptions& global, CommandOutcom
   sub->add_option("--anomaly-kinds", flags->kinds,
                   "Comma-separated kinds to inject: spike, level_shift, stuck, dropout, drift")
       ->capture_default_str();
+  sub->add_option("--dark-devices", fleet.dark_devices,
+                  "Devices that go dark and stay dark to the end (labelled `dark`, metric `*`)")
+      ->capture_default_str();
+  sub->add_option("--dark-hours", fleet.dark_hours,
+                  "How many hours before the end the --dark-devices go dark (0: each at a random "
+                  "time in the second half)")
+      ->capture_default_str();
   sub->add_flag("--dirty", fleet.dirty,
                 "Add the dirt real fleets send: empty cells, malformed lines, duplicates, "
                 "out-of-order and late rows (rates below)");

@@ -79,12 +79,19 @@ class SeriesDetector {
   /// Scores the next point. NaN values (empty cells) score 0 and leave the state unchanged.
   /// Points with a timestamp not after the previous one are simply the next observation.
   virtual Score Update(int64_t ts_us, double value) = 0;
-  /// Time passes without a point (live use): only the silence detector answers; others return
-  /// an empty score. Batch replays never need to call it: silence is also reported by the first
-  /// point after the gap, with at_us set to when the gap became anomalous.
+  /// Time passes without a point: only the silence detectors answer; others return an empty
+  /// score. A silence that ends is also reported by the first point after the gap (at_us = when
+  /// the gap became anomalous); one that lasts to the end of a batch replay is reported by the
+  /// replay's final Tick.
   virtual Score Tick(int64_t now_us) { (void)now_us; return {}; }
   /// Bytes of per-series state (the object itself; no heap beyond it).
   virtual size_t state_bytes() const = 0;
+  /// Appends the series' state (this build's layout, parameters included) to `out`: what a
+  /// checkpoint keeps (DeviceScorer::Save). The name and version are the caller's to record.
+  virtual void SaveState(std::string& out) const = 0;
+  /// Reads back what SaveState wrote into a detector made with the same name and options,
+  /// consuming it from the front of `in`; a short input is an error and leaves `in` as it was.
+  virtual Status RestoreState(std::string_view& in) = 0;
 };
 
 /// One sentence for a user: the value, what was expected, the rule and the baseline.

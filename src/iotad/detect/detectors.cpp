@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "iotad/detect/checkpoint.h"
 #include "iotad/detect/checks.h"
 #include "iotad/detect/ensemble.h"
 #include "iotad/detect/registry.h"
@@ -91,6 +92,11 @@ class SingleDetector final : public SeriesDetector {
     return out;
   }
 
+  void SaveState(std::string& out) const override { SaveBlocks(out, check_, cadence_, limit_, alarm_); }
+  Status RestoreState(std::string_view& in) override {
+    return RestoreBlocks(in, name_, check_, cadence_, limit_, alarm_);
+  }
+
  private:
   Check check_;
   Cadence cadence_;
@@ -121,6 +127,8 @@ class SilentDetector final : public SeriesDetector {
     return out;
   }
   Score Tick(int64_t now_us) override { return check_.Tick(cadence_, now_us); }
+  void SaveState(std::string& out) const override { SaveBlocks(out, check_, cadence_); }
+  Status RestoreState(std::string_view& in) override { return RestoreBlocks(in, name(), check_, cadence_); }
 
  private:
   SilenceCheck check_;

@@ -15,6 +15,7 @@
 // see, and its extra false alarms cost more than it finds; it stays available on its own.)
 #include "iotad/detect/ensemble.h"
 
+#include "iotad/detect/checkpoint.h"
 #include "iotad/detect/checks.h"
 #include "iotad/detect/registry.h"
 
@@ -172,6 +173,19 @@ class Ensemble final : public SeriesDetector {
     why.hi = band.second + offset;
     why.expected += offset;
     why.center += offset;
+  }
+
+  // Everything but the options (fa_per_day_; the range and timeout live in their checks and are
+  // kept, as a single detector's parameters are).
+  void SaveState(std::string& out) const override {
+    SaveBlocks(out, peak_, raw_peak_, episode_points_, jump_side_, jump_len_, jump_sum_, fade_gap_, fade_, cadence_,
+               limit_, alarm_, level_, err_level_, err_seasonal_, seasonal_ready_, seasonal_, cusum_, novelty_,
+               calibration_, volatility_, flatline_, range_, silence_);
+  }
+  Status RestoreState(std::string_view& in) override {
+    return RestoreBlocks(in, name(), peak_, raw_peak_, episode_points_, jump_side_, jump_len_, jump_sum_, fade_gap_,
+                         fade_, cadence_, limit_, alarm_, level_, err_level_, err_seasonal_, seasonal_ready_,
+                         seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
   }
 
   Score Tick(int64_t now_us) override {

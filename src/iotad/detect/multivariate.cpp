@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "iotad/detect/checkpoint.h"
+
 namespace iotad::detect {
 
 Result<MahalanobisDetector> MahalanobisDetector::Make(int metrics, const DetectorOptions& options) {
@@ -124,6 +126,22 @@ Score MahalanobisDetector::Update(int64_t ts_us, std::span<const double> values)
     }
   }
   return out;
+}
+
+void MahalanobisDetector::SaveState(std::string& out) const {
+  SaveBlocks(out, k_, top_metric_, factor_age_, factor_ok_, chol_, cadence_, limit_, n_, min_points_, alpha_, mean_,
+             cov_);
+}
+
+Status MahalanobisDetector::RestoreState(std::string_view& in) {
+  std::string_view probe = in;
+  int k = 0;
+  IOTAD_TRY(RestoreBlocks(probe, kName, k));
+  if (k != k_) {
+    return Error(Errc::kCorrupt, "checkpoint: detector mahalanobis was saved over {} metrics, expected {}", k, k_);
+  }
+  return RestoreBlocks(in, kName, k_, top_metric_, factor_age_, factor_ok_, chol_, cadence_, limit_, n_, min_points_,
+                       alpha_, mean_, cov_);
 }
 
 }  // namespace iotad::detect

@@ -26,6 +26,10 @@ class MahalanobisDetector {
   /// own joint distribution; fewer than two present scores 0). why.stat is d^2, why.n the points.
   Score Update(int64_t ts_us, std::span<const double> values);
   size_t state_bytes() const { return sizeof(*this); }
+  /// Appends the device's state (this build's layout; see SeriesDetector::SaveState).
+  void SaveState(std::string& out) const;
+  /// Reads back what SaveState wrote into a detector made for as many metrics.
+  Status RestoreState(std::string_view& in);
   /// The metric that strayed furthest (in its own standard deviations) at the last Update.
   int top_metric() const { return top_metric_; }
 

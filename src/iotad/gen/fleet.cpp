@@ -115,6 +115,7 @@ constexpr uint64_t kSignalStream = 1;
 constexpr uint64_t kAnomalyStream = 2;
 constexpr uint64_t kDirtStream = 3;
 constexpr uint64_t kDirtDetailSalt = 0x5eed'd1e7'0000'0001ULL;
+constexpr uint64_t kDarkSalt = 0xda2c'0000'0000'0001ULL;  // which devices go dark, and when
 
 // ------------------------------------------------------------------------------------------
 // Climate: the city sets the base temperature and humidity; devices add an offset, a slow drift
@@ -327,6 +328,7 @@ struct DeviceState {
   double magnitude = 0;  // level shift offset / final drift deviation, or spike factor
   int32_t stuck_value = 0;
   bool planned_before = false;
+  int64_t dark_step = INT64_MAX;  // `--dark-devices`: no reading from this step on
 };
 
 /// Entries waiting for a later hour's file (late rows and duplicates sent in the next file).
@@ -352,6 +354,7 @@ class FleetGenerator {
 
  private:
   void SetUpDevices();
+  void ChooseDarkDevices();
   void PlanNextAnomaly(DeviceState& device);
   double ShiftSize(DeviceState& device, int metric);
   void ComputeClimate(int64_t first_step, int64_t step_count);
@@ -427,7 +430,39 @@ void FleetGenerator::SetUpDevices() {
     device.vibration_sigma_g = kVibrationNoiseFraction * device.vibration_base_g;
     device.temp_drift_c = kTempDriftSdC * setup.Gaussian();
     device.humidity_drift_pc = kHumidityDriftSdPc * setup.Gaussian();
-    PlanNextAnomaly(device);
+  }
+  ChooseDarkDevices();
+  for (DeviceState& device : devices_) PlanNextAnomaly(device);
+}
+
+void FleetGenerator::ChooseDarkDevices() {
+  const int64_t dark = std::min(options_.dark_devices, device_count_);
+  if (dark <= 0 || steps_ < 2) return;
+  // A stream of its own: the other devices and every other stream read the same with or without.
+  Rng rng(StreamSeed(options_.seed ^ kDarkSalt, 0, 0));
+  std::vector<int64_t> order(static_cast<size_t>(device_count_));
+  for (int64_t d = 0; d < device_count_; ++d) order[static_cast<size_t>(d)] = d;
+  for (int64_t i = 0; i < dark; ++i) {  // the first `dark` of a Fisher-Yates shuffle
+    const auto j = i + static_cast<int64_t>(rng.Below(static_cast<uint64_t>(device_count_ - i)));
+    std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(j)]);
+    int64_t step = 0;
+    if (options_.dark_hours > 0) {
+      step = steps_ - static_cast<int64_t>(std::llround(options_.dark_hours * kMicrosPerHour /
+                                                         static_cast<double>(interval_us_)));
+    } else {
+      step = steps_ / 2 + static_cast<int64_t>(rng.Below(static_cast<uint64_t>(steps_ - steps_ / 2)));
+    }
+    step = std::clamp<int64_t>(step, 1, steps_ - 1);  // at least one reading before, one missing
+    DeviceState& device = devices_[static_cast<size_t>(order[static_cast<size_t>(i)])];
+    device.dark_step = step;
+    ++report_.dark_devices;
+    AnomalyLabel label;
+    label.device_id = device_ids_[static_cast<size_t>(order[static_cast<size_t>(i)])];
+    label.metric = std::string(kDropoutMetric);
+    label.kind = std::string(kDarkKind);
+    label.start_us = StepTime(step);
+    label.end_us = StepTime(steps_ - 1);
+    report_.labels.push_back(std::move(label));
   }
 }
 
@@ -485,13 +520,14 @@ void FleetGenerator::PlanNextAnomaly(DeviceState& device) {
     if (kind != AnomalyKind::kStuck) magnitude = ShiftSize(device, metric);
   }
   device.planned_before = true;
-  if (start > steps_ - 2) return;  // no normal reading would follow it
+  const int64_t steps = std::min(steps_, device.dark_step);  // a dark device's last reading + 1
+  if (start > steps - 2) return;  // no normal reading would follow it
   device.has_anomaly = true;
   device.kind = kind;
   device.metric = metric;
   device.magnitude = magnitude;
   device.start_step = start;
-  device.end_step = std::min(start + length - 1, steps_ - 2);
+  device.end_step = std::min(start + length - 1, steps - 2);
 }
 
 void FleetGenerator::StartAnomaly(DeviceState& device, int64_t device_index,
@@ -598,6 +634,10 @@ void FleetGenerator::SimulateDevice(int64_t device_index, int64_t first_step,
         ++report_.dropped_readings;
       }
       if (step == device.end_step) PlanNextAnomaly(device);
+    }
+    if (step >= device.dark_step) {
+      row.flags = 0;
+      ++report_.dropped_readings;
     }
     std::memcpy(device.previous, row.quantized, sizeof device.previous);
 
@@ -1019,6 +1059,15 @@ Status ValidateFleetOptions(const FleetOptions& options) {
                  "device-day, got {}",
                  options.anomaly_rate);
   }
+  if (options.dark_devices < 0 || options.dark_devices > options.devices) {
+    return Error(Errc::kInvalidArgument, "generate: --dark-devices must be between 0 and --devices ({}), got {}",
+                 options.devices, options.dark_devices);
+  }
+  if (!(options.dark_hours >= 0) || !std::isfinite(options.dark_hours) || options.dark_hours >= options.hours) {
+    return Error(Errc::kInvalidArgument,
+                 "generate: --dark-hours must be at least 0 and less than --hours ({}), got {}", options.hours,
+                 options.dark_hours);
+  }
   const std::pair<const char*, double> rates[] = {
       {"--empty-cell-rate", options.dirt.empty_cell_rate},
       {"--malformed-rate", options.dirt.malformed_rate},
@@ -1105,6 +1154,9 @@ std::string FormatGenerateSummary(const GenerateReport& report, bool dirty) {
                    d.empty_cells, d.malformed_rows, d.duplicate_rows, d.out_of_order_rows,
                    d.late_rows);
   }
+  if (report.dark_devices > 0) {
+    fmt::format_to(std::back_inserter(line), "; {} devices went dark", report.dark_devices);
+  }
   if (!report.labels_path.empty()) {
     fmt::format_to(std::back_inserter(line), "; labels {}", report.labels_path);
   }
@@ -1186,7 +1238,7 @@ Result<std::vector<AnomalyLabel>> ReadLabelsCsv(const std::string& path) {
                    "labels: line {} of '{}' needs ISO-8601 start <= end, got '{}' and '{}'",
                    line_number, path, fields[2], fields[3]);
     }
-    if (!ParseAnomalyKind(fields[4])) {
+    if (!ParseAnomalyKind(fields[4]) && fields[4] != kDarkKind) {
       return Error(Errc::kParse, "labels: line {} of '{}' has unknown kind '{}'", line_number,
                    path, fields[4]);
     }

@@ -42,6 +42,10 @@ inline constexpr std::string_view kDropoutMetric = "*";
 inline constexpr std::string_view kFleetCsvHeader =
     "event_time,device_id,temp_c,humidity_pc,vibration_g,location";
 inline constexpr std::string_view kLabelsCsvHeader = "device_id,metric,start,end,kind";
+/// Label kind of a device that goes dark and stays dark (`--dark-devices`): metric `*`, from its
+/// first missing reading to the last reading time of the fleet. Not an AnomalyKind: it is not
+/// drawn at random with the others, so turning it on changes no other device.
+inline constexpr std::string_view kDarkKind = "dark";
 /// A spike multiplies one reading of one metric by one of these.
 inline constexpr std::array<double, 4> kSpikeFactors = {0.2, 0.3, 3.0, 3.5};
 /// Name of the labels file written beside the data when no path is given.
@@ -66,6 +70,11 @@ struct FleetOptions {
   FleetFormat format = FleetFormat::kCsv;
   double anomaly_rate = 0.5;  // expected anomalies per device-day
   std::vector<AnomalyKind> anomaly_kinds{kAllAnomalyKinds.begin(), kAllAnomalyKinds.end()};
+  /// Devices that go dark and stay dark (no reading from some time on, to the end), chosen at
+  /// random among the fleet; each gets a `dark` label.
+  int64_t dark_devices = 0;
+  /// How long before the end they go dark; 0: each at a random time in the second half.
+  double dark_hours = 0;
   bool dirty = false;  // without it the dirt rates are ignored
   DirtOptions dirt;
   std::string labels_path;  // GenerateFleet(options, out_dir) only; empty: out_dir/_labels.csv
@@ -96,12 +105,13 @@ struct GenerateReport {
   int64_t files = 0;
   int64_t rows = 0;              // data lines written (no headers; duplicates, malformed included)
   int64_t readings = 0;          // distinct readings written: devices x steps minus dropouts
-  int64_t dropped_readings = 0;  // readings a dropout suppressed
+  int64_t dropped_readings = 0;  // readings a dropout or a dark device suppressed
   int64_t devices = 0;
   int64_t steps = 0;
   TimestampUs first_us = 0;  // first and last reading time
   TimestampUs last_us = 0;
   std::array<int64_t, kAnomalyKindCount> anomalies_by_kind{};
+  int64_t dark_devices = 0;      // devices that went dark (their `dark` labels)
   DirtCounts dirt;
   std::vector<AnomalyLabel> labels;  // sorted by start, then device
   std::vector<std::string> file_names;

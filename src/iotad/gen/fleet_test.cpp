@@ -775,6 +775,60 @@ TEST(FleetTest, DevicesDoNotDependOnFleetSizeOrChunking) {
   EXPECT_EQ(large_lines, small_lines);
 }
 
+TEST(FleetTest, DarkDevicesSendNothingFromTheirLabelOnAndTheOthersReadTheSame) {
+  FleetOptions options = SmallFleet(20, 36);
+  Files plain_files;
+  const GenerateReport plain = GenerateInto(options, plain_files);
+  options.dark_devices = 2;
+  options.dark_hours = 10;
+  Files files;
+  const GenerateReport report = GenerateInto(options, files);
+  EXPECT_EQ(report.dark_devices, 2);
+  std::vector<AnomalyLabel> dark;
+  for (const AnomalyLabel& label : report.labels) {
+    if (label.kind == kDarkKind) dark.push_back(label);
+  }
+  ASSERT_EQ(dark.size(), 2u);
+  const auto plain_rows = RowsByDevice(plain_files);
+  const auto rows = RowsByDevice(files);
+  std::set<std::string> dark_ids;
+  for (const AnomalyLabel& label : dark) {
+    dark_ids.insert(label.device_id);
+    EXPECT_EQ(label.metric, kDropoutMetric);
+    EXPECT_EQ(label.start_us, report.last_us + kMicrosPerMinute - 10 * kMicrosPerHour);
+    EXPECT_EQ(label.end_us, report.last_us);
+    const auto& device_rows = rows.at(label.device_id);
+    EXPECT_LT(device_rows.rbegin()->first, label.start_us);  // dark to the end
+    EXPECT_EQ(device_rows.rbegin()->first, label.start_us - kMicrosPerMinute);
+    // Its other anomalies are over before it goes dark (each has a normal reading after it).
+    for (const AnomalyLabel& other : report.labels) {
+      if (other.device_id == label.device_id && other.kind != kDarkKind) {
+        EXPECT_LT(other.end_us, label.start_us - kMicrosPerMinute);
+      }
+    }
+  }
+  EXPECT_EQ(report.readings + report.dropped_readings, 20 * report.steps);
+  EXPECT_LT(report.readings, plain.readings);
+  // The other devices read exactly as without dark devices.
+  for (const auto& [device, device_rows] : plain_rows) {
+    if (dark_ids.count(device) != 0) continue;
+    ASSERT_EQ(rows.at(device).size(), device_rows.size()) << device;
+    for (const auto& [time, row] : device_rows) {
+      const Row& other = rows.at(device).at(time);
+      for (int m = 0; m < 3; ++m) EXPECT_EQ(other.cells[m], row.cells[m]) << device;
+    }
+  }
+  // Off by default; a second run is byte-identical.
+  Files again;
+  GenerateInto(options, again);
+  EXPECT_EQ(again, files);
+  options.dark_devices = 21;
+  EXPECT_EQ(ValidateFleetOptions(options).code(), Errc::kInvalidArgument);
+  options.dark_devices = 1;
+  options.dark_hours = 36;
+  EXPECT_EQ(ValidateFleetOptions(options).code(), Errc::kInvalidArgument);
+}
+
 TEST(FleetTest, DeviceIdsWidenForLargeFleets) {
   EXPECT_EQ(FleetDeviceId(0, 200), "dev-00000");
   EXPECT_EQ(FleetDeviceId(42, 100000), "dev-00042");

@@ -585,6 +585,11 @@ class GoldRunner {
                            ReplayBucketCount(*contexts_[0].session, all_paths, metrics_.size(),
                                              std::max<int64_t>(1, lake_.config().gold.max_baseline_points / kThreads)));
     buckets = std::max<int64_t>(buckets, kThreads);
+    // The end of the data (silver is partitioned by event_time: its last hour holds it), with
+    // which every series is ticked at its end: a device silent since is flagged.
+    IOTAD_ASSIGN_OR_RETURN(const TimestampUs end_us,
+                           SilverEnd(*contexts_[0].session, hours_.empty() ? std::vector<std::string>{}
+                                                                           : lake_.ReadPaths(hours_.back().second)));
     struct Flag {
       size_t device;  // index into the bucket's devices
       uint32_t metric, detector;
@@ -609,7 +614,7 @@ class GoldRunner {
                         out.flags.push_back({out.devices.size() - 1, p.metric, p.detector, p.ts, p.value, p.score,
                                              p.version, std::string(p.location)});
                       },
-                      [&](std::string_view device) { out.devices.emplace_back(device); }, b, buckets)
+                      [&](std::string_view device) { out.devices.emplace_back(device); }, b, buckets, end_us)
                       .status());
       }
       return Status::Ok();

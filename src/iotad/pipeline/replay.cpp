@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "iotad/detect/device_scorer.h"
 #include "iotad/detect/multivariate.h"
 #include "iotad/detect/registry.h"
 
@@ -108,75 +109,6 @@ SeriesPlanFn PlanFromConfig(const config::LakeConfig& config, std::vector<std::s
   };
 }
 
-namespace {
-
-/// One device's detectors over the metrics [begin, end) of a column batch: per metric the series
-/// detectors of its plan, made at the series' first value, plus the device-wide Mahalanobis check
-/// (first batch only: its metrics are the lake's first kMaxMetrics) when a plan asks for it.
-struct DeviceDetectors {
-  struct PerMetric {
-    bool made = false;
-    std::vector<std::pair<uint32_t, std::unique_ptr<detect::SeriesDetector>>> detectors;
-  };
-  std::vector<PerMetric> per_metric;  // index m - begin
-  std::optional<detect::MahalanobisDetector> mahalanobis;
-  uint32_t mahalanobis_index = 0;
-  int mahalanobis_metrics = 0;
-  std::string device;
-
-  Status Reset(std::string_view d, size_t begin, size_t end, size_t metrics,
-               const std::vector<std::string>& names, const SeriesPlanFn& plan) {
-    device.assign(d);
-    for (auto& pm : per_metric) {
-      pm.made = false;
-      pm.detectors.clear();
-    }
-    per_metric.resize(end - begin);
-    mahalanobis.reset();
-    const bool wants_mahalanobis =
-        begin == 0 && metrics >= 2 &&
-        std::find(names.begin(), names.end(), detect::MahalanobisDetector::kName) != names.end();
-    if (!wants_mahalanobis) return Status::Ok();
-    for (size_t m = 0; m < metrics; ++m) {
-      const SeriesPlan p = plan(device, m);
-      for (uint32_t k : p.detectors) {
-        if (names[k] != detect::MahalanobisDetector::kName) continue;
-        mahalanobis_metrics =
-            static_cast<int>(std::min<size_t>(metrics, detect::MahalanobisDetector::kMaxMetrics));
-        IOTAD_ASSIGN_OR_RETURN(auto made,
-                               detect::MahalanobisDetector::Make(mahalanobis_metrics, p.options));
-        mahalanobis.emplace(std::move(made));
-        mahalanobis_index = k;
-        return Status::Ok();
-      }
-    }
-    return Status::Ok();
-  }
-
-  /// The series detectors of metric `m` (index `j` in the batch), made on first use.
-  Result<PerMetric*> Series(size_t j, size_t m, const std::vector<std::string>& names,
-                            const SeriesPlanFn& plan) {
-    PerMetric& pm = per_metric[j];
-    if (pm.made) return &pm;
-    pm.made = true;
-    const SeriesPlan p = plan(device, m);
-    for (uint32_t k : p.detectors) {
-      if (names[k] == detect::MahalanobisDetector::kName) continue;
-      detect::DetectorOptions options = p.options;
-      const std::string prefix = names[k] + ".";
-      for (const auto& [key, value] : p.params) {
-        if (key.starts_with(prefix)) options.params.emplace_back(key.substr(prefix.size()), value);
-      }
-      auto det = detect::MakeSeriesDetector(names[k], options);
-      if (!det.ok()) return det.status().WithContext("config [[detect.rule]] params: ");
-      pm.detectors.emplace_back(k, std::move(*det));
-    }
-    return &pm;
-  }
-};
-
-}  // namespace
-
 Result<int64_t> ReplayBucketCount(lake::DuckSession& session,
                                   const std::vector<std::string>& silver_paths, size_t metrics,
                                   int64_t max_points_per_pass) {
@@ -191,25 +123,49 @@ Result<int64_t> ReplayBucketCount(lake::DuckSession& session,
   return std::max<int64_t>(1, (points + max_points_per_pass - 1) / max_points_per_pass);
 }
 
+Result<TimestampUs> SilverEnd(lake::DuckSession& session, const std::vector<std::string>& silver_paths) {
+  if (silver_paths.empty()) return TimestampUs{0};
+  return session.QueryInt(
+      fmt::format("SELECT epoch_us(max(event_time)) FROM read_parquet({}, union_by_name = true)",
+                  lake::SqlList(silver_paths)));
+}
+
 Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
                                        const std::vector<std::string>& silver_paths,
                                        const std::vector<std::string>& metrics,
                                        const std::vector<std::string>& detector_names,
                                        const SeriesPlanFn& plan, const ReplayFlagFn& on_flag,
                                        const ReplayDeviceFn& on_device, int64_t bucket,
-                                       int64_t buckets) {
+                                       int64_t buckets, TimestampUs end_us) {
   ReplayStats stats;
   if (silver_paths.empty()) return stats;
+  if (end_us == kSilverEndUnknown) {
+    IOTAD_ASSIGN_OR_RETURN(end_us, SilverEnd(session, silver_paths));
+  }
   const size_t nm = metrics.size();
   const std::string silver =
       fmt::format("read_parquet({}, union_by_name = true)", lake::SqlList(silver_paths));
   const std::string where =
       buckets > 1 ? fmt::format(" WHERE hash(device_id) % {} = {}", buckets, bucket) : "";
-  DeviceDetectors dets;
+  // One device at a time: its readings are fed, its series ticked with the end of the data, then
+  // its state dropped, so memory holds one device whatever the fleet.
+  IOTAD_ASSIGN_OR_RETURN(auto scorer, detect::DeviceScorer::Make(metrics, detector_names, plan));
+  std::string_view location;      // the current row's
+  std::string device;             // the device being fed
+  std::string device_location;    // its last row's location, once that row's chunk is gone
+  const detect::DeviceFlagFn flag = [&](const detect::DeviceFlag& f) {
+    ++stats.flags;
+    on_flag(ReplayPoint{f.device_id, location, f.metric, f.detector, f.ts_us, f.value, f.score,
+                        f.version});
+  };
+  auto end_device = [&](std::string_view last_location) {
+    location = last_location;
+    scorer.TickDevice(device, end_us, flag);
+    scorer.Forget(device);
+  };
   std::vector<double> row;
   std::vector<const double*> vals;
   std::vector<const uint64_t*> valid;
-  std::string_view location;
   // Each series lies in one column batch, so its points reach its detectors in the same order
   // whatever the batching; rows, devices and the time range are counted on the first batch.
   for (size_t begin = 0; begin == 0 || begin < nm; begin += kSilverColumnBatch) {
@@ -248,48 +204,36 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
         if (stats.rows == 0 && n > 0) stats.first_us = stats.last_us = ts[0];
         stats.rows += static_cast<int64_t>(n);
       }
+      auto location_at = [&](size_t r) {
+        return locs != nullptr && lake::DuckChunk::IsValid(loc_valid, r)
+                   ? lake::DuckChunk::StringAt(locs, r)
+                   : std::string_view();
+      };
       for (size_t r = 0; r < n; ++r) {
         const std::string_view d = lake::DuckChunk::StringAt(devs, r);
         if (first_batch) {
           stats.first_us = std::min(stats.first_us, ts[r]);
           stats.last_us = std::max(stats.last_us, ts[r]);
         }
-        if (!any_device || d != dets.device) {  // a new device: fresh detectors
+        if (!any_device || d != device) {  // a new device
+          if (any_device) end_device(r > 0 ? location_at(r - 1) : std::string_view(device_location));
           any_device = true;
           if (first_batch) ++stats.devices;
-          IOTAD_TRY(dets.Reset(d, begin, end, nm, detector_names, plan));
-          if (on_device) on_device(dets.device);
+          device.assign(d);
+          if (on_device) on_device(device);
         }
-        location = locs != nullptr && lake::DuckChunk::IsValid(loc_valid, r)
-                       ? lake::DuckChunk::StringAt(locs, r)
-                       : std::string_view();
+        location = location_at(r);
         for (size_t j = 0; j < width; ++j) {
           const bool has = vals[j] != nullptr && lake::DuckChunk::IsValid(valid[j], r);
           row[j] = has ? vals[j][r] : NAN;
-          if (!has) continue;
-          const double x = row[j];
-          ++stats.values;
-          IOTAD_ASSIGN_OR_RETURN(auto* pm, dets.Series(j, begin + j, detector_names, plan));
-          for (auto& [k, det] : pm->detectors) {
-            const detect::Score s = det->Update(ts[r], x);
-            if (!s.flag) continue;
-            ++stats.flags;
-            on_flag(ReplayPoint{dets.device, location, static_cast<uint32_t>(begin + j), k, ts[r],
-                                x, s, det->version()});
-          }
+          stats.values += has ? 1 : 0;
         }
-        if (dets.mahalanobis) {
-          const detect::Score s = dets.mahalanobis->Update(
-              ts[r], std::span<const double>(row.data(), dets.mahalanobis_metrics));
-          if (s.flag) {
-            ++stats.flags;
-            const auto m = static_cast<uint32_t>(dets.mahalanobis->top_metric());
-            on_flag(ReplayPoint{dets.device, location, m, dets.mahalanobis_index, ts[r], row[m], s,
-                                detect::MahalanobisDetector::kVersion});
-          }
-        }
+        const Status fed = scorer.Feed(device, ts[r], row, flag, begin);
+        if (!fed.ok()) return fed.WithContext("config [[detect.rule]] params: ");
       }
+      if (n > 0) device_location.assign(location_at(n - 1));
     }
+    if (any_device) end_device(device_location);
   }
   return stats;
 }
@@ -315,11 +259,12 @@ Result<ReplayStats> ReplaySilver(lake::DuckSession& session,
   IOTAD_ASSIGN_OR_RETURN(
       const int64_t buckets,
       ReplayBucketCount(session, silver_paths, metrics.size(), max_points_per_pass));
+  IOTAD_ASSIGN_OR_RETURN(const TimestampUs end_us, SilverEnd(session, silver_paths));
   ReplayStats stats;
   for (int64_t b = 0; b < buckets; ++b) {
     IOTAD_ASSIGN_OR_RETURN(
         auto part, ReplaySilverBucket(session, silver_paths, metrics, detector_names, plan, on_flag,
-                                      on_device, b, buckets));
+                                      on_device, b, buckets, end_us));
     stats.Merge(part);
   }
   return stats;

@@ -1,8 +1,11 @@
 #pragma once
-// Silver replayed through the online detectors of detect/: every (device, metric) series in time
-// order, point by point, as a live feed would deliver it, one fresh detector per series and
-// detector. `gold` files each flag as an anomaly row under its hour; `iotad eval --lake` scores
-// the flags against the labels `iotad generate` wrote. Reads only: no lock, no lake state.
+// Silver replayed through the online detectors of detect/: a thin source over
+// detect::DeviceScorer, fed each device's readings in time order as a live feed would deliver
+// them, and ticked at the end of each device's series with the end of the data (the latest
+// event_time of the silver replayed), so a device that went silent and stayed silent is flagged
+// as a live scorer would flag it by then. `gold` files each flag as an anomaly row under its
+// hour; `iotad eval --lake` scores the flags against the labels `iotad generate` wrote. Reads
+// only: no lock, no lake state.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -13,7 +16,7 @@
 #include "iotad/config/config.h"
 #include "iotad/core/result.h"
 #include "iotad/core/timestamp.h"
-#include "iotad/detect/detector.h"
+#include "iotad/detect/device_scorer.h"
 #include "iotad/lake/duck.h"
 #include "iotad/lake/lake.h"
 
@@ -47,11 +50,12 @@ SilverColumns FindSilverColumns(lake::DuckResult& result, const std::vector<std:
 /// One flagged point of a replay (views valid during the callback only).
 struct ReplayPoint {
   std::string_view device_id;
-  std::string_view location;  // empty when NULL
+  std::string_view location;  // empty when NULL (end of series: the device's last location)
   uint32_t metric;            // index into the metrics given to ReplaySilver
   uint32_t detector;          // index into the detector names given to ReplaySilver
-  TimestampUs ts;             // the point's time; score.at_us is when the anomaly happened
-  double value;
+  TimestampUs ts;             // the point's time, or the end of the data for a silence found at
+                              // the end of the series; score.at_us is when the anomaly happened
+  double value;               // NaN for a silence found at the end of the series
   const detect::Score& score;
   int version;  // the detector's version
 };
@@ -61,13 +65,9 @@ struct ReplayPoint {
 /// error listing the known ones.
 Result<int> ReplayDetectorVersion(std::string_view name);
 
-/// What runs on one series.
-struct SeriesPlan {
-  std::vector<uint32_t> detectors;  // indexes into the replay's detector names
-  detect::DetectorOptions options;  // shared by them (options.params stays empty)
-  std::vector<std::pair<std::string, double>> params;  // qualified: "window_z.window"
-};
-using SeriesPlanFn = std::function<SeriesPlan(std::string_view device_id, size_t metric)>;
+/// What runs on one series (detector indexes into the replay's detector names).
+using SeriesPlan = detect::SeriesPlan;
+using SeriesPlanFn = detect::SeriesPlanFn;
 
 /// The plan the lake config gives ([[detect.rule]], see config::ResolveSeries): a series runs
 /// those of `names` its resolved detectors include, or all of `names` when `all_named` (a
@@ -92,9 +92,14 @@ struct ReplayStats {
 using ReplayFlagFn = std::function<void(const ReplayPoint&)>;
 using ReplayDeviceFn = std::function<void(std::string_view device_id)>;
 
+/// The end of the data: the latest event_time in `silver_paths` (0 when there is none). The
+/// replay's batch "now": each series is ticked with it at its end.
+Result<TimestampUs> SilverEnd(lake::DuckSession& session, const std::vector<std::string>& silver_paths);
+
 /// Streams `silver_paths` ordered by device_id, event_time and feeds every non-NULL value of
 /// each metric to fresh detectors per device and metric, as `plan` says (`mahalanobis` gets all of
-/// a device's metrics per reading); calls `on_flag` for each flagged point, and `on_device`
+/// a device's metrics per reading), then ticks the device's series with the end of the data
+/// (SilverEnd); calls `on_flag` for each flag, and `on_device`
 /// (optional) before its points (once per column batch when silver has more than
 /// kSilverColumnBatch metrics: each series is in one batch). Unknown detector names are an error
 /// before any row is read. Above `max_points_per_pass` values (rows x metrics of a column batch;
@@ -117,12 +122,15 @@ Result<int64_t> ReplayBucketCount(lake::DuckSession& session,
 /// One bucket of a replay: the devices with hash(device_id) % buckets == bucket (all of them when
 /// buckets is 1). Buckets are independent, so they may run on separate sessions and threads.
 /// The detector names are checked by the caller (ReplayDetectorVersion), once, not per bucket.
+/// `end_us` is the end of the data of the whole replay (SilverEnd, computed once by the caller);
+/// kSilverEndUnknown: this call computes it.
+inline constexpr TimestampUs kSilverEndUnknown = INT64_MIN;
 Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
                                        const std::vector<std::string>& silver_paths,
                                        const std::vector<std::string>& metrics,
                                        const std::vector<std::string>& detector_names,
                                        const SeriesPlanFn& plan, const ReplayFlagFn& on_flag,
                                        const ReplayDeviceFn& on_device, int64_t bucket,
-                                       int64_t buckets);
+                                       int64_t buckets, TimestampUs end_us = kSilverEndUnknown);
 
 }  // namespace iotad::pipeline
