@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "iotad/config/component.h"
 #include "iotad/core/result.h"
 
 namespace iotad::config {
@@ -44,7 +45,7 @@ struct GoldConfig {
   double false_alarms_per_day = 0.02;  // online detectors' sensitivity, per device and metric
 };
 
-/// One `[[detect.rule]]`: detector settings for the series it matches. A series (device, metric)
+/// One `[[detect.rule]]` (a component kind, see component.h): detector settings for the series it matches. A series (device, metric)
 /// matches when its metric is in `metrics` and its device matches one of the `devices` glob
 /// patterns (`*` and `?`); an empty list matches everything. Rules apply in file order, a later
 /// matching rule overriding the fields it sets.
@@ -60,6 +61,7 @@ struct DetectRule {
 };
 
 struct DetectConfig {
+  /// The `[[detect.rule]]` components' options in file order (also in LakeConfig::components).
   std::vector<DetectRule> rules;
 };
 
@@ -87,6 +89,9 @@ struct LakeConfig {
   GoldConfig gold;
   DetectConfig detect;
   DuckdbConfig duckdb;
+  /// Every `[[group.leaf]]` table of a registered component kind, parsed and validated by its
+  /// type's factory: `components.OptionsOf<DetectRule>("detect.rule")`.
+  Components components;
   /// Values that were accepted but adjusted (a thread count capped at the machine's): one
   /// sentence each naming the key, the value and what is used instead. Lake::Open prints them.
   std::vector<std::string> warnings;
@@ -120,8 +125,16 @@ struct MachineLimits {
 Result<LakeConfig> ParseConfig(std::string_view toml_text, std::string_view source_name);
 Result<LakeConfig> ParseConfig(std::string_view toml_text, std::string_view source_name,
                                const MachineLimits& machine);
+/// With the component kinds of `registry` (tests add their own kinds to those of RegisterComponents()).
+Result<LakeConfig> ParseConfig(std::string_view toml_text, std::string_view source_name,
+                               const MachineLimits& machine, const ComponentRegistry& registry);
 
 /// The commented config file `iotad init` writes: every option with its default and doc.
+/// Component kinds follow the flat sections, each as commented `[[group.leaf]]` blocks.
 std::string ExampleConfigToml();
+std::string ExampleConfigToml(const ComponentRegistry& registry);
+/// One kind's block: per type, its keys commented out ("# key = default") under their docs
+/// ("# # doc (type)"); with the first "# " of each line removed it parses to the defaults.
+std::string ExampleComponentToml(const ComponentKind& kind);
 
 }  // namespace iotad::config
