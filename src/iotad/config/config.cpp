@@ -157,6 +157,22 @@ Setter Str(Section LakeConfig::*section, std::string Section::*field,
   return InSection(section, SetString(field, std::move(allowed)));
 }
 
+/// One of `choices`: the string as written goes to `field`, its typed value to `typed`.
+template <typename Section, typename Typed>
+Setter Choice(Section LakeConfig::*section, std::string Section::*field, Typed Section::*typed,
+              std::vector<std::pair<std::string, Typed>> choices) {
+  std::vector<std::string> allowed;
+  for (const auto& c : choices) allowed.push_back(c.first);
+  return [=](LakeConfig& c, const toml::node& n, const std::string& key, const MachineLimits&) -> Status {
+    IOTAD_ASSIGN_OR_RETURN(std::string value, ReadString(Node(&n), key, allowed));
+    for (const auto& [text, v] : choices) {
+      if (text == value) (c.*section).*typed = v;
+    }
+    (c.*section).*field = std::move(value);
+    return Status::Ok();
+  };
+}
+
 template <typename Section>
 Setter Int(Section LakeConfig::*section, int64_t Section::*field, int64_t min_value, int64_t max_value) {
   return InSection(section, SetInt(field, min_value, max_value));
@@ -254,7 +270,8 @@ const std::vector<OptionSpec>& Options() {
        Str(&C::ingest, &IngestConfig::inbox)},
       {"ingest", "partition_by", "string", "\"event_time\"",
        "Bronze dt=/hour= folder of a file: \"event_time\" (its first row's hour) or \"arrival\".",
-       Str(&C::ingest, &IngestConfig::partition_by, {"event_time", "arrival"})},
+       Choice(&C::ingest, &IngestConfig::partition_by, &IngestConfig::partition,
+              {{"event_time", PartitionBy::kEventTime}, {"arrival", PartitionBy::kArrival}})},
       {"ingest", "delete_after_ingest", "bool", "false",
        "Remove inbox files once they are durably in bronze.",
        Bool(&C::ingest, &IngestConfig::delete_after_ingest)},
@@ -274,10 +291,12 @@ const std::vector<OptionSpec>& Options() {
        Str(&C::silver, &SilverConfig::compression, {"zstd", "snappy", "gzip", "uncompressed"})},
       {"silver", "delimiter", "string", "\"\"",
        "CSV field separator: \"\" detects it from the header line; or one of \",\", \";\", \"\\t\", \"|\".",
-       Str(&C::silver, &SilverConfig::delimiter, {"", ",", ";", "\t", "|"})},
+       Choice(&C::silver, &SilverConfig::delimiter, &SilverConfig::delimiter_byte,
+              {{"", '\0'}, {",", ','}, {";", ';'}, {"\t", '\t'}, {"|", '|'}})},
       {"silver", "encoding", "string", "\"utf-8\"",
        "Text encoding of the raw files: \"utf-8\" or \"latin-1\" (ISO-8859-1).",
-       Str(&C::silver, &SilverConfig::encoding, {"utf-8", "latin-1"})},
+       Choice(&C::silver, &SilverConfig::encoding, &SilverConfig::text_encoding,
+              {{"utf-8", TextEncoding::kUtf8}, {"latin-1", TextEncoding::kLatin1}})},
       {"silver", "null_values", "list", R"(["", "NA", "N/A", "NULL", "NaN", "None", "-"])",
        "Cells that mean \"no value\" (compared case-insensitively after trimming): stored as NULL, not rejected.",
        List(&C::silver, &SilverConfig::null_values)},

@@ -13,9 +13,18 @@
 
 namespace iotad::config {
 
+/// ingest.partition_by, typed.
+enum class PartitionBy { kEventTime, kArrival };
+/// silver.encoding, typed.
+enum class TextEncoding { kUtf8, kLatin1 };
+
+// Options that are one of a few strings keep the string as written (for messages and
+// fingerprints) and its typed value beside it, set by the same row: stages read the typed one.
+
 struct IngestConfig {
   std::string inbox = "inbox";             // folder (relative to the lake) that `iotad run` ingests
   std::string partition_by = "event_time";  // "event_time" (first row's hour) or "arrival"
+  PartitionBy partition = PartitionBy::kEventTime;  // partition_by, typed
   bool delete_after_ingest = false;         // remove inbox files once they are safely in bronze
 };
 
@@ -26,7 +35,9 @@ struct SilverConfig {
   int64_t max_buffered_rows = 2'000'000;  // memory bound: rows held before the oldest hours flush
   std::string compression = "zstd";
   std::string delimiter;                     // CSV: "" detects; else one of "," ";" "\t" "|"
+  char delimiter_byte = 0;                   // delimiter, typed: 0 detects
   std::string encoding = "utf-8";            // "utf-8" or "latin-1"
+  TextEncoding text_encoding = TextEncoding::kUtf8;  // encoding, typed
   std::vector<std::string> null_values{"", "NA", "N/A", "NULL", "NaN", "None", "-"};  // no value
   int64_t max_line_bytes = 1'048'576;        // a longer line (or open quote) is a reject
   int64_t json_flatten_depth = 3;            // {"a":{"b":1}} -> a_b, up to this depth
