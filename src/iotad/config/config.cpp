@@ -745,7 +745,8 @@ std::string ExampleComponentToml(const ComponentKind& kind) {
     out += fmt::format("# [[{}]]\n", kind.section);
     if (kind.name_required) {
       out += fmt::format("# # A name unique among the [[{}]] tables (string, required)\n", kind.section);
-      out += fmt::format("# name = \"{}-1\"\n", kind.typed ? type.name : kind.section.substr(kind.section.find('.') + 1));
+      const std::string leaf = kind.section.substr(kind.section.find('.') + 1);
+      out += fmt::format("# name = \"{}-1\"\n", kind.typed ? type.name : leaf);
     } else {
       out += fmt::format("# # name: a name unique among the [[{}]] tables, for messages (string; unset: \"{}[<n>]\")\n",
                          kind.section, kind.section);
