@@ -173,7 +173,9 @@ ComponentType MakeComponentType(std::string type_name, std::string doc, std::vec
   auto docs = std::make_shared<const std::vector<OptionDoc>>(type.options);
   type.make = [table, docs, validate = std::move(validate)](const ComponentKeys& keys,
                                                             const ComponentContext& ctx) -> Result<std::any> {
-    T value{};
+    // Built in place inside the std::any (GCC 12 warns about a local aggregate with a base).
+    std::any out(std::in_place_type<T>);
+    T& value = *std::any_cast<T>(&out);
     std::vector<bool> seen(table->size(), false);
     for (const auto& [name, node] : keys) {
       const std::string key = ctx.key + "." + name;
@@ -187,7 +189,7 @@ ComponentType MakeComponentType(std::string type_name, std::string doc, std::vec
       if ((*table)[i].required && !seen[i]) return internal::MissingComponentKey(ctx.key + "." + (*table)[i].name, ctx);
     }
     if (validate) IOTAD_TRY(validate(value, ctx));
-    return std::any(std::move(value));
+    return out;
   };
   return type;
 }

@@ -9,7 +9,24 @@ namespace {
 
 // A test-only component kind, `[[test.widget]]`, with two types: what issue 9's
 // `[[alert.sink]]` (type = "webhook", ...) will look like.
-struct RoundOptions {
+/// Keys every type of the kind has (as sinks will share retry and timeout settings): a base
+/// struct and one table of rows that each type's table starts with.
+struct WidgetCommon {
+  std::string label = "none";
+  int64_t weight_g = 100;
+};
+
+template <typename T>
+std::vector<Option<T>> CommonOptions(std::vector<Option<T>> own) {
+  std::vector<Option<T>> rows = {
+      {"label", "string", "\"none\"", "Shown on the widget.", SetString(&T::label)},
+      {"weight_g", "int", "100", "Weight in grams (1 to 10000).", SetInt(&T::weight_g, 1, 10'000)},
+  };
+  for (auto& row : own) rows.push_back(std::move(row));
+  return rows;
+}
+
+struct RoundOptions : WidgetCommon {
   double radius = 1.0;
   double max_radius = 10.0;
   std::string color = "red";
@@ -17,24 +34,26 @@ struct RoundOptions {
   std::optional<int64_t> timeout_us;
 };
 
-struct SquareOptions {
+struct SquareOptions : WidgetCommon {
   int64_t side = 0;  // required
   bool filled = false;
 };
+
+const RoundOptions kRoundDefaults;
 
 ComponentKind WidgetKind() {
   using R = RoundOptions;
   using S = SquareOptions;
   ComponentType round = MakeComponentType<R>(
       "round", "a round widget.",
-      {
+      CommonOptions<R>({
           {"radius", "number", "1.0", "Radius in cm (above 0, at most 100).", SetNumber(&R::radius, 0.0, 100.0, true)},
           {"max_radius", "number", "10.0", "Largest radius allowed (above 0, at most 100).",
            SetNumber(&R::max_radius, 0.0, 100.0, true)},
           {"color", "string", "\"red\"", "red or blue.", SetString(&R::color, {"red", "blue"})},
           {"tags", "list", "[]", "Free-form labels.", SetList(&R::tags)},
           {"timeout", "duration", "", "Give up after this long.", SetDuration(&R::timeout_us)},
-      },
+      }),
       [](R& r, const ComponentContext& ctx) -> Status {
         if (r.radius > r.max_radius) {
           return Error(Errc::kInvalidArgument, "config: {} has radius {} above max_radius {}", ctx.key, r.radius,
@@ -44,10 +63,10 @@ ComponentKind WidgetKind() {
       });
   ComponentType square = MakeComponentType<S>(
       "square", "a square widget.",
-      {
+      CommonOptions<S>({
           {"side", "int", "4", "Side in cm (1 to 1000).", SetInt(&S::side, 1, 1000), /*required=*/true},
           {"filled", "bool", "false", "Whether it is filled.", SetBool(&S::filled)},
-      });
+      }));
   return TypedKind("test.widget", "widgets for the tests.", {std::move(round), std::move(square)});
 }
 
@@ -112,6 +131,7 @@ type = "round"
 name = "tile"
 type = "square"
 side = 3
+label = "floor"
 )");
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
   const auto& widgets = parsed->components.Of("test.widget");
@@ -128,13 +148,16 @@ side = 3
   EXPECT_EQ(big->timeout_us, 120'000'000);
   const auto rounds = parsed->components.OptionsOf<RoundOptions>("test.widget");
   ASSERT_EQ(rounds.size(), 2u);
-  EXPECT_DOUBLE_EQ(rounds[1]->radius, RoundOptions{}.radius);
+  EXPECT_DOUBLE_EQ(rounds[1]->radius, kRoundDefaults.radius);
   EXPECT_FALSE(rounds[1]->timeout_us.has_value());
   const Component* tile = parsed->components.Find("test.widget", "tile");
   ASSERT_NE(tile, nullptr);
   ASSERT_NE(tile->As<SquareOptions>(), nullptr);
   EXPECT_EQ(tile->As<SquareOptions>()->side, 3);
   EXPECT_FALSE(tile->As<SquareOptions>()->filled);
+  EXPECT_EQ(tile->As<SquareOptions>()->label, "floor");  // a common key
+  EXPECT_EQ(big->label, "none");
+  EXPECT_EQ(big->weight_g, 100);
   EXPECT_TRUE(parsed->components.Of("test.gadget").empty());
 }
 
@@ -142,7 +165,7 @@ TEST(ComponentTest, UnknownKeyIsRejectedNamingTheKeyTheFileAndTheTypesKeys) {
   const std::string error = ErrorOf("[[test.widget]]\nname = \"a\"\ntype = \"round\"\nradus = 2\n");
   EXPECT_TRUE(Has(error, "unknown key 'test.widget[0].radus'")) << error;
   EXPECT_TRUE(Has(error, "for type \"round\"")) << error;
-  EXPECT_TRUE(Has(error, "name, type, radius, max_radius, color, tags, timeout")) << error;
+  EXPECT_TRUE(Has(error, "name, type, label, weight_g, radius, max_radius, color, tags, timeout")) << error;
   // A key of another type is unknown too.
   EXPECT_TRUE(Has(ErrorOf("[[test.widget]]\nname = \"a\"\ntype = \"round\"\nside = 2\n"), "'test.widget[0].side'"));
 }
@@ -182,6 +205,8 @@ TEST(ComponentTest, TypesRangesRequiredKeysAndTheFactorysCheckAreEnforced) {
                   "'test.widget[0].side' is required for type \"square\""));
   EXPECT_TRUE(Has(ErrorOf("[[test.widget]]\nname = \"a\"\ntype = \"square\"\nside = 0\n"),
                   "'test.widget[0].side' must be an integer from 1 to 1000"));
+  EXPECT_TRUE(Has(ErrorOf("[[test.widget]]\nname = \"a\"\ntype = \"square\"\nside = 1\nweight_g = 0\n"),
+                  "'test.widget[0].weight_g' must be an integer from 1 to 10000"));
   EXPECT_TRUE(Has(ErrorOf("[[test.widget]]\nname = \"a\"\ntype = \"round\"\nradius = 20\n"),
                   "test.widget[0] has radius 20 above max_radius 10"));
   EXPECT_TRUE(Has(ErrorOf("[test.widget]\nname = \"a\"\n"), "'test.widget' must be written as [[test.widget]] tables"));
@@ -218,10 +243,11 @@ TEST(ComponentTest, ConfigExampleShowsEveryTypeAndItsBlockParsesToTheDefaults) {
   EXPECT_EQ(widgets[0].name, "round-1");
   const RoundOptions* round = widgets[0].As<RoundOptions>();
   ASSERT_NE(round, nullptr);
-  EXPECT_DOUBLE_EQ(round->radius, RoundOptions{}.radius);
-  EXPECT_DOUBLE_EQ(round->max_radius, RoundOptions{}.max_radius);
-  EXPECT_EQ(round->color, RoundOptions{}.color);
+  EXPECT_DOUBLE_EQ(round->radius, kRoundDefaults.radius);
+  EXPECT_DOUBLE_EQ(round->max_radius, kRoundDefaults.max_radius);
+  EXPECT_EQ(round->color, kRoundDefaults.color);
   EXPECT_EQ(widgets[1].As<SquareOptions>()->side, 4);
+  EXPECT_EQ(widgets[1].As<SquareOptions>()->weight_g, kRoundDefaults.weight_g);
 
   // The product's example shows only registered kinds: no widgets, and no alert sinks yet.
   const std::string product = ExampleConfigToml();
