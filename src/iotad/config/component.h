@@ -50,7 +50,7 @@ Result<std::vector<std::string>> ReadStringList(const Node& n, const std::string
                                                 bool non_empty = false);
 /// A duration such as "15m" or "2h", above zero, in microseconds.
 Result<int64_t> ReadDurationUs(const Node& n, const std::string& key);
-/// An inline table's entries in file order; `expected` describes it for the message.
+/// An inline table's entries (in key order); `expected` describes it for the message.
 Result<std::vector<std::pair<std::string, Node>>> ReadTable(const Node& n, const std::string& key,
                                                            const std::string& expected);
 
@@ -141,7 +141,7 @@ struct OptionDoc {
   bool required = false;
 };
 
-/// The keys of one table (besides `name` and `type`), in file order.
+/// The keys of one table (besides `name` and `type`), in key order.
 using ComponentKeys = std::vector<std::pair<std::string, Node>>;
 
 /// One `type` of a kind: its option table (for docs) and its factory, which fills the options
