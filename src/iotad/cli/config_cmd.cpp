@@ -1,3 +1,6 @@
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "iotad/cli/cli.h"
 #include "iotad/config/config.h"
 #include "iotad/lake/lake.h"
@@ -17,14 +20,26 @@ void RegisterConfigCommand(CLI::App& app, GlobalOptions& global, CommandOutcome&
       out.status = lake.status();
       return;
     }
-    const auto& warnings = (*lake)->config().warnings;
+    const config::LakeConfig& cfg = (*lake)->config();
+    const auto& warnings = cfg.warnings;
     if (warnings.empty()) {
       std::printf("%s/iotad.toml is valid\n", (*lake)->root().c_str());
-      return;
+    } else {
+      std::printf("%s/iotad.toml is valid, with %zu adjusted value%s:\n", (*lake)->root().c_str(), warnings.size(),
+                  warnings.size() == 1 ? "" : "s");
+      for (const auto& w : warnings) std::printf("  %s\n", w.c_str());
     }
-    std::printf("%s/iotad.toml is valid, with %zu adjusted value%s:\n", (*lake)->root().c_str(), warnings.size(),
-                warnings.size() == 1 ? "" : "s");
-    for (const auto& w : warnings) std::printf("  %s\n", w.c_str());
+    // The component tables it holds, by kind, as their factories accepted them.
+    for (const config::ComponentKind& kind : config::ComponentRegistry::Default().kinds()) {
+      const auto& tables = cfg.components.Of(kind.section);
+      if (tables.empty()) continue;
+      std::vector<std::string> names;
+      for (const config::Component& c : tables) {
+        names.push_back(c.type.empty() ? c.name : fmt::format("{} ({})", c.name, c.type));
+      }
+      const std::string listed = fmt::format("{}", fmt::join(names, ", "));
+      std::printf("  [[%s]]: %zu (%s)\n", kind.section.c_str(), tables.size(), listed.c_str());
+    }
   });
 }
 

@@ -14,6 +14,8 @@
 #define TOML_ASSERT(expr) ((void)0)
 #include <toml++/toml.h>
 
+#include <fmt/ranges.h>
+
 #include "iotad/core/timestamp.h"
 #include "iotad/detect/detector.h"
 #include "iotad/detect/registry.h"
@@ -54,92 +56,144 @@ std::string Printable(std::string_view text) {
   return out;
 }
 
-template <typename Section>
-Setter Str(Section LakeConfig::*section, std::string Section::*field,
-           std::vector<std::string> allowed = {}) {
-  return [=](LakeConfig& c, const toml::node& n, const std::string& key, const MachineLimits&) -> Status {
-    const auto v = n.value<std::string>();
-    if (!v || !n.is_string()) return TypeError(key, "a string", "");
-    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
-      std::vector<std::string> shown;
-      for (const auto& a : allowed) shown.push_back(Printable(a));
-      return Error(Errc::kInvalidArgument, "config: '{}' must be one of {} (got \"{}\")", key, QuotedList(shown),
-                   Printable(*v));
-    }
-    if (allowed.empty() && v->empty()) return TypeError(key, "a non-empty string", "");
-    (c.*section).*field = *v;
-    return Status::Ok();
-  };
+const toml::node& Toml(const Node& n) { return *static_cast<const toml::node*>(n.raw()); }
+
+}  // namespace
+
+Result<std::string> ReadString(const Node& node, const std::string& key, const std::vector<std::string>& allowed) {
+  const toml::node& n = Toml(node);
+  const auto v = n.value<std::string>();
+  if (!v || !n.is_string()) return TypeError(key, "a string", "");
+  if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
+    std::vector<std::string> shown;
+    for (const auto& a : allowed) shown.push_back(Printable(a));
+    return Error(Errc::kInvalidArgument, "config: '{}' must be one of {} (got \"{}\")", key, QuotedList(shown),
+                 Printable(*v));
+  }
+  if (allowed.empty() && v->empty()) return TypeError(key, "a non-empty string", "");
+  return *v;
 }
 
-template <typename Section>
-Setter Int(Section LakeConfig::*section, int64_t Section::*field, int64_t min_value, int64_t max_value) {
-  return [=](LakeConfig& c, const toml::node& n, const std::string& key, const MachineLimits&) -> Status {
-    const auto v = n.value<int64_t>();
-    if (!v || !n.is_integer()) return TypeError(key, "an integer", "");
-    if (*v < min_value || *v > max_value) {
-      return Error(Errc::kInvalidArgument, "config: '{}' must be an integer from {} to {} (got {})", key, min_value,
-                   max_value, *v);
-    }
-    (c.*section).*field = *v;
-    return Status::Ok();
-  };
+Result<int64_t> ReadInt(const Node& node, const std::string& key, int64_t min_value, int64_t max_value) {
+  const toml::node& n = Toml(node);
+  const auto v = n.value<int64_t>();
+  if (!v || !n.is_integer()) return TypeError(key, "an integer", "");
+  if (*v < min_value || *v > max_value) {
+    return Error(Errc::kInvalidArgument, "config: '{}' must be an integer from {} to {} (got {})", key, min_value,
+                 max_value, *v);
+  }
+  return *v;
 }
 
-/// A finite number in (min, max] when `above_min`, else in [min, max]: nan and inf are refused
-/// (a NaN threshold compares false with everything, so it would silently flag nothing).
-template <typename Section>
-Setter Dbl(Section LakeConfig::*section, double Section::*field, double min_value, double max_value,
-           bool above_min) {
-  return [=](LakeConfig& c, const toml::node& n, const std::string& key, const MachineLimits&) -> Status {
-    const auto v = n.value<double>();
-    if (!v || !(n.is_floating_point() || n.is_integer())) return TypeError(key, "a number", "");
-    const bool in_range = std::isfinite(*v) && (above_min ? *v > min_value : *v >= min_value) && *v <= max_value;
-    if (!in_range) {
-      return Error(Errc::kInvalidArgument, "config: '{}' must be a finite number {} {} and at most {} (got {})", key,
-                   above_min ? "above" : "of at least", min_value, max_value, *v);
-    }
-    (c.*section).*field = *v;
-    return Status::Ok();
-  };
+/// nan and inf are refused: a NaN threshold compares false with everything, so it would
+/// silently flag nothing.
+Result<double> ReadNumber(const Node& node, const std::string& key, double min_value, double max_value,
+                          bool above_min) {
+  const toml::node& n = Toml(node);
+  const auto v = n.value<double>();
+  if (!v || !(n.is_floating_point() || n.is_integer())) return TypeError(key, "a number", "");
+  const bool in_range = std::isfinite(*v) && (above_min ? *v > min_value : *v >= min_value) && *v <= max_value;
+  if (!in_range) {
+    return Error(Errc::kInvalidArgument, "config: '{}' must be a finite number {} {} and at most {} (got {})", key,
+                 above_min ? "above" : "of at least", min_value, max_value, *v);
+  }
+  return *v;
 }
 
-template <typename Section>
-Setter Bool(Section LakeConfig::*section, bool Section::*field) {
-  return [=](LakeConfig& c, const toml::node& n, const std::string& key, const MachineLimits&) -> Status {
-    const auto v = n.value<bool>();
-    if (!v || !n.is_boolean()) return TypeError(key, "true or false", "");
-    (c.*section).*field = *v;
-    return Status::Ok();
-  };
+Result<bool> ReadBool(const Node& node, const std::string& key) {
+  const toml::node& n = Toml(node);
+  const auto v = n.value<bool>();
+  if (!v || !n.is_boolean()) return TypeError(key, "true or false", "");
+  return *v;
 }
 
-Result<std::vector<std::string>> StringList(const toml::node& n, const std::string& key,
-                                            const std::vector<std::string>& allowed = {}) {
-  const toml::array* arr = n.as_array();
+Result<std::vector<std::string>> ReadStringList(const Node& node, const std::string& key,
+                                                const std::vector<std::string>& allowed, bool non_empty) {
+  const toml::array* arr = Toml(node).as_array();
   if (arr == nullptr) return TypeError(key, "a list of strings", "");
   std::vector<std::string> out;
   for (const auto& item : *arr) {
     const auto v = item.value<std::string>();
-    if (!v) return TypeError(key, "a list of strings", "");
+    if (!v || !item.is_string()) return TypeError(key, "a list of strings", "");
     if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
       return Error(Errc::kInvalidArgument, "config: '{}' has unknown entry '{}' (known: {})", key, *v,
                    fmt::join(allowed, ", "));
     }
     out.push_back(*v);
   }
+  if (non_empty && out.empty()) return TypeError(key, "a list of at least one string", "");
   return out;
+}
+
+Result<int64_t> ReadDurationUs(const Node& node, const std::string& key) {
+  const auto text = Toml(node).value<std::string>();
+  const auto us = text && Toml(node).is_string() ? ParseDurationUs(*text) : std::nullopt;
+  if (!us || *us <= 0) return TypeError(key, "a duration such as \"15m\"", "");
+  return *us;
+}
+
+Result<std::vector<std::pair<std::string, Node>>> ReadTable(const Node& node, const std::string& key,
+                                                           const std::string& expected) {
+  const toml::table* table = Toml(node).as_table();
+  if (table == nullptr) return TypeError(key, expected, "");
+  std::vector<std::pair<std::string, Node>> out;
+  for (const auto& [k, v] : *table) out.emplace_back(std::string(k.str()), Node(&v));
+  return out;
+}
+
+namespace {
+
+/// A flat option's setter: the field setter a component would use, applied to its section.
+template <typename Section>
+Setter InSection(Section LakeConfig::*section, FieldSetter<Section> set) {
+  return [=](LakeConfig& c, const toml::node& n, const std::string& key, const MachineLimits&) -> Status {
+    return set(c.*section, Node(&n), key);
+  };
+}
+
+template <typename Section>
+Setter Str(Section LakeConfig::*section, std::string Section::*field,
+           std::vector<std::string> allowed = {}) {
+  return InSection(section, SetString(field, std::move(allowed)));
+}
+
+/// One of `choices`: the string as written goes to `field`, its typed value to `typed`.
+template <typename Section, typename Typed>
+Setter Choice(Section LakeConfig::*section, std::string Section::*field, Typed Section::*typed,
+              std::vector<std::pair<std::string, Typed>> choices) {
+  std::vector<std::string> allowed;
+  for (const auto& c : choices) allowed.push_back(c.first);
+  return [=](LakeConfig& c, const toml::node& n, const std::string& key, const MachineLimits&) -> Status {
+    IOTAD_ASSIGN_OR_RETURN(std::string value, ReadString(Node(&n), key, allowed));
+    for (const auto& [text, v] : choices) {
+      if (text == value) (c.*section).*typed = v;
+    }
+    (c.*section).*field = std::move(value);
+    return Status::Ok();
+  };
+}
+
+template <typename Section>
+Setter Int(Section LakeConfig::*section, int64_t Section::*field, int64_t min_value, int64_t max_value) {
+  return InSection(section, SetInt(field, min_value, max_value));
+}
+
+/// A finite number in (min, max] when `above_min`, else in [min, max].
+template <typename Section>
+Setter Dbl(Section LakeConfig::*section, double Section::*field, double min_value, double max_value,
+           bool above_min) {
+  return InSection(section, SetNumber(field, min_value, max_value, above_min));
+}
+
+template <typename Section>
+Setter Bool(Section LakeConfig::*section, bool Section::*field) {
+  return InSection(section, SetBool(field));
 }
 
 template <typename Section>
 Setter List(Section LakeConfig::*section, std::vector<std::string> Section::*field,
             std::vector<std::string> allowed = {}, bool non_empty = false) {
-  return [=](LakeConfig& c, const toml::node& n, const std::string& key, const MachineLimits&) -> Status {
-    IOTAD_ASSIGN_OR_RETURN(auto items, StringList(n, key, allowed));
-    if (non_empty && items.empty()) return TypeError(key, "a list of at least one string", "");
-    (c.*section).*field = std::move(items);
-    return Status::Ok();
-  };
+  return InSection(section, SetList(field, std::move(allowed), non_empty));
 }
 
 /// duckdb.threads: 0 (all cores) up to kMaxThreads; above the machine's hardware threads it is
@@ -216,7 +270,8 @@ const std::vector<OptionSpec>& Options() {
        Str(&C::ingest, &IngestConfig::inbox)},
       {"ingest", "partition_by", "string", "\"event_time\"",
        "Bronze dt=/hour= folder of a file: \"event_time\" (its first row's hour) or \"arrival\".",
-       Str(&C::ingest, &IngestConfig::partition_by, {"event_time", "arrival"})},
+       Choice(&C::ingest, &IngestConfig::partition_by, &IngestConfig::partition,
+              {{"event_time", PartitionBy::kEventTime}, {"arrival", PartitionBy::kArrival}})},
       {"ingest", "delete_after_ingest", "bool", "false",
        "Remove inbox files once they are durably in bronze.",
        Bool(&C::ingest, &IngestConfig::delete_after_ingest)},
@@ -236,10 +291,12 @@ const std::vector<OptionSpec>& Options() {
        Str(&C::silver, &SilverConfig::compression, {"zstd", "snappy", "gzip", "uncompressed"})},
       {"silver", "delimiter", "string", "\"\"",
        "CSV field separator: \"\" detects it from the header line; or one of \",\", \";\", \"\\t\", \"|\".",
-       Str(&C::silver, &SilverConfig::delimiter, {"", ",", ";", "\t", "|"})},
+       Choice(&C::silver, &SilverConfig::delimiter, &SilverConfig::delimiter_byte,
+              {{"", '\0'}, {",", ','}, {";", ';'}, {"\t", '\t'}, {"|", '|'}})},
       {"silver", "encoding", "string", "\"utf-8\"",
        "Text encoding of the raw files: \"utf-8\" or \"latin-1\" (ISO-8859-1).",
-       Str(&C::silver, &SilverConfig::encoding, {"utf-8", "latin-1"})},
+       Choice(&C::silver, &SilverConfig::encoding, &SilverConfig::text_encoding,
+              {{"utf-8", TextEncoding::kUtf8}, {"latin-1", TextEncoding::kLatin1}})},
       {"silver", "null_values", "list", R"(["", "NA", "N/A", "NULL", "NaN", "None", "-"])",
        "Cells that mean \"no value\" (compared case-insensitively after trimming): stored as NULL, not rejected.",
        List(&C::silver, &SilverConfig::null_values)},
@@ -312,76 +369,146 @@ Result<double> Number(const toml::node& n, const std::string& key) {
   return *v;
 }
 
-/// `[[detect.rule]]` tables: each key checked, so a typo is an error, not a silent no-op.
-Status ParseDetectSection(const toml::table& table, DetectConfig& out) {
-  for (const auto& [key, node] : table) {
-    if (key.str() != "rule" || !node.is_array_of_tables()) {
+}  // namespace
+
+Result<double> ReadFiniteNumber(const Node& node, const std::string& key) { return Number(Toml(node), key); }
+
+namespace {
+
+/// `[[detect.rule]]` params: keys name detector.parameter, and the detector that will receive
+/// each value checks it (CheckDetectorParam).
+Status SetDetectorParams(DetectRule& rule, const Node& node, const std::string& full) {
+  IOTAD_ASSIGN_OR_RETURN(const auto entries, ReadTable(node, full, "a table such as { \"window_z.window\" = 128 }"));
+  for (const auto& [qualified, pv] : entries) {
+    const std::string pfull = fmt::format("{}.\"{}\"", full, qualified);
+    const auto dot = qualified.find('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == qualified.size() ||
+        std::find(DetectorNames().begin(), DetectorNames().end(), qualified.substr(0, dot)) ==
+            DetectorNames().end()) {
       return Error(Errc::kInvalidArgument,
-                   "config: unknown key 'detect.{}' (the detect section holds [[detect.rule]] tables)", key.str());
+                   "config: '{}': parameters are named detector.parameter, e.g. \"window_z.window\"", pfull);
     }
-    int index = 0;
-    for (const auto& item : *node.as_array()) {
-      const toml::table& t = *item.as_table();
-      DetectRule rule;
-      for (const auto& [k, v] : t) {
-        const std::string name(k.str());
-        const std::string full = fmt::format("detect.rule[{}].{}", index, name);
-        if (name == "metrics") {
-          IOTAD_ASSIGN_OR_RETURN(rule.metrics, StringList(v, full));
-        } else if (name == "devices") {
-          IOTAD_ASSIGN_OR_RETURN(rule.devices, StringList(v, full));
-        } else if (name == "detectors") {
-          IOTAD_ASSIGN_OR_RETURN(rule.detectors, StringList(v, full, DetectorNames()));
-        } else if (name == "false_alarms_per_day") {
-          IOTAD_ASSIGN_OR_RETURN(double fa, Number(v, full));
-          if (!(fa > 0.0) || fa > 1e6) {
-            return Error(Errc::kInvalidArgument, "config: '{}' must be a finite number above 0 and at most 1e6 (got {})",
-                         full, fa);
-          }
-          rule.false_alarms_per_day = fa;
-        } else if (name == "min") {
-          IOTAD_ASSIGN_OR_RETURN(rule.min, Number(v, full));
-        } else if (name == "max") {
-          IOTAD_ASSIGN_OR_RETURN(rule.max, Number(v, full));
-        } else if (name == "params") {
-          const toml::table* pt = v.as_table();
-          if (pt == nullptr) return TypeError(full, "a table such as { \"window_z.window\" = 128 }", "");
-          for (const auto& [pk, pv] : *pt) {
-            const std::string qualified(pk.str());
-            const std::string pfull = fmt::format("{}.\"{}\"", full, qualified);
-            const auto dot = qualified.find('.');
-            if (dot == std::string::npos || dot == 0 || dot + 1 == qualified.size() ||
-                std::find(DetectorNames().begin(), DetectorNames().end(), qualified.substr(0, dot)) ==
-                    DetectorNames().end()) {
-              return Error(Errc::kInvalidArgument,
-                           "config: '{}': parameters are named detector.parameter, e.g. \"window_z.window\"", pfull);
-            }
-            IOTAD_ASSIGN_OR_RETURN(double value, Number(pv, pfull));
-            Status accepted = CheckDetectorParam(qualified.substr(0, dot), qualified.substr(dot + 1), value);
-            if (!accepted.ok()) {
-              return Error(Errc::kInvalidArgument, "config: '{}' is refused: {}", pfull, accepted.message());
-            }
-            rule.params.emplace_back(qualified, value);
-          }
-        } else if (name == "silence") {
-          const auto text = v.value<std::string>();
-          const auto us = text ? ParseDurationUs(*text) : std::nullopt;
-          if (!us || *us <= 0) return TypeError(full, "a duration such as \"15m\"", "");
-          rule.silence_us = *us;
-        } else {
-          return Error(Errc::kInvalidArgument,
-                       "config: unknown key '{}' (known: metrics, devices, detectors, false_alarms_per_day, min, "
-                       "max, silence, params)",
-                       full);
-        }
-      }
-      if (rule.min && rule.max && *rule.min > *rule.max) {
-        return Error(Errc::kInvalidArgument, "config: detect.rule[{}] has min {} above max {}", index, *rule.min,
-                     *rule.max);
-      }
-      out.rules.push_back(std::move(rule));
-      ++index;
+    IOTAD_ASSIGN_OR_RETURN(double value, ReadFiniteNumber(pv, pfull));
+    Status accepted = CheckDetectorParam(qualified.substr(0, dot), qualified.substr(dot + 1), value);
+    if (!accepted.ok()) {
+      return Error(Errc::kInvalidArgument, "config: '{}' is refused: {}", pfull, accepted.message());
     }
+    rule.params.emplace_back(qualified, value);
+  }
+  return Status::Ok();
+}
+
+Status ValidateDetectRule(DetectRule& rule, const ComponentContext& ctx) {
+  if (rule.min && rule.max && *rule.min > *rule.max) {
+    return Error(Errc::kInvalidArgument, "config: {} has min {} above max {}", ctx.key, *rule.min, *rule.max);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+ComponentKind DetectRuleKind() {
+  using R = DetectRule;
+  std::vector<Option<R>> options = {
+      {"metrics", "list", "[]", "Metrics the rule applies to; an empty list matches every metric.",
+       SetList(&R::metrics)},
+      {"devices", "list", "[]",
+       "Device ids the rule applies to, as glob patterns (* any run, ? one character); empty matches every device.",
+       SetList(&R::devices)},
+      {"detectors", "list", "[]",
+       "Detectors run on the matching series instead of gold.detectors; empty keeps them.",
+       SetList(&R::detectors, DetectorNames())},
+      {"false_alarms_per_day", "number", "",
+       "Sensitivity of the online detectors on the matching series (above 0, at most 1000000); unset keeps "
+       "gold.false_alarms_per_day.",
+       SetNumber(&R::false_alarms_per_day, 0.0, 1e6, true)},
+      {"min", "number", "", "Physical lower bound: a value below it flags (the range check); unset: none.",
+       SetFiniteNumber(&R::min)},
+      {"max", "number", "", "Physical upper bound: a value above it flags; unset: none.", SetFiniteNumber(&R::max)},
+      {"silence", "duration", "",
+       "No data for longer than this (\"15m\", \"2h\") flags the series as silent; unset: automatic.",
+       SetDuration(&R::silence_us)},
+      {"params", "table", "",
+       "Detector parameters, \"detector.parameter\" = number, checked against what that detector accepts "
+       "(e.g. window_z.window 8..256, cusum.k 0.05..5, ewma.alpha 1e-6..1).",
+       SetDetectorParams},
+  };
+  ComponentKind kind = UntypedKind(
+      "detect.rule",
+      "detector settings per metric and device group. A series (device, metric) matches a rule when its metric "
+      "is in metrics and its device matches one of devices; rules apply in file order, a later match overriding "
+      "the fields it sets.",
+      MakeComponentType<R>("", "", std::move(options), ValidateDetectRule));
+  kind.example =
+      "# # For example:\n"
+      "# [[detect.rule]]\n"
+      "# metrics = [\"humidity_pc\"]\n"
+      "# min = 0\n"
+      "# max = 100\n"
+      "# [[detect.rule]]\n"
+      "# name = \"freezers\"\n"
+      "# devices = [\"freezer-*\"]\n"
+      "# metrics = [\"temp_c\"]\n"
+      "# max = -10\n"
+      "# false_alarms_per_day = 0.005\n"
+      "# silence = \"15m\"\n"
+      "# params = { \"window_z.window\" = 128 }   # detector.parameter = value\n";
+  return kind;
+}
+
+namespace {
+
+/// The `[[<kind>]]` tables under `node`: each gets its name (unique within the kind), its type
+/// and its typed options from the type's factory.
+Status ParseComponentTables(const ComponentKind& kind, const toml::node& node, Components& out) {
+  if (!node.is_array_of_tables()) {
+    return Error(Errc::kInvalidArgument, "config: '{}' must be written as [[{}]] tables", kind.section, kind.section);
+  }
+  int index = 0;
+  for (const auto& item : *node.as_array()) {
+    ComponentContext ctx;
+    ctx.kind = kind.section;
+    ctx.index = index;
+    ctx.key = fmt::format("{}[{}]", kind.section, index);
+    std::optional<std::string> name, type_name;
+    ComponentKeys keys;
+    for (const auto& [k, v] : *item.as_table()) {
+      if (k.str() == "name") {
+        IOTAD_ASSIGN_OR_RETURN(name, ReadString(Node(&v), ctx.key + ".name"));
+      } else if (k.str() == "type" && kind.typed) {
+        std::vector<std::string> known;
+        for (const ComponentType& t : kind.types) known.push_back(t.name);
+        IOTAD_ASSIGN_OR_RETURN(type_name, ReadString(Node(&v), ctx.key + ".type", known));
+      } else {
+        keys.emplace_back(std::string(k.str()), Node(&v));
+      }
+    }
+    const ComponentType* type = &kind.types.front();
+    if (kind.typed) {
+      if (!type_name) {
+        std::vector<std::string> known;
+        for (const ComponentType& t : kind.types) known.push_back(t.name);
+        return Error(Errc::kInvalidArgument, "config: '{}.type' is required: one of {}", ctx.key, QuotedList(known));
+      }
+      type = &*std::find_if(kind.types.begin(), kind.types.end(),
+                            [&](const ComponentType& t) { return t.name == *type_name; });
+    }
+    if (!name && kind.name_required) {
+      return Error(Errc::kInvalidArgument, "config: '{}.name' is required: a name unique among the [[{}]] tables",
+                   ctx.key, kind.section);
+    }
+    ctx.type = type->name;
+    ctx.name = name ? *name : ctx.key;
+    for (const Component& other : out.Of(kind.section)) {
+      if (other.name == ctx.name) {
+        return Error(Errc::kInvalidArgument,
+                     "config: {}[{}] and {} are both named \"{}\"; names are unique among the [[{}]] tables",
+                     kind.section, other.index, ctx.key, Printable(ctx.name), kind.section);
+      }
+    }
+    IOTAD_ASSIGN_OR_RETURN(std::any options, type->make(keys, ctx));
+    out.Add(Component{kind.section, ctx.type, ctx.name, index, std::move(options)});
+    ++index;
   }
   return Status::Ok();
 }
@@ -528,6 +655,11 @@ std::optional<std::pair<char32_t, int64_t>> FirstUnsafeCharacter(std::string_vie
 
 Result<LakeConfig> ParseConfig(std::string_view toml_text, std::string_view source_name,
                                const MachineLimits& machine) {
+  return ParseConfig(toml_text, source_name, machine, ComponentRegistry::Default());
+}
+
+Result<LakeConfig> ParseConfig(std::string_view toml_text, std::string_view source_name,
+                               const MachineLimits& machine, const ComponentRegistry& registry) {
   LakeConfig config;
   if (const auto bad = FirstUnsafeCharacter(toml_text)) {
     return Error(Errc::kInvalidArgument,
@@ -543,44 +675,87 @@ Result<LakeConfig> ParseConfig(std::string_view toml_text, std::string_view sour
                  e.description(), e.source().begin.line);
   }
   const auto& options = Options();
-  std::set<std::string> sections;
-  for (const auto& o : options) sections.insert(o.section);
+  std::vector<std::string> sections;  // in the order `config example` shows them
+  for (const auto& o : options) {
+    if (std::find(sections.begin(), sections.end(), o.section) == sections.end()) sections.push_back(o.section);
+  }
+  for (const ComponentKind& k : registry.kinds()) {
+    const std::string group = k.section.substr(0, k.section.find('.'));
+    if (std::find(sections.begin(), sections.end(), group) == sections.end()) sections.push_back(group);
+  }
+  // Setters and factories do not know the file; say it here.
+  const auto in_file = [&](const Status& st) {
+    return Status(st.code(), fmt::format("{} (in {})", st.message(), source_name));
+  };
   for (const auto& [section_key, section_node] : root) {
     const std::string section(section_key.str());
     const toml::table* table = section_node.as_table();
-    if (section == "detect" && table != nullptr) {
-      Status st = ParseDetectSection(*table, config.detect);
-      if (!st.ok()) return Status(st.code(), fmt::format("{} (in {})", st.message(), source_name));
-      continue;
-    }
-    if (sections.count(section) == 0 || table == nullptr) {
-      return Error(Errc::kInvalidArgument,
-                   "config: unknown section '{}' in {} (known: ingest, silver, gold, detect, duckdb)", section,
-                   source_name);
+    if (std::find(sections.begin(), sections.end(), section) == sections.end() || table == nullptr) {
+      return Error(Errc::kInvalidArgument, "config: unknown section '{}' in {} (known: {})", section, source_name,
+                   fmt::join(sections, ", "));
     }
     for (const auto& [key, node] : *table) {
       const std::string name(key.str());
       const std::string full = section + "." + name;
+      if (const ComponentKind* kind = registry.Find(full)) {
+        if (Status st = ParseComponentTables(*kind, node, config.components); !st.ok()) return in_file(st);
+        continue;
+      }
       const OptionSpec* spec = nullptr;
       for (const auto& o : options) {
         if (o.section == section && o.name == name) spec = &o;
       }
       if (spec == nullptr) {
-        return Error(Errc::kInvalidArgument, "config: unknown key '{}' in {} (see `iotad config example`)", full,
-                     source_name);
+        std::vector<std::string> tables;
+        for (const ComponentKind& k : registry.kinds()) {
+          if (k.section.compare(0, section.size() + 1, section + ".") == 0) tables.push_back("[[" + k.section + "]]");
+        }
+        return Error(Errc::kInvalidArgument, "config: unknown key '{}' in {} (see `iotad config example`{})", full,
+                     source_name,
+                     tables.empty() ? "" : fmt::format("; [{}] holds {} tables", section, fmt::join(tables, ", ")));
       }
-      Status st = spec->set(config, node, full, machine);
-      if (!st.ok()) {
-        // Setters do not know the file; say it here.
-        return Status(st.code(), fmt::format("{} (in {})", st.message(), source_name));
-      }
+      if (Status st = spec->set(config, node, full, machine); !st.ok()) return in_file(st);
     }
+  }
+  // Stages read the rules as a typed vector.
+  for (const DetectRule* rule : config.components.OptionsOf<DetectRule>("detect.rule")) {
+    config.detect.rules.push_back(*rule);
   }
   for (std::string& w : config.warnings) w = fmt::format("{} (in {})", w, source_name);
   return config;
 }
 
-std::string ExampleConfigToml() {
+std::string ExampleComponentToml(const ComponentKind& kind) {
+  std::string out = fmt::format("# # [[{}]] tables, any number: {}\n", kind.section, kind.doc);
+  for (const ComponentType& type : kind.types) {
+    if (kind.typed) out += fmt::format("# # With type = \"{}\": {}\n", type.name, type.doc);
+    out += fmt::format("# [[{}]]\n", kind.section);
+    if (kind.name_required) {
+      out += fmt::format("# # A name unique among the [[{}]] tables (string, required)\n", kind.section);
+      const std::string leaf = kind.section.substr(kind.section.find('.') + 1);
+      out += fmt::format("# name = \"{}-1\"\n", kind.typed ? type.name : leaf);
+    } else {
+      out += fmt::format("# # name: a name unique among the [[{}]] tables, for messages (string; unset: \"{}[<n>]\")\n",
+                         kind.section, kind.section);
+    }
+    if (kind.typed) out += fmt::format("# type = \"{}\"\n", type.name);
+    for (const OptionDoc& o : type.options) {
+      if (o.required) {
+        out += fmt::format("# # {} ({}, required)\n# {} = {}\n", o.doc, o.type, o.name, o.default_toml);
+      } else if (o.default_toml.empty()) {
+        out += fmt::format("# # {}: {} ({}; unset by default)\n", o.name, o.doc, o.type);
+      } else {
+        out += fmt::format("# # {} ({})\n# {} = {}\n", o.doc, o.type, o.name, o.default_toml);
+      }
+    }
+  }
+  out += kind.example;
+  return out;
+}
+
+std::string ExampleConfigToml() { return ExampleConfigToml(ComponentRegistry::Default()); }
+
+std::string ExampleConfigToml(const ComponentRegistry& registry) {
   std::string out =
       "# iotad lake configuration. Every option is listed with its default value;\n"
       "# edit a value to change it. Unknown keys are errors, so typos cannot go unnoticed.\n";
@@ -592,23 +767,10 @@ std::string ExampleConfigToml() {
     }
     out += fmt::format("# {} ({})\n{} = {}\n", o.doc, o.type, o.name, o.default_toml);
   }
-  out +=
-      "\n# Per metric and per device group: [[detect.rule]] tables, applied in order, a later match\n"
-      "# overriding the fields it sets. metrics and devices (glob patterns) select the series; an\n"
-      "# absent list matches all. Fields: detectors, false_alarms_per_day, min, max (physical range),\n"
-      "# silence (a duration), params (detector.parameter = number, checked against what that detector\n"
-      "# accepts, e.g. window_z.window 8..256, cusum.k 0.05..5, ewma.alpha 1e-6..1). For example:\n"
-      "# [[detect.rule]]\n"
-      "# metrics = [\"humidity_pc\"]\n"
-      "# min = 0\n"
-      "# max = 100\n"
-      "# [[detect.rule]]\n"
-      "# devices = [\"freezer-*\"]\n"
-      "# metrics = [\"temp_c\"]\n"
-      "# max = -10\n"
-      "# false_alarms_per_day = 0.005\n"
-      "# silence = \"15m\"\n"
-      "# params = { \"window_z.window\" = 128 }   # detector.parameter = value\n";
+  for (const ComponentKind& kind : registry.kinds()) {
+    out += '\n';
+    out += ExampleComponentToml(kind);
+  }
   return out;
 }
 

@@ -8,13 +8,23 @@
 #include <string_view>
 #include <vector>
 
+#include "iotad/config/component.h"
 #include "iotad/core/result.h"
 
 namespace iotad::config {
 
+/// ingest.partition_by, typed.
+enum class PartitionBy { kEventTime, kArrival };
+/// silver.encoding, typed.
+enum class TextEncoding { kUtf8, kLatin1 };
+
+// Options that are one of a few strings keep the string as written (for messages and
+// fingerprints) and its typed value beside it, set by the same row: stages read the typed one.
+
 struct IngestConfig {
   std::string inbox = "inbox";             // folder (relative to the lake) that `iotad run` ingests
   std::string partition_by = "event_time";  // "event_time" (first row's hour) or "arrival"
+  PartitionBy partition = PartitionBy::kEventTime;  // partition_by, typed
   bool delete_after_ingest = false;         // remove inbox files once they are safely in bronze
 };
 
@@ -25,7 +35,9 @@ struct SilverConfig {
   int64_t max_buffered_rows = 2'000'000;  // memory bound: rows held before the oldest hours flush
   std::string compression = "zstd";
   std::string delimiter;                     // CSV: "" detects; else one of "," ";" "\t" "|"
+  char delimiter_byte = 0;                   // delimiter, typed: 0 detects
   std::string encoding = "utf-8";            // "utf-8" or "latin-1"
+  TextEncoding text_encoding = TextEncoding::kUtf8;  // encoding, typed
   std::vector<std::string> null_values{"", "NA", "N/A", "NULL", "NaN", "None", "-"};  // no value
   int64_t max_line_bytes = 1'048'576;        // a longer line (or open quote) is a reject
   int64_t json_flatten_depth = 3;            // {"a":{"b":1}} -> a_b, up to this depth
@@ -44,7 +56,7 @@ struct GoldConfig {
   double false_alarms_per_day = 0.02;  // online detectors' sensitivity, per device and metric
 };
 
-/// One `[[detect.rule]]`: detector settings for the series it matches. A series (device, metric)
+/// One `[[detect.rule]]` (a component kind, see component.h): detector settings for the series it matches. A series (device, metric)
 /// matches when its metric is in `metrics` and its device matches one of the `devices` glob
 /// patterns (`*` and `?`); an empty list matches everything. Rules apply in file order, a later
 /// matching rule overriding the fields it sets.
@@ -60,6 +72,7 @@ struct DetectRule {
 };
 
 struct DetectConfig {
+  /// The `[[detect.rule]]` components' options in file order (also in LakeConfig::components).
   std::vector<DetectRule> rules;
 };
 
@@ -87,6 +100,9 @@ struct LakeConfig {
   GoldConfig gold;
   DetectConfig detect;
   DuckdbConfig duckdb;
+  /// Every `[[group.leaf]]` table of a registered component kind, parsed and validated by its
+  /// type's factory: `components.OptionsOf<DetectRule>("detect.rule")`.
+  Components components;
   /// Values that were accepted but adjusted (a thread count capped at the machine's): one
   /// sentence each naming the key, the value and what is used instead. Lake::Open prints them.
   std::vector<std::string> warnings;
@@ -120,8 +136,16 @@ struct MachineLimits {
 Result<LakeConfig> ParseConfig(std::string_view toml_text, std::string_view source_name);
 Result<LakeConfig> ParseConfig(std::string_view toml_text, std::string_view source_name,
                                const MachineLimits& machine);
+/// With the component kinds of `registry` (tests add their own kinds to those of RegisterComponents()).
+Result<LakeConfig> ParseConfig(std::string_view toml_text, std::string_view source_name,
+                               const MachineLimits& machine, const ComponentRegistry& registry);
 
 /// The commented config file `iotad init` writes: every option with its default and doc.
+/// Component kinds follow the flat sections, each as commented `[[group.leaf]]` blocks.
 std::string ExampleConfigToml();
+std::string ExampleConfigToml(const ComponentRegistry& registry);
+/// One kind's block: per type, its keys commented out ("# key = default") under their docs
+/// ("# # doc (type)"); with the first "# " of each line removed it parses to the defaults.
+std::string ExampleComponentToml(const ComponentKind& kind);
 
 }  // namespace iotad::config

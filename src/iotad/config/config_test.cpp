@@ -341,3 +341,32 @@ TEST(ConfigFuzzFindingsTest, OtherNonAsciiIsFineAndEscapesWork) {
       << refused.status().message();
 }
 }  // namespace iotad::config
+
+namespace iotad::config {
+// Stages read enumerated options as typed values set by the same row, never by comparing the
+// string again (bronze compared partition_by == "arrival", silver re-parsed the delimiter).
+TEST(ConfigTypedOptionsTest, EnumeratedOptionsAreTypedOnce) {
+  const LakeConfig defaults;
+  EXPECT_EQ(defaults.ingest.partition, PartitionBy::kEventTime);
+  EXPECT_EQ(defaults.silver.delimiter_byte, '\0');
+  EXPECT_EQ(defaults.silver.text_encoding, TextEncoding::kUtf8);
+  auto parsed = ParseConfig(
+      "[ingest]\npartition_by = \"arrival\"\n[silver]\ndelimiter = \"\\t\"\nencoding = \"latin-1\"\n", "t.toml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->ingest.partition_by, "arrival");
+  EXPECT_EQ(parsed->ingest.partition, PartitionBy::kArrival);
+  EXPECT_EQ(parsed->silver.delimiter, "\t");
+  EXPECT_EQ(parsed->silver.delimiter_byte, '\t');
+  EXPECT_EQ(parsed->silver.text_encoding, TextEncoding::kLatin1);
+  const std::vector<std::pair<std::string, char>> delimiters = {{",", ','}, {";", ';'}, {"|", '|'}, {"", 0}};
+  for (const auto& [text, byte] : delimiters) {
+    auto d = ParseConfig(fmt::format("[silver]\ndelimiter = \"{}\"\n", text), "t.toml");
+    ASSERT_TRUE(d.ok()) << d.status().message();
+    EXPECT_EQ(d->silver.delimiter_byte, byte) << text;
+  }
+  auto example = ParseConfig(ExampleConfigToml(), "example");
+  ASSERT_TRUE(example.ok()) << example.status().message();
+  EXPECT_EQ(example->ingest.partition, defaults.ingest.partition);
+  EXPECT_EQ(example->silver.text_encoding, defaults.silver.text_encoding);
+}
+}  // namespace iotad::config

@@ -21,10 +21,12 @@
 
 #include "iotad/clean/hour_buffer.h"
 #include "iotad/clean/string_dict.h"
+#include "iotad/core/buffer_pool.h"
 #include "iotad/core/fault.h"
 #include "iotad/core/hash.h"
 #include "iotad/core/thread.h"
 #include "iotad/core/json.h"
+#include "iotad/core/queue.h"
 #include "iotad/ingest/bronze.h"
 #include "iotad/parse/row_parser.h"
 #include "iotad/lake/parquet_writer.h"
@@ -91,62 +93,8 @@ struct QuarantineTask {
 };
 using Task = std::variant<HourTask, QuarantineTask>;
 
-/// Single-producer single-consumer hand-off with a small bound (memory stays bounded).
-class TaskQueue {
- public:
-  explicit TaskQueue(size_t capacity) : capacity_(capacity) {}
-  void Push(Task task) {
-    std::unique_lock<std::mutex> lock(mu_);
-    not_full_.wait(lock, [&] { return queue_.size() < capacity_ || closed_; });
-    queue_.push_back(std::move(task));
-    not_empty_.notify_one();
-  }
-  std::optional<Task> Pop() {
-    std::unique_lock<std::mutex> lock(mu_);
-    not_empty_.wait(lock, [&] { return !queue_.empty() || closed_; });
-    if (queue_.empty()) return std::nullopt;
-    Task t = std::move(queue_.front());
-    queue_.pop_front();
-    not_full_.notify_one();
-    return t;
-  }
-  /// No more pushes (producer done) or no more pops (consumer failed).
-  void Close() {
-    std::lock_guard<std::mutex> lock(mu_);
-    closed_ = true;
-    not_empty_.notify_all();
-    not_full_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable not_empty_, not_full_;
-  std::deque<Task> queue_;
-  size_t capacity_;
-  bool closed_ = false;
-};
-
-/// Hour buffers handed back by the writer for the parser to refill: touching fresh memory is
-/// slow, reusing warm buffers is not.
-class BufferPool {
- public:
-  void Put(HourBuffer&& b) {
-    b.Clear();
-    std::lock_guard<std::mutex> lock(mu_);
-    if (free_.size() < 2) free_.push_back(std::move(b));
-  }
-  bool Take(HourBuffer& out) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (free_.empty()) return false;
-    out = std::move(free_.back());
-    free_.pop_back();
-    return true;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<HourBuffer> free_;
-};
+using TaskQueue = BoundedQueue<Task>;
+using BufferPool = iotad::BufferPool<HourBuffer>;
 
 /// Streams the kept rows of one hour into the Parquet writer.
 class HourSource final : public lake::ChunkSource {
