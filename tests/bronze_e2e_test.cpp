@@ -174,7 +174,7 @@ TEST_F(BronzeE2eTest, NoBronzeContentBreaksStatusRunOrBronzeRows) {
     const std::time_t tt = std::chrono::system_clock::to_time_t(t);
     std::tm tm{};
     gmtime_r(&tt, &tm);
-    return fmt::format("dt={:04d}-{:02d}-{:02d}/hour={:02d}/", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour);
+    return fmt::format("dt={:04d}-{:02d}-{:02d}/hour={}/", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour);
   };
   int arrival = 0, event = 0;
   for (const auto& f : ListFiles(lake_, "bronze/")) {

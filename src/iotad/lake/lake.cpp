@@ -342,9 +342,11 @@ Status Lake::CreateViews(DuckSession& session, std::string_view sql) {
     IOTAD_ASSIGN_OR_RETURN(bool any, has(v.prefix, ".parquet"));
     if (any) {
       IOTAD_TRY(session.Exec(fmt::format(
-          "CREATE OR REPLACE VIEW {} AS SELECT * FROM read_parquet({}, hive_partitioning = true, "
+          "CREATE OR REPLACE VIEW {} AS SELECT *{} FROM read_parquet({}, hive_partitioning = true, "
           "union_by_name = true{})",
-          v.name, SqlQuote(fmt::format("{}/{}**/*.parquet", root, v.prefix)),
+          // The partition columns last and in folder order, as in the empty view (hive_types alone
+          // would put them in the order DuckDB keeps the struct's keys).
+          v.name, v.hourly ? " EXCLUDE (year, month, day, hour), year, month, day, hour" : "", SqlQuote(fmt::format("{}/{}**/*.parquet", root, v.prefix)),
           // Declared partition types: with auto-detected ones DuckDB 1.4 does not prune
           // partitions through a view, and every query would read every file.
           v.hourly ? ", hive_types = {'year': INTEGER, 'month': INTEGER, 'day': INTEGER, 'hour': INTEGER}" : "")));
@@ -381,7 +383,8 @@ Status Lake::CreateViews(DuckSession& session, std::string_view sql) {
     IOTAD_TRY(session.Exec(empty_view("bronze", kBronzeColumns)));
   } else {
     IOTAD_TRY(session.Exec(fmt::format(
-        "CREATE OR REPLACE VIEW bronze AS SELECT key, path, CAST(dt AS DATE) AS dt, hour, bytes, format "
+        "CREATE OR REPLACE VIEW bronze AS SELECT key, path, CAST(dt AS DATE) AS dt, CAST(hour AS INTEGER) AS hour, "
+        "CAST(bytes AS BIGINT) AS bytes, format "
         "FROM (VALUES {}) t(key, path, dt, hour, bytes, format)",
         values)));
   }
