@@ -358,10 +358,8 @@ Status Lake::CreateViews(DuckSession& session, std::string_view sql) {
     IOTAD_ASSIGN_OR_RETURN(bool any_runs, has(kRunsPrefix, ".json"));
     if (any_runs) {
       IOTAD_TRY(session.Exec(fmt::format(
-          "CREATE OR REPLACE VIEW runs AS SELECT * FROM read_json({}, format = 'newline_delimited', "
-          "columns = {{run_id: 'VARCHAR', command: 'VARCHAR', status: 'VARCHAR', started_at: 'TIMESTAMPTZ', "
-          "finished_at: 'TIMESTAMPTZ', seconds: 'DOUBLE', message: 'VARCHAR', stages: 'JSON', counts: 'JSON'}})",
-          SqlQuote(fmt::format("{}/{}*.json", root, kRunsPrefix)))));
+          "CREATE OR REPLACE VIEW runs AS SELECT * FROM read_json({}, format = 'newline_delimited', columns = {})",
+          SqlQuote(fmt::format("{}/{}*.json", root, kRunsPrefix)), ColumnsStruct(kRunColumns))));
     } else {
       IOTAD_TRY(session.Exec(empty_view("runs", kRunColumns)));
     }

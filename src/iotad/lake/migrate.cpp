@@ -23,7 +23,11 @@ bool InPartitionedLayer(std::string_view key) {
 
 }  // namespace
 
-std::string SparkPartitionKey(std::string_view key) {
+namespace {
+
+/// `key` with the numeric values of month=, day= and hour= rewritten to `width` digits at least
+/// (0: as few as possible).
+std::string RespellPartitions(std::string_view key, size_t width) {
   std::string out;
   out.reserve(key.size());
   size_t start = 0;
@@ -37,7 +41,9 @@ std::string SparkPartitionKey(std::string_view key) {
       const bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string_view::npos;
       if (!digits) break;
       while (value.size() > 1 && value.front() == '0') value.remove_prefix(1);
-      out.append(name).append(value);
+      out.append(name);
+      if (value.size() < width) out.append(width - value.size(), '0');
+      out.append(value);
       part = {};
       break;
     }
@@ -48,6 +54,12 @@ std::string SparkPartitionKey(std::string_view key) {
   }
   return out;
 }
+
+}  // namespace
+
+std::string SparkPartitionKey(std::string_view key) { return RespellPartitions(key, 0); }
+
+std::string PartitionOrderKey(std::string_view key) { return RespellPartitions(key, 2); }
 
 Status MigrateLayout(Lake& lake) {
   if (!lake.writing()) return Error(Errc::kInternal, "lake: layout migration without the writer lock");

@@ -24,6 +24,12 @@ inline constexpr std::string_view kLayoutKey = "_iotad/layout";
 /// keys across the migration (silver's bookmark of consumed bronze files) compares these.
 std::string SparkPartitionKey(std::string_view key);
 
+/// A sort key for partitioned keys whose string order is the partitions' time order, whatever the
+/// spelling: the values of `month=`, `day=` and `hour=` zero-padded to two digits (Spark's
+/// `hour=10` sorts before `hour=2` as text). Code that hands files on in time order sorts by it
+/// (silver's bronze files, so late rows are late in time, not in spelling).
+std::string PartitionOrderKey(std::string_view key);
+
 /// Moves every object the commit log knows (a move's target or a silver input) whose key has
 /// zero-padded partition folders to SparkPartitionKey(key), in one commit of stage "migrate"
 /// (moves carry the stamps the log recorded; the old keys are listed as deletes, so a replay of

@@ -25,6 +25,12 @@ TEST(SparkPartitionKeyTest, DropsZeroPaddingOfMonthDayAndHourOnly) {
   EXPECT_EQ(SparkPartitionKey("x/hour=0a/y"), "x/hour=0a/y");  // not a number: left alone
 }
 
+TEST(PartitionOrderKeyTest, SortsHoursAsNumbersInEitherSpelling) {
+  EXPECT_LT(PartitionOrderKey("bronze/dt=2024-01-05/hour=2/b.csv"), PartitionOrderKey("bronze/dt=2024-01-05/hour=10/a.csv"));
+  EXPECT_EQ(PartitionOrderKey("silver/year=2024/month=1/day=5/hour=2/p"), "silver/year=2024/month=01/day=05/hour=02/p");
+  EXPECT_EQ(PartitionOrderKey("silver/year=2024/month=01/day=05/hour=02/p"), "silver/year=2024/month=01/day=05/hour=02/p");
+}
+
 class MigrateTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -992,6 +992,11 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
   for (const auto& o : bronze) {
     if (processed.count(lake::SparkPartitionKey(o.key)) == 0 && ingest::FormatFromName(o.key)) todo.push_back(o.key);
   }
+  // In time order (dt, then hour as a number: `hour=10` lists before `hour=2`), so rows are
+  // "late" when they arrive after their hour in time, whatever the folders' spelling.
+  std::sort(todo.begin(), todo.end(), [](const std::string& a, const std::string& b) {
+    return std::pair(lake::PartitionOrderKey(a), std::string_view(a)) < std::pair(lake::PartitionOrderKey(b), std::string_view(b));
+  });
   if (todo.empty() && !options.rebuild) return report;
 
   std::string joined;
