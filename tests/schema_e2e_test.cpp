@@ -210,6 +210,8 @@ TEST_F(SchemaE2eTest, APaddedLakeIsMigratedOnceWithoutReprocessingAndVerifies) {
   EXPECT_EQ(CountCommits(lake_, "silver"), silver_commits);  // no bronze file parsed again
   EXPECT_EQ(CountCommits(lake_, "ingest"), ingest_commits);  // the inbox files are known at their new keys
   EXPECT_EQ(Sql(lake_, counts_sql), counts);
+  const CmdResult status = Iotad({"status"});
+  EXPECT_NE(status.out.find(" 0 pending"), std::string::npos) << status.out;
   const CmdResult verify = Iotad({"verify"});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 
