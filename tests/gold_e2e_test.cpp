@@ -41,14 +41,19 @@ class GoldE2eTest : public LakeE2eTest {
     for (const auto& f : ListFiles(lake_, "gold")) {
       const std::string name = fs::path(f).filename().string();
       EXPECT_TRUE(names.insert(name).second) << "two gold files named " << name;
-      // .../year=2024/month=03/day=01/hour=10/summary-20240301T10-<hash>.parquet
-      const std::string dir = fs::path(f).parent_path().string();
+      // .../year=2024/month=3/day=1/hour=10/summary-20240301T10-<hash>.parquet
+      const std::string dir = fs::path(f).parent_path().string() + "/";
       const auto field = [&](const std::string& key) {
         const size_t at = dir.find(key + "=");
-        return at == std::string::npos ? std::string() : dir.substr(at + key.size() + 1, key == "year" ? 4 : 2);
+        if (at == std::string::npos) return -1;
+        const size_t begin = at + key.size() + 1;
+        const std::string value = dir.substr(begin, dir.find('/', begin) - begin);
+        // Spark's form: no zero padding in the folders (the file names keep theirs).
+        EXPECT_TRUE(value.size() == 1 || value[0] != '0') << f;
+        return std::stoi(value);
       };
       const std::string stamp =
-          fmt::format("{}{}{}T{}", field("year"), field("month"), field("day"), field("hour"));
+          fmt::format("{:04d}{:02d}{:02d}T{:02d}", field("year"), field("month"), field("day"), field("hour"));
       const std::string layer = f.starts_with("gold_summary/") ? "summary" : "anomalies";
       EXPECT_EQ(name.rfind(layer + "-" + stamp + "-", 0), 0u) << f;
     }

@@ -2,6 +2,7 @@
 
 #include "iotad/cli/cli.h"
 #include "iotad/cli/output.h"
+#include "iotad/lake/migrate.h"
 #include "iotad/pipeline/run.h"
 
 namespace iotad::cli {
@@ -34,7 +35,7 @@ void RegisterStatusCommand(CLI::App& app, GlobalOptions& global, CommandOutcome&
       int64_t last_silver = 0, last_gold = 0, gold_silver_seq = 0;
       for (const auto& c : commits) {
         if (c.stage == "silver") {
-          processed.insert(c.inputs.begin(), c.inputs.end());
+          for (const auto& k : c.inputs) processed.insert(lake::SparkPartitionKey(k));  // keys of either layout
           last_silver = c.seq;
         }
         if (c.stage == "gold") {
@@ -45,7 +46,7 @@ void RegisterStatusCommand(CLI::App& app, GlobalOptions& global, CommandOutcome&
       }
       IOTAD_ASSIGN_OR_RETURN(auto bronze, lake.store().List(lake::kBronzePrefix));
       int64_t pending = 0;
-      for (const auto& b : bronze) pending += processed.count(b.key) == 0;
+      for (const auto& b : bronze) pending += processed.count(lake::SparkPartitionKey(b.key)) == 0;
       std::printf("\nbookmarks\n  silver: %zu bronze files processed, %lld pending (last silver commit %lld)\n",
                   processed.size(), static_cast<long long>(pending), static_cast<long long>(last_silver));
       std::printf("  gold: %s (last gold commit %lld, built from silver commit %lld)\n",

@@ -198,16 +198,11 @@ void Bind(duckdb_bind_info info) {
     duckdb_bind_set_error(info, "iotad_bronze_lines: keys and paths differ in length");
     return;
   }
-  auto add = [&](const char* name, duckdb_type type) {
-    duckdb_logical_type t = duckdb_create_logical_type(type);
-    duckdb_bind_add_result_column(info, name, t);
+  for (const Column& c : kBronzeLineColumns) {
+    duckdb_logical_type t = duckdb_create_logical_type(DuckTypeOf(c.type));
+    duckdb_bind_add_result_column(info, std::string(c.name).c_str(), t);
     duckdb_destroy_logical_type(&t);
-  };
-  add("key", DUCKDB_TYPE_VARCHAR);
-  add("line", DUCKDB_TYPE_BIGINT);
-  add("bytes", DUCKDB_TYPE_BIGINT);
-  add("text", DUCKDB_TYPE_VARCHAR);
-  add("exact", DUCKDB_TYPE_BOOLEAN);
+  }
   duckdb_bind_set_bind_data(info, files.release(), [](void* p) { delete static_cast<Files*>(p); });
 }
 

@@ -9,15 +9,13 @@
 
 #include "iotad/core/result.h"
 #include "iotad/lake/duck.h"
+#include "iotad/lake/schema.h"
 
 namespace iotad::lake {
 
 inline constexpr size_t kMaxLineText = 16 << 20;
 
-/// Columns: key VARCHAR, line BIGINT (1-based physical line), bytes BIGINT (the line's length
-/// without its LF or CRLF), text VARCHAR, exact BOOLEAN.
-inline constexpr std::string_view kBronzeLineColumns =
-    "key VARCHAR, line BIGINT, bytes BIGINT, text VARCHAR, exact BOOLEAN";
+// Columns: schema.h's kBronzeLineColumns (key, line, bytes, text, exact), in that order.
 
 /// Registers the function in the session (once).
 Status RegisterBronzeLines(DuckSession& session);

@@ -384,6 +384,20 @@ Status DuckSession::CheckCopyTarget(std::string_view sql) {
                write_dir_);
 }
 
+duckdb_type DuckTypeOf(ColumnType type) {
+  switch (type) {
+    case ColumnType::kBoolean: return DUCKDB_TYPE_BOOLEAN;
+    case ColumnType::kInteger: return DUCKDB_TYPE_INTEGER;
+    case ColumnType::kBigint: return DUCKDB_TYPE_BIGINT;
+    case ColumnType::kDouble: return DUCKDB_TYPE_DOUBLE;
+    case ColumnType::kVarchar: return DUCKDB_TYPE_VARCHAR;
+    case ColumnType::kTimestampTz: return DUCKDB_TYPE_TIMESTAMP_TZ;
+    case ColumnType::kDate: return DUCKDB_TYPE_DATE;
+    case ColumnType::kJson: return DUCKDB_TYPE_VARCHAR;
+  }
+  return DUCKDB_TYPE_VARCHAR;
+}
+
 std::string SqlQuote(std::string_view text) {
   std::string out = "'";
   for (char c : text) {

@@ -11,6 +11,7 @@
 #include <duckdb.h>
 
 #include "iotad/core/result.h"
+#include "iotad/lake/schema.h"
 
 namespace iotad::lake {
 
@@ -131,6 +132,9 @@ class DuckSession {
   duckdb_database database_ = nullptr;
   duckdb_connection connection_ = nullptr;
 };
+
+/// DuckDB's type for a lake column type (JSON is written as VARCHAR).
+duckdb_type DuckTypeOf(ColumnType type);
 
 /// 'text' with quotes doubled: a SQL string literal.
 std::string SqlQuote(std::string_view text);

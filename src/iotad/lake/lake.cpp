@@ -15,6 +15,7 @@
 #include "iotad/core/json.h"
 #include "iotad/core/log.h"
 #include "iotad/lake/bronze_lines.h"
+#include "iotad/lake/migrate.h"
 #include "iotad/lake/schema.h"
 
 namespace iotad::lake {
@@ -29,12 +30,14 @@ std::string LogKey(int64_t seq) { return fmt::format("{}{:012d}.json", kLogPrefi
 
 std::string HourPartition(TimestampUs ts) {
   const CivilTime c = ToCivil(ts);
-  return fmt::format("year={:04d}/month={:02d}/day={:02d}/hour={:02d}", c.year, c.month, c.day, c.hour);
+  // Spark's form: integer partition values without padding, so readers type them as integers.
+  return fmt::format("year={}/month={}/day={}/hour={}", c.year, c.month, c.day, c.hour);
 }
 
 std::string BronzePartition(TimestampUs ts) {
   const CivilTime c = ToCivil(ts);
-  return fmt::format("dt={:04d}-{:02d}-{:02d}/hour={:02d}", c.year, c.month, c.day, c.hour);
+  // dt is a date (ISO, as Hive writes a DATE partition); hour an integer, as Spark writes it.
+  return fmt::format("dt={:04d}-{:02d}-{:02d}/hour={}", c.year, c.month, c.day, c.hour);
 }
 
 std::optional<TimestampUs> HourFromKey(std::string_view key) {
@@ -180,6 +183,7 @@ Status Lake::BeginWrite() {
   // A lake that failed to recover must not be written: drop the lock so writing() says so and
   // a retry runs recovery again instead of returning Ok.
   Status recovered = Recover();
+  if (recovered.ok()) recovered = MigrateLayout(*this);  // a lake of an older layout: see migrate.h
   if (!recovered.ok()) lock_.reset();
   return recovered;
 }
@@ -311,33 +315,27 @@ Status Lake::CreateViews(DuckSession& session, std::string_view sql) {
     }
     return false;
   };
-  auto empty_view = [](std::string_view name, std::string_view columns, std::string_view extra = "") {
-    return fmt::format("CREATE OR REPLACE VIEW {} AS SELECT * FROM (SELECT {}) t WHERE false",
-                       name, fmt::format("{}{}", columns, extra));
+  // An empty table is a view with the table's columns (schema.h) and no rows: the same names and
+  // types, in the same order, as once files exist.
+  auto empty_view = [](std::string_view name, std::span<const Column> columns, std::string_view extra = "") {
+    return fmt::format("CREATE OR REPLACE VIEW {} AS SELECT * FROM (SELECT {}{}) t WHERE false", name,
+                       NullSelectList(columns), extra);
   };
-  auto cast_columns = [](std::string_view columns) {
-    // "a TYPE, b TYPE" -> "NULL::TYPE AS a, ..."
-    std::string out;
-    size_t start = 0;
-    while (start < columns.size()) {
-      size_t end = columns.find(", ", start);
-      if (end == std::string_view::npos) end = columns.size();
-      const std::string_view part = columns.substr(start, end - start);
-      const size_t space = part.find(' ');
-      out += fmt::format("{}NULL::{} AS {}", out.empty() ? "" : ", ", part.substr(space + 1), part.substr(0, space));
-      start = end + 2;
-    }
-    return out;
-  };
-  const std::string hour_cols = ", NULL::INTEGER AS year, NULL::INTEGER AS month, NULL::INTEGER AS day, NULL::INTEGER AS hour";
+  const std::string hour_cols = ", " + NullSelectList(kHourPartitionColumns);
+  // silver's dimension columns sit between its fixed columns and its metrics.
+  std::vector<Column> silver_columns(std::begin(kSilverColumns), std::end(kSilverColumns));
+  for (const auto& d : config_.silver.dimension_columns) {
+    silver_columns.push_back({d, ColumnType::kVarchar, true, "dimension"});
+  }
   const std::string root = root_.string();
 
   struct ParquetView {
-    std::string_view name, prefix, columns;
+    std::string_view name, prefix;
+    std::span<const Column> columns;
     bool hourly;
   };
   const ParquetView views[] = {
-      {"silver", kSilverPrefix, kSilverFixedColumns, true},
+      {"silver", kSilverPrefix, silver_columns, true},
       {"quarantine", kQuarantinePrefix, kQuarantineColumns, false},
       {"anomalies", kGoldPrefix, kAnomalyColumns, true},
       {"gold_summary", kGoldSummaryPrefix, kGoldSummaryColumns, true},
@@ -347,26 +345,26 @@ Status Lake::CreateViews(DuckSession& session, std::string_view sql) {
     IOTAD_ASSIGN_OR_RETURN(bool any, has(v.prefix, ".parquet"));
     if (any) {
       IOTAD_TRY(session.Exec(fmt::format(
-          "CREATE OR REPLACE VIEW {} AS SELECT * FROM read_parquet({}, hive_partitioning = true, "
+          "CREATE OR REPLACE VIEW {} AS SELECT *{} FROM read_parquet({}, hive_partitioning = true, "
           "union_by_name = true{})",
-          v.name, SqlQuote(fmt::format("{}/{}**/*.parquet", root, v.prefix)),
+          // The partition columns last and in folder order, as in the empty view (hive_types alone
+          // would put them in the order DuckDB keeps the struct's keys).
+          v.name, v.hourly ? " EXCLUDE (year, month, day, hour), year, month, day, hour" : "", SqlQuote(fmt::format("{}/{}**/*.parquet", root, v.prefix)),
           // Declared partition types: with auto-detected ones DuckDB 1.4 does not prune
           // partitions through a view, and every query would read every file.
           v.hourly ? ", hive_types = {'year': INTEGER, 'month': INTEGER, 'day': INTEGER, 'hour': INTEGER}" : "")));
     } else {
-      IOTAD_TRY(session.Exec(empty_view(v.name, cast_columns(v.columns), v.hourly ? hour_cols : "")));
+      IOTAD_TRY(session.Exec(empty_view(v.name, v.columns, v.hourly ? hour_cols : "")));
     }
   }
   if (wanted("runs")) {
     IOTAD_ASSIGN_OR_RETURN(bool any_runs, has(kRunsPrefix, ".json"));
     if (any_runs) {
       IOTAD_TRY(session.Exec(fmt::format(
-          "CREATE OR REPLACE VIEW runs AS SELECT * FROM read_json({}, format = 'newline_delimited', "
-          "columns = {{run_id: 'VARCHAR', command: 'VARCHAR', status: 'VARCHAR', started_at: 'TIMESTAMPTZ', "
-          "finished_at: 'TIMESTAMPTZ', seconds: 'DOUBLE', message: 'VARCHAR', stages: 'JSON', counts: 'JSON'}})",
-          SqlQuote(fmt::format("{}/{}*.json", root, kRunsPrefix)))));
+          "CREATE OR REPLACE VIEW runs AS SELECT * FROM read_json({}, format = 'newline_delimited', columns = {})",
+          SqlQuote(fmt::format("{}/{}*.json", root, kRunsPrefix)), ColumnsStruct(kRunColumns))));
     } else {
-      IOTAD_TRY(session.Exec(empty_view("runs", cast_columns(kRunColumns))));
+      IOTAD_TRY(session.Exec(empty_view("runs", kRunColumns)));
     }
   }
   if (!wanted("bronze")) return Status::Ok();
@@ -383,12 +381,11 @@ Status Lake::CreateViews(DuckSession& session, std::string_view sql) {
                           std::atoi(hour.c_str()), o.size_bytes, SqlQuote(format));
   }
   if (values.empty()) {
-    IOTAD_TRY(session.Exec(
-        "CREATE OR REPLACE VIEW bronze AS SELECT * FROM (SELECT NULL::VARCHAR AS key, NULL::VARCHAR AS path, "
-        "NULL::DATE AS dt, NULL::INTEGER AS hour, NULL::BIGINT AS bytes, NULL::VARCHAR AS format) t WHERE false"));
+    IOTAD_TRY(session.Exec(empty_view("bronze", kBronzeColumns)));
   } else {
     IOTAD_TRY(session.Exec(fmt::format(
-        "CREATE OR REPLACE VIEW bronze AS SELECT key, path, CAST(dt AS DATE) AS dt, hour, bytes, format "
+        "CREATE OR REPLACE VIEW bronze AS SELECT key, path, CAST(dt AS DATE) AS dt, CAST(hour AS INTEGER) AS hour, "
+        "CAST(bytes AS BIGINT) AS bytes, format "
         "FROM (VALUES {}) t(key, path, dt, hour, bytes, format)",
         values)));
   }
@@ -396,7 +393,7 @@ Status Lake::CreateViews(DuckSession& session, std::string_view sql) {
     // Raw lines as received, with their file and line, read by iotad itself (never through a
     // CSV sniffer, so no bronze content can make a query, `status` or `run` fail).
     if (bronze.empty()) {
-      IOTAD_TRY(session.Exec(empty_view("bronze_rows", cast_columns(kBronzeLineColumns))));
+      IOTAD_TRY(session.Exec(empty_view("bronze_rows", kBronzeLineColumns)));
     } else {
       IOTAD_TRY(RegisterBronzeLines(session));
       std::vector<std::string> keys, paths;

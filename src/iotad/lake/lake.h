@@ -34,11 +34,13 @@ inline constexpr std::string_view kLogPrefix = "_iotad/log/";
 inline constexpr std::string_view kStagingPrefix = "_iotad/staging/";
 inline constexpr std::string_view kConfigKey = "iotad.toml";
 
-/// `year=2024/month=01/day=05/hour=13` for the hour containing `ts`.
+/// `year=2024/month=1/day=5/hour=13` for the hour containing `ts` (as Spark writes integer
+/// partitions: no zero padding).
 std::string HourPartition(TimestampUs ts);
-/// `dt=2024-01-05/hour=13` (the bronze layout of the AWS pipeline).
+/// `dt=2024-01-05/hour=5` (the bronze layout of the AWS pipeline; dt a date, hour an integer).
 std::string BronzePartition(TimestampUs ts);
-/// Parses `.../year=Y/month=M/day=D/hour=H/...` in a key back to the hour's start.
+/// Parses `.../year=Y/month=M/day=D/hour=H/...` in a key back to the hour's start (padded
+/// `month=01` folders of lakes written before the migration too).
 std::optional<TimestampUs> HourFromKey(std::string_view key);
 
 /// What a commit recorded about one object it published: its size and content hash

@@ -133,9 +133,11 @@ TEST_F(LakeTest, BadConfigKeyIsInvalidArgumentNamingTheKey) {
 }
 
 TEST(LakeLayoutTest, PartitionsNameTheUtcHour) {
-  EXPECT_EQ(HourPartition(kT), "year=2024/month=01/day=05/hour=13");
+  // Spark's form (no zero padding), so readers type the partitions as integers (issue 8).
+  EXPECT_EQ(HourPartition(kT), "year=2024/month=1/day=5/hour=13");
   EXPECT_EQ(BronzePartition(kT), "dt=2024-01-05/hour=13");
-  EXPECT_EQ(HourPartition(0), "year=1970/month=01/day=01/hour=00");
+  EXPECT_EQ(BronzePartition(kT - 8 * kMicrosPerHour), "dt=2024-01-05/hour=5");
+  EXPECT_EQ(HourPartition(0), "year=1970/month=1/day=1/hour=0");
   EXPECT_EQ(Lake::StagingPrefix("run-1"), "_iotad/staging/run-1/");
 }
 
@@ -148,6 +150,12 @@ TEST(LakeLayoutTest, HourFromKeyInvertsHourPartition) {
     ASSERT_EQ(HourFromKey("gold/" + HourPartition(ts) + "/x.parquet"), HourStart(ts))
         << FormatTimestamp(ts);
   }
+}
+
+TEST(LakeLayoutTest, HourFromKeyReadsPaddedFoldersOfOlderLakesToo) {
+  EXPECT_EQ(HourFromKey("silver/year=2024/month=01/day=05/hour=13/p.parquet"), HourStart(kT));
+  EXPECT_EQ(HourFromKey("silver/year=2024/month=1/day=5/hour=13/p.parquet"), HourStart(kT));
+  EXPECT_EQ(HourFromKey("gold/year=1970/month=01/day=01/hour=00/a.parquet"), 0);
 }
 
 TEST(LakeLayoutTest, HourFromKeyRejectsKeysWithoutAllParts) {

@@ -3,6 +3,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "iotad/lake/duck.h"
+
 namespace iotad::lake {
 namespace {
 
@@ -34,7 +36,7 @@ void Bind(duckdb_bind_info info) {
     return;
   }
   for (const auto& c : source->columns()) {
-    duckdb_logical_type t = duckdb_create_logical_type(c.type);
+    duckdb_logical_type t = duckdb_create_logical_type(DuckTypeOf(c.type));
     duckdb_bind_add_result_column(info, c.name.c_str(), t);
     duckdb_destroy_logical_type(&t);
   }
@@ -67,6 +69,21 @@ Status EnsureRegistered(DuckSession& session) {
 }
 
 }  // namespace
+
+void* ChunkFiller::ColumnData(size_t col) {
+  return duckdb_vector_get_data(duckdb_data_chunk_get_vector(static_cast<duckdb_data_chunk>(chunk_), col));
+}
+
+void ChunkFiller::SetNull(size_t col, size_t row) {
+  duckdb_vector v = duckdb_data_chunk_get_vector(static_cast<duckdb_data_chunk>(chunk_), col);
+  duckdb_vector_ensure_validity_writable(v);
+  duckdb_validity_set_row_invalid(duckdb_vector_get_validity(v), row);
+}
+
+void ChunkFiller::SetString(size_t col, size_t row, std::string_view value) {
+  duckdb_vector_assign_string_element_len(duckdb_data_chunk_get_vector(static_cast<duckdb_data_chunk>(chunk_), col),
+                                          row, value.data(), value.size());
+}
 
 Status WriteParquet(DuckSession& session, ChunkSource& source, const std::filesystem::path& local_file,
                     std::string_view compression) {

@@ -3,41 +3,42 @@
 // table function (`iotad_rows(id)`), and `COPY (SELECT * FROM iotad_rows(id)) TO file` streams
 // it chunk by chunk into the Parquet writer, with no intermediate table. Timestamps are
 // TIMESTAMPTZ, stored as INT64 microseconds adjusted to UTC.
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "iotad/lake/duck.h"
+#include "iotad/core/result.h"
+#include "iotad/lake/schema.h"
 
 namespace iotad::lake {
 
-struct ColumnSpec {
-  std::string name;
-  duckdb_type type;
-};
+class DuckSession;
 
-/// The output chunk a ChunkSource fills (up to Capacity() rows).
+/// The output chunk a ChunkSource fills (up to Capacity() rows). Opaque over DuckDB's chunk, so
+/// writers need only the lake's column types (schema.h), not DuckDB's header.
 class ChunkFiller {
  public:
-  explicit ChunkFiller(duckdb_data_chunk chunk) : chunk_(chunk) {}
+  explicit ChunkFiller(void* chunk) : chunk_(chunk) {}
   static constexpr size_t Capacity() { return 2048; }
+  /// The column's values: int64_t for BIGINT and TIMESTAMPTZ (microseconds since the epoch, UTC),
+  /// int32_t for INTEGER and DATE (days), double for DOUBLE, bool for BOOLEAN.
   template <typename T>
   T* Column(size_t col) {
-    return static_cast<T*>(duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk_, col)));
+    return static_cast<T*>(ColumnData(col));
   }
-  void SetNull(size_t col, size_t row) {
-    duckdb_vector v = duckdb_data_chunk_get_vector(chunk_, col);
-    duckdb_vector_ensure_validity_writable(v);
-    duckdb_validity_set_row_invalid(duckdb_vector_get_validity(v), row);
-  }
-  void SetString(size_t col, size_t row, std::string_view value) {
-    duckdb_vector_assign_string_element_len(duckdb_data_chunk_get_vector(chunk_, col), row, value.data(),
-                                            value.size());
+  void SetNull(size_t col, size_t row);
+  void SetString(size_t col, size_t row, std::string_view value);
+  /// A DOUBLE cell; NaN and infinities are stored as NULL (an absent value is NULL, never NaN).
+  void SetDouble(size_t col, size_t row, double value) {
+    Column<double>(col)[row] = value;
+    if (!std::isfinite(value)) SetNull(col, row);
   }
 
  private:
-  duckdb_data_chunk chunk_;
+  void* ColumnData(size_t col);
+  void* chunk_;
 };
 
 /// Rows to hand to DuckDB, in order. Called from the thread that runs the query.

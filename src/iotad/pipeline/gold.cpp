@@ -19,6 +19,7 @@
 #include "iotad/detect/multivariate.h"
 #include "iotad/detect/registry.h"
 #include "iotad/lake/parquet_writer.h"
+#include "iotad/lake/schema.h"
 #include "iotad/pipeline/replay.h"
 #include "iotad/pipeline/verify.h"
 
@@ -31,22 +32,53 @@ using detect::RobustZScoreDetector;
 using detect::ZScoreBaseline;
 using detect::ZScoreDetector;
 
+/// One row of the anomalies table (lake::kAnomalyColumns says what each field means, and its unit).
+/// NaN is "absent": the writer stores NULL.
 struct AnomalyRow {
-  TimestampUs ts;
-  uint32_t device;
-  uint32_t location;  // index into strings, 0 = NULL
-  uint32_t metric;
-  double value;
-  double mean, std;
-  int64_t n;
-  double z, threshold;
-  uint32_t detector;  // index into the detector list
+  TimestampUs ts = 0;
+  uint32_t device = 0;
+  uint32_t location = 0;  // index into strings, 0 = NULL
+  uint32_t metric = 0;
+  double value = NAN;
+  double mean = NAN, std = NAN;  // baseline_mean, baseline_std
+  int64_t n = 0;
+  double z = NAN, threshold = NAN;
+  uint32_t detector = 0;  // index into the detector list
   std::string explanation;
   int32_t version = 1;
   double score = 0.0;  // calibrated, in [0, 1)
   double expected = NAN, expected_lo = NAN, expected_hi = NAN;
   std::string_view rule;  // static text
+  double statistic = NAN;
+  std::string_view statistic_name;  // static text; empty = NULL
+  double gap_seconds = NAN, timeout_seconds = NAN;
 };
+
+/// How an online detector's explanation maps to the anomaly columns: the name of its statistic,
+/// and which of center/scale and lo/hi are in the metric's unit (else those columns are NULL).
+struct OnlineColumns {
+  std::string_view statistic;  // statistic_name
+  bool z;         // the statistic is a standard score: also the z column
+  bool baseline;  // center and scale are a level and a spread in the metric's unit
+  bool band;      // lo and hi are values in the metric's unit
+};
+
+OnlineColumns OnlineColumnsOf(std::string_view detector) {
+  // The member of the ensemble (or the single detector) that drove the score.
+  constexpr std::string_view kZType[] = {"zscore", "window_z", "mad", "ewma", "seasonal", "rate"};
+  for (auto d : kZType) {
+    if (detector == d) return {"z", true, true, true};
+  }
+  if (detector == "cusum") return {"cusum_sigma", false, true, true};
+  if (detector == "volatility") return {"variance_ratio", false, true, true};
+  if (detector == detect::MahalanobisDetector::kName) return {"mahalanobis_d2", false, true, true};
+  if (detector == "novelty") return {"novelty_excess", false, false, true};
+  if (detector == "range") return {"range_excess", false, false, true};
+  // flatline: scale is the chance of a repeat and hi the longest usual run, not values.
+  if (detector == "flatline") return {"run_length", false, false, false};
+  if (detector == "silent") return {"gap_seconds", false, false, false};
+  return {{}, false, false, false};  // unknown: no column is guessed
+}
 
 /// An anomaly found by replaying a series through an online detector, waiting for its hour's
 /// writer (which interns the location in its own dictionary).
@@ -203,30 +235,33 @@ class GoldRunner {
     }
     size_t Fill(lake::ChunkFiller& out) override {
       const size_t n = std::min(lake::ChunkFiller::Capacity(), rows_.size() - pos_);
+      using C = lake::AnomalyCol;
       for (size_t r = 0; r < n; ++r) {
         const AnomalyRow& a = rows_[pos_ + r];
-        out.Column<int64_t>(0)[r] = a.ts;
-        out.SetString(1, r, g_.device_names_[a.device]);
-        if (a.location == 0) out.SetNull(2, r);
-        else out.SetString(2, r, ctx_.locations.Get(a.location));
-        out.SetString(3, r, g_.metrics_[a.metric]);
-        out.Column<double>(4)[r] = a.value;
-        out.Column<double>(5)[r] = a.mean;
-        out.Column<double>(6)[r] = a.std;
-        if (!std::isfinite(a.std)) out.SetNull(6, r);
-        out.Column<int64_t>(7)[r] = a.n;
-        out.Column<double>(8)[r] = a.z;
-        out.Column<double>(9)[r] = a.threshold;
-        out.SetString(10, r, g_.detectors_[a.detector]);
-        out.Column<int32_t>(11)[r] = a.version;
-        out.SetString(12, r, a.explanation);
-        out.Column<double>(13)[r] = a.score;
-        const double expected[] = {a.expected, a.expected_lo, a.expected_hi};
-        for (int k = 0; k < 3; ++k) {
-          out.Column<double>(14 + k)[r] = expected[k];
-          if (!std::isfinite(expected[k])) out.SetNull(14 + k, r);
-        }
-        out.SetString(17, r, a.rule);
+        out.Column<int64_t>(C::kEventTime)[r] = a.ts;
+        out.SetString(C::kDeviceId, r, g_.device_names_[a.device]);
+        if (a.location == 0) out.SetNull(C::kLocation, r);
+        else out.SetString(C::kLocation, r, ctx_.locations.Get(a.location));
+        out.SetString(C::kMetric, r, g_.metrics_[a.metric]);
+        out.SetDouble(C::kValue, r, a.value);
+        out.SetDouble(C::kBaselineMean, r, a.mean);
+        out.SetDouble(C::kBaselineStd, r, a.std);
+        out.Column<int64_t>(C::kBaselineN)[r] = a.n;
+        out.SetDouble(C::kZ, r, a.z);
+        out.SetDouble(C::kThreshold, r, a.threshold);
+        out.SetString(C::kDetector, r, g_.detectors_[a.detector]);
+        out.Column<int32_t>(C::kDetectorVersion)[r] = a.version;
+        out.SetString(C::kExplanation, r, a.explanation);
+        out.SetDouble(C::kScore, r, a.score);
+        out.SetDouble(C::kExpected, r, a.expected);
+        out.SetDouble(C::kExpectedLo, r, a.expected_lo);
+        out.SetDouble(C::kExpectedHi, r, a.expected_hi);
+        out.SetString(C::kRule, r, a.rule);
+        out.SetDouble(C::kStatistic, r, a.statistic);
+        if (a.statistic_name.empty()) out.SetNull(C::kStatisticName, r);
+        else out.SetString(C::kStatisticName, r, a.statistic_name);
+        out.SetDouble(C::kGapSeconds, r, a.gap_seconds);
+        out.SetDouble(C::kTimeoutSeconds, r, a.timeout_seconds);
       }
       pos_ += n;
       return n;
@@ -248,23 +283,24 @@ class GoldRunner {
     }
     size_t Fill(lake::ChunkFiller& out) override {
       const size_t n = std::min(lake::ChunkFiller::Capacity(), ctx_.touched.size() - pos_);
+      using C = lake::SummaryCol;
       for (size_t r = 0; r < n; ++r) {
         const uint32_t idx = ctx_.touched[pos_ + r];
         const SummaryCell& c = ctx_.cells[idx];
         const Series& se = g_.series_[idx];
         const uint32_t location = ctx_.device_hours[se.device].location;
-        out.Column<int64_t>(0)[r] = hour_;
-        out.SetString(1, r, g_.device_names_[se.device]);
-        if (location == 0) out.SetNull(2, r);
-        else out.SetString(2, r, ctx_.locations.Get(location));
-        out.SetString(3, r, g_.metrics_[se.metric]);
-        out.Column<int64_t>(4)[r] = c.stats.n;
-        out.Column<int64_t>(5)[r] = c.anomalies;
-        const double values[] = {c.stats.mean, c.stats.SampleStd(), c.stats.min, c.stats.max};
-        for (int k = 0; k < 4; ++k) {
-          out.Column<double>(6 + k)[r] = values[k];
-          if (c.stats.n == 0 || !std::isfinite(values[k])) out.SetNull(6 + k, r);
-        }
+        out.Column<int64_t>(C::kHourStart)[r] = hour_;
+        out.SetString(C::kDeviceId, r, g_.device_names_[se.device]);
+        if (location == 0) out.SetNull(C::kLocation, r);
+        else out.SetString(C::kLocation, r, ctx_.locations.Get(location));
+        out.SetString(C::kMetric, r, g_.metrics_[se.metric]);
+        out.Column<int64_t>(C::kRows)[r] = c.stats.n;
+        out.Column<int64_t>(C::kAnomalies)[r] = c.anomalies;
+        const bool any = c.stats.n > 0;
+        out.SetDouble(C::kMean, r, any ? c.stats.mean : NAN);
+        out.SetDouble(C::kStd, r, any ? c.stats.SampleStd() : NAN);
+        out.SetDouble(C::kMin, r, any ? c.stats.min : NAN);
+        out.SetDouble(C::kMax, r, any ? c.stats.max : NAN);
       }
       pos_ += n;
       return n;
@@ -277,24 +313,8 @@ class GoldRunner {
     size_t pos_ = 0;
   };
 
-  static std::vector<lake::ColumnSpec> AnomalyColumns() {
-    return {{"event_time", DUCKDB_TYPE_TIMESTAMP_TZ}, {"device_id", DUCKDB_TYPE_VARCHAR},
-            {"location", DUCKDB_TYPE_VARCHAR},        {"metric", DUCKDB_TYPE_VARCHAR},
-            {"value", DUCKDB_TYPE_DOUBLE},            {"baseline_mean", DUCKDB_TYPE_DOUBLE},
-            {"baseline_std", DUCKDB_TYPE_DOUBLE},     {"baseline_n", DUCKDB_TYPE_BIGINT},
-            {"z", DUCKDB_TYPE_DOUBLE},                {"threshold", DUCKDB_TYPE_DOUBLE},
-            {"detector", DUCKDB_TYPE_VARCHAR},        {"detector_version", DUCKDB_TYPE_INTEGER},
-            {"explanation", DUCKDB_TYPE_VARCHAR},     {"score", DUCKDB_TYPE_DOUBLE},
-            {"expected", DUCKDB_TYPE_DOUBLE},         {"expected_lo", DUCKDB_TYPE_DOUBLE},
-            {"expected_hi", DUCKDB_TYPE_DOUBLE},      {"rule", DUCKDB_TYPE_VARCHAR}};
-  }
-  static std::vector<lake::ColumnSpec> SummaryColumns() {
-    return {{"hour_start", DUCKDB_TYPE_TIMESTAMP_TZ}, {"device_id", DUCKDB_TYPE_VARCHAR},
-            {"location", DUCKDB_TYPE_VARCHAR},        {"metric", DUCKDB_TYPE_VARCHAR},
-            {"rows", DUCKDB_TYPE_BIGINT},             {"anomalies", DUCKDB_TYPE_BIGINT},
-            {"mean", DUCKDB_TYPE_DOUBLE},             {"std", DUCKDB_TYPE_DOUBLE},
-            {"min", DUCKDB_TYPE_DOUBLE},              {"max", DUCKDB_TYPE_DOUBLE}};
-  }
+  static std::vector<lake::ColumnSpec> AnomalyColumns() { return lake::ColumnSpecs(lake::kAnomalyColumns); }
+  static std::vector<lake::ColumnSpec> SummaryColumns() { return lake::ColumnSpecs(lake::kGoldSummaryColumns); }
 
   Status DiscoverMetrics(const std::vector<std::string>& all_paths) {
     IOTAD_ASSIGN_OR_RETURN(metrics_, SilverMetrics(*contexts_[0].session, all_paths));
@@ -632,14 +652,38 @@ class GoldRunner {
   void AddOnline(uint32_t dev, uint32_t metric, uint32_t k, TimestampUs ts, double x, const detect::Score& s,
                  int /*version*/, std::string_view location) {
     const detect::Explanation& w = s.why;
-    AnomalyRow a{s.at_us, dev, 0, metric, x, w.center, w.scale, w.n, w.stat, NAN, k,
-                 fmt::format("{} {}", metrics_[metric], detect::Describe(s, x)), 1, 0.0, NAN, NAN, NAN, {}};
+    const OnlineColumns cols = OnlineColumnsOf(w.detector);
+    AnomalyRow a;
+    a.ts = s.at_us;
+    a.device = dev;
+    a.metric = metric;
+    a.value = x;
+    a.n = w.n;
+    a.detector = k;
+    a.explanation = fmt::format("{} {}", metrics_[metric], detect::Describe(s, x));
     a.version = versions_[k];  // the registry's (the detector's own, unless a test overrides it)
     a.score = s.score;
-    a.expected = w.expected;
-    a.expected_lo = w.lo;
-    a.expected_hi = w.hi;
     a.rule = w.rule;
+    // Each column keeps its one meaning and unit: what an explanation field means depends on the
+    // detector, so only the fields that fit a column go there.
+    if (cols.baseline) {
+      a.mean = w.center;
+      a.std = w.scale;
+    }
+    if (cols.z) a.z = w.stat;
+    a.expected = w.expected;
+    if (cols.band) {
+      a.expected_lo = w.lo;
+      a.expected_hi = w.hi;
+    }
+    if (!cols.statistic.empty()) {
+      a.statistic = w.stat;
+      a.statistic_name = cols.statistic;
+    }
+    if (w.detector == "silent") {
+      a.gap_seconds = w.stat;
+      a.timeout_seconds = w.scale;
+    }
     // A silence is filed under the hour it began, if silver has that hour; else under the hour of
     // the point that ended it.
     TimestampUs hour = HourStart(s.at_us);
@@ -761,13 +805,26 @@ class GoldRunner {
                 }
                 if (k == 0) ++cell.anomalies;
                 ++report.anomalies[detectors_[k]];
-                AnomalyRow& an = anomalies.emplace_back(AnomalyRow{ts[r], dev, row_loc[r], static_cast<uint32_t>(m), x,
-                                                                   mean, sd, cnt, v.z, threshold, k, std::move(why),
-                                                                   versions_[k], 0.0, NAN, NAN, NAN, {}});
+                AnomalyRow& an = anomalies.emplace_back();
+                an.ts = ts[r];
+                an.device = dev;
+                an.location = row_loc[r];
+                an.metric = static_cast<uint32_t>(m);
+                an.value = x;
+                an.mean = mean;
+                an.std = sd;
+                an.n = cnt;
+                an.z = v.z;
+                an.threshold = threshold;
+                an.detector = k;
+                an.explanation = std::move(why);
+                an.version = versions_[k];
                 an.score = detect::ScoreFromSurprise(detect::GaussianSurprise(v.z));
                 an.expected = mean;
                 an.expected_lo = mean - threshold * sd;
                 an.expected_hi = mean + threshold * sd;
+                an.statistic = v.z;
+                an.statistic_name = "z";
                 an.rule = kinds_[k] == DetectorKind::kZScore ? "|z| > threshold" : "robust |z| > threshold";
               }
             });
@@ -837,6 +894,8 @@ class GoldRunner {
       HashString(h, a.explanation);
       for (double v : {a.score, a.expected, a.expected_lo, a.expected_hi}) HashField(h, &v, sizeof v);
       HashString(h, a.rule);
+      for (double v : {a.statistic, a.gap_seconds, a.timeout_seconds}) HashField(h, &v, sizeof v);
+      HashString(h, a.statistic_name);
     }
     const std::string name = OutputName("anomalies", hour, h);
     const std::string final_key = fmt::format("{}{}/{}", lake::kGoldPrefix, lake::HourPartition(hour), name);
@@ -935,6 +994,9 @@ class GoldRunner {
   std::vector<std::pair<std::string, std::string>> moves_;
 };
 
+/// Bumped when the columns of anomalies or gold_summary change (lake/schema.h).
+constexpr int kGoldSchemaVersion = 2;
+
 std::string Fingerprint(const config::LakeConfig& c, const std::vector<std::string>& detectors, bool all_named) {
   const config::GoldConfig& g = c.gold;
   // Every detector's registry version: a bump makes gold recompute.
@@ -951,10 +1013,12 @@ std::string Fingerprint(const config::LakeConfig& c, const std::vector<std::stri
   }
   // Quotes would break the commit's JSON meta (the fingerprint is matched as text).
   std::replace(rules.begin(), rules.end(), '"', '\'');
-  return fmt::format("versions{} detectors={}{} z={} robust={} min_points={} fa_per_day={}{}",
+  // The columns gold writes are part of what it computed: a lake whose gold has other columns is
+  // not up to date (schema 2: statistic, statistic_name, gap_seconds, timeout_seconds; NULL, not NaN).
+  return fmt::format("versions{} detectors={}{} z={} robust={} min_points={} fa_per_day={}{} schema={}",
                      versions, fmt::join(detectors, ","),
                      all_named ? "" : " (per rules)", g.zscore_threshold, g.robust_threshold, g.min_points,
-                     g.false_alarms_per_day, rules);
+                     g.false_alarms_per_day, rules, kGoldSchemaVersion);
 }
 
 }  // namespace
@@ -993,7 +1057,7 @@ Result<GoldReport> RunGold(lake::Lake& lake, const GoldOptions& options, const s
   }
 
   IOTAD_ASSIGN_OR_RETURN(const auto hours, ListSilverHours(lake));
-  std::vector<std::string> all_paths;  // in key order (hours are zero-padded, so also hour order)
+  std::vector<std::string> all_paths;  // in hour order (the map's), whatever the folders' spelling
   for (const auto& [h, keys] : hours) {
     for (const auto& key : keys) all_paths.push_back(lake.store().ReadPath(key));
   }

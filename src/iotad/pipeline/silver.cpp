@@ -29,6 +29,7 @@
 #include "iotad/core/queue.h"
 #include "iotad/ingest/bronze.h"
 #include "iotad/parse/row_parser.h"
+#include "iotad/lake/migrate.h"
 #include "iotad/lake/parquet_writer.h"
 
 namespace iotad::pipeline {
@@ -100,9 +101,10 @@ using BufferPool = iotad::BufferPool<HourBuffer>;
 class HourSource final : public lake::ChunkSource {
  public:
   HourSource(const HourTask& task, const std::vector<uint32_t>& keep) : task_(task), keep_(keep) {
-    columns_ = {{"event_time", DUCKDB_TYPE_TIMESTAMP_TZ}, {"device_id", DUCKDB_TYPE_VARCHAR}};
-    for (const auto& d : task.dim_names) columns_.push_back({d, DUCKDB_TYPE_VARCHAR});
-    for (const auto& m : task.metric_names) columns_.push_back({m, DUCKDB_TYPE_DOUBLE});
+    // lake::kSilverColumns (event_time, device_id), then the dimensions, then the metrics.
+    columns_ = lake::ColumnSpecs(lake::kSilverColumns);
+    for (const auto& d : task.dim_names) columns_.push_back({d, lake::ColumnType::kVarchar});
+    for (const auto& m : task.metric_names) columns_.push_back({m, lake::ColumnType::kDouble});
   }
   const std::vector<lake::ColumnSpec>& columns() const override { return columns_; }
   size_t Fill(lake::ChunkFiller& out) override {
@@ -149,13 +151,7 @@ class QuarantineSource final : public lake::ChunkSource {
   QuarantineSource(const std::vector<QuarantineRow>& rows, const std::vector<std::string>& sources)
       : rows_(rows), sources_(sources) {}
   const std::vector<lake::ColumnSpec>& columns() const override {
-    // The order of lake::kQuarantineColumns.
-    static const std::vector<lake::ColumnSpec> kColumns = {{"reason", DUCKDB_TYPE_VARCHAR},
-                                                           {"column_name", DUCKDB_TYPE_VARCHAR},
-                                                           {"detail", DUCKDB_TYPE_VARCHAR},
-                                                           {"source_file", DUCKDB_TYPE_VARCHAR},
-                                                           {"line", DUCKDB_TYPE_BIGINT},
-                                                           {"raw", DUCKDB_TYPE_VARCHAR}};
+    static const std::vector<lake::ColumnSpec> kColumns = lake::ColumnSpecs(lake::kQuarantineColumns);
     return kColumns;
   }
   size_t Fill(lake::ChunkFiller& out) override {
@@ -934,13 +930,21 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
   IOTAD_ASSIGN_OR_RETURN(auto commits, lake.ReadCommits("silver"));
   std::set<std::string> processed;
   if (!options.rebuild) {
-    for (const auto& c : commits) processed.insert(c.inputs.begin(), c.inputs.end());
+    // In Spark's spelling: inputs recorded before the layout migration name padded folders.
+    for (const auto& c : commits) {
+      for (const auto& k : c.inputs) processed.insert(lake::SparkPartitionKey(k));
+    }
   }
   IOTAD_ASSIGN_OR_RETURN(auto bronze, lake.store().List(lake::kBronzePrefix));
   std::vector<std::string> todo;
   for (const auto& o : bronze) {
-    if (processed.count(o.key) == 0 && ingest::FormatFromName(o.key)) todo.push_back(o.key);
+    if (processed.count(lake::SparkPartitionKey(o.key)) == 0 && ingest::FormatFromName(o.key)) todo.push_back(o.key);
   }
+  // In time order (dt, then hour as a number: `hour=10` lists before `hour=2`), so rows are
+  // "late" when they arrive after their hour in time, whatever the folders' spelling.
+  std::sort(todo.begin(), todo.end(), [](const std::string& a, const std::string& b) {
+    return std::pair(lake::PartitionOrderKey(a), std::string_view(a)) < std::pair(lake::PartitionOrderKey(b), std::string_view(b));
+  });
   if (todo.empty() && !options.rebuild) return report;
 
   std::string joined;
