@@ -13,7 +13,7 @@ namespace iotad::detect {
 namespace {
 
 const std::vector<std::string> kMetrics = {"temp_c", "humidity_pc", "vibration_g", "volts"};
-const std::vector<std::string> kNames = {"default", "zscore",   "window_z", "mad",    "ewma",        "seasonal",
+const std::vector<std::string> kNames = {"default", "running_zscore", "window_z", "mad",    "ewma",        "seasonal",
                                          "cusum",   "flatline", "rate",     "range",  "silent",      "mahalanobis"};
 constexpr int64_t kStepUs = 300'000'000;  // a reading every 5 minutes
 constexpr int kDevices = 6;

@@ -65,7 +65,7 @@ struct OnlineColumns {
 
 OnlineColumns OnlineColumnsOf(std::string_view detector) {
   // The member of the ensemble (or the single detector) that drove the score.
-  constexpr std::string_view kZType[] = {"zscore", "window_z", "mad", "ewma", "seasonal", "rate"};
+  constexpr std::string_view kZType[] = {"running_zscore", "window_z", "mad", "ewma", "seasonal", "rate"};
   for (auto d : kZType) {
     if (detector == d) return {"z", true, true, true};
   }
