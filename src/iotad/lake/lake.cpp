@@ -180,7 +180,14 @@ Status Lake::BeginWrite() {
   IOTAD_ASSIGN_OR_RETURN(lock_, store_->LockForWriting());
   // A lake that failed to recover must not be written: drop the lock so writing() says so and
   // a retry runs recovery again instead of returning Ok.
-  Status recovered = Recover();
+  // The snapshot at the applied marker first: Recover folds the records it re-applies into it,
+  // so each record is read once.
+  Status recovered = Status::Ok();
+  if (!snapshot_) {
+    auto loaded = RefreshSnapshot();
+    if (!loaded.ok()) recovered = loaded.status();
+  }
+  if (recovered.ok()) recovered = Recover();
   if (recovered.ok()) {
     // The writer's snapshot is at the head of the log: Publish numbers the next commit from it.
     if (snapshot_ && snapshot_->seq() <= log_head_) {

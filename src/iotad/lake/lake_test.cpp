@@ -680,13 +680,14 @@ TEST_F(SnapshotTest, FiveHundredSmallCommitsKeepPublishAndSnapshotCostFlat) {
 TEST_F(SnapshotTest, RecoverWithoutListingTheLogFinishesAPendingCommit) {
   ASSERT_TRUE(lake_->BeginWrite().ok());
   PublishSmall(*lake_, 0);
-  lake_.reset();
+  // A writer that crashed after logging commit 2, before applying it.
   Stage("_iotad/staging/run-2/g.parquet", "G");
   Commit pending;
   pending.seq = 2;
   pending.stage = "gold";
   pending.moves = {{"_iotad/staging/run-2/g.parquet", "gold/g.parquet"}};
-  ASSERT_TRUE(OpenLake()->store().PutIfAbsent(LogKey(2), CommitToJson(pending)).ok());
+  ASSERT_TRUE(lake_->store().PutIfAbsent(LogKey(2), CommitToJson(pending)).ok());
+  lake_.reset();
   std::shared_ptr<StoreCounts> counts;
   auto lake = OpenCounted(counts);
   ASSERT_TRUE(lake->BeginWrite().ok());
