@@ -330,8 +330,6 @@ Result<int64_t> Lake::Publish(Commit commit) {
     IOTAD_TRY(read);
     commit.stamps[to] = ObjectStamp{bytes.size(), ObjectHashHex(bytes)};
   }
-  Snapshot after = *snapshot_;
-  IOTAD_TRY(after.Apply(commit));
   IOTAD_FAULT_POINT("commit.before_log");
   IOTAD_TRY(store_->PutIfAbsent(LogKey(next), CommitToJson(commit)));
   IOTAD_FAULT_POINT("commit.after_log");
@@ -341,7 +339,8 @@ Result<int64_t> Lake::Publish(Commit commit) {
     lock_.reset();
     return applied;
   }
-  *snapshot_ = std::move(after);
+  // In place (no copy of the live set per commit); it cannot fail: the numbers follow.
+  IOTAD_TRY(snapshot_->Apply(commit));
   log_head_ = next;
   MaybeCheckpoint();
   return next;
