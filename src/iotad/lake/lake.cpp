@@ -209,8 +209,20 @@ Status Lake::BeginWrite() {
     return recovered;
   }
   checkpoint_seq_ = std::max(checkpoint_seq_, ReadCheckpointPointer(*store_));
-  // A checkpoint a crash prevented is written now.
+  // A checkpoint or manifest a crash prevented (or a lake older than manifests lacks) is written now.
   MaybeCheckpoint();
+  return WriteManifests({std::begin(kSnapshotLayers), std::end(kSnapshotLayers)}, /*only_if_changed=*/true);
+}
+
+Status Lake::WriteManifests(const std::vector<std::string_view>& layers, bool only_if_changed) {
+  for (auto layer : layers) {
+    const std::string text = ManifestText(*snapshot_, layer);
+    if (only_if_changed) {
+      auto old = store_->Get(ManifestKey(layer));
+      if (old.ok() && *old == text) continue;
+    }
+    IOTAD_TRY(store_->Put(ManifestKey(layer), text));
+  }
   return Status::Ok();
 }
 
@@ -343,6 +355,9 @@ Result<int64_t> Lake::Publish(Commit commit) {
   IOTAD_TRY(snapshot_->Apply(commit));
   log_head_ = next;
   MaybeCheckpoint();
+  // After the applied marker: a manifest names only applied files. A crash before this leaves an
+  // older manifest, which the next writer replaces.
+  IOTAD_TRY(WriteManifests(LayersChangedBy(commit), /*only_if_changed=*/false));
   return next;
 }
 

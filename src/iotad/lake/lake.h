@@ -137,6 +137,8 @@ class Lake {
   Status Apply(const Commit& commit);
   /// Writes a checkpoint when kCheckpointInterval commits were made since the last one.
   void MaybeCheckpoint();
+  /// Writes the manifests of `layers` from the snapshot (all layers: only those that differ).
+  Status WriteManifests(const std::vector<std::string_view>& layers, bool only_if_changed);
 
   std::filesystem::path root_;
   std::unique_ptr<store::ObjectStore> store_;

@@ -9,7 +9,7 @@
 namespace iotad::lake {
 namespace {
 
-constexpr std::string_view kLayerNames[] = {"bronze", "silver", "quarantine", "gold", "gold_summary"};
+const auto& kLayerNames = kSnapshotLayers;
 constexpr int64_t kCheckpointFormat = 1;
 
 std::string_view LayerOfKey(std::string_view key) {
@@ -56,6 +56,34 @@ void CheckAccounting(const Commit& c, const Result<SilverCommitMeta>& meta, std:
 std::vector<AccountingProblem> SilverAccountingProblems(const Commit& commit) {
   std::vector<AccountingProblem> out;
   if (commit.stage == "silver") CheckAccounting(commit, SilverCommitMeta::FromJson(commit.meta_json), out);
+  return out;
+}
+
+std::string ManifestKey(std::string_view layer) { return fmt::format("{}{}.txt", kManifestPrefix, layer); }
+
+std::string ManifestText(const Snapshot& snapshot, std::string_view layer) {
+  std::string text;
+  for (const auto& key : snapshot.Keys(fmt::format("{}/", layer))) {
+    text += key;
+    text += '\n';
+  }
+  return text;
+}
+
+std::vector<std::string_view> LayersChangedBy(const Commit& commit) {
+  std::set<std::string_view> changed;
+  for (const auto& [from, to] : commit.moves) changed.insert(LayerOfKey(to));
+  for (const auto& key : commit.deletes) changed.insert(LayerOfKey(key));
+  if (commit.stage == "silver") {
+    const auto meta = SilverCommitMeta::FromJson(commit.meta_json);
+    if (meta.ok() && meta->rebuild) changed.insert({"silver", "quarantine"});
+    // Bronze keys silver consumed become live (adopted) even without a move.
+    for (const auto& key : commit.inputs) changed.insert(LayerOfKey(key));
+  }
+  std::vector<std::string_view> out;
+  for (auto layer : kSnapshotLayers) {
+    if (changed.count(layer) > 0) out.push_back(layer);
+  }
   return out;
 }
 

@@ -32,6 +32,20 @@ inline constexpr std::string_view kCheckpointPrefix = "_iotad/checkpoint/";
 inline constexpr std::string_view kLastCheckpointKey = "_iotad/last_checkpoint";
 inline constexpr std::string_view kAppliedKey = "_iotad/applied";
 
+inline constexpr std::string_view kManifestPrefix = "_iotad/manifest/";
+/// The layers a snapshot tracks, as folder names.
+inline constexpr std::string_view kSnapshotLayers[] = {"bronze", "silver", "quarantine", "gold", "gold_summary"};
+
+/// `_iotad/manifest/silver.txt`: the live files of one layer, one key (relative to the lake
+/// root) a line, sorted; replaced atomically after each commit that changed the layer is applied.
+/// For external engines that want a consistent file list instead of a folder listing.
+std::string ManifestKey(std::string_view layer);
+/// The manifest text of `layer` in `snapshot`.
+std::string ManifestText(const Snapshot& snapshot, std::string_view layer);
+/// The layers a commit changes (its moves' and deletes' folders; a silver rebuild: silver and
+/// quarantine).
+std::vector<std::string_view> LayersChangedBy(const Commit& commit);
+
 /// `_iotad/log/000000000042.json` and `_iotad/checkpoint/000000000032.json`.
 std::string LogKey(int64_t seq);
 std::string CheckpointKey(int64_t seq);
