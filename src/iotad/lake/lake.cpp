@@ -178,8 +178,6 @@ Result<std::unique_ptr<Lake>> Lake::Open(const fs::path& root, std::unique_ptr<s
 Status Lake::BeginWrite() {
   if (lock_) return Status::Ok();
   IOTAD_ASSIGN_OR_RETURN(lock_, store_->LockForWriting());
-  // A lake that failed to recover must not be written: drop the lock so writing() says so and
-  // a retry runs recovery again instead of returning Ok.
   // The snapshot at the applied marker first: Recover folds the records it re-applies into it,
   // so each record is read once.
   Status recovered = Status::Ok();
@@ -203,15 +201,20 @@ Status Lake::BeginWrite() {
       }
     }
   }
+  if (recovered.ok()) {
+    checkpoint_seq_ = std::max(checkpoint_seq_, ReadCheckpointPointer(*store_));
+    // A checkpoint or manifest a crash prevented (or a lake older than manifests lacks) is
+    // written now.
+    MaybeCheckpoint();
+    recovered = WriteManifests({std::begin(kSnapshotLayers), std::end(kSnapshotLayers)}, /*only_if_changed=*/true);
+  }
   if (!recovered.ok()) {
+    // A lake that failed to recover must not be written: drop the lock so writing() says so and
+    // a retry runs recovery again instead of returning Ok.
     snapshot_.reset();
     lock_.reset();
-    return recovered;
   }
-  checkpoint_seq_ = std::max(checkpoint_seq_, ReadCheckpointPointer(*store_));
-  // A checkpoint or manifest a crash prevented (or a lake older than manifests lacks) is written now.
-  MaybeCheckpoint();
-  return WriteManifests({std::begin(kSnapshotLayers), std::end(kSnapshotLayers)}, /*only_if_changed=*/true);
+  return recovered;
 }
 
 Status Lake::WriteManifests(const std::vector<std::string_view>& layers, bool only_if_changed) {
@@ -248,7 +251,8 @@ Result<bool> Lake::RefreshSnapshot(bool committed_head) {
       ++target;
     }
   }
-  if (snapshot_ && snapshot_->seq() == target) return false;
+  // Never backwards (a snapshot taken at the committed head may be past the marker).
+  if (snapshot_ && snapshot_->seq() >= target) return false;
   if (snapshot_ && snapshot_->seq() < target) {
     // A copy, so a failure leaves the cached snapshot as it was.
     Snapshot next = *snapshot_;

@@ -1,5 +1,7 @@
 #include "iotad/pipeline/verify.h"
 
+#include "iotad/lake/snapshot.h"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -173,6 +175,28 @@ TEST_F(VerifyLakeTest, AHealthyLakeVerifiesWithEveryObjectChecksummed) {
   EXPECT_EQ(r.files_on_disk, 4);
   EXPECT_EQ(r.unstamped, 0);
   EXPECT_GT(r.bytes_hashed, 0);
+}
+
+TEST_F(VerifyLakeTest, TheSnapshotAgreesWithAFullReplayOfTheLog) {
+  BuildHealthyLake();
+  Publish("silver", {{"silver/year=2024/month=01/day=01/hour=01/p-1.parquet", "late"}},
+          R"({"accounting":{"rows":3,"stored":1,"quarantined":1,"duplicates":0}})");
+  fs::remove(root_ / "quarantine/q-0.parquet");
+  auto commits = lake_->ReadCommits();
+  ASSERT_TRUE(commits.ok());
+  const auto replayed = ReplayLiveSet(*commits);
+  auto snapshot = lake_->snapshot();
+  ASSERT_TRUE(snapshot.ok());
+  ASSERT_EQ((*snapshot)->files().size(), replayed.size());
+  for (const auto& [key, obj] : replayed) {
+    ASSERT_EQ((*snapshot)->files().count(key), 1u) << key;
+    EXPECT_EQ((*snapshot)->files().at(key).seq, obj.seq) << key;
+  }
+  // The snapshot's checks (what `iotad run` uses) find what the full verify finds.
+  auto quick = VerifySnapshot(*lake_, VerifyOptions{.quick = true});
+  ASSERT_TRUE(quick.ok()) << quick.status().message();
+  EXPECT_EQ(Describe(*quick), Describe(Verify(/*quick=*/true)));
+  EXPECT_EQ(quick->problems.size(), 3u) << Describe(*quick);  // missing, unbalanced, gold stale
 }
 
 TEST_F(VerifyLakeTest, ReportsAMissingSilverFileByName) {
