@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <map>
 
 #include <fmt/format.h>
@@ -44,7 +45,7 @@ TEST_F(SnapshotE2eTest, SqlPolledDuringARunSeesTheOldOrTheNewTotalsOnly) {
   const long long old_total = SqlInt(lake_, "SELECT count(*) FROM anomalies");
   const size_t old_files = ListFiles(lake_, "gold/").size();
   // New data moves every device's baselines: gold rewrites nearly every hour under new names.
-  ASSERT_EQ(Iotad({"generate", "--devices", "20", "--hours", "24", "--start", "2024-01-04T00:00:00Z", "--seed", "2"})
+  ASSERT_EQ(Iotad({"generate", "--devices", "400", "--hours", "36", "--start", "2024-01-04T00:00:00Z", "--seed", "2"})
                 .exit_code,
             0);
 
@@ -75,6 +76,7 @@ TEST_F(SnapshotE2eTest, SqlPolledDuringARunSeesTheOldOrTheNewTotalsOnly) {
   }
   std::string summary;
   for (const auto& [value, n] : seen) summary += fmt::format("  {} x {}", n, value);
+  std::printf("%zu polls during the run: %s\n", polls.size(), summary.c_str());
   EXPECT_EQ(bad, 0) << "old " << old_total << ", new " << new_total << "; polls:\n" << summary;
   // Enough polls to have overlapped the run's commits (no sleeps: as many as fit in the run).
   EXPECT_GE(polls.size(), 30u) << summary;
