@@ -76,6 +76,24 @@ void CheckGoldCoversSilver(const std::vector<lake::Commit>& commits, VerifyRepor
                         gold == nullptr ? "{}" : gold->meta_json, report);
 }
 
+/// "" when the snapshot's live files are `live` (keys, publishing commits, stamps), else the
+/// first key where they differ.
+std::string FirstDifference(const lake::Snapshot& snapshot, const std::map<std::string, LiveObject>& live) {
+  auto a = snapshot.files().begin();
+  auto b = live.begin();
+  for (; a != snapshot.files().end() && b != live.end(); ++a, ++b) {
+    const bool same_stamp = a->second.stamp.has_value() == b->second.stamp.has_value() &&
+                            (!a->second.stamp || (a->second.stamp->size_bytes == b->second.stamp->size_bytes &&
+                                                  a->second.stamp->hash == b->second.stamp->hash));
+    if (a->first < b->first) return fmt::format("{} is not live in the log", a->first);
+    if (b->first < a->first) return fmt::format("{} is missing from it", b->first);
+    if (a->second.seq != b->second.seq || !same_stamp) return fmt::format("{} has another commit or stamp", a->first);
+  }
+  if (a != snapshot.files().end()) return fmt::format("{} is not live in the log", a->first);
+  if (b != live.end()) return fmt::format("{} is missing from it", b->first);
+  return "";
+}
+
 /// The snapshot's live files of the layers `wanted` accepts, as verify sees them.
 std::map<std::string, LiveObject> SnapshotLiveSet(const lake::Snapshot& snapshot,
                                                   const std::function<bool(std::string_view)>& wanted) {
@@ -214,6 +232,17 @@ Result<VerifyReport> VerifyLake(lake::Lake& lake, const VerifyOptions& options) 
   IOTAD_TRY(CheckObjects(lake, live, options.quick, [](std::string_view) { return true; }, report));
   CheckAccounting(commits, report);
   CheckGoldCoversSilver(commits, report);
+  // Readers build their state from the newest checkpoint: it must say what the whole log says.
+  IOTAD_ASSIGN_OR_RETURN(const lake::Snapshot* snapshot, lake.snapshot());
+  if (snapshot->seq() == static_cast<int64_t>(commits.size())) {
+    if (std::string diff = FirstDifference(*snapshot, live); !diff.empty()) {
+      const int64_t checkpoint = lake::ReadCheckpointPointer(lake.store());
+      report.problems.push_back({ProblemKind::kDamaged, lake::CheckpointKey(checkpoint),
+                                 fmt::format("the state built from checkpoint {} differs from the commit log ({}): "
+                                             "readers would see a wrong lake",
+                                             checkpoint, diff)});
+    }
+  }
   return report;
 }
 

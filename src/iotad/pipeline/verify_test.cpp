@@ -199,6 +199,34 @@ TEST_F(VerifyLakeTest, TheSnapshotAgreesWithAFullReplayOfTheLog) {
   EXPECT_EQ(quick->problems.size(), 3u) << Describe(*quick);  // missing, unbalanced, gold stale
 }
 
+TEST_F(VerifyLakeTest, ACheckpointThatDisagreesWithTheLogIsDamaged) {
+  for (int i = 0; i < lake::kCheckpointInterval; ++i) {
+    Publish("gold", {{fmt::format("gold/year=2024/month=01/day=01/hour=00/g-{}.parquet", i), "g"}},
+            R"({"silver_seq":0,"fingerprint":"f"})");
+  }
+  EXPECT_TRUE(Verify().ok()) << Describe(Verify());
+  // A checkpoint that parses but forgot a file: readers would not see it.
+  const std::string key = lake::CheckpointKey(lake::kCheckpointInterval);
+  auto text = lake_->store().Get(key);
+  ASSERT_TRUE(text.ok());
+  const std::string forgotten = "[\"gold/year=2024/month=01/day=01/hour=00/g-0.parquet\",1,1,";
+  const size_t at = text->find(forgotten);
+  ASSERT_NE(at, std::string::npos) << *text;
+  std::string damaged = *text;
+  damaged.erase(at, damaged.find(']', at) + 2 - at);
+  ASSERT_TRUE(lake_->store().Put(key, damaged).ok());
+  lake_.reset();
+  auto reopened = lake::Lake::Open(root_);
+  ASSERT_TRUE(reopened.ok());
+  lake_ = std::move(*reopened);
+  ASSERT_TRUE(lake_->BeginWrite().ok());
+  const VerifyReport r = Verify();
+  ASSERT_EQ(r.problems.size(), 1u) << Describe(r);
+  EXPECT_EQ(r.problems[0].kind, ProblemKind::kDamaged);
+  EXPECT_EQ(r.problems[0].key, key);
+  EXPECT_NE(r.problems[0].message.find("g-0.parquet is missing from it"), std::string::npos) << r.problems[0].message;
+}
+
 TEST_F(VerifyLakeTest, ReportsAMissingSilverFileByName) {
   BuildHealthyLake();
   fs::remove(root_ / "silver/year=2024/month=01/day=01/hour=00/p-0.parquet");
