@@ -1,5 +1,7 @@
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <iterator>
 
 #include <unistd.h>
@@ -22,6 +24,9 @@ std::vector<std::string> LakeReadDirs(const lake::Lake& lake) {
   }
   return dirs;
 }
+
+/// How many snapshots a query is tried on before its error is shown.
+constexpr int kSnapshotAttempts = 5;
 
 bool IsWithin(const fs::path& path, const fs::path& dir) {
   const auto rel = path.lexically_relative(dir);
@@ -48,6 +53,58 @@ Result<std::string> ExportDir(const lake::Lake& lake, const std::string& dir) {
                  dir);
   }
   return canonical.string();
+}
+
+/// One query on one snapshot: views over its files, the read-only policy, the statement check,
+/// and the result printed into `out`.
+Status QueryOnce(lake::Lake& lake, const std::string& sql, OutputFormat format, int64_t max_rows,
+                 const std::vector<std::string>& read_dirs, const std::string& write_dir, FILE* out) {
+  IOTAD_ASSIGN_OR_RETURN(auto session, lake.OpenSession(/*with_views=*/true, sql));
+  // The views exist now; from here on the session reads only the lake's folders.
+  IOTAD_TRY(session->RestrictToReadOnly(read_dirs, write_dir));
+  IOTAD_TRY(session->CheckStatement(sql));
+  return PrintQuery(*session, sql, format, out, max_rows);
+}
+
+/// Runs the query on the lake's snapshot. A writer may apply a commit meanwhile and delete a
+/// file of that snapshot (its moves come first, then its deletes, then the applied marker). The
+/// query then fails; when the log has moved on, it runs again on the newest commit, whose files
+/// are all in place once its deletes have begun. The result goes to a temporary file first, so
+/// the user sees one whole result, of the old state or the new one, never parts of both.
+Status RunOnSnapshot(lake::Lake& lake, const std::string& sql, OutputFormat format, int64_t max_rows,
+                     const std::vector<std::string>& read_dirs, const std::string& write_dir) {
+  Status status;
+  bool skipping_missing = false;
+  for (int attempt = 0; attempt < kSnapshotAttempts; ++attempt) {
+    std::unique_ptr<FILE, int (*)(FILE*)> buffer(std::tmpfile(), &std::fclose);
+    if (!buffer) return Error(Errc::kIo, "sql: cannot create a temporary file for the result");
+    status = QueryOnce(lake, sql, format, max_rows, read_dirs, write_dir, buffer.get());
+    if (status.ok()) {
+      for (const auto& key : lake.missing_view_files()) {
+        std::fprintf(stderr, "iotad: warning: %s is committed but missing on disk: the query left it out (run `iotad verify`)\n",
+                     key.c_str());
+      }
+      std::rewind(buffer.get());
+      char chunk[1 << 16];
+      size_t n = 0;
+      while ((n = std::fread(chunk, 1, sizeof chunk, buffer.get())) > 0) {
+        if (std::fwrite(chunk, 1, n, stdout) != n) return Error(Errc::kIo, "sql: cannot write the result");
+      }
+      return Status::Ok();
+    }
+    // Only a query whose snapshot is no longer the lake's is tried again; any other error stands,
+    // except one committed files lost from disk cause: the views then leave those out, and a
+    // warning names them (`iotad verify` says more).
+    auto moved = lake.RefreshSnapshot(/*committed_head=*/true);
+    if (!moved.ok()) return status;
+    if (!*moved) {
+      if (skipping_missing) return status;
+      skipping_missing = true;
+      lake.SetViewsSkipMissingFiles(true);
+    }
+  }
+  return status.WithContext(fmt::format("sql: the lake changed under the query {} times in a row; last error: ",
+                                        kSnapshotAttempts));
 }
 
 }  // namespace
@@ -107,17 +164,9 @@ void RegisterSqlCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& ou
       }
       write_dir = *dir;
     }
-    auto session = (*lake)->OpenSession(/*with_views=*/true, sql);
-    if (!session.ok()) {
-      out.status = session.status();
-      return;
-    }
-    // The views exist now; from here on the session reads only the lake's folders.
     std::vector<std::string> read_dirs = LakeReadDirs(**lake);
     read_dirs.insert(read_dirs.end(), allow_reads->begin(), allow_reads->end());
-    out.status = (*session)->RestrictToReadOnly(read_dirs, write_dir);
-    if (out.status.ok()) out.status = (*session)->CheckStatement(sql);
-    if (out.status.ok()) out.status = PrintQuery(**session, sql, *fmt_choice, stdout, *max_rows);
+    out.status = RunOnSnapshot(**lake, sql, *fmt_choice, *max_rows, read_dirs, write_dir);
   });
 }
 

@@ -3,6 +3,7 @@
 #include "iotad/cli/cli.h"
 #include "iotad/cli/output.h"
 #include "iotad/lake/migrate.h"
+#include "iotad/lake/snapshot.h"
 #include "iotad/pipeline/run.h"
 
 namespace iotad::cli {
@@ -30,20 +31,13 @@ void RegisterStatusCommand(CLI::App& app, GlobalOptions& global, CommandOutcome&
         std::printf("  %-14s %8zu %10.1f\n", std::string(prefix.substr(0, prefix.size() - 1)).c_str(), files.size(),
                     static_cast<double>(bytes) / (1 << 20));
       }
-      IOTAD_ASSIGN_OR_RETURN(auto commits, lake.ReadCommits());
+      IOTAD_ASSIGN_OR_RETURN(const lake::Snapshot* snapshot, lake.snapshot());
+      // Bronze keys of either folder layout (a migrated lake's older silver commits name padded ones).
       std::set<std::string> processed;
-      int64_t last_silver = 0, last_gold = 0, gold_silver_seq = 0;
-      for (const auto& c : commits) {
-        if (c.stage == "silver") {
-          for (const auto& k : c.inputs) processed.insert(lake::SparkPartitionKey(k));  // keys of either layout
-          last_silver = c.seq;
-        }
-        if (c.stage == "gold") {
-          last_gold = c.seq;
-          const size_t p = c.meta_json.find("\"silver_seq\":");
-          if (p != std::string::npos) gold_silver_seq = std::strtoll(c.meta_json.c_str() + p + 13, nullptr, 10);
-        }
-      }
+      for (const auto& k : snapshot->silver_inputs()) processed.insert(lake::SparkPartitionKey(k));
+      const int64_t last_silver = snapshot->LastSeq("silver"), last_gold = snapshot->LastSeq("gold");
+      IOTAD_ASSIGN_OR_RETURN(auto gold_meta, snapshot->LastGoldMeta());
+      const int64_t gold_silver_seq = gold_meta ? gold_meta->silver_seq : 0;
       IOTAD_ASSIGN_OR_RETURN(auto bronze, lake.store().List(lake::kBronzePrefix));
       int64_t pending = 0;
       for (const auto& b : bronze) pending += processed.count(lake::SparkPartitionKey(b.key)) == 0;

@@ -17,16 +17,13 @@
 #include "iotad/lake/bronze_lines.h"
 #include "iotad/lake/migrate.h"
 #include "iotad/lake/schema.h"
+#include "iotad/lake/snapshot.h"
 
 namespace iotad::lake {
 namespace fs = std::filesystem;
-namespace {
 
-constexpr std::string_view kAppliedKey = "_iotad/applied";
-
-std::string LogKey(int64_t seq) { return fmt::format("{}{:012d}.json", kLogPrefix, seq); }
-
-}  // namespace
+Lake::Lake() = default;
+Lake::~Lake() = default;
 
 std::string HourPartition(TimestampUs ts) {
   const CivilTime c = ToCivil(ts);
@@ -148,7 +145,7 @@ Status Lake::Init(const fs::path& root) {
     fs::create_directories(root / layer, ec);
     if (ec) return Error(Errc::kIo, "init: cannot create folder '{}': {}", (root / layer).string(), ec.message());
   }
-  IOTAD_TRY(store->Put("_iotad/applied", "0\n"));
+  IOTAD_TRY(store->Put(kAppliedKey, "0\n"));
   // The config goes last: its presence is what makes the folder a lake.
   return store->Put(kConfigKey, config::ExampleConfigToml());
 }
@@ -159,9 +156,16 @@ Result<std::unique_ptr<Lake>> Lake::Open(const fs::path& root) {
     return Error(Errc::kNotFound, "no lake at '{}': the folder does not exist (create one with `iotad init {}`)",
                  root.string(), root.string());
   }
+  const fs::path absolute = fs::absolute(root, ec).lexically_normal();
+  IOTAD_ASSIGN_OR_RETURN(auto store, store::OpenLocalStore(absolute));
+  return Open(root, std::move(store));
+}
+
+Result<std::unique_ptr<Lake>> Lake::Open(const fs::path& root, std::unique_ptr<store::ObjectStore> store) {
+  std::error_code ec;
   std::unique_ptr<Lake> lake(new Lake());
   lake->root_ = fs::absolute(root, ec).lexically_normal();
-  IOTAD_ASSIGN_OR_RETURN(lake->store_, store::OpenLocalStore(lake->root_));
+  lake->store_ = std::move(store);
   auto text = lake->store_->Get(kConfigKey);
   if (!text.ok()) {
     if (text.status().code() == Errc::kNotFound) {
@@ -180,12 +184,99 @@ Result<std::unique_ptr<Lake>> Lake::Open(const fs::path& root) {
 Status Lake::BeginWrite() {
   if (lock_) return Status::Ok();
   IOTAD_ASSIGN_OR_RETURN(lock_, store_->LockForWriting());
-  // A lake that failed to recover must not be written: drop the lock so writing() says so and
-  // a retry runs recovery again instead of returning Ok.
-  Status recovered = Recover();
-  if (recovered.ok()) recovered = MigrateLayout(*this);  // a lake of an older layout: see migrate.h
-  if (!recovered.ok()) lock_.reset();
+  // The snapshot at the applied marker first: Recover folds the records it re-applies into it,
+  // so each record is read once.
+  Status recovered = Status::Ok();
+  if (!snapshot_) {
+    auto loaded = RefreshSnapshot();
+    if (!loaded.ok()) recovered = loaded.status();
+  }
+  if (recovered.ok()) recovered = Recover();
+  if (recovered.ok()) {
+    // The writer's snapshot is at the head of the log: Publish numbers the next commit from it.
+    if (snapshot_ && snapshot_->seq() <= log_head_) {
+      recovered = AdvanceSnapshot(*store_, *snapshot_, log_head_);
+    } else {
+      SnapshotLoadStats stats;
+      auto loaded = LoadSnapshot(*store_, log_head_, &stats);
+      if (loaded.ok()) {
+        snapshot_ = std::make_unique<Snapshot>(std::move(loaded).value());
+        checkpoint_seq_ = stats.checkpoint_seq;
+      } else {
+        recovered = loaded.status();
+      }
+    }
+  }
+  if (recovered.ok()) {
+    checkpoint_seq_ = std::max(checkpoint_seq_, ReadCheckpointPointer(*store_));
+    // A checkpoint or manifest a crash prevented (or a lake older than manifests lacks) is
+    // written now.
+    MaybeCheckpoint();
+    recovered = WriteManifests({std::begin(kSnapshotLayers), std::end(kSnapshotLayers)}, /*only_if_changed=*/true);
+  }
+  // A lake of an older folder layout is migrated in one commit (see migrate.h).
+  if (recovered.ok()) recovered = MigrateLayout(*this);
+  if (!recovered.ok()) {
+    // A lake that failed to recover must not be written: drop the lock so writing() says so and
+    // a retry runs recovery again instead of returning Ok.
+    snapshot_.reset();
+    lock_.reset();
+  }
   return recovered;
+}
+
+Status Lake::WriteManifests(const std::vector<std::string_view>& layers, bool only_if_changed) {
+  for (auto layer : layers) {
+    const std::string text = ManifestText(*snapshot_, layer);
+    if (only_if_changed) {
+      auto old = store_->Get(ManifestKey(layer));
+      if (old.ok() && *old == text) continue;
+    }
+    IOTAD_TRY(store_->Put(ManifestKey(layer), text));
+  }
+  return Status::Ok();
+}
+
+Result<const Snapshot*> Lake::snapshot() {
+  if (!snapshot_) {
+    IOTAD_ASSIGN_OR_RETURN(bool moved, RefreshSnapshot());
+    (void)moved;
+  }
+  return snapshot_.get();
+}
+
+Result<bool> Lake::RefreshSnapshot(bool committed_head) {
+  // The writer's snapshot is the head of the log already (nobody else commits).
+  if (lock_ && snapshot_) return false;
+  IOTAD_ASSIGN_OR_RETURN(int64_t target, ReadAppliedSeq(*store_));
+  // A checkpoint is written after its commit is applied: the commits up to it are applied too,
+  // even if the marker read above is older.
+  target = std::max(target, ReadCheckpointPointer(*store_));
+  if (committed_head) {
+    while (true) {
+      IOTAD_ASSIGN_OR_RETURN(bool exists, store_->Exists(LogKey(target + 1)));
+      if (!exists) break;
+      ++target;
+    }
+  }
+  // Never backwards (a snapshot taken at the committed head may be past the marker).
+  if (snapshot_ && snapshot_->seq() >= target) return false;
+  if (snapshot_ && snapshot_->seq() < target) {
+    // A copy, so a failure leaves the cached snapshot as it was.
+    Snapshot next = *snapshot_;
+    IOTAD_TRY(AdvanceSnapshot(*store_, next, target));
+    *snapshot_ = std::move(next);
+    return true;
+  }
+  IOTAD_ASSIGN_OR_RETURN(auto loaded, LoadSnapshot(*store_, target));
+  snapshot_ = std::make_unique<Snapshot>(std::move(loaded));
+  return true;
+}
+
+void Lake::MaybeCheckpoint() {
+  if (!lock_ || !snapshot_ || snapshot_->seq() - checkpoint_seq_ < kCheckpointInterval) return;
+  // A failed checkpoint loses nothing (the log holds every commit): the next commit tries again.
+  if (WriteCheckpoint(*store_, *snapshot_).ok()) checkpoint_seq_ = snapshot_->seq();
 }
 
 std::string Lake::StagingPrefix(std::string_view run_id) {
@@ -206,14 +297,17 @@ Result<std::vector<Commit>> Lake::ReadCommits(std::string_view stage) const {
 }
 
 Status Lake::Apply(const Commit& commit) {
+  // No reads besides what a move needs: the common case is one rename per move. A move whose
+  // source is gone was applied before (a crash after it, then Recover) if its target exists.
   int moved = 0;
   for (const auto& [from, to] : commit.moves) {
-    IOTAD_ASSIGN_OR_RETURN(bool from_exists, store_->Exists(from));
-    if (from_exists) {
-      IOTAD_TRY(store_->Move(from, to));
+    Status move = store_->Move(from, to);
+    if (move.ok()) {
       if (++moved == 1) IOTAD_FAULT_POINT("commit.apply.after_first_move");
       continue;
     }
+    IOTAD_ASSIGN_OR_RETURN(bool from_exists, store_->Exists(from));
+    if (from_exists) return move;
     IOTAD_ASSIGN_OR_RETURN(bool to_exists, store_->Exists(to));
     if (!to_exists) {
       return Error(Errc::kCorrupt, "lake: commit {} lost its file {} (neither staged nor published)",
@@ -227,13 +321,10 @@ Status Lake::Apply(const Commit& commit) {
 }
 
 Result<int64_t> Lake::Publish(Commit commit) {
-  if (!lock_) return Error(Errc::kInternal, "lake: publish without the writer lock");
-  IOTAD_ASSIGN_OR_RETURN(auto objects, store_->List(kLogPrefix));
-  int64_t next = 1;
-  for (const auto& o : objects) {
-    const auto name = std::string_view(o.key).substr(kLogPrefix.size());
-    next = std::max<int64_t>(next, std::strtoll(std::string(name).c_str(), nullptr, 10) + 1);
-  }
+  if (!lock_ || !snapshot_) return Error(Errc::kInternal, "lake: publish without the writer lock");
+  // The writer's snapshot is the head of the log (BeginWrite recovered and loaded it; every
+  // commit since went through here). PutIfAbsent below still refuses a taken number.
+  const int64_t next = snapshot_->seq() + 1;
   commit.seq = next;
   commit.committed_at_us = clock_->NowUs();
   // A key that is both replaced and re-published (same content-addressed name) must survive.
@@ -266,23 +357,40 @@ Result<int64_t> Lake::Publish(Commit commit) {
   IOTAD_FAULT_POINT("commit.before_log");
   IOTAD_TRY(store_->PutIfAbsent(LogKey(next), CommitToJson(commit)));
   IOTAD_FAULT_POINT("commit.after_log");
-  IOTAD_TRY(Apply(commit));
+  if (Status applied = Apply(commit); !applied.ok()) {
+    // Committed but not applied: the next writer's Recover finishes it. This Lake stops writing.
+    snapshot_.reset();
+    lock_.reset();
+    return applied;
+  }
+  // In place (no copy of the live set per commit); it cannot fail: the numbers follow.
+  IOTAD_TRY(snapshot_->Apply(commit));
+  log_head_ = next;
+  MaybeCheckpoint();
+  // After the applied marker: a manifest names only applied files. A crash before this leaves an
+  // older manifest, which the next writer replaces.
+  IOTAD_TRY(WriteManifests(LayersChangedBy(commit), /*only_if_changed=*/false));
   return next;
 }
 
 Status Lake::Recover() {
-  int64_t applied = 0;
-  if (auto text = store_->Get(kAppliedKey); text.ok()) {
-    applied = std::strtoll(text->c_str(), nullptr, 10);
-  }
-  IOTAD_ASSIGN_OR_RETURN(auto objects, store_->List(kLogPrefix));
-  for (const auto& o : objects) {
-    const auto name = std::string_view(o.key).substr(kLogPrefix.size());
-    if (std::strtoll(std::string(name).c_str(), nullptr, 10) <= applied) continue;
-    IOTAD_ASSIGN_OR_RETURN(auto text, store_->Get(o.key));
-    IOTAD_ASSIGN_OR_RETURN(auto commit, CommitFromJson(text, o.key));
+  IOTAD_ASSIGN_OR_RETURN(int64_t applied, ReadAppliedSeq(*store_));
+  // Only one commit can be past the marker (a writer applies each before the next), but the
+  // probe goes on until a record is missing.
+  int64_t head = applied;
+  std::string text;
+  while (true) {
+    const std::string key = LogKey(head + 1);
+    Status read = store_->GetInto(key, text);
+    if (read.code() == Errc::kNotFound) break;
+    IOTAD_TRY(read);
+    IOTAD_ASSIGN_OR_RETURN(auto commit, CommitFromJson(text, key));
     IOTAD_TRY(Apply(commit).WithContext("recovery: "));
+    ++head;
+    // The cached snapshot (if any) saw this record now: fold it in instead of reading it again.
+    if (snapshot_ && snapshot_->seq() + 1 == commit.seq) IOTAD_TRY(snapshot_->Apply(commit));
   }
+  log_head_ = head;
   // Whatever is left in staging belongs to runs that never committed.
   IOTAD_ASSIGN_OR_RETURN(auto staged, store_->List(kStagingPrefix));
   for (const auto& o : staged) IOTAD_TRY(store_->Delete(o.key));
@@ -340,16 +448,32 @@ Status Lake::CreateViews(DuckSession& session, std::string_view sql) {
       {"anomalies", kGoldPrefix, kAnomalyColumns, true},
       {"gold_summary", kGoldSummaryPrefix, kGoldSummaryColumns, true},
   };
+  const Snapshot* snapshot = nullptr;
+  missing_view_files_.clear();
   for (const auto& v : views) {
     if (!wanted(v.name)) continue;
-    IOTAD_ASSIGN_OR_RETURN(bool any, has(v.prefix, ".parquet"));
-    if (any) {
+    if (snapshot == nullptr) {
+      IOTAD_ASSIGN_OR_RETURN(snapshot, this->snapshot());
+    }
+    // The files the snapshot says are live, never a folder glob: a query sees one committed
+    // state even while a writer applies the next (a file it names may vanish then: the caller
+    // retries on a fresh snapshot, see cli/sql_cmd.cpp).
+    std::vector<std::string> files = snapshot->Keys(v.prefix, ".parquet");
+    if (views_skip_missing_) {
+      std::vector<std::string> present;
+      for (auto& key : files) {
+        IOTAD_ASSIGN_OR_RETURN(bool exists, store_->Exists(key));
+        (exists ? present : missing_view_files_).push_back(std::move(key));
+      }
+      files = std::move(present);
+    }
+    if (!files.empty()) {
       IOTAD_TRY(session.Exec(fmt::format(
           "CREATE OR REPLACE VIEW {} AS SELECT *{} FROM read_parquet({}, hive_partitioning = true, "
           "union_by_name = true{})",
           // The partition columns last and in folder order, as in the empty view (hive_types alone
           // would put them in the order DuckDB keeps the struct's keys).
-          v.name, v.hourly ? " EXCLUDE (year, month, day, hour), year, month, day, hour" : "", SqlQuote(fmt::format("{}/{}**/*.parquet", root, v.prefix)),
+          v.name, v.hourly ? " EXCLUDE (year, month, day, hour), year, month, day, hour" : "", SqlList(ReadPaths(files)),
           // Declared partition types: with auto-detected ones DuckDB 1.4 does not prune
           // partitions through a view, and every query would read every file.
           v.hourly ? ", hive_types = {'year': INTEGER, 'month': INTEGER, 'day': INTEGER, 'hour': INTEGER}" : "")));

@@ -24,6 +24,8 @@
 
 namespace iotad::lake {
 
+class Snapshot;
+
 inline constexpr std::string_view kBronzePrefix = "bronze/";
 inline constexpr std::string_view kSilverPrefix = "silver/";
 inline constexpr std::string_view kGoldPrefix = "gold/";
@@ -70,12 +72,17 @@ struct Commit {
   std::string meta_json = "{}";     // stage-specific JSON object (accounting, fingerprints)
 };
 
+/// One lake opened by one command. Not thread-safe: stages' worker threads use store() only.
 class Lake {
  public:
+  ~Lake();
   /// Creates the layer folders and a commented config; fails if a lake is already there.
   static Status Init(const std::filesystem::path& root);
   /// Opens an existing lake (reads and validates its config). Does not lock.
   static Result<std::unique_ptr<Lake>> Open(const std::filesystem::path& root);
+  /// Like Open, over a given store (tests wrap the local store to count what is read).
+  static Result<std::unique_ptr<Lake>> Open(const std::filesystem::path& root,
+                                            std::unique_ptr<store::ObjectStore> store);
 
   store::ObjectStore& store() { return *store_; }
   /// The wall clock the lake's writers read (commit times, run ids, run records, arrival
@@ -89,13 +96,25 @@ class Lake {
   Status BeginWrite();
   bool writing() const { return lock_ != nullptr; }
 
-  /// All commits, in sequence order (optionally only one stage's).
+  /// All commits, in sequence order (optionally only one stage's): the whole history, read and
+  /// parsed record by record. Only `verify` needs it; everything else reads snapshot().
   Result<std::vector<Commit>> ReadCommits(std::string_view stage = {}) const;
-  /// Publishes and applies a commit; assigns and returns its sequence number. Before the commit
-  /// point it reads every staged object not already stamped once to record its size and hash
-  /// (`Commit::stamps`).
+  /// The committed state this command reads (see snapshot.h), loaded at first use and kept: a
+  /// reader's is at the applied marker (only fully applied commits), the writer's at the head of
+  /// the log after recovery, advanced in memory by each Publish. So a command reads each commit
+  /// record at most once. The pointer stays valid until the next Publish or RefreshSnapshot.
+  Result<const Snapshot*> snapshot();
+  /// Moves the cached snapshot forward to the applied marker (with `committed_head`, to the last
+  /// commit record, applied or not: see cli/sql_cmd.cpp for when that is safe), reading only the
+  /// commits it has not seen. True when it moved.
+  Result<bool> RefreshSnapshot(bool committed_head = false);
+  /// Publishes and applies a commit; assigns and returns its sequence number (the snapshot's + 1;
+  /// the log is not listed). Before the commit point it reads every staged object not already
+  /// stamped once to record its size and hash (`Commit::stamps`). Every kCheckpointInterval
+  /// commits it then writes a checkpoint.
   Result<int64_t> Publish(Commit commit);
-  /// Applies commits past the applied marker and removes orphaned staging files.
+  /// Applies commits past the applied marker (probing the log forward from it, never listing it)
+  /// and removes orphaned staging files.
   Status Recover();
 
   /// The paths DuckDB reads `keys` from.
@@ -114,16 +133,30 @@ class Lake {
   /// (Re)creates the views silver, quarantine, anomalies, gold_summary, runs, bronze, bronze_rows
   /// (every physical line of every bronze file, read by iotad: see bronze_lines.h).
   Status CreateViews(DuckSession& session, std::string_view sql = {});
+  /// When set, the views leave out committed files that are missing on disk (a damaged lake
+  /// stays queryable) and missing_view_files() names them; off by default (a missing file is
+  /// an error naming it).
+  void SetViewsSkipMissingFiles(bool skip) { views_skip_missing_ = skip; }
+  const std::vector<std::string>& missing_view_files() const { return missing_view_files_; }
 
  private:
-  Lake() = default;
+  Lake();
   Status Apply(const Commit& commit);
+  /// Writes a checkpoint when kCheckpointInterval commits were made since the last one.
+  void MaybeCheckpoint();
+  /// Writes the manifests of `layers` from the snapshot (all layers: only those that differ).
+  Status WriteManifests(const std::vector<std::string_view>& layers, bool only_if_changed);
 
   std::filesystem::path root_;
   std::unique_ptr<store::ObjectStore> store_;
   config::LakeConfig config_;
   std::unique_ptr<store::WriterLock> lock_;
   const Clock* clock_ = &SystemClock::Instance();
+  std::unique_ptr<Snapshot> snapshot_;
+  int64_t checkpoint_seq_ = 0;  // the newest checkpoint this Lake knows of
+  int64_t log_head_ = 0;        // the last commit record, as Recover found it
+  bool views_skip_missing_ = false;
+  std::vector<std::string> missing_view_files_;
 };
 
 /// JSON of a commit and back.

@@ -10,6 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include "iotad/lake/counting_store.h"
+#include "iotad/lake/snapshot.h"
+
 namespace iotad::lake {
 namespace {
 namespace fs = std::filesystem;
@@ -509,6 +512,248 @@ TEST_F(LakeTest, BronzeViewListsRawFilesWithTheirPartition) {
   auto rows = s.QueryInt("SELECT count(*) FROM bronze_rows WHERE line > 1");  // line 1: the header
   ASSERT_TRUE(rows.ok()) << rows.status().message();
   EXPECT_EQ(*rows, 2);
+}
+
+
+// --- snapshots and checkpoints -------------------------------------------------------------
+
+/// A lake whose store counts every call, for tests that hold the log's read cost to a bound.
+class SnapshotTest : public LakeTest {
+ protected:
+  std::unique_ptr<Lake> OpenCounted(std::shared_ptr<StoreCounts>& counts) {
+    counts = std::make_shared<StoreCounts>();
+    auto local = store::OpenLocalStore(root_);
+    EXPECT_TRUE(local.ok());
+    auto opened = Lake::Open(root_, std::make_unique<CountingStore>(std::move(*local), counts));
+    EXPECT_TRUE(opened.ok()) << opened.status().message();
+    return opened.ok() ? std::move(*opened) : nullptr;
+  }
+
+  /// Publishes one small commit: a new gold file, and the delete of the one before it.
+  int64_t PublishSmall(Lake& lake, int i) {
+    const std::string staged = Lake::StagingPrefix("r") + fmt::format("f{}.parquet", i);
+    EXPECT_TRUE(lake.store().Put(staged, fmt::format("file {}", i)).ok());
+    Commit c;
+    c.stage = i % 2 == 0 ? "gold" : "silver";
+    c.run_id = fmt::format("run-{}", i);
+    c.moves = {{staged, "gold/" + HourPartition(kT) + fmt::format("/f{}.parquet", i)}};
+    if (i > 0) c.deletes = {"gold/" + HourPartition(kT) + fmt::format("/f{}.parquet", i - 1)};
+    c.meta_json = c.stage == "gold" ? fmt::format(R"({{"silver_seq":{},"fingerprint":"f"}})", i)
+                                    : R"({"accounting":{"rows":1,"stored":1,"quarantined":0,"duplicates":0}})";
+    auto seq = lake.Publish(std::move(c));
+    EXPECT_TRUE(seq.ok()) << seq.status().message();
+    return seq.ok() ? *seq : -1;
+  }
+
+  /// The snapshot a fresh reader builds, and what building it read.
+  Snapshot FreshSnapshot(SnapshotLoadStats* stats = nullptr) {
+    auto applied = ReadAppliedSeq(lake_->store());
+    EXPECT_TRUE(applied.ok());
+    auto snap = LoadSnapshot(lake_->store(), *applied, stats);
+    EXPECT_TRUE(snap.ok()) << snap.status().message();
+    return snap.ok() ? std::move(*snap) : Snapshot{};
+  }
+};
+
+TEST_F(SnapshotTest, PublishAdvancesTheCachedSnapshotToWhatAFreshReaderBuilds) {
+  ASSERT_TRUE(lake_->BeginWrite().ok());
+  for (int i = 0; i < 5; ++i) PublishSmall(*lake_, i);
+  auto cached = lake_->snapshot();
+  ASSERT_TRUE(cached.ok());
+  const Snapshot fresh = FreshSnapshot();
+  EXPECT_EQ((*cached)->seq(), 5);
+  EXPECT_TRUE(**cached == fresh);
+  // One live gold file (each commit deleted the one before), stamped by Publish.
+  const auto gold = fresh.Keys(kGoldPrefix);
+  ASSERT_EQ(gold.size(), 1u);
+  EXPECT_EQ(gold[0], "gold/" + HourPartition(kT) + "/f4.parquet");
+  ASSERT_TRUE(fresh.files().at(gold[0]).stamp.has_value());
+  EXPECT_EQ(fresh.files().at(gold[0]).stamp->size_bytes, 6u);
+  EXPECT_EQ(fresh.LastSeq("gold"), 5);
+  EXPECT_EQ(fresh.LastSeq("silver"), 4);
+  EXPECT_EQ(fresh.Last("gold")->run_id, "run-4");
+  auto gold_meta = fresh.LastGoldMeta();
+  ASSERT_TRUE(gold_meta.ok() && gold_meta->has_value());
+  EXPECT_EQ((*gold_meta)->silver_seq, 4);
+}
+
+TEST_F(SnapshotTest, CheckpointsAreWrittenEveryIntervalAndOnlyTheNewestAreKept) {
+  ASSERT_TRUE(lake_->BeginWrite().ok());
+  for (int i = 0; i < 3 * kCheckpointInterval + 5; ++i) PublishSmall(*lake_, i);
+  EXPECT_EQ(Read(std::string(kLastCheckpointKey)), fmt::format("{}\n", 3 * kCheckpointInterval));
+  EXPECT_TRUE(Exists(CheckpointKey(3 * kCheckpointInterval)));
+  EXPECT_TRUE(Exists(CheckpointKey(2 * kCheckpointInterval)));
+  EXPECT_FALSE(Exists(CheckpointKey(kCheckpointInterval)));
+  SnapshotLoadStats stats;
+  const Snapshot fresh = FreshSnapshot(&stats);
+  EXPECT_EQ(stats.checkpoint_seq, 3 * kCheckpointInterval);
+  EXPECT_EQ(stats.commits_read, 5);
+  auto cached = lake_->snapshot();
+  ASSERT_TRUE(cached.ok());
+  EXPECT_TRUE(**cached == fresh);
+  // Writing the same checkpoint again gives the same bytes.
+  const std::string before = Read(CheckpointKey(3 * kCheckpointInterval));
+  auto at = LoadSnapshot(lake_->store(), 3 * kCheckpointInterval);
+  ASSERT_TRUE(at.ok());
+  ASSERT_TRUE(WriteCheckpoint(lake_->store(), *at).ok());
+  EXPECT_EQ(Read(CheckpointKey(3 * kCheckpointInterval)), before);
+}
+
+TEST_F(SnapshotTest, DamagedOrMissingCheckpointsFallBackToAnOlderOneOrToReplay) {
+  ASSERT_TRUE(lake_->BeginWrite().ok());
+  for (int i = 0; i < 2 * kCheckpointInterval + 3; ++i) PublishSmall(*lake_, i);
+  const Snapshot good = FreshSnapshot();
+  // The newest checkpoint is damaged: the one before it is used.
+  Stage(CheckpointKey(2 * kCheckpointInterval), "{\"checkpoint_format\":1,\"seq\":");
+  SnapshotLoadStats stats;
+  EXPECT_TRUE(FreshSnapshot(&stats) == good);
+  EXPECT_EQ(stats.checkpoint_seq, kCheckpointInterval);
+  EXPECT_EQ(stats.commits_read, kCheckpointInterval + 3);
+  // No checkpoint and no pointer: the log is replayed from commit 1.
+  ASSERT_TRUE(lake_->store().Delete(CheckpointKey(2 * kCheckpointInterval)).ok());
+  ASSERT_TRUE(lake_->store().Delete(CheckpointKey(kCheckpointInterval)).ok());
+  ASSERT_TRUE(lake_->store().Delete(std::string(kLastCheckpointKey)).ok());
+  stats = {};
+  EXPECT_TRUE(FreshSnapshot(&stats) == good);
+  EXPECT_EQ(stats.checkpoint_seq, 0);
+  EXPECT_EQ(stats.commits_read, 2 * kCheckpointInterval + 3);
+  // The next writer writes the checkpoint the lake lacks.
+  lake_.reset();
+  lake_ = OpenLake();
+  ASSERT_TRUE(lake_->BeginWrite().ok());
+  EXPECT_EQ(Read(std::string(kLastCheckpointKey)), fmt::format("{}\n", 2 * kCheckpointInterval + 3));
+}
+
+TEST_F(SnapshotTest, AReaderSeesOnlyAppliedCommits) {
+  ASSERT_TRUE(lake_->BeginWrite().ok());
+  PublishSmall(*lake_, 0);
+  // Commit 2 is logged but not applied (a writer between its record and its marker).
+  Commit pending;
+  pending.seq = 2;
+  pending.stage = "gold";
+  pending.moves = {{"_iotad/staging/x/g.parquet", "gold/g.parquet"}};
+  ASSERT_TRUE(lake_->store().PutIfAbsent(LogKey(2), CommitToJson(pending)).ok());
+  auto reader = OpenLake();
+  auto snap = reader->snapshot();
+  ASSERT_TRUE(snap.ok()) << snap.status().message();
+  EXPECT_EQ((*snap)->seq(), 1);
+  EXPECT_EQ((*snap)->files().count("gold/g.parquet"), 0u);
+  // Asked for the committed head, it sees commit 2 (sql does that after a file of its snapshot vanished).
+  auto moved = reader->RefreshSnapshot(/*committed_head=*/true);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_TRUE(*moved);
+  EXPECT_EQ((*reader->snapshot())->seq(), 2);
+}
+
+TEST_F(SnapshotTest, FiveHundredSmallCommitsKeepPublishAndSnapshotCostFlat) {
+  std::shared_ptr<StoreCounts> counts;
+  auto lake = OpenCounted(counts);
+  ASSERT_NE(lake, nullptr);
+  ASSERT_TRUE(lake->BeginWrite().ok());
+  std::vector<int64_t> calls;  // store calls of each Publish
+  for (int i = 0; i < 500; ++i) {
+    const int64_t before = counts->Total();
+    const int64_t log_reads = counts->GetsUnder(kLogPrefix);
+    const int64_t lists = counts->lists;
+    ASSERT_EQ(PublishSmall(*lake, i), i + 1);
+    calls.push_back(counts->Total() - before - 1);  // less the test's own staging Put
+    // Publish reads no commit record and lists nothing but, at a checkpoint, the checkpoints.
+    EXPECT_EQ(counts->GetsUnder(kLogPrefix), log_reads) << "commit " << i + 1;
+    EXPECT_LE(counts->lists - lists, (i + 1) % kCheckpointInterval == 0 ? 1 : 0) << "commit " << i + 1;
+  }
+  EXPECT_EQ(counts->lists_by_prefix.count(std::string(kLogPrefix)), 0u);
+  const int64_t first = *std::max_element(calls.begin(), calls.begin() + 50);
+  const int64_t last = *std::max_element(calls.end() - 50, calls.end());
+  // From the third checkpoint on, writing one also deletes the oldest kept: one call more.
+  EXPECT_LE(last, first + 1);
+  EXPECT_LE(first, 12);
+  // A reader opened after 500 commits reads the checkpoint and at most an interval of records.
+  std::shared_ptr<StoreCounts> reader_counts;
+  auto reader = OpenCounted(reader_counts);
+  auto snap = reader->snapshot();
+  ASSERT_TRUE(snap.ok()) << snap.status().message();
+  EXPECT_EQ((*snap)->seq(), 500);
+  EXPECT_LT(reader_counts->GetsUnder(kLogPrefix), kCheckpointInterval);
+  EXPECT_EQ(reader_counts->lists, 0);
+  EXPECT_LE(reader_counts->Total(), kCheckpointInterval + 3);
+  // And a writer's recovery probes forward from the applied marker: one missing record, no listing.
+  std::shared_ptr<StoreCounts> writer_counts;
+  lake.reset();
+  auto writer = OpenCounted(writer_counts);
+  ASSERT_TRUE(writer->BeginWrite().ok());
+  EXPECT_EQ(writer_counts->lists_by_prefix.count(std::string(kLogPrefix)), 0u);
+  EXPECT_LT(writer_counts->GetsUnder(kLogPrefix), kCheckpointInterval);
+}
+
+TEST_F(SnapshotTest, RecoverWithoutListingTheLogFinishesAPendingCommit) {
+  ASSERT_TRUE(lake_->BeginWrite().ok());
+  PublishSmall(*lake_, 0);
+  // A writer that crashed after logging commit 2, before applying it.
+  Stage("_iotad/staging/run-2/g.parquet", "G");
+  Commit pending;
+  pending.seq = 2;
+  pending.stage = "gold";
+  pending.moves = {{"_iotad/staging/run-2/g.parquet", "gold/g.parquet"}};
+  ASSERT_TRUE(lake_->store().PutIfAbsent(LogKey(2), CommitToJson(pending)).ok());
+  lake_.reset();
+  std::shared_ptr<StoreCounts> counts;
+  auto lake = OpenCounted(counts);
+  ASSERT_TRUE(lake->BeginWrite().ok());
+  EXPECT_EQ(counts->lists_by_prefix.count(std::string(kLogPrefix)), 0u);
+  EXPECT_EQ(counts->gets_by_key[LogKey(2)], 1);  // read once: recovery and the snapshot share it
+  EXPECT_EQ(counts->gets_by_key[LogKey(1)], 1);
+  auto snap = lake->snapshot();
+  ASSERT_TRUE(snap.ok());
+  EXPECT_EQ((*snap)->seq(), 2);
+  EXPECT_EQ((*snap)->files().count("gold/g.parquet"), 1u);
+  EXPECT_EQ(PublishSmall(*lake, 1), 3);
+}
+
+TEST_F(SnapshotTest, ViewsReadTheSnapshotsFilesNotTheFolder) {
+  ASSERT_TRUE(lake_->BeginWrite().ok());
+  auto scratch = lake_->store().ScratchDir();
+  ASSERT_TRUE(scratch.ok());
+  auto session = lake_->OpenSession(/*with_views=*/false);
+  ASSERT_TRUE(session.ok());
+  // Two Parquet files of 3 rows in two hours, committed; a third in the folder, not committed.
+  const std::string hour_a = HourPartition(kT), hour_b = HourPartition(kT + kMicrosPerHour);
+  auto write = [&](const std::string& key) {
+    const fs::path local = *scratch / "f.parquet";
+    ASSERT_TRUE((*session)->Exec(fmt::format("COPY (SELECT range AS v FROM range(3)) TO {} (FORMAT parquet)",
+                                             SqlQuote(local.string()))).ok());
+    ASSERT_TRUE(lake_->store().PutFile(key, local).ok());
+  };
+  write("_iotad/staging/r/a.parquet");
+  write("_iotad/staging/r/b.parquet");
+  Commit c;
+  c.stage = "gold";
+  c.meta_json = R"({"silver_seq":0,"fingerprint":"f"})";
+  c.moves = {{"_iotad/staging/r/a.parquet", "gold/" + hour_a + "/a.parquet"},
+             {"_iotad/staging/r/b.parquet", "gold/" + hour_b + "/b.parquet"}};
+  ASSERT_TRUE(lake_->Publish(c).ok());
+  write("gold/" + hour_a + "/stray.parquet");
+  auto reader = OpenLake();
+  auto views = reader->OpenSession();
+  ASSERT_TRUE(views.ok()) << views.status().message();
+  auto all = (*views)->QueryInt("SELECT count(*) FROM anomalies");
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  EXPECT_EQ(*all, 6);
+  // Partition filters still prune through the file list: only one file is read.
+  auto plan = (*views)->Query("EXPLAIN ANALYZE SELECT count(*) FROM anomalies WHERE hour = 14");
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  std::string text;
+  while (true) {
+    auto chunk = plan->Next();
+    ASSERT_TRUE(chunk.ok());
+    if (!*chunk) break;
+    for (size_t r = 0; r < chunk->size(); ++r) {
+      text += DuckChunk::StringAt(chunk->Data<duckdb_string_t>(1), r);
+    }
+  }
+  EXPECT_NE(text.find("Total Files Read: 1"), std::string::npos) << text;
+  auto hour14 = (*views)->QueryInt("SELECT count(*) FROM anomalies WHERE hour = 14");
+  ASSERT_TRUE(hour14.ok());
+  EXPECT_EQ(*hour14, 3);
 }
 
 }  // namespace

@@ -89,7 +89,7 @@ Status MigrateLayout(Lake& lake) {
     }
     Commit commit;
     commit.stage = "migrate";
-    commit.run_id = NewRunId();
+    commit.run_id = NewRunId(lake.clock());
     for (const auto& key : padded) {
       if (known.count(key) == 0) continue;  // a stray: not the log's to move
       const std::string to = SparkPartitionKey(key);

@@ -20,6 +20,7 @@
 #include "iotad/detect/registry.h"
 #include "iotad/lake/parquet_writer.h"
 #include "iotad/lake/schema.h"
+#include "iotad/lake/snapshot.h"
 #include "iotad/pipeline/replay.h"
 #include "iotad/pipeline/verify.h"
 
@@ -1043,17 +1044,16 @@ Result<GoldReport> RunGold(lake::Lake& lake, const GoldOptions& options, const s
 
   // Silver that lost a committed file (or holds a stray one) must not pass as "up to date".
   IOTAD_TRY(CheckSilverIntact(lake).WithContext("gold: "));
-  IOTAD_ASSIGN_OR_RETURN(auto commits, lake.ReadCommits());
-  int64_t silver_seq = 0;
-  std::string last_gold_meta;
-  for (const auto& c : commits) {
-    if (c.stage == "silver") silver_seq = c.seq;
-    if (c.stage == "gold") last_gold_meta = c.meta_json;
-  }
-  const std::string state = fmt::format("\"silver_seq\":{},\"fingerprint\":\"{}\"", silver_seq, fingerprint);
-  if (!options.rebuild && !last_gold_meta.empty() && last_gold_meta.find(state) != std::string::npos) {
-    report.up_to_date = true;
-    return report;
+  IOTAD_ASSIGN_OR_RETURN(const lake::Snapshot* snapshot, lake.snapshot());
+  const int64_t silver_seq = snapshot->LastSeq("silver");
+  if (!options.rebuild) {
+    // A gold record that does not parse is not "up to date": gold runs again.
+    auto last_gold = snapshot->LastGoldMeta();
+    if (last_gold.ok() && *last_gold && (*last_gold)->silver_seq == silver_seq &&
+        (*last_gold)->fingerprint == fingerprint) {
+      report.up_to_date = true;
+      return report;
+    }
   }
 
   IOTAD_ASSIGN_OR_RETURN(const auto hours, ListSilverHours(lake));
@@ -1061,10 +1061,14 @@ Result<GoldReport> RunGold(lake::Lake& lake, const GoldOptions& options, const s
   for (const auto& [h, keys] : hours) {
     for (const auto& key : keys) all_paths.push_back(lake.store().ReadPath(key));
   }
+  // The files gold may keep: live in the snapshot (a stray is not gold's) and on disk (a file lost
+  // by hand is written again when gold still produces it; verify names it otherwise).
   std::set<std::string> existing;
   for (auto prefix : {lake::kGoldPrefix, lake::kGoldSummaryPrefix}) {
-    IOTAD_ASSIGN_OR_RETURN(auto files, lake.store().List(prefix));
-    for (const auto& o : files) existing.insert(o.key);
+    IOTAD_ASSIGN_OR_RETURN(auto on_disk, lake.store().List(prefix));
+    for (const auto& o : on_disk) {
+      if (snapshot->files().count(o.key) > 0) existing.insert(o.key);
+    }
   }
 
   GoldRunner runner(lake, detectors, all_named, run_id);
@@ -1080,13 +1084,13 @@ Result<GoldReport> RunGold(lake::Lake& lake, const GoldOptions& options, const s
     if (runner.produced().count(key) == 0) commit.deletes.push_back(key);
   }
   report.files_deleted = static_cast<int64_t>(commit.deletes.size());
-  JsonWriter rest;
-  rest.BeginObject().Key("fingerprint").String(fingerprint).Key("rows_scanned").Int(report.rows_scanned)
-      .Key("summary_rows").Int(report.summary_rows).Key("anomalies").BeginObject();
-  for (const auto& [d, n] : report.anomalies) rest.Key(d).Int(n);
-  rest.EndObject().EndObject();
-  // {"silver_seq":N,"fingerprint":"...",...}: written so the up-to-date check can match the pair.
-  commit.meta_json = fmt::format("{{\"silver_seq\":{},{}", silver_seq, rest.str().substr(1));
+  lake::GoldCommitMeta meta;
+  meta.silver_seq = silver_seq;
+  meta.fingerprint = fingerprint;
+  meta.rows_scanned = report.rows_scanned;
+  meta.summary_rows = report.summary_rows;
+  meta.anomalies = {report.anomalies.begin(), report.anomalies.end()};
+  commit.meta_json = meta.ToJson();
   IOTAD_FAULT_POINT("gold.before_commit");
   IOTAD_ASSIGN_OR_RETURN(report.commit_seq, lake.Publish(std::move(commit)));
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -11,6 +11,7 @@
 #include "iotad/detect/device_scorer.h"
 #include "iotad/detect/multivariate.h"
 #include "iotad/detect/registry.h"
+#include "iotad/lake/snapshot.h"
 
 namespace iotad::pipeline {
 namespace {
@@ -20,11 +21,11 @@ constexpr std::string_view kHourColumns[] = {"year", "month", "day", "hour"};
 }  // namespace
 
 Result<std::map<TimestampUs, std::vector<std::string>>> ListSilverHours(lake::Lake& lake) {
-  IOTAD_ASSIGN_OR_RETURN(auto files, lake.store().List(lake::kSilverPrefix));
+  // The files the lake's snapshot says are live, not a listing of silver/.
+  IOTAD_ASSIGN_OR_RETURN(const lake::Snapshot* snapshot, lake.snapshot());
   std::map<TimestampUs, std::vector<std::string>> hours;
-  for (const auto& o : files) {
-    if (!o.key.ends_with(".parquet")) continue;
-    if (auto h = lake::HourFromKey(o.key)) hours[*h].push_back(o.key);
+  for (auto& key : snapshot->Keys(lake::kSilverPrefix, ".parquet")) {
+    if (auto h = lake::HourFromKey(key)) hours[*h].push_back(std::move(key));
   }
   return hours;
 }

@@ -6,6 +6,7 @@
 #include "iotad/core/json.h"
 #include "iotad/core/log.h"
 #include "iotad/pipeline/run_metrics.h"
+#include "iotad/lake/snapshot.h"
 #include "iotad/pipeline/run_record.h"
 #include "iotad/pipeline/verify.h"
 
@@ -85,7 +86,7 @@ Result<CheckResult> InputsSkippedCheck(lake::Lake& lake, const ingest::IngestRep
 
 /// `iotad verify --quick` as a check: committed objects present with their sizes, no strays.
 Result<CheckResult> LakeVerifiedCheck(lake::Lake& lake) {
-  IOTAD_ASSIGN_OR_RETURN(auto verified, VerifyLake(lake, VerifyOptions{.quick = true}));
+  IOTAD_ASSIGN_OR_RETURN(auto verified, VerifySnapshot(lake, VerifyOptions{.quick = true}));
   CheckResult check{"lake_verified", true, ""};
   int64_t shown = 0, objects = 0;
   for (const auto& p : verified.problems) {
@@ -128,16 +129,16 @@ Result<std::vector<CheckResult>> ValidateLake(lake::Lake& lake) {
                             lake::DuckChunk::StringAt(chunk.Data<duckdb_string_t>(0), 0));
       }
     } else {
-      IOTAD_ASSIGN_OR_RETURN(auto commits, lake.ReadCommits("silver"));
-      if (commits.empty()) cause = "silver has not run yet (run `iotad silver`)";
+      IOTAD_ASSIGN_OR_RETURN(const lake::Snapshot* snapshot, lake.snapshot());
+      if (snapshot->LastSeq("silver") == 0) cause = "silver has not run yet (run `iotad silver`)";
     }
     silver_check.message = fmt::format("silver is empty although bronze has {} files: {}", bronze_files, cause);
   }
   checks.push_back(silver_check);
 
   CheckResult accounting{"accounting_balances", true, ""};
-  IOTAD_ASSIGN_OR_RETURN(auto commits, lake.ReadCommits());
-  for (const auto& problem : CheckSilverAccounting(commits)) {
+  IOTAD_ASSIGN_OR_RETURN(const lake::Snapshot* snapshot, lake.snapshot());
+  for (const auto& problem : snapshot->accounting_problems()) {
     // A mismatch means a bug or a damaged lake; the last one is named (`iotad verify` lists all).
     accounting.passed = false;
     accounting.message = problem.message;

@@ -31,6 +31,7 @@
 #include "iotad/parse/row_parser.h"
 #include "iotad/lake/migrate.h"
 #include "iotad/lake/parquet_writer.h"
+#include "iotad/lake/snapshot.h"
 
 namespace iotad::pipeline {
 namespace {
@@ -868,37 +869,23 @@ std::string ParseTotalsJson(const ParseTotals& p) {
 
 namespace {
 
-/// The lake's column roles as the last silver commit recorded them; nullopt when no commit has
-/// the record (a new lake, or one written before it existed).
-std::optional<LakeColumns> RecordedColumns(const std::vector<lake::Commit>& commits) {
+/// The lake's column roles as the last silver commit recorded them; nullopt when it has no such
+/// record (a new lake, or one written before the record existed).
+Result<std::optional<LakeColumns>> RecordedColumns(const lake::Snapshot& snapshot) {
+  IOTAD_ASSIGN_OR_RETURN(auto meta, snapshot.LastSilverMeta());
+  if (!meta || !meta->columns) return std::optional<LakeColumns>{};
   LakeColumns out;
-  for (auto c = commits.rbegin(); c != commits.rend(); ++c) {
-    simdjson::dom::parser parser;
-    simdjson::dom::element doc;
-    if (parser.parse(c->meta_json.data(), c->meta_json.size()).get(doc) != simdjson::SUCCESS) continue;
-    simdjson::dom::object columns;
-    if (doc["columns"].get(columns) != simdjson::SUCCESS) continue;
-    auto read = [&](const char* key, std::vector<std::string>& into) {
-      simdjson::dom::array names;
-      if (columns[key].get(names) != simdjson::SUCCESS) return;
-      for (auto name : names) {
-        std::string_view v;
-        if (name.get(v) == simdjson::SUCCESS) into.emplace_back(v);
-      }
-    };
-    read("metrics", out.metrics);
-    read("dimensions", out.dimensions);
-    return out;
-  }
-  return std::nullopt;
+  out.metrics = meta->columns->metrics;
+  out.dimensions = meta->columns->dimensions;
+  return std::optional<LakeColumns>(std::move(out));
 }
 
 /// The roles the lake's columns already have: the last commit's record, or for a lake written
 /// before the record existed, the types of its silver files (DOUBLE: metric, VARCHAR: dimension).
-Result<LakeColumns> PreviousColumns(const std::vector<lake::Commit>& commits, lake::Lake& lake,
-                                    lake::DuckSession& session,
+Result<LakeColumns> PreviousColumns(const lake::Snapshot& snapshot, lake::Lake& lake, lake::DuckSession& session,
                                     const std::map<TimestampUs, std::vector<std::string>>& existing) {
-  if (auto recorded = RecordedColumns(commits)) return *recorded;
+  IOTAD_ASSIGN_OR_RETURN(auto recorded, RecordedColumns(snapshot));
+  if (recorded) return *recorded;
   LakeColumns out;
   std::vector<std::string> keys;
   for (const auto& [hour, files] : existing) keys.insert(keys.end(), files.begin(), files.end());
@@ -927,13 +914,13 @@ std::optional<char> DelimiterFromConfig(const std::string& d) {
 Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, const std::string& run_id) {
   const auto t0 = std::chrono::steady_clock::now();
   SilverReport report;
-  IOTAD_ASSIGN_OR_RETURN(auto commits, lake.ReadCommits("silver"));
+  // The bookmark (bronze keys earlier silver commits consumed) and the live silver files come
+  // from the lake's snapshot; bronze is listed, so a raw file put there by hand is read too.
+  IOTAD_ASSIGN_OR_RETURN(const lake::Snapshot* snapshot, lake.snapshot());
   std::set<std::string> processed;
   if (!options.rebuild) {
     // In Spark's spelling: inputs recorded before the layout migration name padded folders.
-    for (const auto& c : commits) {
-      for (const auto& k : c.inputs) processed.insert(lake::SparkPartitionKey(k));
-    }
+    for (const auto& k : snapshot->silver_inputs()) processed.insert(lake::SparkPartitionKey(k));
   }
   IOTAD_ASSIGN_OR_RETURN(auto bronze, lake.store().List(lake::kBronzePrefix));
   std::vector<std::string> todo;
@@ -956,17 +943,20 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
   commit.stage = "silver";
   commit.run_id = run_id;
   std::map<TimestampUs, std::vector<std::string>> existing;
-  IOTAD_ASSIGN_OR_RETURN(auto silver_files, lake.store().List(lake::kSilverPrefix));
-  for (const auto& o : silver_files) {
-    if (options.rebuild) {
-      commit.deletes.push_back(o.key);
-    } else if (auto hour = lake::HourFromKey(o.key)) {
-      existing[*hour].push_back(o.key);
-    }
-  }
   if (options.rebuild) {
-    IOTAD_ASSIGN_OR_RETURN(auto q_files, lake.store().List(lake::kQuarantinePrefix));
-    for (const auto& o : q_files) commit.deletes.push_back(o.key);
+    // A rebuild replaces both folders as they are on disk (what the log lost track of too).
+    for (auto prefix : {lake::kSilverPrefix, lake::kQuarantinePrefix}) {
+      IOTAD_ASSIGN_OR_RETURN(auto files, lake.store().List(prefix));
+      for (const auto& o : files) commit.deletes.push_back(o.key);
+    }
+  } else {
+    // Live in the snapshot (a stray is not silver's) and on disk (a lost one has no rows to read
+    // back: verify names it).
+    IOTAD_ASSIGN_OR_RETURN(auto on_disk, lake.store().List(lake::kSilverPrefix));
+    for (const auto& o : on_disk) {
+      if (snapshot->files().count(o.key) == 0) continue;
+      if (auto hour = lake::HourFromKey(o.key)) existing[*hour].push_back(o.key);
+    }
   }
 
   IOTAD_ASSIGN_OR_RETURN(auto session, lake.OpenSession(/*with_views=*/false));
@@ -975,7 +965,7 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
   IOTAD_TRY(session->Exec("SET threads = 1"));
   LakeColumns previous;
   if (!options.rebuild) {
-    IOTAD_ASSIGN_OR_RETURN(previous, PreviousColumns(commits, lake, *session, existing));
+    IOTAD_ASSIGN_OR_RETURN(previous, PreviousColumns(*snapshot, lake, *session, existing));
   }
   SilverWriter writer(lake, *session, batch_id, lake::Lake::StagingPrefix(run_id), std::move(existing), todo);
   // Two hours in flight at most besides the open buffers: memory stays bounded.
@@ -1080,23 +1070,32 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
   commit.moves = std::move(writer.moves());
   for (auto& key : writer.deletes()) commit.deletes.push_back(std::move(key));
   commit.inputs = todo;
-  JsonWriter meta;
-  meta.BeginObject().Key("batch").String(batch_id).Key("rebuild").Bool(options.rebuild)
-      .Key("accounting").Raw(AccountingJson(acc)).Key("parse").Raw(ParseTotalsJson(report.parse));
-  meta.Key("columns").BeginObject().Key("metrics").BeginArray();
-  for (const auto& m : parser.lake_columns().metrics) meta.String(m);
-  meta.EndArray().Key("dimensions").BeginArray();
-  for (const auto& d : parser.lake_columns().dimensions) meta.String(d);
-  meta.EndArray().EndObject().Key("files").BeginArray();
+  lake::SilverCommitMeta meta;
+  meta.batch = batch_id;
+  meta.rebuild = options.rebuild;
+  meta.accounting = lake::SilverRowCounts{acc.rows, acc.stored, acc.quarantined, acc.duplicates, acc.merged,
+                                          acc.cells_quarantined};
+  meta.quarantine_reasons = {acc.quarantine_reasons.begin(), acc.quarantine_reasons.end()};
+  meta.cell_reasons = {acc.cell_reasons.begin(), acc.cell_reasons.end()};
+  meta.parse = {{"zoneless_timestamps", report.parse.zoneless_timestamps},
+                {"rounded_timestamps", report.parse.rounded_timestamps},
+                {"null_cells", report.parse.null_cells},
+                {"replaced_characters", report.parse.replaced_characters}};
+  meta.columns = lake::SilverCommitMeta::Columns{parser.lake_columns().metrics, parser.lake_columns().dimensions};
   for (size_t s = 0; s < todo.size(); ++s) {
     FileCounts fc = parser.per_file()[s];
     fc.Add(writer.per_file()[s]);
-    meta.BeginObject().Key("key").String(todo[s]).Key("rows").Int(fc.rows).Key("stored").Int(fc.stored)
-        .Key("quarantined").Int(fc.quarantined).Key("duplicates").Int(fc.duplicates).Key("merged").Int(fc.merged)
-        .Key("cells_quarantined").Int(fc.cells).EndObject();
+    lake::SilverFileCounts f;
+    f.key = todo[s];
+    f.rows = fc.rows;
+    f.stored = fc.stored;
+    f.quarantined = fc.quarantined;
+    f.duplicates = fc.duplicates;
+    f.merged = fc.merged;
+    f.cells_quarantined = fc.cells;
+    meta.files.push_back(std::move(f));
   }
-  meta.EndArray().EndObject();
-  commit.meta_json = meta.Take();
+  commit.meta_json = meta.ToJson();
   IOTAD_FAULT_POINT("silver.before_commit");
   IOTAD_ASSIGN_OR_RETURN(report.commit_seq, lake.Publish(std::move(commit)));
   report.bronze_files = static_cast<int64_t>(todo.size());

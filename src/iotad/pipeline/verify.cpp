@@ -6,40 +6,21 @@
 #include <simdjson.h>
 
 #include "iotad/core/json.h"
+#include "iotad/lake/commit_meta.h"
+#include "iotad/lake/snapshot.h"
 #include "iotad/pipeline/gold.h"
 #include "iotad/pipeline/silver.h"
 
 namespace iotad::pipeline {
 namespace {
 
-// The counters that, with `rows`, make a silver commit's accounting: rows == the sum of these.
-// A counter absent from a record counts 0 (older records have no `merged`).
-constexpr std::string_view kBalanceTerms[] = {"stored", "quarantined", "duplicates", "merged"};
-
 bool IsSilverSide(std::string_view layer) { return layer == "silver" || layer == "quarantine"; }
 bool IsGoldSide(std::string_view layer) { return layer == "gold" || layer == "gold_summary"; }
 
-/// An integer field of a JSON object, or nullopt when absent or not an integer.
-std::optional<int64_t> IntField(simdjson::dom::element obj, std::string_view key) {
-  int64_t v = 0;
-  if (obj[key].get_int64().get(v) != simdjson::SUCCESS) return std::nullopt;
-  return v;
-}
-
-/// "" when `obj` balances, else why not.
-std::string Unbalanced(simdjson::dom::element obj) {
-  const auto rows = IntField(obj, "rows");
-  if (!rows) return "has no row count";
-  int64_t sum = 0;
-  std::string terms;
-  for (auto term : kBalanceTerms) {
-    const auto v = IntField(obj, term);
-    if (!v) continue;
-    sum += *v;
-    terms += fmt::format("{}{} {}", terms.empty() ? "" : " + ", *v, term);
-  }
-  if (sum == *rows) return "";
-  return fmt::format("{} rows != {}", *rows, terms);
+bool IsRebuild(const lake::Commit& c) {
+  if (c.stage != "silver") return false;
+  auto meta = lake::SilverCommitMeta::FromJson(c.meta_json);
+  return meta.ok() && meta->rebuild;
 }
 
 void CheckAccounting(const std::vector<lake::Commit>& commits, VerifyReport& report) {
@@ -54,42 +35,35 @@ std::vector<VerifyProblem> CheckSilverAccounting(const std::vector<lake::Commit>
   // Only the silver commits that built the current silver: the last rebuild and those after it.
   size_t first = 0;
   for (size_t i = 0; i < commits.size(); ++i) {
-    if (commits[i].stage == "silver" && commits[i].meta_json.find("\"rebuild\":true") != std::string::npos) first = i;
+    if (IsRebuild(commits[i])) first = i;
   }
-  simdjson::dom::parser parser;
   for (size_t i = first; i < commits.size(); ++i) {
-    const lake::Commit& c = commits[i];
-    if (c.stage != "silver") continue;
-    const std::string key = fmt::format("{}{:012d}.json", lake::kLogPrefix, c.seq);
-    simdjson::dom::element meta;
-    if (parser.parse(c.meta_json).get(meta) != simdjson::SUCCESS) {
-      problems.push_back({ProblemKind::kAccounting, key, fmt::format("silver commit {} has no readable meta", c.seq)});
-      continue;
-    }
-    simdjson::dom::element acc;
-    if (meta["accounting"].get(acc) != simdjson::SUCCESS) {
-      problems.push_back({ProblemKind::kAccounting, key, fmt::format("silver commit {} records no accounting", c.seq)});
-      continue;
-    }
-    if (std::string why = Unbalanced(acc); !why.empty()) {
-      problems.push_back({ProblemKind::kAccounting, key,
-                                 fmt::format("silver commit {} does not balance: {}", c.seq, why)});
-    }
-    simdjson::dom::array files;
-    if (meta["files"].get(files) != simdjson::SUCCESS) continue;
-    for (simdjson::dom::element f : files) {
-      if (std::string why = Unbalanced(f); !why.empty()) {
-        std::string_view source = "?";
-        if (f["key"].get(source) != simdjson::SUCCESS) source = "?";
-        problems.push_back({ProblemKind::kAccounting, key,
-                                   fmt::format("silver commit {} does not balance for {}: {}", c.seq, source, why)});
-      }
+    for (auto& p : lake::SilverAccountingProblems(commits[i])) {
+      problems.push_back({ProblemKind::kAccounting, lake::LogKey(p.seq), std::move(p.message)});
     }
   }
   return problems;
 }
 
 namespace {
+
+/// Gold must be built from the last silver commit. `gold_meta` is the last gold commit's meta.
+void CheckGoldCoversSilver(int64_t silver_seq, int64_t gold_seq, std::string_view gold_meta, VerifyReport& report) {
+  if (silver_seq == 0) return;
+  if (gold_seq == 0) {
+    report.problems.push_back({ProblemKind::kGoldStale, lake::LogKey(silver_seq),
+                               fmt::format("gold has never been built from silver (commit {}): run `iotad gold`", silver_seq)});
+    return;
+  }
+  auto meta = lake::GoldCommitMeta::FromJson(gold_meta);
+  const int64_t built_from = meta.ok() ? meta->silver_seq : -1;
+  if (built_from != silver_seq) {
+    report.problems.push_back({ProblemKind::kGoldStale, lake::LogKey(gold_seq),
+                               fmt::format("gold (commit {}) was built from silver commit {}, but silver is at commit {}: "
+                                           "run `iotad gold`",
+                                           gold_seq, built_from, silver_seq)});
+  }
+}
 
 void CheckGoldCoversSilver(const std::vector<lake::Commit>& commits, VerifyReport& report) {
   const lake::Commit* silver = nullptr;
@@ -98,25 +72,36 @@ void CheckGoldCoversSilver(const std::vector<lake::Commit>& commits, VerifyRepor
     if (c.stage == "silver") silver = &c;
     if (c.stage == "gold") gold = &c;
   }
-  if (silver == nullptr) return;
-  const std::string silver_key = fmt::format("{}{:012d}.json", lake::kLogPrefix, silver->seq);
-  if (gold == nullptr) {
-    report.problems.push_back({ProblemKind::kGoldStale, silver_key,
-                               fmt::format("gold has never been built from silver (commit {}): run `iotad gold`", silver->seq)});
-    return;
+  CheckGoldCoversSilver(silver == nullptr ? 0 : silver->seq, gold == nullptr ? 0 : gold->seq,
+                        gold == nullptr ? "{}" : gold->meta_json, report);
+}
+
+/// "" when the snapshot's live files are `live` (keys, publishing commits, stamps), else the
+/// first key where they differ.
+std::string FirstDifference(const lake::Snapshot& snapshot, const std::map<std::string, LiveObject>& live) {
+  auto a = snapshot.files().begin();
+  auto b = live.begin();
+  for (; a != snapshot.files().end() && b != live.end(); ++a, ++b) {
+    const bool same_stamp = a->second.stamp.has_value() == b->second.stamp.has_value() &&
+                            (!a->second.stamp || (a->second.stamp->size_bytes == b->second.stamp->size_bytes &&
+                                                  a->second.stamp->hash == b->second.stamp->hash));
+    if (a->first < b->first) return fmt::format("{} is not live in the log", a->first);
+    if (b->first < a->first) return fmt::format("{} is missing from it", b->first);
+    if (a->second.seq != b->second.seq || !same_stamp) return fmt::format("{} has another commit or stamp", a->first);
   }
-  simdjson::dom::parser parser;
-  simdjson::dom::element meta;
-  int64_t built_from = -1;
-  if (parser.parse(gold->meta_json).get(meta) == simdjson::SUCCESS) {
-    built_from = IntField(meta, "silver_seq").value_or(-1);
+  if (a != snapshot.files().end()) return fmt::format("{} is not live in the log", a->first);
+  if (b != live.end()) return fmt::format("{} is missing from it", b->first);
+  return "";
+}
+
+/// The snapshot's live files of the layers `wanted` accepts, as verify sees them.
+std::map<std::string, LiveObject> SnapshotLiveSet(const lake::Snapshot& snapshot,
+                                                  const std::function<bool(std::string_view)>& wanted) {
+  std::map<std::string, LiveObject> live;
+  for (const auto& [key, file] : snapshot.files()) {
+    if (wanted(LayerOf(key))) live.emplace_hint(live.end(), key, LiveObject{file.seq, file.stamp});
   }
-  if (built_from != silver->seq) {
-    report.problems.push_back({ProblemKind::kGoldStale, fmt::format("{}{:012d}.json", lake::kLogPrefix, gold->seq),
-                               fmt::format("gold (commit {}) was built from silver commit {}, but silver is at commit {}: "
-                                           "run `iotad gold`",
-                                           gold->seq, built_from, silver->seq)});
-  }
+  return live;
 }
 
 /// Object checks for the layers `wanted` accepts: missing, damaged, stray.
@@ -173,9 +158,9 @@ Status CheckObjects(lake::Lake& lake, const std::map<std::string, LiveObject>& l
 /// missing is one gold no longer makes (its silver changed while the file was gone): one commit
 /// records that, so the log stops expecting it.
 Status ForgetGoldNoLongerProduced(lake::Lake& lake, const std::string& run_id, RepairReport& repair) {
-  IOTAD_ASSIGN_OR_RETURN(auto commits, lake.ReadCommits());
+  IOTAD_ASSIGN_OR_RETURN(const lake::Snapshot* snapshot, lake.snapshot());
   VerifyReport after;
-  IOTAD_TRY(CheckObjects(lake, ReplayLiveSet(commits), /*quick=*/true, IsGoldSide, after));
+  IOTAD_TRY(CheckObjects(lake, SnapshotLiveSet(*snapshot, IsGoldSide), /*quick=*/true, IsGoldSide, after));
   lake::Commit commit;
   commit.stage = "repair";
   commit.run_id = run_id;
@@ -183,7 +168,7 @@ Status ForgetGoldNoLongerProduced(lake::Lake& lake, const std::string& run_id, R
     if (p.kind == ProblemKind::kMissing) commit.deletes.push_back(p.key);
   }
   if (commit.deletes.empty()) return Status::Ok();
-  commit.meta_json = R"({"reason":"gold files lost by hand that gold no longer produces"})";
+  commit.meta_json = lake::RepairCommitMeta{"gold files lost by hand that gold no longer produces"}.ToJson();
   const std::vector<std::string> dropped = commit.deletes;
   IOTAD_ASSIGN_OR_RETURN(int64_t seq, lake.Publish(std::move(commit)));
   (void)seq;
@@ -206,7 +191,7 @@ std::string_view LayerOf(std::string_view key) {
 std::map<std::string, LiveObject> ReplayLiveSet(const std::vector<lake::Commit>& commits) {
   std::map<std::string, LiveObject> live;
   for (const auto& c : commits) {
-    if (c.stage == "silver" && c.meta_json.find("\"rebuild\":true") != std::string::npos) {
+    if (IsRebuild(c)) {
       std::erase_if(live, [](const auto& kv) { return IsSilverSide(LayerOf(kv.first)); });
     }
     for (const auto& [from, to] : c.moves) {
@@ -247,14 +232,41 @@ Result<VerifyReport> VerifyLake(lake::Lake& lake, const VerifyOptions& options) 
   IOTAD_TRY(CheckObjects(lake, live, options.quick, [](std::string_view) { return true; }, report));
   CheckAccounting(commits, report);
   CheckGoldCoversSilver(commits, report);
+  // Readers build their state from the newest checkpoint: it must say what the whole log says.
+  IOTAD_ASSIGN_OR_RETURN(const lake::Snapshot* snapshot, lake.snapshot());
+  if (snapshot->seq() == static_cast<int64_t>(commits.size())) {
+    if (std::string diff = FirstDifference(*snapshot, live); !diff.empty()) {
+      const int64_t checkpoint = lake::ReadCheckpointPointer(lake.store());
+      report.problems.push_back({ProblemKind::kDamaged, lake::CheckpointKey(checkpoint),
+                                 fmt::format("the state built from checkpoint {} differs from the commit log ({}): "
+                                             "readers would see a wrong lake",
+                                             checkpoint, diff)});
+    }
+  }
+  return report;
+}
+
+Result<VerifyReport> VerifySnapshot(lake::Lake& lake, const VerifyOptions& options) {
+  VerifyReport report;
+  report.quick = options.quick;
+  IOTAD_ASSIGN_OR_RETURN(const lake::Snapshot* snapshot, lake.snapshot());
+  report.commits = snapshot->seq();
+  auto all = [](std::string_view) { return true; };
+  IOTAD_TRY(CheckObjects(lake, SnapshotLiveSet(*snapshot, all), options.quick, all, report));
+  for (const auto& p : snapshot->accounting_problems()) {
+    report.problems.push_back({ProblemKind::kAccounting, lake::LogKey(p.seq), p.message});
+  }
+  const lake::StageHead* gold = snapshot->Last("gold");
+  CheckGoldCoversSilver(snapshot->LastSeq("silver"), snapshot->LastSeq("gold"), gold == nullptr ? "{}" : gold->meta_json,
+                        report);
   return report;
 }
 
 Status CheckSilverIntact(lake::Lake& lake) {
-  IOTAD_ASSIGN_OR_RETURN(auto commits, lake.ReadCommits());
+  IOTAD_ASSIGN_OR_RETURN(const lake::Snapshot* snapshot, lake.snapshot());
   VerifyReport report;
-  IOTAD_TRY(CheckObjects(lake, ReplayLiveSet(commits), /*quick=*/true,
-                         [](std::string_view layer) { return layer == "silver"; }, report));
+  auto silver_only = [](std::string_view layer) { return layer == "silver"; };
+  IOTAD_TRY(CheckObjects(lake, SnapshotLiveSet(*snapshot, silver_only), /*quick=*/true, silver_only, report));
   if (report.ok()) return Status::Ok();
   const VerifyProblem& p = report.problems.front();
   return Error(Errc::kCorrupt, "silver does not match its commit log: {} {}: {}{}; gold is not built on it "

@@ -69,6 +69,11 @@ std::vector<VerifyProblem> CheckSilverAccounting(const std::vector<lake::Commit>
 /// so that no commit is half-applied while it looks.
 Result<VerifyReport> VerifyLake(lake::Lake& lake, const VerifyOptions& options);
 
+/// The same checks against the lake's snapshot (see lake/snapshot.h) instead of the whole log:
+/// objects, the accounting of the silver commits since the last rebuild, gold built from the last
+/// silver commit. What `iotad run` checks; it reads only the commits since the last checkpoint.
+Result<VerifyReport> VerifySnapshot(lake::Lake& lake, const VerifyOptions& options);
+
 /// Gold's guard: Ok when every live silver object is on disk with its recorded size and silver/
 /// holds nothing else; otherwise an error naming the first problem (gold built on that silver
 /// would silently differ from what the log says silver is).
