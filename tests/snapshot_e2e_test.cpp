@@ -78,8 +78,11 @@ TEST_F(SnapshotE2eTest, SqlPolledDuringARunSeesTheOldOrTheNewTotalsOnly) {
   for (const auto& [value, n] : seen) summary += fmt::format("  {} x {}", n, value);
   std::printf("%zu polls during the run: %s\n", polls.size(), summary.c_str());
   EXPECT_EQ(bad, 0) << "old " << old_total << ", new " << new_total << "; polls:\n" << summary;
-  // Enough polls to have overlapped the run's commits (no sleeps: as many as fit in the run).
-  EXPECT_GE(polls.size(), 30u) << summary;
+  // Enough polls to have overlapped the run's commits (no sleeps: as many as fit in the run). A
+  // quiet 2-core machine fits 40-57; a heavily loaded one slows the run and the polls alike, and
+  // fitted 13 at worst, so the bound leaves room for load without letting a run with no
+  // overlapping poll pass.
+  EXPECT_GE(polls.size(), 10u) << summary;
 }
 
 }  // namespace
