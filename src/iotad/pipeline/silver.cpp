@@ -20,6 +20,8 @@
 #include <simdjson.h>
 
 #include "iotad/clean/hour_buffer.h"
+#include "iotad/clean/quarantine.h"
+#include "iotad/clean/stored_rows.h"
 #include "iotad/clean/string_dict.h"
 #include "iotad/core/buffer_pool.h"
 #include "iotad/core/fault.h"
@@ -46,16 +48,7 @@ double ThreadCpuSeconds() {
 using clean::HourBuffer;
 using parse::RejectReason;
 
-/// One quarantine record: a whole row (`column` empty, NULL in the table) or one cell of a row
-/// that was stored (`column` names it).
-struct QuarantineRow {
-  std::string reason;
-  std::string column;
-  std::string detail;
-  uint32_t source;
-  int64_t line;
-  std::string raw;
-};
+using clean::QuarantineRow;
 
 /// Per bronze file. rows == stored + quarantined + duplicates + merged; cells (per-cell
 /// quarantine records) are not rows.
@@ -66,16 +59,6 @@ struct FileCounts {
     merged += o.merged, cells += o.cells;
   }
 };
-
-/// Shows bytes that are not printable ASCII as \xNN, so a record of unreadable input is valid UTF-8.
-std::string EscapeBytes(std::string_view bytes, size_t max_bytes) {
-  std::string out;
-  for (unsigned char c : bytes.substr(0, max_bytes)) {
-    if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
-    else out += fmt::format("\\x{:02x}", c);
-  }
-  return out;
-}
 
 constexpr size_t kUnmapped = static_cast<size_t>(-1);
 
@@ -197,8 +180,7 @@ class SilverWriter {
         session_(session),
         batch_id_(std::move(batch_id)),
         staging_(std::move(staging)),
-        existing_(std::move(existing)),
-        unread_files_(existing_),
+        stored_(std::move(existing)),
         sources_(sources),
         per_file_(sources.size()) {}
 
@@ -222,27 +204,10 @@ class SilverWriter {
   std::map<std::string, int64_t>& reasons() { return reasons_; }
 
  private:
-  void Quarantine(std::string reason, std::string detail, uint32_t source, int64_t line, std::string raw) {
-    ++per_file_[source].quarantined;
-    ++reasons_[reason];
-    quarantine_.push_back({std::move(reason), std::string(), std::move(detail), source, line, std::move(raw)});
-  }
-
-  static std::string RowText(const HourTask& t, uint32_t i) {
-    const HourBuffer& b = t.buffer;
-    std::string out;
-    AppendTimestamp(out, b.hour_start + b.offset[i]);
-    out += ',';
-    out += (*t.devices)[b.device[i]];
-    for (const auto& d : b.dims) {
-      out += ',';
-      out += (*t.dim_values)[d[i]];
-    }
-    for (const auto& m : b.metrics) {
-      out += ',';
-      if (!std::isnan(m[i])) out += fmt::format("{}", m[i]);
-    }
-    return out;
+  void Quarantine(QuarantineRow row) {
+    ++per_file_[row.source].quarantined;
+    ++reasons_[row.reason];
+    quarantine_.push_back(std::move(row));
   }
 
   /// Keys (device id in the task's numbering, offset) of rows already stored for this hour,
@@ -261,7 +226,7 @@ class SilverWriter {
       for (size_t r = 0; r < chunk.size(); ++r) {
         auto it = device_ids.find(lake::DuckChunk::StringAt(dev, r));
         if (it == device_ids.end()) continue;  // a device this batch does not have: no collision
-        out.push_back((static_cast<uint64_t>(it->second) << 32) | static_cast<uint32_t>(ts[r] - t.buffer.hour_start));
+        out.push_back(clean::RowKey(it->second, static_cast<uint32_t>(ts[r] - t.buffer.hour_start)));
       }
     }
     clean::RadixSort(out);
@@ -271,7 +236,7 @@ class SilverWriter {
   /// Full stored rows for the colliding keys in `out` (rare: duplicates across flushes or runs).
   Status StoredRows(const HourTask& t, const std::vector<std::string>& keys,
                     const std::unordered_map<std::string_view, uint32_t>& device_ids,
-                    std::unordered_map<uint64_t, std::pair<std::vector<double>, std::vector<std::string>>>& out) {
+                    std::unordered_map<uint64_t, clean::StoredRow>& out) {
     const std::vector<std::string> paths = lake_.ReadPaths(keys);
     std::set<std::string> wanted_devices;
     for (const auto& [key, unused] : out) wanted_devices.insert((*t.devices)[key >> 32]);
@@ -305,7 +270,7 @@ class SilverWriter {
       for (size_t r = 0; r < chunk.size(); ++r) {
         auto it = device_ids.find(lake::DuckChunk::StringAt(dev, r));
         if (it == device_ids.end()) continue;
-        const uint64_t key = (static_cast<uint64_t>(it->second) << 32) | static_cast<uint32_t>(ts[r] - t.buffer.hour_start);
+        const uint64_t key = clean::RowKey(it->second, static_cast<uint32_t>(ts[r] - t.buffer.hour_start));
         auto hit = out.find(key);
         if (hit == out.end()) continue;
         auto& [metrics, dims] = hit->second;
@@ -328,63 +293,38 @@ class SilverWriter {
     for (uint32_t i : dd.duplicates) ++per_file_[b.source[i]].duplicates;
     for (uint32_t i : dd.merged) ++per_file_[b.source[i]].merged;
     for (auto [i, kept] : dd.conflicts) {
-      Quarantine(parse::ReasonCode(RejectReason::kConflictingDuplicate),
-                 fmt::format("same device and time as line {} of {}, with other values", b.line[kept],
-                             sources_[b.source[kept]]),
-                 b.source[i], b.line[i], RowText(t, i));
+      Quarantine(clean::BatchConflictRecord(b, i, kept, sources_, *t.devices, *t.dim_values));
     }
-    auto& stored_keys = existing_[hour];
-    auto& unread = unread_files_[hour];
     std::vector<uint32_t> keep;
-    if (stored_keys.empty()) {
+    if (!stored_.HasRows(hour)) {
       keep = std::move(dd.keep);
     } else {
       // Late rows: this hour already has files (earlier runs or earlier flushes of this one).
       // Keys this run wrote are cached; only files without cached keys are read.
       std::unordered_map<std::string_view, uint32_t> device_ids;
       for (uint32_t id = 1; id < t.devices->size(); ++id) device_ids.emplace((*t.devices)[id], id);
-      std::vector<uint64_t> stored;
-      if (!unread.empty()) {
-        IOTAD_ASSIGN_OR_RETURN(stored, StoredKeys(t, unread, device_ids));
+      std::vector<uint64_t> read_back;
+      if (const auto& unread = stored_.Unread(hour); !unread.empty()) {
+        IOTAD_ASSIGN_OR_RETURN(read_back, StoredKeys(t, unread, device_ids));
       }
-      if (auto cached = written_keys_.find(hour); cached != written_keys_.end()) {
-        std::vector<uint64_t> merged(stored.size() + cached->second.size());
-        std::merge(stored.begin(), stored.end(), cached->second.begin(), cached->second.end(), merged.begin());
-        stored.swap(merged);
-      }
-      std::vector<uint32_t> colliding;
-      for (uint32_t i : dd.keep) {
-        const uint64_t key = (static_cast<uint64_t>(b.device[i]) << 32) | b.offset[i];
-        if (std::binary_search(stored.begin(), stored.end(), key)) colliding.push_back(i);
-        else keep.push_back(i);
-      }
-      if (!colliding.empty()) {
-        std::unordered_map<uint64_t, std::pair<std::vector<double>, std::vector<std::string>>> rows;
-        for (uint32_t i : colliding) rows[(static_cast<uint64_t>(b.device[i]) << 32) | b.offset[i]];
-        IOTAD_TRY(StoredRows(t, stored_keys, device_ids, rows));
+      clean::LateSplit split = clean::SplitLateRows(b, dd.keep, stored_.Keys(hour, std::move(read_back)));
+      keep = std::move(split.fresh);
+      if (!split.colliding.empty()) {
+        std::unordered_map<uint64_t, clean::StoredRow> rows;
+        for (uint32_t i : split.colliding) rows[clean::RowKey(b, i)];
+        IOTAD_TRY(StoredRows(t, stored_.Files(hour), device_ids, rows));
         std::vector<uint32_t> merging;
-        for (uint32_t i : colliding) {
-          const auto& [metrics, dims] = rows[(static_cast<uint64_t>(b.device[i]) << 32) | b.offset[i]];
-          bool same = metrics.size() == b.metrics.size();
-          for (size_t m = 0; same && m < b.metrics.size(); ++m) same = clean::SameValue(b.metrics[m][i], metrics[m]);
-          for (size_t d = 0; same && d < b.dims.size(); ++d) same = (*t.dim_values)[b.dims[d][i]] == dims[d];
-          bool mergeable = !same && metrics.size() == b.metrics.size();
-          for (size_t m = 0; mergeable && m < b.metrics.size(); ++m) {
-            const double v = b.metrics[m][i];
-            mergeable = std::isnan(v) || std::isnan(metrics[m]) || v == metrics[m];
-          }
-          for (size_t d = 0; mergeable && d < b.dims.size(); ++d) {
-            const std::string& v = (*t.dim_values)[b.dims[d][i]];
-            mergeable = v.empty() || dims[d].empty() || v == dims[d];
-          }
-          if (same) {
-            ++per_file_[b.source[i]].duplicates;
-          } else if (mergeable) {
-            merging.push_back(i);
-          } else {
-            Quarantine(parse::ReasonCode(RejectReason::kConflictingDuplicate),
-                       "same device and time as a row already in silver, with other values", b.source[i], b.line[i],
-                       RowText(t, i));
+        for (uint32_t i : split.colliding) {
+          switch (clean::MatchStored(b, i, *t.dim_values, rows[clean::RowKey(b, i)])) {
+            case clean::StoredMatch::kDuplicate:
+              ++per_file_[b.source[i]].duplicates;
+              break;
+            case clean::StoredMatch::kMerge:
+              merging.push_back(i);
+              break;
+            case clean::StoredMatch::kConflict:
+              Quarantine(clean::StoredConflictRecord(b, i, *t.devices, *t.dim_values));
+              break;
           }
         }
         if (!merging.empty()) IOTAD_TRY(MergeIntoStored(t, merging));
@@ -404,20 +344,7 @@ class SilverWriter {
     IOTAD_TRY(lake_.store().PutFile(staged, local));
     IOTAD_FAULT_POINT("silver.after_hour_file");
     moves_.emplace_back(staged, fmt::format("{}{}/{}", lake::kSilverPrefix, part, name));
-    stored_keys.push_back(staged);  // later flushes of this hour dedup against it
-    if (cached_keys_ + keep.size() <= kMaxCachedKeys) {
-      auto& cache = written_keys_[hour];
-      std::vector<uint64_t> keys;
-      keys.reserve(keep.size());
-      for (uint32_t i : keep) keys.push_back((static_cast<uint64_t>(b.device[i]) << 32) | b.offset[i]);
-      clean::RadixSort(keys);
-      std::vector<uint64_t> merged(cache.size() + keys.size());
-      std::merge(cache.begin(), cache.end(), keys.begin(), keys.end(), merged.begin());
-      cache.swap(merged);
-      cached_keys_ += keep.size();
-    } else {
-      unread.push_back(staged);
-    }
+    stored_.AddWritten(hour, staged, b, keep);  // later flushes of this hour dedup against it
     hours_touched_.insert(hour);
     return Status::Ok();
   }
@@ -440,9 +367,7 @@ class SilverWriter {
       return names;
     };
     IOTAD_ASSIGN_OR_RETURN(const auto new_columns, columns(rows_sql));
-    auto& stored_keys = existing_[hour];
-    auto& unread = unread_files_[hour];
-    const std::vector<std::string> stored = stored_keys;
+    const std::vector<std::string> stored = stored_.Files(hour);
     for (const std::string& old_key : stored) {
       const std::string old_sql =
           fmt::format("read_parquet({}, hive_partitioning = false)", lake::SqlQuote(lake_.ReadPaths({old_key})[0]));
@@ -481,8 +406,7 @@ class SilverWriter {
       } else {
         deletes_.push_back(old_key);
       }
-      std::replace(stored_keys.begin(), stored_keys.end(), old_key, staged);
-      std::replace(unread.begin(), unread.end(), old_key, staged);
+      stored_.Replace(hour, old_key, staged);
     }
     std::error_code ec;
     std::filesystem::remove(rows_file, ec);
@@ -493,9 +417,7 @@ class SilverWriter {
 
   Status FlushQuarantine() {
     if (quarantine_.empty()) return Status::Ok();
-    std::sort(quarantine_.begin(), quarantine_.end(), [](const QuarantineRow& a, const QuarantineRow& b) {
-      return std::tie(a.source, a.line, a.reason) < std::tie(b.source, b.line, b.reason);
-    });
+    clean::SortRecords(quarantine_);
     const std::string name = fmt::format("part-{}-{}.parquet", batch_id_, quarantine_flushes_++);
     IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
     const auto local = scratch / fmt::format("quarantine-{}", name);
@@ -512,13 +434,7 @@ class SilverWriter {
   lake::DuckSession& session_;
   std::string batch_id_;
   std::string staging_;
-  std::map<TimestampUs, std::vector<std::string>> existing_;  // hour -> stored file keys
-  // Keys (device id << 32 | offset) of rows this run wrote, by hour, sorted: late rows are checked
-  // against them without reading the files back. Bounded; beyond it files are read.
-  static constexpr size_t kMaxCachedKeys = 8'000'000;
-  std::map<TimestampUs, std::vector<uint64_t>> written_keys_;
-  size_t cached_keys_ = 0;
-  std::map<TimestampUs, std::vector<std::string>> unread_files_;  // stored files whose keys are not cached
+  clean::StoredHours stored_;  // hour -> stored files, and the keys this run wrote
   const std::vector<std::string>& sources_;
   std::vector<FileCounts> per_file_;
   std::vector<QuarantineRow> quarantine_;
@@ -669,15 +585,14 @@ class SilverParser final : public parse::RowSink {
   void OnReject(RejectReason reason, std::string_view detail, int64_t line, std::string_view raw) override {
     ++per_file_[source_].quarantined;
     ++reasons_[parse::ReasonCode(reason)];
-    quarantine_.push_back({parse::ReasonCode(reason), std::string(), std::string(detail), source_, line, std::string(raw)});
+    quarantine_.push_back(clean::RowRecord(reason, std::string(detail), source_, line, std::string(raw)));
   }
 
   void OnCellReject(RejectReason reason, std::string_view column, std::string_view detail, int64_t line,
                     std::string_view raw) override {
     ++per_file_[source_].cells;
     ++cell_reasons_[parse::ReasonCode(reason)];
-    quarantine_.push_back(
-        {parse::ReasonCode(reason), std::string(column), std::string(detail), source_, line, std::string(raw)});
+    quarantine_.push_back(clean::CellRecord(reason, std::string(column), std::string(detail), source_, line, std::string(raw)));
   }
 
   void EndFile(int64_t rows) {
@@ -729,12 +644,11 @@ class SilverParser final : public parse::RowSink {
   }
 
   /// A whole-file record: the unreadable part of a bronze object, counted as one quarantined row.
-  void QuarantineFileTail(std::string detail, int64_t line, std::string raw) {
+  void QuarantineFileTail(std::string detail, int64_t line, std::string_view tail) {
     ++per_file_[source_].rows;
     ++per_file_[source_].quarantined;
-    const char* code = parse::ReasonCode(RejectReason::kUnreadableFile);
-    ++reasons_[code];
-    quarantine_.push_back({code, std::string(), std::move(detail), source_, line, std::move(raw)});
+    ++reasons_[parse::ReasonCode(RejectReason::kUnreadableFile)];
+    quarantine_.push_back(clean::UnreadableTailRecord(std::move(detail), source_, line, tail));
   }
 
   const std::vector<FileCounts>& per_file() const { return per_file_; }
@@ -760,13 +674,12 @@ class SilverParser final : public parse::RowSink {
       const double v = row.metrics[i];
       if (std::isnan(v)) continue;
       ++per_file_[source_].cells;
-      const char* code = parse::ReasonCode(RejectReason::kColumnLimit);
-      ++cell_reasons_[code];
-      quarantine_.push_back({code, name,
-                             fmt::format("the lake already has {} metric columns (silver.max_metric_columns); column "
-                                         "'{}' is not stored",
-                                         max_metric_columns_, name),
-                             source_, row.line, fmt::format("{}", v)});
+      ++cell_reasons_[parse::ReasonCode(RejectReason::kColumnLimit)];
+      quarantine_.push_back(clean::CellRecord(RejectReason::kColumnLimit, name,
+                                              fmt::format("the lake already has {} metric columns "
+                                                          "(silver.max_metric_columns); column '{}' is not stored",
+                                                          max_metric_columns_, name),
+                                              source_, row.line, fmt::format("{}", v)));
     }
     for (const auto& [i, d] : file_metric_as_dim_) {
       const double v = row.metrics[i];
@@ -775,10 +688,10 @@ class SilverParser final : public parse::RowSink {
   }
   void TextInMetric(const std::string& name, const parse::ParsedRow& row, std::string_view text) {
     ++per_file_[source_].cells;
-    const char* code = parse::ReasonCode(RejectReason::kBadNumber);
-    ++cell_reasons_[code];
-    quarantine_.push_back({code, name, fmt::format("column '{}' holds numbers in this lake; text is not stored", name),
-                           source_, row.line, std::string(text)});
+    ++cell_reasons_[parse::ReasonCode(RejectReason::kBadNumber)];
+    quarantine_.push_back(clean::CellRecord(RejectReason::kBadNumber, name,
+                                            fmt::format("column '{}' holds numbers in this lake; text is not stored", name),
+                                            source_, row.line, std::string(text)));
   }
 
   void EmitHour(std::map<TimestampUs, HourBuffer>::iterator it) {
@@ -1001,12 +914,12 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
   roles.default_utc_offset_minutes = cfg.default_utc_offset_minutes;
   Status parse_status;
   double parse_seconds = 0;
-  std::string data, gunzip_scratch;
+  std::string data, gunzip_scratch, tail_bytes;
   for (uint32_t s = 0; s < todo.size(); ++s) {
     const double p0 = ThreadCpuSeconds();
     parser.BeginFile(s);
     std::optional<Status> unreadable;
-    std::string tail;
+    std::string_view tail;
     if (Status read = ingest::ReadBronzeObject(lake, todo[s], data, gunzip_scratch); !read.ok()) {
       // One unreadable object must not stop the others: its readable prefix (a truncated gzip's
       // complete lines) is parsed, and the rest is one quarantined record naming the error.
@@ -1015,7 +928,8 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
       if (data.compare(0, 2, "\x1f\x8b") == 0) data.clear();
       const size_t complete = data.rfind('\n');
       const size_t keep = complete == std::string::npos ? 0 : complete + 1;
-      tail = EscapeBytes(std::string_view(data).substr(keep), 4096);
+      tail_bytes.assign(data, keep, clean::kMaxRawBytes);
+      tail = tail_bytes;
       data.resize(keep);
     }
     const auto format = *ingest::FormatFromName(todo[s]);
