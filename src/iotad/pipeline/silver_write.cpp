@@ -110,18 +110,16 @@ std::string ScratchName(std::string_view layer, TimestampUs hour, std::string_vi
   return fmt::format("{}-{}-{}", layer, part, name);
 }
 
-/// Writer worker's local state: dedups each hour against itself and against rows already stored, streams it
-/// to Parquet in staging, and keeps the moves for the commit. Owns the DuckDB session.
+/// The writer worker's local state: takes each hour (deduplicated within itself by the parse
+/// worker), checks its late rows against rows already stored, streams it to Parquet in staging,
+/// and keeps the moves for the commit. Owns the DuckDB session.
 class SilverWriter {
  public:
   SilverWriter(lake::Lake& lake, lake::DuckSession& session, const SilverPlan& plan)
       : lake_(lake),
         session_(session),
         plan_(plan),
-        batch_id_(plan.batch_id),
-        staging_(plan.staging),
         stored_(plan.stored_files),
-        sources_(plan.inputs),
         per_file_(plan.inputs.size()) {}
 
   Status Handle(Task& task, BufferPool& pool) {
@@ -233,7 +231,7 @@ class SilverWriter {
     for (uint32_t i : dd.duplicates) ++per_file_[b.source[i]].duplicates;
     for (uint32_t i : dd.merged) ++per_file_[b.source[i]].merged;
     for (auto [i, kept] : dd.conflicts) {
-      Quarantine(clean::BatchConflictRecord(b, i, kept, sources_, *t.devices, *t.dim_values));
+      Quarantine(clean::BatchConflictRecord(b, i, kept, plan_.inputs, *t.devices, *t.dim_values));
     }
     std::vector<uint32_t> keep;
     if (!stored_.HasRows(hour)) {
@@ -274,13 +272,13 @@ class SilverWriter {
     if (keep.empty()) return Status::Ok();
     for (uint32_t i : keep) ++per_file_[b.source[i]].stored;
     const int k = flush_count_[hour]++;
-    const std::string name = fmt::format("part-{}-{}.parquet", batch_id_, k);
+    const std::string name = fmt::format("part-{}-{}.parquet", plan_.batch_id, k);
     IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
     const auto local = scratch / ScratchName("silver", hour, name);
     HourSource source(t, keep);
     IOTAD_TRY(lake::WriteParquet(session_, source, local, plan_.compression));
     const std::string part = lake::HourPartition(hour);
-    const std::string staged = fmt::format("{}silver/{}/{}", staging_, part, name);
+    const std::string staged = fmt::format("{}silver/{}/{}", plan_.staging, part, name);
     IOTAD_TRY(lake_.store().PutFile(staged, local));
     IOTAD_FAULT_POINT("silver.after_hour_file");
     moves_.emplace_back(staged, fmt::format("{}{}/{}", lake::kSilverPrefix, part, name));
@@ -296,7 +294,7 @@ class SilverWriter {
     const TimestampUs hour = t.buffer.hour_start;
     IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
     const int k0 = flush_count_[hour]++;
-    const auto rows_file = scratch / ScratchName("merge", hour, fmt::format("part-{}-{}.parquet", batch_id_, k0));
+    const auto rows_file = scratch / ScratchName("merge", hour, fmt::format("part-{}-{}.parquet", plan_.batch_id, k0));
     HourSource source(t, merging);
     IOTAD_TRY(lake::WriteParquet(session_, source, rows_file, plan_.compression));
     const std::string rows_sql = fmt::format("read_parquet({}, hive_partitioning = false)", lake::SqlQuote(rows_file.string()));
@@ -330,17 +328,17 @@ class SilverWriter {
           select += ", n." + lake::SqlIdent(c);
         }
       }
-      const std::string name = fmt::format("part-{}-{}.parquet", batch_id_, flush_count_[hour]++);
+      const std::string name = fmt::format("part-{}-{}.parquet", plan_.batch_id, flush_count_[hour]++);
       const auto local = scratch / ScratchName("silver", hour, name);
       IOTAD_TRY(session_.Exec(fmt::format(
           "COPY (SELECT {} FROM {} o LEFT JOIN {} n ON o.device_id = n.device_id AND o.event_time = n.event_time "
           "ORDER BY o.device_id, o.event_time) TO {} (FORMAT parquet, COMPRESSION {})",
           select, old_sql, rows_sql, lake::SqlQuote(local.string()), plan_.compression)));
       const std::string part = lake::HourPartition(hour);
-      const std::string staged = fmt::format("{}silver/{}/{}", staging_, part, name);
+      const std::string staged = fmt::format("{}silver/{}/{}", plan_.staging, part, name);
       IOTAD_TRY(lake_.store().PutFile(staged, local));
       moves_.emplace_back(staged, fmt::format("{}{}/{}", lake::kSilverPrefix, part, name));
-      if (old_key.compare(0, staging_.size(), staging_) == 0) {
+      if (old_key.compare(0, plan_.staging.size(), plan_.staging) == 0) {
         std::erase_if(moves_, [&](const auto& move) { return move.first == old_key; });
         IOTAD_TRY(lake_.store().Delete(old_key));
       } else {
@@ -358,12 +356,12 @@ class SilverWriter {
   Status FlushQuarantine() {
     if (quarantine_.empty()) return Status::Ok();
     clean::SortRecords(quarantine_);
-    const std::string name = fmt::format("part-{}-{}.parquet", batch_id_, quarantine_flushes_++);
+    const std::string name = fmt::format("part-{}-{}.parquet", plan_.batch_id, quarantine_flushes_++);
     IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
     const auto local = scratch / fmt::format("quarantine-{}", name);
-    QuarantineSource source(quarantine_, sources_);
+    QuarantineSource source(quarantine_, plan_.inputs);
     IOTAD_TRY(lake::WriteParquet(session_, source, local, plan_.compression));
-    const std::string staged = fmt::format("{}quarantine/{}", staging_, name);
+    const std::string staged = fmt::format("{}quarantine/{}", plan_.staging, name);
     IOTAD_TRY(lake_.store().PutFile(staged, local));
     moves_.emplace_back(staged, fmt::format("{}{}", lake::kQuarantinePrefix, name));
     quarantine_.clear();
@@ -373,10 +371,7 @@ class SilverWriter {
   lake::Lake& lake_;
   lake::DuckSession& session_;
   const SilverPlan& plan_;
-  const std::string& batch_id_;
-  const std::string& staging_;
   clean::StoredHours stored_;  // hour -> stored files, and the keys this run wrote
-  const std::vector<std::string>& sources_;
   std::vector<FileCounts> per_file_;
   std::vector<QuarantineRow> quarantine_;
   std::map<std::string, int64_t> reasons_;
