@@ -15,6 +15,7 @@
 #include "iotad/core/hash.h"
 #include "iotad/core/json.h"
 #include "iotad/ingest/parse_options.h"
+#include "iotad/lake/commit_meta.h"
 #include "iotad/lake/gzip_stream.h"
 
 namespace iotad::ingest {
@@ -250,15 +251,14 @@ Result<IngestReport> IngestPaths(lake::Lake& lake, const std::vector<std::string
     const size_t slash = o.key.rfind('/');
     known.emplace(o.key.substr(slash + 1, 32), o.key);
   }
-  const bool by_arrival = lake.config().ingest.partition_by == "arrival";
+  const bool by_arrival = lake.config().ingest.partition == config::PartitionBy::kArrival;
   // The event hour is read the way silver reads the rows: the same parser and options.
   const parse::ColumnRoles roles = ColumnRolesFromConfig(lake.config().silver);
   const std::string staging = lake::Lake::StagingPrefix(run_id);
   lake::Commit commit;
   commit.stage = "ingest";
   commit.run_id = run_id;
-  JsonWriter meta;
-  meta.BeginObject().Key("files").BeginArray();
+  lake::IngestCommitMeta meta;
   IOTAD_ASSIGN_OR_RETURN(auto scratch, lake.store().ScratchDir());
   std::string chunk;
   const fs::path tmp = scratch / fmt::format("ingest-{}.tmp", run_id);
@@ -303,15 +303,13 @@ Result<IngestReport> IngestPaths(lake::Lake& lake, const std::vector<std::string
     // Hashed while copied (the same hash ObjectHashHex gives): Publish need not read it again.
     commit.stamps[landed.key] = lake::ObjectStamp{f.bytes, hash};
     commit.inputs.push_back(landed.source);
-    meta.BeginObject().Key("source").String(landed.source).Key("key").String(landed.key)
-        .Key("bytes").Int(static_cast<int64_t>(landed.bytes)).EndObject();
+    meta.files.push_back({landed.source, landed.key, static_cast<int64_t>(landed.bytes)});
     ++report.new_files;
     report.new_bytes += landed.bytes;
     report.files.push_back(std::move(landed));
   }
-  meta.EndArray().EndObject();
   if (!commit.moves.empty()) {
-    commit.meta_json = meta.Take();
+    commit.meta_json = meta.ToJson();
     IOTAD_ASSIGN_OR_RETURN(int64_t seq, lake.Publish(std::move(commit)));
     (void)seq;
   }

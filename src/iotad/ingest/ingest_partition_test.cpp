@@ -1,0 +1,71 @@
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "iotad/core/clock.h"
+#include "iotad/ingest/bronze.h"
+#include "iotad/lake/commit_meta.h"
+
+namespace iotad::ingest {
+namespace {
+namespace fs = std::filesystem;
+
+/// A lake with the given config, a manual clock (2026-05-04T07:30Z) and one 2024 CSV file to ingest.
+class IngestPartitionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir_ = fs::temp_directory_path() / fmt::format("iotad-ingest-partition-test-{}-{:08x}", ::getpid(), rd());
+    ASSERT_TRUE(lake::Lake::Init(dir_ / "lake").ok());
+    std::ofstream(dir_ / "in.csv") << "timestamp,device_id,t\n2024-03-01T10:00:00Z,d1,1\n2024-03-01T10:01:00Z,d1,2\n";
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  /// Ingests in.csv into a lake configured by `toml`; returns the landed key.
+  std::string IngestWith(std::string_view toml) {
+    std::ofstream(dir_ / "lake" / "iotad.toml") << toml;
+    auto lake = lake::Lake::Open(dir_ / "lake");
+    EXPECT_TRUE(lake.ok()) << lake.status().message();
+    if (!lake.ok()) return "";
+    (*lake)->set_clock(clock_);
+    EXPECT_TRUE((*lake)->BeginWrite().ok());
+    auto report = IngestPaths(**lake, {(dir_ / "in.csv").string()}, "20260504T073000Z-0001");
+    EXPECT_TRUE(report.ok()) << report.status().message();
+    if (!report.ok() || report->files.size() != 1) return "";
+    // The commit's meta is the typed IngestCommitMeta: it reads back with the same fields.
+    auto commits = (*lake)->ReadCommits("ingest");
+    EXPECT_TRUE(commits.ok());
+    if (commits.ok() && commits->size() == 1) {
+      auto meta = lake::IngestCommitMeta::FromJson(commits->front().meta_json);
+      EXPECT_TRUE(meta.ok());
+      if (meta.ok()) {
+        EXPECT_EQ(meta->files.size(), 1u);
+        EXPECT_EQ(meta->files.at(0).source, (dir_ / "in.csv").string());
+        EXPECT_EQ(meta->files.at(0).key, report->files[0].key);
+        EXPECT_EQ(meta->files.at(0).bytes, static_cast<int64_t>(fs::file_size(dir_ / "in.csv")));
+      }
+    }
+    return report->files[0].key;
+  }
+  fs::path dir_;
+  ManualClock clock_{1'777'879'800'000'000};  // 2026-05-04T07:30:00Z
+};
+
+TEST_F(IngestPartitionTest, EventTimeLandsAFileUnderItsRowsHour) {
+  EXPECT_EQ(IngestWith("").rfind(std::string(lake::kBronzePrefix) + lake::BronzePartition(1'709'287'200'000'000) + "/", 0), 0u)
+      << "2024-03-01T10:00Z";
+}
+
+TEST_F(IngestPartitionTest, ArrivalLandsAFileUnderTheClocksHour) {
+  const std::string key = IngestWith("[ingest]\npartition_by = \"arrival\"\n");
+  EXPECT_EQ(key.rfind(std::string(lake::kBronzePrefix) + lake::BronzePartition(clock_.NowUs()) + "/", 0), 0u) << key;
+}
+
+}  // namespace
+}  // namespace iotad::ingest
