@@ -21,6 +21,7 @@
 #include "iotad/lake/parquet_writer.h"
 #include "iotad/lake/schema.h"
 #include "iotad/lake/snapshot.h"
+#include "iotad/pipeline/gold_plan.h"
 #include "iotad/pipeline/replay.h"
 #include "iotad/pipeline/verify.h"
 
@@ -88,10 +89,6 @@ struct PendingAnomaly {
   std::string location;
 };
 
-/// How a gold detector runs: the tutorial's batch baselines, or an online detector replayed
-/// point by point in time order (the same code as the live path).
-enum class DetectorKind : uint8_t { kZScore, kRobust, kOnline };
-
 struct SummaryCell {
   MomentStats stats;
   int64_t anomalies = 0;
@@ -131,33 +128,8 @@ class GoldRunner {
  public:
   static constexpr int kThreads = 2;
 
-  GoldRunner(lake::Lake& lake, std::vector<std::string> detectors, bool all_named, std::string run_id)
-      : lake_(lake),
-        detectors_(std::move(detectors)),
-        all_named_(all_named),
-        run_id_(std::move(run_id)),
-        zscore_(lake.config().gold.zscore_threshold, lake.config().gold.min_points),
-        robust_(lake.config().gold.robust_threshold, lake.config().gold.min_points) {
-    for (const auto& d : detectors_) {
-      const detect::DetectorSpec* spec = detect::FindDetector(d);  // RunGold checked the names
-      const DetectorKind kind = d == ZScoreDetector::kName         ? DetectorKind::kZScore
-                                : d == RobustZScoreDetector::kName ? DetectorKind::kRobust
-                                                                   : DetectorKind::kOnline;
-      kinds_.push_back(kind);
-      versions_.push_back(spec != nullptr ? detect::DetectorVersion(*spec) : 0);
-      if (kind != DetectorKind::kOnline) {
-        const std::string prefix = d + ".";
-        for (const auto& rule : lake.config().detect.rules) {
-          for (const auto& param : rule.params) batch_params_ |= param.first.starts_with(prefix);
-        }
-      }
-      if (kind == DetectorKind::kRobust) use_robust_ = true;
-      if (kind == DetectorKind::kOnline) use_online_ = true;
-      thresholds_.push_back(kind == DetectorKind::kZScore ? zscore_.threshold()
-                            : kind == DetectorKind::kRobust ? robust_.threshold()
-                                                            : NAN);
-    }
-  }
+  GoldRunner(lake::Lake& lake, const GoldPlan& plan, std::string run_id)
+      : lake_(lake), plan_(plan), run_id_(std::move(run_id)) {}
 
   Status Run(const std::map<TimestampUs, std::vector<std::string>>& hour_map, const std::vector<std::string>& all_paths,
              GoldReport& report) {
@@ -177,11 +149,11 @@ class GoldRunner {
     IOTAD_TRY(DiscoverMetrics(all_paths));
     const auto t0 = std::chrono::steady_clock::now();
     IOTAD_TRY(FitMoments());  // also finds the devices and series
-    if (use_robust_) IOTAD_TRY(FitRobust(all_paths));
-    if (use_online_) IOTAD_TRY(ReplayOnline(all_paths));
+    if (plan_.use_robust) IOTAD_TRY(FitRobust(all_paths));
+    if (plan_.use_online) IOTAD_TRY(ReplayOnline(all_paths));
     report.baseline_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     report.series = static_cast<int64_t>(series_.size());
-    if (!all_named_ || batch_params_) IOTAD_TRY(PlanBatchDetectors());
+    if (!plan_.all_named || plan_.batch_params) IOTAD_TRY(PlanBatchDetectors());
     // Pass 2: hours handed out one by one.
     std::atomic<size_t> next{0};
     IOTAD_TRY(OnThreads([&](ScoreContext& ctx) -> Status {
@@ -250,7 +222,7 @@ class GoldRunner {
         out.Column<int64_t>(C::kBaselineN)[r] = a.n;
         out.SetDouble(C::kZ, r, a.z);
         out.SetDouble(C::kThreshold, r, a.threshold);
-        out.SetString(C::kDetector, r, g_.detectors_[a.detector]);
+        out.SetString(C::kDetector, r, g_.plan_.detectors[a.detector]);
         out.Column<int32_t>(C::kDetectorVersion)[r] = a.version;
         out.SetString(C::kExplanation, r, a.explanation);
         out.SetDouble(C::kScore, r, a.score);
@@ -501,7 +473,7 @@ class GoldRunner {
     const std::string silver = fmt::format("read_parquet({}, union_by_name = true)", lake::SqlList(all_paths));
     std::vector<int64_t> values(metrics_.size(), 0);
     for (size_t i = 0; i < series_.size(); ++i) values[series_[i].metric] += zbase_[i].n;
-    const int64_t budget = lake_.config().gold.max_baseline_points;
+    const int64_t budget = plan_.max_baseline_points;
     const bool sparse = metrics_.size() > kRobustColumns;
     for (size_t begin = 0; begin < metrics_.size(); begin += kRobustColumns) {
       std::vector<uint32_t> ms;  // the batch's metrics with values
@@ -561,26 +533,25 @@ class GoldRunner {
   /// it from both threads, so it is filled before).
   /// With `params = {"zscore.threshold" = ...}` in a rule, also each series' batch thresholds.
   Status PlanBatchDetectors() {
-    const size_t nd = detectors_.size();
+    const size_t nd = plan_.detectors.size();
     batch_use_.assign(series_.size() * nd, 0);
-    if (batch_params_) batch_settings_.assign(series_.size() * nd, {});
-    const config::GoldConfig& g = lake_.config().gold;
+    if (plan_.batch_params) batch_settings_.assign(series_.size() * nd, {});
     for (size_t i = 0; i < series_.size(); ++i) {
       if (zbase_[i].n == 0) continue;  // no value to score
-      const auto settings =
-          config::ResolveSeries(lake_.config(), device_names_[series_[i].device], metrics_[series_[i].metric]);
+      const auto settings = plan_.resolve(device_names_[series_[i].device], metrics_[series_[i].metric]);
       for (size_t k = 0; k < nd; ++k) {
         batch_use_[i * nd + k] =
-            std::find(settings.detectors.begin(), settings.detectors.end(), detectors_[k]) != settings.detectors.end();
-        if (!batch_params_ || kinds_[k] == DetectorKind::kOnline) continue;
+            std::find(settings.detectors.begin(), settings.detectors.end(), plan_.detectors[k]) != settings.detectors.end();
+        if (!plan_.batch_params || plan_.kinds[k] == DetectorKind::kOnline) continue;
         std::vector<std::pair<std::string, double>> params;
-        const std::string prefix = detectors_[k] + ".";
+        const std::string prefix = plan_.detectors[k] + ".";
         for (const auto& [key, value] : settings.params) {
           if (key.starts_with(prefix)) params.emplace_back(key.substr(prefix.size()), value);
         }
         auto resolved = detect::ResolveBatchSettings(
-            *detect::FindDetector(detectors_[k]),
-            kinds_[k] == DetectorKind::kZScore ? g.zscore_threshold : g.robust_threshold, g.min_points, params);
+            *detect::FindDetector(plan_.detectors[k]),
+            plan_.kinds[k] == DetectorKind::kZScore ? plan_.zscore_threshold : plan_.robust_threshold, plan_.min_points,
+            params);
         if (!resolved.ok()) return resolved.status().WithContext("config [[detect.rule]] params: ");
         batch_settings_[i * nd + k] = *resolved;
       }
@@ -593,18 +564,18 @@ class GoldRunner {
   /// both threads, each with its own session; the flags are then filed under their hours in bucket
   /// order, so the outcome does not depend on which thread ran which bucket.
   Status ReplayOnline(const std::vector<std::string>& all_paths) {
-    std::vector<std::string> names;  // the online detectors, in the order of detectors_
-    std::vector<uint32_t> index;     // their positions in detectors_
-    for (uint32_t k = 0; k < detectors_.size(); ++k) {
-      if (kinds_[k] != DetectorKind::kOnline) continue;
-      names.push_back(detectors_[k]);
+    std::vector<std::string> names;  // the online detectors, in the order of plan_.detectors
+    std::vector<uint32_t> index;     // their positions in plan_.detectors
+    for (uint32_t k = 0; k < plan_.detectors.size(); ++k) {
+      if (plan_.kinds[k] != DetectorKind::kOnline) continue;
+      names.push_back(plan_.detectors[k]);
       index.push_back(k);
     }
-    const SeriesPlanFn plan = PlanFromConfig(lake_.config(), metrics_, names, all_named_);
+    const SeriesPlanFn plan = PlanFromResolver(plan_.resolve, metrics_, names, plan_.all_named);
     // Two buckets sort at once: each gets half the memory budget.
     IOTAD_ASSIGN_OR_RETURN(int64_t buckets,
                            ReplayBucketCount(*contexts_[0].session, all_paths, metrics_.size(),
-                                             std::max<int64_t>(1, lake_.config().gold.max_baseline_points / kThreads)));
+                                             std::max<int64_t>(1, plan_.max_baseline_points / kThreads)));
     buckets = std::max<int64_t>(buckets, kThreads);
     // The end of the data (silver is partitioned by event_time: its last hour holds it), with
     // which every series is ticked at its end: a device silent since is flagged.
@@ -662,7 +633,7 @@ class GoldRunner {
     a.n = w.n;
     a.detector = k;
     a.explanation = fmt::format("{} {}", metrics_[metric], detect::Describe(s, x));
-    a.version = versions_[k];  // the registry's (the detector's own, unless a test overrides it)
+    a.version = plan_.versions[k];  // the registry's (the detector's own, unless a test overrides it)
     a.score = s.score;
     a.rule = w.rule;
     // Each column keeps its one meaning and unit: what an explanation field means depends on the
@@ -704,7 +675,7 @@ class GoldRunner {
     uint32_t last_location_id = 0;
     std::vector<uint32_t> row_dev, row_loc;
     GoldReport& report = ctx.report;
-    const size_t nd = detectors_.size();
+    const size_t nd = plan_.detectors.size();
     for (const auto& [begin, end] : ColumnBatches()) {
       const bool first_batch = begin == 0;
       IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Query(fmt::format(
@@ -777,18 +748,18 @@ class GoldRunner {
               cell.stats.Add(x);
               ++report.values_scored;
               for (uint32_t k = 0; k < nd; ++k) {
-                if (kinds_[k] == DetectorKind::kOnline) continue;  // replayed before (ReplayOnline)
-                if (!all_named_ && !batch_use_[id * nd + k]) continue;
+                if (plan_.kinds[k] == DetectorKind::kOnline) continue;  // replayed before (ReplayOnline)
+                if (!plan_.all_named && !batch_use_[id * nd + k]) continue;
                 detect::Verdict v;
                 double mean, sd;
                 int64_t cnt;
                 std::string why;
                 // The series' own threshold and warm-up when a rule's params set them.
                 const detect::BatchSettings* own = batch_settings_.empty() ? nullptr : &batch_settings_[id * nd + k];
-                const double threshold = own != nullptr ? own->threshold : thresholds_[k];
-                if (kinds_[k] == DetectorKind::kZScore) {
+                const double threshold = own != nullptr ? own->threshold : plan_.thresholds[k];
+                if (plan_.kinds[k] == DetectorKind::kZScore) {
                   const ZScoreBaseline& bl = zbase_[id];
-                  const ZScoreDetector det = own != nullptr ? ZScoreDetector(own->threshold, own->min_points) : zscore_;
+                  const ZScoreDetector det = own != nullptr ? ZScoreDetector(own->threshold, own->min_points) : plan_.zscore;
                   v = det.Score(bl, x);
                   if (!v.flagged) continue;
                   mean = bl.mean, sd = bl.std, cnt = bl.n;
@@ -796,7 +767,7 @@ class GoldRunner {
                 } else {
                   const RobustBaseline& bl = rbase_[id];
                   const RobustZScoreDetector det =
-                      own != nullptr ? RobustZScoreDetector(own->threshold, own->min_points) : robust_;
+                      own != nullptr ? RobustZScoreDetector(own->threshold, own->min_points) : plan_.robust;
                   v = det.Score(bl, x);
                   if (!v.flagged) continue;
                   // Explanation columns: the robust baseline as center and scale (MAD / 0.6745 is
@@ -805,7 +776,7 @@ class GoldRunner {
                   why = det.Explain(metrics_[m], x, bl, v);
                 }
                 if (k == 0) ++cell.anomalies;
-                ++report.anomalies[detectors_[k]];
+                ++report.anomalies[plan_.detectors[k]];
                 AnomalyRow& an = anomalies.emplace_back();
                 an.ts = ts[r];
                 an.device = dev;
@@ -819,14 +790,14 @@ class GoldRunner {
                 an.threshold = threshold;
                 an.detector = k;
                 an.explanation = std::move(why);
-                an.version = versions_[k];
+                an.version = plan_.versions[k];
                 an.score = detect::ScoreFromSurprise(detect::GaussianSurprise(v.z));
                 an.expected = mean;
                 an.expected_lo = mean - threshold * sd;
                 an.expected_hi = mean + threshold * sd;
                 an.statistic = v.z;
                 an.statistic_name = "z";
-                an.rule = kinds_[k] == DetectorKind::kZScore ? "|z| > threshold" : "robust |z| > threshold";
+                an.rule = plan_.kinds[k] == DetectorKind::kZScore ? "|z| > threshold" : "robust |z| > threshold";
               }
             });
             IOTAD_TRY(missing);
@@ -840,7 +811,7 @@ class GoldRunner {
         a.location = p.location.empty() ? 0 : ctx.locations.Intern(p.location);
         const uint32_t id = SeriesOf(a.device, a.metric);
         if (a.detector == 0 && id != kNoSeries && ctx.device_hours[a.device].rows > 0) ++ctx.cells[id].anomalies;
-        ++report.anomalies[detectors_[a.detector]];
+        ++report.anomalies[plan_.detectors[a.detector]];
       }
     }
     IOTAD_TRY(WriteAnomalies(ctx, hour, anomalies));
@@ -890,7 +861,7 @@ class GoldRunner {
       HashString(h, metrics_[a.metric]);
       for (double v : {a.value, a.mean, a.std, a.z, a.threshold}) HashField(h, &v, sizeof v);
       HashField(h, &a.n, sizeof a.n);
-      HashString(h, detectors_[a.detector]);
+      HashString(h, plan_.detectors[a.detector]);
       HashField(h, &a.version, sizeof a.version);
       HashString(h, a.explanation);
       for (double v : {a.score, a.expected, a.expected_lo, a.expected_hi}) HashField(h, &v, sizeof v);
@@ -961,21 +932,12 @@ class GoldRunner {
   }
 
   lake::Lake& lake_;
-  std::vector<std::string> detectors_;
-  bool all_named_;  // every series runs every detector (--detector); else per series, as the config's rules say
+  const GoldPlan& plan_;  // read-only: nothing below RunGold reads the config
   std::vector<uint8_t> batch_use_;  // [series * detectors + k]: the series runs batch detector k
-  std::vector<double> thresholds_;
-  std::vector<int32_t> versions_;  // per detector: the registry's
-  bool batch_params_ = false;      // a rule sets a batch detector's parameters
-  std::vector<detect::BatchSettings> batch_settings_;  // [series * detectors + k], when batch_params_
-  std::vector<DetectorKind> kinds_;  // per detector (no string compare per value)
-  bool use_online_ = false;
+  std::vector<detect::BatchSettings> batch_settings_;  // [series * detectors + k], when plan_.batch_params
   std::vector<TimestampUs> hour_starts_;  // sorted
   std::map<TimestampUs, std::vector<PendingAnomaly>> online_;  // flags of online detectors, by hour
   std::string run_id_;
-  ZScoreDetector zscore_;
-  RobustZScoreDetector robust_;
-  bool use_robust_ = false;
   std::vector<std::pair<TimestampUs, std::vector<std::string>>> hours_;
   std::vector<std::string> metrics_;
   std::deque<std::string> device_names_;  // stable addresses: device_index_ keys point into them
@@ -995,52 +957,14 @@ class GoldRunner {
   std::vector<std::pair<std::string, std::string>> moves_;
 };
 
-/// Bumped when the columns of anomalies or gold_summary change (lake/schema.h).
-constexpr int kGoldSchemaVersion = 2;
-
-std::string Fingerprint(const config::LakeConfig& c, const std::vector<std::string>& detectors, bool all_named) {
-  const config::GoldConfig& g = c.gold;
-  // Every detector's registry version: a bump makes gold recompute.
-  const std::string versions = detect::DetectorVersionsKey(detectors);
-  std::string rules;
-  if (!all_named || !c.detect.rules.empty()) {
-    for (const auto& r : c.detect.rules) {
-      rules += fmt::format(" rule[m={} d={} det={} fa={} min={} max={} silence={}", fmt::join(r.metrics, ","),
-                           fmt::join(r.devices, ","), fmt::join(r.detectors, ","), r.false_alarms_per_day.value_or(-1),
-                           r.min.value_or(NAN), r.max.value_or(NAN), r.silence_us.value_or(0));
-      for (const auto& [key, value] : r.params) rules += fmt::format(" {}={}", key, value);
-      rules += "]";
-    }
-  }
-  // Quotes would break the commit's JSON meta (the fingerprint is matched as text).
-  std::replace(rules.begin(), rules.end(), '"', '\'');
-  // The columns gold writes are part of what it computed: a lake whose gold has other columns is
-  // not up to date (schema 2: statistic, statistic_name, gap_seconds, timeout_seconds; NULL, not NaN).
-  return fmt::format("versions{} detectors={}{} z={} robust={} min_points={} fa_per_day={}{} schema={}",
-                     versions, fmt::join(detectors, ","),
-                     all_named ? "" : " (per rules)", g.zscore_threshold, g.robust_threshold, g.min_points,
-                     g.false_alarms_per_day, rules, kGoldSchemaVersion);
-}
-
 }  // namespace
 
 Result<GoldReport> RunGold(lake::Lake& lake, const GoldOptions& options, const std::string& run_id) {
   const auto t0 = std::chrono::steady_clock::now();
   GoldReport report;
-  // --detector runs the named detectors on every series; otherwise gold.detectors and whatever
-  // the [[detect.rule]]s add, each series running those its rules resolve to.
-  const bool all_named = !options.detectors.empty();
-  std::vector<std::string> detectors = all_named ? options.detectors : lake.config().gold.detectors;
-  if (!all_named) {
-    for (const auto& rule : lake.config().detect.rules) {
-      for (const auto& d : rule.detectors) {
-        if (std::find(detectors.begin(), detectors.end(), d) == detectors.end()) detectors.push_back(d);
-      }
-    }
-  }
-  for (const auto& d : detectors) IOTAD_TRY(detect::LookupDetector(d).status().WithContext("gold: "));
-  if (detectors.empty()) return Error(Errc::kInvalidArgument, "gold: no detector chosen");
-  const std::string fingerprint = Fingerprint(lake.config(), detectors, all_named);
+  // Everything taken from the config and the options, resolved and checked once.
+  IOTAD_ASSIGN_OR_RETURN(const GoldPlan plan, MakeGoldPlan(lake.config(), options));
+  const std::string& fingerprint = plan.fingerprint;
 
   // Silver that lost a committed file (or holds a stray one) must not pass as "up to date".
   IOTAD_TRY(CheckSilverIntact(lake).WithContext("gold: "));
@@ -1071,7 +995,7 @@ Result<GoldReport> RunGold(lake::Lake& lake, const GoldOptions& options, const s
     }
   }
 
-  GoldRunner runner(lake, detectors, all_named, run_id);
+  GoldRunner runner(lake, plan, run_id);
   runner.SetExisting(existing);
   if (!all_paths.empty()) IOTAD_TRY(runner.Run(hours, all_paths, report));
   report.hours = static_cast<int64_t>(hours.size());

@@ -91,9 +91,17 @@ Result<int> ReplayDetectorVersion(std::string_view name) {
 
 SeriesPlanFn PlanFromConfig(const config::LakeConfig& config, std::vector<std::string> metrics,
                             std::vector<std::string> names, bool all_named, double fa_override) {
-  return [&config, metrics = std::move(metrics), names = std::move(names), all_named, fa_override](
-             std::string_view device, size_t metric) {
-    const config::SeriesSettings s = config::ResolveSeries(config, device, metrics[metric]);
+  return PlanFromResolver(
+      [&config](std::string_view device, std::string_view metric) { return config::ResolveSeries(config, device, metric); },
+      std::move(metrics), std::move(names), all_named, fa_override);
+}
+
+SeriesPlanFn PlanFromResolver(std::function<config::SeriesSettings(std::string_view, std::string_view)> resolve,
+                              std::vector<std::string> metrics, std::vector<std::string> names, bool all_named,
+                              double fa_override) {
+  return [resolve = std::move(resolve), metrics = std::move(metrics), names = std::move(names), all_named,
+          fa_override](std::string_view device, size_t metric) {
+    const config::SeriesSettings s = resolve(device, metrics[metric]);
     SeriesPlan plan;
     for (uint32_t k = 0; k < names.size(); ++k) {
       if (all_named ||
