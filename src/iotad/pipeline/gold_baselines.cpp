@@ -99,7 +99,7 @@ Status GoldRunner::FitMoments() {
         while (true) {
           IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
           if (!chunk) break;
-          const auto* devs = chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.device));
+          const lake::DuckStrings devs = chunk.Strings(static_cast<size_t>(layout.device));
           if (begin == 0) part.rows += static_cast<int64_t>(chunk.size());
           std::vector<std::tuple<size_t, size_t, uint32_t>> runs;
           DeviceRuns(devs, chunk.size(), [&](size_t a, size_t b, std::string_view d) {
@@ -211,9 +211,9 @@ Status GoldRunner::FitRobust(const std::vector<std::string>& all_paths) {
       while (true) {
         IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
         if (!chunk) break;
-        const auto* devs = chunk.Data<duckdb_string_t>(0);
+        const lake::DuckStrings devs = chunk.Strings(0);
         for (size_t r = 0; r < chunk.size(); ++r) {
-          const uint32_t dev = state_.DeviceIndex(lake::DuckChunk::StringAt(devs, r));
+          const uint32_t dev = state_.DeviceIndex(devs[r]);
           for (size_t j = 0; j < ms.size(); ++j) {
             const uint32_t id = state_.SeriesOf(dev, ms[j]);
             if (id == kNoSeries) continue;  // no value of this metric: n = 0 either way

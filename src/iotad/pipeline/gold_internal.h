@@ -132,8 +132,7 @@ inline void HashString(ContentHasher& h, std::string_view s) {
   h.Update(s);
 }
 
-/// The local state of a thread.
-/// What one scoring thread owns: its DuckDB session, its summary accumulators and its outputs.
+/// The local state of a thread: what one scoring thread owns: its DuckDB session, its summary accumulators and its outputs.
 struct ScoreContext {
   int index = 0;  // the thread's number: part of its scratch file names
   std::unique_ptr<lake::DuckSession> session;
@@ -148,7 +147,6 @@ struct ScoreContext {
 };
 
 /// The metric column batches a query reads (one when silver has few metrics).
-/// The metric column batches a query reads (one when silver has few metrics).
 inline std::vector<std::pair<size_t, size_t>> ColumnBatches(size_t metrics) {
   std::vector<std::pair<size_t, size_t>> batches;
   for (size_t b = 0; b == 0 || b < metrics; b += kSilverColumnBatch) {
@@ -160,12 +158,12 @@ inline std::vector<std::pair<size_t, size_t>> ColumnBatches(size_t metrics) {
 /// Calls fn(first, end, device) for each run of rows of one device in a chunk (silver files
 /// are sorted by device).
 template <typename Fn>
-inline void DeviceRuns(const duckdb_string_t* devs, size_t n, Fn&& fn) {
+inline void DeviceRuns(const lake::DuckStrings& devs, size_t n, Fn&& fn) {
   size_t start = 0;
   while (start < n) {
-    const std::string_view d = lake::DuckChunk::StringAt(devs, start);
+    const std::string_view d = devs[start];
     size_t end = start + 1;
-    while (end < n && lake::DuckChunk::StringAt(devs, end) == d) ++end;
+    while (end < n && devs[end] == d) ++end;
     fn(start, end, d);
     start = end;
   }

@@ -132,8 +132,9 @@ Status GoldRunner::ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vec
       if (!chunk) break;
       const size_t n = chunk.size();
       const auto* ts = chunk.Data<int64_t>(static_cast<size_t>(layout.ts));
-      const auto* devs = chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.device));
-      const auto* locs = layout.location >= 0 ? chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.location)) : nullptr;
+      const lake::DuckStrings devs = chunk.Strings(static_cast<size_t>(layout.device));
+      const lake::DuckStrings locs =
+          layout.location >= 0 ? chunk.Strings(static_cast<size_t>(layout.location)) : lake::DuckStrings();
       const uint64_t* loc_valid = layout.location >= 0 ? chunk.Validity(static_cast<size_t>(layout.location)) : nullptr;
       std::vector<std::tuple<size_t, size_t, uint32_t>> runs;
       Status unknown = Status::Ok();
@@ -148,8 +149,8 @@ Status GoldRunner::ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vec
       IOTAD_TRY(unknown);
       row_loc.assign(n, 0);
       for (size_t r = 0; r < n; ++r) {
-        if (locs == nullptr || !lake::DuckChunk::IsValid(loc_valid, r)) continue;
-        const std::string_view l = lake::DuckChunk::StringAt(locs, r);
+        if (!locs || !lake::DuckChunk::IsValid(loc_valid, r)) continue;
+        const std::string_view l = locs[r];
         if (l != last_location) {
           last_location.assign(l);
           last_location_id = ctx.locations.Intern(l);
