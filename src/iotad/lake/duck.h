@@ -15,6 +15,24 @@
 
 namespace iotad::lake {
 
+/// A VARCHAR column of a chunk, cell by cell (views valid while the chunk lives): readers need
+/// not know DuckDB's string layout.
+class DuckStrings {
+ public:
+  DuckStrings() = default;
+  explicit DuckStrings(const duckdb_string_t* data) : data_(data) {}
+  explicit operator bool() const { return data_ != nullptr; }
+  std::string_view operator[](size_t row) const {
+    const duckdb_string_t& s = data_[row];
+    const uint32_t len = s.value.inlined.length;
+    if (len <= 12) return {s.value.inlined.inlined, len};
+    return {s.value.pointer.ptr, len};
+  }
+
+ private:
+  const duckdb_string_t* data_ = nullptr;
+};
+
 /// One chunk of a result (up to 2048 rows); owns the DuckDB chunk.
 class DuckChunk {
  public:
@@ -42,6 +60,8 @@ class DuckChunk {
   static bool IsValid(const uint64_t* validity, size_t row) {
     return validity == nullptr || ((validity[row >> 6] >> (row & 63)) & 1) != 0;
   }
+  /// A VARCHAR column.
+  DuckStrings Strings(size_t col) const { return DuckStrings(Data<duckdb_string_t>(col)); }
   /// A VARCHAR cell (view valid while the chunk lives).
   static std::string_view StringAt(const duckdb_string_t* data, size_t row) {
     const duckdb_string_t& s = data[row];

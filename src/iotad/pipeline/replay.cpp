@@ -40,11 +40,11 @@ Result<std::vector<std::string>> SilverMetrics(lake::DuckSession& session,
   while (true) {
     IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
     if (!chunk) break;
-    const auto* names = chunk.Data<duckdb_string_t>(0);
-    const auto* types = chunk.Data<duckdb_string_t>(1);
+    const lake::DuckStrings names = chunk.Strings(0);
+    const lake::DuckStrings types = chunk.Strings(1);
     for (size_t r = 0; r < chunk.size(); ++r) {
-      const std::string_view name = lake::DuckChunk::StringAt(names, r);
-      if (lake::DuckChunk::StringAt(types, r) != "DOUBLE") continue;
+      const std::string_view name = names[r];
+      if (types[r] != "DOUBLE") continue;
       if (std::find(std::begin(kHourColumns), std::end(kHourColumns), name) !=
           std::end(kHourColumns))
         continue;
@@ -91,9 +91,17 @@ Result<int> ReplayDetectorVersion(std::string_view name) {
 
 SeriesPlanFn PlanFromConfig(const config::LakeConfig& config, std::vector<std::string> metrics,
                             std::vector<std::string> names, bool all_named, double fa_override) {
-  return [&config, metrics = std::move(metrics), names = std::move(names), all_named, fa_override](
-             std::string_view device, size_t metric) {
-    const config::SeriesSettings s = config::ResolveSeries(config, device, metrics[metric]);
+  return PlanFromResolver(
+      [&config](std::string_view device, std::string_view metric) { return config::ResolveSeries(config, device, metric); },
+      std::move(metrics), std::move(names), all_named, fa_override);
+}
+
+SeriesPlanFn PlanFromResolver(std::function<config::SeriesSettings(std::string_view, std::string_view)> resolve,
+                              std::vector<std::string> metrics, std::vector<std::string> names, bool all_named,
+                              double fa_override) {
+  return [resolve = std::move(resolve), metrics = std::move(metrics), names = std::move(names), all_named,
+          fa_override](std::string_view device, size_t metric) {
+    const config::SeriesSettings s = resolve(device, metrics[metric]);
     SeriesPlan plan;
     for (uint32_t k = 0; k < names.size(); ++k) {
       if (all_named ||
@@ -190,10 +198,10 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
       if (!chunk) break;
       const size_t n = chunk.size();
       const auto* ts = chunk.Data<int64_t>(static_cast<size_t>(layout.ts));
-      const auto* devs = chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.device));
-      const auto* locs = layout.location >= 0
-                             ? chunk.Data<duckdb_string_t>(static_cast<size_t>(layout.location))
-                             : nullptr;
+      const lake::DuckStrings devs = chunk.Strings(static_cast<size_t>(layout.device));
+      const lake::DuckStrings locs = layout.location >= 0
+                                         ? chunk.Strings(static_cast<size_t>(layout.location))
+                                         : lake::DuckStrings();
       const uint64_t* loc_valid =
           layout.location >= 0 ? chunk.Validity(static_cast<size_t>(layout.location)) : nullptr;
       for (size_t j = 0; j < width; ++j) {
@@ -206,12 +214,10 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
         stats.rows += static_cast<int64_t>(n);
       }
       auto location_at = [&](size_t r) {
-        return locs != nullptr && lake::DuckChunk::IsValid(loc_valid, r)
-                   ? lake::DuckChunk::StringAt(locs, r)
-                   : std::string_view();
+        return locs && lake::DuckChunk::IsValid(loc_valid, r) ? locs[r] : std::string_view();
       };
       for (size_t r = 0; r < n; ++r) {
-        const std::string_view d = lake::DuckChunk::StringAt(devs, r);
+        const std::string_view d = devs[r];
         if (first_batch) {
           stats.first_us = std::min(stats.first_us, ts[r]);
           stats.last_us = std::max(stats.last_us, ts[r]);

@@ -77,6 +77,12 @@ SeriesPlanFn PlanFromConfig(const config::LakeConfig& config, std::vector<std::s
                             std::vector<std::string> names, bool all_named,
                             double fa_override = 0.0);
 
+/// The same plan from a function that resolves a series' settings (GoldPlan::resolve: gold's
+/// copy of the rules, resolved without reading the lake config again).
+SeriesPlanFn PlanFromResolver(std::function<config::SeriesSettings(std::string_view, std::string_view)> resolve,
+                              std::vector<std::string> metrics, std::vector<std::string> names, bool all_named,
+                              double fa_override = 0.0);
+
 /// What a replay went through.
 struct ReplayStats {
   int64_t devices = 0;
