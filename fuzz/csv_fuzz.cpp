@@ -24,7 +24,10 @@ void CheckMessagesMatchFile(std::string_view data, const iotad::parse::ColumnRol
   fuzz::EventLog whole;
   const parse::ParseCounts whole_counts = parse::ParseCsv(data, roles, whole);
   const std::string_view rest = text.substr(nl + 1);
-  const parse::CsvHeader header = parse::CsvHeader::Make(text.substr(0, nl), roles, rest);
+  // The header line as the file path reads it: without its line end's '\r'.
+  std::string_view header_line = text.substr(0, nl);
+  if (!header_line.empty() && header_line.back() == '\r') header_line.remove_suffix(1);
+  const parse::CsvHeader header = parse::CsvHeader::Make(header_line, roles, rest);
   parse::CsvMessageParser parser(header);
   fuzz::EventLog messages;
   parse::ParseCounts counts;

@@ -247,7 +247,10 @@ std::string DeviceScorer::Save() const {
     Put(out, static_cast<int32_t>(versions_[k]));
   }
   Put(out, static_cast<uint64_t>(devices_.size()));
-  for (const auto& [id, device] : devices_) {
+  for (const auto& entry : devices_) {
+    // Named references, not structured bindings: clang 14 (the fuzz build) cannot capture those.
+    const auto& id = entry.first;
+    const auto& device = entry.second;
     PutString(out, id);
     const uint8_t mahalanobis = !device.mahalanobis_planned ? kNoMahalanobis
                                 : device.mahalanobis        ? kMahalanobisState
@@ -262,8 +265,9 @@ std::string DeviceScorer::Save() const {
       if (!s.made) continue;
       Put(out, static_cast<uint32_t>(m));
       Put(out, static_cast<uint32_t>(s.detectors.size()));
-      for (const auto& [k, det] : s.detectors) {
-        Put(out, k);
+      for (const auto& member : s.detectors) {
+        Put(out, member.first);
+        const auto& det = member.second;
         PutBlock(out, [&](std::string& o) { det->SaveState(o); });
       }
     }
