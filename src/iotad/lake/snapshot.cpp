@@ -9,18 +9,7 @@
 namespace iotad::lake {
 namespace {
 
-const auto& kLayerNames = kSnapshotLayers;
 constexpr int64_t kCheckpointFormat = 1;
-
-std::string_view LayerOfKey(std::string_view key) {
-  const size_t slash = key.find('/');
-  if (slash == std::string_view::npos) return {};
-  const std::string_view first = key.substr(0, slash);
-  for (auto layer : kLayerNames) {
-    if (first == layer) return layer;
-  }
-  return {};
-}
 
 bool IsSilverSide(std::string_view layer) { return layer == "silver" || layer == "quarantine"; }
 
@@ -72,13 +61,13 @@ std::string ManifestText(const Snapshot& snapshot, std::string_view layer) {
 
 std::vector<std::string_view> LayersChangedBy(const Commit& commit) {
   std::set<std::string_view> changed;
-  for (const auto& [from, to] : commit.moves) changed.insert(LayerOfKey(to));
-  for (const auto& key : commit.deletes) changed.insert(LayerOfKey(key));
+  for (const auto& [from, to] : commit.moves) changed.insert(LayerOf(to));
+  for (const auto& key : commit.deletes) changed.insert(LayerOf(key));
   if (commit.stage == "silver") {
     const auto meta = SilverCommitMeta::FromJson(commit.meta_json);
     if (meta.ok() && meta->rebuild) changed.insert({"silver", "quarantine"});
     // Bronze keys silver consumed become live (adopted) even without a move.
-    for (const auto& key : commit.inputs) changed.insert(LayerOfKey(key));
+    for (const auto& key : commit.inputs) changed.insert(LayerOf(key));
   }
   std::vector<std::string_view> out;
   for (auto layer : kSnapshotLayers) {
@@ -123,20 +112,35 @@ Result<std::optional<GoldCommitMeta>> Snapshot::LastGoldMeta() const {
   return std::optional<GoldCommitMeta>(std::move(meta));
 }
 
+std::string_view LayerOf(std::string_view key) {
+  const size_t slash = key.find('/');
+  if (slash == std::string_view::npos) return {};
+  const std::string_view first = key.substr(0, slash);
+  for (auto layer : kSnapshotLayers) {
+    if (first == layer) return layer;
+  }
+  return {};
+}
+
 Status Snapshot::Apply(const Commit& c) {
   if (c.seq != seq_ + 1) {
     return Error(Errc::kCorrupt, "lake: commit {} cannot follow commit {} (the log has a gap)", c.seq, seq_);
   }
+  Fold(c);
+  return Status::Ok();
+}
+
+void Snapshot::Fold(const Commit& c) {
   if (c.stage == "silver") {
     const auto meta = SilverCommitMeta::FromJson(c.meta_json);
     if (meta.ok() && meta->rebuild) {
-      std::erase_if(files_, [](const auto& kv) { return IsSilverSide(LayerOfKey(kv.first)); });
+      std::erase_if(files_, [](const auto& kv) { return IsSilverSide(LayerOf(kv.first)); });
       accounting_problems_.clear();
     }
     CheckAccounting(c, meta, accounting_problems_);
   }
   for (const auto& [from, to] : c.moves) {
-    if (LayerOfKey(to).empty()) continue;
+    if (LayerOf(to).empty()) continue;
     LiveFile file;
     file.seq = c.seq;
     if (auto it = c.stamps.find(to); it != c.stamps.end()) file.stamp = it->second;
@@ -148,14 +152,13 @@ Status Snapshot::Apply(const Commit& c) {
       silver_inputs_.insert(key);
       // Silver reads every bronze file, committed or not: one it consumed holds rows silver now
       // has, so the log adopts it (unstamped: existence only).
-      if (LayerOfKey(key) == "bronze" && files_.count(key) == 0) files_[key] = LiveFile{c.seq, std::nullopt};
+      if (LayerOf(key) == "bronze" && files_.count(key) == 0) files_[key] = LiveFile{c.seq, std::nullopt};
     }
   }
   if (!c.stage.empty()) {
     stages_[c.stage] = StageHead{c.seq, c.run_id, c.committed_at_us, c.meta_json.empty() ? "{}" : c.meta_json};
   }
   seq_ = c.seq;
-  return Status::Ok();
 }
 
 bool Snapshot::operator==(const Snapshot& o) const {

@@ -47,6 +47,10 @@ std::string ManifestText(const Snapshot& snapshot, std::string_view layer);
 std::vector<std::string_view> LayersChangedBy(const Commit& commit);
 
 /// `_iotad/log/000000000042.json` and `_iotad/checkpoint/000000000032.json`.
+/// The layer a key is in ("silver" for `silver/year=.../x.parquet`), empty for keys outside the
+/// layers (`_iotad/...`, `iotad.toml`).
+std::string_view LayerOf(std::string_view key);
+
 std::string LogKey(int64_t seq);
 std::string CheckpointKey(int64_t seq);
 
@@ -97,9 +101,12 @@ class Snapshot {
 
   /// Folds in the next commit (`commit.seq` must be seq() + 1): moves add their targets, deletes
   /// remove keys, a silver rebuild first drops every silver and quarantine file, and a bronze key
-  /// a silver commit consumed is live even if no ingest published it. The rules of
-  /// `pipeline::ReplayLiveSet`, which verify uses on the full log.
+  /// a silver commit consumed is live even if no ingest published it. The same fold
+  /// `pipeline::ReplayLiveSet` runs over the full log for verify.
   Status Apply(const Commit& commit);
+  /// Apply without the sequence check: `iotad verify` folds the whole log as it is listed and
+  /// reports a gap itself.
+  void Fold(const Commit& commit);
 
   /// The checkpoint's JSON and back.
   std::string ToJson() const;

@@ -178,38 +178,10 @@ Status ForgetGoldNoLongerProduced(lake::Lake& lake, const std::string& run_id, R
 
 }  // namespace
 
-std::string_view LayerOf(std::string_view key) {
-  const size_t slash = key.find('/');
-  if (slash == std::string_view::npos) return {};
-  const std::string_view first = key.substr(0, slash);
-  for (auto layer : kLayers) {
-    if (first == layer) return layer;
-  }
-  return {};
-}
-
 std::map<std::string, LiveObject> ReplayLiveSet(const std::vector<lake::Commit>& commits) {
-  std::map<std::string, LiveObject> live;
-  for (const auto& c : commits) {
-    if (IsRebuild(c)) {
-      std::erase_if(live, [](const auto& kv) { return IsSilverSide(LayerOf(kv.first)); });
-    }
-    for (const auto& [from, to] : c.moves) {
-      if (LayerOf(to).empty()) continue;
-      LiveObject obj;
-      obj.seq = c.seq;
-      if (auto it = c.stamps.find(to); it != c.stamps.end()) obj.stamp = it->second;
-      live[to] = std::move(obj);
-    }
-    for (const auto& key : c.deletes) live.erase(key);
-    // Silver reads every bronze file, committed or not: one it consumed holds rows silver now has,
-    // so the log adopts it (unstamped: existence only) rather than calling it a stray.
-    if (c.stage != "silver") continue;
-    for (const auto& key : c.inputs) {
-      if (LayerOf(key) == "bronze" && live.count(key) == 0) live[key] = LiveObject{c.seq, std::nullopt};
-    }
-  }
-  return live;
+  lake::Snapshot snapshot;
+  for (const auto& c : commits) snapshot.Fold(c);
+  return snapshot.files();
 }
 
 std::string_view ProblemKindName(ProblemKind kind) {

@@ -13,22 +13,22 @@
 
 #include "iotad/core/result.h"
 #include "iotad/lake/lake.h"
+#include "iotad/lake/snapshot.h"
 
 namespace iotad::pipeline {
 
 /// The layer folders the log governs; `runs/` and `_iotad/` are not layers.
-inline constexpr std::string_view kLayers[] = {"bronze", "silver", "quarantine", "gold", "gold_summary"};
+inline constexpr const auto& kLayers = lake::kSnapshotLayers;
 
 /// The layer a key lies in ("silver" for `silver/year=...`), or empty when it is in none.
-std::string_view LayerOf(std::string_view key);
+using lake::LayerOf;
 
-/// One object the commit log says is live.
-struct LiveObject {
-  int64_t seq = 0;                         // the commit that published it
-  std::optional<lake::ObjectStamp> stamp;  // none for records written before stamps existed
-};
+/// One object the commit log says is live: the commit that published it and its stamp (none for
+/// records written before stamps existed).
+using LiveObject = lake::LiveFile;
 
-/// Replays commits in sequence order: moves add their targets, deletes remove keys, and a silver
+/// Replays commits in sequence order with the snapshot's own fold (`lake::Snapshot::Fold`, so the
+/// rules live in one place): moves add their targets, deletes remove keys, and a silver
 /// commit with `"rebuild":true` in its meta first drops every live silver and quarantine object
 /// (a rebuild replaces both layers, including files that had gone missing). A bronze key a silver
 /// commit consumed is live too, even if no ingest published it (a file dropped into bronze/ by
