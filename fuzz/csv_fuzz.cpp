@@ -34,10 +34,10 @@ void CheckMessagesMatchFile(std::string_view data, const iotad::parse::ColumnRol
   counts.physical_lines = 1;
   counts.replaced_characters = header.replaced_characters();
   const auto lines = fuzz::SplitLines(rest);
-  for (size_t i = 0; i < lines.size(); ++i) fuzz::AddCounts(counts, parser.Parse(lines[i], static_cast<int64_t>(i) + 2, messages));
+  for (size_t i = 0; i < lines.size(); ++i) counts += parser.Parse(lines[i], static_cast<int64_t>(i) + 2, messages);
   if (lines.empty()) messages.events = whole.events;  // the file path still sends its schema
   IOTAD_FUZZ_CHECK(messages.events == whole.events);
-  IOTAD_FUZZ_CHECK(fuzz::SameCounts(counts, whole_counts));
+  IOTAD_FUZZ_CHECK(counts == whole_counts);
 }
 
 }  // namespace

@@ -23,14 +23,14 @@ void CheckMessagesMatchFile(std::string_view data, const iotad::parse::ColumnRol
   fuzz::EventLog messages;
   parse::ParseCounts counts;
   const auto lines = fuzz::SplitLines(text);
-  for (size_t i = 0; i < lines.size(); ++i) fuzz::AddCounts(counts, parser.Parse(lines[i], static_cast<int64_t>(i) + 1, messages));
+  for (size_t i = 0; i < lines.size(); ++i) counts += parser.Parse(lines[i], static_cast<int64_t>(i) + 1, messages);
   if (lines.empty()) {
     // No line, no message: the file path still sends its schema, and counts a lone BOM as a line.
     if (!data.empty()) counts.physical_lines = counts.blank_lines = 1;
     messages.events = whole.events;
   }
   IOTAD_FUZZ_CHECK(messages.events == whole.events);
-  IOTAD_FUZZ_CHECK(fuzz::SameCounts(counts, whole_counts));
+  IOTAD_FUZZ_CHECK(counts == whole_counts);
 }
 
 }  // namespace

@@ -146,22 +146,5 @@ inline std::vector<std::string_view> SplitLines(std::string_view data) {
   return lines;
 }
 
-inline bool SameCounts(const parse::ParseCounts& a, const parse::ParseCounts& b) {
-  return a.rows == b.rows && a.blank_lines == b.blank_lines && a.physical_lines == b.physical_lines &&
-         a.zoneless_timestamps == b.zoneless_timestamps && a.rounded_timestamps == b.rounded_timestamps &&
-         a.null_cells == b.null_cells && a.replaced_characters == b.replaced_characters &&
-         a.cell_rejects == b.cell_rejects;
-}
-
-inline void AddCounts(parse::ParseCounts& to, const parse::ParseCounts& from) {
-  to.rows += from.rows;
-  to.blank_lines += from.blank_lines;
-  to.physical_lines += from.physical_lines;
-  to.zoneless_timestamps += from.zoneless_timestamps;
-  to.rounded_timestamps += from.rounded_timestamps;
-  to.null_cells += from.null_cells;
-  to.replaced_characters += from.replaced_characters;
-  to.cell_rejects += from.cell_rejects;
-}
 
 }  // namespace iotad::fuzz

@@ -63,16 +63,6 @@ std::vector<std::string> Lines(const std::string& text) {
   return out;
 }
 
-void Add(ParseCounts& to, const ParseCounts& from) {
-  to.rows += from.rows;
-  to.blank_lines += from.blank_lines;
-  to.physical_lines += from.physical_lines;
-  to.zoneless_timestamps += from.zoneless_timestamps;
-  to.rounded_timestamps += from.rounded_timestamps;
-  to.null_cells += from.null_cells;
-  to.replaced_characters += from.replaced_characters;
-  to.cell_rejects += from.cell_rejects;
-}
 
 void ExpectSameCounts(const ParseCounts& a, const ParseCounts& b) {
   EXPECT_EQ(a.rows, b.rows);
@@ -104,7 +94,7 @@ void ExpectCsvMessagesMatchFile(const std::string& file, const ColumnRoles& role
   for (size_t i = 0; i < lines.size(); ++i) {
     const ParseCounts c = parser.Parse(lines[i], static_cast<int64_t>(i) + 2, messages);
     EXPECT_EQ(c.physical_lines, 1) << lines[i];
-    Add(counts, c);
+    counts += c;
   }
   if (!lines.empty()) {  // no message, no schema sent
     EXPECT_EQ(messages.schemas, whole.schemas);
@@ -121,7 +111,7 @@ void ExpectJsonMessagesMatchFile(const std::string& file, const ColumnRoles& rol
   EventSink messages;
   ParseCounts counts;
   const std::vector<std::string> lines = Lines(file);
-  for (size_t i = 0; i < lines.size(); ++i) Add(counts, parser.Parse(lines[i], static_cast<int64_t>(i) + 1, messages));
+  for (size_t i = 0; i < lines.size(); ++i) counts += parser.Parse(lines[i], static_cast<int64_t>(i) + 1, messages);
   if (!lines.empty()) {  // no message, no schema sent
     EXPECT_EQ(messages.schemas, whole.schemas);
   }

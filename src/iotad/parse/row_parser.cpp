@@ -1467,16 +1467,6 @@ ParseCounts CountBomOnlyLine(std::string_view data, ParseCounts counts) {
   return counts;
 }
 
-void AddCounts(ParseCounts& to, const ParseCounts& from) {
-  to.rows += from.rows;
-  to.blank_lines += from.blank_lines;
-  to.physical_lines += from.physical_lines;
-  to.zoneless_timestamps += from.zoneless_timestamps;
-  to.rounded_timestamps += from.rounded_timestamps;
-  to.null_cells += from.null_cells;
-  to.replaced_characters += from.replaced_characters;
-  to.cell_rejects += from.cell_rejects;
-}
 }  // namespace
 
 // The whole-file paths are the message paths run over a file: a header (CSV) or the keys of
@@ -1502,7 +1492,7 @@ ParseCounts ParseCsv(std::string_view data, const ColumnRoles& roles, RowSink& s
     return counts;
   }
   CsvMessageParser parser(std::move(header));  // sends OnSchema first
-  AddCounts(counts, parser.Parse(rest, line_no + 1, sink));
+  counts += parser.Parse(rest, line_no + 1, sink);
   counts.physical_lines += line_no;
   return counts;
 }

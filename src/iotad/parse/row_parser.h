@@ -102,6 +102,20 @@ struct ParseCounts {
   int64_t null_cells = 0;           // metric cells that held a null token (or were empty)
   int64_t replaced_characters = 0;  // invalid bytes replaced by U+FFFD in text cells
   int64_t cell_rejects = 0;         // OnCellReject calls
+
+  /// Sums the counts of another file or message (a stream of messages counts as one file).
+  ParseCounts& operator+=(const ParseCounts& o) {
+    rows += o.rows;
+    blank_lines += o.blank_lines;
+    physical_lines += o.physical_lines;
+    zoneless_timestamps += o.zoneless_timestamps;
+    rounded_timestamps += o.rounded_timestamps;
+    null_cells += o.null_cells;
+    replaced_characters += o.replaced_characters;
+    cell_rejects += o.cell_rejects;
+    return *this;
+  }
+  bool operator==(const ParseCounts&) const = default;
 };
 
 /// CSV with a header line (RFC 4180 quoting, CRLF or LF; delimiter , ; TAB or | detected from
