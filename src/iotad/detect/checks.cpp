@@ -1,6 +1,7 @@
 #include "iotad/detect/checks.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace iotad::detect {
 namespace {
@@ -62,6 +63,23 @@ struct SurpriseTable {
 };
 const SurpriseTable kSurpriseTable;
 
+/// For surprise buckets of width 1/kPerUnit: the last table sample at or below the bucket's start
+/// (the inverse of the table, for GaussianZForSurprise).
+struct SurpriseIndex {
+  static constexpr int kPerUnit = 64;
+  std::vector<int> start;
+  SurpriseIndex(const double* t, int top) {
+    const int buckets = static_cast<int>(t[top] * kPerUnit) + 1;
+    start.resize(static_cast<size_t>(buckets));
+    int i = 0;
+    for (int b = 0; b < buckets; ++b) {
+      const double at = static_cast<double>(b) / kPerUnit;
+      while (i + 1 < top && t[i + 1] <= at) ++i;
+      start[static_cast<size_t>(b)] = i;
+    }
+  }
+};
+
 }  // namespace
 
 static double GaussianZUncached(double s);
@@ -95,12 +113,13 @@ static double GaussianZUncached(double s) {
   constexpr int kTop = static_cast<int>(SurpriseTable::kMaxZ) * SurpriseTable::kPerUnit;  // z = 8
   const double* t = kSurpriseTable.s;
   if (s < t[kTop]) {
-    // The table's piecewise-linear curve, inverted exactly: t[lo] <= s < t[lo + 1].
-    int lo = 0, hi = kTop;
-    while (hi - lo > 1) {
-      const int mid = (lo + hi) / 2;
-      (t[mid] <= s ? lo : hi) = mid;
-    }
+    // The table's piecewise-linear curve, inverted exactly: t[lo] <= s < t[lo + 1] (t rises
+    // strictly, so lo is unique). An index by surprise gives the sample to start from, then a
+    // step or two: the ensemble asks for a new band limit at most points of an episode, and a
+    // binary search there was 7% of `iotad gold`.
+    static const SurpriseIndex kIndex(t, kTop);
+    int lo = kIndex.start[static_cast<int>(s * SurpriseIndex::kPerUnit)];
+    while (lo + 1 < kTop && t[lo + 1] <= s) ++lo;
     return (lo + (s - t[lo]) / (t[lo + 1] - t[lo])) / SurpriseTable::kPerUnit;
   }
   // Beyond z = 8 (a flag limit no one sets): bisection on the asymptote.
