@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "iotad/config/alert_config.h"
 #include "iotad/config/component.h"
 #include "iotad/core/result.h"
 
@@ -100,6 +101,7 @@ struct LakeConfig {
   GoldConfig gold;
   DetectConfig detect;
   DuckdbConfig duckdb;
+  AlertConfig alert;  // [alert]; rules and sinks are components (alert_config.h)
   /// Every `[[group.leaf]]` table of a registered component kind, parsed and validated by its
   /// type's factory: `components.OptionsOf<DetectRule>("detect.rule")`.
   Components components;
