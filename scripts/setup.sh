@@ -56,12 +56,68 @@ if [ ! -f "$duck/lib/libduckdb.so" ] || [ ! -f "$duck/include/duckdb.h" ]; then
   rm -rf "$duck"; mv "$duck.new" "$duck"
 fi
 
-# --- Python for interop tests (pyarrow reads our lake; Prometheus's parser reads our metrics) ----
+# --- Python for interop tests (pyarrow reads our lake; Prometheus's parser reads our metrics;
+# the alert receivers: moto's SNS/SQS server, aiosmtpd's SMTP server, boto3 to read SNS back) ----
 venv="$deps/venv"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pyarrow, pytest, prometheus_client' 2>/dev/null; then
-  log "creating Python venv with pyarrow, pytest and prometheus-client"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check pyarrow==18.1.0 pytest==8.3.4 prometheus-client==0.26.0
+if [ ! -x "$venv/bin/python" ] ||
+   ! "$venv/bin/python" -c 'import pyarrow, pytest, prometheus_client, moto.server, aiosmtpd, boto3, flask_cors' 2>/dev/null; then
+  log "creating Python venv with pyarrow, pytest, prometheus-client, moto[server], aiosmtpd and boto3"
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check pyarrow==18.1.0 pytest==8.3.4 prometheus-client==0.26.0 \
+    'moto[server]==5.2.5' aiosmtpd==1.4.6 boto3==1.44.5
+fi
+
+# --- Prometheus Alertmanager (a real receiver of the alertmanager sink: tests/receivers) ---------
+# Built from source with `go install` (Go >= 1.22), pinned. A machine whose Go is missing or older
+# (Debian 12's golang-go is 1.19) gets a Go toolchain the way the go command itself fetches one
+# (GOTOOLCHAIN): the module golang.org/toolchain@v0.0.1-go<ver>.linux-amd64 from the Go module
+# proxy, a zip of the Go distribution. The proxy is the one Go is configured with: $GOPROXY, else
+# what `go env GOPROXY` says (its first entry that is a URL); Debian's golang-go is installed
+# first when there is no Go at all, to learn it.
+ALERTMANAGER_VERSION=v0.28.1
+GO_TOOLCHAIN_VERSION=1.23.12
+go_ok() { # go binary -> is it >= 1.22?
+  local v; v="$("$1" env GOVERSION 2>/dev/null)" || return 1
+  v="${v#go}"; local major="${v%%.*}" rest="${v#*.}"; local minor="${rest%%.*}"
+  [ "$major" -gt 1 ] || { [ "$major" -eq 1 ] && [ "${minor%%[!0-9]*}" -ge 22 ]; }
+}
+if [ ! -x "$deps/bin/alertmanager" ] || ! "$deps/bin/alertmanager" --version 2>&1 | grep -q "version ${ALERTMANAGER_VERSION#v}"; then
+  gobin=""
+  for g in "$(command -v go || true)" /usr/local/go/bin/go /usr/lib/go/bin/go "$deps/go-toolchain/go/bin/go"; do
+    if [ -n "$g" ] && [ -x "$g" ] && go_ok "$g"; then gobin="$g"; break; fi
+  done
+  if [ -z "$gobin" ]; then
+    if ! command -v go >/dev/null 2>&1; then
+      log "installing Debian's golang-go (to learn its module proxy)"
+      SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+      $SUDO apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends golang-go >/dev/null
+    fi
+    proxy_list="${GOPROXY:-$(go env GOPROXY)}"
+    proxy=""
+    for p in $(printf '%s' "$proxy_list" | tr ',|' '  '); do
+      case "$p" in http://*|https://*) proxy="${p%/}"; break ;; esac
+    done
+    [ -n "$proxy" ] || { echo "setup: no Go module proxy URL in GOPROXY ($proxy_list) to fetch Go $GO_TOOLCHAIN_VERSION from" >&2; exit 1; }
+    mod="v0.0.1-go${GO_TOOLCHAIN_VERSION}.linux-amd64"
+    log "fetching Go $GO_TOOLCHAIN_VERSION (module golang.org/toolchain@$mod) from the Go module proxy"
+    tmpgo="$(mktemp -d)"
+    curl -fsSL -o "$tmpgo/go.zip" "$proxy/golang.org/toolchain/@v/$mod.zip"
+    python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$tmpgo/go.zip" "$tmpgo/x"
+    chmod -R u+x "$tmpgo/x/golang.org/toolchain@$mod/bin" "$tmpgo/x/golang.org/toolchain@$mod/pkg/tool"
+    rm -rf "$deps/go-toolchain"; mkdir -p "$deps/go-toolchain"
+    mv "$tmpgo/x/golang.org/toolchain@$mod" "$deps/go-toolchain/go"; rm -rf "$tmpgo"
+    gobin="$deps/go-toolchain/go/bin/go"
+    go_ok "$gobin" || { echo "setup: the fetched Go toolchain does not run" >&2; exit 1; }
+  fi
+  # The version goes in by -ldflags as the project's release builds (promu) put it, so --version tells.
+  log "building Prometheus Alertmanager $ALERTMANAGER_VERSION with $("$gobin" env GOVERSION)"
+  mkdir -p "$deps/bin"
+  GOBIN="$deps/bin" GOPATH="$deps/go" GOMODCACHE="$deps/go/mod" GOFLAGS=-modcacherw GOTOOLCHAIN=local \
+    "$gobin" install -ldflags "-X github.com/prometheus/common/version.Version=${ALERTMANAGER_VERSION#v}" \
+    "github.com/prometheus/alertmanager/cmd/alertmanager@$ALERTMANAGER_VERSION"
+  "$deps/bin/alertmanager" --version 2>&1 | grep -q "version ${ALERTMANAGER_VERSION#v}" ||
+    { echo "setup: $deps/bin/alertmanager does not report version $ALERTMANAGER_VERSION" >&2; exit 1; }
 fi
 
 # --- Build ----------------------------------------------------------------------------------
