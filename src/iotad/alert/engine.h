@@ -38,6 +38,10 @@ struct EvalResult {
 /// Folds the anomalies into the state's alerts and decides which notifications are due now.
 EvalResult Evaluate(const AlertState& state, const EvalInput& input);
 
+/// Folds an evaluation into a state as the alert log does (alerts replaced whole but keeping
+/// their acknowledgement, deliveries added, per-device counts added): preview and tests.
+void ApplyEvalResult(AlertState& state, const EvalResult& result);
+
 /// The group key of an anomaly under a rule ("device=dev-1", ...).
 std::string GroupKey(const config::AlertRule& rule, const Anomaly& a);
 /// Whether an anomaly matches a rule's filters.

@@ -149,6 +149,11 @@ Status CheckHttpUrl(const std::string& url, const std::string& key);
 
 /// The `[[alert.rule]]` kind (alert_rule_config.cpp).
 ComponentKind AlertRuleKind();
+/// The parsed `[[alert.rule]]` tables, in file order.
+std::vector<AlertRule> AlertRulesOf(const Components& components);
+/// Fails (one sentence naming 'alert.rule[i].sinks') when a rule names a sink no `[[alert.sink]]`
+/// table has; ParseConfig calls it once every table is parsed.
+Status CheckAlertRuleSinks(const Components& components);
 /// The `[[alert.sink]]` kind (alert_sink_config.cpp): its types from the two lists below.
 ComponentKind AlertSinkKind();
 /// webhook, slack, alertmanager, pagerduty (alert_sink_http_config.cpp).

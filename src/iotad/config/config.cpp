@@ -260,6 +260,16 @@ Setter TimeZone() {
   };
 }
 
+Setter BaseUrl() {
+  return [](LakeConfig& c, const toml::node& n, const std::string& key, const MachineLimits&) -> Status {
+    IOTAD_ASSIGN_OR_RETURN(std::string url, ReadString(Node(&n), key));
+    IOTAD_TRY(CheckHttpUrl(url, key));
+    while (url.size() > 1 && url.back() == '/' && url[url.size() - 2] != '/') url.pop_back();
+    c.alert.base_url = std::move(url);
+    return Status::Ok();
+  };
+}
+
 const std::vector<std::string>& DetectorNames();
 
 const std::vector<OptionSpec>& Options() {
@@ -341,6 +351,30 @@ const std::vector<OptionSpec>& Options() {
        "DuckDB memory limit, it spills to disk beyond it: \"1GB\", \"512MiB\", or \"80%\" of this machine's "
        "memory (32MiB at least).",
        MemoryLimit()},
+      {"alert", "enabled", "bool", "true", "Run the alert stage after gold in `iotad run` (false: skip it).",
+       Bool(&C::alert, &AlertConfig::enabled)},
+      {"alert", "base_url", "string", "\"http://127.0.0.1:8080\"",
+       "Dashboard address: notifications link to base_url + \"/devices/<id>\" (an http:// or https:// URL).",
+       BaseUrl()},
+      {"alert", "max_attempts", "int", "8",
+       "Failed attempts before a delivery is dead-lettered (1 to 1000; `iotad alert retry` re-queues it).",
+       Int(&C::alert, &AlertConfig::max_attempts, 1, 1000)},
+      {"alert", "backoff_initial", "duration", "\"30s\"",
+       "First retry after about this long, doubling each time with +-20% jitter (Retry-After wins when longer).",
+       InSection(&C::alert, SetDuration(&AlertConfig::backoff_initial_us))},
+      {"alert", "backoff_max", "duration", "\"1h\"", "Longest wait between retries (at least backoff_initial).",
+       InSection(&C::alert, SetDuration(&AlertConfig::backoff_max_us))},
+      {"alert", "delivery_budget", "duration", "\"1m\"",
+       "Wall time one run spends delivering at most; what is left goes out on the next run.",
+       InSection(&C::alert, SetDuration(&AlertConfig::delivery_budget_us))},
+      {"alert", "concurrency", "int", "4", "Deliveries in flight at once, over all sinks (1 to 256).",
+       Int(&C::alert, &AlertConfig::concurrency, 1, 256)},
+      {"alert", "timeout", "duration", "\"10s\"", "Per request, unless the sink sets its own timeout.",
+       InSection(&C::alert, SetDuration(&AlertConfig::timeout_us))},
+      {"alert", "lookback", "duration", "\"7d\"",
+       "Anomalies older than the data's latest time minus this never open alerts (a new lake's history does not "
+       "page).",
+       InSection(&C::alert, SetDuration(&AlertConfig::lookback_us))},
   };
   return options;
 }
@@ -717,6 +751,13 @@ Result<LakeConfig> ParseConfig(std::string_view toml_text, std::string_view sour
       if (Status st = spec->set(config, node, full, machine); !st.ok()) return in_file(st);
     }
   }
+  if (config.alert.backoff_initial_us > config.alert.backoff_max_us) {
+    return Error(Errc::kInvalidArgument,
+                 "config: 'alert.backoff_initial' ({:g}s) must be at most 'alert.backoff_max' ({:g}s) in {}",
+                 config.alert.backoff_initial_us / 1e6, config.alert.backoff_max_us / 1e6, source_name);
+  }
+  // Every sink a rule names must exist (the tables may come in any order, so after all of them).
+  if (Status st = CheckAlertRuleSinks(config.components); !st.ok()) return in_file(st);
   // Stages read the rules as a typed vector.
   for (const DetectRule* rule : config.components.OptionsOf<DetectRule>("detect.rule")) {
     config.detect.rules.push_back(*rule);
@@ -754,6 +795,25 @@ std::string ExampleComponentToml(const ComponentKind& kind) {
 }
 
 std::string ExampleConfigToml() { return ExampleConfigToml(ComponentRegistry::Default()); }
+
+std::string InitConfigToml() {
+  return ExampleConfigToml() +
+         "\n"
+         "# This lake's alerting: anomalies of the default detector, one alert per device, written as JSON lines\n"
+         "# to alerts.jsonl in the lake folder. Add a [[alert.sink]] (slack, webhook, sns, email...) and name it in\n"
+         "# the rule's sinks to be paged; `iotad alert preview` shows what a rule would have sent.\n"
+         "[[alert.rule]]\n"
+         "name = \"device-anomalies\"\n"
+         "detectors = [\"default\"]\n"
+         "group_by = \"device\"\n"
+         "severity = \"warning\"\n"
+         "sinks = [\"alerts-file\"]\n"
+         "\n"
+         "[[alert.sink]]\n"
+         "name = \"alerts-file\"\n"
+         "type = \"file\"\n"
+         "path = \"alerts.jsonl\"\n";
+}
 
 std::string ExampleConfigToml(const ComponentRegistry& registry) {
   std::string out =

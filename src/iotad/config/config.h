@@ -146,6 +146,9 @@ Result<LakeConfig> ParseConfig(std::string_view toml_text, std::string_view sour
 /// Component kinds follow the flat sections, each as commented `[[group.leaf]]` blocks.
 std::string ExampleConfigToml();
 std::string ExampleConfigToml(const ComponentRegistry& registry);
+/// What `iotad init` writes: ExampleConfigToml() plus the fresh lake's alerting, uncommented (the
+/// rule `device-anomalies` on the default detector, per device, to the file sink `alerts-file`).
+std::string InitConfigToml();
 /// One kind's block: per type, its keys commented out ("# key = default") under their docs
 /// ("# # doc (type)"); with the first "# " of each line removed it parses to the defaults.
 std::string ExampleComponentToml(const ComponentKind& kind);
