@@ -4,6 +4,7 @@
 
 #include <fmt/ranges.h>
 
+#include "iotad/config/alert_config.h"
 #include "iotad/config/component.h"
 
 namespace iotad::config {
@@ -12,6 +13,7 @@ namespace iotad::config {
 /// means one line here; there is no static self-registration.
 Status RegisterComponents(ComponentRegistry& registry) {
   IOTAD_TRY(registry.Register(DetectRuleKind()));
+  IOTAD_TRY(registry.Register(AlertSinkKind()));
   return Status::Ok();
 }
 
