@@ -249,7 +249,7 @@ TEST(ComponentTest, ConfigExampleShowsEveryTypeAndItsBlockParsesToTheDefaults) {
   EXPECT_EQ(widgets[1].As<SquareOptions>()->side, 4);
   EXPECT_EQ(widgets[1].As<SquareOptions>()->weight_g, kRoundDefaults.weight_g);
 
-  // The product's example shows only registered kinds: no widgets.
+  // The product's example shows only registered kinds: no widgets, and the alert sinks.
   const std::string product = ExampleConfigToml();
   EXPECT_FALSE(Has(product, "test.widget"));
   EXPECT_TRUE(Has(product, "# [[alert.sink]]"));
