@@ -15,6 +15,5 @@ Result<std::unique_ptr<Sink>> MakeAlertmanagerSink(const config::AlertmanagerSin
 Result<std::unique_ptr<Sink>> MakePagerDutySink(const config::PagerDutySinkOptions&, const SinkEnv&) { return NotBuilt("pagerduty"); }
 Result<std::unique_ptr<Sink>> MakeEmailSink(const config::EmailSinkOptions&, const SinkEnv&) { return NotBuilt("email"); }
 Result<std::unique_ptr<Sink>> MakeExecSink(const config::ExecSinkOptions&, const SinkEnv&) { return NotBuilt("exec"); }
-Result<std::unique_ptr<Sink>> MakeFileSink(const config::FileSinkOptions&, const SinkEnv&) { return NotBuilt("file"); }
 
 }  // namespace iotad::alert
