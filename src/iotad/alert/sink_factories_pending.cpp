@@ -14,6 +14,5 @@ Result<std::unique_ptr<Sink>> MakeSlackSink(const config::SlackSinkOptions&, con
 Result<std::unique_ptr<Sink>> MakeAlertmanagerSink(const config::AlertmanagerSinkOptions&, const SinkEnv&) { return NotBuilt("alertmanager"); }
 Result<std::unique_ptr<Sink>> MakePagerDutySink(const config::PagerDutySinkOptions&, const SinkEnv&) { return NotBuilt("pagerduty"); }
 Result<std::unique_ptr<Sink>> MakeEmailSink(const config::EmailSinkOptions&, const SinkEnv&) { return NotBuilt("email"); }
-Result<std::unique_ptr<Sink>> MakeExecSink(const config::ExecSinkOptions&, const SinkEnv&) { return NotBuilt("exec"); }
 
 }  // namespace iotad::alert
