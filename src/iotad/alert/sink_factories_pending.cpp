@@ -13,6 +13,5 @@ Result<std::unique_ptr<Sink>> MakeWebhookSink(const config::WebhookSinkOptions&,
 Result<std::unique_ptr<Sink>> MakeSlackSink(const config::SlackSinkOptions&, const SinkEnv&) { return NotBuilt("slack"); }
 Result<std::unique_ptr<Sink>> MakeAlertmanagerSink(const config::AlertmanagerSinkOptions&, const SinkEnv&) { return NotBuilt("alertmanager"); }
 Result<std::unique_ptr<Sink>> MakePagerDutySink(const config::PagerDutySinkOptions&, const SinkEnv&) { return NotBuilt("pagerduty"); }
-Result<std::unique_ptr<Sink>> MakeEmailSink(const config::EmailSinkOptions&, const SinkEnv&) { return NotBuilt("email"); }
 
 }  // namespace iotad::alert
