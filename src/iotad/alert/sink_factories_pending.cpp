@@ -9,9 +9,5 @@ Result<std::unique_ptr<Sink>> NotBuilt(const char* type) {
 }
 }  // namespace
 
-Result<std::unique_ptr<Sink>> MakeSnsSink(const config::SnsSinkOptions&, const SinkEnv&) { return NotBuilt("sns"); }
-Result<std::unique_ptr<Sink>> MakeEmailSink(const config::EmailSinkOptions&, const SinkEnv&) { return NotBuilt("email"); }
-Result<std::unique_ptr<Sink>> MakeExecSink(const config::ExecSinkOptions&, const SinkEnv&) { return NotBuilt("exec"); }
-Result<std::unique_ptr<Sink>> MakeFileSink(const config::FileSinkOptions&, const SinkEnv&) { return NotBuilt("file"); }
 
 }  // namespace iotad::alert
