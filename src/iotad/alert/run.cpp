@@ -10,6 +10,7 @@
 #include "iotad/alert/sink.h"
 #include "iotad/alert/store.h"
 #include "iotad/core/fault.h"
+#include "iotad/core/json.h"
 #include "iotad/core/log.h"
 
 namespace iotad::alert {
@@ -89,6 +90,32 @@ Result<AlertReport> RunAlerts(lake::Lake& lake, const AlertRunOptions& options) 
              {"dead", report.dead},
              {"pending", report.pending}});
   return report;
+}
+
+std::string AlertReportJson(const AlertReport& r) {
+  JsonWriter w;
+  w.BeginObject()
+      .Key("anomalies_read").Int(r.anomalies_read)
+      .Key("anomalies_matched").Int(r.anomalies_matched)
+      .Key("alerts_opened").Int(r.alerts_opened)
+      .Key("alerts_resolved").Int(r.alerts_resolved)
+      .Key("notifications").Int(r.notifications)
+      .Key("delivered").Int(r.delivered)
+      .Key("failed_attempts").Int(r.failed_attempts)
+      .Key("dead").Int(r.dead)
+      .Key("silenced").Int(r.silenced)
+      .Key("throttled").Int(r.throttled)
+      .Key("pending").Int(r.pending)
+      .EndObject();
+  return w.Take();
+}
+
+std::string AlertReportLine(const AlertReport& r) {
+  return fmt::format(
+      "alert: {} anomalies read ({} matched), {} alerts opened, {} resolved; {} notifications: {} delivered, "
+      "{} failed attempts, {} dead, {} silenced, {} throttled, {} pending ({:.2f} s)",
+      r.anomalies_read, r.anomalies_matched, r.alerts_opened, r.alerts_resolved, r.notifications, r.delivered,
+      r.failed_attempts, r.dead, r.silenced, r.throttled, r.pending, r.seconds);
 }
 
 }  // namespace iotad::alert

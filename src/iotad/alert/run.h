@@ -27,4 +27,9 @@ struct AlertReport {
 /// deliveries of the same outbox never run at once.
 Result<AlertReport> RunAlerts(lake::Lake& lake, const AlertRunOptions& options);
 
+/// The report's counts as one JSON object (the "alert" stage of a run record).
+std::string AlertReportJson(const AlertReport& r);
+/// The report for people, one line: "alert: 3 alerts opened, 3 notifications, 3 delivered, ...".
+std::string AlertReportLine(const AlertReport& r);
+
 }  // namespace iotad::alert

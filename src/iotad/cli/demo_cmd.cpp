@@ -1,5 +1,6 @@
 #include <filesystem>
 
+#include "iotad/alert/views.h"
 #include "iotad/cli/cli.h"
 #include "iotad/cli/output.h"
 #include "iotad/gen/fleet.h"
@@ -101,6 +102,28 @@ Status RunDemo(const std::string& path, const DemoOptions& o) {
       "  iotad sql --lake %1$s \"SELECT date_trunc('day', hour_start) AS day, sum(anomalies) AS anomalies, sum(\\\"rows\\\") AS readings "
       "FROM gold_summary GROUP BY ALL ORDER BY 1\"\n",
       path.c_str());
+
+  // The alerts the run raised, and where they went.
+  if (report.alert_ran) {
+    IOTAD_TRY(alert::CreateAlertViews(*session, *lake));
+    IOTAD_ASSIGN_OR_RETURN(int64_t firing, session->QueryInt("SELECT count(*) FROM alerts WHERE status = 'firing'"));
+    IOTAD_ASSIGN_OR_RETURN(int64_t resolved, session->QueryInt("SELECT count(*) FROM alerts WHERE status = 'resolved'"));
+    std::printf("\nalerts: %lld firing, %lld resolved; %lld notifications delivered", static_cast<long long>(firing),
+                static_cast<long long>(resolved), static_cast<long long>(report.alert.delivered));
+    std::string files;
+    for (const auto& c : lake->config().components.Of("alert.sink")) {
+      if (const auto* f = c.As<config::FileSinkOptions>()) {
+        const fs::path p = fs::path(f->path).is_relative() ? root / f->path : fs::path(f->path);
+        files += (files.empty() ? "" : ", ") + p.string();
+      }
+    }
+    if (!files.empty()) std::printf(", written to %s", files.c_str());
+    std::printf(
+        "\n  iotad sql --lake %1$s \"SELECT id, device, status, anomalies, explanation FROM alerts ORDER BY last_event "
+        "DESC LIMIT 10\"\n"
+        "  iotad sql --lake %1$s \"SELECT sink, state, count(*) FROM alert_deliveries GROUP BY ALL\"\n",
+        path.c_str());
+  }
   return Status::Ok();
 }
 

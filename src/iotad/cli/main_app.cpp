@@ -99,6 +99,7 @@ int RunMain(int argc, char** argv) {
   RegisterScoreFileCommand(app, global, out);
   RegisterEvalCommand(app, global, out);
   RegisterVerifyCommand(app, global, out);
+  RegisterAlertCommand(app, global, out);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -20,6 +20,7 @@ bool PrintRunReport(const pipeline::RunReport& r) {
   } else {
     std::printf("gold: not run: %s\n", r.gold_skipped.c_str());
   }
+  if (r.alert_ran) std::printf("%s\n", alert::AlertReportLine(r.alert).c_str());
   bool ok = true;
   for (const auto& c : r.checks) {
     // A passed check may carry a note (inputs_skipped: bad files already reported by an earlier run).
@@ -37,6 +38,7 @@ void RegisterRunCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& ou
   sub->add_option("--input", options->extra_inputs, "Also ingest these files or folders");
   sub->add_flag("--no-inbox", options->skip_inbox, "Do not ingest the configured inbox folder");
   sub->add_option("--detectors", options->gold.detectors, "Gold detectors (default: config)")->delimiter(',');
+  sub->add_flag("!--no-alert", options->alert, "Skip the alert stage (default: run it when alert.enabled)");
   options->metrics = &CliMetrics();
   AddLakeOption(*sub, global);
   sub->callback([options, &global, &out] {

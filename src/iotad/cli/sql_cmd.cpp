@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include "iotad/alert/views.h"
 #include "iotad/cli/cli.h"
 #include "iotad/cli/output.h"
 #include "iotad/lake/lake.h"
@@ -60,6 +61,8 @@ Result<std::string> ExportDir(const lake::Lake& lake, const std::string& dir) {
 Status QueryOnce(lake::Lake& lake, const std::string& sql, OutputFormat format, int64_t max_rows,
                  const std::vector<std::string>& read_dirs, const std::string& write_dir, FILE* out) {
   IOTAD_ASSIGN_OR_RETURN(auto session, lake.OpenSession(/*with_views=*/true, sql));
+  // alerts, alert_deliveries, silences: tables from the alert log (only when the SQL names them).
+  IOTAD_TRY(alert::CreateAlertViews(*session, lake, sql));
   // The views exist now; from here on the session reads only the lake's folders.
   IOTAD_TRY(session->RestrictToReadOnly(read_dirs, write_dir));
   IOTAD_TRY(session->CheckStatement(sql));
@@ -112,7 +115,7 @@ Status RunOnSnapshot(lake::Lake& lake, const std::string& sql, OutputFormat form
 void RegisterSqlCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out) {
   auto* sub = app.add_subcommand(
       "sql", "Run read-only SQL (DuckDB) over the views silver, quarantine, anomalies, gold_summary, runs, bronze, "
-             "bronze_rows");
+             "bronze_rows, alerts, alert_deliveries, silences");
   auto query = std::make_shared<std::string>();
   auto format = std::make_shared<std::string>("table");
   auto max_rows = std::make_shared<int64_t>(1000);

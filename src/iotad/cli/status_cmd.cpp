@@ -1,5 +1,6 @@
 #include <set>
 
+#include "iotad/alert/views.h"
 #include "iotad/cli/cli.h"
 #include "iotad/cli/output.h"
 #include "iotad/lake/migrate.h"
@@ -56,6 +57,17 @@ void RegisterStatusCommand(CLI::App& app, GlobalOptions& global, CommandOutcome&
                            "FROM quarantine "
                            "UNION ALL SELECT 'anomalies', count(*), count(DISTINCT (year, month, day, hour)), min(event_time), max(event_time) FROM anomalies "
                            "UNION ALL SELECT 'gold_summary', count(*), count(DISTINCT (year, month, day, hour)), min(hour_start), max(hour_start) FROM gold_summary",
+                           OutputFormat::kTable));
+      IOTAD_TRY(alert::CreateAlertViews(*session, lake));
+      std::printf("\nalerts\n");
+      // failed: pending after failed attempts; dead: given up (`iotad alert retry` re-queues).
+      IOTAD_TRY(PrintQuery(*session,
+                           "SELECT (SELECT count(*) FROM alerts WHERE status = 'firing') AS firing, "
+                           "count(DISTINCT delivery_id) FILTER (state = 'pending') AS pending, "
+                           "count(DISTINCT delivery_id) FILTER (state = 'pending' AND attempt IS NOT NULL) AS failed, "
+                           "count(DISTINCT delivery_id) FILTER (state = 'dead') AS dead, "
+                           "count(DISTINCT delivery_id) FILTER (state = 'delivered') AS delivered "
+                           "FROM alert_deliveries",
                            OutputFormat::kTable));
       IOTAD_ASSIGN_OR_RETURN(auto checks, pipeline::ValidateLake(lake));
       std::printf("\nchecks\n");

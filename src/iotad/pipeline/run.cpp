@@ -241,6 +241,17 @@ Result<RunReport> RunPipeline(lake::Lake& lake, const RunOptions& options) {
     if (options.metrics) RecordGoldMetrics(*options.metrics, report.gold);
     stage_done("gold", record.stages.back().seconds, record.stages.back().counts_json,
                {{"seq", report.gold.commit_seq}, {"rows", report.gold.rows_scanned}});
+    // Alerts on the gold just committed. A receiver that fails is an attempt (retried by the
+    // next run), never a failed run; a broken sink (a missing secret) is.
+    if (options.alert && lake.config().alert.enabled) {
+      auto alerted = alert::RunAlerts(lake, options.alert_options);
+      if (!alerted.ok()) return fail(alerted.status());
+      report.alert = std::move(alerted).value();
+      report.alert_ran = true;
+      record.stages.push_back({"alert", lap(), alert::AlertReportJson(report.alert)});
+      stage_done("alert", record.stages.back().seconds, record.stages.back().counts_json,
+                 {{"notifications", report.alert.notifications}, {"delivered", report.alert.delivered}});
+    }
   } else {
     report.gold_skipped = intact.message();
     JsonWriter skipped;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "iotad/alert/run.h"
 #include "iotad/core/metrics.h"
 #include "iotad/core/result.h"
 #include "iotad/ingest/bronze.h"
@@ -17,6 +18,9 @@ struct RunOptions {
   std::vector<std::string> extra_inputs;  // besides the configured inbox
   bool skip_inbox = false;
   GoldOptions gold;
+  /// The alert stage after gold (skipped when alert.enabled = false or gold did not run).
+  bool alert = true;
+  alert::AlertRunOptions alert_options;
   /// Where the stages' counts, durations and the run's status are recorded (run_metrics.h);
   /// nullptr: nowhere. Logging goes to the process's logger (core/log.h) either way.
   metrics::Registry* metrics = nullptr;
@@ -34,6 +38,8 @@ struct RunReport {
   SilverReport silver;
   GoldReport gold;
   std::string gold_skipped;  // why gold did not run (silver does not match its log), else empty
+  bool alert_ran = false;
+  alert::AlertReport alert;
   std::vector<CheckResult> checks;
   bool checks_passed = true;
   double seconds = 0;
