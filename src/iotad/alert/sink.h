@@ -10,6 +10,7 @@
 #include "iotad/alert/types.h"
 #include "iotad/config/alert_config.h"
 #include "iotad/config/component.h"
+#include "iotad/core/clock.h"
 #include "iotad/core/result.h"
 
 namespace iotad::alert {
@@ -18,6 +19,9 @@ namespace iotad::alert {
 struct SinkEnv {
   std::filesystem::path lake_root;      // relative file paths (secret files, file sink) resolve here
   config::AlertConfig alert;            // defaults for timeout and max_attempts
+  /// Wall clock for what a sink stamps at send time (Alertmanager's endsAt of a firing alert);
+  /// null: the system clock. Must outlive the sinks (the lake's clock).
+  const Clock* clock = nullptr;
 };
 
 class Sink {

@@ -13,9 +13,6 @@ Result<std::unique_ptr<Sink>> MakeWebhookSink(const config::WebhookSinkOptions&,
 Result<std::unique_ptr<Sink>> MakeSlackSink(const config::SlackSinkOptions&, const SinkEnv&) { return NotBuilt("slack"); }
 Result<std::unique_ptr<Sink>> MakeAlertmanagerSink(const config::AlertmanagerSinkOptions&, const SinkEnv&) { return NotBuilt("alertmanager"); }
 Result<std::unique_ptr<Sink>> MakePagerDutySink(const config::PagerDutySinkOptions&, const SinkEnv&) { return NotBuilt("pagerduty"); }
-Result<std::unique_ptr<Sink>> MakeSnsSink(const config::SnsSinkOptions&, const SinkEnv&) { return NotBuilt("sns"); }
 Result<std::unique_ptr<Sink>> MakeEmailSink(const config::EmailSinkOptions&, const SinkEnv&) { return NotBuilt("email"); }
-Result<std::unique_ptr<Sink>> MakeExecSink(const config::ExecSinkOptions&, const SinkEnv&) { return NotBuilt("exec"); }
-Result<std::unique_ptr<Sink>> MakeFileSink(const config::FileSinkOptions&, const SinkEnv&) { return NotBuilt("file"); }
 
 }  // namespace iotad::alert

@@ -92,6 +92,10 @@ struct AlertmanagerSinkOptions : SinkCommon {
   std::string basic_auth_user;
   SecretRef basic_auth_password;   // basic_auth_password_env / _file
   std::vector<std::string> labels; // extra "name=value" labels on every alert
+  /// A firing alert is posted with endsAt = now + this, so Alertmanager resolves it by itself
+  /// if iotad goes quiet (as Prometheus does with 4x its resend delay). iotad re-posts on updates
+  /// and every repeat_interval: keep it above the rules' repeat_interval.
+  int64_t firing_ttl_us = 8LL * 3'600'000'000;
 };
 
 /// type = "pagerduty": Events API v2 (trigger / acknowledge / resolve with dedup_key).

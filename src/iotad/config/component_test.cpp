@@ -249,10 +249,10 @@ TEST(ComponentTest, ConfigExampleShowsEveryTypeAndItsBlockParsesToTheDefaults) {
   EXPECT_EQ(widgets[1].As<SquareOptions>()->side, 4);
   EXPECT_EQ(widgets[1].As<SquareOptions>()->weight_g, kRoundDefaults.weight_g);
 
-  // The product's example shows only registered kinds: no widgets, and no alert sinks yet.
+  // The product's example shows only registered kinds: no widgets, and the alert sinks.
   const std::string product = ExampleConfigToml();
   EXPECT_FALSE(Has(product, "test.widget"));
-  EXPECT_FALSE(Has(product, "# [[alert.sink]]\n"));  // rules name sinks, but no sink kind here
+  EXPECT_TRUE(Has(product, "# [[alert.sink]]"));
   EXPECT_TRUE(Has(product, "# [[detect.rule]]"));
   // The rule block uncommented: the generated rule (all defaults) and the two of the example.
   auto rules = ParseConfig(Uncomment(ExampleComponentToml(DetectRuleKind())), "example", kMachine);

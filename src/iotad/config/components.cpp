@@ -14,6 +14,7 @@ namespace iotad::config {
 Status RegisterComponents(ComponentRegistry& registry) {
   IOTAD_TRY(registry.Register(DetectRuleKind()));
   IOTAD_TRY(registry.Register(AlertRuleKind()));
+  IOTAD_TRY(registry.Register(AlertSinkKind()));
   return Status::Ok();
 }
 
