@@ -65,10 +65,17 @@ class AlertLake:
 
     @classmethod
     def create(cls, folder, devices=6, hours=6, seed=7, anomaly_rate=20, kinds="spike,level_shift",
-               start="2024-01-01T00:00:00Z"):
+               start="2024-01-01T00:00:00Z", gold=False):
+        """init + generate; with gold, also `iotad run` with alerting off, so that a later
+        `iotad alert` (with the test's configuration) finds the anomalies in gold."""
         lake = cls(Path(folder) / "lake")
         iotad("init", lake.path)
         lake.generate(devices=devices, hours=hours, seed=seed, anomaly_rate=anomaly_rate, kinds=kinds, start=start)
+        if gold:
+            lake.configure(alert={"enabled": False},
+                           rules=[{"name": "device-anomalies", "sinks": ["alerts-file"]}],
+                           sinks=[{"name": "alerts-file", "type": "file", "path": "alerts.jsonl"}])
+            lake.run()
         return lake
 
     def generate(self, devices=6, hours=6, seed=7, anomaly_rate=20, kinds="spike,level_shift",

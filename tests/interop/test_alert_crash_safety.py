@@ -27,13 +27,7 @@ CASES = [("alert_after_outbox_commit", 1)] + [
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     """A lake with gold computed and alerting off, copied by each case."""
-    lake = AlertLake.create(tmp_path_factory.mktemp("crash-template"), devices=6, hours=6, seed=61)
-    lake.configure(alert={"enabled": False},
-                   rules=[{"name": "device-anomalies", "detectors": ["default"], "group_by": "device",
-                           "sinks": ["alerts-file"]}],
-                   sinks=[{"name": "alerts-file", "type": "file", "path": "alerts.jsonl"}])
-    lake.run()
-    return lake
+    return AlertLake.create(tmp_path_factory.mktemp("crash-template"), devices=6, hours=6, seed=61, gold=True)
 
 
 def case_lake(template, folder, url):

@@ -26,7 +26,7 @@ def ts(s):
 
 
 def make(tmp_path_factory, name, sinks, alert=None, seed=51, devices=4):
-    lake = AlertLake.create(tmp_path_factory.mktemp(name), devices=devices, hours=6, seed=seed)
+    lake = AlertLake.create(tmp_path_factory.mktemp(name), devices=devices, hours=6, seed=seed, gold=True)
     a = {"base_url": "http://dash.iotad.test:8080", "backoff_initial": "1s", "backoff_max": "2s",
          "delivery_budget": "20s", "max_attempts": 5, "concurrency": 4}
     a.update(alert or {})
@@ -43,21 +43,23 @@ def ids(recorder, path):
 
 
 def status_counts(lake):
-    """pending / failed / dead as `iotad status` prints them."""
+    """pending / failed / dead as `iotad status` prints them (its `alerts` table)."""
     out = iotad("status", "--lake", lake.path).stdout
-    got = {}
-    for word in ("pending", "failed", "dead"):
-        m = re.search(r"(\d+)\s+%s|%s\D{0,3}(\d+)" % (word, word), out)
-        assert m, "iotad status says nothing about %s alerts:\n%s" % (word, out)
-        got[word] = int(m.group(1) or m.group(2))
-    return got, out
+    lines = out.splitlines()
+    for i, line in enumerate(lines):
+        cols = line.split()
+        if {"pending", "failed", "dead"} <= set(cols) and i + 2 < len(lines):
+            values = lines[i + 2].split()
+            got = dict(zip(cols, values))
+            return {k: int(got[k]) for k in ("pending", "failed", "dead")}, out
+    raise AssertionError("iotad status shows no pending / failed / dead alerts:\n" + out)
 
 
 def test_500_then_ok_is_delivered_later_with_every_attempt_recorded(tmp_path_factory, fresh_recorder):
     rec = fresh_recorder
     rec.control(mode="fail", status=500, path="/flaky")
     lake = make(tmp_path_factory, "flaky", [{"name": "flaky", "type": "webhook", "url": rec.url + "/flaky"}])
-    lake.run()
+    lake.alert()
     first = ids(rec, "/flaky")
     assert first, "no request reached the receiver"
     rows = lake.deliveries("sink = 'flaky'")
