@@ -35,7 +35,7 @@ def iotad(*args):
 
 def alert_toml(sinks):
     text = ('[alert]\nconcurrency = 8\ndelivery_budget = "%s"\n\n[[alert.rule]]\nname = "bench"\n'
-            'detectors = ["default"]\ngroup_by = "device"\ngroup_wait = "0s"\nresolve_after = "24h"\n'
+            'detectors = ["default"]\ngroup_by = "device"\ngroup_wait = "1s"\nresolve_after = "24h"\n'
             'max_per_device_per_hour = 0\nsinks = [%s]\n\n' % (BUDGET, ", ".join('"%s"' % s for s, _, _ in sinks)))
     for name, url, conc in sinks:
         text += '[[alert.sink]]\nname = "%s"\ntype = "webhook"\nurl = "%s"\nconcurrency = %d\ntimeout = "5s"\n\n' % (

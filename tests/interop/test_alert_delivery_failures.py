@@ -25,16 +25,15 @@ def ts(s):
     raise ValueError("not a timestamp: %r" % s)
 
 
-def make(tmp_path_factory, name, sinks, alert=None, seed=51, devices=4):
+def make(tmp_path_factory, name, sinks, alert=None, seed=51, devices=4, rule=None):
     lake = AlertLake.create(tmp_path_factory.mktemp(name), devices=devices, hours=6, seed=seed, gold=True)
     a = {"base_url": "http://dash.iotad.test:8080", "backoff_initial": "1s", "backoff_max": "2s",
          "delivery_budget": "20s", "max_attempts": 5, "concurrency": 4}
     a.update(alert or {})
-    lake.configure(alert=a,
-                   rules=[{"name": "device-anomalies", "detectors": ["default"], "group_by": "device",
-                           "group_wait": "1m", "resolve_after": "6h", "max_per_device_per_hour": 0,
-                           "sinks": [s["name"] for s in sinks]}],
-                   sinks=sinks)
+    r = {"name": "device-anomalies", "detectors": ["default"], "group_by": "device", "group_wait": "1m",
+         "resolve_after": "6h", "max_per_device_per_hour": 0, "sinks": [s["name"] for s in sinks]}
+    r.update(rule or {})
+    lake.configure(alert=a, rules=[r], sinks=sinks)
     return lake
 
 
@@ -170,3 +169,28 @@ def test_dead_after_max_attempts_then_retry_all_requeues(tmp_path_factory, fresh
     assert set(final.values()) == {"delivered"}
     counts, out = status_counts(lake)
     assert counts == {"pending": 0, "failed": 0, "dead": 0}, out
+
+
+def test_a_resolve_never_overtakes_its_trigger(tmp_path_factory, fresh_recorder):
+    """PagerDuty drops a resolve for an incident it does not have, then opens the late trigger's
+    incident for good; Alertmanager likewise keeps a late firing post for its whole endsAt. So a
+    notification of an alert goes to a sink only after the earlier ones of that alert reached it
+    (or died), even when the earlier one needs a retry."""
+    rec = fresh_recorder
+    path = "/order/v2/enqueue"
+    rec.control(mode="fail", status=500, count=1, path=path)  # the first request (a trigger) fails once
+    lake = make(tmp_path_factory, "order", [{"name": "pd", "type": "pagerduty", "url": rec.url + path,
+                                             "routing_key_env": "IOTAD_TEST_PD_KEY", "concurrency": 1}],
+                seed=55, devices=6, rule={"resolve_after": "1h"})
+    env = {"IOTAD_TEST_PD_KEY": "R0UTINGKEYorder000000000000000000"}
+    lake.alert(env=env)
+    time.sleep(2.6)
+    lake.alert(env=env)
+    accepted = [json.loads(r["body"]) for r in rec.requests(path) if r.get("status") == 202]
+    assert any(b["event_action"] == "resolve" for b in accepted), "no alert resolved: nothing to check"
+    triggered = set()
+    for b in accepted:
+        if b["event_action"] == "trigger":
+            triggered.add(b["dedup_key"])
+        else:
+            assert b["dedup_key"] in triggered, "PagerDuty got the resolve of %s before its trigger" % b["dedup_key"]
