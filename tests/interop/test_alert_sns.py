@@ -33,8 +33,10 @@ def published(tmp_path_factory, moto):
                {"name": "fifo", "type": "sns", "topic_arn": setup["fifo_topic_arn"], "endpoint": m.url,
                 "region": "us-east-1"}])
     out = lake.run(env=aws_env(setup))
-    std = R.sqs_drain(m, setup, setup["queue_url"], len(lake.deliveries("sink = 'topic' AND state = 'delivered'")))
-    fifo = R.sqs_drain(m, setup, setup["fifo_queue_url"], len(lake.deliveries("sink = 'fifo' AND state = 'delivered'")))
+    std = R.sqs_drain(m, setup, setup["queue_url"], len(lake.deliveries("sink = 'topic' AND state = 'delivered'")),
+                      settle=True)
+    fifo = R.sqs_drain(m, setup, setup["fifo_queue_url"],
+                       len(lake.deliveries("sink = 'fifo' AND state = 'delivered'")), settle=True)
     return lake, m, setup, out, std, fifo
 
 
@@ -54,11 +56,13 @@ def test_every_delivered_notification_is_in_the_topic(published):
         assert len(keys) == 1, body
         device = alerts[keys[0]]["group_key"].split("=", 1)[1]
         assert device in subject
-        attrs = env.get("MessageAttributes", {})
-        for name, a in attrs.items():
-            assert a["Type"] in ("String", "Number")
-        if "dedup_key" in attrs:
-            assert attrs["dedup_key"]["Value"] == keys[0]
+        attrs = {k: (a["Type"], a["Value"]) for k, a in env["MessageAttributes"].items()}
+        a = alerts[keys[0]]
+        assert attrs["dedup_key"] == ("String", keys[0])
+        assert attrs["alert_id"] == ("String", a["id"])
+        assert attrs["severity"] == ("String", "critical")
+        assert attrs["status"][1] in ("firing", "resolved")
+        assert subject.startswith("[critical] %s: " % attrs["status"][1])
     # The delivery recorded SNS's answer: a PublishResponse with a MessageId.
     assert all("MessageId" in d["response"] for d in delivered)
 
@@ -116,3 +120,26 @@ def test_secret_key_is_nowhere_in_the_lake(published):
     assert setup["secret"] not in out.stdout + out.stderr
     rows = iotad("sql", "--lake", lake.path, "--format", "csv", "SELECT * FROM alert_deliveries").stdout
     assert setup["secret"] not in rows
+
+
+def test_wrong_secret_in_a_run_is_a_dead_delivery_naming_the_error(tmp_path_factory, moto):
+    """Through the outbox too: a 403 SignatureDoesNotMatch is refused for good (dead, with the
+    server's answer recorded and counted by `iotad status`), never dropped silently."""
+    m, setup = moto
+    lake = AlertLake.create(tmp_path_factory.mktemp("sns-wrong"), devices=3, hours=6, seed=32)
+    lake.configure(
+        alert={"delivery_budget": "20s"},
+        rules=[{"name": "device-anomalies", "detectors": ["default"], "group_by": "device", "group_wait": "1m",
+                "resolve_after": "6h", "max_per_device_per_hour": 0, "sinks": ["topic"]}],
+        sinks=[{"name": "topic", "type": "sns", "topic_arn": setup["topic_arn"], "endpoint": m.url}])
+    wrong = "wrongsecret1111111111111111111111111111"
+    out = lake.run(env=aws_env(setup, secret=wrong))
+    rows = lake.deliveries("sink = 'topic'")
+    assert rows, out.stdout
+    for r in rows:
+        assert r["state"] == "dead" and str(r["status_code"]) == "403"
+        assert "SignatureDoesNotMatch" in r["response"] + r["error"]
+    assert wrong not in out.stdout + out.stderr
+    st = iotad("status", "--lake", lake.path).stdout
+    assert "dead" in st
+    assert R.sqs_drain(m, setup, setup["queue_url"], 1, timeout=3) == []

@@ -305,12 +305,16 @@ def moto_setup(m):
             "key_id": key["AccessKeyId"], "secret": key["SecretAccessKey"], "region": REGION}
 
 
-def sqs_drain(m, setup, queue_url, want, timeout=20):
-    """Receives (and deletes) messages from a queue as the iotad user until `want` arrived or timeout."""
+def sqs_drain(m, setup, queue_url, want, timeout=20, settle=False):
+    """Receives (and deletes) messages from a queue as the iotad user until `want` arrived or
+    timeout; with settle, one more receive after that, so that extra messages are counted too."""
     sqs = m.client("sqs", setup["key_id"], setup["secret"])
     got = []
     deadline = time.time() + timeout
-    while len(got) < want and time.time() < deadline:
+    extra = 1 if settle else 0
+    while (len(got) < want or extra > 0) and time.time() < deadline:
+        if len(got) >= want:
+            extra -= 1
         r = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
                                 AttributeNames=["All"], MessageAttributeNames=["All"])
         for msg in r.get("Messages", []):
