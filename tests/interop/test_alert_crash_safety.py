@@ -124,3 +124,24 @@ def test_external_kill_9_while_the_receiver_stalls_a_request(template, recorder,
     repeats = check_every_alert_arrived_once_but_the_one_in_flight(lake, recorder, path,
                                                                    [out, err, again.stdout, again.stderr])
     assert set(repeats) == set(stalled)  # only the one in flight went twice
+
+
+def test_killed_inside_iotad_run_then_rerun(recorder, tmp_path):
+    """The alert stage of `iotad run` (after gold), killed after the receiver answered its second
+    request: the next `iotad run` delivers the rest, repeating only that one."""
+    path = "/crash/in-run"
+    lake = AlertLake.create(tmp_path, devices=6, hours=6, seed=62)
+    lake.configure(
+        alert={"concurrency": 1, "delivery_budget": "30s"},
+        rules=[{"name": "device-anomalies", "detectors": ["default"], "group_by": "device", "group_wait": "1m",
+                "resolve_after": "1h", "max_per_device_per_hour": 0, "sinks": ["hook"]}],
+        sinks=[{"name": "hook", "type": "webhook", "url": recorder.url + path, "bearer_token_env": "IOTAD_TEST_TOKEN",
+                "concurrency": 1}])
+    crashed = lake.run(env=dict(ENV, IOTAD_CRASH_AT="alert_after_response:2"), check=False)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stdout + crashed.stderr
+    assert len(recorder.requests(path)) == 2
+    again = lake.run(env=ENV)
+    assert "alert" in again.stdout
+    repeats = check_every_alert_arrived_once_but_the_one_in_flight(
+        lake, recorder, path, [crashed.stdout, crashed.stderr, again.stdout, again.stderr])
+    assert len(repeats) == 1
