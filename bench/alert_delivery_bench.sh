@@ -88,7 +88,8 @@ try:
         if n == 0 or any(p != n for p in per):
             sys.exit("fast sinks received %s notifications: %s" % (per, out))
         fast_done = max(max(r["answered_at"] for r in f.requests()) for f in fast) - t0
-        res = {"label": label, "n": n, "fast_done_s": fast_done, "run_s": t1 - t0}
+        first = min(min(r["received_at"] for r in f.requests()) for f in fast) - t0
+        res = {"label": label, "n": n, "fast_done_s": fast_done, "first_s": first, "run_s": t1 - t0}
         if with_slow:
             st = slow.stats()
             res.update(slow_received=st["requests"], slow_max_in_flight=st["max_in_flight"])
@@ -98,9 +99,14 @@ try:
     b = one("with-slow", True)
     print("alert delivery bench: %d notifications to each sink, 3 fast webhook sinks (concurrency 2 each), "
           "alert.concurrency 8, budget %s" % (a["n"], BUDGET))
-    print("  fast sinks only:          fast sinks had everything after %.2f s (run %.2f s)" % (a["fast_done_s"], a["run_s"]))
-    print("  + a 1 s/request sink:     fast sinks had everything after %.2f s (run %.2f s)" % (b["fast_done_s"], b["run_s"]))
-    print("  ratio (with / without):   %.2f" % (b["fast_done_s"] / a["fast_done_s"]))
+    for label, r in (("fast sinks only:", a), ("+ a 1 s/request sink:", b)):
+        print("  %-24s fast sinks had everything after %.2f s (first request at %.2f s: evaluation and outbox "
+              "commit; delivering took %.2f s); the run took %.2f s"
+              % (label, r["fast_done_s"], r["first_s"], r["fast_done_s"] - r["first_s"], r["run_s"]))
+    print("  ratio (with / without):   %.2f until done, %.2f of the delivery time"
+          % (b["fast_done_s"] / a["fast_done_s"], (b["fast_done_s"] - b["first_s"]) / (a["fast_done_s"] - a["first_s"])))
+    print("  (were the fast sinks queued behind the slow one, they would need about %d s: %d requests x 1 s / %d)"
+          % (b["n"] // SLOW_CONC, b["n"], SLOW_CONC))
     print("  slow sink: concurrency %d, peak in flight %d, %d of %d sent within the budget (the rest stay pending)"
           % (SLOW_CONC, b["slow_max_in_flight"], b["slow_received"], b["n"]))
 finally:
