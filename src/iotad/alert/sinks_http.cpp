@@ -300,6 +300,46 @@ HttpRequest PagerDutyRequest(const config::PagerDutySinkOptions& o, const std::s
   return r;
 }
 
+Notification TestNotification(TimestampUs now_us, const std::string& base_url, const std::string& sink) {
+  Notification n;
+  const std::string stamp = FormatTimestamp(now_us);
+  n.id = "test-" + stamp + "-" + sink;
+  n.kind = NotificationKind::kTest;
+  n.alert_id = "test";
+  n.dedup_key = "iotad-test-" + stamp;
+  n.rule = "iotad-test";
+  n.severity = "info";
+  n.group_key = "device=test-device";
+  n.status = "firing";
+  n.device = "test-device";
+  n.metric = "temperature";
+  n.location = "test-location";
+  n.detector = "default";
+  n.starts_at_us = now_us;
+  n.event_time_us = now_us;
+  n.anomalies = 1;
+  n.max_score = 0.99;
+  Anomaly& a = n.latest;
+  a.event_time = now_us;
+  a.device_id = n.device;
+  a.location = n.location;
+  a.metric = n.metric;
+  a.detector = n.detector;
+  a.score = 0.99;
+  a.value = 42.0;
+  a.expected = 21.0;
+  a.expected_lo = 18.0;
+  a.expected_hi = 24.0;
+  a.z = 7.0;
+  a.explanation = "a test notification from iotad (`iotad alert test " + sink + "`): no anomaly happened";
+  a.rule = "|z| > threshold";
+  std::string base = base_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  n.url = base + "/devices/test-device";
+  n.created_at_us = now_us;
+  return n;
+}
+
 // ---- the sinks ----
 
 namespace {
