@@ -330,6 +330,25 @@ TEST(TruncateUtf8, NeverSplitsASequence) {
   EXPECT_EQ(TruncateUtf8("ab\xC3\xA9xyzw", 7), "ab\xC3\xA9...");
 }
 
+TEST(TestNotification, PlausibleAndNamedAsATest) {
+  const Notification n = TestNotification(*ParseTimestamp("2024-03-01T10:00:00Z"), "http://dash:8080/", "ops-slack");
+  EXPECT_EQ(n.kind, NotificationKind::kTest);
+  EXPECT_EQ(n.device, "test-device");
+  EXPECT_EQ(n.dedup_key, "iotad-test-2024-03-01T10:00:00Z");
+  EXPECT_EQ(n.id, "test-2024-03-01T10:00:00Z-ops-slack");
+  EXPECT_EQ(n.status, "firing");
+  EXPECT_EQ(n.url, "http://dash:8080/devices/test-device");
+  EXPECT_EQ(n.group_key, "device=test-device");
+  EXPECT_TRUE(n.latest.value.has_value());
+  EXPECT_TRUE(Has(n.latest.explanation, "test")) << n.latest.explanation;
+  // Every template field has a value but ends_at (a test notification is firing).
+  for (const std::string& f : TemplateFields()) {
+    if (f != "ends_at") {
+      EXPECT_FALSE(FieldValue(f, n).empty()) << f;
+    }
+  }
+}
+
 // ---- the sinks: secrets at make time ----
 
 SinkEnv Env() {
