@@ -2,6 +2,7 @@
 #include "iotad/alert/sinks_http.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <functional>
 #include <optional>
@@ -104,7 +105,16 @@ HttpRequest WebhookRequest(const config::WebhookSinkOptions& o, const std::strin
   HttpRequest r;
   r.method = "POST";
   r.url = o.url;
-  r.headers = {std::string(kJson), std::string(kUserAgent), "Idempotency-Key: " + n.id};
+  // A configured User-Agent or Idempotency-Key replaces ours (never sent twice).
+  auto configured = [&o](std::string_view name) {
+    return std::any_of(o.headers.begin(), o.headers.end(), [name](const std::string& h) {
+      return h.size() > name.size() && h[name.size()] == ':' &&
+             std::equal(name.begin(), name.end(), h.begin(), [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+    });
+  };
+  r.headers = {std::string(kJson)};
+  if (!configured("User-Agent")) r.headers.emplace_back(kUserAgent);
+  if (!configured("Idempotency-Key")) r.headers.push_back("Idempotency-Key: " + n.id);
   if (!bearer_token.empty()) r.headers.push_back("Authorization: Bearer " + bearer_token);
   for (const std::string& h : o.headers) r.headers.push_back(h);
   // The generic JSON with the rendered subject and body added at its end.

@@ -72,6 +72,20 @@ TEST(WebhookRequest, GenericJsonWithSubjectBodyAndHeaders) {
   EXPECT_EQ(r.body.substr(0, generic.size() - 1), generic.substr(0, generic.size() - 1));
 }
 
+TEST(WebhookRequest, AConfiguredUserAgentOrIdempotencyKeyReplacesOurs) {
+  config::WebhookSinkOptions o;
+  o.url = "http://127.0.0.1:1/x";
+  o.headers = {"user-agent: plant-bridge/2", "X-Other: 1"};
+  const HttpRequest r = WebhookRequest(o, "", SampleNotification());
+  EXPECT_FALSE(HasHeader(r, "User-Agent: iotad"));
+  EXPECT_TRUE(HasHeader(r, "user-agent: plant-bridge/2"));
+  EXPECT_TRUE(HasHeader(r, "Idempotency-Key: a1b2c3d4e5f6-1-ops"));
+  o.headers = {"Idempotency-Key: fixed"};
+  const HttpRequest r2 = WebhookRequest(o, "", SampleNotification());
+  EXPECT_FALSE(HasHeader(r2, "Idempotency-Key: a1b2c3d4e5f6-1-ops"));
+  EXPECT_TRUE(HasHeader(r2, "User-Agent: iotad"));
+}
+
 TEST(WebhookRequest, NoAuthorizationWithoutAToken) {
   config::WebhookSinkOptions o;
   o.url = "http://127.0.0.1:1/x";
