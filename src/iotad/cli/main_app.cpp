@@ -106,6 +106,7 @@ int RunMain(int argc, char** argv) {
     CLI::App* alert = found.empty() ? app.add_subcommand("alert", "Alerts: rules, sinks, the outbox") : found.front();
     RegisterAlertPreviewCommand(*alert, global, out);
   }
+  RegisterTmpHttpAlertCommand(app, global, out);  // TEMPORARY: goes with tmp_http_alert_cmd.cpp
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
