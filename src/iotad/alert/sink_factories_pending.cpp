@@ -9,10 +9,6 @@ Result<std::unique_ptr<Sink>> NotBuilt(const char* type) {
 }
 }  // namespace
 
-Result<std::unique_ptr<Sink>> MakeWebhookSink(const config::WebhookSinkOptions&, const SinkEnv&) { return NotBuilt("webhook"); }
-Result<std::unique_ptr<Sink>> MakeSlackSink(const config::SlackSinkOptions&, const SinkEnv&) { return NotBuilt("slack"); }
-Result<std::unique_ptr<Sink>> MakeAlertmanagerSink(const config::AlertmanagerSinkOptions&, const SinkEnv&) { return NotBuilt("alertmanager"); }
-Result<std::unique_ptr<Sink>> MakePagerDutySink(const config::PagerDutySinkOptions&, const SinkEnv&) { return NotBuilt("pagerduty"); }
 Result<std::unique_ptr<Sink>> MakeEmailSink(const config::EmailSinkOptions&, const SinkEnv&) { return NotBuilt("email"); }
 
 }  // namespace iotad::alert

@@ -43,6 +43,8 @@ void RegisterScoreFileCommand(CLI::App& app, GlobalOptions& global, CommandOutco
 void RegisterEvalCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
 void RegisterVerifyCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
 void RegisterAlertCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
+/// `preview` under the `alert` command (alert_preview_cmd.cpp).
+void RegisterAlertPreviewCommand(CLI::App& alert, GlobalOptions& global, CommandOutcome& out);
 
 /// Prints a run's stage reports and checks; false when a check failed.
 bool PrintRunReport(const pipeline::RunReport& report);
