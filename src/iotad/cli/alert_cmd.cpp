@@ -277,7 +277,7 @@ void RegisterAlertCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& 
   RegisterRetry(*alert, global, out);
   RegisterList(*alert, global, out);
   // ---- other helpers' subcommands (added when their branches are merged) ----
-  // RegisterAlertPreviewCommand(*alert, global, out);   // helper engine: `iotad alert preview`
+  RegisterAlertPreviewCommand(*alert, global, out);  // helper engine: `iotad alert preview`
   // RegisterAlertTestCommand(*alert, global, out);      // helper http: `iotad alert test SINK`
   alert->callback([alert, deliver, budget, &global, &out] {
     if (!alert->get_subcommands().empty()) return;  // a subcommand ran instead of the stage

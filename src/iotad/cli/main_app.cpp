@@ -100,12 +100,6 @@ int RunMain(int argc, char** argv) {
   RegisterEvalCommand(app, global, out);
   RegisterVerifyCommand(app, global, out);
   RegisterAlertCommand(app, global, out);
-  {
-    // `iotad alert preview` hangs under the `alert` command; a bare parent until alert_cmd.cpp adds it.
-    auto found = app.get_subcommands([](CLI::App* s) { return s->get_name() == "alert"; });
-    CLI::App* alert = found.empty() ? app.add_subcommand("alert", "Alerts: rules, sinks, the outbox") : found.front();
-    RegisterAlertPreviewCommand(*alert, global, out);
-  }
   RegisterTmpHttpAlertCommand(app, global, out);  // TEMPORARY: goes with tmp_http_alert_cmd.cpp
   try {
     app.parse(argc, argv);
