@@ -99,6 +99,7 @@ int RunMain(int argc, char** argv) {
   RegisterScoreFileCommand(app, global, out);
   RegisterEvalCommand(app, global, out);
   RegisterVerifyCommand(app, global, out);
+  RegisterTmpHttpAlertCommand(app, global, out);  // TEMPORARY: goes with tmp_http_alert_cmd.cpp
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
