@@ -149,7 +149,11 @@ TEST_F(AlertE2eTest, SilencedNotificationsAreRecordedNotSent) {
   const long long silenced = SqlInt(lake, "SELECT count(*) FROM alert_deliveries WHERE state = 'silenced'");
   EXPECT_EQ(silenced, SqlInt(lake, "SELECT count(*) FROM alerts") - 1);
   EXPECT_GT(silenced, 0);
-  EXPECT_EQ(SqlInt(lake, fmt::format("SELECT count(*) FROM silences WHERE id = '{}' AND active", id)), 1);
+  EXPECT_EQ(SqlInt(lake, fmt::format("SELECT count(*) FROM silences WHERE id = '{}' AND reason = 'maintenance' "
+                                     "AND ends_at - starts_at = INTERVAL 2 HOUR "
+                                     "AND matchers = 'device=dev-0000*,device!=dev-00007'",
+                                     id)),
+            1);
   // Expired: listed with --all only.
   ASSERT_EQ(Iotad(lake, {"alert", "silence", "expire", id}).exit_code, 0);
   EXPECT_EQ(Iotad(lake, {"alert", "silence", "list"}).out.find(id), std::string::npos);
@@ -182,11 +186,14 @@ TEST_F(AlertE2eTest, AckStopsRepeats) {
 
 TEST_F(AlertE2eTest, DeadDeliveriesThenRetry) {
   const std::string lake = MakeLake("lake");
-  // The sink's file is a folder: every attempt fails; one attempt allowed -> dead at once.
-  std::string toml = ReadFile(fs::path(lake) / "iotad.toml");
-  toml = std::regex_replace(toml, std::regex("path = \"e2e-alerts.jsonl\""), "path = \"e2e-alerts.jsonl\"\nmax_attempts = 1");
-  WriteFile(fs::path(lake) / "iotad.toml", toml);
-  fs::create_directories(File(lake));
+  // First the receiver fails every time (an exec sink exiting 75: try again later), one attempt
+  // allowed: dead at once. Then the same sink name is a working file sink, and retry re-queues.
+  const std::string toml = ReadFile(fs::path(lake) / "iotad.toml");
+  const std::string file_sink = "type = \"file\"\npath = \"e2e-alerts.jsonl\"";
+  ASSERT_NE(toml.find(file_sink), std::string::npos);
+  WriteFile(fs::path(lake) / "iotad.toml",
+            std::regex_replace(toml, std::regex(file_sink),
+                               "type = \"exec\"\ncommand = [\"sh\", \"-c\", \"cat >/dev/null; exit 75\"]\nmax_attempts = 1"));
   const CmdResult run = Iotad(lake, {"run", "--input", dir_ / "gen"});
   ASSERT_EQ(run.exit_code, 0) << "a failing receiver never fails the run: " << run.out << run.err;
   const long long alerts = SqlInt(lake, "SELECT count(*) FROM alerts");
@@ -196,7 +203,7 @@ TEST_F(AlertE2eTest, DeadDeliveriesThenRetry) {
             alerts);
   const CmdResult status = Iotad(lake, {"status"});
   EXPECT_NE(status.out.find("firing  pending  failed  dead"), std::string::npos) << status.out;
-  fs::remove(File(lake));
+  WriteFile(fs::path(lake) / "iotad.toml", toml);
   const CmdResult retry = Iotad(lake, {"alert", "retry", "--all"});
   ASSERT_EQ(retry.exit_code, 0) << retry.err;
   EXPECT_NE(retry.out.find(fmt::format("{} dead deliveries re-queued", alerts)), std::string::npos) << retry.out;
