@@ -77,6 +77,23 @@ class AlertE2eTest : public ::testing::Test {
     EXPECT_EQ(RunIotad({"init", lake}).exit_code, 0);
     std::string toml = ReadFile(fs::path(lake) / "iotad.toml");
     toml = std::regex_replace(toml, std::regex("\nconcurrency = 4\n"), "\nconcurrency = 1\n");
+    // Only this test's rule and sink: leave out any a fresh lake comes with.
+    std::string kept;
+    bool skipping = false;
+    size_t pos = 0;
+    while (pos < toml.size()) {
+      size_t end = toml.find('\n', pos);
+      if (end == std::string::npos) end = toml.size() - 1;
+      const std::string line = toml.substr(pos, end - pos + 1);
+      if (line.rfind("[[alert.rule]]", 0) == 0 || line.rfind("[[alert.sink]]", 0) == 0) {
+        skipping = true;
+      } else if (!line.empty() && line[0] == '[') {
+        skipping = false;
+      }
+      if (!skipping) kept += line;
+      pos = end + 1;
+    }
+    toml = kept;
     EXPECT_NE(toml.find("\nconcurrency = 1\n"), std::string::npos) << "set-up: [alert] concurrency not found";
     toml +=
         "\n[[alert.rule]]\nname = \"e2e-rule\"\nsinks = [\"e2e-file\"]\nmax_per_device_per_hour = 0\n"
@@ -104,12 +121,12 @@ TEST_F(AlertE2eTest, RunDeliversAndReRunsSendNothingNew) {
   EXPECT_NE(run.out.find("alert: "), std::string::npos) << run.out;
   const auto lines = Lines(File(lake));
   ASSERT_GT(lines.size(), 1u) << "no notifications written";
-  const long long alerts = SqlInt(lake, "SELECT count(*) FROM alerts");
+  const long long alerts = SqlInt(lake, "SELECT count(*) FROM alerts WHERE rule = 'e2e-rule'");
   EXPECT_EQ(static_cast<size_t>(alerts), lines.size()) << "one firing notification per alert";
-  EXPECT_EQ(SqlInt(lake, "SELECT count(DISTINCT delivery_id) FROM alert_deliveries WHERE state = 'delivered'"),
+  EXPECT_EQ(SqlInt(lake, "SELECT count(DISTINCT delivery_id) FROM alert_deliveries WHERE sink = 'e2e-file' AND state = 'delivered'"),
             alerts);
   // Each line carries the dedup key of its alert.
-  const auto keys = SqlSet(lake, "SELECT dedup_key FROM alerts");
+  const auto keys = SqlSet(lake, "SELECT dedup_key FROM alerts WHERE rule = 'e2e-rule'");
   for (const auto& l : lines) {
     EXPECT_EQ(keys.count(l.dedup_key), 1u) << l.dedup_key;
     EXPECT_EQ(l.kind, "firing");
@@ -146,8 +163,8 @@ TEST_F(AlertE2eTest, SilencedNotificationsAreRecordedNotSent) {
   // Only dev-00007 is outside the silence.
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_NE(lines[0].dedup_key.find("device=dev-00007"), std::string::npos);
-  const long long silenced = SqlInt(lake, "SELECT count(*) FROM alert_deliveries WHERE state = 'silenced'");
-  EXPECT_EQ(silenced, SqlInt(lake, "SELECT count(*) FROM alerts") - 1);
+  const long long silenced = SqlInt(lake, "SELECT count(*) FROM alert_deliveries WHERE sink = 'e2e-file' AND state = 'silenced'");
+  EXPECT_EQ(silenced, SqlInt(lake, "SELECT count(*) FROM alerts WHERE rule = 'e2e-rule'") - 1);
   EXPECT_GT(silenced, 0);
   EXPECT_EQ(SqlInt(lake, fmt::format("SELECT count(*) FROM silences WHERE id = '{}' AND reason = 'maintenance' "
                                      "AND ends_at - starts_at = INTERVAL 2 HOUR "
@@ -168,7 +185,7 @@ TEST_F(AlertE2eTest, AckStopsRepeats) {
   const std::string acked = first[0].alert_id;
   const CmdResult ack = Iotad(lake, {"alert", "ack", acked, "--note", "replacing it", "--by", "ops"});
   ASSERT_EQ(ack.exit_code, 0) << ack.err;
-  EXPECT_EQ(SqlInt(lake, fmt::format("SELECT count(*) FROM alerts WHERE id = '{}' AND acknowledged_by = 'ops' "
+  EXPECT_EQ(SqlInt(lake, fmt::format("SELECT count(*) FROM alerts WHERE rule = 'e2e-rule' AND id = '{}' AND acknowledged_by = 'ops' "
                                      "AND ack_note = 'replacing it'",
                                      acked)),
             1);
@@ -196,9 +213,9 @@ TEST_F(AlertE2eTest, DeadDeliveriesThenRetry) {
                                "type = \"exec\"\ncommand = [\"sh\", \"-c\", \"cat >/dev/null; exit 75\"]\nmax_attempts = 1"));
   const CmdResult run = Iotad(lake, {"run", "--input", dir_ / "gen"});
   ASSERT_EQ(run.exit_code, 0) << "a failing receiver never fails the run: " << run.out << run.err;
-  const long long alerts = SqlInt(lake, "SELECT count(*) FROM alerts");
+  const long long alerts = SqlInt(lake, "SELECT count(*) FROM alerts WHERE rule = 'e2e-rule'");
   ASSERT_GT(alerts, 0);
-  EXPECT_EQ(SqlInt(lake, "SELECT count(DISTINCT delivery_id) FROM alert_deliveries WHERE state = 'dead' "
+  EXPECT_EQ(SqlInt(lake, "SELECT count(DISTINCT delivery_id) FROM alert_deliveries WHERE sink = 'e2e-file' AND state = 'dead' "
                          "AND attempt = 1 AND error IS NOT NULL"),
             alerts);
   const CmdResult status = Iotad(lake, {"status"});
@@ -210,7 +227,7 @@ TEST_F(AlertE2eTest, DeadDeliveriesThenRetry) {
   const CmdResult again = Iotad(lake, {"alert"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(static_cast<long long>(Lines(File(lake)).size()), alerts);
-  EXPECT_EQ(SqlInt(lake, "SELECT count(DISTINCT delivery_id) FROM alert_deliveries WHERE state = 'delivered'"), alerts);
+  EXPECT_EQ(SqlInt(lake, "SELECT count(DISTINCT delivery_id) FROM alert_deliveries WHERE sink = 'e2e-file' AND state = 'delivered'"), alerts);
 }
 
 TEST_F(AlertE2eTest, MissingSecretFailsTheRunWithOneSentence) {
@@ -222,7 +239,7 @@ TEST_F(AlertE2eTest, MissingSecretFailsTheRunWithOneSentence) {
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.err.find("IOTAD_E2E_NO_SUCH_VAR"), std::string::npos) << run.err;
   EXPECT_EQ(Lines(File(lake)).size(), 0u);
-  EXPECT_EQ(SqlInt(lake, "SELECT count(*) FROM alerts"), 0) << "nothing evaluated before the sinks are built";
+  EXPECT_EQ(SqlInt(lake, "SELECT count(*) FROM alerts WHERE rule = 'e2e-rule'"), 0) << "nothing evaluated before the sinks are built";
 }
 
 /// kill -9 at each alert fault point, then a run without the crash: every delivery reaches the
@@ -243,10 +260,10 @@ TEST_P(AlertCrashTest, EveryAlertDeliveredAtMostTheInFlightOneTwice) {
   const auto lines = Lines(File(lake));
   std::map<std::string, int> per_id;
   for (const auto& l : lines) ++per_id[l.id];
-  const auto delivered = SqlSet(lake, "SELECT DISTINCT delivery_id FROM alert_deliveries WHERE state = 'delivered'");
-  const long long alerts = SqlInt(lake, "SELECT count(*) FROM alerts");
+  const auto delivered = SqlSet(lake, "SELECT DISTINCT delivery_id FROM alert_deliveries WHERE sink = 'e2e-file' AND state = 'delivered'");
+  const long long alerts = SqlInt(lake, "SELECT count(*) FROM alerts WHERE rule = 'e2e-rule'");
   ASSERT_GT(alerts, 1);
-  EXPECT_EQ(SqlInt(lake, "SELECT count(*) FROM alert_deliveries WHERE state <> 'delivered'"), 0);
+  EXPECT_EQ(SqlInt(lake, "SELECT count(*) FROM alert_deliveries WHERE sink = 'e2e-file' AND state <> 'delivered'"), 0);
   EXPECT_EQ(static_cast<long long>(delivered.size()), alerts);
   std::set<std::string> in_file;
   for (const auto& [id, n] : per_id) in_file.insert(id);
