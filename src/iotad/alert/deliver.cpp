@@ -27,7 +27,6 @@ DeliverOptions DeliverOptions::From(const config::AlertConfig& config, int64_t b
 
 int64_t RetryDelayUs(const std::string& delivery_id, int64_t attempts, const DeliverOptions& options,
                      std::optional<int64_t> retry_after_us) {
-  if (retry_after_us && *retry_after_us >= 0) return *retry_after_us;
   const int64_t cap = std::max<int64_t>(0, options.backoff_max_us);
   int64_t base = std::max<int64_t>(0, options.backoff_initial_us);
   for (int64_t i = 1; i < attempts && base < cap; ++i) base *= 2;
@@ -36,7 +35,10 @@ int64_t RetryDelayUs(const std::string& delivery_id, int64_t attempts, const Del
   const uint64_t h = HashBytes(fmt::format("{}#{}", delivery_id, attempts)).lo;
   const double unit = static_cast<double>(h % 1'000'001) / 1'000'000.0;  // [0, 1]
   const double factor = 0.8 + 0.4 * unit;
-  return static_cast<int64_t>(static_cast<double>(base) * factor);
+  const int64_t backoff = static_cast<int64_t>(static_cast<double>(base) * factor);
+  // The receiver's Retry-After wins when it asks for longer (never retry sooner than it said).
+  if (retry_after_us && *retry_after_us > backoff) return *retry_after_us;
+  return backoff;
 }
 
 Delivery AfterAttempt(const Delivery& d, const AttemptResult& result, int64_t max_attempts, TimestampUs now_us,

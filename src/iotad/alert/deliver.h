@@ -42,8 +42,8 @@ Result<DeliverReport> Deliver(AlertLog& log, const std::map<std::string, Sink*>&
                               const Clock& clock);
 
 /// The wait before the next attempt after `attempts` failed ones: min(max, initial * 2^(attempts-1))
-/// with +-20% jitter derived from (delivery id, attempts), so it is reproducible; with a
-/// Retry-After from the receiver, exactly that (never sooner).
+/// with +-20% jitter derived from (delivery id, attempts), so it is reproducible; a Retry-After
+/// from the receiver wins when it is longer (never sooner than the receiver asked).
 int64_t RetryDelayUs(const std::string& delivery_id, int64_t attempts, const DeliverOptions& options,
                      std::optional<int64_t> retry_after_us);
 

@@ -307,6 +307,8 @@ TEST_F(DeliverTest, BackoffScheduleDoublesWithJitterAndCaps) {
     clock_.Advance(1);
   }
   EXPECT_EQ(sink.calls().size(), 4u);
+  // A Retry-After shorter than the backoff does not shorten it.
+  EXPECT_EQ(RetryDelayUs(id, 3, options_, 1 * kSecond), RetryDelayUs(id, 3, options_, std::nullopt));
 }
 
 TEST_F(DeliverTest, RetryAfterIsHonoured) {

@@ -24,25 +24,25 @@ constexpr Col kAlertCols[] = {
     {"id", "VARCHAR"},           {"dedup_key", "VARCHAR"},       {"rule", "VARCHAR"},
     {"severity", "VARCHAR"},     {"group_key", "VARCHAR"},       {"status", "VARCHAR"},
     {"device", "VARCHAR"},       {"metric", "VARCHAR"},          {"location", "VARCHAR"},
-    {"detector", "VARCHAR"},     {"first_event", "TIMESTAMP"},   {"last_event", "TIMESTAMP"},
-    {"resolved_event", "TIMESTAMP"}, {"anomalies", "BIGINT"},    {"max_score", "DOUBLE"},
-    {"explanation", "VARCHAR"},  {"acknowledged_at", "TIMESTAMP"}, {"acknowledged_by", "VARCHAR"},
-    {"ack_note", "VARCHAR"},     {"created_at", "TIMESTAMP"},    {"updated_at", "TIMESTAMP"},
-    {"last_notified_at", "TIMESTAMP"},
+    {"detector", "VARCHAR"},     {"first_event", "TIMESTAMPTZ"},   {"last_event", "TIMESTAMPTZ"},
+    {"resolved_event", "TIMESTAMPTZ"}, {"anomalies", "BIGINT"},    {"max_score", "DOUBLE"},
+    {"explanation", "VARCHAR"},  {"acknowledged_at", "TIMESTAMPTZ"}, {"acknowledged_by", "VARCHAR"},
+    {"ack_note", "VARCHAR"},     {"created_at", "TIMESTAMPTZ"},    {"updated_at", "TIMESTAMPTZ"},
+    {"last_notified_at", "TIMESTAMPTZ"},
 };
 
 constexpr Col kDeliveryCols[] = {
     {"delivery_id", "VARCHAR"},  {"alert_id", "VARCHAR"},        {"sink", "VARCHAR"},
     {"kind", "VARCHAR"},         {"dedup_key", "VARCHAR"},       {"state", "VARCHAR"},
-    {"attempt", "BIGINT"},       {"started_at", "TIMESTAMP"},    {"finished_at", "TIMESTAMP"},
+    {"attempt", "BIGINT"},       {"started_at", "TIMESTAMPTZ"},    {"finished_at", "TIMESTAMPTZ"},
     {"outcome", "VARCHAR"},      {"status_code", "BIGINT"},      {"response", "VARCHAR"},
-    {"error", "VARCHAR"},        {"next_attempt_at", "TIMESTAMP"}, {"created_at", "TIMESTAMP"},
+    {"error", "VARCHAR"},        {"next_attempt_at", "TIMESTAMPTZ"}, {"created_at", "TIMESTAMPTZ"},
 };
 
 constexpr Col kSilenceCols[] = {
-    {"id", "VARCHAR"},        {"matchers", "VARCHAR"},   {"starts_at", "TIMESTAMP"},
-    {"ends_at", "TIMESTAMP"}, {"expired_at", "TIMESTAMP"}, {"reason", "VARCHAR"},
-    {"created_by", "VARCHAR"}, {"created_at", "TIMESTAMP"}, {"active", "BOOLEAN"},
+    {"id", "VARCHAR"},        {"matchers", "VARCHAR"},   {"starts_at", "TIMESTAMPTZ"},
+    {"ends_at", "TIMESTAMPTZ"}, {"expired_at", "TIMESTAMPTZ"}, {"reason", "VARCHAR"},
+    {"created_by", "VARCHAR"}, {"created_at", "TIMESTAMPTZ"}, {"active", "BOOLEAN"},
 };
 
 std::string Str(std::string_view s) {
@@ -56,7 +56,7 @@ std::string Str(std::string_view s) {
   return out;
 }
 std::string NullableStr(std::string_view s) { return s.empty() ? "NULL" : Str(s); }
-std::string Ts(TimestampUs us) { return us == 0 ? "NULL" : fmt::format("make_timestamp({}::BIGINT)", us); }
+std::string Ts(TimestampUs us) { return us == 0 ? "NULL" : fmt::format("make_timestamptz({}::BIGINT)", us); }
 std::string Int(int64_t v) { return std::to_string(v); }
 std::string Dbl(double v) { return std::isfinite(v) ? fmt::format("{}::DOUBLE", v) : "NULL"; }
 

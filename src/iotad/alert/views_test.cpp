@@ -94,7 +94,7 @@ TEST(AlertViewsTest, EmptyStateHasTheSameColumns) {
   const auto alert_cols = Describe(*empty, "alerts");
   ASSERT_EQ(alert_cols.size(), 22u);
   EXPECT_EQ(alert_cols.front(), "id VARCHAR");
-  EXPECT_EQ(alert_cols[10], "first_event TIMESTAMP");
+  EXPECT_EQ(alert_cols[10], "first_event TIMESTAMP WITH TIME ZONE");
   EXPECT_EQ(Describe(*empty, "alert_deliveries").size(), 15u);
   EXPECT_EQ(Describe(*empty, "silences").size(), 9u);
   EXPECT_EQ(*empty->QueryInt("SELECT count(*) FROM alerts"), 0);
@@ -105,7 +105,7 @@ TEST(AlertViewsTest, RowsFromTheState) {
   ASSERT_TRUE(CreateAlertViews(*s, SampleState(), kT0 + 1).ok());
   EXPECT_EQ(*s->QueryInt("SELECT count(*) FROM alerts WHERE device = 'dev-1' AND acknowledged_by = 'ops' "
                          "AND explanation = 'it''s hot' AND resolved_event IS NULL "
-                         "AND first_event = TIMESTAMP '2024-01-01 00:00:00'"),
+                         "AND first_event = TIMESTAMPTZ '2024-01-01 00:00:00+00'"),
             1);
   // One row per attempt, plus one with NULL attempt fields for the delivery never attempted.
   EXPECT_EQ(*s->QueryInt("SELECT count(*) FROM alert_deliveries"), 3);
