@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <list>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -78,6 +79,31 @@ Delivery Requeued(const Delivery& d, TimestampUs now_us) {
 
 namespace {
 
+/// Deliveries of one alert to one sink go out in notification order (a resolve never overtakes
+/// its trigger: PagerDuty would drop the resolve and keep the incident, Alertmanager would keep a
+/// late firing post until its endsAt). Their key: "<alert id>|<sink>" (delivery ids are
+/// "<alert id>-<n>-<sink>", alert ids have no '-').
+std::string OrderKey(const std::string& delivery_id, const std::string& sink) {
+  return delivery_id.substr(0, delivery_id.find('-')) + "|" + sink;
+}
+
+/// The notification number n of a delivery id "<alert id>-<n>-<sink>" (0 when it has none).
+int64_t NotificationNo(const Delivery& d) {
+  const std::string prefix = d.alert_id + "-";
+  if (d.id.compare(0, prefix.size(), prefix) != 0) return 0;
+  int64_t n = 0;
+  for (size_t i = prefix.size(); i < d.id.size() && d.id[i] >= '0' && d.id[i] <= '9'; ++i) n = n * 10 + (d.id[i] - '0');
+  return n;
+}
+
+/// Oldest first; within one creation time by notification number (so "-10-" after "-9-").
+bool Earlier(const Delivery& a, const Delivery& b) {
+  if (a.created_at_us != b.created_at_us) return a.created_at_us < b.created_at_us;
+  const int64_t na = NotificationNo(a), nb = NotificationNo(b);
+  if (na != nb) return na < nb;
+  return a.id < b.id;
+}
+
 /// One record: a delivery's new state and the attempt that led to it.
 Changes OneDelivery(const Delivery& d, const Attempt* attempt) {
   Changes c;
@@ -97,7 +123,7 @@ class Dispatcher {
 
   void Work() {
     for (;;) {
-      std::string id;
+      std::string id, key;
       Sink* sink = nullptr;
       {
         std::unique_lock lock(mu_);
@@ -106,14 +132,17 @@ class Dispatcher {
             cv_.notify_all();
             return;
           }
-          if (Take(id, sink)) break;
+          if (Take(id, sink, key)) break;
+          if (queue_.empty()) continue;  // Take dropped what was held back: done
           cv_.wait_until(lock, deadline_);
         }
       }
-      One(id, sink);
+      const bool still_pending = One(id, sink);
       {
         std::lock_guard lock(mu_);
         if (sink != nullptr) --in_flight_[sink->name()];
+        busy_.erase(key);
+        if (still_pending) held_.insert(key);  // its later notifications wait for the next run
       }
       cv_.notify_all();
     }
@@ -129,23 +158,42 @@ class Dispatcher {
   }
 
  private:
-  /// The oldest queued delivery whose sink has a free slot (mu_ held). A delivery of an unknown
-  /// sink is taken with sink == nullptr.
-  bool Take(std::string& id, Sink*& sink) {
-    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+  /// The oldest queued delivery whose sink has a free slot and that no earlier delivery of the
+  /// same alert and sink is ahead of (queued or in flight) (mu_ held). One whose earlier delivery
+  /// failed in this run is dropped from the queue (it stays pending for the next run). A delivery
+  /// of an unknown sink is taken with sink == nullptr.
+  bool Take(std::string& id, Sink*& sink, std::string& taken_key) {
+    std::set<std::string> ahead;  // keys with an earlier delivery still queued
+    for (auto it = queue_.begin(); it != queue_.end();) {
       const std::string& sink_name = it->second;
+      const std::string key = OrderKey(it->first, sink_name);
+      if (held_.count(key) != 0) {
+        it = queue_.erase(it);
+        continue;
+      }
+      if (busy_.count(key) != 0 || !ahead.insert(key).second) {
+        ++it;
+        continue;
+      }
       auto s = sinks_.find(sink_name);
       if (s == sinks_.end() || s->second == nullptr) {
         id = it->first;
         sink = nullptr;
+        busy_.insert(key);
+        taken_key = key;
         queue_.erase(it);
         return true;
       }
       int64_t& used = in_flight_[sink_name];
-      if (used >= std::max<int64_t>(1, s->second->concurrency())) continue;
+      if (used >= std::max<int64_t>(1, s->second->concurrency())) {
+        ++it;
+        continue;
+      }
       ++used;
       id = it->first;
       sink = s->second;
+      busy_.insert(key);
+      taken_key = key;
       queue_.erase(it);
       return true;
     }
@@ -162,7 +210,8 @@ class Dispatcher {
     }
   }
 
-  void One(const std::string& id, Sink* sink) {
+  /// One delivery: true when it is still pending afterwards (the attempt failed, a retry is due later).
+  bool One(const std::string& id, Sink* sink) {
     Delivery d;
     {
       std::lock_guard lock(commit_mu_);
@@ -174,7 +223,7 @@ class Dispatcher {
         CommitLocked(OneDelivery(d, nullptr));
         std::lock_guard rl(mu_);
         ++report_.dead;
-        return;
+        return false;
       }
       auto alert = log_.state().alerts.find(d.alert_id);
       if (alert != log_.state().alerts.end()) {
@@ -185,7 +234,7 @@ class Dispatcher {
           CommitLocked(OneDelivery(d, nullptr));
           std::lock_guard rl(mu_);
           ++report_.silenced;
-          return;
+          return false;
         }
       }
     }
@@ -218,6 +267,7 @@ class Dispatcher {
       ++report_.failed_attempts;
     }
     if (after.state == DeliveryState::kDead) ++report_.dead;
+    return after.state == DeliveryState::kPending;
   }
 
   AlertLog& log_;
@@ -229,6 +279,8 @@ class Dispatcher {
   std::condition_variable cv_;
   std::list<std::pair<std::string, std::string>> queue_;  // delivery id, sink name
   std::map<std::string, int64_t> in_flight_;
+  std::set<std::string> busy_;  // order keys with a delivery in flight
+  std::set<std::string> held_;  // order keys whose delivery failed in this run
   const std::chrono::steady_clock::time_point deadline_;
   bool stop_ = false;
   Status status_ = Status::Ok();
@@ -246,10 +298,19 @@ Result<DeliverReport> Deliver(AlertLog& log, const std::map<std::string, Sink*>&
   for (const auto& [id, d] : log.state().deliveries) {
     if (d.state == DeliveryState::kPending && d.next_attempt_at_us <= now) due.push_back(&d);
   }
-  std::sort(due.begin(), due.end(), [](const Delivery* a, const Delivery* b) {
-    if (a->created_at_us != b->created_at_us) return a->created_at_us < b->created_at_us;
-    return a->id < b->id;
+  // A due delivery waits while an earlier one of its alert and sink is pending but not due yet
+  // (e.g. the trigger is in backoff: its resolve must not go first).
+  std::map<std::string, const Delivery*> earliest_pending;  // order key -> earliest pending
+  for (const auto& [id, d] : log.state().deliveries) {
+    if (d.state != DeliveryState::kPending) continue;
+    const Delivery*& e = earliest_pending[OrderKey(d.id, d.sink)];
+    if (e == nullptr || Earlier(d, *e)) e = &d;
+  }
+  std::erase_if(due, [&](const Delivery* d) {
+    const Delivery* e = earliest_pending[OrderKey(d->id, d->sink)];
+    return e != d && e->next_attempt_at_us > now;
   });
+  std::sort(due.begin(), due.end(), [](const Delivery* a, const Delivery* b) { return Earlier(*a, *b); });
   std::vector<std::pair<std::string, std::string>> queue;
   queue.reserve(due.size());
   for (const Delivery* d : due) queue.emplace_back(d->id, d->sink);
