@@ -178,6 +178,14 @@ def test_secrets_are_nowhere_in_the_lake_the_output_or_the_tables(run):
     texts += [st.stdout, st.stderr]
     r = lake.alert("list", "--status", "all", "--json", env=env)
     texts.append(r.stdout)
+    # The most talkative logs, of a test notification to each sink and of a run that fails to deliver.
+    for sink in ("hook", "slack", "pd"):
+        r = iotad("--log-level", "debug", "--log-format", "json", "alert", "test", sink, "--lake", lake.path, env=env)
+        texts += [r.stdout, r.stderr]
+    dead = dict(env, IOTAD_TEST_SLACK_URL="http://127.0.0.1:9/" + SLACK_PATH)  # a closed port
+    r = iotad("--log-level", "debug", "alert", "test", "slack", "--lake", lake.path, env=dead, check=False)
+    assert r.returncode == 1
+    texts += [r.stdout, r.stderr]
     for t in texts:
         for s in secrets:
             assert s not in t
