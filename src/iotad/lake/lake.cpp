@@ -147,7 +147,7 @@ Status Lake::Init(const fs::path& root) {
   }
   IOTAD_TRY(store->Put(kAppliedKey, "0\n"));
   // The config goes last: its presence is what makes the folder a lake.
-  return store->Put(kConfigKey, config::ExampleConfigToml());
+  return store->Put(kConfigKey, config::InitConfigToml());
 }
 
 Result<std::unique_ptr<Lake>> Lake::Open(const fs::path& root) {
