@@ -99,6 +99,7 @@ int RunMain(int argc, char** argv) {
   RegisterScoreFileCommand(app, global, out);
   RegisterEvalCommand(app, global, out);
   RegisterVerifyCommand(app, global, out);
+  RegisterTmpHttpAlertCommand(app, global, out);  // TEMPORARY: goes with tmp_http_alert_cmd.cpp
   {
     // `iotad alert preview` hangs under the `alert` command; a bare parent until alert_cmd.cpp adds it.
     auto found = app.get_subcommands([](CLI::App* s) { return s->get_name() == "alert"; });
