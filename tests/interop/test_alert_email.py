@@ -1,7 +1,8 @@
 """The email sink against a real SMTP server (aiosmtpd, tests/receivers/smtp_server.py): the mails
 arrive with the envelope, Subject, body and X-Iotad-Dedup-Key, after AUTH with the password from
-the environment; a wrong password is refused with the server's answer; STARTTLS required against
-a server whose certificate nobody trusts is refused, never sent in the clear."""
+the environment; over STARTTLS with the server's certificate checked against `ca_file`; a wrong
+password is refused with the server's answer; STARTTLS required against a server without it, or
+whose certificate nobody trusts, is refused, never sent in the clear."""
 import email
 import email.policy
 
@@ -22,13 +23,17 @@ def mailed(tmp_path_factory, smtp, smtp_tls):
     lake.configure(
         alert={"base_url": "http://dash.iotad.test:8080", "delivery_budget": "30s", "max_attempts": 2},
         rules=[{"name": "device-anomalies", "detectors": ["default"], "group_by": "device", "severity": "critical",
-                "group_wait": "1m", "resolve_after": "1h", "max_per_device_per_hour": 0, "sinks": ["mail"]}],
+                "group_wait": "1m", "resolve_after": "1h", "max_per_device_per_hour": 0,
+                "sinks": ["mail", "mail-tls-ca"]}],
         sinks=[{"name": "mail", "type": "email", "url": smtp.url, "from": "iotad@plant4.example",
                 "to": ["ops@plant4.example", "oncall@plant4.example"], "starttls": "off",
                 "username": "iotad", "password_env": "IOTAD_TEST_SMTP_PASSWORD"},
                {"name": "mail-tls", "type": "email", "url": smtp_tls.url, "from": "iotad@plant4.example",
                 "to": ["ops@plant4.example"], "starttls": "require", "username": "iotad",
                 "password_env": "IOTAD_TEST_SMTP_PASSWORD"},
+               {"name": "mail-tls-ca", "type": "email", "url": smtp_tls.url, "from": "iotad@plant4.example",
+                "to": ["ops@plant4.example"], "starttls": "require", "username": "iotad",
+                "password_env": "IOTAD_TEST_SMTP_PASSWORD", "ca_file": smtp_tls.info["cert"]},
                {"name": "mail-plain-required", "type": "email", "url": smtp.url, "from": "iotad@plant4.example",
                 "to": ["ops@plant4.example"], "starttls": "require", "username": "iotad",
                 "password_env": "IOTAD_TEST_SMTP_PASSWORD"}])
@@ -63,6 +68,20 @@ def test_mails_arrive_with_subject_body_and_dedup_header(mailed, smtp):
     assert len(seen) == len(msgs)
 
 
+def test_starttls_and_auth_with_the_servers_ca(mailed, smtp_tls):
+    """STARTTLS required, the certificate checked against the CA file named by ca_file, then AUTH:
+    the server saw TLS and the user before it accepted each mail."""
+    lake, _, _ = mailed
+    delivered = lake.deliveries("sink = 'mail-tls-ca' AND state = 'delivered'")
+    assert delivered, lake.deliveries("sink = 'mail-tls-ca'")
+    msgs = smtp_tls.wait_for(len(delivered))
+    assert len(msgs) == len(delivered)
+    keys = {a["dedup_key"] for a in lake.alerts()}
+    for m in msgs:
+        assert m["tls"] is True and m["auth_user"] == "iotad"
+        assert parse(m["data"])["X-Iotad-Dedup-Key"] in keys
+
+
 def test_wrong_password_is_refused_with_the_servers_answer(mailed):
     lake, _, _ = mailed
     r = lake.alert("test", "mail", env={"IOTAD_TEST_SMTP_PASSWORD": "not-the-password"}, check=False)
@@ -88,9 +107,10 @@ def test_starttls_required_is_never_sent_in_the_clear(mailed, smtp, smtp_tls):
     assert r.returncode == 1, r.stdout
     assert len(smtp.messages()) == before
     # A server whose certificate no CA signed: the TLS handshake fails, nothing is sent.
+    before_tls = len(smtp_tls.messages())
     r = lake.alert("test", "mail-tls", env=env, check=False)
     assert r.returncode == 1, r.stdout
-    assert smtp_tls.messages() == []
+    assert len(smtp_tls.messages()) == before_tls
     assert "certificate" in (r.stdout + r.stderr).lower() or "ssl" in (r.stdout + r.stderr).lower()
 
 

@@ -162,7 +162,10 @@ class EmailSink final : public Sink {
         subject_(o.subject.empty() ? std::string(DefaultSubject()) : o.subject),
         body_(o.body.empty() ? std::string(DefaultBody()) : o.body),
         password_(std::move(password)),
-        clock_(env.clock != nullptr ? env.clock : &SystemClock::Instance()) {}
+        clock_(env.clock != nullptr ? env.clock : &SystemClock::Instance()),
+        ca_file_(o.ca_file.empty() ? std::string()
+                 : std::filesystem::path(o.ca_file).is_absolute() ? o.ca_file
+                                                                  : (env.lake_root / o.ca_file).string()) {}
 
   AttemptResult Send(const Notification& n) override {
     static std::once_flag once;
@@ -216,6 +219,7 @@ class EmailSink final : public Sink {
                                                     : CURLUSESSL_NONE;
       curl_easy_setopt(h, CURLOPT_USE_SSL, use_ssl);
     }
+    if (!ca_file_.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, ca_file_.c_str());
     if (!o_.username.empty()) {
       curl_easy_setopt(h, CURLOPT_USERNAME, o_.username.c_str());
       curl_easy_setopt(h, CURLOPT_PASSWORD, password_.c_str());
@@ -256,6 +260,7 @@ class EmailSink final : public Sink {
   config::EmailSinkOptions o_;
   std::string subject_, body_, password_;
   const Clock* clock_;
+  std::string ca_file_;  // CURLOPT_CAINFO when set (resolved against the lake folder)
 };
 
 }  // namespace

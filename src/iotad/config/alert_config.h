@@ -124,6 +124,8 @@ struct EmailSinkOptions : SinkCommon {
   std::string starttls = "try";    // "require", "try" or "off" (smtp:// only)
   std::string username;
   SecretRef password;              // password_env / password_file
+  std::string ca_file;             // PEM CA bundle the server's certificate is checked against (relative paths:
+                                   // to the lake folder); empty: the system's CAs
 };
 
 /// type = "exec": runs `command` (argv, no shell) with the notification JSON on stdin; exit 0 is delivered.

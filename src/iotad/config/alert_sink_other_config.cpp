@@ -185,6 +185,10 @@ ComponentType EmailType() {
        "smtp:// only: require (fail without STARTTLS), try (use it when offered) or off.",
        SetString(&T::starttls, {"require", "try", "off"})},
       {"username", "string", "", "SMTP AUTH user (with password_env or password_file).", SetString(&T::username)},
+      {"ca_file", "string", "",
+       "PEM file of the CA(s) that signed the server's certificate, for a private CA (relative: to the lake "
+       "folder); unset: the system's CAs.",
+       SetString(&T::ca_file)},
   };
   for (auto& o : own) options.push_back(std::move(o));
   for (auto& o : SecretOptions<T>(&T::password, "password", "the SMTP AUTH password")) options.push_back(std::move(o));
