@@ -81,7 +81,11 @@ go_ok() { # go binary -> is it >= 1.22?
   v="${v#go}"; local major="${v%%.*}" rest="${v#*.}"; local minor="${rest%%.*}"
   [ "$major" -gt 1 ] || { [ "$major" -eq 1 ] && [ "${minor%%[!0-9]*}" -ge 22 ]; }
 }
-if [ ! -x "$deps/bin/alertmanager" ] || ! "$deps/bin/alertmanager" --version 2>&1 | grep -q "version ${ALERTMANAGER_VERSION#v}"; then
+am_has() { # is $deps/bin/alertmanager the pinned version? (no pipe into grep -q: pipefail + SIGPIPE)
+  local out; out="$("$deps/bin/alertmanager" --version 2>&1)" || return 1
+  [[ "$out" == *"version ${ALERTMANAGER_VERSION#v} "* ]]
+}
+if [ ! -x "$deps/bin/alertmanager" ] || ! am_has; then
   gobin=""
   for g in "$(command -v go || true)" /usr/local/go/bin/go /usr/lib/go/bin/go "$deps/go-toolchain/go/bin/go"; do
     if [ -n "$g" ] && [ -x "$g" ] && go_ok "$g"; then gobin="$g"; break; fi
@@ -116,8 +120,7 @@ if [ ! -x "$deps/bin/alertmanager" ] || ! "$deps/bin/alertmanager" --version 2>&
   GOBIN="$deps/bin" GOPATH="$deps/go" GOMODCACHE="$deps/go/mod" GOFLAGS=-modcacherw GOTOOLCHAIN=local \
     "$gobin" install -ldflags "-X github.com/prometheus/common/version.Version=${ALERTMANAGER_VERSION#v}" \
     "github.com/prometheus/alertmanager/cmd/alertmanager@$ALERTMANAGER_VERSION"
-  "$deps/bin/alertmanager" --version 2>&1 | grep -q "version ${ALERTMANAGER_VERSION#v}" ||
-    { echo "setup: $deps/bin/alertmanager does not report version $ALERTMANAGER_VERSION" >&2; exit 1; }
+  am_has || { echo "setup: $deps/bin/alertmanager does not report version $ALERTMANAGER_VERSION" >&2; exit 1; }
 fi
 
 # --- Build ----------------------------------------------------------------------------------
