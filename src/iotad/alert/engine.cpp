@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <limits>
 #include <optional>
 #include <memory>
@@ -106,6 +107,8 @@ struct Slot {
   const Anomaly* batch_latest = nullptr;
   double batch_max_score = 0;
   TimestampUs live_last = 0;  // last event including this batch (episode windows)
+  int64_t issued = 0;         // the last notification number given out in this evaluation
+  int rule_mark = 0;          // which rule's evaluation it belongs to (Evaluator::rule_mark_)
 
   const Alert& get() const { return copy ? *copy : *orig; }
   Alert& Mut() {
@@ -147,6 +150,10 @@ class Evaluator {
     if (in_.rules != nullptr) {
       for (const AlertRule& rule : *in_.rules) EvaluateRule(rule);
     }
+    size_t changed = 0;
+    for (auto& [id, slot] : slots_) changed += slot.copy && (slot.changed || slot.is_new);
+    out_.alerts.reserve(changed);
+    // (Moving an alert out leaves its map key dangling; the map is only destroyed after this.)
     for (auto& [id, slot] : slots_) {
       if (slot.copy && (slot.changed || slot.is_new)) out_.alerts.push_back(std::move(*slot.copy));
     }
@@ -160,62 +167,70 @@ class Evaluator {
     const TimestampUs open_from = in_.watermark_us - cfg_->lookback_us;
 
     // The rule's alerts per group key, each group's sorted by episode start.
+    // (Keys are views into the alerts' own strings: the state's, or copies held by unique_ptr.)
+    ++rule_mark_;
     std::vector<Slot*>& rule_slots = by_rule_[rule.name];
-    std::unordered_map<std::string, std::vector<Slot*>> groups;
+    for (Slot* s : rule_slots) s->rule_mark = rule_mark_;
+    std::unordered_map<std::string_view, std::vector<Slot*>> groups;
+    groups.reserve(rule_slots.size());
     for (Slot* s : rule_slots) groups[s->get().group_key].push_back(s);
     for (auto& [key, list] : groups) {
       std::sort(list.begin(), list.end(),
                 [](const Slot* x, const Slot* y) { return x->get().first_event_us < y->get().first_event_us; });
     }
 
-    // The matching anomalies per group (indices, in input order = time order).
-    std::unordered_map<GroupView, std::vector<uint32_t>, GroupViewHash> matched;
-    std::vector<GroupView> order;  // groups in order of first appearance (deterministic)
-    for (size_t i = 0; i < in_.anomalies.size(); ++i) {
-      const Anomaly& a = in_.anomalies[i];
+    // The matching anomalies in input (time) order, each joining or opening an alert of its group.
+    // A group's key is built once, the first time the group is seen; groups are independent, so
+    // the interleaving does not change any decision. While a group's anomalies keep joining the
+    // same alert (the usual case: a burst), they are tallied in the group's entry and folded into
+    // the alert when it changes, so most anomalies touch only their group's entry.
+    std::unordered_map<GroupView, GroupState, GroupViewHash> seen;
+    for (const Anomaly& a : in_.anomalies) {
       if (!RuleMatches(rule, a)) continue;
       ++out_.anomalies_matched;
-      const GroupView g = ViewOf(by, a);
-      auto [it, inserted] = matched.try_emplace(g);
-      if (inserted) order.push_back(g);
-      it->second.push_back(static_cast<uint32_t>(i));
-    }
-
-    for (const GroupView& g : order) {
-      const std::vector<uint32_t>& idx = matched[g];
-      const std::string key = GroupKey(rule, in_.anomalies[idx.front()]);
-      std::vector<Slot*>& list = groups[key];
-      for (const uint32_t i : idx) {
-        const Anomaly& a = in_.anomalies[i];
-        const TimestampUs t = a.event_time;
+      auto [git, inserted] = seen.try_emplace(ViewOf(by, a));
+      GroupState& g = git->second;
+      if (inserted) {
+        g.key = GroupKey(rule, a);
+        auto found = groups.find(g.key);
+        g.list = found != groups.end() ? &found->second : &new_lists_.emplace_back();
+      }
+      const TimestampUs t = a.event_time;
+      if (g.cur == nullptr || t < g.cur_first || t >= g.cur_next_first || t > g.cur_last + ra) {
+        Flush(g);
+        std::vector<Slot*>& list = *g.list;
         Slot* slot = Find(list, t, ra);
         if (slot == nullptr) {
           if (t < open_from) continue;  // too old to page anyone
-          slot = Open(rule, by, key, a);
+          slot = Open(rule, by, g.key, a);
           list.insert(std::upper_bound(list.begin(), list.end(), t,
                                        [](TimestampUs v, const Slot* s) { return v < s->get().first_event_us; }),
                       slot);
-          rule_slots.push_back(slot);
+          slot->rule_mark = rule_mark_;
         }
-        const TimestampUs h = HourStart(t);
-        if (!slot->batch_hours.empty() && slot->batch_hours.back().first == h) {
-          ++slot->batch_hours.back().second;
-        } else {
-          slot->batch_hours.emplace_back(h, 1);
-        }
-        if (slot->batch_latest == nullptr || t >= slot->batch_latest->event_time) slot->batch_latest = &a;
-        slot->batch_max_score = std::max(slot->batch_max_score, a.score);
-        slot->live_last = std::max(slot->live_last, t);
+        g.cur = slot;
+        g.cur_first = slot->get().first_event_us;
+        g.cur_last = slot->live_last;
+        const auto next = std::upper_bound(list.begin(), list.end(), g.cur_first,
+                                           [](TimestampUs v, const Slot* s) { return v < s->get().first_event_us; });
+        g.cur_next_first = next == list.end() ? std::numeric_limits<TimestampUs>::max() : (*next)->get().first_event_us;
       }
+      const TimestampUs h = HourStart(t);
+      if (g.hour_n > 0 && g.hour != h) FlushHour(g);
+      g.hour = h;
+      ++g.hour_n;
+      if (g.latest == nullptr || t >= g.latest->event_time) g.latest = &a;
+      g.max_score = std::max(g.max_score, a.score);
+      g.cur_last = std::max(g.cur_last, t);
     }
+    for (auto& [view, g] : seen) Flush(g);
 
-    // Recount the input's hours for every alert of the rule; fold in latest and max score.
-    for (Slot* s : rule_slots) Recount(*s);
-
-    // Resolution, then notifications, in id order.
-    std::vector<Slot*> sorted = rule_slots;
-    std::sort(sorted.begin(), sorted.end(), [](const Slot* x, const Slot* y) { return x->get().id < y->get().id; });
-    for (Slot* s : sorted) {
+    // Recount the input's hours for every alert of the rule, fold in latest and max score; then
+    // resolution and notifications, in id order.
+    for (auto& [id, slot] : slots_) {
+      if (slot.rule_mark != rule_mark_) continue;
+      Slot* s = &slot;
+      Recount(*s);
       const Alert& a = s->get();
       if (a.status == AlertStatus::kFiring && a.last_event_us + ra <= in_.watermark_us) {
         Alert& m = s->Mut();
@@ -229,6 +244,39 @@ class Evaluator {
       s->batch_latest = nullptr;
       s->batch_max_score = 0;
     }
+  }
+
+  /// One group's anomalies while they join the same alert (`cur`), not yet folded into it.
+  struct GroupState {
+    std::string key;
+    std::vector<Slot*>* list = nullptr;
+    Slot* cur = nullptr;
+    TimestampUs cur_first = 0, cur_next_first = 0, cur_last = 0;
+    TimestampUs hour = 0;
+    int64_t hour_n = 0;
+    const Anomaly* latest = nullptr;
+    double max_score = 0;
+  };
+
+  static void FlushHour(GroupState& g) {
+    std::vector<std::pair<TimestampUs, int64_t>>& hours = g.cur->batch_hours;
+    if (!hours.empty() && hours.back().first == g.hour) hours.back().second += g.hour_n;
+    else hours.emplace_back(g.hour, g.hour_n);
+    g.hour_n = 0;
+  }
+
+  static void Flush(GroupState& g) {
+    if (g.cur == nullptr) return;
+    Slot& s = *g.cur;
+    if (g.hour_n > 0) FlushHour(g);
+    if (g.latest != nullptr && (s.batch_latest == nullptr || g.latest->event_time >= s.batch_latest->event_time)) {
+      s.batch_latest = g.latest;
+    }
+    s.batch_max_score = std::max(s.batch_max_score, g.max_score);
+    s.live_last = std::max(s.live_last, g.cur_last);
+    g.cur = nullptr;
+    g.latest = nullptr;
+    g.max_score = 0;
   }
 
   /// The alert of the group an anomaly at `t` joins: one whose [first, last] holds it, else one
@@ -246,16 +294,15 @@ class Evaluator {
   }
 
   Slot* Open(const AlertRule& rule, GroupBy by, const std::string& key, const Anomaly& a) {
-    std::string dedup = fmt::format("{}|{}|{}", rule.name, key, FormatTimestamp(a.event_time));
-    std::string id = ShortId(dedup);
-    auto [it, inserted] = slots_.try_emplace(id);
+    auto alert = std::make_unique<Alert>();
+    Alert& al = *alert;
+    al.dedup_key = fmt::format("{}|{}|{}", rule.name, key, FormatTimestamp(a.event_time));
+    al.id = ShortId(al.dedup_key);
+    auto [it, inserted] = slots_.try_emplace(std::string_view(al.id));
     Slot& s = it->second;
     if (!inserted) return &s;  // the same episode (cannot happen through Find, kept safe)
     s.is_new = true;
-    s.copy = std::make_unique<Alert>();
-    Alert& al = *s.copy;
-    al.id = std::move(id);
-    al.dedup_key = std::move(dedup);
+    s.copy = std::move(alert);
     al.rule = rule.name;
     al.severity = rule.severity;
     al.group_key = key;
@@ -351,7 +398,7 @@ class Evaluator {
         held = &d;
       }
     }
-    n = std::max(n, issued_[a.id]) + 1;
+    n = std::max(n, s.issued) + 1;
 
     DeliveryState state = DeliveryState::kPending;
     std::string reason, silence_id;
@@ -378,7 +425,7 @@ class Evaluator {
     if (state != DeliveryState::kPending && held != nullptr && held->state == state && held->silence_id == silence_id) {
       return false;  // already recorded; it goes out once the silence ends or the hour turns
     }
-    issued_[a.id] = n;
+    s.issued = n;
 
     Notification base;
     base.kind = kind;
@@ -400,12 +447,13 @@ class Evaluator {
     base.latest = a.latest;
     base.url = base_url_ + "/devices/" + UrlEncode(a.latest.device_id);
     base.created_at_us = in_.now_us;
-    for (const std::string& sink : rule.sinks) {
+    for (size_t i = 0; i < rule.sinks.size(); ++i) {
+      const std::string& sink = rule.sinks[i];
       Delivery d;
       d.id = fmt::format("{}-{}-{}", a.id, n, sink);
       d.alert_id = a.id;
       d.sink = sink;
-      d.notification = base;
+      d.notification = i + 1 == rule.sinks.size() ? std::move(base) : base;
       d.notification.id = d.id;
       d.state = state;
       d.created_at_us = in_.now_us;
@@ -437,9 +485,10 @@ class Evaluator {
   const config::AlertConfig* cfg_ = nullptr;
   config::AlertConfig default_config_;
   std::string base_url_;
-  std::map<std::string, Slot> slots_;  // every alert by id (state's, then new ones)
+  std::map<std::string_view, Slot> slots_;  // every alert by id (views into the alerts' ids)
   std::unordered_map<std::string, std::vector<Slot*>> by_rule_;
-  std::unordered_map<std::string, int64_t> issued_;  // alert id -> last notification number this evaluation
+  std::deque<std::vector<Slot*>> new_lists_;
+  int rule_mark_ = 0;  // the alerts of groups new in this evaluation
   EvalResult out_;
 };
 
@@ -551,7 +600,7 @@ PreviewReport Preview(const std::vector<AlertRule>& rules, const config::AlertCo
     in.anomalies = anomalies.subspan(i, j - i);
     if (j > i) in.hours = {hour};
     in.watermark_us = std::min(hour + kMicrosPerHour, end);
-    in.now_us = hour + kMicrosPerHour;
+    in.now_us = in.watermark_us;  // wall time taken as event time
     fold(Evaluate(state, in));
     i = j;
     if (hour + kMicrosPerHour > end && i >= anomalies.size()) break;

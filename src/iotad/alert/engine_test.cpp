@@ -185,6 +185,40 @@ TEST_F(EngineTest, SameAnomaliesAgainOpenNothingAndSendNothing) {
   for (const auto& [id, a] : state_.alerts) EXPECT_EQ(a.anomalies, before.alerts.at(id).anomalies);
 }
 
+TEST_F(EngineTest, AReplayAfterResolutionPagesNobody) {
+  const std::vector<Anomaly> batch = {A(kT0, "dev-1"), A(kT0 + 5 * kMin, "dev-1"), A(kT0 + 3 * kHour, "dev-1")};
+  Eval(batch, kT0 + 10 * kMin, kT0 + 10 * kMin);
+  Eval(batch, kT0 + 5 * kHour, kT0 + 5 * kHour);  // both episodes fire and resolve
+  ASSERT_EQ(state_.alerts.size(), 2u);
+  const size_t deliveries = state_.deliveries.size();
+  EXPECT_EQ(deliveries, 4u);  // firing + resolved, twice
+  // The whole history again, a day later in wall time: nothing opens, nothing is sent.
+  const EvalResult r = Eval(batch, kT0 + 5 * kHour, kT0 + 29 * kHour);
+  EXPECT_EQ(r.alerts_opened, 0);
+  EXPECT_TRUE(r.deliveries.empty());
+  EXPECT_TRUE(r.alerts.empty());
+  EXPECT_EQ(state_.deliveries.size(), deliveries);
+}
+
+TEST_F(EngineTest, BatchSpanningTwoEpisodesOfOneGroupKeepsThemApart) {
+  Eval({A(kT0, "dev-1"), A(kT0 + 10 * kMin, "dev-1"), A(kT0 + 3 * kHour, "dev-1"), A(kT0 + 3 * kHour + 10 * kMin, "dev-1")},
+       kT0 + 3 * kHour + 20 * kMin, kT0 + 3 * kHour + 20 * kMin);
+  ASSERT_EQ(state_.alerts.size(), 2u);
+  // Hours 00, 02 and 03 recomputed with one more anomaly at 00:50 (joins the first episode) and
+  // one at 02:30 (within resolve_after before the second's start: joins the second), interleaved
+  // with another device's.
+  const EvalResult r = Eval({A(kT0, "dev-1"), A(kT0 + 10 * kMin, "dev-1"), A(kT0 + 50 * kMin, "dev-1"),
+                             A(kT0 + 51 * kMin, "dev-2"), A(kT0 + 150 * kMin, "dev-1"), A(kT0 + 3 * kHour, "dev-1"),
+                             A(kT0 + 3 * kHour + 10 * kMin, "dev-1")},
+                            kT0 + 3 * kHour + 20 * kMin, kT0 + 3 * kHour + 21 * kMin);
+  EXPECT_EQ(r.alerts_opened, 1);  // dev-2's
+  std::map<TimestampUs, int64_t> by_start;
+  for (const auto& [id, a] : state_.alerts) {
+    if (a.group_key == "device=dev-1") by_start[a.first_event_us] = a.anomalies;
+  }
+  EXPECT_EQ(by_start, (std::map<TimestampUs, int64_t>{{kT0, 3}, {kT0 + 3 * kHour, 3}}));
+}
+
 TEST_F(EngineTest, RecomputedHourReplacesItsCountsInsteadOfAdding) {
   Eval({A(kT0, "dev-1"), A(kT0 + kMin, "dev-1")}, kT0 + 30 * kMin, kT0 + 30 * kMin);
   EXPECT_EQ(Only().anomalies, 2);

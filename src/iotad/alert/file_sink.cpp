@@ -28,7 +28,15 @@ class FileSink final : public Sink {
     AttemptResult a;
     const std::string line = NotificationJson(n) + "\n";
     std::lock_guard lock(mu_);
-    const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == ENOENT && path_.has_parent_path()) {
+      // The folder is made when the first line is written (not when `iotad config check` builds
+      // the sink), and again if it was removed.
+      std::error_code ec;
+      std::filesystem::create_directories(path_.parent_path(), ec);
+      if (ec) return Failed(a, "create the folder of", ec.value());
+      fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    }
     if (fd < 0) return Failed(a, "open", errno);
     ssize_t w;
     do {
@@ -70,13 +78,6 @@ Result<std::unique_ptr<Sink>> MakeFileSink(const config::FileSinkOptions& o, con
   std::filesystem::path path(o.path);
   if (path.is_relative()) path = env.lake_root / path;
   std::error_code ec;
-  if (path.has_parent_path()) {
-    std::filesystem::create_directories(path.parent_path(), ec);
-    if (ec) {
-      return Error(Errc::kInvalidArgument, "cannot create the folder {}: {}", path.parent_path().string(),
-                   ec.message());
-    }
-  }
   if (std::filesystem::is_directory(path, ec)) {
     return Error(Errc::kInvalidArgument, "path {} is a folder, not a file", path.string());
   }

@@ -2,6 +2,7 @@
 #include "iotad/alert/sinks_http.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <functional>
 #include <optional>
@@ -104,7 +105,16 @@ HttpRequest WebhookRequest(const config::WebhookSinkOptions& o, const std::strin
   HttpRequest r;
   r.method = "POST";
   r.url = o.url;
-  r.headers = {std::string(kJson), std::string(kUserAgent), "Idempotency-Key: " + n.id};
+  // A configured User-Agent or Idempotency-Key replaces ours (never sent twice).
+  auto configured = [&o](std::string_view name) {
+    return std::any_of(o.headers.begin(), o.headers.end(), [name](const std::string& h) {
+      return h.size() > name.size() && h[name.size()] == ':' &&
+             std::equal(name.begin(), name.end(), h.begin(), [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+    });
+  };
+  r.headers = {std::string(kJson)};
+  if (!configured("User-Agent")) r.headers.emplace_back(kUserAgent);
+  if (!configured("Idempotency-Key")) r.headers.push_back("Idempotency-Key: " + n.id);
   if (!bearer_token.empty()) r.headers.push_back("Authorization: Bearer " + bearer_token);
   for (const std::string& h : o.headers) r.headers.push_back(h);
   // The generic JSON with the rendered subject and body added at its end.
@@ -298,6 +308,46 @@ HttpRequest PagerDutyRequest(const config::PagerDutySinkOptions& o, const std::s
   w.EndObject();
   r.body = w.Take();
   return r;
+}
+
+Notification TestNotification(TimestampUs now_us, const std::string& base_url, const std::string& sink) {
+  Notification n;
+  const std::string stamp = FormatTimestamp(now_us);
+  n.id = "test-" + stamp + "-" + sink;
+  n.kind = NotificationKind::kTest;
+  n.alert_id = "test";
+  n.dedup_key = "iotad-test-" + stamp;
+  n.rule = "iotad-test";
+  n.severity = "info";
+  n.group_key = "device=test-device";
+  n.status = "firing";
+  n.device = "test-device";
+  n.metric = "temperature";
+  n.location = "test-location";
+  n.detector = "default";
+  n.starts_at_us = now_us;
+  n.event_time_us = now_us;
+  n.anomalies = 1;
+  n.max_score = 0.99;
+  Anomaly& a = n.latest;
+  a.event_time = now_us;
+  a.device_id = n.device;
+  a.location = n.location;
+  a.metric = n.metric;
+  a.detector = n.detector;
+  a.score = 0.99;
+  a.value = 42.0;
+  a.expected = 21.0;
+  a.expected_lo = 18.0;
+  a.expected_hi = 24.0;
+  a.z = 7.0;
+  a.explanation = "a test notification from iotad (`iotad alert test " + sink + "`): no anomaly happened";
+  a.rule = "|z| > threshold";
+  std::string base = base_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  n.url = base + "/devices/test-device";
+  n.created_at_us = now_us;
+  return n;
 }
 
 // ---- the sinks ----

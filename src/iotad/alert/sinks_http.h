@@ -52,6 +52,10 @@ std::string_view PagerDutyAction(const Notification& n);
 /// with its hash, the same for the same key).
 std::string PagerDutyDedupKey(const std::string& dedup_key);
 
+/// The notification `iotad alert test SINK` sends: kind test, device "test-device", dedup key
+/// "iotad-test-<now, ISO-8601>", plausible anomaly fields, the dashboard link under `base_url`.
+Notification TestNotification(TimestampUs now_us, const std::string& base_url, const std::string& sink);
+
 /// `text` cut to at most `max_bytes` bytes without splitting a UTF-8 sequence ("..." marks a cut).
 std::string TruncateUtf8(std::string_view text, size_t max_bytes);
 

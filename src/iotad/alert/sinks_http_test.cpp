@@ -72,6 +72,20 @@ TEST(WebhookRequest, GenericJsonWithSubjectBodyAndHeaders) {
   EXPECT_EQ(r.body.substr(0, generic.size() - 1), generic.substr(0, generic.size() - 1));
 }
 
+TEST(WebhookRequest, AConfiguredUserAgentOrIdempotencyKeyReplacesOurs) {
+  config::WebhookSinkOptions o;
+  o.url = "http://127.0.0.1:1/x";
+  o.headers = {"user-agent: plant-bridge/2", "X-Other: 1"};
+  const HttpRequest r = WebhookRequest(o, "", SampleNotification());
+  EXPECT_FALSE(HasHeader(r, "User-Agent: iotad"));
+  EXPECT_TRUE(HasHeader(r, "user-agent: plant-bridge/2"));
+  EXPECT_TRUE(HasHeader(r, "Idempotency-Key: a1b2c3d4e5f6-1-ops"));
+  o.headers = {"Idempotency-Key: fixed"};
+  const HttpRequest r2 = WebhookRequest(o, "", SampleNotification());
+  EXPECT_FALSE(HasHeader(r2, "Idempotency-Key: a1b2c3d4e5f6-1-ops"));
+  EXPECT_TRUE(HasHeader(r2, "User-Agent: iotad"));
+}
+
 TEST(WebhookRequest, NoAuthorizationWithoutAToken) {
   config::WebhookSinkOptions o;
   o.url = "http://127.0.0.1:1/x";
@@ -328,6 +342,25 @@ TEST(TruncateUtf8, NeverSplitsASequence) {
   EXPECT_EQ(TruncateUtf8("abcdef", 5), "ab...");
   EXPECT_EQ(TruncateUtf8("ab\xC3\xA9xyz", 6), "ab...");  // cutting after \xC3 would split é
   EXPECT_EQ(TruncateUtf8("ab\xC3\xA9xyzw", 7), "ab\xC3\xA9...");
+}
+
+TEST(TestNotification, PlausibleAndNamedAsATest) {
+  const Notification n = TestNotification(*ParseTimestamp("2024-03-01T10:00:00Z"), "http://dash:8080/", "ops-slack");
+  EXPECT_EQ(n.kind, NotificationKind::kTest);
+  EXPECT_EQ(n.device, "test-device");
+  EXPECT_EQ(n.dedup_key, "iotad-test-2024-03-01T10:00:00Z");
+  EXPECT_EQ(n.id, "test-2024-03-01T10:00:00Z-ops-slack");
+  EXPECT_EQ(n.status, "firing");
+  EXPECT_EQ(n.url, "http://dash:8080/devices/test-device");
+  EXPECT_EQ(n.group_key, "device=test-device");
+  EXPECT_TRUE(n.latest.value.has_value());
+  EXPECT_TRUE(Has(n.latest.explanation, "test")) << n.latest.explanation;
+  // Every template field has a value but ends_at (a test notification is firing).
+  for (const std::string& f : TemplateFields()) {
+    if (f != "ends_at") {
+      EXPECT_FALSE(FieldValue(f, n).empty()) << f;
+    }
+  }
 }
 
 // ---- the sinks: secrets at make time ----

@@ -278,7 +278,7 @@ void RegisterAlertCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& 
   RegisterList(*alert, global, out);
   // ---- other helpers' subcommands (added when their branches are merged) ----
   RegisterAlertPreviewCommand(*alert, global, out);  // helper engine: `iotad alert preview`
-  // RegisterAlertTestCommand(*alert, global, out);      // helper http: `iotad alert test SINK`
+  RegisterAlertTestCommand(*alert, global, out);     // helper http: `iotad alert test SINK`
   alert->callback([alert, deliver, budget, &global, &out] {
     if (!alert->get_subcommands().empty()) return;  // a subcommand ran instead of the stage
     alert::AlertRunOptions options;

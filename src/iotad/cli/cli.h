@@ -45,6 +45,8 @@ void RegisterVerifyCommand(CLI::App& app, GlobalOptions& global, CommandOutcome&
 void RegisterAlertCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
 /// `preview` under the `alert` command (alert_preview_cmd.cpp).
 void RegisterAlertPreviewCommand(CLI::App& alert, GlobalOptions& global, CommandOutcome& out);
+/// `test SINK` under the `alert` command (alert_test_cmd.cpp): one test notification, the receiver's answer.
+void RegisterAlertTestCommand(CLI::App& alert, GlobalOptions& global, CommandOutcome& out);
 
 /// Prints a run's stage reports and checks; false when a check failed.
 bool PrintRunReport(const pipeline::RunReport& report);

@@ -275,3 +275,23 @@ TEST(AlertRuleConfigTest, TheInitConfigHasTheDeviceRuleAndTheFileSink) {
 
 }  // namespace
 }  // namespace iotad::config
+
+namespace iotad::config {
+namespace {
+
+// With the product's registry (the real sink kind and its file type): what `iotad init` writes.
+TEST(AlertRuleConfigTest, TheInitConfigParsesWithTheProductsKinds) {
+  auto parsed = ParseConfig(InitConfigToml(), "lake/iotad.toml", kMachine);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  ASSERT_EQ(AlertRulesOf(parsed->components).size(), 1u);
+  const Component* sink = parsed->components.Find("alert.sink", "alerts-file");
+  ASSERT_NE(sink, nullptr);
+  EXPECT_EQ(sink->type, "file");
+  // The example (what `iotad config example` prints) has no rule: alerting is the init file's.
+  auto example = ParseConfig(ExampleConfigToml(), "example", kMachine);
+  ASSERT_TRUE(example.ok()) << example.status().message();
+  EXPECT_TRUE(AlertRulesOf(example->components).empty());
+}
+
+}  // namespace
+}  // namespace iotad::config

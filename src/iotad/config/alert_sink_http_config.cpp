@@ -93,6 +93,17 @@ FieldSetter<T> SetHttpUrl(std::string T::*field) {
   };
 }
 
+/// SecretOptions for a required secret: the `<base>_env` row shows `example` in `config example`,
+/// so the example block, uncommented, is a valid table (either key may be used).
+template <typename T>
+std::vector<Option<T>> RequiredSecretOptions(SecretRef T::*field, const std::string& base, const std::string& what,
+                                             const std::string& example) {
+  std::vector<Option<T>> rows = SecretOptions<T>(field, base, what);
+  rows[0].default_toml = "\"" + example + "\"";
+  rows[0].doc += " One of " + base + "_env and " + base + "_file is required; the example names a variable.";
+  return rows;
+}
+
 /// The rows of `T`: the common ones, then `own`.
 template <typename T>
 std::vector<Option<T>> Rows(std::vector<std::vector<Option<T>>> parts) {
@@ -140,7 +151,7 @@ ComponentType SlackType() {
       "a Slack incoming webhook: text plus blocks (subject, body, a context line with the dedup key). The webhook "
       "URL is a secret: url_env or url_file.",
       Rows<S>({
-          SecretOptions<S>(&S::url, "url", "the Slack incoming-webhook URL (required)"),
+          RequiredSecretOptions<S>(&S::url, "url", "the Slack incoming-webhook URL", "SLACK_WEBHOOK_URL"),
           {{"url", "string", "", "Refused: a Slack webhook URL is a secret; give url_env or url_file instead.",
             [](S&, const Node&, const std::string& key) -> Status {
               return Error(Errc::kInvalidArgument,
@@ -198,7 +209,8 @@ ComponentType PagerDutyType() {
       Rows<P>({
           {{"url", "string", "\"https://events.pagerduty.com/v2/enqueue\"", "The Events API v2 endpoint.",
             SetHttpUrl(&P::url)}},
-          SecretOptions<P>(&P::routing_key, "routing_key", "the integration's routing key (required)"),
+          RequiredSecretOptions<P>(&P::routing_key, "routing_key", "the integration's routing key",
+                                   "PAGERDUTY_ROUTING_KEY"),
           {{"source", "string", "", "payload.source; unset: the device id.", SetString(&P::source)},
            {"component", "string", "", "payload.component; unset: the metric.", SetString(&P::component)}},
       }),
