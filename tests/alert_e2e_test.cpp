@@ -149,6 +149,29 @@ TEST_F(AlertE2eTest, RunDeliversAndReRunsSendNothingNew) {
   EXPECT_EQ(Lines(File(lake)).size(), lines.size());
 }
 
+TEST_F(AlertE2eTest, NoDeliverCommitsTheOutboxOnly) {
+  const std::string lake = MakeLake("lake");
+  const CmdResult run = Iotad(lake, {"run", "--no-alert", "--input", dir_ / "gen"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out.find("alert: "), std::string::npos) << run.out;
+  const CmdResult outbox = Iotad(lake, {"alert", "--no-deliver"});
+  ASSERT_EQ(outbox.exit_code, 0) << outbox.err;
+  EXPECT_EQ(Lines(File(lake)).size(), 0u);
+  const long long alerts = SqlInt(lake, "SELECT count(*) FROM alerts WHERE rule = 'e2e-rule'");
+  ASSERT_GT(alerts, 0);
+  EXPECT_EQ(SqlInt(lake, "SELECT count(*) FROM alert_deliveries WHERE sink = 'e2e-file' AND state = 'pending' "
+                         "AND attempt IS NULL"),
+            alerts);
+  const CmdResult list = Iotad(lake, {"alert", "list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  for (const auto& key : SqlSet(lake, "SELECT id FROM alerts WHERE rule = 'e2e-rule'")) {
+    EXPECT_NE(list.out.find("\"" + key + "\""), std::string::npos) << key << "\n" << list.out;
+  }
+  // The next stage delivers what the outbox holds.
+  ASSERT_EQ(Iotad(lake, {"alert"}).exit_code, 0);
+  EXPECT_EQ(static_cast<long long>(Lines(File(lake)).size()), alerts);
+}
+
 TEST_F(AlertE2eTest, SilencedNotificationsAreRecordedNotSent) {
   const std::string lake = MakeLake("lake");
   const CmdResult add = Iotad(lake, {"alert", "silence", "add", "--match", "device=dev-0000*", "--match",

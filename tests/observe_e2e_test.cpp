@@ -227,7 +227,7 @@ TEST_F(ObserveE2eTest, JsonLogsAreOneObjectPerLineWithTheStageFields) {
   }
   EXPECT_EQ(warnings, 1);
   EXPECT_EQ(errors, 1);  // "run ... finished but some checks failed"
-  EXPECT_EQ(stages, (std::map<std::string, int>{{"checks", 1}, {"gold", 1}, {"ingest", 1}, {"silver", 1}}));
+  EXPECT_EQ(stages, (std::map<std::string, int>{{"alert", 1}, {"checks", 1}, {"gold", 1}, {"ingest", 1}, {"silver", 1}}));
   EXPECT_EQ(run_id, Sql(lake_, "SELECT run_id FROM runs").substr(7, run_id.size()));
 }
 

@@ -259,9 +259,9 @@ void RegisterList(CLI::App& alert, GlobalOptions& global, CommandOutcome& out) {
 void RegisterAlertCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out) {
   auto* alert = app.add_subcommand(
       "alert", "Alerts from anomalies: evaluate the rules, commit the outbox, deliver (or ack, silence, retry, list)");
-  auto deliver = std::make_shared<bool>(true);
+  auto no_deliver = std::make_shared<bool>(false);
   auto budget = std::make_shared<std::string>();
-  alert->add_flag("!--no-deliver", *deliver, "Evaluate and commit the outbox only; send nothing");
+  alert->add_flag("--no-deliver", *no_deliver, "Evaluate and commit the outbox only; send nothing");
   alert->add_option("--budget", *budget, "Wall time spent delivering at most, e.g. 30s (default: alert.delivery_budget)");
   AddLakeOption(*alert, global);
   alert->footer(
@@ -278,11 +278,11 @@ void RegisterAlertCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& 
   RegisterList(*alert, global, out);
   // ---- other helpers' subcommands (added when their branches are merged) ----
   RegisterAlertPreviewCommand(*alert, global, out);  // helper engine: `iotad alert preview`
-  // RegisterAlertTestCommand(*alert, global, out);      // helper http: `iotad alert test SINK`
-  alert->callback([alert, deliver, budget, &global, &out] {
+  RegisterAlertTestCommand(*alert, global, out);     // helper http: `iotad alert test SINK`
+  alert->callback([alert, no_deliver, budget, &global, &out] {
     if (!alert->get_subcommands().empty()) return;  // a subcommand ran instead of the stage
     alert::AlertRunOptions options;
-    options.deliver = *deliver;
+    options.deliver = !*no_deliver;
     if (!budget->empty()) {
       auto b = ParseDurationFlag(*budget, "--budget");
       if (!b.ok()) {

@@ -47,8 +47,6 @@ void RegisterAlertCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& 
 void RegisterAlertPreviewCommand(CLI::App& alert, GlobalOptions& global, CommandOutcome& out);
 /// `test SINK` under the `alert` command (alert_test_cmd.cpp): one test notification, the receiver's answer.
 void RegisterAlertTestCommand(CLI::App& alert, GlobalOptions& global, CommandOutcome& out);
-/// TEMPORARY (tmp_http_alert_cmd.cpp, until cli/alert_cmd.cpp lands): an `alert` parent for `alert test`.
-void RegisterTmpHttpAlertCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
 
 /// Prints a run's stage reports and checks; false when a check failed.
 bool PrintRunReport(const pipeline::RunReport& report);

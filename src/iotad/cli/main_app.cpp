@@ -100,7 +100,6 @@ int RunMain(int argc, char** argv) {
   RegisterEvalCommand(app, global, out);
   RegisterVerifyCommand(app, global, out);
   RegisterAlertCommand(app, global, out);
-  RegisterTmpHttpAlertCommand(app, global, out);  // TEMPORARY: goes with tmp_http_alert_cmd.cpp
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

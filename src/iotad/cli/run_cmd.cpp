@@ -38,10 +38,12 @@ void RegisterRunCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& ou
   sub->add_option("--input", options->extra_inputs, "Also ingest these files or folders");
   sub->add_flag("--no-inbox", options->skip_inbox, "Do not ingest the configured inbox folder");
   sub->add_option("--detectors", options->gold.detectors, "Gold detectors (default: config)")->delimiter(',');
-  sub->add_flag("!--no-alert", options->alert, "Skip the alert stage (default: run it when alert.enabled)");
+  auto no_alert = std::make_shared<bool>(false);
+  sub->add_flag("--no-alert", *no_alert, "Skip the alert stage (run after gold when alert.enabled)");
   options->metrics = &CliMetrics();
   AddLakeOption(*sub, global);
-  sub->callback([options, &global, &out] {
+  sub->callback([options, no_alert, &global, &out] {
+    options->alert = !*no_alert;
     auto lake = OpenLake(ResolveLakePath(global));
     if (!lake.ok()) {
       out.status = lake.status();

@@ -241,17 +241,6 @@ Result<RunReport> RunPipeline(lake::Lake& lake, const RunOptions& options) {
     if (options.metrics) RecordGoldMetrics(*options.metrics, report.gold);
     stage_done("gold", record.stages.back().seconds, record.stages.back().counts_json,
                {{"seq", report.gold.commit_seq}, {"rows", report.gold.rows_scanned}});
-    // Alerts on the gold just committed. A receiver that fails is an attempt (retried by the
-    // next run), never a failed run; a broken sink (a missing secret) is.
-    if (options.alert && lake.config().alert.enabled) {
-      auto alerted = alert::RunAlerts(lake, options.alert_options);
-      if (!alerted.ok()) return fail(alerted.status());
-      report.alert = std::move(alerted).value();
-      report.alert_ran = true;
-      record.stages.push_back({"alert", lap(), alert::AlertReportJson(report.alert)});
-      stage_done("alert", record.stages.back().seconds, record.stages.back().counts_json,
-                 {{"notifications", report.alert.notifications}, {"delivered", report.alert.delivered}});
-    }
   } else {
     report.gold_skipped = intact.message();
     JsonWriter skipped;
@@ -262,6 +251,20 @@ Result<RunReport> RunPipeline(lake::Lake& lake, const RunOptions& options) {
 
   auto verified = LakeVerifiedCheck(lake);
   if (!verified.ok()) return fail(verified.status());
+  const double verify_seconds = lap();  // part of the checks stage, measured before the alerts
+  // Alerts on the gold just committed, when the lake's files are all there (alerting on a damaged
+  // gold would page on what verify will change; lake_verified names the damage). A receiver that
+  // fails is an attempt (retried by the next run), never a failed run; a broken sink (a missing
+  // secret) is.
+  if (report.gold_skipped.empty() && verified->passed && options.alert && lake.config().alert.enabled) {
+    auto alerted = alert::RunAlerts(lake, options.alert_options);
+    if (!alerted.ok()) return fail(alerted.status());
+    report.alert = std::move(alerted).value();
+    report.alert_ran = true;
+    record.stages.push_back({"alert", lap(), alert::AlertReportJson(report.alert)});
+    stage_done("alert", record.stages.back().seconds, record.stages.back().counts_json,
+               {{"notifications", report.alert.notifications}, {"delivered", report.alert.delivered}});
+  }
   auto checks = ValidateLake(lake);
   if (!checks.ok()) {
     // A damaged file can make the other checks' queries fail; lake_verified says which one.
@@ -287,7 +290,7 @@ Result<RunReport> RunPipeline(lake::Lake& lake, const RunOptions& options) {
     counts.Key(c.name).Bool(c.passed);
   }
   counts.EndObject();
-  record.stages.push_back({"checks", lap(), counts.Take()});
+  record.stages.push_back({"checks", verify_seconds + lap(), counts.Take()});
   if (options.metrics) {
     for (const auto& c : report.checks) RecordCheckMetrics(*options.metrics, c);
   }
