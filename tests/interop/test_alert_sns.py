@@ -104,7 +104,9 @@ def test_wrong_secret_key_is_one_clear_error_and_nothing_is_published(published)
     r = lake.alert("test", "topic", env=aws_env(setup, secret=wrong), check=False)
     assert r.returncode == 1
     text = r.stdout + r.stderr
-    assert "SignatureDoesNotMatch" in text
+    errors = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and "SignatureDoesNotMatch" in errors[0], r.stderr  # one clear error
+    assert "403" in r.stdout and "SignatureDoesNotMatch" in r.stdout  # and what the server said
     assert wrong not in text and setup["secret"] not in text
     assert R.sqs_drain(m, setup, setup["queue_url"], 1, timeout=3) == []
     # An access key the server does not know: its own error, also not a silent drop.
