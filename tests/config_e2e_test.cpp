@@ -50,4 +50,23 @@ TEST_F(ConfigE2eTest, ExampleShowsTheRuleKindAndNoUnregisteredKinds) {
   EXPECT_NE(r.out.find("# type = \"webhook\"\n"), std::string::npos) << r.out;
 }
 
+TEST_F(ConfigE2eTest, CheckNamesAMissingSinkSecretWithoutPrintingAnySecret) {
+  AppendConfig("\n[[alert.sink]]\nname = \"ops-slack\"\ntype = \"slack\"\nurl_env = \"IOTAD_TEST_SLACK_URL\"\n");
+  // The variable is not set: one sentence naming the sink, the key and the variable, exit 2.
+  const CmdResult missing = RunIotad({"config", "check", "--lake", lake_});
+  EXPECT_EQ(missing.exit_code, 2) << missing.out << missing.err;
+  EXPECT_NE(missing.err.find("ops-slack"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("IOTAD_TEST_SLACK_URL"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("not set"), std::string::npos) << missing.err;
+  EXPECT_EQ(missing.err.find('\n'), missing.err.size() - 1) << missing.err;
+  // `iotad sql` does not need the secret (only alerting does).
+  EXPECT_EQ(RunIotad({"sql", "--lake", lake_, "SELECT 1"}).exit_code, 0);
+  // Set: valid, and the secret is printed nowhere.
+  const std::string secret = "https://hooks.example.invalid/services/T000/B000/s3cr3t-token";
+  const CmdResult ok = RunIotad({"config", "check", "--lake", lake_}, {{"IOTAD_TEST_SLACK_URL", secret}});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("[[alert.sink]]: 2 (alerts-file (file), ops-slack (slack))"), std::string::npos) << ok.out;
+  EXPECT_EQ((ok.out + ok.err).find("s3cr3t"), std::string::npos);
+}
+
 }  // namespace iotad::e2e

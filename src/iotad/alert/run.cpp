@@ -21,7 +21,7 @@ Result<AlertReport> RunAlerts(lake::Lake& lake, const AlertRunOptions& options) 
   AlertReport report;
 
   // Every sink first: a missing secret fails the stage before anything is read or decided.
-  SinkEnv env{lake.root(), config.alert};
+  SinkEnv env{lake.root(), config.alert, &lake.clock()};
   std::vector<std::unique_ptr<Sink>> owned;
   std::map<std::string, Sink*> sinks;
   for (const config::Component& c : config.components.Of("alert.sink")) {

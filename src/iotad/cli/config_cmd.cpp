@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "iotad/alert/sink.h"
 #include "iotad/cli/cli.h"
 #include "iotad/config/config.h"
 #include "iotad/lake/lake.h"
@@ -21,6 +22,15 @@ void RegisterConfigCommand(CLI::App& app, GlobalOptions& global, CommandOutcome&
       return;
     }
     const config::LakeConfig& cfg = (*lake)->config();
+    // What only run time could tell: every alert sink's secrets are there and readable (the
+    // variable set, the file readable and not empty), said as one sentence naming the key.
+    alert::SinkEnv env{(*lake)->root(), cfg.alert, &(*lake)->clock()};
+    for (const config::Component& c : cfg.components.Of("alert.sink")) {
+      if (Status st = alert::CheckSinkSecrets(c, env); !st.ok()) {
+        out.status = Error(Errc::kInvalidArgument, "config: {}", st.message());
+        return;
+      }
+    }
     const auto& warnings = cfg.warnings;
     if (warnings.empty()) {
       std::printf("%s/iotad.toml is valid\n", (*lake)->root().c_str());
