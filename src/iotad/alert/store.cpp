@@ -688,6 +688,8 @@ Result<AlertLog> AlertLog::Open(store::ObjectStore& store, const Clock& clock) {
       return Error(Errc::kCorrupt, "alert log: checkpoint {} says seq {}", key, state->seq);
     }
     log.state_ = std::move(*state);
+    log.checkpoint_seq_ = *seq;
+    log.checkpoint_bytes_ = static_cast<int64_t>(json.size());
   } else if (pointer.status().code() != Errc::kNotFound) {
     return pointer.status();
   }
@@ -709,6 +711,34 @@ Status AlertLog::Refresh() {
     }
     ApplyChanges(state_, *changes);
     state_.seq = seq;
+    ++records_since_checkpoint_;
+    bytes_since_checkpoint_ += static_cast<int64_t>(json.size());
+  }
+}
+
+void AlertLog::MaybeCheckpoint() {
+  if (records_since_checkpoint_ < kCheckpointEvery || bytes_since_checkpoint_ < checkpoint_bytes_) return;
+  // The record is the commit point; a checkpoint only shortens the next load. A failure here
+  // leaves the previous checkpoint in place (the records after it are read instead).
+  const int64_t seq = state_.seq;
+  const std::string json = StateToJson(state_);
+  Status cp = store_->Put(CheckpointKey(seq), json);
+  if (cp.ok()) cp = store_->Put(kLastCheckpointKey, std::to_string(seq));
+  if (!cp.ok()) {
+    log::Warn(fmt::format("alert log: no checkpoint at {}: {}", seq, cp.message()));
+    return;
+  }
+  const int64_t previous = checkpoint_seq_;
+  checkpoint_seq_ = seq;
+  checkpoint_bytes_ = static_cast<int64_t>(json.size());
+  records_since_checkpoint_ = 0;
+  bytes_since_checkpoint_ = 0;
+  // Older checkpoints are never read again (a reader that read the previous pointer a moment
+  // ago still finds the previous one): keep two.
+  auto listed = store_->List(kAlertCheckpointPrefix);
+  if (!listed.ok()) return;
+  for (const store::ObjectInfo& o : *listed) {
+    if (o.key != CheckpointKey(seq) && o.key != CheckpointKey(previous)) (void)store_->Delete(o.key);
   }
 }
 
@@ -725,13 +755,9 @@ Result<int64_t> AlertLog::Commit(const Changes& changes) {
     IOTAD_TRY(put);
     ApplyChanges(state_, changes);
     state_.seq = seq;
-    if (seq % kCheckpointEvery == 0) {
-      // The record is the commit point; a checkpoint only shortens the next load. A failure
-      // here leaves the previous checkpoint in place (the records after it are read instead).
-      Status cp = store_->Put(CheckpointKey(seq), StateToJson(state_));
-      if (cp.ok()) cp = store_->Put(kLastCheckpointKey, std::to_string(seq));
-      if (!cp.ok()) log::Warn(fmt::format("alert log: no checkpoint at {}: {}", seq, cp.message()));
-    }
+    ++records_since_checkpoint_;
+    bytes_since_checkpoint_ += static_cast<int64_t>(json.size());
+    MaybeCheckpoint();
     return seq;
   }
 }

@@ -2,7 +2,8 @@
 // The alert log: the durable outbox and the memory of alerting, in the lake through the
 // ObjectStore. Records `_iotad/alerts/log/<seq, 12 digits>.json`, each claimed with PutIfAbsent
 // (the commit point), hold changes; the state is the newest checkpoint
-// (`_iotad/alerts/checkpoint/<seq>.json`, every 64 records, pointer `_iotad/alerts/last_checkpoint`)
+// (`_iotad/alerts/checkpoint/<seq>.json`, after 64 records once the records since the last one
+// outweigh it, pointer `_iotad/alerts/last_checkpoint`, the newest two kept)
 // plus the records after it. Writers need no lock: a sequence conflict re-reads the new records
 // and claims the next number. Upserts replace whole objects, except the ack fields of an alert,
 // which only Ack changes, so `iotad alert ack` racing a run loses nothing.
@@ -53,9 +54,18 @@ class AlertLog {
 
  private:
   AlertLog(store::ObjectStore& store, const Clock& clock) : store_(&store), clock_(&clock) {}
+  /// Writes a checkpoint when 64 records and at least the last checkpoint's size in record bytes
+  /// came since it (so checkpoints cost O(log size) in total, not a copy of the state every 64
+  /// records), then removes all but the newest two checkpoints.
+  void MaybeCheckpoint();
+
   store::ObjectStore* store_;
   const Clock* clock_;
   AlertState state_;
+  int64_t checkpoint_seq_ = 0;     // the newest checkpoint this log knows of
+  int64_t checkpoint_bytes_ = 0;   // its size
+  int64_t records_since_checkpoint_ = 0;
+  int64_t bytes_since_checkpoint_ = 0;
 };
 
 /// Applies one record's changes to a state (the fold; also what tests and preview use).
