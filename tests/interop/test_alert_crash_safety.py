@@ -30,21 +30,21 @@ def template(tmp_path_factory):
     return AlertLake.create(tmp_path_factory.mktemp("crash-template"), devices=6, hours=6, seed=61, gold=True)
 
 
-def case_lake(template, folder, url):
+def case_lake(template, folder, url, concurrency=1):
     dst = folder / "lake"
     shutil.copytree(template.path, dst)
     lake = AlertLake(dst)
     lake.configure(
-        alert={"base_url": "http://dash.iotad.test:8080", "concurrency": 1, "backoff_initial": "1s",
+        alert={"base_url": "http://dash.iotad.test:8080", "concurrency": concurrency, "backoff_initial": "1s",
                "backoff_max": "2s", "delivery_budget": "30s"},
         rules=[{"name": "device-anomalies", "detectors": ["default"], "group_by": "device", "group_wait": "1m",
                 "resolve_after": "1h", "max_per_device_per_hour": 0, "sinks": ["hook"]}],
         sinks=[{"name": "hook", "type": "webhook", "url": url, "bearer_token_env": "IOTAD_TEST_TOKEN",
-                "concurrency": 1, "timeout": "20s"}])
+                "concurrency": concurrency, "timeout": "20s"}])
     return lake
 
 
-def check_every_alert_arrived_once_but_the_one_in_flight(lake, recorder, path, outputs):
+def check_every_alert_arrived_once_but_the_one_in_flight(lake, recorder, path, outputs, in_flight=1):
     reqs = recorder.requests(path)
     bodies = [json.loads(r["body"]) for r in reqs]
     deliveries = lake.deliveries()
@@ -55,7 +55,7 @@ def check_every_alert_arrived_once_but_the_one_in_flight(lake, recorder, path, o
     got = Counter(b["id"] for b in bodies)
     assert set(got) == set(states), "delivered per the outbox %s, received %s" % (sorted(states), sorted(got))
     repeats = {k: n for k, n in got.items() if n > 1}
-    assert len(repeats) <= 1 and all(n == 2 for n in repeats.values()), repeats
+    assert len(repeats) <= in_flight and all(n == 2 for n in repeats.values()), repeats
     for k in repeats:  # the repeat is the same notification: same dedup key, same Idempotency-Key
         same = [(b["dedup_key"], r["headers"].get("Idempotency-Key")) for r, b in zip(reqs, bodies) if b["id"] == k]
         assert len(set(same)) == 1 and same[0][1] == k
@@ -145,3 +145,20 @@ def test_killed_inside_iotad_run_then_rerun(recorder, tmp_path):
     repeats = check_every_alert_arrived_once_but_the_one_in_flight(
         lake, recorder, path, [crashed.stdout, crashed.stderr, again.stdout, again.stderr])
     assert len(repeats) == 1
+
+
+def test_killed_with_three_requests_in_flight(template, recorder, tmp_path):
+    """Concurrency 3, killed after a response: at most the (three) requests in flight go twice."""
+    path = "/crash/concurrent"
+    recorder.control(mode="ok", delay=0.2, path=path)  # slow enough that three are in flight at once
+    try:
+        lake = case_lake(template, tmp_path, recorder.url + path, concurrency=3)
+        crashed = lake.alert(env=dict(ENV, IOTAD_CRASH_AT="alert_after_response:2"), check=False)
+        assert crashed.returncode == -signal.SIGKILL, crashed.stdout + crashed.stderr
+        assert recorder.stats()["max_in_flight"] >= 2
+        again = lake.alert(env=ENV)
+        repeats = check_every_alert_arrived_once_but_the_one_in_flight(
+            lake, recorder, path, [crashed.stdout, crashed.stderr, again.stdout, again.stderr], in_flight=3)
+        assert 1 <= len(repeats) <= 3
+    finally:
+        recorder.control(mode="ok", path=path)
