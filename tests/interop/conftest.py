@@ -84,7 +84,7 @@ class AlertLake:
               "--anomaly-kinds", kinds, "--start", start, "--lake", self.path,
               "--labels", self.path.parent / ("labels-%s.csv" % start.replace(":", "")))
 
-    def configure(self, alert=None, rules=(), sinks=()):
+    def configure(self, alert=None, rules=(), sinks=(), env=None):
         """Replaces the alert configuration: `alert` = [alert] keys, `rules`/`sinks` = dicts of
         [[alert.rule]] / [[alert.sink]] keys (values: str, int, float, bool, list)."""
         def value(v):
@@ -107,7 +107,8 @@ class AlertLake:
         for s in sinks:
             text += table("[[alert.sink]]", s)
         cfg.write_text(text)
-        iotad("config", "check", "--lake", self.path)
+        # `config check` also checks that every sink's secret is there: `env` holds them.
+        iotad("config", "check", "--lake", self.path, env=env)
 
     def run(self, *args, env=None, check=True, timeout=180):
         return iotad("run", "--lake", self.path, *args, env=env, check=check, timeout=timeout)

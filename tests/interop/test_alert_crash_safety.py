@@ -40,7 +40,8 @@ def case_lake(template, folder, url, concurrency=1):
         rules=[{"name": "device-anomalies", "detectors": ["default"], "group_by": "device", "group_wait": "1m",
                 "resolve_after": "1h", "max_per_device_per_hour": 0, "sinks": ["hook"]}],
         sinks=[{"name": "hook", "type": "webhook", "url": url, "bearer_token_env": "IOTAD_TEST_TOKEN",
-                "concurrency": concurrency, "timeout": "20s"}])
+                "concurrency": concurrency, "timeout": "20s"}],
+        env=ENV)
     return lake
 
 
@@ -136,7 +137,8 @@ def test_killed_inside_iotad_run_then_rerun(recorder, tmp_path):
         rules=[{"name": "device-anomalies", "detectors": ["default"], "group_by": "device", "group_wait": "1m",
                 "resolve_after": "1h", "max_per_device_per_hour": 0, "sinks": ["hook"]}],
         sinks=[{"name": "hook", "type": "webhook", "url": recorder.url + path, "bearer_token_env": "IOTAD_TEST_TOKEN",
-                "concurrency": 1}])
+                "concurrency": 1}],
+        env=ENV)
     crashed = lake.run(env=dict(ENV, IOTAD_CRASH_AT="alert_after_response:2"), check=False)
     assert crashed.returncode == -signal.SIGKILL, crashed.stdout + crashed.stderr
     assert len(recorder.requests(path)) == 2

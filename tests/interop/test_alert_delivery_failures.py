@@ -25,7 +25,7 @@ def ts(s):
     raise ValueError("not a timestamp: %r" % s)
 
 
-def make(tmp_path_factory, name, sinks, alert=None, seed=51, devices=4, rule=None):
+def make(tmp_path_factory, name, sinks, alert=None, seed=51, devices=4, rule=None, env=None):
     lake = AlertLake.create(tmp_path_factory.mktemp(name), devices=devices, hours=6, seed=seed, gold=True)
     a = {"base_url": "http://dash.iotad.test:8080", "backoff_initial": "1s", "backoff_max": "2s",
          "delivery_budget": "20s", "max_attempts": 5, "concurrency": 4}
@@ -33,7 +33,7 @@ def make(tmp_path_factory, name, sinks, alert=None, seed=51, devices=4, rule=Non
     r = {"name": "device-anomalies", "detectors": ["default"], "group_by": "device", "group_wait": "1m",
          "resolve_after": "6h", "max_per_device_per_hour": 0, "sinks": [s["name"] for s in sinks]}
     r.update(rule or {})
-    lake.configure(alert=a, rules=[r], sinks=sinks)
+    lake.configure(alert=a, rules=[r], sinks=sinks, env=env)
     return lake
 
 
@@ -181,7 +181,8 @@ def test_a_resolve_never_overtakes_its_trigger(tmp_path_factory, fresh_recorder)
     rec.control(mode="fail", status=500, count=1, path=path)  # the first request (a trigger) fails once
     lake = make(tmp_path_factory, "order", [{"name": "pd", "type": "pagerduty", "url": rec.url + path,
                                              "routing_key_env": "IOTAD_TEST_PD_KEY", "concurrency": 1}],
-                seed=55, devices=6, rule={"resolve_after": "1h"})
+                seed=55, devices=6, rule={"resolve_after": "1h"},
+                env={"IOTAD_TEST_PD_KEY": "R0UTINGKEYorder000000000000000000"})
     env = {"IOTAD_TEST_PD_KEY": "R0UTINGKEYorder000000000000000000"}
     lake.alert(env=env)
     time.sleep(2.6)

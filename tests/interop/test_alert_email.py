@@ -36,7 +36,8 @@ def mailed(tmp_path_factory, smtp, smtp_tls):
                 "password_env": "IOTAD_TEST_SMTP_PASSWORD", "ca_file": smtp_tls.info["cert"]},
                {"name": "mail-plain-required", "type": "email", "url": smtp.url, "from": "iotad@plant4.example",
                 "to": ["ops@plant4.example"], "starttls": "require", "username": "iotad",
-                "password_env": "IOTAD_TEST_SMTP_PASSWORD"}])
+                "password_env": "IOTAD_TEST_SMTP_PASSWORD"}],
+        env={"IOTAD_TEST_SMTP_PASSWORD": PASSWORD})
     env = {"IOTAD_TEST_SMTP_PASSWORD": PASSWORD}
     out = lake.run(env=env)
     return lake, env, out

@@ -39,7 +39,8 @@ def run(tmp_path_factory, recorder):
                {"name": "slack", "type": "slack", "url_env": "IOTAD_TEST_SLACK_URL", "channel": "#iot-alerts",
                 "username": "iotad"},
                {"name": "pd", "type": "pagerduty", "url": recorder.url + "/v2/enqueue",
-                "routing_key_env": "IOTAD_TEST_PD_KEY"}])
+                "routing_key_env": "IOTAD_TEST_PD_KEY"}],
+        env=env)
     out = lake.run(env=env)
     assert recorder.wait_for(1, "/hook"), "the webhook received nothing: %s" % out.stdout
     return lake, env, recorder, out

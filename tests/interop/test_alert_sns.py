@@ -31,7 +31,8 @@ def published(tmp_path_factory, moto):
                 "sinks": ["topic", "fifo"]}],
         sinks=[{"name": "topic", "type": "sns", "topic_arn": setup["topic_arn"], "endpoint": m.url},
                {"name": "fifo", "type": "sns", "topic_arn": setup["fifo_topic_arn"], "endpoint": m.url,
-                "region": "us-east-1"}])
+                "region": "us-east-1"}],
+        env=aws_env(setup))
     out = lake.run(env=aws_env(setup))
     std = R.sqs_drain(m, setup, setup["queue_url"], len(lake.deliveries("sink = 'topic' AND state = 'delivered'")),
                       settle=True)
@@ -133,7 +134,8 @@ def test_wrong_secret_in_a_run_is_a_dead_delivery_naming_the_error(tmp_path_fact
         alert={"delivery_budget": "20s"},
         rules=[{"name": "device-anomalies", "detectors": ["default"], "group_by": "device", "group_wait": "1m",
                 "resolve_after": "6h", "max_per_device_per_hour": 0, "sinks": ["topic"]}],
-        sinks=[{"name": "topic", "type": "sns", "topic_arn": setup["topic_arn"], "endpoint": m.url}])
+        sinks=[{"name": "topic", "type": "sns", "topic_arn": setup["topic_arn"], "endpoint": m.url}],
+        env=aws_env(setup))
     wrong = "wrongsecret1111111111111111111111111111"
     out = lake.run(env=aws_env(setup, secret=wrong))
     rows = lake.deliveries("sink = 'topic'")
