@@ -121,14 +121,6 @@ std::optional<TimestampUs> ParseImfFixdate(std::string_view s) {
   return days * kMicrosPerDay + hour * kMicrosPerHour + minute * kMicrosPerMinute + second * kMicrosPerSecond;
 }
 
-// Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
-std::string CapUtf8(std::string s, size_t max) {
-  if (s.size() <= max) return s;
-  size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-  s.resize(end);
-  return s;
-}
 
 // The transport error as one sentence without credentials or the URL's path (a Slack webhook's
 // path is its secret).
@@ -155,6 +147,15 @@ std::string TransportError(CURLcode code, const char* errbuf, const HttpRequest&
 }
 
 }  // namespace
+
+// Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
+std::string CapUtf8(std::string s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  s.resize(end);
+  return s;
+}
 
 std::optional<int64_t> ParseRetryAfter(std::string_view value, TimestampUs now_us) {
   value = Trim(value);

@@ -35,6 +35,9 @@ struct HttpResponse {
 
 HttpResponse HttpSend(const HttpRequest& request);
 
+/// Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence (responses kept in attempts).
+std::string CapUtf8(std::string s, size_t max);
+
 /// The usual mapping of a response to an attempt: 2xx delivered; no response, 408, 429, 5xx
 /// retry (with Retry-After); other statuses refused. `response` is the body, capped at 4 KiB.
 AttemptResult ToAttempt(const HttpResponse& response);

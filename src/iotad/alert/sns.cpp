@@ -78,14 +78,6 @@ std::string OneLine(std::string_view s, size_t max) {
   return out;
 }
 
-std::string CapUtf8(std::string s, size_t max) {
-  if (s.size() <= max) return s;
-  size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-  s.resize(end);
-  return s;
-}
-
 bool IsOneOf(const std::string& code, std::initializer_list<std::string_view> codes) {
   return std::find(codes.begin(), codes.end(), code) != codes.end();
 }
