@@ -92,6 +92,10 @@ def test_killed_at_a_fault_point_then_rerun(point, n, template, recorder, tmp_pa
     again = lake.alert(env=ENV)
     repeats = check_every_alert_arrived_once_but_the_one_in_flight(
         lake, recorder, path, [crashed.stdout, crashed.stderr, again.stdout, again.stderr])
+    # One line per case for the record (pytest -s shows it): what the receiver got.
+    committed = len({d["delivery_id"] for d in lake.deliveries()})
+    print("\ncrash at %s:%d: %d notifications committed, %d received before the kill, %d requests in all, "
+          "%d repeated" % (point, n, committed, sent_before, len(recorder.requests(path)), len(repeats)))
     if point == "alert_after_response":
         assert len(repeats) == 1  # the receiver answered, the attempt was not recorded: sent again
     else:
