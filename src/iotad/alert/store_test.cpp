@@ -40,7 +40,7 @@ class TempDir {
 
 Anomaly SampleAnomaly(int i) {
   Anomaly a;
-  a.event_time = kT0 + i * 60'000'000;
+  a.event_time = kT0 + int64_t{i} * 60'000'000;
   a.device_id = fmt::format("dev-{:05d}", i);
   a.location = i % 2 ? "hall \"2\"" : "";
   a.metric = "temp_c";
