@@ -6,11 +6,13 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include <duckdb.h>
 
 #include "iotad/core/result.h"
+#include "iotad/core/timestamp.h"
 #include "iotad/lake/schema.h"
 
 namespace iotad::lake {
@@ -102,6 +104,13 @@ class DuckResult {
   bool valid_ = false;
 };
 
+/// A value bound to a prepared statement's `?` (or `$n`) parameter: values from a user reach
+/// DuckDB only this way, never pasted into SQL text. A `DuckTimestamp` binds as TIMESTAMPTZ.
+struct DuckTimestamp {
+  TimestampUs us = 0;
+};
+using DuckParam = std::variant<std::nullptr_t, bool, int64_t, double, std::string, DuckTimestamp>;
+
 struct DuckSessionOptions {
   int64_t threads = 0;  // 0: DuckDB's default (all cores)
   std::string memory_limit = "1GB";
@@ -122,6 +131,16 @@ class DuckSession {
   Result<DuckResult> Stream(std::string_view sql);
   /// Single integer (e.g. count(*)); NULL gives 0.
   Result<int64_t> QueryInt(std::string_view sql);
+  /// Prepares `sql` and runs it with `params` bound in order to its `?` / `$1..` parameters, and
+  /// materializes the result. A wrong parameter count is an error, never a silent NULL.
+  Result<DuckResult> QueryParams(std::string_view sql, const std::vector<DuckParam>& params);
+
+  /// Another connection to this session's database (same catalog, views and settings), for use
+  /// by another thread; the database lives until its last session is gone.
+  Result<std::unique_ptr<DuckSession>> Connect();
+  /// Interrupts the query running on this session's connection (safe from any thread); it then
+  /// fails with DuckDB's "Interrupted" error. Used for per-request time limits.
+  void Interrupt();
 
   /// Locks the session down for SQL from a user (`iotad sql`, the dashboard). Call it after the
   /// views are created. DuckDB's external access is switched off except for `read_dirs` (the
