@@ -111,10 +111,9 @@ Status GoldRunner::FitMoments() {
             const uint64_t* valid = chunk.Validity(static_cast<size_t>(layout.metric[j]));
             for (const auto& [a, b, dev] : runs) {
               MomentStats* st = nullptr;
-              // Computed outside the lambda: clang 14 (the fuzz build) cannot capture structured bindings.
-              const uint64_t key = static_cast<uint64_t>(dev) * nm + begin + j;
               ValidRows(valid, a, b, [&](size_t r) {
                 if (st == nullptr) {
+                  const uint64_t key = static_cast<uint64_t>(dev) * nm + begin + j;
                   auto [it, fresh] = part.index.try_emplace(key, static_cast<uint32_t>(part.stats.size()));
                   if (fresh) {
                     part.keys.push_back(key);
