@@ -87,6 +87,12 @@ class Context {
 
   const Clock& clock() const;
 
+  /// The lake's object store, for reads of what the snapshot does not hold: run records
+  /// (`runs/`) and commit records (`_iotad/log/`). Reads only. (Defined in api_pipeline.cpp.)
+  const store::ObjectStore& store() const;
+  /// The server's HTTP metrics, which /metrics shows after the lake's. (Defined in api_metrics.cpp.)
+  const metrics::Registry& http_metrics() const;
+
  private:
   Api::Impl& api_;
   std::shared_ptr<const LakeState> state_;
