@@ -63,6 +63,9 @@ class Context {
   ~Context();
 
   const LakeState& state() const { return *state_; }
+  /// The API's own parts (root, options, the lake under `mu`), for handlers that need more than
+  /// the state (run records, the alert log).
+  Api::Impl& api() const { return api_; }
   const Request& request() const { return request_; }
   Params& params() { return params_; }
 
@@ -86,12 +89,6 @@ class Context {
   Result<int64_t> CommitAlertChanges(const alert::Changes& changes);
 
   const Clock& clock() const;
-
-  /// The lake's object store, for reads of what the snapshot does not hold: run records
-  /// (`runs/`) and commit records (`_iotad/log/`). Reads only. (Defined in api_pipeline.cpp.)
-  const store::ObjectStore& store() const;
-  /// The server's HTTP metrics, which /metrics shows after the lake's. (Defined in api_metrics.cpp.)
-  const metrics::Registry& http_metrics() const;
 
  private:
   Api::Impl& api_;

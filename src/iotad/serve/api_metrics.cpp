@@ -17,11 +17,15 @@
 
 namespace iotad::serve {
 
-const metrics::Registry& Context::http_metrics() const { return api_.http_metrics; }
-
 namespace {
 
 using simdjson::dom::element;
+
+const store::ObjectStore& StoreOf(Context& ctx) {  // as api_pipeline.cpp
+  Api::Impl& api = ctx.api();
+  std::lock_guard lock(api.mu);
+  return api.lake->store();
+}
 
 int64_t Int(element obj, std::string_view key) {
   int64_t v = 0;
@@ -147,7 +151,7 @@ class RunRecordCache {
 
 Result<Response> GetMetrics(Context& ctx) {
   IOTAD_TRY(ctx.params().Finish());
-  IOTAD_ASSIGN_OR_RETURN(std::string text, MetricsText(ctx, ctx.http_metrics()));
+  IOTAD_ASSIGN_OR_RETURN(std::string text, MetricsText(ctx, ctx.api().http_metrics));
   Response r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = std::move(text);
@@ -168,7 +172,7 @@ Result<Response> GetOpenApi(Context& ctx) {
 Result<std::string> MetricsText(Context& ctx, const metrics::Registry& http) {
   static RunRecordCache cache;
   metrics::Registry r;
-  IOTAD_ASSIGN_OR_RETURN(auto records, cache.Texts(ctx.store()));
+  IOTAD_ASSIGN_OR_RETURN(auto records, cache.Texts(StoreOf(ctx)));
   simdjson::dom::parser parser;
   int64_t rows_ingested = 0;
   for (const std::string& text : records) {

@@ -17,9 +17,15 @@
 
 namespace iotad::serve {
 
-const store::ObjectStore& Context::store() const { return api_.lake->store(); }
-
 namespace {
+
+/// The lake's object store, for what the snapshot does not hold (run records, commit records).
+/// The Lake object lives as long as the API; its store is safe to read from any thread.
+const store::ObjectStore& StoreOf(Context& ctx) {
+  Api::Impl& api = ctx.api();
+  std::lock_guard lock(api.mu);
+  return api.lake->store();
+}
 
 using simdjson::dom::element;
 
@@ -116,14 +122,15 @@ constexpr int64_t kMaxRuns = 500;
 Result<Response> GetRuns(Context& ctx) {
   IOTAD_ASSIGN_OR_RETURN(int64_t limit, ctx.params().Int("limit", 50, 1, kMaxRuns));
   IOTAD_TRY(ctx.params().Finish());
-  IOTAD_ASSIGN_OR_RETURN(auto keys, RunKeysNewestFirst(ctx.store()));
+  const store::ObjectStore& store = StoreOf(ctx);
+  IOTAD_ASSIGN_OR_RETURN(auto keys, RunKeysNewestFirst(store));
   simdjson::dom::parser parser;
   JsonWriter json;
   json.BeginObject().Key("runs").BeginArray();
   int64_t n = 0;
   for (const auto& key : keys) {
     if (n >= limit) break;
-    auto text = ctx.store().Get(key);
+    auto text = store.Get(key);
     if (!text.ok()) continue;  // removed since the listing
     n += WriteRun(json, parser, *text) ? 1 : 0;
   }
@@ -234,7 +241,7 @@ Result<Response> GetState(Context& ctx) {
   }
   json.Key("bookmark").BeginObject().Key("bronze_files").Int(bronze).Key("bronze_files_processed").Int(processed);
   json.Key("bronze_files_pending").Int(bronze - processed).EndObject();
-  IOTAD_ASSIGN_OR_RETURN(AccountingTotals acc, SilverAccounting(ctx.store(), st.lake_seq));
+  IOTAD_ASSIGN_OR_RETURN(AccountingTotals acc, SilverAccounting(StoreOf(ctx), st.lake_seq));
   json.Key("accounting").BeginObject().Key("read").Int(acc.read).Key("stored").Int(acc.stored);
   json.Key("quarantined").Int(acc.quarantined).Key("duplicates").Int(acc.duplicates).Key("merged").Int(acc.merged);
   json.EndObject();
@@ -249,7 +256,7 @@ Result<Response> GetState(Context& ctx) {
   }
   json.EndArray();
   json.Key("failed_checks");
-  IOTAD_TRY(WriteFailedChecks(json, ctx.store()));
+  IOTAD_TRY(WriteFailedChecks(json, StoreOf(ctx)));
   ctx.WriteMeta(json, std::nullopt);
   json.EndObject();
   return JsonOk(json.Take());
