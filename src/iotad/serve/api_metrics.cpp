@@ -14,6 +14,7 @@
 #include "iotad/pipeline/run_metrics.h"
 #include "iotad/serve/api_internal.h"
 #include "iotad/serve/assets.h"
+#include "iotad/serve/run_records.h"
 
 namespace iotad::serve {
 
@@ -117,38 +118,6 @@ void RecordStage(metrics::Registry& r, std::string_view stage, element counts, i
   }
 }
 
-/// Run records by key, read once (a record is written whole and never changed).
-class RunRecordCache {
- public:
-  /// The texts of all run records, oldest first.
-  Result<std::vector<std::string>> Texts(const store::ObjectStore& store) {
-    IOTAD_ASSIGN_OR_RETURN(auto objects, store.List(lake::kRunsPrefix));
-    std::vector<std::string> keys;
-    for (const auto& o : objects) {
-      if (o.key.ends_with(".json")) keys.push_back(o.key);
-    }
-    std::sort(keys.begin(), keys.end());
-    std::lock_guard lock(mu_);
-    auto& texts = by_store_[store.Describe()];
-    std::vector<std::string> out;
-    out.reserve(keys.size());
-    for (const auto& key : keys) {
-      auto it = texts.find(key);
-      if (it == texts.end()) {
-        auto text = store.Get(key);
-        if (!text.ok()) continue;  // removed since the listing
-        it = texts.emplace(key, std::move(text).value()).first;
-      }
-      out.push_back(it->second);
-    }
-    return out;
-  }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, std::map<std::string, std::string>> by_store_;
-};
-
 Result<Response> GetMetrics(Context& ctx) {
   IOTAD_TRY(ctx.params().Finish());
   IOTAD_ASSIGN_OR_RETURN(std::string text, MetricsText(ctx, ctx.api().http_metrics));
@@ -170,14 +139,13 @@ Result<Response> GetOpenApi(Context& ctx) {
 }  // namespace
 
 Result<std::string> MetricsText(Context& ctx, const metrics::Registry& http) {
-  static RunRecordCache cache;
   metrics::Registry r;
-  IOTAD_ASSIGN_OR_RETURN(auto records, cache.Texts(StoreOf(ctx)));
+  IOTAD_ASSIGN_OR_RETURN(auto records, RunRecordTexts(StoreOf(ctx)));
   simdjson::dom::parser parser;
   int64_t rows_ingested = 0;
-  for (const std::string& text : records) {
+  for (const auto& text : records) {
     element rec;
-    if (parser.parse(text.data(), text.size()).get(rec) != simdjson::SUCCESS || !rec.is_object()) continue;
+    if (parser.parse(text->data(), text->size()).get(rec) != simdjson::SUCCESS || !rec.is_object()) continue;
     const std::string command = Str(rec, "command");
     // Metrics label by stage, not by flags ("silver --rebuild" is silver), as the commands do.
     const std::string label = command.substr(0, command.find(' '));

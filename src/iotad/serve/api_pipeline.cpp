@@ -14,6 +14,7 @@
 #include "iotad/lake/migrate.h"
 #include "iotad/lake/snapshot.h"
 #include "iotad/serve/api_internal.h"
+#include "iotad/serve/run_records.h"
 
 namespace iotad::serve {
 
@@ -41,17 +42,6 @@ Response JsonOk(std::string body) {
   Response r;
   r.body = std::move(body);
   return r;
-}
-
-/// Run record keys (`runs/<run_id>.json`), newest first: run ids sort by their UTC start time.
-Result<std::vector<std::string>> RunKeysNewestFirst(const store::ObjectStore& store) {
-  IOTAD_ASSIGN_OR_RETURN(auto objects, store.List(lake::kRunsPrefix));
-  std::vector<std::string> keys;
-  for (const auto& o : objects) {
-    if (o.key.size() > 5 && o.key.ends_with(".json")) keys.push_back(o.key);
-  }
-  std::sort(keys.begin(), keys.end(), std::greater<>());
-  return keys;
 }
 
 std::string Str(element obj, std::string_view key) {
@@ -122,18 +112,12 @@ constexpr int64_t kMaxRuns = 500;
 Result<Response> GetRuns(Context& ctx) {
   IOTAD_ASSIGN_OR_RETURN(int64_t limit, ctx.params().Int("limit", 50, 1, kMaxRuns));
   IOTAD_TRY(ctx.params().Finish());
-  const store::ObjectStore& store = StoreOf(ctx);
-  IOTAD_ASSIGN_OR_RETURN(auto keys, RunKeysNewestFirst(store));
+  IOTAD_ASSIGN_OR_RETURN(auto records, RunRecordTexts(StoreOf(ctx)));
   simdjson::dom::parser parser;
   JsonWriter json;
   json.BeginObject().Key("runs").BeginArray();
   int64_t n = 0;
-  for (const auto& key : keys) {
-    if (n >= limit) break;
-    auto text = store.Get(key);
-    if (!text.ok()) continue;  // removed since the listing
-    n += WriteRun(json, parser, *text) ? 1 : 0;
-  }
+  for (auto it = records.rbegin(); it != records.rend() && n < limit; ++it) n += WriteRun(json, parser, **it) ? 1 : 0;
   json.EndArray();
   ctx.WriteMeta(json, std::nullopt);
   json.EndObject();
@@ -177,14 +161,13 @@ Result<AccountingTotals> SilverAccounting(const store::ObjectStore& store, int64
   return t;
 }
 
-/// The failed checks of the newest run that had any (among the newest kMaxRuns runs).
+/// The failed checks of the newest run that had any.
 Status WriteFailedChecks(JsonWriter& json, const store::ObjectStore& store) {
-  IOTAD_ASSIGN_OR_RETURN(auto keys, RunKeysNewestFirst(store));
+  IOTAD_ASSIGN_OR_RETURN(auto records, RunRecordTexts(store));
   simdjson::dom::parser parser;
   json.BeginArray();
-  for (size_t i = 0; i < keys.size() && i < static_cast<size_t>(kMaxRuns); ++i) {
-    auto text = store.Get(keys[i]);
-    if (!text.ok()) continue;
+  for (auto r = records.rbegin(); r != records.rend(); ++r) {
+    const std::string* text = r->get();
     element rec;
     if (parser.parse(text->data(), text->size()).get(rec) != simdjson::SUCCESS || !rec.is_object()) continue;
     simdjson::dom::array stages;
