@@ -1,7 +1,7 @@
-// Bundles the dashboard's front end: src/main.js (+ ECharts from node_modules) -> app.js,
-// src/app.css -> app.css, src/index.html -> index.html, all into --out DIR. The build runs this
-// at compile time and embeds DIR's files into the binary (serve/assets.h); nothing is fetched at
-// run time.
+// Bundles the dashboard's front end into --out DIR: src/main.js (+ ECharts from node_modules)
+// -> app.js, src/app.css -> app.css, src/index.html and src/favicon.svg as they are. The build
+// runs this at compile time and embeds DIR's files into the binary (serve/assets.h); nothing is
+// fetched at run time.
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -38,4 +38,4 @@ await build({
   outfile: join(out, 'app.css'),
   logLevel: 'warning',
 });
-copyFileSync(join(here, 'src', 'index.html'), join(out, 'index.html'));
+for (const name of ['index.html', 'favicon.svg']) copyFileSync(join(here, 'src', name), join(out, name));
