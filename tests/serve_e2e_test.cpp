@@ -413,6 +413,42 @@ TEST_F(ServeE2eTest, ServesThePagesAndEmbeddedAssetsAndNothingElse) {
   EXPECT_EQ(server->Stop(), 0);
 }
 
+TEST(ServeDemoE2eTest, DemoEndsWithTheDashboardCommandAndItServesTheDemoLake) {
+  TempDir tmp;
+  const std::string demo_lake = tmp / "demo";
+  const CmdResult demo = RunIotad({"demo", "--devices", "3", "--days", "0.1", "--lake", demo_lake});
+  ASSERT_EQ(demo.exit_code, 0) << demo.err;
+  const std::string command = "iotad serve --lake " + demo_lake;
+  const size_t at = demo.out.rfind(command);
+  ASSERT_NE(at, std::string::npos) << demo.out;
+  EXPECT_NE(demo.out.find("http://127.0.0.1:8080/", at), std::string::npos) << demo.out.substr(at);
+  // The command it prints serves that lake.
+  ServeProcess server({"--lake", demo_lake, "--listen", "127.0.0.1:0"});
+  const std::string url = server.WaitForUrl();
+  ASSERT_FALSE(url.empty()) << server.Err();
+  EXPECT_EQ(Get(url).status, 200);
+  const auto totals = Get(url + "api/overview/totals");
+  EXPECT_EQ(totals.status, 200) << totals.body;
+  EXPECT_NE(totals.body.find("\"devices\":3"), std::string::npos) << totals.body;
+  EXPECT_EQ(server.Stop(), 0);
+}
+
+TEST_F(ServeE2eTest, HandsTheDecodedQueryToTheApi) {
+  auto server = Start({});
+  ASSERT_FALSE(url_.empty());
+  const auto unknown = Get(url_ + "api/overview/totals?b%6Fgus=1");
+  EXPECT_EQ(unknown.status, 400) << unknown.body;
+  EXPECT_NE(unknown.body.find("bogus"), std::string::npos) << unknown.body;
+  const auto bad_time = Get(url_ + "api/overview/totals?from=yesterday%20noon");
+  EXPECT_EQ(bad_time.status, 400) << bad_time.body;
+  EXPECT_NE(bad_time.body.find("from"), std::string::npos) << bad_time.body;
+  const auto repeated = Get(url_ + "api/overview/totals?metric=temp_c&metric=humidity_pc&location=a%2Cb");
+  EXPECT_EQ(repeated.status, 200) << repeated.body;
+  EXPECT_NE(repeated.body.find("\"meta\""), std::string::npos) << repeated.body;
+  EXPECT_EQ(repeated.Header("content-type"), "application/json; charset=utf-8");
+  EXPECT_EQ(server->Stop(), 0);
+}
+
 TEST_F(ServeE2eTest, RefusesOtherMethodsAndLargeBodies) {
   auto server = Start({});
   ASSERT_FALSE(url_.empty());
