@@ -314,6 +314,20 @@ def test_alerts_views_and_actions_reach_the_alert_log(env):
     post(env, "/api/silences", {"matchers": [{"label": "device", "op": "=", "value": dev}], "duration_seconds": 0},
          status=400)
     post(env, "/api/silences/expire", {"id": "000000000000"}, status=404)
+    one = {"label": "device", "op": "=", "value": dev}
+    for bad in ([one], {"id": 5}, {"id": ""}, {"id": "a\u0001b"}):
+        post(env, "/api/alerts/ack", bad, status=400)
+    for bad in ({"matchers": "device=" + dev, "duration_seconds": 60},
+                {"matchers": [], "duration_seconds": 60},
+                {"matchers": [one] * 21, "duration_seconds": 60},
+                {"matchers": [{**one, "op": "~"}], "duration_seconds": 60},
+                {"matchers": [{**one, "value": ""}], "duration_seconds": 60},
+                {"matchers": [{**one, "extra": 1}], "duration_seconds": 60},
+                {"matchers": [one], "duration_seconds": 1.5},
+                {"matchers": [one], "duration_seconds": 10 ** 12},
+                {"matchers": [one], "duration_seconds": 60, "reason": "a\nb"}):
+        post(env, "/api/silences", bad, status=400)
+    assert get(env, "/api/version")["alert_seq"] == before, "a refused action wrote the alert log"
 
     acked = post(env, "/api/alerts/ack", {"id": target["id"], "by": "serve-test"})
     assert acked["acknowledged"] == target["id"] and acked["alert_seq"] > before
@@ -321,9 +335,11 @@ def test_alerts_views_and_actions_reach_the_alert_log(env):
     row = next(r for r in rows if r["id"] == target["id"])
     assert row["acknowledged_by"] == "serve-test"
 
+    hostile = "<img src=x onerror=alert(1)> \"'&"
     added = post(env, "/api/silences", {"matchers": [{"label": "device", "op": "=", "value": dev}],
-                                        "duration_seconds": 7200, "reason": "maintenance", "by": "serve-test"})
+                                        "duration_seconds": 7200, "reason": hostile, "by": "serve-test"})
     sid = added["silence"]["id"]
+    assert added["silence"]["reason"] == hostile and added["silence"]["created_by"] == "serve-test"
     assert added["silence"]["active"] and added["alert_seq"] > acked["alert_seq"]
     assert sid in lake.alert("silence", "list").stdout
 
