@@ -18,7 +18,7 @@ class ReportE2eTest : public LakeE2eTest {
  protected:
   void SetUp() override {
     LakeE2eTest::SetUp();
-    ASSERT_EQ(Iotad({"generate", "--devices", "8", "--hours", "48", "--seed", "5", "--out", lake_ + "/inbox"}).exit_code, 0);
+    ASSERT_EQ(RunIotad({"generate", "--devices", "8", "--hours", "48", "--seed", "5", "--out", lake_ + "/inbox"}).exit_code, 0);
     // A device and a location whose names are markup: they must reach the file as data only.
     WriteFile(lake_ + "/inbox/hostile-20240102T05.csv",
               std::string("event_time,device_id,temp_c,humidity_pc,vibration_g,location\n") +
