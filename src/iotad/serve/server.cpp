@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <string_view>
 #include <utility>
@@ -433,7 +434,7 @@ struct Server::Impl {
                                    {"path", req.path},
                                    {"route", t_trace.route},
                                    {"status", res.status},
-                                   {"ms", seconds * 1000.0},
+                                   {"ms", std::round(seconds * 1e6) / 1e3},
                                    {"bytes", static_cast<int64_t>(res.body.size())},
                                    {"remote", req.remote_addr}});
       }
