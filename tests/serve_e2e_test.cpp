@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -446,6 +447,33 @@ TEST_F(ServeE2eTest, HandsTheDecodedQueryToTheApi) {
   EXPECT_EQ(repeated.status, 200) << repeated.body;
   EXPECT_NE(repeated.body.find("\"meta\""), std::string::npos) << repeated.body;
   EXPECT_EQ(repeated.Header("content-type"), "application/json; charset=utf-8");
+  EXPECT_EQ(server->Stop(), 0);
+}
+
+TEST_F(ServeE2eTest, SmallAnswersOnAKeptAliveConnectionDoNotWaitForDelayedAcks) {
+  // Without TCP_NODELAY each small answer waited ~40 ms for the client's delayed ACK.
+  auto server = Start({});
+  ASSERT_FALSE(url_.empty());
+  CURL* curl = curl_easy_init();
+  ASSERT_NE(curl, nullptr);
+  std::string body;
+  const std::string url = url_ + "api/version";
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  std::vector<double> seconds;
+  for (int i = 0; i < 21; ++i) {
+    ASSERT_EQ(curl_easy_perform(curl), CURLE_OK);
+    double total = 0;
+    curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME, &total);
+    seconds.push_back(total);
+  }
+  long connects = 0;
+  curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
+  curl_easy_cleanup(curl);
+  EXPECT_EQ(connects, 0) << "the last request opened a new connection: keep-alive is off";
+  std::sort(seconds.begin(), seconds.end());
+  EXPECT_LT(seconds[10], 0.02) << "median " << seconds[10] * 1000 << " ms for /api/version";
   EXPECT_EQ(server->Stop(), 0);
 }
 

@@ -379,6 +379,9 @@ struct Server::Impl {
     http.set_read_timeout(options.read_timeout);
     http.set_write_timeout(options.read_timeout);
     http.set_keep_alive_timeout(5);
+    http.set_keep_alive_max_count(1000);  // httplib closes after 5 requests by default
+    // Small answers (a JSON object) would otherwise wait ~40 ms for the client's delayed ACK (Nagle).
+    http.set_tcp_nodelay(true);
     http.set_default_headers({
         {"Content-Security-Policy", kContentSecurityPolicy},
         {"X-Content-Type-Options", "nosniff"},
