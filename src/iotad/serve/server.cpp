@@ -378,7 +378,7 @@ struct Server::Impl {
     http.set_payload_max_length(options.max_body_bytes);
     http.set_read_timeout(options.read_timeout);
     http.set_write_timeout(options.read_timeout);
-    http.set_keep_alive_timeout(5);
+    http.set_keep_alive_timeout(2);  // an idle connection holds a request thread this long
     http.set_keep_alive_max_count(1000);  // httplib closes after 5 requests by default
     // Small answers (a JSON object) would otherwise wait ~40 ms for the client's delayed ACK (Nagle).
     http.set_tcp_nodelay(true);
