@@ -189,6 +189,11 @@ Result<std::unique_ptr<DuckSession>> DuckSession::Open(const DuckSessionOptions&
     if (open_error) duckdb_free(open_error);
     return Error(Errc::kInternal, "duckdb: cannot open a database: {}", msg);
   }
+  // The database is shared by the sessions Connect() makes; the last one closes it.
+  s->database_owner_ = std::shared_ptr<void>(s->database_, [](void* db) {
+    auto handle = static_cast<duckdb_database>(db);
+    duckdb_close(&handle);
+  });
   if (duckdb_connect(s->database_, &s->connection_) != DuckDBSuccess) {
     return Error(Errc::kInternal, "duckdb: cannot connect");
   }
@@ -199,7 +204,73 @@ Result<std::unique_ptr<DuckSession>> DuckSession::Open(const DuckSessionOptions&
 
 DuckSession::~DuckSession() {
   if (connection_ != nullptr) duckdb_disconnect(&connection_);
-  if (database_ != nullptr) duckdb_close(&database_);
+  database_owner_.reset();  // closes the database when no other session shares it
+}
+
+Result<std::unique_ptr<DuckSession>> DuckSession::Connect() {
+  std::unique_ptr<DuckSession> s(new DuckSession());
+  s->database_ = database_;
+  s->database_owner_ = database_owner_;
+  s->table_functions_ = table_functions_;
+  s->restricted_ = restricted_;
+  s->write_dir_ = write_dir_;
+  if (duckdb_connect(s->database_, &s->connection_) != DuckDBSuccess) {
+    return Error(Errc::kInternal, "duckdb: cannot connect");
+  }
+  // TimeZone is a session setting: every timestamp iotad shows is UTC. A locked configuration
+  // refuses SET (it was set on the first connection before the lock, and DuckDB keeps the
+  // database's default then, which RestrictToReadOnly's caller set to UTC first).
+  if (!restricted_) IOTAD_TRY(s->Exec("SET TimeZone = 'UTC'"));
+  return s;
+}
+
+void DuckSession::Interrupt() {
+  if (connection_ != nullptr) duckdb_interrupt(connection_);
+}
+
+Result<DuckResult> DuckSession::QueryParams(std::string_view sql, const std::vector<DuckParam>& params) {
+  const std::string text(sql);
+  duckdb_prepared_statement prepared = nullptr;
+  if (duckdb_prepare(connection_, text.c_str(), &prepared) != DuckDBSuccess) {
+    std::string msg = duckdb_prepare_error(prepared) ? duckdb_prepare_error(prepared) : "prepare failed";
+    duckdb_destroy_prepare(&prepared);
+    return Error(Errc::kInternal, "sql: {}", msg);
+  }
+  struct Guard {
+    duckdb_prepared_statement* p;
+    ~Guard() { duckdb_destroy_prepare(p); }
+  } guard{&prepared};
+  const idx_t expected = duckdb_nparams(prepared);
+  if (expected != params.size()) {
+    return Error(Errc::kInternal, "sql: the statement has {} parameters, {} were given", expected, params.size());
+  }
+  for (size_t i = 0; i < params.size(); ++i) {
+    const idx_t at = i + 1;
+    const DuckParam& p = params[i];
+    duckdb_state rc = DuckDBError;
+    if (std::holds_alternative<std::nullptr_t>(p)) {
+      rc = duckdb_bind_null(prepared, at);
+    } else if (const bool* b = std::get_if<bool>(&p)) {
+      rc = duckdb_bind_boolean(prepared, at, *b);
+    } else if (const int64_t* n = std::get_if<int64_t>(&p)) {
+      rc = duckdb_bind_int64(prepared, at, *n);
+    } else if (const double* d = std::get_if<double>(&p)) {
+      rc = duckdb_bind_double(prepared, at, *d);
+    } else if (const std::string* str = std::get_if<std::string>(&p)) {
+      rc = duckdb_bind_varchar_length(prepared, at, str->data(), str->size());
+    } else if (const DuckTimestamp* ts = std::get_if<DuckTimestamp>(&p)) {
+      duckdb_timestamp t;
+      t.micros = ts->us;
+      rc = duckdb_bind_timestamp_tz(prepared, at, t);
+    }
+    if (rc != DuckDBSuccess) {
+      const char* err = duckdb_prepare_error(prepared);
+      return Error(Errc::kInternal, "sql: cannot bind parameter {}{}{}", at, err ? ": " : "", err ? err : "");
+    }
+  }
+  duckdb_result result;
+  if (duckdb_execute_prepared(prepared, &result) != DuckDBSuccess) return ResultError(result, sql);
+  return DuckResult(result);
 }
 
 Status DuckSession::Exec(std::string_view sql) {

@@ -169,6 +169,7 @@ class DuckSession {
   bool restricted_ = false;
   std::string write_dir_;  // canonical; empty: no writes
   duckdb_database database_ = nullptr;
+  std::shared_ptr<void> database_owner_;  // closes database_ when the last session sharing it goes
   duckdb_connection connection_ = nullptr;
 };
 

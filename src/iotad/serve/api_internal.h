@@ -63,6 +63,9 @@ class Context {
   ~Context();
 
   const LakeState& state() const { return *state_; }
+  /// The API's own parts (root, options, the lake under `mu`), for handlers that need more than
+  /// the state (run records, the alert log).
+  Api::Impl& api() const { return api_; }
   const Request& request() const { return request_; }
   Params& params() { return params_; }
 

@@ -1,0 +1,367 @@
+// /api/overview/*: the four fleet views and the totals, from gold (`anomalies`), gold_summary and
+// silver, reading only the hour partitions of the request's range (LakeState::FilesIn).
+//
+// Every hourly layer is partitioned by its rows' event hour, so for a range of whole hours the
+// file list alone is the time filter; a range with a partial hour adds an event_time condition
+// (gold_summary is hourly: its figures cover the hours the range touches).
+#include <algorithm>
+#include <map>
+
+#include <simdjson.h>
+
+#include "iotad/serve/api_internal.h"
+#include "iotad/serve/api_sql.h"
+
+namespace iotad::serve {
+namespace {
+
+struct View {
+  Filters filters;
+  Range range;
+  bool aligned = true;  // from and to on hour boundaries
+};
+
+Result<View> ReadRequest(Context& ctx, bool finish = true) {
+  View r;
+  IOTAD_ASSIGN_OR_RETURN(r.filters, ctx.params().ReadFilters());
+  if (finish) IOTAD_TRY(ctx.params().Finish());
+  r.range = ctx.ResolveRange(r.filters);
+  r.aligned = r.range.from % kMicrosPerHour == 0 && r.range.to % kMicrosPerHour == 0;
+  return r;
+}
+
+/// gold_summary rows of the request (detector does not apply: the summary is per hour and metric).
+sql::Where SummaryWhere(const View& r, bool with_metric = true) {
+  sql::Where w;
+  if (!r.aligned) w.Between("hour_start", HourStart(r.range.from), r.range.to);
+  if (with_metric) w.In("metric", r.filters.metrics);
+  w.In("location", r.filters.locations);
+  w.In("device_id", r.filters.devices);
+  return w;
+}
+
+/// anomalies rows of the request (every filter).
+sql::Where AnomalyWhere(const View& r) {
+  sql::Where w;
+  if (!r.aligned) w.Between("event_time", r.range.from, r.range.to);
+  w.In("metric", r.filters.metrics);
+  w.In("location", r.filters.locations);
+  w.In("device_id", r.filters.devices);
+  w.In("detector", r.filters.detectors);
+  return w;
+}
+
+Result<int64_t> QueryCount(Context& ctx, const std::string& q, const std::vector<lake::DuckParam>& params,
+                           int64_t files) {
+  IOTAD_ASSIGN_OR_RETURN(auto result, ctx.Query(q, params, files));
+  int64_t n = 0;
+  IOTAD_TRY(sql::ForEachRow(result, [&](const lake::DuckChunk& c, size_t row) -> Status {
+    n = sql::Int(c, 0, row).value_or(0);
+    return Status::Ok();
+  }));
+  return n;
+}
+
+/// Silver rows in range matching location/device; with metrics, rows where one of them has a value.
+Result<int64_t> Readings(Context& ctx, const View& r) {
+  const auto files = ctx.state().FilesIn("silver", r.range.from, r.range.to);
+  if (files.empty()) return 0;
+  const std::string silver = ctx.ReadParquet("silver", files);
+  sql::Where w;
+  if (!r.aligned) w.Between("event_time", r.range.from, r.range.to);
+  w.In("device_id", r.filters.devices);
+  const auto& dims = ctx.state().config.silver.dimension_columns;
+  if (!r.filters.locations.empty()) {
+    if (std::find(dims.begin(), dims.end(), "location") == dims.end()) return 0;
+    w.In("location", r.filters.locations);
+  }
+  if (!r.filters.metrics.empty()) {
+    // A metric names a silver column: only names the files hold reach the SQL (quoted), never
+    // the parameter's text itself.
+    IOTAD_ASSIGN_OR_RETURN(auto probe, ctx.Query(fmt::format("SELECT * FROM {} LIMIT 0", silver), {}));
+    std::string any;
+    for (size_t i = 0; i < probe.ColumnCount(); ++i) {
+      const std::string name = probe.ColumnName(i);
+      if (std::find(r.filters.metrics.begin(), r.filters.metrics.end(), name) == r.filters.metrics.end()) continue;
+      if (name == "event_time" || name == "device_id" || name == "year" || name == "month" || name == "day" ||
+          name == "hour" || std::find(dims.begin(), dims.end(), name) != dims.end()) {
+        continue;
+      }
+      any += any.empty() ? "" : " OR ";
+      any += lake::SqlIdent(name) + " IS NOT NULL";
+    }
+    if (any.empty()) return 0;
+    w.Add(any);
+  }
+  return QueryCount(ctx, fmt::format("SELECT count(*)::BIGINT FROM {} WHERE {}", silver, w.Sql()), w.params,
+                    static_cast<int64_t>(files.size()));
+}
+
+/// The arrival hour of a quarantined row's bronze file (`bronze/dt=2024-01-05/hour=5/...`), epoch us.
+constexpr std::string_view kArrivalUs =
+    "epoch_us(TRY_CAST(regexp_extract(source_file, 'dt=([0-9]{4}-[0-9]{2}-[0-9]{2})', 1) AS DATE)::TIMESTAMP) + "
+    "TRY_CAST(regexp_extract(source_file, '/hour=([0-9]+)', 1) AS BIGINT) * 3600000000";
+
+Status WriteLastRun(Context& ctx, JsonWriter& json) {
+  json.Key("last_run");
+  std::string text;
+  {
+    Api::Impl& api = ctx.api();
+    std::lock_guard lock(api.mu);
+    IOTAD_ASSIGN_OR_RETURN(auto objects, api.lake->store().List(lake::kRunsPrefix));
+    std::string newest;
+    for (const auto& o : objects) {
+      if (o.key.size() > 5 && o.key.compare(o.key.size() - 5, 5, ".json") == 0 && o.key > newest) newest = o.key;
+    }
+    if (!newest.empty()) {
+      IOTAD_ASSIGN_OR_RETURN(text, api.lake->store().Get(newest));
+    }
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (text.empty() || parser.parse(text).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
+    json.Null();
+    return Status::Ok();
+  }
+  auto str = [&](const char* key) {
+    std::string_view v;
+    json.Key(key);
+    doc[key].get_string().get(v) == simdjson::SUCCESS ? json.String(v) : json.Null();
+  };
+  json.BeginObject();
+  str("run_id");
+  str("command");
+  str("status");
+  str("started_at");
+  str("finished_at");
+  double seconds = 0;
+  json.Key("seconds");
+  doc["seconds"].get_double().get(seconds) == simdjson::SUCCESS ? json.Double(seconds) : json.Null();
+  str("message");
+  json.EndObject();
+  return Status::Ok();
+}
+
+Result<Response> Totals(Context& ctx) {
+  IOTAD_ASSIGN_OR_RETURN(View r, ReadRequest(ctx));
+  const LakeState& st = ctx.state();
+  const auto summary = st.FilesIn("gold_summary", r.range.from, r.range.to);
+  const auto gold = st.FilesIn("gold", r.range.from, r.range.to);
+  std::vector<const HourFile*> quarantine;
+  if (auto it = st.layers.find("quarantine"); it != st.layers.end()) {
+    for (const auto& f : it->second) quarantine.push_back(&f);
+  }
+  // One statement for the three gold/quarantine figures.
+  const sql::Where sw = SummaryWhere(r), aw = AnomalyWhere(r);
+  std::vector<lake::DuckParam> params = sw.params;
+  params.insert(params.end(), aw.params.begin(), aw.params.end());
+  params.emplace_back(r.range.from);
+  params.emplace_back(r.range.to);
+  const std::string q = fmt::format(
+      "SELECT (SELECT count(DISTINCT device_id) FROM {} WHERE {})::BIGINT, (SELECT count(*) FROM {} WHERE {})::BIGINT, "
+      "(SELECT count(*) FROM {} WHERE column_name IS NULL AND ({}) >= ? AND ({}) < ?)::BIGINT",
+      ctx.ReadParquet("gold_summary", summary), sw.Sql(), ctx.ReadParquet("gold", gold), aw.Sql(),
+      ctx.ReadParquet("quarantine", quarantine), kArrivalUs, kArrivalUs);
+  IOTAD_ASSIGN_OR_RETURN(auto result,
+                         ctx.Query(q, params, static_cast<int64_t>(summary.size() + gold.size() + quarantine.size())));
+  int64_t devices = 0, anomalies = 0, quarantined = 0;
+  IOTAD_TRY(sql::ForEachRow(result, [&](const lake::DuckChunk& c, size_t row) -> Status {
+    devices = sql::Int(c, 0, row).value_or(0);
+    anomalies = sql::Int(c, 1, row).value_or(0);
+    quarantined = sql::Int(c, 2, row).value_or(0);
+    return Status::Ok();
+  }));
+  IOTAD_ASSIGN_OR_RETURN(int64_t readings, Readings(ctx, r));
+  int64_t open_alerts = 0;
+  for (const auto& [id, a] : st.alerts.alerts) {
+    if (a.status == alert::AlertStatus::kFiring && a.acked_at_us == 0) ++open_alerts;
+  }
+  JsonWriter json;
+  json.BeginObject();
+  json.Key("devices").Int(devices);
+  json.Key("readings").Int(readings);
+  json.Key("anomalies").Int(anomalies);
+  json.Key("quarantined").Int(quarantined);
+  json.Key("open_alerts").Int(open_alerts);
+  IOTAD_TRY(WriteLastRun(ctx, json));
+  ctx.WriteMeta(json, r.range);
+  json.EndObject();
+  return sql::JsonResponse(json.Take());
+}
+
+Result<Response> OverTime(Context& ctx) {
+  IOTAD_ASSIGN_OR_RETURN(View r, ReadRequest(ctx, false));
+  const bool short_range = r.range.to - r.range.from <= 7 * kMicrosPerDay;
+  IOTAD_ASSIGN_OR_RETURN(std::string bucket, ctx.params().Choice("bucket", {"hour", "day"}, short_range ? "hour" : "day"));
+  IOTAD_TRY(ctx.params().Finish());
+  const int64_t width = bucket == "hour" ? kMicrosPerHour : kMicrosPerDay;
+  auto floor_to = [&](TimestampUs t) { return t >= 0 ? t - t % width : t - ((t % width) + width) % width; };
+  const auto gold = ctx.state().FilesIn("gold", r.range.from, r.range.to);
+  std::map<TimestampUs, int64_t> counts;
+  if (!gold.empty()) {
+    const sql::Where w = AnomalyWhere(r);
+    const std::string q = fmt::format(
+        "SELECT (epoch_us(event_time) // {w}) * {w} AS b, count(*)::BIGINT FROM {from} WHERE {where} GROUP BY b",
+        fmt::arg("w", width), fmt::arg("from", ctx.ReadParquet("gold", gold)), fmt::arg("where", w.Sql()));
+    IOTAD_ASSIGN_OR_RETURN(auto result, ctx.Query(q, w.params, static_cast<int64_t>(gold.size())));
+    IOTAD_TRY(sql::ForEachRow(result, [&](const lake::DuckChunk& c, size_t row) -> Status {
+      counts[floor_to(sql::Int(c, 0, row).value_or(0))] += sql::Int(c, 1, row).value_or(0);
+      return Status::Ok();
+    }));
+  }
+  JsonWriter json;
+  json.BeginObject().Key("bucket").String(bucket).Key("points").BeginArray();
+  for (TimestampUs t = floor_to(r.range.from); t < r.range.to; t += width) {
+    const auto it = counts.find(t);
+    json.BeginObject().Key("t").Timestamp(t).Key("anomalies").Int(it == counts.end() ? 0 : it->second).EndObject();
+  }
+  json.EndArray();
+  ctx.WriteMeta(json, r.range);
+  json.EndObject();
+  return sql::JsonResponse(json.Take());
+}
+
+Result<Response> ByDevice(Context& ctx) {
+  IOTAD_ASSIGN_OR_RETURN(View r, ReadRequest(ctx, false));
+  IOTAD_ASSIGN_OR_RETURN(int64_t limit, ctx.params().Int("limit", 20, 1, 200));
+  IOTAD_TRY(ctx.params().Finish());
+  const auto gold = ctx.state().FilesIn("gold", r.range.from, r.range.to);
+  JsonWriter json;
+  json.BeginObject().Key("bars").BeginArray();
+  int64_t with_anomalies = 0;
+  if (!gold.empty()) {
+    sql::Where w = AnomalyWhere(r);
+    std::vector<lake::DuckParam> params = w.params;
+    params.emplace_back(limit);
+    const std::string q = fmt::format(
+        "SELECT device_id, n, count(*) OVER ()::BIGINT FROM (SELECT device_id, count(*)::BIGINT AS n FROM {} WHERE {} "
+        "GROUP BY device_id) ORDER BY n DESC, device_id LIMIT ?",
+        ctx.ReadParquet("gold", gold), w.Sql());
+    IOTAD_ASSIGN_OR_RETURN(auto result, ctx.Query(q, params, static_cast<int64_t>(gold.size())));
+    IOTAD_TRY(sql::ForEachRow(result, [&](const lake::DuckChunk& c, size_t row) -> Status {
+      json.BeginObject();
+      json.Key("device_id").String(c.Strings(0)[row]);
+      json.Key("anomalies").Int(sql::Int(c, 1, row).value_or(0));
+      json.EndObject();
+      with_anomalies = sql::Int(c, 2, row).value_or(0);
+      return Status::Ok();
+    }));
+  }
+  json.EndArray();
+  json.Key("devices_with_anomalies").Int(with_anomalies);
+  ctx.WriteMeta(json, r.range);
+  json.EndObject();
+  return sql::JsonResponse(json.Take());
+}
+
+Result<Response> Heatmap(Context& ctx) {
+  IOTAD_ASSIGN_OR_RETURN(View r, ReadRequest(ctx));
+  const auto summary = ctx.state().FilesIn("gold_summary", r.range.from, r.range.to);
+  struct Cell {
+    std::optional<std::string> location;
+    std::string metric;
+    double mean = 0;
+    int64_t rows = 0;
+  };
+  std::vector<Cell> cells;
+  if (!summary.empty()) {
+    sql::Where w = SummaryWhere(r);
+    w.Add("mean IS NOT NULL AND rows > 0");
+    const std::string q = fmt::format(
+        "SELECT location, metric, (sum(mean * rows) / sum(rows))::DOUBLE, sum(rows)::BIGINT FROM {} WHERE {} "
+        "GROUP BY location, metric ORDER BY location NULLS LAST, metric",
+        ctx.ReadParquet("gold_summary", summary), w.Sql());
+    IOTAD_ASSIGN_OR_RETURN(auto result, ctx.Query(q, w.params, static_cast<int64_t>(summary.size())));
+    IOTAD_TRY(sql::ForEachRow(result, [&](const lake::DuckChunk& c, size_t row) -> Status {
+      cells.push_back({sql::Str(c, 0, row), std::string(c.Strings(1)[row]), sql::Dbl(c, 2, row).value_or(0),
+                       sql::Int(c, 3, row).value_or(0)});
+      return Status::Ok();
+    }));
+  }
+  std::vector<std::optional<std::string>> locations;
+  std::vector<std::string> metrics;
+  for (const auto& cell : cells) {
+    if (locations.empty() || locations.back() != cell.location) locations.push_back(cell.location);
+    if (std::find(metrics.begin(), metrics.end(), cell.metric) == metrics.end()) metrics.push_back(cell.metric);
+  }
+  std::sort(metrics.begin(), metrics.end());
+  JsonWriter json;
+  json.BeginObject().Key("locations").BeginArray();
+  for (const auto& l : locations) sql::OptString(json, l);
+  json.EndArray().Key("metrics").BeginArray();
+  for (const auto& m : metrics) json.String(m);
+  json.EndArray().Key("cells").BeginArray();
+  for (const auto& cell : cells) {
+    json.BeginObject();
+    json.Key("location");
+    sql::OptString(json, cell.location);
+    json.Key("metric").String(cell.metric);
+    json.Key("mean").Double(cell.mean);
+    json.Key("rows").Int(cell.rows);
+    json.EndObject();
+  }
+  json.EndArray();
+  ctx.WriteMeta(json, r.range);
+  json.EndObject();
+  return sql::JsonResponse(json.Take());
+}
+
+Result<Response> Summary(Context& ctx) {
+  IOTAD_ASSIGN_OR_RETURN(View r, ReadRequest(ctx));
+  const auto summary = ctx.state().FilesIn("gold_summary", r.range.from, r.range.to);
+  const auto gold = ctx.state().FilesIn("gold", r.range.from, r.range.to);
+  JsonWriter json;
+  json.BeginObject().Key("rows").BeginArray();
+  if (!summary.empty()) {
+    const sql::Where sw = SummaryWhere(r), aw = AnomalyWhere(r);
+    std::vector<lake::DuckParam> params = sw.params;
+    params.insert(params.end(), aw.params.begin(), aw.params.end());
+    // Pooled over the hours: n = sum(rows), mean = sum(mean*rows)/n, and the sample variance from
+    // sum over hours of (rows-1)*std^2 + rows*mean^2 (an hour with one value has no std: 0).
+    const std::string q = fmt::format(
+        "WITH s AS (SELECT metric, count(DISTINCT device_id)::BIGINT AS devices, sum(rows)::BIGINT AS n, "
+        "sum(CASE WHEN mean IS NULL THEN 0 ELSE mean * rows END) AS sx, "
+        "sum(CASE WHEN mean IS NULL THEN 0 ELSE (rows - 1) * coalesce(std, 0) * coalesce(std, 0) + rows * mean * mean "
+        "END) AS sxx, min(min) AS lo, max(max) AS hi FROM {gs} WHERE {sw} GROUP BY metric), "
+        "a AS (SELECT metric, count(*)::BIGINT AS n FROM {an} WHERE {aw} GROUP BY metric) "
+        "SELECT s.metric, s.devices, s.n, CASE WHEN s.n > 0 THEN s.sx / s.n END, "
+        "CASE WHEN s.n > 1 THEN sqrt(greatest((s.sxx - s.sx * s.sx / s.n) / (s.n - 1), 0)) END, s.lo, s.hi, "
+        "coalesce(a.n, 0)::BIGINT FROM s LEFT JOIN a ON a.metric = s.metric ORDER BY s.metric",
+        fmt::arg("gs", ctx.ReadParquet("gold_summary", summary)), fmt::arg("sw", sw.Sql()),
+        fmt::arg("an", ctx.ReadParquet("gold", gold)), fmt::arg("aw", aw.Sql()));
+    IOTAD_ASSIGN_OR_RETURN(auto result, ctx.Query(q, params, static_cast<int64_t>(summary.size() + gold.size())));
+    IOTAD_TRY(sql::ForEachRow(result, [&](const lake::DuckChunk& c, size_t row) -> Status {
+      json.BeginObject();
+      json.Key("metric").String(c.Strings(0)[row]);
+      json.Key("devices").Int(sql::Int(c, 1, row).value_or(0));
+      json.Key("readings").Int(sql::Int(c, 2, row).value_or(0));
+      json.Key("mean");
+      sql::OptDouble(json, sql::Dbl(c, 3, row));
+      json.Key("std");
+      sql::OptDouble(json, sql::Dbl(c, 4, row));
+      json.Key("min");
+      sql::OptDouble(json, sql::Dbl(c, 5, row));
+      json.Key("max");
+      sql::OptDouble(json, sql::Dbl(c, 6, row));
+      json.Key("anomalies").Int(sql::Int(c, 7, row).value_or(0));
+      json.EndObject();
+      return Status::Ok();
+    }));
+  }
+  json.EndArray();
+  ctx.WriteMeta(json, r.range);
+  json.EndObject();
+  return sql::JsonResponse(json.Take());
+}
+
+}  // namespace
+
+void RegisterOverviewRoutes(Router& router) {
+  router.Add({"GET", "/api/overview/totals", Totals, true, false, "totals"});
+  router.Add({"GET", "/api/overview/anomalies_over_time", OverTime, true, false, "anomalies over time"});
+  router.Add({"GET", "/api/overview/anomalies_by_device", ByDevice, true, false, "anomalies by device"});
+  router.Add({"GET", "/api/overview/heatmap", Heatmap, true, false, "mean per location and metric"});
+  router.Add({"GET", "/api/overview/summary", Summary, true, false, "summary per metric"});
+}
+
+}  // namespace iotad::serve
