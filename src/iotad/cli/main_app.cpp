@@ -101,6 +101,7 @@ int RunMain(int argc, char** argv) {
   RegisterVerifyCommand(app, global, out);
   RegisterAlertCommand(app, global, out);
   RegisterServeCommand(app, global, out);
+  RegisterReportCommand(app, global, out);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
