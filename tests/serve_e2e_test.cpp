@@ -399,6 +399,13 @@ TEST_F(ServeE2eTest, ServesThePagesAndEmbeddedAssetsAndNothingElse) {
   EXPECT_EQ(Get(url_ + "assets/app.js", {"If-None-Match: " + etag}).status, 304);
   EXPECT_EQ(Get(url_ + "assets/app.js", {"If-None-Match: \"other\""}).status, 200);
   EXPECT_EQ(Get(url_ + "assets/app.css").Header("content-type"), "text/css; charset=utf-8");
+  // A browser accepts brotli; compressing the bundle per request took seconds: it goes as is.
+  const auto start = std::chrono::steady_clock::now();
+  const auto br = Get(url_ + "assets/app.js", {"Accept-Encoding: gzip, deflate, br"});
+  const double br_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(br.Header("content-encoding"), "");
+  EXPECT_EQ(br.body, js.body);
+  EXPECT_LT(br_s, 1.0);
 
   // Nothing outside the embedded table: traversal, encoded traversal, absolute paths, files of
   // the lake and of the machine.
