@@ -287,6 +287,7 @@ def test_alerts_views_and_actions_reach_the_alert_log(env):
                                                                       reverse=True)
     counts = everything["counts"]
     assert counts["dead"] > 0, "the unreachable sink should have dead-lettered deliveries"
+    assert counts["open"] > 0 and counts["resolved"] > 0, counts
     for state in ("open", "acknowledged", "silenced", "dead", "resolved", "all"):
         part = get(env, "/api/alerts", state=state)
         if state != "all":
@@ -403,6 +404,7 @@ def test_metrics_parse_and_match_the_lake(env):
                      sink=sink) == failed.get(sink, 0)
     alerts = get(env, "/api/alerts")
     assert value("iotad_alerts_open", "iotad_alerts_open") == alerts["counts"]["open"]
+    assert get(env, "/api/overview/totals")["open_alerts"] == alerts["counts"]["open"]
     assert families["iotad_http_request_duration_seconds"].type == "histogram"
     assert any(s.labels.get("route") == "/api/version" for s in families["iotad_http_requests"].samples)
 
