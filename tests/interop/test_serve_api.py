@@ -255,7 +255,7 @@ def test_device_endpoints(env):
 def test_pipeline_endpoints(env):
     lake = env[0]
     runs = get(env, "/api/pipeline/runs")["runs"]
-    recorded = lake.sql("SELECT run_id, command, status FROM runs ORDER BY run_id DESC")
+    recorded = lake.sql("SELECT run_id, command, status FROM runs ORDER BY started_at DESC, run_id DESC")
     assert [r["run_id"] for r in runs] == [r["run_id"] for r in recorded]
     assert runs[0]["command"] == "alert" and any(r["command"] == "run" for r in runs)
     run = next(r for r in runs if r["command"] == "run")
