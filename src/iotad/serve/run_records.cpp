@@ -13,6 +13,7 @@ namespace iotad::serve {
 namespace {
 
 struct Record {
+  uint64_t bytes = 0;             // as listed: a record of another size under the key is re-read
   TimestampUs started_at_us = 0;  // 0 when unreadable (sorts first)
   std::shared_ptr<const std::string> text;
 };
@@ -41,13 +42,14 @@ Result<std::vector<std::shared_ptr<const std::string>>> RunRecordTexts(const sto
   for (const auto& o : objects) {
     if (!o.key.ends_with(".json")) continue;
     auto it = records.find(o.key);
-    if (it == records.end()) {
+    if (it == records.end() || it->second.bytes != o.size_bytes) {
       auto text = store.Get(o.key);
       if (!text.ok()) continue;  // removed since the listing
       Record r;
+      r.bytes = text->size();
       r.started_at_us = StartedAt(*text);
       r.text = std::make_shared<const std::string>(std::move(text).value());
-      it = records.emplace(o.key, std::move(r)).first;
+      it = records.insert_or_assign(o.key, std::move(r)).first;
     }
     order.emplace_back(it->second.started_at_us, &it->first);
   }
