@@ -7,7 +7,7 @@
 // query and the ratio.
 //
 //   serve_bench --url http://127.0.0.1:PORT/ --lake LAKE [--clients 1,4] [--misses 60] [--hits 200]
-//               [--peer-repeats 20] [--duckdb-threads 0] [--token-env NAME] [--json FILE]
+//               [--peer-repeats 20] [--duckdb-threads 0] [--token-env NAME] [--json FILE] [--no-keepalive]
 //
 // Prints a table and, with --json, writes the figures. Exits 1 when a request failed (non-200),
 // a "miss" answer came from the cache or a "hit" did not.
@@ -45,6 +45,7 @@ struct Flags {
   int64_t duckdb_threads = 0;
   std::string token;
   std::string json_out;
+  bool keepalive = true;  // false: a new connection per request
 };
 
 [[noreturn]] void Die(const std::string& msg) {
@@ -96,11 +97,13 @@ Flags ParseFlags(int argc, char** argv) {
       const char* t = std::getenv(value().c_str());
       if (t == nullptr || *t == '\0') Die("--token-env names an unset environment variable");
       f.token = t;
+    } else if (a == "--no-keepalive") {
+      f.keepalive = false;
     } else if (a == "--json") {
       f.json_out = value();
     } else if (a == "-h" || a == "--help") {
       fmt::print("serve_bench --url URL --lake LAKE [--clients 1,4] [--misses N] [--hits N] [--peer-repeats N]\n"
-                 "            [--duckdb-threads N] [--token-env NAME] [--json FILE]\n");
+                 "            [--duckdb-threads N] [--token-env NAME] [--json FILE] [--no-keepalive]\n");
       std::exit(0);
     } else {
       Die("unknown argument '" + a + "' (see --help)");
@@ -120,8 +123,9 @@ size_t Append(char* data, size_t size, size_t n, void* out) {
 
 class Client {
  public:
-  explicit Client(const std::string& token) : curl_(curl_easy_init()) {
+  explicit Client(const std::string& token, bool keepalive = true) : curl_(curl_easy_init()) {
     if (curl_ == nullptr) Die("curl_easy_init failed");
+    if (!keepalive) curl_easy_setopt(curl_, CURLOPT_FORBID_REUSE, 1L);
     if (!token.empty()) headers_ = curl_slist_append(headers_, ("Authorization: Bearer " + token).c_str());
   }
   ~Client() {
@@ -311,7 +315,7 @@ Row RunPhase(const Flags& f, const std::string& endpoint, const std::string& mod
     std::vector<std::jthread> threads;
     for (int c = 0; c < clients; ++c) {
       auto th = iotad::StartThread("a benchmark client", [&] {
-        Client client(f.token);
+        Client client(f.token, f.keepalive);
         std::string body;
         for (size_t i = next++; i < urls.size(); i = next++) {
           auto s = Clock::now();

@@ -6,6 +6,7 @@
 #
 #   bash bench/serve_bench.sh [--rows 10000000] [--devices 10000] [--clients 1,4] [--misses 60]
 #                             [--hits 200] [--ready-runs 5] [--workdir DIR] [--no-build] [--no-browser]
+#                             [--no-keepalive]
 #
 # The lake is kept in WORKDIR and reused while --rows/--devices are the same. See bench/README.md.
 set -euo pipefail
@@ -22,10 +23,11 @@ ready_runs=5
 workdir="${TMPDIR:-/tmp}/iotad-serve-bench"
 build_first=1
 browser=1
+keepalive=()
 
 die() { printf 'serve_bench: %s\n' "$*" >&2; exit 1; }
 log() { printf '[serve-bench] %s\n' "$*" >&2; }
-usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,6 +40,7 @@ while [ $# -gt 0 ]; do
     --workdir) [ $# -ge 2 ] || die "--workdir needs a value"; workdir="$2"; shift 2 ;;
     --no-build) build_first=0; shift ;;
     --no-browser) browser=0; shift ;;
+    --no-keepalive) keepalive=(--no-keepalive); shift ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
@@ -131,15 +134,18 @@ fi
 log "clients $clients: $misses unique requests (misses) and $hits repeated ones (hits) per endpoint"
 rc=0
 "$client" --url "$url" --lake "$lake" --clients "$clients" --misses "$misses" --hits "$hits" \
-  --json "$workdir/serve_results.json" || rc=$?
+  --json "$workdir/serve_results.json" ${keepalive[@]+"${keepalive[@]}"} || rc=$?
 stop_server
 trap - EXIT
 load_end="$(cut -d' ' -f1 /proc/loadavg)"
 
 echo
 if [ -n "$ready_json" ]; then
-  echo "browser: overview usable (body[data-state=ready]) in $(printf '%s' "$ready_json" |
-    python3 -c 'import json,sys; o=json.load(sys.stdin); print(f"{o[\"median_ms\"]} ms median of {len(o[\"runs_ms\"])} cold loads ({o[\"runs_ms\"]}); the first load also misses every answer cache")')"
+  printf '%s' "$ready_json" | python3 -c '
+import json, sys
+o = json.load(sys.stdin)
+print("browser: overview usable (body[data-state=ready]) in %s ms median of %d loads in fresh contexts %s; "
+      "the first on a cold server (every answer a cache miss)" % (o["median_ms"], len(o["runs_ms"]), o["runs_ms"]))'
 fi
 cpu="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo "lake: $silver_rows silver rows ($params); clients: $clients"
