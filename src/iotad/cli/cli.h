@@ -43,6 +43,10 @@ void RegisterScoreFileCommand(CLI::App& app, GlobalOptions& global, CommandOutco
 void RegisterEvalCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
 void RegisterVerifyCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
 void RegisterAlertCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
+/// `serve` (serve_cmd.cpp): the dashboard and its JSON API over HTTP.
+void RegisterServeCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
+/// `report` (report_cmd.cpp): the dashboard's overview as one self-contained HTML file.
+void RegisterReportCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
 /// `preview` under the `alert` command (alert_preview_cmd.cpp).
 void RegisterAlertPreviewCommand(CLI::App& alert, GlobalOptions& global, CommandOutcome& out);
 /// `test SINK` under the `alert` command (alert_test_cmd.cpp): one test notification, the receiver's answer.

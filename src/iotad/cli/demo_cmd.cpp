@@ -124,6 +124,12 @@ Status RunDemo(const std::string& path, const DemoOptions& o) {
         "  iotad sql --lake %1$s \"SELECT sink, state, count(*) FROM alert_deliveries GROUP BY ALL\"\n",
         path.c_str());
   }
+  std::printf(
+      "\ndashboard: the four overview charts, each device's readings with its anomalies, the alerts and the\n"
+      "pipeline's runs, in the browser. Start it with\n"
+      "  iotad serve --lake %s\n"
+      "and open http://127.0.0.1:8080/ (stop it with Ctrl-C).\n",
+      path.c_str());
   return Status::Ok();
 }
 

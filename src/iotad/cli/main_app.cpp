@@ -100,6 +100,8 @@ int RunMain(int argc, char** argv) {
   RegisterEvalCommand(app, global, out);
   RegisterVerifyCommand(app, global, out);
   RegisterAlertCommand(app, global, out);
+  RegisterServeCommand(app, global, out);
+  RegisterReportCommand(app, global, out);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
