@@ -14,7 +14,8 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 apt_pkgs=(build-essential cmake ninja-build pkg-config git curl ca-certificates python3 python3-venv
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev libspdlog-dev
   libtomlplusplus-dev libsimdjson-dev libfast-float-dev zlib1g-dev libcurl4-openssl-dev libcpp-httplib-dev time
-  clang libclang-rt-14-dev)  # clang + its libFuzzer and sanitizer runtimes: scripts/fuzz.sh
+  clang libclang-rt-14-dev  # clang + its libFuzzer and sanitizer runtimes: scripts/fuzz.sh
+  chromium)  # the browser tests (tests/browser) drive Debian's headless Chromium
 # npm fetches DuckDB; a machine whose Node.js already bundles npm must not get Debian's npm.
 command -v npm >/dev/null 2>&1 || apt_pkgs+=(nodejs npm)
 missing=()
@@ -56,12 +57,27 @@ if [ ! -f "$duck/lib/libduckdb.so" ] || [ ! -f "$duck/include/duckdb.h" ]; then
   rm -rf "$duck"; mv "$duck.new" "$duck"
 fi
 
+# --- npm packages: the dashboard's front end (web/: ECharts, esbuild; bundled into the binary at
+# build time) and the browser tests (tests/browser/: playwright-core). Pinned by each folder's
+# package-lock.json; `npm ci` runs again only when the lock file changed since the last install. --
+npm_cache="$deps/npm"
+for dir in "$here/web" "$here/tests/browser"; do
+  [ -f "$dir/package-lock.json" ] || continue
+  lock_sum="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  stamp="$dir/node_modules/.iotad-lock-sha256"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
+    log "npm ci in ${dir#"$here"/} (pinned by its package-lock.json)"
+    (cd "$dir" && npm ci --cache "$npm_cache" --prefer-offline --no-audit --no-fund --loglevel=error >/dev/null)
+    printf '%s\n' "$lock_sum" >"$stamp"
+  fi
+done
+
 # --- Python for interop tests (pyarrow reads our lake; Prometheus's parser reads our metrics;
 # the alert receivers: moto's SNS/SQS server, aiosmtpd's SMTP server, boto3 to read SNS back) ----
 venv="$deps/venv"
 if [ ! -x "$venv/bin/python" ] ||
    ! "$venv/bin/python" -c 'import pyarrow, pytest, prometheus_client, jsonschema, moto.server, aiosmtpd, boto3, flask_cors' 2>/dev/null; then
-  log "creating Python venv with pyarrow, pytest, prometheus-client, moto[server], aiosmtpd and boto3"
+  log "creating Python venv with pyarrow, pytest, prometheus-client, jsonschema, moto[server], aiosmtpd and boto3"
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check pyarrow==18.1.0 pytest==8.3.4 prometheus-client==0.26.0 jsonschema==4.26.0 \
     'moto[server]==5.2.5' aiosmtpd==1.4.6 boto3==1.44.5

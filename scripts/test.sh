@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds, runs unit + end-to-end tests (ctest),
-# the interop tests (pyarrow reads our lake), then the same ctest suite again on an ASan+UBSan
-# build, then each libFuzzer target for a bounded time. Exits non-zero if anything fails,
-# including a test ctest reports as skipped or not run, or a test binary whose tests ctest does
-# not all know (a discovery that went wrong).
+# the interop tests (pyarrow reads our lake), the browser tests (headless Chromium against a real
+# `iotad serve`), then the same ctest suite again on an ASan+UBSan build, then each libFuzzer
+# target for a bounded time. Exits non-zero if anything fails, including a test ctest reports as
+# skipped or not run, or a test binary whose tests ctest does not all know (a discovery that went
+# wrong).
 #   IOTAD_SANITIZERS=0 scripts/test.sh   # skip the sanitizer build and the fuzzing (quicker local runs)
 #   IOTAD_FUZZ_SECONDS=60                # seconds per fuzz target (0: no fuzzing)
 set -euo pipefail
@@ -22,6 +23,11 @@ run_ctest "$build" --timeout 900 || status=1
 
 echo "== interop tests (pytest: pyarrow reads the lake)"
 IOTAD_BIN="$build/src/iotad/iotad" "$deps/venv/bin/python" -m pytest -q "$here/tests/interop" || status=1
+
+echo "== browser tests (node --test: Debian's chromium + playwright-core against a real iotad serve)"
+# A browser or server that cannot start fails its test (the harness throws; nothing is skipped).
+IOTAD_BIN="$build/src/iotad/iotad" IOTAD_CHROMIUM="${IOTAD_CHROMIUM:-/usr/bin/chromium}" \
+  node --test --test-concurrency=1 "$here/tests/browser/" || status=1
 
 if [ "${IOTAD_SANITIZERS:-1}" = "1" ]; then
   echo "== unit and end-to-end tests again, on an ASan + UBSan build"
