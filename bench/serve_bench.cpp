@@ -511,14 +511,14 @@ int main(int argc, char** argv) {
   fmt::print("\npeer: the same aggregates as plain DuckDB SQL over read_parquet(..., hive_partitioning = true), "
              "in-process, {} variants each\n",
              f.peer_repeats);
-  fmt::print("{:<32} {:>12} {:>12} {:>22}\n", "query", "median ms", "p99 ms", "iotad miss x1 / peer");
+  fmt::print("{:<32} {:>12} {:>12} {:>26}\n", "query", "median ms", "p99 ms", "peer / iotad (miss, x1)");
   for (const auto& p : peer) {
     double mine = 0;
     for (const auto& r : rows) {
       if (r.endpoint == p.endpoint && r.mode == "miss" && r.clients == f.clients.front()) mine = r.median;
     }
-    fmt::print("{:<32} {:>12.2f} {:>12.2f} {:>21.2f}x\n", p.endpoint, p.median, p.p99,
-               p.median > 0 ? mine / p.median : 0.0);
+    // > 1: iotad (HTTP included) answers faster than the plain SQL takes in-process
+    fmt::print("{:<32} {:>12.2f} {:>12.2f} {:>25.2f}x\n", p.endpoint, p.median, p.p99, mine > 0 ? p.median / mine : 0.0);
   }
 
   if (!f.json_out.empty()) {
