@@ -77,7 +77,7 @@ done
 venv="$deps/venv"
 if [ ! -x "$venv/bin/python" ] ||
    ! "$venv/bin/python" -c 'import pyarrow, pytest, prometheus_client, jsonschema, moto.server, aiosmtpd, boto3, flask_cors' 2>/dev/null; then
-  log "creating Python venv with pyarrow, pytest, prometheus-client, moto[server], aiosmtpd and boto3"
+  log "creating Python venv with pyarrow, pytest, prometheus-client, jsonschema, moto[server], aiosmtpd and boto3"
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check pyarrow==18.1.0 pytest==8.3.4 prometheus-client==0.26.0 jsonschema==4.26.0 \
     'moto[server]==5.2.5' aiosmtpd==1.4.6 boto3==1.44.5

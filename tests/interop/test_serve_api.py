@@ -115,7 +115,13 @@ class Spec:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     folder = tmp_path_factory.mktemp("serve-api")
-    lake = AlertLake.create(folder, devices=8, hours=30, seed=23, anomaly_rate=30, start=START, gold=True)
+    lake = AlertLake.create(folder, devices=8, hours=30, seed=23, anomaly_rate=30, start=START)
+    # The pipeline with alerting off, its metrics written by the command itself (--metrics-file):
+    # /metrics must rebuild the same figures from the run record.
+    lake.configure(alert={"enabled": False}, rules=[{"name": "device-anomalies", "sinks": ["alerts-file"]}],
+                   sinks=[{"name": "alerts-file", "type": "file", "path": "alerts.jsonl"}])
+    lake.run_metrics = folder / "run.prom"
+    lake.run("--metrics-file", lake.run_metrics)
     # One sink that works (a file) and one that never does (nothing listens on port 9): deliveries
     # end delivered and dead, so the alerts carry both kinds.
     lake.configure(alert={"delivery_budget": "20s", "max_attempts": 1},
@@ -249,7 +255,7 @@ def test_device_endpoints(env):
 def test_pipeline_endpoints(env):
     lake = env[0]
     runs = get(env, "/api/pipeline/runs")["runs"]
-    recorded = lake.sql("SELECT run_id, command, status FROM runs ORDER BY run_id DESC")
+    recorded = lake.sql("SELECT run_id, command, status FROM runs ORDER BY started_at DESC, run_id DESC")
     assert [r["run_id"] for r in runs] == [r["run_id"] for r in recorded]
     assert runs[0]["command"] == "alert" and any(r["command"] == "run" for r in runs)
     run = next(r for r in runs if r["command"] == "run")
@@ -287,6 +293,7 @@ def test_alerts_views_and_actions_reach_the_alert_log(env):
                                                                       reverse=True)
     counts = everything["counts"]
     assert counts["dead"] > 0, "the unreachable sink should have dead-lettered deliveries"
+    assert counts["open"] > 0 and counts["resolved"] > 0, counts
     for state in ("open", "acknowledged", "silenced", "dead", "resolved", "all"):
         part = get(env, "/api/alerts", state=state)
         if state != "all":
@@ -314,6 +321,20 @@ def test_alerts_views_and_actions_reach_the_alert_log(env):
     post(env, "/api/silences", {"matchers": [{"label": "device", "op": "=", "value": dev}], "duration_seconds": 0},
          status=400)
     post(env, "/api/silences/expire", {"id": "000000000000"}, status=404)
+    one = {"label": "device", "op": "=", "value": dev}
+    for bad in ([one], {"id": 5}, {"id": ""}, {"id": "a\u0001b"}):
+        post(env, "/api/alerts/ack", bad, status=400)
+    for bad in ({"matchers": "device=" + dev, "duration_seconds": 60},
+                {"matchers": [], "duration_seconds": 60},
+                {"matchers": [one] * 21, "duration_seconds": 60},
+                {"matchers": [{**one, "op": "~"}], "duration_seconds": 60},
+                {"matchers": [{**one, "value": ""}], "duration_seconds": 60},
+                {"matchers": [{**one, "extra": 1}], "duration_seconds": 60},
+                {"matchers": [one], "duration_seconds": 1.5},
+                {"matchers": [one], "duration_seconds": 10 ** 12},
+                {"matchers": [one], "duration_seconds": 60, "reason": "a\nb"}):
+        post(env, "/api/silences", bad, status=400)
+    assert get(env, "/api/version")["alert_seq"] == before, "a refused action wrote the alert log"
 
     acked = post(env, "/api/alerts/ack", {"id": target["id"], "by": "serve-test"})
     assert acked["acknowledged"] == target["id"] and acked["alert_seq"] > before
@@ -321,9 +342,11 @@ def test_alerts_views_and_actions_reach_the_alert_log(env):
     row = next(r for r in rows if r["id"] == target["id"])
     assert row["acknowledged_by"] == "serve-test"
 
+    hostile = "<img src=x onerror=alert(1)> \"'&"
     added = post(env, "/api/silences", {"matchers": [{"label": "device", "op": "=", "value": dev}],
-                                        "duration_seconds": 7200, "reason": "maintenance", "by": "serve-test"})
+                                        "duration_seconds": 7200, "reason": hostile, "by": "serve-test"})
     sid = added["silence"]["id"]
+    assert added["silence"]["reason"] == hostile and added["silence"]["created_by"] == "serve-test"
     assert added["silence"]["active"] and added["alert_seq"] > acked["alert_seq"]
     assert sid in lake.alert("silence", "list").stdout
 
@@ -387,13 +410,42 @@ def test_metrics_parse_and_match_the_lake(env):
                      sink=sink) == failed.get(sink, 0)
     alerts = get(env, "/api/alerts")
     assert value("iotad_alerts_open", "iotad_alerts_open") == alerts["counts"]["open"]
+    assert get(env, "/api/overview/totals")["open_alerts"] == alerts["counts"]["open"]
     assert families["iotad_http_request_duration_seconds"].type == "histogram"
     assert any(s.labels.get("route") == "/api/version" for s in families["iotad_http_requests"].samples)
 
 
 def test_every_documented_endpoint_was_checked(env):
-    """Runs last (pytest keeps file order): each endpoint answered 200 at least once above and that
+    """After the endpoint tests (pytest keeps file order): each endpoint answered 200 at least once and that
     answer matched its schema."""
     _, _, spec = env
     missing = {(m, p) for m, p in documented_endpoints() if p not in ("/metrics", "/api/openapi.json")} - spec.checked
     assert not missing, "endpoints never validated: %s" % sorted(missing)
+
+
+def test_metrics_rebuilt_from_run_records_equal_what_the_run_wrote(env):
+    """`iotad run --metrics-file` wrote the run's metrics as it ran; /metrics rebuilds them from the
+    run record: every counter, every check and every histogram's count agree (the later
+    `iotad alert` command adds series of its own, with other labels)."""
+    lake, server, _ = env
+    ran = {f.name: f for f in text_string_to_metric_families(lake.run_metrics.read_text())}
+    code, _, text = server.request("GET", "/metrics")
+    assert code == 200
+    served = {}
+    for f in text_string_to_metric_families(text):
+        for smp in f.samples:
+            served[(smp.name, tuple(sorted(smp.labels.items())))] = smp.value
+    compared = 0
+    for name, family in ran.items():
+        if family.type not in ("counter", "histogram") and name != "iotad_check_passed":
+            continue
+        for smp in family.samples:
+            if family.type == "histogram" and not smp.name.endswith("_count"):
+                continue
+            key = (smp.name, tuple(sorted(smp.labels.items())))
+            assert key in served, "/metrics lacks %s%s" % key
+            if family.type == "histogram" and smp.labels.get("stage") == "alert":
+                continue
+            assert served[key] == smp.value, "%s%s: /metrics %s, the run wrote %s" % (*key, served[key], smp.value)
+            compared += 1
+    assert compared >= 20, compared

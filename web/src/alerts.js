@@ -6,6 +6,7 @@ import { alertState } from './device.js';
 
 const STATES = ['open', 'acknowledged', 'silenced', 'dead', 'resolved', 'all'];
 const TOKEN_KEY = 'iotad_write_token';
+let lastStatus = { text: '', kind: '' }; // the last action's outcome, kept across re-renders
 
 export async function renderAlerts(root, rerender) {
   const url = new URLSearchParams(window.location.search);
@@ -21,7 +22,8 @@ export async function renderAlerts(root, rerender) {
       on: { click: () => { const p = new URLSearchParams(window.location.search); p.set('state', s); window.history.pushState(null, '', `/alerts?${p}`); rerender(); } },
     }, [h('span', { text: s }), h('span', { className: 'seg-count', text: fmtInt(count) })]);
   }));
-  const status = h('div', { id: 'action-status', className: 'action-status', attrs: { role: 'status' } });
+  const status = h('div', { id: 'action-status', className: 'action-status', attrs: { role: 'status' }, text: lastStatus.text });
+  if (lastStatus.kind) status.dataset.kind = lastStatus.kind;
   root.append(
     h('div', { className: 'page-head' }, [h('h1', { text: 'Alerts' })]),
     buttons,
@@ -54,23 +56,26 @@ function writeToken() {
   return v;
 }
 
+function say(status, text, kind) {
+  lastStatus = { text, kind };
+  status.textContent = text;
+  status.dataset.kind = kind;
+}
+
 async function act(status, rerender, what, fn) {
   const token = writeToken();
   if (!token) {
-    status.textContent = 'Enter the write token first.';
-    status.dataset.kind = 'error';
+    say(status, 'Enter the write token first.', 'error');
     document.getElementById('write-token')?.focus();
     return;
   }
   try {
     await fn(token);
-    status.textContent = `${what}: done.`;
-    status.dataset.kind = 'ok';
+    say(status, `${what}: done.`, 'ok');
     await rerender();
   } catch (e) {
     if (e instanceof HttpError && (e.status === 401 || e.status === 403)) sessionStorage.removeItem(TOKEN_KEY);
-    status.textContent = `${what} failed: ${e.message}`;
-    status.dataset.kind = 'error';
+    say(status, `${what} failed: ${e.message}`, 'error');
   }
 }
 

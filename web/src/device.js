@@ -96,7 +96,11 @@ function drawMetric(dom, m) {
     symbol: 'circle',
     symbolSize: 9,
     itemStyle: { color: colors.anomaly, borderColor: '#fff', borderWidth: 1 },
-    data: m.anomalies.map((a) => ({ value: [a.ms, a.value], anomaly: a })),
+    // An anomaly without a value (a silent device: no data for too long) sits on the last value
+    // before it, drawn hollow.
+    data: m.anomalies.map((a) => (a.value === null || a.value === undefined
+      ? { value: [a.ms, valueBefore(points, a.ms, m.band)], anomaly: a, symbol: 'emptyCircle', itemStyle: { color: colors.anomaly, borderColor: colors.anomaly, borderWidth: 2 } }
+      : { value: [a.ms, a.value], anomaly: a })),
     z: 3,
   });
   chart.setOption({
@@ -115,6 +119,17 @@ function drawMetric(dom, m) {
   return chart;
 }
 
+function valueBefore(points, ms, band) {
+  let v = null;
+  for (const [t, x] of points) {
+    if (t > ms) break;
+    if (x !== null) v = x;
+  }
+  if (v === null && points.length) v = points.find((p) => p[1] !== null)?.[1] ?? null;
+  if (v === null && band) v = band.mean;
+  return v ?? 0;
+}
+
 function iso(ms) {
   return fmtTime(new Date(ms).toISOString().replace('.000Z', 'Z'));
 }
@@ -125,14 +140,14 @@ function anomalyTip(metric, a) {
     ? `mean ${fmtNum(a.baseline_mean)}, std ${fmtNum(a.baseline_std)}, n ${fmtInt(a.baseline_n)}` : '–';
   const lines = [
     ['time', fmtTime(a.event_time)],
-    ['value', fmtNum(a.value)],
+    ['value', a.value === null || a.value === undefined ? 'no reading' : fmtNum(a.value)],
     ['expected', fmtNum(a.expected)],
     ['expected range', range],
     ['baseline', baseline],
   ];
   if (a.z !== null && a.z !== undefined) lines.push(['z', fmtNum(a.z)]);
   lines.push(['score', fmtNum(a.score)]);
-  if (a.statistic !== null && a.statistic !== undefined) lines.push([a.statistic_name || 'statistic', fmtNum(a.statistic)]);
+  if (a.statistic !== null && a.statistic !== undefined && a.statistic_name !== 'z') lines.push([a.statistic_name || 'statistic', fmtNum(a.statistic)]);
   lines.push(['threshold', fmtNum(a.threshold)], ['detector', a.detector], ['rule', a.rule || '–'], ['explanation', a.explanation || '–']);
   return tip(`Anomaly · ${metric}`, lines);
 }

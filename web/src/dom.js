@@ -30,9 +30,14 @@ export function fmtNum(x, digits = 3) {
   if (abs !== 0 && (abs >= 1e6 || abs < 1e-3)) return x.toExponential(2);
   return Number(x.toFixed(digits)).toString();
 }
+/** Three significant digits, for labels in small cells. */
+export function fmtShort(x) {
+  if (x === null || x === undefined || Number.isNaN(x)) return '–';
+  return Number(x.toPrecision(3)).toString();
+}
 export function fmtTime(t) {
   if (!t) return '–';
-  return String(t).replace('T', ' ').replace(/:00Z$/, 'Z').replace(/Z$/, ' UTC');
+  return String(t).replace(/\.\d+Z$/, 'Z').replace('T', ' ').replace(/:00Z$/, 'Z').replace(/Z$/, ' UTC');
 }
 export function fmtSeconds(s) {
   if (s === null || s === undefined) return '–';

@@ -106,7 +106,10 @@ async function poll() {
       await render();
     }
   } catch (e) {
-    if (e instanceof HttpError && e.status === 401) showLogin();
+    if (e instanceof HttpError && e.status === 401) {
+      showLogin();
+      showError(`${e.message} (HTTP 401)`);
+    }
     // A failed poll leaves the page as it is; the next one tries again.
   }
 }

@@ -2,7 +2,7 @@
 // mean per location and metric, summary statistics), all filtered by the filter bar.
 import { getJson, reportMode } from './api.js';
 import { axisCommon, chartIn, colors, tip, tooltipBase } from './charts.js';
-import { badge, card, clear, fmtInt, fmtNum, fmtSeconds, fmtTime, h, table } from './dom.js';
+import { badge, card, clear, fmtInt, fmtNum, fmtSeconds, fmtShort, fmtTime, h, table } from './dom.js';
 import { FILTERS, filterBar, filterParams } from './filters.js';
 
 const TOTALS = [
@@ -204,7 +204,7 @@ function drawHeatmap(dom, answer) {
       name: 'mean',
       type: 'heatmap',
       data,
-      label: { show: metrics.length * locations.length <= 60, fontSize: 10, formatter: (p) => fmtNum(p.data.cell.mean, 1) },
+      label: { show: metrics.length * locations.length <= 60, fontSize: 10, formatter: (p) => fmtShort(p.data.cell.mean) },
       itemStyle: { borderColor: '#fff', borderWidth: 1 },
     }],
   }, { notMerge: true });

@@ -72,15 +72,18 @@ std::string EscapeJsonForScript(std::string_view json) {
   return out;
 }
 
-/// Inline text for a raw-text element (`script` or `style`): "</" becomes "<\/" (the same in JS
-/// strings, regular expressions and CSS strings) and "<!--" becomes "<\!--", so the element ends
-/// only where we close it.
+/// Inline text for a raw-text element (`script` or `style`): "</" becomes "<\/" and "<!--"
+/// becomes "<\!--" (the same characters inside JS strings, template literals, regular expressions
+/// and CSS strings, the only places the bundle has them), so the element ends only where we
+/// close it.
 std::string EscapeRawText(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 64);
   for (size_t i = 0; i < text.size(); ++i) {
     out += text[i];
-    if (text[i] == '<' && i + 1 < text.size() && (text[i + 1] == '/' || text[i + 1] == '!')) out += '\\';
+    if (text[i] != '<') continue;
+    const std::string_view rest = text.substr(i + 1);
+    if (rest.starts_with('/') || rest.starts_with("!--")) out += '\\';
   }
   return out;
 }

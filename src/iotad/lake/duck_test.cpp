@@ -2,6 +2,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <atomic>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -104,6 +107,86 @@ TEST_F(ReadOnlySessionTest, CopyWritesOnlyBelowTheWriteFolder) {
   }
   ASSERT_TRUE(session_->Exec("COPY (SELECT 7 AS v) TO '" + Out() + "/a.csv' (HEADER)").ok());
   EXPECT_TRUE(fs::exists(root_ / "out" / "a.csv"));
+}
+
+
+// ---- bound parameters, shared connections, interrupts (the dashboard's query path) -------------
+
+Result<std::string> FirstString(DuckResult& result) {
+  IOTAD_ASSIGN_OR_RETURN(DuckChunk chunk, result.Next());
+  if (!chunk || chunk.size() == 0) return std::string("<no rows>");
+  if (!DuckChunk::IsValid(chunk.Validity(0), 0)) return std::string("<null>");
+  return std::string(chunk.Strings(0)[0]);
+}
+
+TEST(DuckParamsTest, ValuesAreBoundNeverPasted) {
+  auto s = DuckSession::Open({});
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE((*s)->Exec("CREATE TABLE t AS SELECT * FROM (VALUES ('a', 1), ('b', 2), ('x'' OR ''1''=''1', 3)) v(k, n)").ok());
+  // A hostile value is compared as text: it matches only the row holding exactly that text.
+  auto r = (*s)->QueryParams("SELECT count(*)::VARCHAR FROM t WHERE k = ?", {std::string("x' OR '1'='1")});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(*FirstString(*r), "1");
+  r = (*s)->QueryParams("SELECT count(*)::VARCHAR FROM t WHERE k = ?", {std::string("a' OR 'x'='x")});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*FirstString(*r), "0");
+  // Every kind of value binds with its type.
+  r = (*s)->QueryParams("SELECT concat_ws('|', ?::VARCHAR, ?::VARCHAR, ?::VARCHAR, ?::VARCHAR, typeof(?), ?::VARCHAR)",
+                        {int64_t{-7}, 2.5, true, DuckTimestamp{86'400'000'000}, DuckTimestamp{0}, nullptr});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(*FirstString(*r), "-7|2.5|true|1970-01-02 00:00:00+00|TIMESTAMP WITH TIME ZONE");
+}
+
+TEST(DuckParamsTest, AWrongParameterCountIsAnError) {
+  auto s = DuckSession::Open({});
+  ASSERT_TRUE(s.ok());
+  auto r = (*s)->QueryParams("SELECT ? + ?", {int64_t{1}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("2 parameters, 1 were given"), std::string::npos) << r.status().message();
+  EXPECT_FALSE((*s)->QueryParams("SELECT 1", {int64_t{1}}).ok());
+}
+
+TEST(DuckParamsTest, ConnectSharesTheDatabaseWhichOutlivesTheFirstSession) {
+  auto s = DuckSession::Open({});
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE((*s)->Exec("CREATE TABLE shared AS SELECT 'seen' AS v").ok());
+  auto other = (*s)->Connect();
+  ASSERT_TRUE(other.ok()) << other.status().message();
+  s->reset();  // the first session goes; the database stays for the second
+  auto r = (*other)->QueryParams("SELECT v FROM shared WHERE v = ?", {std::string("seen")});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(*FirstString(*r), "seen");
+  auto third = (*other)->Connect();
+  ASSERT_TRUE(third.ok());
+  auto tz = (*third)->QueryParams("SELECT current_setting('TimeZone')", {});
+  ASSERT_TRUE(tz.ok());
+  EXPECT_EQ(*FirstString(*tz), "UTC");
+}
+
+TEST(DuckParamsTest, InterruptStopsARunningQueryFromAnotherThread) {
+  auto s = DuckSession::Open({});
+  ASSERT_TRUE(s.ok());
+  DuckSession* session = s->get();
+  std::atomic<bool> done{false};
+  std::jthread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    while (!done.load()) {
+      session->Interrupt();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  const auto start = std::chrono::steady_clock::now();
+  // Minutes of work if nothing stops it.
+  auto r = session->QueryParams("SELECT count(*) FROM range(?) a, range(?) b WHERE a.range * b.range = -1",
+                                {int64_t{1'000'000'000}, int64_t{1'000'000}});
+  done = true;
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("nterrupt"), std::string::npos) << r.status().message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  // The session is usable after it.
+  auto again = session->QueryParams("SELECT 'ok'", {});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*FirstString(*again), "ok");
 }
 
 }  // namespace

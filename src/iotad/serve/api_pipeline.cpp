@@ -129,6 +129,7 @@ Result<Response> GetRuns(Context& ctx) {
 struct AccountingTotals {
   int64_t seq = 0;  // commits folded in: 1..seq
   int64_t read = 0, stored = 0, quarantined = 0, duplicates = 0, merged = 0;
+  std::string first_commit;  // the text of commit 1: another lake made at the same place differs
 };
 
 Result<AccountingTotals> SilverAccounting(const store::ObjectStore& store, int64_t lake_seq) {
@@ -136,7 +137,9 @@ Result<AccountingTotals> SilverAccounting(const store::ObjectStore& store, int64
   static std::map<std::string, AccountingTotals> cache;  // by store description
   std::lock_guard lock(mu);
   AccountingTotals& t = cache[store.Describe()];
-  if (t.seq > lake_seq) t = AccountingTotals{};  // a different (re-created) lake at that place
+  if (lake_seq == 0) return AccountingTotals{};
+  IOTAD_ASSIGN_OR_RETURN(std::string first, store.Get(lake::LogKey(1)));
+  if (t.seq > lake_seq || first != t.first_commit) t = AccountingTotals{.first_commit = first};
   for (int64_t seq = t.seq + 1; seq <= lake_seq; ++seq) {
     const std::string key = lake::LogKey(seq);
     auto text = store.Get(key);
@@ -145,7 +148,7 @@ Result<AccountingTotals> SilverAccounting(const store::ObjectStore& store, int64
     if (commit.stage == "silver") {
       auto meta = lake::SilverCommitMeta::FromJson(commit.meta_json);
       if (meta.ok()) {
-        if (meta->rebuild) t = AccountingTotals{.seq = t.seq};
+        if (meta->rebuild) t = AccountingTotals{.seq = t.seq, .first_commit = std::move(t.first_commit)};
         if (meta->accounting) {
           const auto& a = *meta->accounting;
           t.read += a.rows.value_or(0);

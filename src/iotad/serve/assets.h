@@ -1,7 +1,7 @@
 #pragma once
 // The dashboard's front end, bundled at build time from web/ (web/build.mjs: the charting
-// library from npm, pinned by web/package-lock.json, and our code, into web/dist/) and embedded
-// into the binary (the build generates assets_data.cpp from web/dist). Nothing is read from disk
+// library from npm, pinned by web/package-lock.json, and our code, into <build>/web) and embedded
+// into the binary (cmake/embed_assets.cmake generates assets_data.cpp). Nothing is read from disk
 // at run time: a path that is not in this table does not exist for the server.
 #include <span>
 #include <string_view>

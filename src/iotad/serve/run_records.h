@@ -11,7 +11,7 @@
 
 namespace iotad::serve {
 
-/// The texts of every run record, oldest first (run ids sort by their UTC start time).
+/// The texts of every run record, oldest first (by their `started_at`, then key).
 Result<std::vector<std::shared_ptr<const std::string>>> RunRecordTexts(const store::ObjectStore& store);
 
 }  // namespace iotad::serve

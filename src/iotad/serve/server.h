@@ -18,7 +18,7 @@ struct ServeOptions {
   std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
   std::string token;        // read token (empty: none; required unless `listen` is loopback)
   std::string write_token;  // alert actions (empty: they answer 403)
-  int threads = 8;          // request threads (an SSE-free design: no request holds one long)
+  int threads = 16;         // request threads (an idle kept-alive connection holds one up to 2 s)
   std::chrono::seconds read_timeout{10};
   size_t max_body_bytes = 64 * 1024;
   ApiOptions api;
