@@ -46,24 +46,26 @@ export const axisCommon = {
   splitLine: { lineStyle: { color: colors.grid } },
 };
 
-/** The chart in `dom`, created once; resized with the window. */
+/** The chart in `dom`, created once; resized whenever its box changes (layout, window). */
 export function chartIn(dom) {
   let chart = echarts.getInstanceByDom(dom);
   if (!chart) {
     chart = echarts.init(dom, null, { renderer: 'canvas' });
-    liveCharts.add(chart);
+    let frame = 0;
+    const observer = new ResizeObserver(() => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => {
+        if (!chart.isDisposed()) chart.resize();
+      });
+    });
+    observer.observe(dom);
+    observers.set(chart, observer);
   }
   return chart;
 }
-const liveCharts = new Set();
+const observers = new Map();
 export function disposeChart(chart) {
-  liveCharts.delete(chart);
+  observers.get(chart)?.disconnect();
+  observers.delete(chart);
   if (!chart.isDisposed()) chart.dispose();
 }
-let resizeTimer = 0;
-window.addEventListener('resize', () => {
-  clearTimeout(resizeTimer);
-  resizeTimer = setTimeout(() => {
-    for (const c of liveCharts) if (!c.isDisposed()) c.resize();
-  }, 100);
-});

@@ -65,8 +65,10 @@ function fact(label, value) {
 function drawMetric(dom, m) {
   const chart = chartIn(dom);
   const points = m.points;
-  const t0 = points.length ? points[0][0] : null;
-  const t1 = points.length ? points[points.length - 1][0] : null;
+  // The band spans the readings and the marks (a silent device's mark comes after its last reading).
+  const times = points.map((p) => p[0]).concat(m.anomalies.map((a) => a.ms));
+  const t0 = times.length ? times.reduce((a, b) => Math.min(a, b)) : null;
+  const t1 = times.length ? times.reduce((a, b) => Math.max(a, b)) : null;
   const series = [{
     name: 'value',
     type: 'line',

@@ -4,9 +4,9 @@
 // overview from the embedded answers, without filters or polling.
 import { getJson, HttpError, reportMode } from './api.js';
 import { renderAlerts } from './alerts.js';
-import { echarts } from './charts.js';
+import { disposeChart, echarts } from './charts.js';
 import { renderDevice } from './device.js';
-import { clear } from './dom.js';
+import { clear, h } from './dom.js';
 import { renderOverview } from './overview.js';
 import { renderPipeline } from './pipeline.js';
 
@@ -59,7 +59,7 @@ async function render() {
       const name = currentView();
       const app = document.getElementById('app');
       if (name !== viewName) {
-        for (const chart of Object.values(window.iotad.charts)) if (!chart.isDisposed()) chart.dispose();
+        for (const chart of Object.values(window.iotad.charts)) disposeChart(chart);
         window.iotad.charts = {};
         clear(app);
         viewName = name;
@@ -114,6 +114,42 @@ async function poll() {
   }
 }
 
+/** The top bar's device search: suggestions from /api/devices?q=, Enter opens the device. */
+function deviceSearch() {
+  const form = document.getElementById('device-search');
+  const input = document.getElementById('device-search-input');
+  const list = document.getElementById('device-search-options');
+  let timer = 0;
+  let asked = '';
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const q = input.value.trim();
+      if (!q || q === asked || q.length > 200) return;
+      asked = q;
+      try {
+        const answer = await getJson('/api/devices', new URLSearchParams({ q, limit: '20' }));
+        if (input.value.trim() !== q) return;
+        clear(list).append(...answer.devices.map((d) => {
+          const option = h('option', { text: `${d.location ?? ''} · ${d.anomalies} anomalies` });
+          option.value = d.device_id;
+          return option;
+        }));
+      } catch {
+        // Suggestions are a convenience: a failed lookup leaves the list as it was.
+      }
+    }, 200);
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    let id = input.value.trim();
+    // A prefix that names exactly one device opens it.
+    const options = [...list.options].map((o) => o.value);
+    if (!options.includes(id) && options.length === 1 && options[0].startsWith(id)) id = options[0];
+    if (id) window.location.href = `/device?id=${encodeURIComponent(id)}`;
+  });
+}
+
 function start() {
   document.getElementById('login-form').addEventListener('submit', (e) => {
     e.preventDefault();
@@ -123,11 +159,13 @@ function start() {
   if (reportMode()) {
     body.dataset.report = 'true';
     document.getElementById('nav').hidden = true;
+    document.getElementById('device-search').hidden = true;
     const footer = document.getElementById('footer');
     const meta = document.getElementById('iotad-report-data');
     footer.textContent = `iotad report${meta.dataset.generated ? `, generated ${meta.dataset.generated}` : ''}`;
   } else {
     window.addEventListener('popstate', () => render());
+    deviceSearch();
     setInterval(poll, 2000);
   }
   render();
