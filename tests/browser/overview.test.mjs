@@ -115,14 +115,14 @@ function assertMatches(s, e, what) {
 }
 
 describe('overview', () => {
-  test('usable in under 2 s, the four views equal iotad sql, no console errors', async () => {
+  test('usable in under 2 s, the four views equal iotad sql, no console errors', async (t) => {
     ready();
     const { context, page, errors, dialogs } = await openPage(browser);
     const t0 = performance.now();
     await page.goto(server.url);
     await waitReady(page);
     const ms = performance.now() - t0;
-    console.log(`# overview ready (body[data-state=ready]) in ${ms.toFixed(0)} ms`);
+    t.diagnostic(`overview ready (body[data-state=ready]) in ${ms.toFixed(0)} ms`);
 
     const e = expected();
     assert.ok(e.anomalies > 0 && e.byDevice.length > 1, 'the lake has anomalies on several devices');
