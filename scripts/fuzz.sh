@@ -11,7 +11,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 deps="${IOTAD_DEPS:-$HOME/.cache/iotad}"
 seconds="${1:-${IOTAD_FUZZ_SECONDS:-60}}"
 out="${IOTAD_FUZZ_BUILD_DIR:-$here/build-fuzz}"
-targets="${IOTAD_FUZZ_TARGETS:-csv jsonl timestamp config commit alert_log}"
+targets="${IOTAD_FUZZ_TARGETS:-csv jsonl timestamp config commit alert_log serve_params}"
 command -v clang++ >/dev/null || { echo "fuzz: clang++ is missing (scripts/setup.sh installs it)" >&2; exit 1; }
 
 launcher=()

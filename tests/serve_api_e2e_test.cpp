@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include <stdlib.h>
+
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -86,6 +88,8 @@ class ServeApiE2eTest : public ::testing::Test {
     return doc;
   }
 
+  void CheckOverviewAgainstSql();
+
   static TempDir* dir_;
   static std::string lake_;
   std::unique_ptr<Api> api_;
@@ -126,7 +130,19 @@ std::vector<Case> Cases(const std::string& lake) {
   return cases;
 }
 
-TEST_F(ServeApiE2eTest, EveryOverviewNumberEqualsIotadSql) {
+TEST_F(ServeApiE2eTest, EveryOverviewNumberEqualsIotadSql) { CheckOverviewAgainstSql(); }
+
+TEST_F(ServeApiE2eTest, EveryOverviewNumberEqualsIotadSqlWithoutTheSummaryCache) {
+  // The SQL paths the API takes when the decoded gold_summary partitions would not fit in memory.
+  ASSERT_EQ(::setenv("IOTAD_SERVE_SUMMARY_CACHE_ROWS", "0", 1), 0);
+  auto api = Api::Open(lake_, ApiOptions{});
+  ::unsetenv("IOTAD_SERVE_SUMMARY_CACHE_ROWS");
+  ASSERT_TRUE(api.ok()) << api.status().message();
+  api_ = std::move(*api);
+  CheckOverviewAgainstSql();
+}
+
+void ServeApiE2eTest::CheckOverviewAgainstSql() {
   for (const Case& c : Cases(lake_)) {
     SCOPED_TRACE(c.name);
     const std::string gs_range = fmt::format("hour_start >= {} AND hour_start < {}", c.from, c.to);

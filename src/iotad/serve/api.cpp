@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <set>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "iotad/lake/schema.h"
 #include "iotad/lake/snapshot.h"
 #include "iotad/serve/api_internal.h"
+#include "iotad/serve/summary_cache.h"
 
 namespace iotad::serve {
 namespace {
@@ -49,6 +51,7 @@ struct Api::Impl::Cache {
   std::optional<alert::AlertLog> alert_log;
   std::string last_run_key;  // newest runs/ record when the state was built
   std::map<std::string, Response, std::less<>> answers;  // of `state`
+  SummaryStore summary;  // decoded gold_summary partitions (summary_cache.h)
 
   // The watchdog (its own mutex: a query must be interruptible while `mu` is held elsewhere).
   struct Watch {
@@ -143,6 +146,7 @@ Result<std::shared_ptr<const LakeState>> CurrentState(Api::Impl& impl, bool forc
   const bool alerts_moved = !impl.state || impl.cache->alert_log->state().seq != impl.state->alert_seq;
   if (impl.state && !moved && !alerts_moved && run_key == impl.cache->last_run_key) return impl.state;
   IOTAD_ASSIGN_OR_RETURN(impl.state, BuildState(impl));
+  impl.cache->summary.Retain(*impl.state);
   impl.cache->last_run_key = std::move(run_key);
   impl.cache->answers.clear();
   return impl.state;
@@ -169,6 +173,8 @@ Response StatusResponse(const Status& st, bool timed_out) {
 }
 
 }  // namespace
+
+SummaryStore& SummaryStoreOf(Api::Impl& api) { return api.cache->summary; }
 
 // ---- Router -------------------------------------------------------------------------------------
 
@@ -306,6 +312,9 @@ Result<std::unique_ptr<Api>> Api::Open(const std::filesystem::path& lake_root, c
   impl->options = options;
   impl->clock = &clock;
   impl->cache = std::make_unique<Impl::Cache>();
+  if (const char* rows = std::getenv("IOTAD_SERVE_SUMMARY_CACHE_ROWS"); rows != nullptr) {
+    impl->cache->summary.max_rows = std::atoll(rows);
+  }
   IOTAD_ASSIGN_OR_RETURN(impl->lake, lake::Lake::Open(lake_root));
   IOTAD_ASSIGN_OR_RETURN(auto alert_log, alert::AlertLog::Open(impl->lake->store(), clock));
   impl->cache->alert_log.emplace(std::move(alert_log));

@@ -1,11 +1,13 @@
 // /api/devices, /api/device, /api/device/series, /api/device/quarantine. Silver and gold_summary
 // are sorted by device within each file, so `device_id = ?` reads one row group per file.
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
 #include "iotad/serve/api_internal.h"
 #include "iotad/serve/api_sql.h"
+#include "iotad/serve/summary_cache.h"
 
 namespace iotad::serve {
 namespace {
@@ -66,6 +68,48 @@ Result<std::vector<MetricStats>> DeviceMetrics(Context& ctx, const std::string& 
   const auto summary = AllFiles(ctx.state(), "gold_summary");
   std::vector<MetricStats> out;
   if (summary.empty()) return out;
+  SummaryStore& store = SummaryStoreOf(ctx.api());
+  IOTAD_ASSIGN_OR_RETURN(auto parts, store.Parts(ctx, summary));
+  if (parts) {
+    // From the decoded summary partitions (summary_cache.h).
+    ctx.AddFilesRead(static_cast<int64_t>(summary.size()));
+    const int64_t device = store.devices.Find(id);
+    if (device < 0) return out;
+    struct Acc {
+      int64_t n = 0;
+      long double sx = 0, sxx = 0;
+      TimestampUs first = INT64_MAX, last = INT64_MIN;
+    };
+    std::map<uint32_t, Acc> by_id;
+    for (const auto& p : *parts) {
+      for (size_t i = 0; i < p->size(); ++i) {
+        if (p->device[i] != static_cast<uint32_t>(device)) continue;
+        Acc& a = by_id[p->metric[i]];
+        a.n += p->rows[i];
+        if (!std::isnan(p->mean[i])) {
+          const long double sd = std::isnan(p->std[i]) ? 0.0L : static_cast<long double>(p->std[i]);
+          a.sx += static_cast<long double>(p->mean[i]) * p->rows[i];
+          a.sxx += static_cast<long double>(p->rows[i] - 1) * sd * sd +
+                   static_cast<long double>(p->rows[i]) * p->mean[i] * p->mean[i];
+        }
+        a.first = std::min(a.first, p->hour[i]);
+        a.last = std::max(a.last, p->hour[i]);
+      }
+    }
+    for (const auto& [metric, a] : by_id) {
+      MetricStats m;
+      m.metric = store.metrics.Name(metric);
+      m.n = a.n;
+      const long double n = static_cast<long double>(a.n);
+      if (a.n > 0) m.mean = static_cast<double>(a.sx / n);
+      if (a.n > 1) m.std = static_cast<double>(std::sqrt(std::max(0.0L, (a.sxx - a.sx * a.sx / n) / (n - 1))));
+      m.first_hour = a.first;
+      m.last_hour = a.last;
+      out.push_back(std::move(m));
+    }
+    std::sort(out.begin(), out.end(), [](const MetricStats& a, const MetricStats& b) { return a.metric < b.metric; });
+    return out;
+  }
   const std::string sql = fmt::format(
       "SELECT metric, sum(rows)::BIGINT AS n, sum(CASE WHEN mean IS NULL THEN 0 ELSE mean * rows END) AS sx, "
       "sum(CASE WHEN mean IS NULL THEN 0 ELSE (rows - 1) * coalesce(std, 0) * coalesce(std, 0) + rows * mean * mean "

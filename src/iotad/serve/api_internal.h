@@ -76,6 +76,8 @@ class Context {
   /// Runs `sql` with `params` bound (never pasted), within the request's time limit (504 on
   /// overrun) and the row cap. `files` is added to meta.files.
   Result<lake::DuckResult> Query(std::string_view sql, const std::vector<lake::DuckParam>& params, int64_t files = 0);
+  /// Counts files read without a query (answers from decoded partitions kept in memory).
+  void AddFilesRead(int64_t files) { files_read_ += files; }
 
   /// `read_parquet([...], hive_partitioning = true, hive_types = ...)` over exactly `files` (our
   /// own snapshot paths, quoted), or an empty relation with the layer's columns when none. The

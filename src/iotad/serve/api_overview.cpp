@@ -5,12 +5,14 @@
 // file list alone is the time filter; a range with a partial hour adds an event_time condition
 // (gold_summary is hourly: its figures cover the hours the range touches).
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include <simdjson.h>
 
 #include "iotad/serve/api_internal.h"
 #include "iotad/serve/api_sql.h"
+#include "iotad/serve/summary_cache.h"
 
 namespace iotad::serve {
 namespace {
@@ -49,6 +51,74 @@ sql::Where AnomalyWhere(const View& r) {
   w.In("device_id", r.filters.devices);
   w.In("detector", r.filters.detectors);
   return w;
+}
+
+
+// ---- gold_summary from decoded partitions (summary_cache.h) -------------------------------------
+
+/// Which rows of the parts a request's filters select (ids resolved after the parts are loaded).
+struct SummaryMatch {
+  TimestampUs from = 0, to = 0;  // hour_start range
+  std::vector<char> metric, location, device;  // empty: no filter; else indexed by id
+  bool none = false;              // a filter none of whose values the lake holds
+
+  bool operator()(const SummaryPart& p, size_t i) const {
+    if (p.hour[i] < from || p.hour[i] >= to) return false;
+    if (!metric.empty() && (p.metric[i] >= metric.size() || !metric[p.metric[i]])) return false;
+    if (!device.empty() && (p.device[i] >= device.size() || !device[p.device[i]])) return false;
+    if (!location.empty() && (p.location[i] < 0 || static_cast<size_t>(p.location[i]) >= location.size() ||
+                              !location[static_cast<size_t>(p.location[i])])) {
+      return false;
+    }
+    return true;
+  }
+};
+
+SummaryMatch MakeMatch(SummaryStore& store, const View& r, bool with_metric = true) {
+  SummaryMatch m;
+  m.from = HourStart(r.range.from);
+  m.to = r.range.to;
+  auto ids = [&](const NameIds& names, const std::vector<std::string>& values, std::vector<char>& out) {
+    if (values.empty()) return;
+    out.assign(names.size() + 1, 0);
+    bool any = false;
+    for (const auto& v : values) {
+      const int64_t id = names.Find(v);
+      if (id >= 0 && static_cast<size_t>(id) < out.size()) {
+        out[static_cast<size_t>(id)] = 1;
+        any = true;
+      }
+    }
+    if (!any) m.none = true;
+  };
+  if (with_metric) ids(store.metrics, r.filters.metrics, m.metric);
+  ids(store.locations, r.filters.locations, m.location);
+  ids(store.devices, r.filters.devices, m.device);
+  return m;
+}
+
+using Parts = std::vector<std::shared_ptr<const SummaryPart>>;
+
+/// The decoded parts of `files` (nullopt: over the memory budget, use SQL). Counts the files.
+Result<std::optional<Parts>> LoadParts(Context& ctx, const std::vector<const HourFile*>& files) {
+  IOTAD_ASSIGN_OR_RETURN(auto parts, SummaryStoreOf(ctx.api()).Parts(ctx, files));
+  if (parts) ctx.AddFilesRead(static_cast<int64_t>(files.size()));
+  return parts;
+}
+
+int64_t CountDevices(SummaryStore& store, const Parts& parts, const SummaryMatch& match) {
+  if (match.none) return 0;
+  std::vector<char> seen(store.devices.size() + 1, 0);
+  int64_t n = 0;
+  for (const auto& p : parts) {
+    for (size_t i = 0; i < p->size(); ++i) {
+      if (p->device[i] < seen.size() && !seen[p->device[i]] && match(*p, i)) {
+        seen[p->device[i]] = 1;
+        ++n;
+      }
+    }
+  }
+  return n;
 }
 
 Result<int64_t> QueryCount(Context& ctx, const std::string& q, const std::vector<lake::DuckParam>& params,
@@ -151,19 +221,26 @@ Result<Response> Totals(Context& ctx) {
   if (auto it = st.layers.find("quarantine"); it != st.layers.end()) {
     for (const auto& f : it->second) quarantine.push_back(&f);
   }
-  // One statement for the three gold/quarantine figures.
+  // Devices from the decoded summary parts when they fit in memory, else in SQL; one statement
+  // for the gold/quarantine figures.
+  IOTAD_ASSIGN_OR_RETURN(auto cube, LoadParts(ctx, summary));
   const sql::Where sw = SummaryWhere(r), aw = AnomalyWhere(r);
-  std::vector<lake::DuckParam> params = sw.params;
+  std::vector<lake::DuckParam> params = cube ? std::vector<lake::DuckParam>{} : sw.params;
   params.insert(params.end(), aw.params.begin(), aw.params.end());
   params.emplace_back(r.range.from);
   params.emplace_back(r.range.to);
+  const std::string devices_sql =
+      cube ? std::string("0")
+           : fmt::format("(SELECT count(DISTINCT device_id) FROM {} WHERE {})", ctx.ReadParquet("gold_summary", summary),
+                         sw.Sql());
   const std::string q = fmt::format(
-      "SELECT (SELECT count(DISTINCT device_id) FROM {} WHERE {})::BIGINT, (SELECT count(*) FROM {} WHERE {})::BIGINT, "
+      "SELECT {}::BIGINT, (SELECT count(*) FROM {} WHERE {})::BIGINT, "
       "(SELECT count(*) FROM {} WHERE column_name IS NULL AND ({}) >= ? AND ({}) < ?)::BIGINT",
-      ctx.ReadParquet("gold_summary", summary), sw.Sql(), ctx.ReadParquet("gold", gold), aw.Sql(),
-      ctx.ReadParquet("quarantine", quarantine), kArrivalUs, kArrivalUs);
-  IOTAD_ASSIGN_OR_RETURN(auto result,
-                         ctx.Query(q, params, static_cast<int64_t>(summary.size() + gold.size() + quarantine.size())));
+      devices_sql, ctx.ReadParquet("gold", gold), aw.Sql(), ctx.ReadParquet("quarantine", quarantine), kArrivalUs,
+      kArrivalUs);
+  IOTAD_ASSIGN_OR_RETURN(auto result, ctx.Query(q, params,
+                                                static_cast<int64_t>((cube ? 0 : summary.size()) + gold.size() +
+                                                                     quarantine.size())));
   int64_t devices = 0, anomalies = 0, quarantined = 0;
   IOTAD_TRY(sql::ForEachRow(result, [&](const lake::DuckChunk& c, size_t row) -> Status {
     devices = sql::Int(c, 0, row).value_or(0);
@@ -172,6 +249,10 @@ Result<Response> Totals(Context& ctx) {
     return Status::Ok();
   }));
   IOTAD_ASSIGN_OR_RETURN(int64_t readings, Readings(ctx, r));
+  if (cube) {
+    SummaryStore& store = SummaryStoreOf(ctx.api());
+    devices = CountDevices(store, *cube, MakeMatch(store, r));
+  }
   int64_t open_alerts = 0;
   for (const auto& [id, a] : st.alerts.alerts) {
     if (a.status == alert::AlertStatus::kFiring && a.acked_at_us == 0) ++open_alerts;
@@ -264,7 +345,39 @@ Result<Response> Heatmap(Context& ctx) {
     int64_t rows = 0;
   };
   std::vector<Cell> cells;
-  if (!summary.empty()) {
+  IOTAD_ASSIGN_OR_RETURN(auto cube, LoadParts(ctx, summary));
+  if (cube) {
+    SummaryStore& store = SummaryStoreOf(ctx.api());
+    const SummaryMatch match = MakeMatch(store, r);
+    // Flat accumulators indexed by (location id + 1, metric id): no map lookup per row.
+    const size_t n_metrics = store.metrics.size() + 1, n_locations = store.locations.size() + 2;
+    std::vector<long double> sx(n_metrics * n_locations, 0);
+    std::vector<int64_t> rows(n_metrics * n_locations, 0);
+    if (!match.none) {
+      for (const auto& p : *cube) {
+        for (size_t i = 0; i < p->size(); ++i) {
+          if (std::isnan(p->mean[i]) || p->rows[i] <= 0 || !match(*p, i)) continue;
+          const size_t at = static_cast<size_t>(p->location[i] + 1) * n_metrics + p->metric[i];
+          if (at >= rows.size()) continue;
+          sx[at] += static_cast<long double>(p->mean[i]) * static_cast<long double>(p->rows[i]);
+          rows[at] += p->rows[i];
+        }
+      }
+    }
+    for (size_t at = 0; at < rows.size(); ++at) {
+      if (rows[at] == 0) continue;
+      const auto loc = static_cast<int64_t>(at / n_metrics) - 1;
+      const auto metric = static_cast<uint32_t>(at % n_metrics);
+      cells.push_back({loc < 0 ? std::nullopt : std::optional<std::string>(store.locations.Name(static_cast<uint32_t>(loc))),
+                       store.metrics.Name(metric), static_cast<double>(sx[at] / static_cast<long double>(rows[at])),
+                       rows[at]});
+    }
+    std::sort(cells.begin(), cells.end(), [](const Cell& a, const Cell& b) {
+      if (a.location.has_value() != b.location.has_value()) return a.location.has_value();
+      if (a.location != b.location) return *a.location < *b.location;
+      return a.metric < b.metric;
+    });
+  } else if (!summary.empty()) {
     sql::Where w = SummaryWhere(r);
     w.Add("mean IS NOT NULL AND rows > 0");
     const std::string q = fmt::format(
@@ -312,7 +425,77 @@ Result<Response> Summary(Context& ctx) {
   const auto gold = ctx.state().FilesIn("gold", r.range.from, r.range.to);
   JsonWriter json;
   json.BeginObject().Key("rows").BeginArray();
-  if (!summary.empty()) {
+  IOTAD_ASSIGN_OR_RETURN(auto cube, LoadParts(ctx, summary));
+  if (cube) {
+    SummaryStore& store = SummaryStoreOf(ctx.api());
+    const SummaryMatch match = MakeMatch(store, r);
+    struct Acc {
+      std::vector<char> seen;
+      int64_t devices = 0, n = 0;
+      long double sx = 0, sxx = 0;
+      double lo = std::nan(""), hi = std::nan("");
+    };
+    std::map<std::string, Acc> by_metric;
+    if (!match.none) {
+      std::vector<Acc> by_id(store.metrics.size() + 1);
+      for (const auto& p : *cube) {
+        for (size_t i = 0; i < p->size(); ++i) {
+          if (p->metric[i] >= by_id.size() || !match(*p, i)) continue;
+          Acc& a = by_id[p->metric[i]];
+          if (a.seen.empty()) a.seen.assign(store.devices.size() + 1, 0);
+          if (p->device[i] < a.seen.size() && !a.seen[p->device[i]]) {
+            a.seen[p->device[i]] = 1;
+            ++a.devices;
+          }
+          const int64_t rows = p->rows[i];
+          a.n += rows;
+          const double mean = p->mean[i];
+          if (!std::isnan(mean)) {
+            const long double sd = std::isnan(p->std[i]) ? 0.0L : static_cast<long double>(p->std[i]);
+            a.sx += static_cast<long double>(mean) * rows;
+            a.sxx += static_cast<long double>(rows - 1) * sd * sd + static_cast<long double>(rows) * mean * mean;
+          }
+          a.lo = std::fmin(a.lo, p->min[i]);
+          a.hi = std::fmax(a.hi, p->max[i]);
+        }
+      }
+      for (size_t id = 0; id < by_id.size(); ++id) {
+        if (!by_id[id].seen.empty()) by_metric[store.metrics.Name(static_cast<uint32_t>(id))] = std::move(by_id[id]);
+      }
+    }
+    std::map<std::string, int64_t> anomalies;
+    if (!by_metric.empty() && !gold.empty()) {
+      const sql::Where aw = AnomalyWhere(r);
+      IOTAD_ASSIGN_OR_RETURN(auto result,
+                             ctx.Query(fmt::format("SELECT metric, count(*)::BIGINT FROM {} WHERE {} GROUP BY metric",
+                                                   ctx.ReadParquet("gold", gold), aw.Sql()),
+                                       aw.params, static_cast<int64_t>(gold.size())));
+      IOTAD_TRY(sql::ForEachRow(result, [&](const lake::DuckChunk& c, size_t row) -> Status {
+        anomalies[std::string(c.Strings(0)[row])] = sql::Int(c, 1, row).value_or(0);
+        return Status::Ok();
+      }));
+    }
+    for (const auto& [metric, a] : by_metric) {
+      json.BeginObject();
+      json.Key("metric").String(metric);
+      json.Key("devices").Int(a.devices);
+      json.Key("readings").Int(a.n);
+      const long double n = static_cast<long double>(a.n);
+      json.Key("mean");
+      sql::OptDouble(json, a.n > 0 ? std::optional<double>(static_cast<double>(a.sx / n)) : std::nullopt);
+      json.Key("std");
+      sql::OptDouble(json, a.n > 1 ? std::optional<double>(static_cast<double>(std::sqrt(
+                                         std::max(0.0L, (a.sxx - a.sx * a.sx / n) / (n - 1)))))
+                                   : std::nullopt);
+      json.Key("min");
+      sql::OptDouble(json, std::isnan(a.lo) ? std::nullopt : std::optional<double>(a.lo));
+      json.Key("max");
+      sql::OptDouble(json, std::isnan(a.hi) ? std::nullopt : std::optional<double>(a.hi));
+      const auto it = anomalies.find(metric);
+      json.Key("anomalies").Int(it == anomalies.end() ? 0 : it->second);
+      json.EndObject();
+    }
+  } else if (!summary.empty()) {
     const sql::Where sw = SummaryWhere(r), aw = AnomalyWhere(r);
     std::vector<lake::DuckParam> params = sw.params;
     params.insert(params.end(), aw.params.begin(), aw.params.end());
