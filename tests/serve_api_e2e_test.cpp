@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include <stdlib.h>
 
@@ -434,6 +435,77 @@ TEST_F(ServeApiE2eTest, ANewCommitIsSeenAndDropsTheCache) {
   const std::string after = (*api)->Handle(v).body;
   EXPECT_NE(before, after);
   EXPECT_NE((*api)->Handle(t).body.find("\"cached\":false"), std::string::npos);
+}
+
+
+TEST_F(ServeApiE2eTest, DeviceQuarantineFindsTheRowsNamingTheDevice) {
+  const auto found = SqlRows(lake_, "SELECT regexp_extract(raw, '(dev-[0-9]+)', 1) AS d FROM quarantine "
+                                    "WHERE regexp_matches(raw, ',dev-[0-9]+,') GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1");
+  ASSERT_EQ(found.size(), 1u) << "the dirty fleet should quarantine lines naming a device";
+  const std::string device = found[0][0];
+  const int64_t want = SqlInt(lake_, "SELECT count(*) FROM quarantine WHERE raw LIKE '%," + device + ",%'");
+  ASSERT_GT(want, 0);
+  auto rows = Call("/api/device/quarantine", {{"id", device}, {"limit", "1000"}});
+  EXPECT_EQ(static_cast<int64_t>(rows["rows"].get_array().size()), want);
+  for (auto r : rows["rows"].get_array()) {
+    EXPECT_NE(std::string(r["raw"].get_string().value()).find("," + device + ","), std::string::npos);
+    EXPECT_GT(r["line"].get_int64().value(), 0);
+  }
+  // A prefix of the id is not the device.
+  EXPECT_EQ(Call("/api/device/quarantine", {{"id", device.substr(0, device.size() - 1)}})["rows"].get_array().size(),
+            0u);
+  EXPECT_EQ(Call("/api/device/quarantine", {{"id", device}, {"limit", "1"}})["rows"].get_array().size(), 1u);
+}
+
+TEST_F(ServeApiE2eTest, ConcurrentRequestsGetTheSameAnswersAsOneByOne) {
+  ApiOptions options;
+  options.cache_entries = 0;  // every request queries
+  auto api = Api::Open(lake_, options);
+  ASSERT_TRUE(api.ok());
+  const std::vector<std::pair<std::string, Params>> calls = {
+      {"/api/overview/totals", {}},
+      {"/api/overview/summary", {{"metric", "temp_c"}}},
+      {"/api/overview/heatmap", {{"from", "2024-01-02"}}},
+      {"/api/overview/anomalies_by_device", {{"limit", "5"}}},
+      {"/api/overview/anomalies_over_time", {{"bucket", "day"}}},
+      {"/api/device/series", {{"id", "dev-00003"}}},
+      {"/api/filters", {}},
+  };
+  auto strip_ms = [](std::string body) {  // meta.ms differs run to run
+    const size_t at = body.find("\"ms\":", body.rfind("\"meta\":"));
+    if (at != std::string::npos) body.erase(at, body.find(',', at) - at);
+    return body;
+  };
+  std::vector<std::string> want;
+  for (const auto& [path, params] : calls) {
+    Request r;
+    r.path = path;
+    r.params = params;
+    Response resp = (*api)->Handle(r);
+    ASSERT_EQ(resp.status, 200) << path << ": " << resp.body;
+    want.push_back(strip_ms(resp.body));
+  }
+  std::vector<std::string> failures[4];
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int round = 0; round < 3; ++round) {
+          for (size_t k = 0; k < calls.size(); ++k) {
+            const size_t i = (k + static_cast<size_t>(t)) % calls.size();
+            Request r;
+            r.path = calls[i].first;
+            r.params = calls[i].second;
+            Response resp = (*api)->Handle(r);
+            if (resp.status != 200 || strip_ms(resp.body) != want[i]) {
+              failures[t].push_back(calls[i].first + ": " + std::to_string(resp.status) + " " + resp.body.substr(0, 200));
+            }
+          }
+        }
+      });
+    }
+  }
+  for (const auto& f : failures) EXPECT_TRUE(f.empty()) << f.front();
 }
 
 }  // namespace

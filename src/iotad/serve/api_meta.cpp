@@ -1,6 +1,9 @@
 // /healthz, /api/version, /api/filters.
+#include <algorithm>
+
 #include "iotad/serve/api_internal.h"
 #include "iotad/serve/api_sql.h"
+#include "iotad/serve/summary_cache.h"
 
 namespace iotad::serve {
 namespace {
@@ -29,7 +32,43 @@ Result<Response> FiltersHandler(Context& ctx) {
   const std::string gs = ctx.ReadParquet("gold_summary", summary);
   std::vector<std::string> lists[3];
   int64_t devices = 0;
-  if (!summary.empty() || !gold.empty()) {
+  SummaryStore& store = SummaryStoreOf(ctx.api());
+  IOTAD_ASSIGN_OR_RETURN(auto parts, store.Parts(ctx, summary));
+  if (parts) {
+    // Metrics, locations and devices from the decoded summary partitions; detectors from gold.
+    ctx.AddFilesRead(static_cast<int64_t>(summary.size()));
+    std::vector<char> metric(store.metrics.size() + 1, 0), location(store.locations.size() + 1, 0),
+        device(store.devices.size() + 1, 0);
+    for (const auto& p : *parts) {
+      for (size_t i = 0; i < p->size(); ++i) {
+        if (p->metric[i] < metric.size()) metric[p->metric[i]] = 1;
+        if (p->location[i] >= 0 && static_cast<size_t>(p->location[i]) < location.size()) {
+          location[static_cast<size_t>(p->location[i])] = 1;
+        }
+        if (p->device[i] < device.size() && !device[p->device[i]]) {
+          device[p->device[i]] = 1;
+          ++devices;
+        }
+      }
+    }
+    for (uint32_t id = 0; id < metric.size(); ++id) {
+      if (metric[id]) lists[0].push_back(store.metrics.Name(id));
+    }
+    for (uint32_t id = 0; id < location.size(); ++id) {
+      if (location[id]) lists[1].push_back(store.locations.Name(id));
+    }
+    std::sort(lists[0].begin(), lists[0].end());
+    std::sort(lists[1].begin(), lists[1].end());
+    if (!gold.empty()) {
+      IOTAD_ASSIGN_OR_RETURN(auto result, ctx.Query(fmt::format("SELECT DISTINCT detector FROM {} ORDER BY 1",
+                                                                ctx.ReadParquet("gold", gold)),
+                                                    {}, static_cast<int64_t>(gold.size())));
+      IOTAD_TRY(sql::ForEachRow(result, [&](const lake::DuckChunk& c, size_t row) -> Status {
+        if (auto v = sql::Str(c, 0, row)) lists[2].push_back(std::move(*v));
+        return Status::Ok();
+      }));
+    }
+  } else if (!summary.empty() || !gold.empty()) {
     const std::string q = fmt::format(
         "SELECT kind, value FROM (SELECT DISTINCT 0 AS kind, metric AS value FROM {gs} "
         "UNION ALL SELECT DISTINCT 1, location FROM {gs} WHERE location IS NOT NULL "

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include <simdjson.h>
+
 namespace iotad::serve {
 namespace {
 
@@ -26,6 +28,9 @@ Status CheckValue(std::string_view name, std::string_view value) {
     if (u < 0x20 || u == 0x7f) {
       return Error(Errc::kInvalidArgument, "parameter '{}' must not hold control characters", name);
     }
+  }
+  if (!simdjson::validate_utf8(value.data(), value.size())) {
+    return Error(Errc::kInvalidArgument, "parameter '{}' must be UTF-8 text", name);
   }
   return Status::Ok();
 }

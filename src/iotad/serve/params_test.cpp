@@ -26,7 +26,8 @@ TEST(ParamsTest, ListsFlattenRepeatsAndCommasAndDropDuplicates) {
 
 TEST(ParamsTest, BadValuesAreA400NamingTheParameter) {
   for (const auto& value : {std::string("a,,b"), std::string(""), std::string(201, 'x'), std::string("a\nb"),
-                            std::string("tab\there"), std::string("del\x7f")}) {
+                            std::string("tab\there"), std::string("del\x7f"), std::string("tem\xff_c"),
+                            std::string("\xc3(")}) {
     const Request r = Req({{"location", value}});
     Params p(r);
     auto l = p.List("location");
