@@ -2,9 +2,12 @@
 // change them (and the URL mirrors them), a device's bar opens its page, no console errors, the
 // page is usable (data-state=ready) in under 2 s; screenshot tests/browser/screenshots/overview.png.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import {
-  XSS_DEVICE, chartData, clickBar, eventually, injectedElements, launchBrowser, makeLake, numberText,
+  XSS_DEVICE, chartData, clickBar, eventually, injectedElements, iotad, launchBrowser, makeLake, numberText,
   openPage, screenshot, seriesOf, sql, sqlNumber, startServer, waitReady,
 } from './lib/harness.mjs';
 
@@ -112,14 +115,14 @@ function assertMatches(s, e, what) {
 }
 
 describe('overview', () => {
-  test('usable in under 2 s, the four views equal iotad sql, no console errors', async () => {
+  test('usable in under 2 s, the four views equal iotad sql, no console errors', async (t) => {
     ready();
     const { context, page, errors, dialogs } = await openPage(browser);
     const t0 = performance.now();
     await page.goto(server.url);
     await waitReady(page);
     const ms = performance.now() - t0;
-    console.log(`# overview ready (body[data-state=ready]) in ${ms.toFixed(0)} ms`);
+    t.diagnostic(`overview ready (body[data-state=ready]) in ${ms.toFixed(0)} ms`);
 
     const e = expected();
     assert.ok(e.anomalies > 0 && e.byDevice.length > 1, 'the lake has anomalies on several devices');
@@ -221,6 +224,26 @@ describe('overview', () => {
     await waitReady(page);
     assert.equal((await page.textContent('#device-title')).trim(), id, '#device-title names the device');
     assert.deepEqual(errors, [], 'console errors');
+    await context.close();
+  });
+
+  test('iotad report: the same views from one file, nothing fetched', async () => {
+    ready();
+    const out = path.join(path.dirname(lake), 'report.html');
+    iotad(['report', '--lake', lake, '--metric', 'temp_c', '--out', out]);
+    const { context, page, errors, dialogs } = await openPage(browser);
+    const fetched = [];
+    page.on('request', (r) => { if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) fetched.push(r.url()); });
+    await page.goto(pathToFileURL(out).href);
+    await waitReady(page);
+    assertMatches(await shown(page), expected({ metric: 'temp_c' }), 'report (metric=temp_c)');
+    assert.deepEqual(fetched, [], 'the report fetches nothing');
+    assert.equal(await injectedElements(page), 0, 'no element made from a hostile name');
+    assert.ok((await shown(page)).bars.some(([id]) => id === XSS_DEVICE), 'the hostile device has its bar in the report');
+    assert.ok(fs.statSync(out).size > 100_000, 'the report carries the app inline');
+    await screenshot(page, 'report');
+    assert.deepEqual(errors, [], 'console errors in the report');
+    assert.deepEqual(dialogs, [], 'dialogs in the report');
     await context.close();
   });
 });
