@@ -126,11 +126,16 @@ Result<std::shared_ptr<const LakeState>> BuildState(Api::Impl& impl) {
 
 Result<std::string> NewestRunKey(Api::Impl& impl) {
   IOTAD_ASSIGN_OR_RETURN(auto objects, impl.lake->store().List(lake::kRunsPrefix));
+  // The newest key and the count: run ids sort to the second only, so a record started in the
+  // same second as the newest may sort before it.
   std::string newest;
+  size_t count = 0;
   for (const auto& o : objects) {
-    if (EndsWith(o.key, ".json") && o.key > newest) newest = o.key;
+    if (!EndsWith(o.key, ".json")) continue;
+    ++count;
+    if (o.key > newest) newest = o.key;
   }
-  return newest;
+  return fmt::format("{}#{}", newest, count);
 }
 
 /// The current state, refreshed when `refresh_interval` passed (or `force`). Caller holds mu.

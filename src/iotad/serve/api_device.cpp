@@ -417,6 +417,19 @@ constexpr std::string_view kArrivalUs =
     "epoch_us(TRY_CAST(regexp_extract(source_file, 'dt=([0-9]{4}-[0-9]{2}-[0-9]{2})', 1) AS DATE)::TIMESTAMP) + "
     "TRY_CAST(regexp_extract(source_file, '/hour=([0-9]+)', 1) AS BIGINT) * 3600000000";
 
+/// Whether `raw` holds `id` as a whole field: bounded by the line's ends, a CSV separator
+/// (, ; tab) or a quote (a quoted CSV cell, a JSON string value).
+bool NamesDeviceAsField(std::string_view raw, std::string_view id) {
+  auto is_bound = [](char c) { return c == ',' || c == ';' || c == '\t' || c == '"'; };
+  for (size_t at = raw.find(id); at != std::string_view::npos; at = raw.find(id, at + 1)) {
+    const bool left = at == 0 || is_bound(raw[at - 1]);
+    const size_t end = at + id.size();
+    const bool right = end == raw.size() || is_bound(raw[end]) || raw[end] == '\r';
+    if (left && right) return true;
+  }
+  return false;
+}
+
 Result<Response> Quarantine(Context& ctx) {
   IOTAD_ASSIGN_OR_RETURN(std::string id, ctx.params().Required("id"));
   IOTAD_ASSIGN_OR_RETURN(auto from, ctx.params().Time("from"));
@@ -433,19 +446,22 @@ Result<Response> Quarantine(Context& ctx) {
   json.BeginObject().Key("rows").BeginArray();
   if (!files.empty()) {
     sql::Where w;
-    // The device as a whole field of the raw line (CSV cells, JSON values), compared as a value.
-    w.Add("list_contains(regexp_split_to_array(raw, '[,;\\t\"{}:\\[\\] ]+'), ?)", {id});
+    // Lines that hold the id anywhere (bound, then checked as a whole field in C++: CSV cells
+    // split on , ; or tab, JSON string values between quotes; an id may hold spaces or colons).
+    w.Add("contains(raw, ?)", {id});
     if (from) w.Add(fmt::format("({}) >= ?", kArrivalUs), {*from});
     if (to) w.Add(fmt::format("({}) < ?", kArrivalUs), {*to});
     if (from || to) range = Range{from.value_or(0), to.value_or(0)};
-    std::vector<lake::DuckParam> params = w.params;
-    params.emplace_back(limit);
+    const std::vector<lake::DuckParam> params = w.params;
     const std::string sql = fmt::format(
         "SELECT reason, column_name, detail, source_file, line::BIGINT, raw FROM {} WHERE {} "
-        "ORDER BY source_file, line LIMIT ?",
+        "ORDER BY source_file, line",
         ctx.ReadParquet("quarantine", files), w.Sql());
     IOTAD_ASSIGN_OR_RETURN(auto result, ctx.Query(sql, params, static_cast<int64_t>(files.size())));
+    int64_t written = 0;
     IOTAD_TRY(sql::ForEachRow(result, [&](const lake::DuckChunk& c, size_t row) -> Status {
+      if (written >= limit || !NamesDeviceAsField(sql::Str(c, 5, row).value_or(""), id)) return Status::Ok();
+      ++written;
       json.BeginObject();
       json.Key("reason");
       sql::OptString(json, sql::Str(c, 0, row));

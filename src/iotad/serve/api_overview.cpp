@@ -11,6 +11,7 @@
 #include <simdjson.h>
 
 #include "iotad/serve/api_internal.h"
+#include "iotad/serve/run_records.h"
 #include "iotad/serve/api_sql.h"
 #include "iotad/serve/summary_cache.h"
 
@@ -174,19 +175,15 @@ constexpr std::string_view kArrivalUs =
 
 Status WriteLastRun(Context& ctx, JsonWriter& json) {
   json.Key("last_run");
-  std::string text;
+  // The run that started last (run_records.h orders by started_at: ids sort to the second only).
+  std::shared_ptr<const std::string> newest;
   {
     Api::Impl& api = ctx.api();
     std::lock_guard lock(api.mu);
-    IOTAD_ASSIGN_OR_RETURN(auto objects, api.lake->store().List(lake::kRunsPrefix));
-    std::string newest;
-    for (const auto& o : objects) {
-      if (o.key.size() > 5 && o.key.compare(o.key.size() - 5, 5, ".json") == 0 && o.key > newest) newest = o.key;
-    }
-    if (!newest.empty()) {
-      IOTAD_ASSIGN_OR_RETURN(text, api.lake->store().Get(newest));
-    }
+    IOTAD_ASSIGN_OR_RETURN(auto texts, RunRecordTexts(api.lake->store()));
+    if (!texts.empty()) newest = texts.back();
   }
+  const std::string text = newest ? *newest : std::string();
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (text.empty() || parser.parse(text).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
