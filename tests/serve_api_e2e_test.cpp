@@ -128,6 +128,17 @@ std::vector<Case> Cases(const std::string& lake) {
                    day1, day4, fmt::format("location = '{}' AND device_id IN ('{}', 'dev-99999')", location, device),
                    fmt::format("location = '{}' AND device_id IN ('{}', 'dev-99999')", location, device),
                    fmt::format("location = '{}' AND device_id IN ('{}', 'dev-99999')", location, device)});
+  // Whole hours without a device: readings are sums of the silver files' per-location counts.
+  cases.push_back({"locations",
+                   {{"location", location}, {"location", "Nowhere"}},
+                   day1, day4, fmt::format("location IN ('{}', 'Nowhere')", location),
+                   fmt::format("location IN ('{}', 'Nowhere')", location),
+                   fmt::format("location IN ('{}', 'Nowhere')", location)});
+  cases.push_back({"one day, location+metric",
+                   {{"from", "2024-01-02"}, {"to", "2024-01-03"}, {"location", location}, {"metric", "temp_c"}},
+                   day2, day3, fmt::format("location = '{}' AND metric = 'temp_c'", location),
+                   fmt::format("location = '{}' AND metric = 'temp_c'", location),
+                   fmt::format("location = '{}' AND temp_c IS NOT NULL", location)});
   return cases;
 }
 

@@ -52,6 +52,7 @@ struct Api::Impl::Cache {
   std::string last_run_key;  // newest runs/ record when the state was built
   std::map<std::string, Response, std::less<>> answers;  // of `state`
   SummaryStore summary;  // decoded gold_summary partitions (summary_cache.h)
+  SilverCountStore silver_counts;  // silver files' readings per location and metric
 
   // The watchdog (its own mutex: a query must be interruptible while `mu` is held elsewhere).
   struct Watch {
@@ -152,6 +153,7 @@ Result<std::shared_ptr<const LakeState>> CurrentState(Api::Impl& impl, bool forc
   if (impl.state && !moved && !alerts_moved && run_key == impl.cache->last_run_key) return impl.state;
   IOTAD_ASSIGN_OR_RETURN(impl.state, BuildState(impl));
   impl.cache->summary.Retain(*impl.state);
+  impl.cache->silver_counts.Retain(*impl.state);
   impl.cache->last_run_key = std::move(run_key);
   impl.cache->answers.clear();
   return impl.state;
@@ -180,6 +182,7 @@ Response StatusResponse(const Status& st, bool timed_out) {
 }  // namespace
 
 SummaryStore& SummaryStoreOf(Api::Impl& api) { return api.cache->summary; }
+SilverCountStore& SilverCountStoreOf(Api::Impl& api) { return api.cache->silver_counts; }
 
 // ---- Router -------------------------------------------------------------------------------------
 

@@ -118,4 +118,85 @@ void SummaryStore::Retain(const LakeState& state) {
   }
 }
 
+Result<std::optional<std::vector<std::shared_ptr<const SilverCountPart>>>> SilverCountStore::Parts(
+    Context& ctx, SummaryStore& names, const std::vector<const HourFile*>& files) {
+  using Out = std::vector<std::shared_ptr<const SilverCountPart>>;
+  const auto& dims = ctx.state().config.silver.dimension_columns;
+  if (std::find(dims.begin(), dims.end(), "location") == dims.end()) return std::optional<Out>();
+  Out out(files.size());
+  std::vector<size_t> missing;
+  {
+    std::lock_guard lock(mu_);
+    for (size_t i = 0; i < files.size(); ++i) {
+      auto it = parts_.find(files[i]->key);
+      if (it != parts_.end()) {
+        out[i] = it->second;
+      } else {
+        missing.push_back(i);
+      }
+    }
+  }
+  if (missing.empty()) return std::optional<Out>(std::move(out));
+  std::vector<const HourFile*> load;
+  for (size_t i : missing) load.push_back(files[i]);
+  // Its own connection, outside the request's row cap and time limit: it runs once per file.
+  IOTAD_ASSIGN_OR_RETURN(auto session, ctx.api().db->Connect());
+  const std::string from = ctx.ReadParquet("silver", load);
+  IOTAD_ASSIGN_OR_RETURN(auto probe, session->QueryParams(fmt::format("SELECT * FROM {} LIMIT 0", from), {}));
+  // The metric columns: every column but the fixed ones, the dimensions and the partitions. Only
+  // names the files hold reach the SQL, quoted.
+  std::vector<std::string> metric_cols;
+  for (size_t i = 0; i < probe.ColumnCount(); ++i) {
+    const std::string name = probe.ColumnName(i);
+    if (name == "event_time" || name == "device_id" || name == "year" || name == "month" || name == "day" ||
+        name == "hour" || std::find(dims.begin(), dims.end(), name) != dims.end()) {
+      continue;
+    }
+    metric_cols.push_back(name);
+  }
+  std::string counts;
+  for (const auto& m : metric_cols) counts += fmt::format(", count({})::BIGINT", lake::SqlIdent(m));
+  const std::string from_named = from.substr(0, from.size() - 1) + ", filename = true)";
+  IOTAD_ASSIGN_OR_RETURN(auto result,
+                         session->QueryParams(fmt::format("SELECT filename, location, count(*)::BIGINT{} FROM {} "
+                                                          "GROUP BY ALL ORDER BY filename",
+                                                          counts, from_named),
+                                              {}));
+  std::vector<uint32_t> metric_ids;
+  for (const auto& m : metric_cols) metric_ids.push_back(names.metrics.Id(m));
+  std::map<std::string, std::shared_ptr<SilverCountPart>, std::less<>> by_path;
+  for (const HourFile* f : load) by_path[f->path] = std::make_shared<SilverCountPart>();
+  IOTAD_TRY(sql::ForEachRow(result, [&](const lake::DuckChunk& c, size_t row) -> Status {
+    auto it = by_path.find(c.Strings(0)[row]);
+    if (it == by_path.end()) return Error(Errc::kInternal, "silver counts: a row of an unexpected file");
+    SilverCountPart::Group g;
+    const auto loc = sql::Str(c, 1, row);
+    g.location = loc ? static_cast<int32_t>(names.locations.Id(*loc)) : -1;
+    g.rows = sql::Int(c, 2, row).value_or(0);
+    for (size_t k = 0; k < metric_ids.size(); ++k) {
+      const int64_t n = sql::Int(c, 3 + k, row).value_or(0);
+      if (n > 0) g.metric_rows[metric_ids[k]] = n;
+    }
+    it->second->groups.push_back(std::move(g));
+    return Status::Ok();
+  }));
+  std::lock_guard lock(mu_);
+  for (size_t k = 0; k < load.size(); ++k) {
+    auto [it, added] = parts_.emplace(load[k]->key, by_path[load[k]->path]);
+    out[missing[k]] = it->second;
+  }
+  return std::optional<Out>(std::move(out));
+}
+
+void SilverCountStore::Retain(const LakeState& state) {
+  std::set<std::string_view> live;
+  if (auto it = state.layers.find("silver"); it != state.layers.end()) {
+    for (const auto& f : it->second) live.insert(f.key);
+  }
+  std::lock_guard lock(mu_);
+  for (auto it = parts_.begin(); it != parts_.end();) {
+    it = live.count(it->first) == 0 ? parts_.erase(it) : std::next(it);
+  }
+}
+
 }  // namespace iotad::serve

@@ -64,7 +64,35 @@ class SummaryStore {
   int64_t rows_ = 0;
 };
 
-/// The API's store (api.cpp).
+/// One silver file's readings counted per location: how many rows, and per metric how many rows
+/// have a value. Small (locations x metrics numbers per hour file).
+struct SilverCountPart {
+  struct Group {
+    int32_t location = -1;  // SummaryStore::locations id; -1: NULL
+    int64_t rows = 0;
+    std::map<uint32_t, int64_t> metric_rows;  // SummaryStore::metrics id -> rows with a value
+  };
+  std::vector<Group> groups;
+};
+
+/// Silver files' counts, computed once per live file (a silver file is never rewritten in place:
+/// a late row gives its hour a new file and key), so the readings of an overview over whole hours
+/// without a device filter are sums, not a scan of silver. Names share SummaryStore's ids.
+class SilverCountStore {
+ public:
+  /// The parts of `files`, computing the missing ones with one query. nullopt when silver has no
+  /// `location` dimension column (the caller then uses SQL).
+  Result<std::optional<std::vector<std::shared_ptr<const SilverCountPart>>>> Parts(
+      Context& ctx, SummaryStore& names, const std::vector<const HourFile*>& files);
+  void Retain(const LakeState& state);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const SilverCountPart>, std::less<>> parts_;
+};
+
+/// The API's stores (api.cpp).
 SummaryStore& SummaryStoreOf(Api::Impl& api);
+SilverCountStore& SilverCountStoreOf(Api::Impl& api);
 
 }  // namespace iotad::serve
