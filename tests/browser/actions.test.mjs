@@ -3,31 +3,15 @@
 // acknowledges and silences, and the lake then says so (`iotad sql` on the alerts and silences).
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { eventually, launchBrowser, makeLake, openPage, screenshot, sql, sqlNumber, startServer, waitReady } from './lib/harness.mjs';
+import { describe, test } from 'node:test';
+import {
+  eventually, openPage, screenshot, sql, sqlNumber, suiteFixture, waitReady,
+} from './lib/harness.mjs';
 
 const WRITE = `w-${crypto.randomBytes(12).toString('hex')}`;
 let lake, server, browser;
-// A set-up that fails fails every test with its reason (not 'cancelled').
-let setupError;
-before(async () => {
-  try {
-    lake = makeLake({ devices: 12, hours: 48 });
-    server = await startServer(lake, ['--write-token', WRITE]);
-    browser = await launchBrowser();
-  } catch (e) {
-    setupError = e;
-  }
-});
-const ready = () => { if (setupError) throw setupError; };
-after(async () => {
-  await browser?.close();
-  if (server) {
-    await server.stop();
-    const { stdout, stderr } = server.output();
-    assert.ok(!stdout.includes(WRITE) && !stderr.includes(WRITE), 'the write token is never printed by iotad serve');
-  }
-});
+const fixture = suiteFixture({ lake: { devices: 12, hours: 48 }, serverArgs: ['--write-token', WRITE], secret: WRITE });
+const ready = () => ({ lake, server, browser } = fixture());
 
 describe('alert actions', () => {
   test('ack and silence need the write token, then change the lake', async () => {

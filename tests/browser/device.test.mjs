@@ -2,30 +2,14 @@
 // device's gold rows, a tooltip explaining a mark, its alerts and quarantined rows, the hostile
 // device's name as text; screenshots device.png and device-hostile.png.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
-  XSS_DEVICE, chartData, eventually, injectedElements, launchBrowser, makeLake, openPage, screenshot,
-  seriesOf, sql, sqlNumber, startServer, waitReady,
+  chartData, eventually, injectedElements, openPage, screenshot, seriesOf, sql, sqlNumber, suiteFixture, waitReady, XSS_DEVICE,
 } from './lib/harness.mjs';
 
 let lake, server, browser;
-// A set-up that fails (no binary, no chromium, a server that does not start) fails every test
-// with its reason (not 'cancelled').
-let setupError;
-before(async () => {
-  try {
-    lake = makeLake({ devices: 8, hours: 48 });
-    server = await startServer(lake);
-    browser = await launchBrowser();
-  } catch (e) {
-    setupError = e;
-  }
-});
-const ready = () => { if (setupError) throw setupError; };
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const fixture = suiteFixture({ lake: { devices: 8, hours: 48 } });
+const ready = () => ({ lake, server, browser } = fixture());
 
 const q = (s) => `'${String(s).replace(/'/g, "''")}'`;
 const devicePath = (id) => `/device?id=${encodeURIComponent(id)}`;

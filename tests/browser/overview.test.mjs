@@ -5,10 +5,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
-  XSS_DEVICE, chartData, clickBar, eventually, injectedElements, iotad, launchBrowser, makeLake, numberText,
-  openPage, screenshot, seriesOf, sql, sqlNumber, startServer, waitReady,
+  chartData, clickBar, eventually, injectedElements, iotad, numberText, openPage, screenshot, seriesOf, sql, sqlNumber, suiteFixture, waitReady, XSS_DEVICE,
 } from './lib/harness.mjs';
 
 const HOUR = 3600_000;
@@ -16,27 +15,8 @@ const HOUR = 3600_000;
 // like a metric would be ambiguous; the test lake has none). A null location shows as a label.
 const cellKey = (a, b) => [a === '' || a === null ? '(no location)' : a, b].sort().join('|');
 let lake, server, browser;
-
-// A set-up that fails (no binary, no chromium, a server that does not start) fails every test
-// with its reason (not 'cancelled').
-let setupError;
-before(async () => {
-  try {
-    lake = makeLake({ devices: 12, hours: 48 });
-    server = await startServer(lake);
-    browser = await launchBrowser();
-  } catch (e) {
-    setupError = e;
-  }
-});
-const ready = () => { if (setupError) throw setupError; };
-after(async () => {
-  await browser?.close();
-  if (server) {
-    const { code } = await server.stop();
-    assert.equal(code, 0, `iotad serve did not stop cleanly on SIGTERM: ${JSON.stringify(server.output())}`);
-  }
-});
+const fixture = suiteFixture({ lake: { devices: 12, hours: 48 }, cleanStop: true });
+const ready = () => ({ lake, server, browser } = fixture());
 
 const q = (s) => `'${String(s).replace(/'/g, "''")}'`;
 // WHERE clauses for the filters the tests use (the same ones typed into the page).

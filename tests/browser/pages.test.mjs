@@ -3,31 +3,15 @@
 // alerts.png and pipeline.png.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
-  XSS_DEVICE, eventually, iotad, injectedElements, launchBrowser, makeLake, openPage, screenshot, sqlNumber,
-  startServer, waitReady,
+  eventually, injectedElements, iotad, openPage, screenshot, sqlNumber, suiteFixture, waitReady, XSS_DEVICE,
 } from './lib/harness.mjs';
 
 let lake, server, browser;
-// A set-up that fails (no binary, no chromium, a server that does not start) fails every test
-// with its reason (not 'cancelled').
-let setupError;
-before(async () => {
-  try {
-    lake = makeLake({ devices: 8, hours: 24 });
-    iotad(['run', '--lake', lake]); // a second run: nothing new, one more row in the runs table
-    server = await startServer(lake);
-    browser = await launchBrowser();
-  } catch (e) {
-    setupError = e;
-  }
-});
-const ready = () => { if (setupError) throw setupError; };
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+// a second run: nothing new, one more row in the runs table
+const fixture = suiteFixture({ lake: { devices: 8, hours: 24 }, prepare: (l) => iotad(['run', '--lake', l]) });
+const ready = () => ({ lake, server, browser } = fixture());
 
 describe('pages', () => {
   test('alerts page: one row per alert, state filters, the hostile name as text', async () => {

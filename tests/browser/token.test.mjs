@@ -3,32 +3,15 @@
 // page, the cookie is HttpOnly, and the server never prints it; screenshot login.png.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { launchBrowser, makeLake, openPage, screenshot, startServer, waitReady } from './lib/harness.mjs';
+import { describe, test } from 'node:test';
+import {
+  openPage, screenshot, suiteFixture, waitReady,
+} from './lib/harness.mjs';
 
 const TOKEN = `tok-${crypto.randomBytes(12).toString('hex')}`;
 let lake, server, browser;
-// A set-up that fails (no binary, no chromium, a server that does not start) fails every test
-// with its reason (not 'cancelled').
-let setupError;
-before(async () => {
-  try {
-    lake = makeLake({ devices: 4, hours: 6 });
-    server = await startServer(lake, ['--token', TOKEN]);
-    browser = await launchBrowser();
-  } catch (e) {
-    setupError = e;
-  }
-});
-const ready = () => { if (setupError) throw setupError; };
-after(async () => {
-  await browser?.close();
-  if (server) {
-    await server.stop();
-    const { stdout, stderr } = server.output();
-    assert.ok(!stdout.includes(TOKEN) && !stderr.includes(TOKEN), 'the token is never printed by iotad serve');
-  }
-});
+const fixture = suiteFixture({ lake: { devices: 4, hours: 6 }, serverArgs: ['--token', TOKEN], secret: TOKEN });
+const ready = () => ({ lake, server, browser } = fixture());
 
 describe('token', () => {
   test('without the token every page and API call is refused', async () => {

@@ -3,11 +3,14 @@
 #include <simdjson.h>
 
 #include "iotad/core/json.h"
+#include "iotad/lake/json_fields.h"
 
 namespace iotad::lake {
 namespace {
 
 using simdjson::dom::element;
+using json_fields::IntMap;
+using json_fields::Str;
 
 /// Parses `json` into `doc` (the parser must outlive `doc`); an error names the stage.
 Status ParseObject(simdjson::dom::parser& parser, std::string_view json, std::string_view what, element& doc) {
@@ -21,23 +24,6 @@ std::optional<int64_t> Int(element obj, std::string_view key) {
   int64_t v = 0;
   if (obj[key].get_int64().get(v) != simdjson::SUCCESS) return std::nullopt;
   return v;
-}
-
-std::string Str(element obj, std::string_view key) {
-  std::string_view v;
-  if (obj[key].get_string().get(v) != simdjson::SUCCESS) return {};
-  return std::string(v);
-}
-
-std::map<std::string, int64_t> IntMap(element obj, std::string_view key) {
-  std::map<std::string, int64_t> out;
-  simdjson::dom::object map;
-  if (obj[key].get_object().get(map) != simdjson::SUCCESS) return out;
-  for (auto field : map) {
-    int64_t v = 0;
-    if (field.value.get_int64().get(v) == simdjson::SUCCESS) out[std::string(field.key)] = v;
-  }
-  return out;
 }
 
 std::vector<std::string> StringList(element obj, std::string_view key) {

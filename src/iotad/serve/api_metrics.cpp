@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "iotad/lake/json_fields.h"
 #include "iotad/pipeline/run.h"
 #include "iotad/pipeline/run_metrics.h"
 #include "iotad/serve/api_internal.h"
@@ -21,6 +22,8 @@ namespace iotad::serve {
 namespace {
 
 using simdjson::dom::element;
+using lake::json_fields::IntMap;
+using lake::json_fields::Str;
 
 const store::ObjectStore& StoreOf(Context& ctx) {  // as api_pipeline.cpp
   Api::Impl& api = ctx.api();
@@ -40,23 +43,6 @@ double Num(element obj, std::string_view key) {
   double v = 0;
   if (obj[key].get_double().get(v) == simdjson::SUCCESS) return v;
   return static_cast<double>(Int(obj, key));
-}
-
-std::string Str(element obj, std::string_view key) {
-  std::string_view v;
-  if (obj[key].get_string().get(v) != simdjson::SUCCESS) return {};
-  return std::string(v);
-}
-
-std::map<std::string, int64_t> IntMap(element obj, std::string_view key) {
-  std::map<std::string, int64_t> out;
-  simdjson::dom::object map;
-  if (obj[key].get_object().get(map) != simdjson::SUCCESS) return out;
-  for (auto field : map) {
-    int64_t v = 0;
-    if (field.value.get_int64().get(v) == simdjson::SUCCESS) out[std::string(field.key)] = v;
-  }
-  return out;
 }
 
 /// A stage's counts (as the run record has them) back into the report its Record* function takes.

@@ -102,20 +102,30 @@ Result<std::optional<std::vector<std::shared_ptr<const SummaryPart>>>> SummarySt
   return std::optional<Out>(std::move(out));
 }
 
-void SummaryStore::Retain(const LakeState& state) {
+namespace {
+
+/// Drops the parts of `parts` whose file is no longer a live file of `layer`; `on_drop` sees each.
+template <class Parts, class OnDrop>
+void RetainLive(Parts& parts, const LakeState& state, std::string_view layer, OnDrop on_drop) {
   std::set<std::string_view> live;
-  if (auto it = state.layers.find("gold_summary"); it != state.layers.end()) {
+  if (auto it = state.layers.find(layer); it != state.layers.end()) {
     for (const auto& f : it->second) live.insert(f.key);
   }
-  std::lock_guard lock(mu_);
-  for (auto it = parts_.begin(); it != parts_.end();) {
+  for (auto it = parts.begin(); it != parts.end();) {
     if (live.count(it->first) == 0) {
-      rows_ -= static_cast<int64_t>(it->second->size());
-      it = parts_.erase(it);
+      on_drop(*it->second);
+      it = parts.erase(it);
     } else {
       ++it;
     }
   }
+}
+
+}  // namespace
+
+void SummaryStore::Retain(const LakeState& state) {
+  std::lock_guard lock(mu_);
+  RetainLive(parts_, state, "gold_summary", [&](const SummaryPart& p) { rows_ -= static_cast<int64_t>(p.size()); });
 }
 
 Result<std::optional<std::vector<std::shared_ptr<const SilverCountPart>>>> SilverCountStore::Parts(
@@ -189,14 +199,8 @@ Result<std::optional<std::vector<std::shared_ptr<const SilverCountPart>>>> Silve
 }
 
 void SilverCountStore::Retain(const LakeState& state) {
-  std::set<std::string_view> live;
-  if (auto it = state.layers.find("silver"); it != state.layers.end()) {
-    for (const auto& f : it->second) live.insert(f.key);
-  }
   std::lock_guard lock(mu_);
-  for (auto it = parts_.begin(); it != parts_.end();) {
-    it = live.count(it->first) == 0 ? parts_.erase(it) : std::next(it);
-  }
+  RetainLive(parts_, state, "silver", [](const SilverCountPart&) {});
 }
 
 }  // namespace iotad::serve

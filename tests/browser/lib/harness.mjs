@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -279,4 +281,38 @@ export async function injectedElements(page) {
     const bs = [...document.querySelectorAll('b')].filter((b) => b.textContent === 'Lab');
     return imgs.length + bs.length;
   });
+}
+
+/**
+ * A suite's lake, server and browser, made once before its tests and closed after them. A set-up
+ * that fails (no binary, no chromium, a server that does not start) fails every test with its
+ * reason, never 'cancelled': each test calls `ready()` first, which throws the set-up's error or
+ * returns `{ lake, server, browser }`. `secret`: a token the server must never print;
+ * `cleanStop`: the server must exit 0 on SIGTERM.
+ */
+export function suiteFixture({ lake: lakeOptions = {}, serverArgs = [], prepare, secret, cleanStop = false } = {}) {
+  const f = { lake: null, server: null, browser: null };
+  let error = null;
+  before(async () => {
+    try {
+      f.lake = makeLake(lakeOptions);
+      prepare?.(f.lake);
+      f.server = await startServer(f.lake, serverArgs);
+      f.browser = await launchBrowser();
+    } catch (e) {
+      error = e;
+    }
+  });
+  after(async () => {
+    await f.browser?.close();
+    if (!f.server) return;
+    const { code } = await f.server.stop();
+    const { stdout, stderr } = f.server.output();
+    if (cleanStop) assert.equal(code, 0, `iotad serve did not stop cleanly on SIGTERM: ${JSON.stringify(f.server.output())}`);
+    if (secret) assert.ok(!stdout.includes(secret) && !stderr.includes(secret), 'a token is never printed by iotad serve');
+  });
+  return () => {
+    if (error) throw error;
+    return f;
+  };
 }
