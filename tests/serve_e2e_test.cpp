@@ -326,6 +326,15 @@ TEST_F(ServeE2eTest, RefusesTwoTokenSourcesAndAnEmptyTokenFile) {
   EXPECT_NE(missing.Err().find("cannot read"), std::string::npos) << missing.Err();
 }
 
+TEST_F(ServeE2eTest, AMistypedTokenFlagNamesTheOptionButNeverTheValue) {
+  // CLI11 would list every unexpected argument: the token typed after a misspelt flag too.
+  const CmdResult typo = RunIotad({"serve", "--lake", lake_, "--tokn", kToken, "--listen=0.0.0.0:1"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.err.find("--tokn"), std::string::npos) << typo.err;
+  EXPECT_EQ(typo.err.find(kToken), std::string::npos) << typo.err;
+  EXPECT_EQ(typo.out.find(kToken), std::string::npos) << typo.out;
+}
+
 TEST_F(ServeE2eTest, LoginSetsAStrictHttpOnlyCookieThatOpensThePages) {
   auto server = Start({"--token", kToken});
   ASSERT_FALSE(url_.empty());

@@ -110,6 +110,16 @@ int RunMain(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::ExtrasError& e) {
+    // CLI11 lists every unexpected argument, values included: after a mistyped `--tokn SECRET`
+    // that would print the secret. Name the unexpected options only.
+    std::string options;
+    for (const auto& arg : app.remaining(true)) {
+      if (arg.size() > 1 && arg[0] == '-') options += (options.empty() ? "" : " ") + arg.substr(0, arg.find('='));
+    }
+    std::fprintf(stderr, "iotad: unexpected arguments%s%s (values are not shown; see `iotad --help`)\n",
+                 options.empty() ? "" : ": ", options.c_str());
+    return 2;
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "iotad: %s (see `iotad --help`)\n", e.what());
     return 2;
