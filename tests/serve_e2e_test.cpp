@@ -409,12 +409,9 @@ TEST_F(ServeE2eTest, ServesThePagesAndEmbeddedAssetsAndNothingElse) {
   EXPECT_EQ(Get(url_ + "assets/app.js", {"If-None-Match: \"other\""}).status, 200);
   EXPECT_EQ(Get(url_ + "assets/app.css").Header("content-type"), "text/css; charset=utf-8");
   // A browser accepts brotli; compressing the bundle per request took seconds: it goes as is.
-  const auto start = std::chrono::steady_clock::now();
   const auto br = Get(url_ + "assets/app.js", {"Accept-Encoding: gzip, deflate, br"});
-  const double br_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(br.Header("content-encoding"), "");
   EXPECT_EQ(br.body, js.body);
-  EXPECT_LT(br_s, 1.0);
 
   // Nothing outside the embedded table: traversal, encoded traversal, absolute paths, files of
   // the lake and of the machine.
@@ -489,7 +486,9 @@ TEST_F(ServeE2eTest, SmallAnswersOnAKeptAliveConnectionDoNotWaitForDelayedAcks) 
   curl_easy_cleanup(curl);
   EXPECT_EQ(connects, 0) << "the last request opened a new connection: keep-alive is off";
   std::sort(seconds.begin(), seconds.end());
-  EXPECT_LT(seconds[10], 0.02) << "median " << seconds[10] * 1000 << " ms for /api/version";
+  // A delayed ACK costs ~40 ms per answer; anything well under that means none is waited for
+  // (the margin is for loaded machines and sanitizer builds).
+  EXPECT_LT(seconds[10], 0.035) << "median " << seconds[10] * 1000 << " ms for /api/version";
   EXPECT_EQ(server->Stop(), 0);
 }
 
