@@ -59,7 +59,16 @@ describe('pages', () => {
     for (const sel of ['#state-stages', '#accounting', '#bookmark', '#partitions-table', '#failed-checks']) {
       assert.equal(await page.locator(sel).count(), 1, `${sel} is on the page`);
     }
-    assert.ok(await page.locator('#partitions-table tbody tr').count() > 0, 'partitions are listed');
+    // Silver's hours by default; the layer picker lists another layer's and keeps it in the URL.
+    const hours = (layer) => sqlNumber(lake, `SELECT count(DISTINCT (year, month, day, hour)) FROM ${layer}`);
+    assert.equal(await page.locator('#partitions-table tbody tr').count(), hours('silver'), 'one row per silver hour');
+    await page.selectOption('#partitions-layer', 'gold_summary');
+    await eventually(async () => {
+      assert.match(page.url(), /[?&]layer=gold_summary/);
+      assert.equal(await page.locator('#partitions-table tbody tr td:nth-child(2)').first().innerText(), 'gold_summary');
+    });
+    await waitReady(page);
+    assert.equal(await page.locator('#partitions-table tbody tr').count(), hours('gold_summary'), 'one row per gold_summary hour');
     const stored = sqlNumber(lake, 'SELECT count(*) FROM silver');
     const acc = await page.locator('#accounting').innerText();
     assert.ok(acc.replace(/[,\s\u00a0\u202f]/g, '').includes(String(stored)), `#accounting shows the ${stored} stored rows: ${acc}`);

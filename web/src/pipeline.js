@@ -3,11 +3,38 @@
 import { getJson } from './api.js';
 import { badge, card, clear, fmtInt, fmtSeconds, fmtTime, h, table } from './dom.js';
 
-export async function renderPipeline(root) {
+const LAYERS = ['silver', 'gold', 'gold_summary', 'bronze'];
+
+/** The partitions' layer: `?layer=` of the page's URL when it is one of LAYERS, else silver. */
+function chosenLayer() {
+  const layer = new URLSearchParams(window.location.search).get('layer');
+  return LAYERS.includes(layer) ? layer : 'silver';
+}
+
+/** The layer picker of the partitions card: changing it keeps the choice in the URL and re-renders. */
+function layerPicker(layer, rerender) {
+  const select = h('select', {
+    id: 'partitions-layer',
+    attrs: { 'aria-label': 'layer' },
+    on: {
+      change: () => {
+        const url = new URL(window.location.href);
+        url.searchParams.set('layer', select.value);
+        window.history.replaceState(null, '', url);
+        rerender();
+      },
+    },
+  }, LAYERS.map((l) => h('option', { text: l })));
+  select.value = layer;
+  return select;
+}
+
+export async function renderPipeline(root, rerender) {
+  const layer = chosenLayer();
   const [runs, state, partitions] = await Promise.all([
     getJson('/api/pipeline/runs', new URLSearchParams({ limit: '50' })),
     getJson('/api/pipeline/state'),
-    getJson('/api/pipeline/partitions', new URLSearchParams({ layer: 'silver', limit: '200' })),
+    getJson('/api/pipeline/partitions', new URLSearchParams({ layer, limit: '200' })),
   ]);
   clear(root);
   root.append(
@@ -40,12 +67,12 @@ export async function renderPipeline(root) {
         { label: 'Stages', value: (r) => stageBars(r) },
         { label: 'Message', value: (r) => r.message || '' },
       ], runs.runs, (r) => ({ dataset: { runId: r.run_id } })), { className: 'span-2' }),
-      card('Silver partitions', table('partitions-table', [
+      card('Partitions', table('partitions-table', [
         { label: 'Hour', value: (p) => fmtTime(p.hour) },
         { label: 'Layer', value: (p) => p.layer },
         { label: 'Files', value: (p) => fmtInt(p.files), className: 'num' },
         { label: 'Bytes', value: (p) => fmtBytes(p.bytes), className: 'num' },
-      ], partitions.partitions), { className: 'span-2' }),
+      ], partitions.partitions), { className: 'span-2', aside: layerPicker(layer, rerender) }),
     ]),
   );
 }
