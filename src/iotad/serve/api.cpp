@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "iotad/core/log.h"
 #include "iotad/core/thread.h"
 #include "iotad/lake/schema.h"
 #include "iotad/lake/snapshot.h"
@@ -175,7 +176,11 @@ Response StatusResponse(const Status& st, bool timed_out) {
   switch (st.code()) {
     case Errc::kInvalidArgument: return ErrorResponse(400, st.message());
     case Errc::kNotFound: return ErrorResponse(404, st.message());
-    default: return ErrorResponse(503, fmt::format("the lake cannot be read right now: {}", st.message()));
+    default:
+      // The cause (a DuckDB message with the lake's paths and the SQL) goes to the server's log,
+      // not to the client.
+      log::Warn("serve: a request failed", {{"error", st.message()}});
+      return ErrorResponse(503, "the lake cannot be read right now (the cause is in the server's log)");
   }
 }
 
@@ -415,14 +420,31 @@ Response Api::Handle(const Request& request) {
       }
     }
   }
-  Context ctx(impl, state, request);
-  Result<Response> result = route->handler(ctx);
+  // A commit applied while a GET runs may delete a file of its snapshot (moves, then deletes,
+  // then the marker: lake/README.md). Such a failure is answered from the newer snapshot, as
+  // `iotad sql` does, a few times at most; a request that ran out of time is not retried.
+  constexpr int kSnapshotAttempts = 3;
+  std::optional<Context> ctx;
+  Result<Response> result = Error(Errc::kInternal, "not run");
   bool timed_out = false;
-  {
-    std::lock_guard lock(impl.cache->watch_mu);
-    timed_out = impl.cache->timed_out.count(&ctx) != 0;
+  for (int attempt = 1;; ++attempt) {
+    ctx.reset();
+    ctx.emplace(impl, state, request);
+    result = route->handler(*ctx);
+    {
+      std::lock_guard lock(impl.cache->watch_mu);
+      timed_out = impl.cache->timed_out.count(&*ctx) != 0;
+    }
+    const bool retryable = !result.ok() && !timed_out && route->method == "GET" &&
+                           result.status().code() != Errc::kInvalidArgument &&
+                           result.status().code() != Errc::kNotFound;
+    if (!retryable || attempt == kSnapshotAttempts) break;
+    std::lock_guard lock(impl.mu);
+    auto fresh = CurrentState(impl, /*force=*/true);
+    if (!fresh.ok() || *fresh == state) break;  // the lake did not move: the error stands
+    state = *fresh;
   }
-  Status finish = result.ok() ? ctx.params().Finish() : Status::Ok();
+  Status finish = result.ok() ? ctx->params().Finish() : Status::Ok();
   Response response;
   if (!result.ok()) {
     response = StatusResponse(result.status(), timed_out);
