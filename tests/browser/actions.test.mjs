@@ -62,6 +62,13 @@ describe('alert actions', () => {
     await eventually(() => assert.equal(sqlNumber(lake, 'SELECT count(*) FROM silences'), 1, 'one silence in the lake'));
     await eventually(async () => assert.equal(await page.locator('#silences-table tbody tr[data-silence-id]').count(), 1,
       '#silences-table lists it'));
+    // The silence is this alert's (its rule and group): of the firing alerts, the API lists it and
+    // only it as silenced (resolved episodes of the same group match too, and are not firing).
+    const silenced = await (await fetch(new URL('/api/alerts?state=silenced', server.url))).json();
+    assert.deepEqual(silenced.alerts.filter((a) => a.status === 'firing').map((a) => a.id), [silenceId],
+      'the silenced firing alert is the one silenced');
+    assert.ok(silenced.alerts.every((a) => a.rule === silenced.alerts[0].rule && a.group === silenced.alerts[0].group),
+      'every silenced alert is of that rule and group');
     assert.ok(!(await page.content()).includes(WRITE), 'the write token is not in the page');
     await screenshot(page, 'alerts-actions');
     // The refused POST (wrong token) is logged by the browser itself; nothing else.

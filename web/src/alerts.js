@@ -124,7 +124,8 @@ function actions(a, status, rerender) {
       className: 'btn btn-small', text: 'Silence 1 h', attrs: { type: 'button' }, dataset: { action: 'silence' },
       on: {
         click: () => act(status, rerender, `Silence ${a.id}`, (t) => postJson('/api/silences', {
-          matchers: Object.entries(a.labels || {}).map(([label, value]) => ({ label, op: '=', value })),
+          // This alert's rule and group (every alert has both, whatever it is grouped by).
+          matchers: [{ label: 'rule', op: '=', value: a.rule }, { label: 'group', op: '=', value: a.group }],
           duration_seconds: 3600,
           reason: `silenced from the dashboard (alert ${a.id})`,
           by: 'dashboard',
