@@ -447,6 +447,29 @@ TEST(ServeDemoE2eTest, DemoEndsWithTheDashboardCommandAndItServesTheDemoLake) {
   EXPECT_EQ(server.Stop(), 0);
 }
 
+TEST_F(ServeE2eTest, TheOverviewsDefaultViewsAreComputedAtStart) {
+  // No request asks for them: the server computes them itself at start and says so in its log;
+  // then each is answered from the cache.
+  auto server = Start({"--log-level", "info"});
+  ASSERT_FALSE(url_.empty());
+  bool warmed = false;
+  for (int i = 0; i < 600 && !warmed; ++i) {  // 60 s at most (a loaded machine)
+    warmed = server->Err().find("default views are ready") != std::string::npos;
+    if (!warmed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(warmed) << server->Err();
+  for (const std::string view : {"api/filters", "api/overview/totals", "api/overview/anomalies_over_time",
+                                 "api/overview/anomalies_by_device?limit=20", "api/overview/heatmap",
+                                 "api/overview/summary"}) {
+    const auto answer = Get(url_ + view);
+    EXPECT_EQ(answer.status, 200) << view << ": " << answer.body;
+    EXPECT_NE(answer.body.find("\"cached\":true"), std::string::npos) << view << " was not warmed: " << answer.body;
+  }
+  // A view nobody asked for is computed on demand.
+  EXPECT_NE(Get(url_ + "api/overview/summary?metric=temp_c").body.find("\"cached\":false"), std::string::npos);
+  EXPECT_EQ(server->Stop(), 0);
+}
+
 TEST_F(ServeE2eTest, HandsTheDecodedQueryToTheApi) {
   auto server = Start({});
   ASSERT_FALSE(url_.empty());

@@ -463,6 +463,26 @@ Response Api::Handle(const Request& request) {
   return response;
 }
 
+void Api::Warm() {
+  const std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> views = {
+      {"/api/filters", {}},
+      {"/api/overview/totals", {}},
+      {"/api/overview/anomalies_over_time", {}},
+      {"/api/overview/anomalies_by_device", {{"limit", "20"}}},
+      {"/api/overview/heatmap", {}},
+      {"/api/overview/summary", {}},
+  };
+  const TimestampUs started = SteadyUs();
+  for (const auto& [path, params] : views) {
+    Request request;
+    request.path = path;
+    request.params = params;
+    const Response response = Handle(request);
+    if (response.status != 200) return;  // an unreadable lake: the requests will say why
+  }
+  log::Info("serve: the overview's default views are ready", {{"ms", (SteadyUs() - started) / 1000}});
+}
+
 void Api::RecordRequest(std::string_view route, std::string_view method, int status, double seconds) {
   const std::vector<std::string> labels{std::string(route), std::string(method), std::to_string(status)};
   impl_->http_metrics

@@ -37,6 +37,11 @@ class Api {
   /// throws; errors are JSON answers (docs/API.md). Thread-safe.
   Response Handle(const Request& request);
 
+  /// Answers the overview's default views once (what a browser opening `/` asks first), so the
+  /// lake's gold_summary and silver counts are decoded and those answers cached before the first
+  /// visitor comes. Errors are left to the requests that will meet them. Thread-safe.
+  void Warm();
+
   /// Records one served request in the server's metrics (iotad_http_request_duration_seconds,
   /// iotad_http_requests_total), which /metrics shows with the lake's. Thread-safe.
   void RecordRequest(std::string_view route, std::string_view method, int status, double seconds);

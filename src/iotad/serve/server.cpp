@@ -7,12 +7,14 @@
 #include <cmath>
 #include <cstdlib>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include <httplib.h>
 
 #include "iotad/core/file.h"
 #include "iotad/core/log.h"
+#include "iotad/core/thread.h"
 #include "iotad/serve/assets.h"
 
 namespace iotad::serve {
@@ -220,6 +222,7 @@ Status ResolveTokens(ServeOptions& options, const std::string& token_flag, const
 struct Server::Impl {
   ServeOptions options;
   std::unique_ptr<Api> api;
+  std::jthread warm;  // Api::Warm at start (joined before `api` goes: declared after it)
   httplib::Server http;
   std::string host;
   int port = 0;
@@ -488,6 +491,12 @@ Result<int> Server::Bind() {
 
 Status Server::Run() {
   if (!impl_->bound) IOTAD_TRY(Bind().status());
+  // The overview's first answers, computed while the socket already queues connections, so the
+  // first visitor does not wait for the lake's summaries to be decoded. A thread that cannot
+  // start only loses that head start.
+  if (auto warm = StartThread("serve-warm", [api = impl_->api.get()] { api->Warm(); }); warm.ok()) {
+    impl_->warm = std::move(*warm);
+  }
   if (!impl_->http.listen_after_bind()) {
     return Error(Errc::kIo, "serve: the server on {} stopped accepting connections", impl_->options.listen);
   }
