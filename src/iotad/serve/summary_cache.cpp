@@ -34,6 +34,26 @@ size_t NameIds::size() const {
   return names_.size();
 }
 
+namespace {
+
+/// Fills `out[i]` with the kept part of `files[i]`; returns the indices of the files not kept yet.
+template <class Parts, class Part>
+std::vector<size_t> TakeKnown(const Parts& parts, const std::vector<const HourFile*>& files,
+                              std::vector<std::shared_ptr<const Part>>& out) {
+  std::vector<size_t> missing;
+  for (size_t i = 0; i < files.size(); ++i) {
+    auto it = parts.find(files[i]->key);
+    if (it != parts.end()) {
+      out[i] = it->second;
+    } else {
+      missing.push_back(i);
+    }
+  }
+  return missing;
+}
+
+}  // namespace
+
 Result<std::optional<std::vector<std::shared_ptr<const SummaryPart>>>> SummaryStore::Parts(
     Context& ctx, const std::vector<const HourFile*>& files) {
   using Out = std::vector<std::shared_ptr<const SummaryPart>>;
@@ -42,14 +62,7 @@ Result<std::optional<std::vector<std::shared_ptr<const SummaryPart>>>> SummarySt
   std::vector<size_t> missing;
   {
     std::lock_guard lock(mu_);
-    for (size_t i = 0; i < files.size(); ++i) {
-      auto it = parts_.find(files[i]->key);
-      if (it != parts_.end()) {
-        out[i] = it->second;
-      } else {
-        missing.push_back(i);
-      }
-    }
+    missing = TakeKnown(parts_, files, out);
     if (rows_ > max_rows) return std::optional<Out>();
   }
   if (!missing.empty()) {
@@ -137,14 +150,7 @@ Result<std::optional<std::vector<std::shared_ptr<const SilverCountPart>>>> Silve
   std::vector<size_t> missing;
   {
     std::lock_guard lock(mu_);
-    for (size_t i = 0; i < files.size(); ++i) {
-      auto it = parts_.find(files[i]->key);
-      if (it != parts_.end()) {
-        out[i] = it->second;
-      } else {
-        missing.push_back(i);
-      }
-    }
+    missing = TakeKnown(parts_, files, out);
   }
   if (missing.empty()) return std::optional<Out>(std::move(out));
   std::vector<const HourFile*> load;
