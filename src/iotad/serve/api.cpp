@@ -87,8 +87,7 @@ namespace {
 Result<std::shared_ptr<const LakeState>> BuildState(Api::Impl& impl) {
   auto state = std::make_shared<LakeState>();
   IOTAD_ASSIGN_OR_RETURN(const lake::Snapshot* snapshot, impl.lake->snapshot());
-  state->snapshot_owner = std::make_shared<const lake::Snapshot>(*snapshot);
-  state->snapshot = state->snapshot_owner.get();
+  state->snapshot = std::make_shared<const lake::Snapshot>(*snapshot);
   state->lake_seq = snapshot->seq();
   state->config = impl.lake->config();
   state->alerts = impl.cache->alert_log->state();

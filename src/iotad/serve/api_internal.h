@@ -43,8 +43,7 @@ struct LakeState {
   /// First and last hour with data (gold_summary, else silver); nullopt for an empty lake.
   std::optional<TimestampUs> first_hour, last_hour;
   alert::AlertState alerts;  // folded alert log
-  lake::Snapshot const* snapshot = nullptr;  // owned by `snapshot_owner`
-  std::shared_ptr<const lake::Snapshot> snapshot_owner;
+  std::shared_ptr<const lake::Snapshot> snapshot;  // the committed state it was built from
 
   /// Files of `layer` whose hour lies in [from, to): the partition pruning of every query.
   std::vector<const HourFile*> FilesIn(std::string_view layer, TimestampUs from, TimestampUs to) const;
