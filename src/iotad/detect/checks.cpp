@@ -332,7 +332,13 @@ double FlatlineCheck::Step(const PointContext&, double x, Explanation& why, doub
     if (remind_at == 0 || alarmed_runs >= 2) longest = std::max(longest, static_cast<double>(run));
     run = 0;
     remind_at = 0;
+    // A run starts. At the series' floor or ceiling (the lowest or highest value it ever had: zero
+    // counts at night, a percentage at 100, a saturated sensor) repeats are the limit's, not a
+    // stuck sensor's: such a run never alarms (the range rule watches the limits themselves).
+    edge_run = n > 0 && (x == lo || x == hi);
   }
+  if (n == 0 || x < lo) lo = x;
+  if (n == 0 || x > hi) hi = x;
   longest *= 1.0 - 1e-4;  // old habits fade over about ten thousand points
   ++n;
   prev = x;
@@ -346,6 +352,8 @@ double FlatlineCheck::Step(const PointContext&, double x, Explanation& why, doub
     WarmingUp(why, n, min_points);
   } else if (excess > 0.0 && run > n - min_points) {
     why.rule = "identical readings since warm-up";  // a series flat from the start is not stuck
+  } else if (excess > 0.0 && edge_run) {
+    why.rule = "identical readings at the series' floor or ceiling";
   } else if (excess > 0.0 && run >= remind_at) {
     out = std::min(30.0, excess * -std::log10(p_repeat));
     why.rule = "value stuck (identical readings)";

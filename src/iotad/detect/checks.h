@@ -133,6 +133,8 @@ struct FlatlineCheck {
   int64_t run = 0;
   int64_t remind_at = 0;    // after an alarm: the run length of the next report (0: none yet)
   int alarmed_runs = 0;     // runs that alarmed (counted up to 2)
+  double lo = NAN, hi = NAN;  // the lowest and highest value so far
+  bool edge_run = false;    // the current run started at lo or hi (a floor or ceiling)
   int64_t n = 0;
 
   double Step(const PointContext& c, double x, Explanation& why, double limit);

@@ -251,6 +251,39 @@ TEST(FlatlineTest, StuckAfterNoiseButNotFlatFromTheStart) {
   EXPECT_EQ(Feed(*flat, std::vector<double>(2000, 45.0)).flags, 0);
 }
 
+TEST(FlatlineTest, RunsAtTheSeriesFloorOrCeilingAreItsLimitsNotAStuckSensor) {
+  // Event counts that idle at zero, each idle stretch longer than the last, and a percentage
+  // that saturates at 100 more and more: repeats at a value the series already had as its floor
+  // or ceiling never alarm as stuck, in the single detector and in the ensemble.
+  std::vector<double> counts, percent;
+  for (int k = 0; k < 12; ++k) {
+    for (int i = 0; i < 60; ++i) counts.push_back(1 + std::floor(3 * (1 + Noise(100 * k + i))));  // 1..6
+    for (int i = 0; i < 10 + 15 * k; ++i) counts.push_back(0.0);
+    for (int i = 0; i < 60; ++i) percent.push_back(std::round(10 * (80 + 15 * Noise(200 * k + i))) / 10);
+    for (int i = 0; i < 10 + 15 * k; ++i) percent.push_back(100.0);
+  }
+  // The first idle stretch (rows 60-69) is at a new floor or ceiling, and may be reported.
+  const auto stuck_flags_after_first = [](const Fed& r) {
+    int n = 0;
+    for (size_t i = 70; i < r.scores.size(); ++i) n += r.scores[i].flag && r.scores[i].why.detector == "flatline";
+    return n;
+  };
+  for (const auto* name : {"flatline", "default"}) {
+    auto c = Make(name);
+    auto p = Make(name);
+    EXPECT_EQ(stuck_flags_after_first(Feed(*c, counts)), 0) << name;
+    EXPECT_EQ(stuck_flags_after_first(Feed(*p, percent)), 0) << name;
+  }
+  // The same counts stuck at an interior value instead are a stuck sensor, as is a run at a new
+  // floor the series never had.
+  std::vector<double> stuck = counts, new_floor = counts;
+  for (size_t i = counts.size() - 150; i < counts.size(); ++i) stuck[i] = 3.0, new_floor[i] = -1.0;
+  auto s = Make("flatline");
+  auto f = Make("flatline");
+  EXPECT_GE(Feed(*s, stuck).flags, 1);
+  EXPECT_GE(Feed(*f, new_floor).flags, 1);
+}
+
 TEST(RateTest, FlagsAJumpBetweenNeighbours) {
   std::vector<double> xs;
   for (int i = 0; i < 300; ++i) xs.push_back(0.05 * i + 0.1 * Noise(i));  // a steady ramp

@@ -137,14 +137,14 @@ struct Canary {
 constexpr Canary kCanaries[] = {
     {"zscore", 1, 0xa1b32acb23ade56eull},
     {"robust_zscore", 1, 0x647ddc0fa63d41acull},
-    {"default", 2, 0x775b059aac958036ull},
+    {"default", 3, 0x775b059aac958036ull},
     {"running_zscore", 1, 0x124df3fb59eca5a6ull},
     {"window_z", 2, 0x632be113e9229124ull},
     {"mad", 2, 0x104e826a9e02a54eull},
     {"ewma", 2, 0x5f1fd94b387b859bull},
     {"seasonal", 2, 0xe76eb71c177b0670ull},
     {"cusum", 2, 0x87ba8a183e7e7182ull},
-    {"flatline", 1, 0x285b7333ea84a990ull},
+    {"flatline", 2, 0x285b7333ea84a990ull},
     {"rate", 2, 0x282a6702637a41f5ull},
     {"range", 1, 0xa40bd137942ce9afull},
     {"silent", 1, 0x403bb0040a336655ull},
@@ -286,12 +286,12 @@ TEST(RegistryTest, VersionsComeFromTheRegistryAndATestCanOverrideThem) {
   }
   const std::vector<std::string> names = {"zscore", "default", "nope"};
   const std::string before = DetectorVersionsKey(names);
-  EXPECT_EQ(before, " zscore/v1 default/v2");
+  EXPECT_EQ(before, " zscore/v1 default/v3");
   {
-    const ScopedVersionOverride bump("default", 3);
-    EXPECT_EQ(DetectorVersionsKey(names), " zscore/v1 default/v3");
-    EXPECT_EQ(*DetectorVersion("default"), 3);
-    EXPECT_EQ((*MakeSeriesDetector("default", {}))->version(), 3);
+    const ScopedVersionOverride bump("default", 4);
+    EXPECT_EQ(DetectorVersionsKey(names), " zscore/v1 default/v4");
+    EXPECT_EQ(*DetectorVersion("default"), 4);
+    EXPECT_EQ((*MakeSeriesDetector("default", {}))->version(), 4);
   }
   EXPECT_EQ(DetectorVersionsKey(names), before);
 }
