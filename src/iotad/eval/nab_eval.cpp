@@ -164,7 +164,8 @@ Result<EvalReport> RunNabEval(const NabEvalOptions& options) {
   }
   if (!options.threshold_data_dir.empty() && options.data_dir.empty()) {
     return Status(Errc::kInvalidArgument,
-                  "eval: --threshold-from-data applies to --data (the set is scored by --detector)");
+                  "eval: --threshold-from-data applies to --data (the set is scored by "
+                  "--detector)");
   }
   const int threshold_choices = (std::isnan(options.threshold) ? 0 : 1) +
                                 (options.threshold_data_dir.empty() ? 0 : 1) +

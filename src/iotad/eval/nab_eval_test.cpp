@@ -20,7 +20,9 @@ namespace {
 namespace fs = std::filesystem;
 
 /// Rows 5 minutes apart from 2014-01-01 00:00:00.
-std::string Time(int row) { return fmt::format("2014-01-01 {:02}:{:02}:00", row / 12, row % 12 * 5); }
+std::string Time(int row) {
+  return fmt::format("2014-01-01 {:02}:{:02}:00", row / 12, row % 12 * 5);
+}
 
 class NabEvalTest : public ::testing::Test {
  protected:
@@ -33,7 +35,8 @@ class NabEvalTest : public ::testing::Test {
     WriteResults("a/1.csv", {{10, 0.9}, {30, 0.5}});
     WriteResults("c/1.csv", {{20, 0.8}});
     const std::string window = fmt::format(R"([["{}.000000", "{}.000000"]])", Time(10), Time(19));
-    Write("labels.json", fmt::format(R"({{"b/1.csv": {0}, "a/1.csv": {0}, "c/1.csv": []}})", window));
+    Write("labels.json",
+          fmt::format(R"({{"b/1.csv": {0}, "a/1.csv": {0}, "c/1.csv": []}})", window));
   }
   void TearDown() override { fs::remove_all(dir_); }
   void Write(const fs::path& name, const std::string& text) {
@@ -114,8 +117,8 @@ TEST_F(NabEvalTest, ACategoryWithoutWindowsHasNoNormalisedScore) {
   EXPECT_TRUE(std::isnan(c.score.normalized));
   EXPECT_EQ(c.score.fa_events, 1);
   const std::string table = FormatEvalTable(*r, false);
-  EXPECT_NE(table.find("\nstandard               c            1     n/a        0.7    -0.110         "
-                       "0/0         1        1\n"),
+  EXPECT_NE(table.find("\nstandard               c            1     n/a        0.7    -0.110"
+                       "         0/0         1        1\n"),
             std::string::npos)
       << table;
   EXPECT_NE(table.find("\nstandard               pooled       3   47.25          -    -0.110"),

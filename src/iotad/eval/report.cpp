@@ -47,9 +47,9 @@ void AppendNabTable(std::string& out, const EvalReport& r) {
     out += fmt::format("Threshold {} for every profile (--threshold)\n",
                        Threshold(r.nab.front().threshold));
   } else if (r.threshold_source == ThresholdSource::kLearnt) {
-    out += fmt::format("Thresholds learnt with {} on the {} files of {} (labels {}), where it scores",
-                       r.detector, r.threshold_files, r.threshold_data_dir,
-                       r.threshold_labels_path);
+    out += fmt::format(
+        "Thresholds learnt with {} on the {} files of {} (labels {}), where it scores", r.detector,
+        r.threshold_files, r.threshold_data_dir, r.threshold_labels_path);
     for (size_t i = 0; i < r.threshold_set.size(); ++i) {
       out += fmt::format("{} {} {}", i == 0 ? "" : ",", r.threshold_set[i].profile.name,
                          Figure(r.threshold_set[i].normalized, 2));
