@@ -1,8 +1,10 @@
 // End-to-end tests of `iotad score-file` and `iotad eval` on the NAB development set.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <cstdlib>
 #include <regex>
@@ -207,6 +209,154 @@ TEST_F(EvalTest, DataRunsTheDetectorOnEveryFile) {
       r.out);
 }
 
+/// One row of the leave-one-out table.
+struct FoldRow {
+  std::string profile, category;
+  int files;
+  std::string score;
+  double raw;
+  int hit, windows, fa_events, fp_rows;
+};
+std::vector<FoldRow> LeaveOneOutTable(const std::string& out) {
+  std::vector<FoldRow> rows;
+  const std::regex row(
+      R"(^(\w+) +(\w+) +(\d+) +(\S+) +\S+ +(-?[0-9.]+) +(\d+)/(\d+) +(\d+) +(\d+)$)");
+  bool in_table = false;
+  for (const std::string& line : Lines(out)) {
+    in_table = in_table || line.starts_with("Leave one category out");
+    std::smatch m;
+    if (in_table && std::regex_match(line, m, row)) {
+      rows.push_back({m[1], m[2], std::stoi(m[3]), m[4], std::stod(m[5]), std::stoi(m[6]),
+                      std::stoi(m[7]), std::stoi(m[8]), std::stoi(m[9])});
+    }
+  }
+  return rows;
+}
+
+TEST_F(EvalTest, LeaveOneOutScoresEachCategoryAtTheOthersThreshold) {
+  const CmdResult r = RunIotad({"eval", "--labels", labels_, "--results",
+                                (NabDev() / "results/numenta").string(), "--leave-one-out"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The usual table first, unchanged.
+  EXPECT_TRUE(
+      std::regex_search(r.out, std::regex(R"(\nstandard +72\.30 +0\.555459 +\S+ +30/36 +40\n)")))
+      << r.out;
+  const std::vector<FoldRow> rows = LeaveOneOutTable(r.out);
+  ASSERT_EQ(rows.size(), 12u) << r.out;  // 3 profiles x (3 categories + pooled)
+  // The labelled windows of each category (combined_windows.json) and its files.
+  const std::map<std::string, std::pair<int, int>> expected = {
+      {"artificialNoAnomaly", {0, 5}}, {"artificialWithAnomaly", {6, 6}},
+      {"realAWSCloudwatch", {30, 17}}, {"pooled", {36, 28}}};
+  const std::vector<std::string> order = {"artificialNoAnomaly", "artificialWithAnomaly",
+                                          "realAWSCloudwatch", "pooled"};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const FoldRow& row = rows[i];
+    SCOPED_TRACE(row.profile + " " + row.category);
+    EXPECT_EQ(row.profile, std::vector<std::string>({"standard", "reward_low_FP_rate",
+                                                     "reward_low_FN_rate"})[i / 4]);
+    EXPECT_EQ(row.category, order[i % 4]);
+    EXPECT_EQ(row.windows, expected.at(row.category).first);
+    EXPECT_EQ(row.files, expected.at(row.category).second);
+    EXPECT_LE(row.hit, row.windows);
+    EXPECT_GE(row.fp_rows, row.fa_events);
+    if (row.windows == 0) {
+      EXPECT_EQ(row.score, "n/a");
+      EXPECT_LE(row.raw, 0.0);  // only false positives can count
+    } else {
+      const double score = std::stod(row.score);
+      EXPECT_GT(score, 0.0);
+      EXPECT_LT(score, 100.0);
+    }
+  }
+  // Pooled: the sums of the folds.
+  for (size_t p = 0; p < 3; ++p) {
+    const FoldRow& pooled = rows[p * 4 + 3];
+    EXPECT_EQ(pooled.hit, rows[p * 4].hit + rows[p * 4 + 1].hit + rows[p * 4 + 2].hit);
+    EXPECT_EQ(pooled.fa_events,
+              rows[p * 4].fa_events + rows[p * 4 + 1].fa_events + rows[p * 4 + 2].fa_events);
+    EXPECT_NEAR(pooled.raw, rows[p * 4].raw + rows[p * 4 + 1].raw + rows[p * 4 + 2].raw, 0.002);
+  }
+  // Held out, the threshold is not the best for the set: the pooled score is at most the usual one.
+  EXPECT_LE(std::stod(rows[3].score), 72.30);
+}
+
+TEST_F(EvalTest, LeaveOneOutJsonOnOurDetector) {
+  const CmdResult r = RunIotad({"eval", "--labels", labels_, "--data", (NabDev() / "data").string(),
+                                "--detector", "default", "--leave-one-out", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(r.out).get(doc), simdjson::SUCCESS) << r.out;
+  EXPECT_EQ(std::string_view(doc["threshold_source"].get_string().value()), "optimised");
+  simdjson::dom::array loo;
+  ASSERT_EQ(doc["leave_one_out"].get_array().get(loo), simdjson::SUCCESS) << r.out;
+  ASSERT_EQ(loo.size(), 3u);
+  for (simdjson::dom::element p : loo) {
+    SCOPED_TRACE(std::string(p["profile"].get_string().value()));
+    simdjson::dom::array categories;
+    ASSERT_EQ(p["categories"].get_array().get(categories), simdjson::SUCCESS);
+    ASSERT_EQ(categories.size(), 3u);
+    int64_t windows = 0, files = 0;
+    double raw = 0;
+    for (simdjson::dom::element c : categories) {
+      const std::string_view name = c["category"].get_string().value();
+      const int64_t w = c["windows"].get_int64().value();
+      EXPECT_EQ(c["train_files"].get_int64().value() + c["files"].get_int64().value(), 28) << name;
+      EXPECT_TRUE(c["threshold"].is_double() || c["threshold"].is_null()) << name;
+      EXPECT_LE(c["windows_hit"].get_int64().value(), w) << name;
+      EXPECT_GE(c["fp_rows"].get_int64().value(), c["fa_events"].get_int64().value()) << name;
+      if (name == "artificialNoAnomaly") {
+        EXPECT_EQ(w, 0);
+        EXPECT_TRUE(c["score"].is_null());
+      } else {
+        EXPECT_TRUE(c["score"].is_double()) << name;
+      }
+      windows += w;
+      files += c["files"].get_int64().value();
+      raw += c["raw"].get_double().value();
+    }
+    EXPECT_EQ(windows, 36);
+    EXPECT_EQ(files, 28);
+    simdjson::dom::element pooled = p["pooled"];
+    EXPECT_EQ(pooled["files"].get_int64().value(), 28);
+    EXPECT_EQ(pooled["windows"].get_int64().value(), 36);
+    EXPECT_NEAR(pooled["raw"].get_double().value(), raw, 1e-9);
+    const double score = pooled["score"].get_double().value();
+    EXPECT_GT(score, 0.0);
+    EXPECT_LT(score, 100.0);
+  }
+}
+
+TEST_F(EvalTest, AThresholdFromElsewhereIsSaid) {
+  const std::string results = (NabDev() / "results/numenta").string();
+  CmdResult r = RunIotad({"eval", "--labels", labels_, "--results", results, "--threshold", "0.6"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Threshold 0.6 for every profile (--threshold)"), std::string::npos)
+      << r.out;
+  // The standard row at 0.6, with the set's own best (72.30 at 0.555459) beside it.
+  EXPECT_TRUE(std::regex_search(
+      r.out, std::regex(R"(\nstandard +\d+\.\d\d +0\.6 +\S+ +\d+/36 +\d+ +72\.30 +0\.555459\n)")))
+      << r.out;
+
+  // Learnt on the set itself, the threshold is the optimised one.
+  const std::string data = (NabDev() / "data").string();
+  r = RunIotad({"eval", "--labels", labels_, "--data", data, "--threshold-from-data", data,
+                "--threshold-from-labels", labels_, "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(r.out).get(doc), simdjson::SUCCESS) << r.out;
+  EXPECT_EQ(std::string_view(doc["threshold_source"].get_string().value()), "learnt");
+  EXPECT_EQ(doc["threshold_set"]["files"].get_int64().value(), 28);
+  simdjson::dom::array nab;
+  ASSERT_EQ(doc["nab"].get_array().get(nab), simdjson::SUCCESS) << r.out;
+  ASSERT_EQ(nab.size(), 3u);
+  for (simdjson::dom::element s : nab) {
+    EXPECT_EQ(s["threshold"].get_double().value(), s["own_best_threshold"].get_double().value());
+    EXPECT_EQ(s["score"].get_double().value(), s["own_best_score"].get_double().value());
+  }
+}
+
 TEST_F(EvalTest, BadUsageIsOneLine) {
   const std::string results = (NabDev() / "results/numenta").string();
   const std::string data = (NabDev() / "data").string();
@@ -230,6 +380,20 @@ TEST_F(EvalTest, BadUsageIsOneLine) {
       {{"eval", "--labels", labels_, "--data", data, "--detector", "nope"},
        2,
        "unknown detector 'nope'"},
+      {{"eval", "--labels", labels_, "--data", data, "--threshold", "0.5", "--leave-one-out"},
+       2,
+       "give at most one of --threshold, --threshold-from-data and --leave-one-out"},
+      {{"eval", "--labels", labels_, "--data", data, "--threshold-from-data", data},
+       2,
+       "give both --threshold-from-data and --threshold-from-labels"},
+      {{"eval", "--labels", labels_, "--results", results, "--threshold-from-data", data,
+        "--threshold-from-labels", labels_},
+       2,
+       "--threshold-from-data applies to --data"},
+      {{"eval", "--labels", labels_, "--data", data, "--threshold-from-data", "/no/such/data",
+        "--threshold-from-labels", labels_},
+       3,
+       "threshold set: "},
   };
   for (const Case& c : cases) {
     const CmdResult r = RunIotad(c.args);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <cstdlib>
 #include <regex>
 #include <sstream>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "e2e_util.h"
+#include "iotad/core/timestamp.h"
 #include "iotad/detect/detector.h"
 
 namespace iotad::e2e {
@@ -135,6 +137,39 @@ TEST_F(LakeEvalTest, EveryKindHasItsRowAndTheFiguresAddUp) {
       << json.out;
   EXPECT_EQ(alerts, std::stod(m[1]) + std::stod(m[2]));
   EXPECT_NEAR(JsonNumber(json.out, R"("device_days":)"), 20 * (72 * 60 - 1) / 1440.0, 1e-9);
+
+  // Hours of normal operation: the 20 device-spans minus, per device, the union of its labelled
+  // events (clipped to the span), computed here from the labels file.
+  const long long first = *ParseTimestamp("2024-01-01T00:00:00Z");
+  const long long last = *ParseTimestamp("2024-01-03T23:59:00Z");
+  std::map<std::string, std::vector<std::pair<long long, long long>>> spans;
+  for (const std::string& line : Lines(ReadFile(labels_))) {
+    const std::vector<std::string> cells = Cells(line);
+    if (cells.size() < 4 || cells[0] == "device_id") continue;
+    const auto start = ParseTimestamp(cells[2]);
+    const auto end = ParseTimestamp(cells[3]);
+    ASSERT_TRUE(start && end) << line;
+    spans[cells[0]].emplace_back(std::max<long long>(*start, first), std::min<long long>(*end, last));
+  }
+  long long event_us = 0;
+  for (auto& [device, list] : spans) {
+    std::sort(list.begin(), list.end());
+    long long to = first;
+    for (const auto& [a, b] : list) {
+      if (b > std::max(a, to)) event_us += b - std::max(a, to);
+      to = std::max(to, b);
+    }
+  }
+  ASSERT_GT(event_us, 0);
+  const double normal_hours = (20.0 * static_cast<double>(last - first) - static_cast<double>(event_us)) / 3.6e9;
+  EXPECT_NEAR(JsonNumber(json.out, R"("normal_hours":)"), normal_hours, 1e-6);
+  const double false_alerts = std::stod(m[2]);
+  EXPECT_NEAR(JsonNumber(json.out, R"("false_alarm_events_per_normal_hour":)"), false_alerts / normal_hours, 1e-9);
+  EXPECT_TRUE(std::regex_search(
+      r.out, std::regex(fmt::format(R"(false alarms per device-day over 60\.0 device-days, {:.3f} per hour of normal )"
+                                    R"(operation over {:.1f} h\n)",
+                                    false_alerts / normal_hours, normal_hours))))
+      << r.out;
 }
 
 TEST_F(LakeEvalTest, SpikesOfThreeTimesTheValueAreFound) {
@@ -185,6 +220,10 @@ TEST_F(LakeEvalTest, AFleetWithoutAnomaliesHasNoEventsAndCountsFalseAlarms) {
   EXPECT_EQ(rows[0].recall, "n/a");
   EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(; \d+\.\d{3} false alarms per device-day over 60\.0 device-days)")))
       << r.out;
+  // Without events every covered hour is normal operation: 20 devices x (72 h - 1 min).
+  EXPECT_TRUE(std::regex_search(
+      r.out, std::regex(R"(, \d+\.\d{3} per hour of normal operation over 1439\.7 h\n)")))
+      << r.out;
 
   // The sensitivity is the lake's gold.false_alarms_per_day unless --false-alarms-per-day says otherwise.
   r = Eval({"--format", "json"});
@@ -224,6 +263,8 @@ TEST_F(LakeEvalTest, BadUsageIsOneLine) {
       {{"eval", "--labels", labels_, "--lake", lake_, "--data", dir_.path().string()}, 2, "give one of --lake"},
       {{"eval", "--labels", labels_, "--lake", lake_, "--false-alarms-per-day", "0"}, 2, "must be a number > 0"},
       {{"eval", "--labels", labels_, "--lake", lake_, "--per-file"}, 2, "not --lake"},
+      {{"eval", "--labels", labels_, "--lake", lake_, "--leave-one-out"}, 2, "not --lake"},
+      {{"eval", "--labels", labels_, "--lake", lake_, "--threshold", "0.5"}, 2, "not --lake"},
       {{"eval", "--labels", labels_}, 2, "give --lake LAKE"},
       // One name, one detector: `zscore` is gold's batch detector, not an online look-alike.
       {{"eval", "--labels", labels_, "--lake", lake_, "--detector", "zscore"}, 2,

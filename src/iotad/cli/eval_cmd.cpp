@@ -35,6 +35,7 @@ struct EvalFlags {
   bool per_file = false;
   bool detector_given = false;
   bool profiles_given = false;
+  bool threshold_flags_given = false;  // --leave-one-out, --threshold, --threshold-from-*
   double false_alarms_per_day = NAN;  // --lake: NaN = the lake config's gold.false_alarms_per_day
 };
 
@@ -113,9 +114,10 @@ std::string FormatLakeEvalJson(const LakeEvalReport& r) {
 /// detection at the moment the detector says the anomaly happened (Score::at_us).
 Status RunLakeEval(const EvalFlags& flags, const std::string& lake_path) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (flags.per_file || flags.profiles_given) {
+  if (flags.per_file || flags.profiles_given || flags.threshold_flags_given) {
     return Status(Errc::kInvalidArgument,
-                  "eval: --per-file and --profiles apply to --results and --data (NAB), not --lake");
+                  "eval: --per-file, --profiles, --leave-one-out, --threshold and "
+                  "--threshold-from-* apply to --results and --data (NAB), not --lake");
   }
   if (!std::isnan(flags.false_alarms_per_day) &&
       !(flags.false_alarms_per_day > 0 && std::isfinite(flags.false_alarms_per_day))) {
@@ -174,10 +176,17 @@ Status RunLakeEval(const EvalFlags& flags, const std::string& lake_path) {
             detections.push_back({std::string(p.device_id), metrics[p.metric], p.score.at_us});
           },
           [&](std::string_view device) { devices.emplace(device); }, lake->config().gold.max_baseline_points));
+  std::vector<eval::LabelledEvent> known;  // the labels of devices silver has
   for (const auto& label : *labels) {
-    if (devices.find(label.device_id) == devices.end()) ++r.events_on_unknown_devices;
+    if (devices.find(label.device_id) == devices.end()) {
+      ++r.events_on_unknown_devices;
+    } else {
+      known.push_back(label);
+    }
   }
   r.options.device_days = eval::DeviceDays(r.replay.devices, r.replay.first_us, r.replay.last_us);
+  r.options.normal_hours =
+      eval::NormalHours(r.replay.devices, r.replay.first_us, r.replay.last_us, known);
   r.events = eval::ComputeEventMetrics(*labels, detections, r.options);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const std::string text =
@@ -262,6 +271,19 @@ void RegisterEvalCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& o
                   "sensitivity (default: gold.false_alarms_per_day of the lake's config)");
   sub->add_option("--profiles", nab.profiles_path,
                   "NAB profiles.json (default: standard, reward_low_FP_rate, reward_low_FN_rate)");
+  sub->add_flag("--leave-one-out", nab.leave_one_out,
+                "NAB: also leave each category (first folder of a file's name) out in turn: score it "
+                "at the threshold learnt on all the other categories; prints each category, and "
+                "all held-out rows pooled");
+  sub->add_option("--threshold", nab.threshold,
+                  "NAB: score every profile at this threshold (a row fires when its score >= it) "
+                  "instead of the best one for the scored set");
+  sub->add_option("--threshold-from-data", nab.threshold_data_dir,
+                  "NAB with --data: learn each profile's threshold on this other data folder "
+                  "(scored by the same --detector; labels from --threshold-from-labels), then "
+                  "score --data at it");
+  sub->add_option("--threshold-from-labels", nab.threshold_labels_path,
+                  "The combined_windows.json of --threshold-from-data");
   sub->add_option("--format", flags->format, "table or json")->capture_default_str();
   sub->add_flag("--per-file", flags->per_file,
                 "Also print each file's score, windows hit and false alarms");
@@ -276,10 +298,20 @@ void RegisterEvalCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& o
       "  iotad eval --labels fleet/_labels.csv --lake lake --detector default\n"
       "  iotad eval --labels nab/labels/combined_windows.json --results nab/results/numenta\n"
       "  iotad eval --labels nab/labels/combined_windows.json --data nab/data --detector default "
-      "--per-file");
+      "--per-file\n"
+      "  iotad eval --labels nab/labels/combined_windows.json --data nab/data --leave-one-out\n"
+      "  iotad eval --labels new/labels.json --data new/data --threshold-from-data nab/data "
+      "--threshold-from-labels nab/labels/combined_windows.json\n"
+      "Thresholds: by default each profile is scored at the threshold that is best for the scored "
+      "set (what NAB reports); --threshold, --threshold-from-* and --leave-one-out measure a "
+      "threshold chosen without the scored series.");
   sub->callback([flags, sub, &global, &out] {
     flags->detector_given = sub->count("--detector") > 0;
     flags->profiles_given = sub->count("--profiles") > 0;
+    flags->threshold_flags_given =
+        sub->count("--leave-one-out") + sub->count("--threshold") +
+            sub->count("--threshold-from-data") + sub->count("--threshold-from-labels") >
+        0;
     out.status = RunEval(*flags, global);
   });
 }

@@ -141,6 +141,30 @@ double DeviceDays(int64_t devices, TimestampUs first_us, TimestampUs last_us) {
          static_cast<double>(kMicrosPerDay);
 }
 
+double NormalHours(int64_t devices, TimestampUs first_us, TimestampUs last_us,
+                   const std::vector<LabelledEvent>& events) {
+  // Per device, the events clipped to the span, sorted, then their union's length.
+  std::unordered_map<std::string_view, std::vector<std::pair<TimestampUs, TimestampUs>>> by_device;
+  for (const LabelledEvent& e : events) {
+    const TimestampUs start = std::max(e.start_us, first_us);
+    const TimestampUs end = std::min(e.end_us, last_us);
+    if (start < end) by_device[e.device_id].emplace_back(start, end);
+  }
+  int64_t event_us = 0;
+  for (auto& [device, spans] : by_device) {
+    std::sort(spans.begin(), spans.end());
+    TimestampUs covered_to = std::numeric_limits<TimestampUs>::min();
+    for (const auto& [start, end] : spans) {
+      const TimestampUs from = std::max(start, covered_to);
+      if (end > from) event_us += end - from;
+      covered_to = std::max(covered_to, end);
+    }
+  }
+  const double coverage_us = static_cast<double>(devices) * static_cast<double>(last_us - first_us);
+  return std::max(0.0, coverage_us - static_cast<double>(event_us)) /
+         static_cast<double>(kMicrosPerHour);
+}
+
 EventMetrics ComputeEventMetrics(const std::vector<LabelledEvent>& events,
                                  const std::vector<Detection>& detections,
                                  const EventMetricsOptions& options) {
@@ -178,6 +202,9 @@ EventMetrics ComputeEventMetrics(const std::vector<LabelledEvent>& events,
   Finish(out.overall, std::move(delays));
   out.false_alarms_per_device_day =
       options.device_days > 0 ? static_cast<double>(false_alerts) / options.device_days : kNaN;
+  out.normal_hours = options.normal_hours;
+  out.false_alarms_per_normal_hour =
+      options.normal_hours > 0 ? static_cast<double>(false_alerts) / options.normal_hours : kNaN;
   return out;
 }
 

@@ -15,7 +15,9 @@
 //   harmonic mean. Per kind: recall and delays over that kind's events; precision = alerts
 //   matching an event of that kind / (those + every false alert), i.e. the precision the
 //   detector would have on data whose only anomalies were of that kind.
-// - False alarms per device-day = false alerts / device_days (the caller knows the coverage).
+// - False alarms per device-day = false alerts / device_days (the caller knows the coverage), and
+//   per hour of normal operation = false alerts / normal_hours (the coverage minus the labelled
+//   events: `NormalHours`).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -41,6 +43,7 @@ struct EventMetricsOptions {
   int64_t alert_gap_us = 10 * kMicrosPerMinute;  // detections closer than this are one alert
   std::vector<std::string> device_wide_kinds = {"dropout"};
   double device_days = 0;  // coverage, for false alarms per device-day
+  double normal_hours = 0;  // coverage outside the labelled events, for false alarms per hour
 };
 
 /// The figures for one kind, or for all events together (kind "all").
@@ -64,6 +67,8 @@ struct EventMetrics {
   int64_t alerts = 0;
   double device_days = 0;
   double false_alarms_per_device_day = 0;  // NaN without coverage
+  double normal_hours = 0;
+  double false_alarms_per_normal_hour = 0;  // NaN without normal hours
 };
 
 EventMetrics ComputeEventMetrics(const std::vector<LabelledEvent>& events,
@@ -72,5 +77,12 @@ EventMetrics ComputeEventMetrics(const std::vector<LabelledEvent>& events,
 
 /// Device-days covered by `devices` series each spanning [first_us, last_us].
 double DeviceDays(int64_t devices, TimestampUs first_us, TimestampUs last_us);
+
+/// Hours of normal operation of `devices` series each spanning [first_us, last_us]: that coverage
+/// minus, per device, the union of its labelled events clipped to the span (an event on one metric
+/// takes the whole device out of normal operation); never below 0. Give only the events of those
+/// devices.
+double NormalHours(int64_t devices, TimestampUs first_us, TimestampUs last_us,
+                   const std::vector<LabelledEvent>& events);
 
 }  // namespace iotad::eval

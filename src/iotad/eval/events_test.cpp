@@ -37,6 +37,7 @@ const EventScore& Kind(const EventMetrics& m, const std::string& kind) {
 TEST(EventMetricsTest, CountsPrecisionRecallF1DelaysAndFalseAlarms) {
   EventMetricsOptions options;
   options.device_days = 3.0;
+  options.normal_hours = 60.0;
   const EventMetrics m = ComputeEventMetrics(Events(), Detections(), options);
   EXPECT_EQ(m.detections, 6);
   EXPECT_EQ(m.alerts, 5);
@@ -51,6 +52,8 @@ TEST(EventMetricsTest, CountsPrecisionRecallF1DelaysAndFalseAlarms) {
   EXPECT_DOUBLE_EQ(m.overall.mean_delay_s, 210.0);
   EXPECT_DOUBLE_EQ(m.overall.median_delay_s, 210.0);
   EXPECT_DOUBLE_EQ(m.false_alarms_per_device_day, 1.0);
+  EXPECT_DOUBLE_EQ(m.normal_hours, 60.0);
+  EXPECT_DOUBLE_EQ(m.false_alarms_per_normal_hour, 0.05);
 
   ASSERT_EQ(m.by_kind.size(), 3u);
   EXPECT_EQ(m.by_kind[0].kind, "dropout");  // sorted by kind
@@ -96,6 +99,7 @@ TEST(EventMetricsTest, DetectionsWithinTheAlertGapAreOneAlert) {
   EXPECT_DOUBLE_EQ(m.overall.precision, 0.0);
   EXPECT_TRUE(std::isnan(m.overall.recall));
   EXPECT_TRUE(std::isnan(m.false_alarms_per_device_day));  // no coverage given
+  EXPECT_TRUE(std::isnan(m.false_alarms_per_normal_hour));
 }
 
 TEST(EventMetricsTest, AnAlertTouchingAnEventIsTrueEvenIfItStartedBefore) {
@@ -110,6 +114,23 @@ TEST(EventMetricsTest, AnAlertTouchingAnEventIsTrueEvenIfItStartedBefore) {
 TEST(EventMetricsTest, DeviceDaysScaleWithDevicesAndSpan) {
   EXPECT_DOUBLE_EQ(DeviceDays(200, kT0, kT0 + 7 * kMicrosPerDay), 1400.0);
   EXPECT_DOUBLE_EQ(DeviceDays(1, kT0, kT0 + kMicrosPerDay / 2), 0.5);
+}
+
+TEST(EventMetricsTest, NormalHoursAreTheCoverageMinusEachDevicesEventsOnce) {
+  // Two devices over 10 h: dev-1's spike lasts no time, its dropout 30 min overlaps a level shift
+  // on another metric for 10 min (counted once: 50 min); dev-2's event starts before the span and
+  // is clipped to its first 2 h; dev-3 is not covered and does not count.
+  const std::vector<LabelledEvent> events = {
+      {"dev-1", "temp_c", "spike", Min(60), Min(60)},
+      {"dev-1", "*", "dropout", Min(120), Min(150)},
+      {"dev-1", "humidity_pc", "level_shift", Min(140), Min(170)},
+      {"dev-2", "temp_c", "drift", Min(-60), Min(120)}};
+  EXPECT_DOUBLE_EQ(NormalHours(2, kT0, kT0 + 10 * kMicrosPerHour, events), 20.0 - 50.0 / 60 - 2);
+  EXPECT_DOUBLE_EQ(NormalHours(2, kT0, kT0 + 10 * kMicrosPerHour, {}), 20.0);
+  // Events longer than the coverage leave no normal hours, never fewer than none.
+  const std::vector<LabelledEvent> all_day = {{"dev-1", "*", "dropout", Min(-600), Min(6000)},
+                                              {"dev-1", "m", "drift", Min(-600), Min(6000)}};
+  EXPECT_DOUBLE_EQ(NormalHours(1, kT0, kT0 + kMicrosPerHour, all_day), 0.0);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "iotad/eval/nab_eval.h"
 
+#include <cmath>
 #include <filesystem>
 
 #include "iotad/eval/nab_labels.h"
@@ -80,6 +81,7 @@ struct LoadedCorpus {
   std::vector<LoadedSeries> series;  // in label order
   std::vector<LabelledEvent> events;
   double device_days = 0;
+  double normal_hours = 0;
   int64_t rows = 0;
 };
 
@@ -90,12 +92,46 @@ Result<LoadedCorpus> LoadCorpus(const NabEvalOptions& options, const std::string
     IOTAD_ASSIGN_OR_RETURN(LoadedSeries s, LoadSeries(options, detector, file.file));
     const std::vector<TimestampUs>& ts = s.rows.timestamps;
     IOTAD_TRY(out.corpus.AddFile(file.file, ts, s.rows.scores, file.windows));
-    AppendWindowEvents(file.file, file.windows, out.events);
-    if (!ts.empty()) out.device_days += DeviceDays(1, ts.front(), ts.back());
+    std::vector<LabelledEvent> events;
+    AppendWindowEvents(file.file, file.windows, events);
+    if (!ts.empty()) {
+      out.device_days += DeviceDays(1, ts.front(), ts.back());
+      out.normal_hours += NormalHours(1, ts.front(), ts.back(), events);
+    }
+    out.events.insert(out.events.end(), events.begin(), events.end());
     out.rows += static_cast<int64_t>(ts.size());
     out.series.push_back(std::move(s));
   }
   return out;
+}
+
+/// Each profile scored at its threshold: optimised here, given, or learnt on another set.
+Status ScoreProfiles(const NabEvalOptions& options, const std::vector<NabProfile>& profiles,
+                     const NabCorpus& corpus, EvalReport& report) {
+  if (!std::isnan(options.threshold)) {
+    report.threshold_source = ThresholdSource::kGiven;
+    for (const NabProfile& p : profiles) report.nab.push_back(corpus.ScoreAt(p, options.threshold));
+  } else if (!options.threshold_data_dir.empty()) {
+    report.threshold_source = ThresholdSource::kLearnt;
+    report.threshold_data_dir = options.threshold_data_dir;
+    report.threshold_labels_path = options.threshold_labels_path;
+    auto other_labels = ReadNabWindows(options.threshold_labels_path);
+    if (!other_labels.ok()) return other_labels.status().WithContext("threshold set: ");
+    NabEvalOptions other = options;
+    other.data_dir = options.threshold_data_dir;
+    auto other_set = LoadCorpus(other, report.detector, *other_labels);
+    if (!other_set.ok()) return other_set.status().WithContext("threshold set: ");
+    report.threshold_files = static_cast<int64_t>(other_labels->size());
+    for (const NabProfile& p : profiles) {
+      report.threshold_set.push_back(other_set->corpus.Score(p));
+      report.nab.push_back(corpus.ScoreAt(p, report.threshold_set.back().threshold));
+    }
+  } else {
+    for (const NabProfile& p : profiles) report.nab.push_back(corpus.Score(p));
+    return Status::Ok();
+  }
+  for (const NabProfile& p : profiles) report.own_best.push_back(corpus.Score(p));
+  return Status::Ok();
 }
 
 }  // namespace
@@ -122,6 +158,26 @@ Result<EvalReport> RunNabEval(const NabEvalOptions& options) {
   if (options.results_dir.empty() == options.data_dir.empty()) {
     return Status(Errc::kInvalidArgument, "eval: give either a results folder or a data folder");
   }
+  if (options.threshold_data_dir.empty() != options.threshold_labels_path.empty()) {
+    return Status(Errc::kInvalidArgument,
+                  "eval: give both --threshold-from-data and --threshold-from-labels");
+  }
+  if (!options.threshold_data_dir.empty() && options.data_dir.empty()) {
+    return Status(Errc::kInvalidArgument,
+                  "eval: --threshold-from-data applies to --data (the set is scored by "
+                  "--detector)");
+  }
+  const int threshold_choices = (std::isnan(options.threshold) ? 0 : 1) +
+                                (options.threshold_data_dir.empty() ? 0 : 1) +
+                                (options.leave_one_out ? 1 : 0);
+  if (threshold_choices > 1) {
+    return Status(Errc::kInvalidArgument,
+                  "eval: give at most one of --threshold, --threshold-from-data and "
+                  "--leave-one-out (each says where thresholds come from)");
+  }
+  if (!std::isnan(options.threshold) && !std::isfinite(options.threshold)) {
+    return Status(Errc::kInvalidArgument, "eval: --threshold must be a finite number");
+  }
   IOTAD_ASSIGN_OR_RETURN(const std::vector<NabFileWindows> labels,
                          ReadNabWindows(options.labels_path));
   std::vector<NabProfile> profiles = DefaultNabProfiles();
@@ -135,7 +191,15 @@ Result<EvalReport> RunNabEval(const NabEvalOptions& options) {
   IOTAD_ASSIGN_OR_RETURN(const LoadedCorpus loaded, LoadCorpus(options, report.detector, labels));
   report.files = static_cast<int64_t>(labels.size());
   report.rows = loaded.rows;
-  for (const NabProfile& profile : profiles) report.nab.push_back(loaded.corpus.Score(profile));
+  IOTAD_TRY(ScoreProfiles(options, profiles, loaded.corpus, report));
+  if (options.leave_one_out) {
+    std::vector<NabFileRows> files;
+    for (size_t i = 0; i < labels.size(); ++i) {
+      files.push_back({labels[i].file, loaded.series[i].rows.timestamps,
+                       loaded.series[i].rows.scores, labels[i].windows});
+    }
+    IOTAD_ASSIGN_OR_RETURN(report.leave_one_out, LeaveOneCategoryOut(files, profiles));
+  }
 
   const NabScore& events_score = EventsProfileScore(report.nab);
   report.events_profile = events_score.profile.name;
@@ -146,6 +210,7 @@ Result<EvalReport> RunNabEval(const NabEvalOptions& options) {
   }
   report.event_options = options.events;
   report.event_options.device_days = loaded.device_days;
+  report.event_options.normal_hours = loaded.normal_hours;
   report.events = ComputeEventMetrics(loaded.events, detections, report.event_options);
   return report;
 }

@@ -2,11 +2,13 @@
 // `iotad eval` on a NAB-format benchmark: read the windows, get every file's anomaly scores
 // (published result files, or our own detector run on the data files), score them with NAB's
 // rules for each profile, and compute event-level metrics from the same rows.
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "iotad/core/result.h"
 #include "iotad/eval/events.h"
+#include "iotad/eval/leave_one_out.h"
 #include "iotad/eval/nab.h"
 
 namespace iotad::eval {
@@ -20,8 +22,19 @@ struct NabEvalOptions {
   std::string results_dir;
   std::string data_dir;
   std::string detector = "default";
-  EventMetricsOptions events;  // device_days is computed here
+  /// Where each profile's threshold comes from: optimised on the scored set (default), `threshold`
+  /// for every profile (not NaN), or learnt on another labelled data set scored with `detector`
+  /// (`threshold_data_dir` with its `threshold_labels_path`; data mode only).
+  double threshold = std::numeric_limits<double>::quiet_NaN();
+  std::string threshold_data_dir;
+  std::string threshold_labels_path;
+  /// Also leave each category out in turn (threshold learnt on the other categories).
+  bool leave_one_out = false;
+  EventMetricsOptions events;  // device_days and normal_hours are computed here
 };
+
+/// Where the thresholds of EvalReport::nab came from.
+enum class ThresholdSource { kOptimised, kGiven, kLearnt };
 
 /// Everything `iotad eval` prints.
 struct EvalReport {
@@ -31,6 +44,15 @@ struct EvalReport {
   int64_t files = 0;
   int64_t rows = 0;
   std::vector<NabScore> nab;  // one per profile, in the profiles' order
+  ThresholdSource threshold_source = ThresholdSource::kOptimised;
+  /// kLearnt: the set the thresholds were learnt on, and its own scores there (per profile).
+  std::string threshold_data_dir;
+  std::string threshold_labels_path;
+  int64_t threshold_files = 0;
+  std::vector<NabScore> threshold_set;
+  /// kGiven or kLearnt: each profile's score on this set at its own best threshold, for reference.
+  std::vector<NabScore> own_best;
+  std::vector<LeaveOneOut> leave_one_out;  // when asked
   /// What the event metrics count as detections: the detector's flags (data), or the rows at or
   /// above the `events_profile` threshold (results); rows in NAB's probation are left out.
   std::string events_profile;

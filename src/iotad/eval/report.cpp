@@ -29,17 +29,69 @@ std::string Minutes(int64_t us) {
   return fmt::format("{:g} min", static_cast<double>(us) / kMicrosPerMinute);
 }
 
+std::string ThresholdSourceName(ThresholdSource source) {
+  switch (source) {
+    case ThresholdSource::kGiven: return "given";
+    case ThresholdSource::kLearnt: return "learnt";
+    case ThresholdSource::kOptimised: break;
+  }
+  return "optimised";
+}
+
 void AppendNabTable(std::string& out, const EvalReport& r) {
   const int64_t windows = r.nab.empty() ? 0 : r.nab.front().windows;
   out += fmt::format("NAB v1.1 scores of {} on {} files ({} rows, {} windows) from {} {}\n",
                      r.detector, r.files, r.rows, windows,
                      r.from_results ? "published results in" : "the data in", r.source);
-  out += fmt::format("{:<22} {:>7} {:>10} {:>9} {:>11} {:>9}\n", "profile", "score", "threshold",
+  if (r.threshold_source == ThresholdSource::kGiven && !r.nab.empty()) {
+    out += fmt::format("Threshold {} for every profile (--threshold)\n",
+                       Threshold(r.nab.front().threshold));
+  } else if (r.threshold_source == ThresholdSource::kLearnt) {
+    out += fmt::format(
+        "Thresholds learnt with {} on the {} files of {} (labels {}), where it scores", r.detector,
+        r.threshold_files, r.threshold_data_dir, r.threshold_labels_path);
+    for (size_t i = 0; i < r.threshold_set.size(); ++i) {
+      out += fmt::format("{} {} {}", i == 0 ? "" : ",", r.threshold_set[i].profile.name,
+                         Figure(r.threshold_set[i].normalized, 2));
+    }
+    out += '\n';
+  }
+  const bool own_best = !r.own_best.empty();
+  out += fmt::format("{:<22} {:>7} {:>10} {:>9} {:>11} {:>9}", "profile", "score", "threshold",
                      "raw", "windows hit", "FA events");
-  for (const NabScore& s : r.nab) {
-    out += fmt::format("{:<22} {:>7} {:>10} {:>9.3f} {:>11} {:>9}\n", s.profile.name,
+  out += own_best ? fmt::format(" {:>9} {:>10}\n", "own best", "at") : "\n";
+  for (size_t i = 0; i < r.nab.size(); ++i) {
+    const NabScore& s = r.nab[i];
+    out += fmt::format("{:<22} {:>7} {:>10} {:>9.3f} {:>11} {:>9}", s.profile.name,
                        Figure(s.normalized, 2), Threshold(s.threshold), s.raw,
                        fmt::format("{}/{}", s.windows_hit, s.windows), s.fa_events);
+    out += own_best ? fmt::format(" {:>9} {:>10}\n", Figure(r.own_best[i].normalized, 2),
+                                  Threshold(r.own_best[i].threshold))
+                    : "\n";
+  }
+}
+
+void AppendLeaveOneOutTable(std::string& out, const EvalReport& r) {
+  size_t width = std::string_view("category").size();
+  for (const LeaveOneOutFold& f : r.leave_one_out.front().folds) {
+    width = std::max(width, f.category.size());
+  }
+  out += "\nLeave one category out: each category scored at the threshold learnt on all the "
+         "others; pooled: every row at its own fold's threshold, normalised over all files\n";
+  const auto row = [&](const std::string& profile, const std::string& category, int64_t files,
+                       const std::string& threshold, const NabScore& s) {
+    out += fmt::format("{:<22} {:<{}} {:>5} {:>7} {:>10} {:>9.3f} {:>11} {:>9} {:>8}\n", profile,
+                       category, width, files, Figure(s.normalized, 2), threshold, s.raw,
+                       fmt::format("{}/{}", s.windows_hit, s.windows), s.fa_events, s.fp_rows);
+  };
+  out += fmt::format("{:<22} {:<{}} {:>5} {:>7} {:>10} {:>9} {:>11} {:>9} {:>8}\n", "profile",
+                     "category", width, "files", "score", "threshold", "raw", "windows hit",
+                     "FA events", "FP rows");
+  for (const LeaveOneOut& p : r.leave_one_out) {
+    for (const LeaveOneOutFold& f : p.folds) {
+      row(p.profile.name, f.category, f.files, Threshold(f.score.threshold), f.score);
+    }
+    row(p.profile.name, "pooled", static_cast<int64_t>(p.pooled.files.size()), "-", p.pooled);
   }
 }
 
@@ -87,12 +139,8 @@ void WriteFileScore(JsonWriter& w, const NabFileScore& f) {
   w.EndObject();
 }
 
-void WriteNabScore(JsonWriter& w, const NabScore& s, bool per_file) {
-  w.BeginObject();
-  w.Key("profile").String(s.profile.name);
-  w.Key("tp_weight").Double(s.profile.tp_weight);
-  w.Key("fp_weight").Double(s.profile.fp_weight);
-  w.Key("fn_weight").Double(s.profile.fn_weight);
+/// The figures of a NabScore, inside an object the caller opened.
+void WriteNabFigures(JsonWriter& w, const NabScore& s, bool per_file) {
   w.Key("score").Double(s.normalized);
   w.Key("threshold").Double(s.threshold);
   w.Key("raw").Double(s.raw);
@@ -107,6 +155,48 @@ void WriteNabScore(JsonWriter& w, const NabScore& s, bool per_file) {
     for (const NabFileScore& f : s.files) WriteFileScore(w, f);
     w.EndArray();
   }
+}
+
+/// `own_best`: the profile's score at its own best threshold, when the threshold came from
+/// elsewhere.
+void WriteNabScore(JsonWriter& w, const NabScore& s, bool per_file,
+                   const NabScore* own_best = nullptr) {
+  w.BeginObject();
+  w.Key("profile").String(s.profile.name);
+  w.Key("tp_weight").Double(s.profile.tp_weight);
+  w.Key("fp_weight").Double(s.profile.fp_weight);
+  w.Key("fn_weight").Double(s.profile.fn_weight);
+  WriteNabFigures(w, s, per_file);
+  if (own_best != nullptr) {
+    w.Key("own_best_score").Double(own_best->normalized);
+    w.Key("own_best_threshold").Double(own_best->threshold);
+  }
+  w.EndObject();
+}
+
+void WriteLeaveOneOut(JsonWriter& w, const LeaveOneOut& p, bool per_file) {
+  w.BeginObject();
+  w.Key("profile").String(p.profile.name);
+  w.Key("categories").BeginArray();
+  for (const LeaveOneOutFold& f : p.folds) {
+    w.BeginObject();
+    w.Key("category").String(f.category);
+    w.Key("files").Int(f.files);
+    w.Key("rows").Int(f.rows);
+    w.Key("train_files").Int(f.train_files);
+    WriteNabFigures(w, f.score, false);
+    if (per_file) {
+      w.Key("file_scores").BeginArray();
+      for (const NabFileScore& file : f.score.files) WriteFileScore(w, file);
+      w.EndArray();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("pooled").BeginObject();
+  w.Key("files").Int(static_cast<int64_t>(p.pooled.files.size()));
+  WriteNabFigures(w, p.pooled, false);
+  w.EndObject();
   w.EndObject();
 }
 
@@ -125,9 +215,10 @@ std::string FormatEventTable(const EventMetrics& m) {
   for (const EventScore& s : m.by_kind) row(s);
   out += fmt::format(
       "{} detections in {} alerts ({} true, {} false); {} false alarms per device-day "
-      "over {:.1f} device-days\n",
+      "over {:.1f} device-days, {} per hour of normal operation over {:.1f} h\n",
       m.detections, m.alerts, m.overall.true_alerts, m.overall.false_alerts,
-      Figure(m.false_alarms_per_device_day, 3), m.device_days);
+      Figure(m.false_alarms_per_device_day, 3), m.device_days,
+      Figure(m.false_alarms_per_normal_hour, 3), m.normal_hours);
   return out;
 }
 
@@ -137,6 +228,8 @@ void WriteEventJson(JsonWriter& w, const EventMetrics& m) {
   w.Key("alerts").Int(m.alerts);
   w.Key("device_days").Double(m.device_days);
   w.Key("false_alarms_per_device_day").Double(m.false_alarms_per_device_day);
+  w.Key("normal_hours").Double(m.normal_hours);
+  w.Key("false_alarm_events_per_normal_hour").Double(m.false_alarms_per_normal_hour);
   w.Key("overall");
   WriteEventScore(w, m.overall);
   w.Key("by_kind").BeginArray();
@@ -149,6 +242,7 @@ std::string FormatEvalTable(const EvalReport& r, bool per_file) {
   std::string out;
   AppendNabTable(out, r);
   if (per_file && !r.nab.empty()) AppendPerFileTable(out, r);
+  if (!r.leave_one_out.empty()) AppendLeaveOneOutTable(out, r);
   const EventMetricsOptions& o = r.event_options;
   out += fmt::format(
       "\nEvent level: detections are {} after probation; an event is found by one within {} after "
@@ -168,9 +262,27 @@ std::string FormatEvalJson(const EvalReport& r, bool per_file) {
   w.Key("from_results").Bool(r.from_results);
   w.Key("files").Int(r.files);
   w.Key("rows").Int(r.rows);
+  w.Key("threshold_source").String(ThresholdSourceName(r.threshold_source));
+  if (r.threshold_source == ThresholdSource::kLearnt) {
+    w.Key("threshold_set").BeginObject();
+    w.Key("data").String(r.threshold_data_dir);
+    w.Key("labels").String(r.threshold_labels_path);
+    w.Key("files").Int(r.threshold_files);
+    w.Key("nab").BeginArray();
+    for (const NabScore& s : r.threshold_set) WriteNabScore(w, s, false);
+    w.EndArray();
+    w.EndObject();
+  }
   w.Key("nab").BeginArray();
-  for (const NabScore& s : r.nab) WriteNabScore(w, s, per_file);
+  for (size_t i = 0; i < r.nab.size(); ++i) {
+    WriteNabScore(w, r.nab[i], per_file, r.own_best.empty() ? nullptr : &r.own_best[i]);
+  }
   w.EndArray();
+  if (!r.leave_one_out.empty()) {
+    w.Key("leave_one_out").BeginArray();
+    for (const LeaveOneOut& p : r.leave_one_out) WriteLeaveOneOut(w, p, per_file);
+    w.EndArray();
+  }
   w.Key("events_detections").String(r.from_results ? "threshold:" + r.events_profile : "flags");
   w.Key("events_grace_s").Double(static_cast<double>(r.event_options.grace_us) / kMicrosPerSecond);
   w.Key("events_alert_gap_s")

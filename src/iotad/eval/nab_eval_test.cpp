@@ -1,0 +1,202 @@
+// RunNabEval's thresholds: given (--threshold), learnt on another set (--threshold-from-*), and
+// leave-one-out, on a small hand-made set of published-style result files and on the nab-dev set.
+#include "iotad/eval/nab_eval.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "iotad/eval/nab_labels.h"
+#include "iotad/eval/report.h"
+
+namespace iotad::eval {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// Rows 5 minutes apart from 2014-01-01 00:00:00.
+std::string Time(int row) {
+  return fmt::format("2014-01-01 {:02}:{:02}:00", row / 12, row % 12 * 5);
+}
+
+class NabEvalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("iotad-nab-eval-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    // The set of leave_one_out_test.cpp as result files of a detector named "hand": 40 rows each,
+    // windows over rows 10-19.
+    WriteResults("b/1.csv", {{15, 0.7}});
+    WriteResults("a/1.csv", {{10, 0.9}, {30, 0.5}});
+    WriteResults("c/1.csv", {{20, 0.8}});
+    const std::string window = fmt::format(R"([["{}.000000", "{}.000000"]])", Time(10), Time(19));
+    Write("labels.json",
+          fmt::format(R"({{"b/1.csv": {0}, "a/1.csv": {0}, "c/1.csv": []}})", window));
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void Write(const fs::path& name, const std::string& text) {
+    fs::create_directories((dir_ / name).parent_path());
+    std::FILE* f = std::fopen((dir_ / name).c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fclose(f);
+  }
+  void WriteResults(const std::string& file, std::vector<std::pair<int, double>> fired) {
+    std::string text = "timestamp,value,anomaly_score\n";
+    for (int i = 0; i < 40; ++i) {
+      double score = 0;
+      for (const auto& [row, s] : fired) score = row == i ? s : score;
+      text += fmt::format("{},1,{}\n", Time(i), score);
+    }
+    const fs::path path(file);
+    Write(fs::path("results/hand") / path.parent_path() / ("hand_" + path.filename().string()),
+          text);
+  }
+  NabEvalOptions Options() const {
+    NabEvalOptions o;
+    o.labels_path = (dir_ / "labels.json").string();
+    o.results_dir = (dir_ / "results/hand").string();
+    return o;
+  }
+  fs::path dir_;
+};
+
+TEST_F(NabEvalTest, AGivenThresholdScoresEveryProfileThere) {
+  NabEvalOptions options = Options();
+  options.threshold = 0.75;
+  const auto r = RunNabEval(options);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->threshold_source, ThresholdSource::kGiven);
+  ASSERT_EQ(r->nab.size(), 3u);
+  ASSERT_EQ(r->own_best.size(), 3u);
+  // At 0.75: a's 0.9 hits its window start (1), b's 0.7 misses (-1), c's 0.8 is a false positive
+  // before any window (-0.11).
+  const NabScore& standard = r->nab[0];
+  EXPECT_DOUBLE_EQ(standard.threshold, 0.75);
+  EXPECT_NEAR(standard.raw, -0.11, 1e-12);
+  EXPECT_EQ(standard.windows_hit, 1);
+  EXPECT_EQ(standard.fa_events, 1);
+  EXPECT_NEAR(standard.normalized, 100 * 1.89 / 4, 1e-9);
+  EXPECT_DOUBLE_EQ(r->nab[2].threshold, 0.75);
+  EXPECT_NEAR(r->nab[2].raw, 1 - 2 - 0.11, 1e-12);  // reward_low_FN_rate: a miss costs 2
+  // Beside it, the best threshold for this set: 0.7, where b's window is hit too.
+  EXPECT_DOUBLE_EQ(r->own_best[0].threshold, 0.7);
+  EXPECT_GT(r->own_best[0].normalized, standard.normalized);
+
+  const std::string table = FormatEvalTable(*r, false);
+  EXPECT_NE(table.find("Threshold 0.75 for every profile (--threshold)"), std::string::npos)
+      << table;
+  EXPECT_NE(table.find("own best"), std::string::npos) << table;
+  const std::string json = FormatEvalJson(*r, false);
+  EXPECT_NE(json.find(R"("threshold_source":"given")"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("threshold":0.75,)"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("own_best_threshold":0.7})"), std::string::npos) << json;
+
+  // Without --threshold nothing changes: the optimised threshold, no own-best column.
+  const auto plain = RunNabEval(Options());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->threshold_source, ThresholdSource::kOptimised);
+  EXPECT_DOUBLE_EQ(plain->nab[0].threshold, 0.7);
+  EXPECT_TRUE(plain->own_best.empty());
+  EXPECT_EQ(FormatEvalTable(*plain, false).find("own best"), std::string::npos);
+}
+
+TEST_F(NabEvalTest, ACategoryWithoutWindowsHasNoNormalisedScore) {
+  NabEvalOptions options = Options();
+  options.leave_one_out = true;
+  const auto r = RunNabEval(options);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->leave_one_out.size(), 3u);
+  const LeaveOneOutFold& c = r->leave_one_out[0].folds[2];
+  EXPECT_EQ(c.category, "c");
+  EXPECT_TRUE(std::isnan(c.score.normalized));
+  EXPECT_EQ(c.score.fa_events, 1);
+  const std::string table = FormatEvalTable(*r, false);
+  EXPECT_NE(table.find("\nstandard               c            1     n/a        0.7    -0.110"
+                       "         0/0         1        1\n"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("\nstandard               pooled       3   47.25          -    -0.110"),
+            std::string::npos)
+      << table;
+  const std::string json = FormatEvalJson(*r, false);
+  EXPECT_NE(json.find(R"({"category":"c","files":1,"rows":40,"train_files":2,"score":null,)"
+                      R"("threshold":0.7,"raw":-0.11)"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find(R"("pooled":{"files":3,"score":47.25)"), std::string::npos) << json;
+}
+
+TEST_F(NabEvalTest, ConflictingThresholdOptionsAreRefused) {
+  NabEvalOptions both = Options();
+  both.threshold = 0.5;
+  both.leave_one_out = true;
+  EXPECT_NE(RunNabEval(both).status().message().find("at most one of --threshold"),
+            std::string::npos);
+  NabEvalOptions half = Options();
+  half.threshold_data_dir = dir_.string();
+  EXPECT_NE(RunNabEval(half).status().message().find("give both --threshold-from-data"),
+            std::string::npos);
+  NabEvalOptions results = Options();
+  results.threshold_data_dir = dir_.string();
+  results.threshold_labels_path = (dir_ / "labels.json").string();
+  EXPECT_NE(RunNabEval(results).status().message().find("applies to --data"), std::string::npos);
+  NabEvalOptions infinite = Options();
+  infinite.threshold = INFINITY;
+  EXPECT_NE(RunNabEval(infinite).status().message().find("finite"), std::string::npos);
+}
+
+TEST_F(NabEvalTest, AThresholdLearntOnAnotherSetIsThatSetsBest) {
+  // nab-dev split: learn on the artificial files, score the AWS ones.
+  const fs::path dev(IOTAD_NAB_DEV_DIR);
+  ASSERT_TRUE(fs::is_directory(dev / "data")) << "the NAB dev set is missing: " << dev;
+  const auto labels = ReadNabWindows((dev / "labels/combined_windows.json").string());
+  ASSERT_TRUE(labels.ok());
+  std::string art = "{", aws = "{";
+  for (const NabFileWindows& f : *labels) {
+    std::string& into = f.file.starts_with("realAWSCloudwatch/") ? aws : art;
+    into += fmt::format("{}\"{}\": [", into.size() > 1 ? ", " : "", f.file);
+    for (size_t i = 0; i < f.windows.size(); ++i) {
+      into += fmt::format(R"({}["{}", "{}"])", i > 0 ? ", " : "",
+                          FormatTimestamp(f.windows[i].start_us),
+                          FormatTimestamp(f.windows[i].end_us));
+    }
+    into += "]";
+  }
+  Write("art.json", art + "}");
+  Write("aws.json", aws + "}");
+  NabEvalOptions learn;
+  learn.labels_path = (dir_ / "art.json").string();
+  learn.data_dir = (dev / "data").string();
+  const auto on_art = RunNabEval(learn);
+  ASSERT_TRUE(on_art.ok()) << on_art.status().message();
+
+  NabEvalOptions options = learn;
+  options.labels_path = (dir_ / "aws.json").string();
+  options.threshold_data_dir = (dev / "data").string();
+  options.threshold_labels_path = (dir_ / "art.json").string();
+  const auto r = RunNabEval(options);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->threshold_source, ThresholdSource::kLearnt);
+  EXPECT_EQ(r->files, 17);
+  EXPECT_EQ(r->threshold_files, 11);
+  ASSERT_EQ(r->nab.size(), 3u);
+  for (size_t i = 0; i < r->nab.size(); ++i) {
+    EXPECT_EQ(r->nab[i].threshold, on_art->nab[i].threshold) << i;
+    EXPECT_EQ(r->threshold_set[i].normalized, on_art->nab[i].normalized) << i;
+    EXPECT_EQ(r->nab[i].windows, 30);
+    // The set's own best threshold scores at least as well as one learnt elsewhere.
+    EXPECT_GE(r->own_best[i].raw, r->nab[i].raw) << i;
+  }
+  const std::string table = FormatEvalTable(*r, false);
+  EXPECT_NE(table.find("Thresholds learnt with default on the 11 files of"), std::string::npos)
+      << table;
+}
+
+}  // namespace
+}  // namespace iotad::eval
