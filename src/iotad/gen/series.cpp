@@ -134,6 +134,7 @@ struct Model {
   int64_t break_hours = 24;  // a seasonality break lasts this long
   std::string params;
   std::vector<uint8_t> outage;  // counts forced to 0
+  double shifted = 0;  // sum of the level shifts and drifts injected so far
   // A spike adds U(spike_sd_lo, spike_sd_hi) sd, or with spike_ratio_lo > 0 multiplies a log
   // family's value by U(spike_ratio_lo, spike_ratio_hi).
   double spike_sd_lo = 6;
@@ -460,13 +461,22 @@ double DurationHours(Rng& rng, Kind kind, const Model& m) {
   }
 }
 
-/// Sign for a shift of `amount` at row i that keeps clear of the clip bounds where it can.
+/// Sign for a shift of `amount` at row i that keeps clear of the clip bounds where it can, and
+/// does not pile onto an earlier shift (a second one goes back the other way).
 double ShiftSign(Rng& rng, const Model& m, size_t i, double amount) {
   const double x = m.base[i] + m.season[i];
   const double up = m.hi - x;
   const double down = x - m.lo;
-  if (up > amount + 2 * m.sd && down > amount + 2 * m.sd) return rng.Uniform() < 0.5 ? -1 : 1;
+  if (up > amount + 2 * m.sd && down > amount + 2 * m.sd) {
+    if (m.shifted != 0) return m.shifted > 0 ? -1 : 1;
+    return rng.Uniform() < 0.5 ? -1 : 1;
+  }
   return up >= down ? 1 : -1;
+}
+
+/// Whether a counts shift goes up: at random, or back against an earlier one.
+bool CountsUp(Rng& rng, const Model& m) {
+  return m.shifted != 0 ? m.shifted < 0 : rng.Uniform() < 0.5;
 }
 
 std::string Signed(double v) { return fmt::format("{:+.3g}", v); }
@@ -503,22 +513,24 @@ std::string Inject(Rng& rng, Model& m, const Planned& p, int64_t rows) {
     case Kind::kLevelShift: {
       double amount;
       if (counts) {
-        amount = std::log(rng.Uniform() < 0.5 ? rng.Uniform(1.8, 2.6) : rng.Uniform(0.3, 0.5));
+        amount = std::log(CountsUp(rng, m) ? rng.Uniform(1.8, 2.6) : rng.Uniform(0.3, 0.5));
       } else {
         amount = rng.Uniform(2.5, 5) * m.sd;
         amount *= ShiftSign(rng, m, s, amount);
       }
       for (size_t i = s; i < m.base.size(); ++i) m.base[i] += amount;
+      m.shifted += amount;
       return describe(amount, amount / m.sd);
     }
     case Kind::kDrift: {
       double amount;
       if (counts) {
-        amount = std::log(rng.Uniform() < 0.5 ? rng.Uniform(2, 3) : rng.Uniform(0.25, 0.45));
+        amount = std::log(CountsUp(rng, m) ? rng.Uniform(2, 3) : rng.Uniform(0.25, 0.45));
       } else {
-        amount = rng.Uniform(4, 7) * m.sd;
+        amount = rng.Uniform(3, 5) * m.sd;
         amount *= ShiftSign(rng, m, s, amount);
       }
+      m.shifted += amount;
       for (size_t i = s; i < m.base.size(); ++i) {
         m.base[i] += amount * std::min(1.0, static_cast<double>(i - s + 1) / static_cast<double>(rows));
       }
