@@ -50,5 +50,16 @@ TEST(GenerateSeriesE2eTest, AnUnknownFamilyIsAUsageError) {
   EXPECT_FALSE(fs::exists(dir / "set"));
 }
 
+TEST(GenerateSeriesE2eTest, HelpNamesEveryFlagAndOutIsRequired) {
+  const CmdResult help = RunIotad({"generate-series", "--help"});
+  ASSERT_EQ(help.exit_code, 0) << help.err;
+  for (const char* flag : {"--out", "--seed", "--families", "--files-per-family"}) {
+    EXPECT_NE(help.out.find(flag), std::string::npos) << flag << ": " << help.out;
+  }
+  const CmdResult no_out = RunIotad({"generate-series"});
+  EXPECT_EQ(no_out.exit_code, 2) << no_out.err;
+  EXPECT_NE(no_out.err.find("--out"), std::string::npos) << no_out.err;
+}
+
 }  // namespace
 }  // namespace iotad::e2e
