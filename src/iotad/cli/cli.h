@@ -31,6 +31,7 @@ void AddLakeOption(CLI::App& sub, GlobalOptions& global);
 
 void RegisterInitCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
 void RegisterGenerateCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
+void RegisterGenerateSeriesCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
 void RegisterIngestCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
 void RegisterSilverCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);
 void RegisterGoldCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& out);

@@ -88,6 +88,7 @@ int RunMain(int argc, char** argv) {
   CommandOutcome out;
   RegisterInitCommand(app, global, out);
   RegisterGenerateCommand(app, global, out);
+  RegisterGenerateSeriesCommand(app, global, out);
   RegisterIngestCommand(app, global, out);
   RegisterSilverCommand(app, global, out);
   RegisterGoldCommand(app, global, out);
