@@ -2,7 +2,8 @@
 // data). If a detector change breaks one, the change is wrong or the target moved; not the test.
 //  - generated fleets, one anomaly kind each: event-level F1 >= 0.9 with < 0.1 false alarms per
 //    device-day for spikes, level shifts, stuck sensors and silent devices (dropouts);
-//  - the NAB development set: `default` beats every published detector's standard score.
+//  - the NAB development set (issue 11): each category held out scores at least 60 at the
+//    threshold learnt on the other two.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -51,16 +52,34 @@ fs::path NabDev() {
   return fs::path(IOTAD_SOURCE_DIR) / "tests" / "data" / "nab-dev";
 }
 
-TEST(NabTargetTest, DefaultBeatsEveryPublishedDetectorsStandardScore) {
+TEST(NabTargetTest, EachCategoryHeldOutScoresAtLeast60AtTheThresholdLearntOnTheOthers) {
+  // Issue 11: tuned on two categories of the development set, the third scores at least 60
+  // (standard profile); a category without windows has no normalised score, and must then raise
+  // no false alarm at all. The whole set stays above 70 (published best: HTM 72.30, contextOSE
+  // 71.61, ARTime 69.81).
   const fs::path nab = NabDev();
   ASSERT_TRUE(fs::exists(nab / "labels/combined_windows.json")) << "NAB development set missing at " << nab;
   const auto eval = RunIotad({"eval", "--labels", (nab / "labels/combined_windows.json").string(), "--data",
-                              (nab / "data").string(), "--detector", "default", "--format", "json"});
+                              (nab / "data").string(), "--detector", "default", "--leave-one-out", "--format",
+                              "json"});
   ASSERT_EQ(eval.exit_code, 0) << eval.err;
   const std::string standard = eval.out.substr(eval.out.find(R"("profile":"standard")"));
-  // Published on these 28 files (nab-dev/README.md): numenta (HTM) 72.30 is the best.
-  EXPECT_GT(Number(standard, R"("score":)"), 72.30) << eval.out;
-  EXPECT_GE(Number(standard, R"("windows_hit":)"), 30);
+  EXPECT_GT(Number(standard, R"("score":)"), 70.0) << eval.out;
+  const auto loo_at = eval.out.find(R"("leave_one_out":)");
+  ASSERT_NE(loo_at, std::string::npos) << eval.out;
+  const std::string loo = eval.out.substr(eval.out.find(R"("profile":"standard")", loo_at));
+  const auto category = [&](const std::string& name) {
+    const auto at = loo.find(R"("category":")" + name + '"');
+    EXPECT_NE(at, std::string::npos) << name;
+    return at == std::string::npos ? std::string() : loo.substr(at);
+  };
+  const std::string none = category("artificialNoAnomaly");
+  EXPECT_NE(none.find(R"("score":null)"), std::string::npos) << none.substr(0, 200);
+  EXPECT_EQ(Number(none, R"("fa_events":)"), 0) << none.substr(0, 200);
+  for (const char* name : {"artificialWithAnomaly", "realAWSCloudwatch"}) {
+    const std::string c = category(name);
+    EXPECT_GE(Number(c, R"("score":)"), 60.0) << name << ": " << c.substr(0, 300);
+  }
 }
 
 }  // namespace
