@@ -72,7 +72,9 @@ class Wander {
 /// the pump's flow falls with head, the loop's and the leak's rise).
 std::pair<double, double> OperatingPoint(double s, double r, double c) {
   const double shutoff = kShutoffHead * s * s;
-  auto pump_flow = [&](double h) { return std::sqrt(std::max(shutoff - h, 0.0) / (kShutoffHead - 1)); };
+  auto pump_flow = [&](double h) {
+    return std::sqrt(std::max(shutoff - h, 0.0) / (kShutoffHead - 1));
+  };
   double lo = kStaticHead;
   double hi = shutoff;
   for (int i = 0; i < 48; ++i) {

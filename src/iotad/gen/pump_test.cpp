@@ -196,7 +196,8 @@ TEST(PumpTest, FlowAndPressureShareTheOperatingPoint) {
   int strongly_negative = 0;
   for (const AnomalyLabel& label : Default().report.labels) {
     const PumpRun& run = Default().runs.at(label.device_id);
-    const auto normal = static_cast<size_t>((label.start_us - run.times.front()) / kMicrosPerSecond);
+    const auto normal =
+        static_cast<size_t>((label.start_us - run.times.front()) / kMicrosPerSecond);
     const double r = Correlation(run.values[MetricIndex("flow_lpm")],
                                  run.values[MetricIndex("pressure_bar")], normal);
     EXPECT_LT(r, 0) << label.device_id;
