@@ -277,16 +277,16 @@ TEST(PumpTargetTest, DefaultFindsFaultsWithFewFalseAlarms) {
 TEST(PumpTargetTest, GenerateRefusesFlagsThatDoNotApplyToTheProfile) {
   TempDir dir;
   const auto fleet_flag = RunIotad({"generate", "--profile", "pump", "--out", dir / "a", "--devices", "3"});
-  EXPECT_NE(fleet_flag.exit_code, 0);
+  EXPECT_EQ(fleet_flag.exit_code, 2);
   EXPECT_NE(fleet_flag.err.find("--devices does not apply to --profile pump"), std::string::npos) << fleet_flag.err;
   const auto runs = RunIotad({"generate", "--out", dir / "b", "--runs", "3"});
-  EXPECT_NE(runs.exit_code, 0);
+  EXPECT_EQ(runs.exit_code, 2);
   EXPECT_NE(runs.err.find("--runs applies only to --profile pump"), std::string::npos) << runs.err;
   const auto bogus = RunIotad({"generate", "--profile", "pumps", "--out", dir / "c"});
-  EXPECT_NE(bogus.exit_code, 0);
+  EXPECT_EQ(bogus.exit_code, 2);
   EXPECT_NE(bogus.err.find("--profile must be fleet or pump"), std::string::npos) << bogus.err;
   const auto zero = RunIotad({"generate", "--profile", "pump", "--out", dir / "d", "--runs", "0"});
-  EXPECT_NE(zero.exit_code, 0);
+  EXPECT_EQ(zero.exit_code, 2);
   EXPECT_NE(zero.err.find("--runs"), std::string::npos) << zero.err;
   // Into a lake's inbox, with its own seed: two runs.
   const std::string lake = dir / "lake";
