@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -185,8 +186,24 @@ Status RunLakeEval(const EvalFlags& flags, const std::string& lake_path) {
     }
   }
   r.options.device_days = eval::DeviceDays(r.replay.devices, r.replay.first_us, r.replay.last_us);
-  r.options.normal_hours =
-      eval::NormalHours(r.replay.devices, r.replay.first_us, r.replay.last_us, known);
+  // Normal operation is counted over each device's own span, first to last reading: a device
+  // that reported for 20 minutes of a 33-hour lake (a test run) was in operation 20 minutes.
+  std::map<std::string, std::pair<TimestampUs, TimestampUs>, std::less<>> spans;
+  {
+    IOTAD_ASSIGN_OR_RETURN(
+        auto result, session->Query(fmt::format("SELECT device_id, min(event_time), max(event_time) FROM "
+                                                "read_parquet({}, union_by_name = true) GROUP BY device_id",
+                                                lake::SqlList(paths))));
+    while (true) {
+      IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
+      if (!chunk) break;
+      const lake::DuckStrings ids = chunk.Strings(0);
+      const int64_t* first = chunk.Data<int64_t>(1);
+      const int64_t* last = chunk.Data<int64_t>(2);
+      for (size_t i = 0; i < chunk.size(); ++i) spans.emplace(std::string(ids[i]), std::make_pair(first[i], last[i]));
+    }
+  }
+  r.options.normal_hours = eval::NormalHours(spans, known);
   r.events = eval::ComputeEventMetrics(*labels, detections, r.options);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const std::string text =

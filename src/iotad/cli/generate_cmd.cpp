@@ -1,13 +1,16 @@
-// `iotad generate`: simulate a device fleet into hourly raw files plus ground-truth labels.
+// `iotad generate`: simulate a device fleet into hourly raw files plus ground-truth labels, or
+// (`--profile pump`) pump testbed runs with one labelled fault each.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "iotad/cli/cli.h"
 #include "iotad/core/timestamp.h"
 #include "iotad/gen/fleet.h"
+#include "iotad/gen/pump.h"
 
 namespace iotad::cli {
 namespace {
@@ -20,7 +23,30 @@ struct GenerateFlags {
   std::string format = "csv";
   std::string kinds = "spike,level_shift,stuck,dropout,drift";
   std::string out_dir;
+  std::string profile = "fleet";
+  int64_t runs = 34;
+  CLI::Option* runs_option = nullptr;
+  std::vector<CLI::Option*> fleet_only;  // flags that --profile pump does not take
 };
+
+/// `--profile pump`: the pump testbed runs (gen/pump.h); --start, --seed and --labels apply.
+Status RunGeneratePump(const GenerateFlags& flags, TimestampUs start_us, const std::string& out_dir,
+                       const GlobalOptions& global) {
+  for (const CLI::Option* option : flags.fleet_only) {
+    if (option->count() > 0) {
+      return Error(Errc::kInvalidArgument, "generate: {} does not apply to --profile pump",
+                   option->get_name());
+    }
+  }
+  gen::PumpOptions pump;
+  pump.runs = flags.runs;
+  pump.start_us = start_us;
+  pump.seed = flags.fleet.seed;
+  pump.labels_path = flags.fleet.labels_path;
+  IOTAD_ASSIGN_OR_RETURN(const gen::PumpReport report, gen::GeneratePump(pump, out_dir));
+  if (!global.quiet) std::printf("%s\n", gen::FormatPumpSummary(report).c_str());
+  return Status::Ok();
+}
 
 Status RunGenerate(GenerateFlags& flags, const GlobalOptions& global) {
   gen::FleetOptions& fleet = flags.fleet;
@@ -30,6 +56,13 @@ Status RunGenerate(GenerateFlags& flags, const GlobalOptions& global) {
                  flags.start);
   }
   fleet.start_us = *start;
+  if (flags.profile != "fleet" && flags.profile != "pump") {
+    return Error(Errc::kInvalidArgument, "generate: --profile must be fleet or pump, got '{}'",
+                 flags.profile);
+  }
+  if (flags.profile == "fleet" && flags.runs_option->count() > 0) {
+    return Status(Errc::kInvalidArgument, "generate: --runs applies only to --profile pump");
+  }
   const std::optional<int64_t> interval = ParseDurationUs(flags.interval);
   if (!interval || *interval <= 0) {
     return Error(Errc::kInvalidArgument,
@@ -57,6 +90,7 @@ Status RunGenerate(GenerateFlags& flags, const GlobalOptions& global) {
                                   ? flags.out_dir
                                   : (std::filesystem::path(global.lake) / "inbox").string();
 
+  if (flags.profile == "pump") return RunGeneratePump(flags, fleet.start_us, out_dir, global);
   IOTAD_ASSIGN_OR_RETURN(const gen::GenerateReport report, gen::GenerateFleet(fleet, out_dir));
   if (!global.quiet) std::printf("%s\n", gen::FormatGenerateSummary(report, fleet.dirty).c_str());
   return Status::Ok();
@@ -68,13 +102,23 @@ void RegisterGenerateCommand(CLI::App& app, GlobalOptions& global, CommandOutcom
   CLI::App* sub = app.add_subcommand(
       "generate",
       "Simulate a device fleet: hourly raw telemetry files (CSV or JSONL) plus a labels file of "
-      "the anomalies injected");
+      "the anomalies injected; or, with --profile pump, pump testbed runs (8 sensors at 1 s, one "
+      "file and device per run) with one labelled fault each");
   auto flags = std::make_shared<GenerateFlags>();
   gen::FleetOptions& fleet = flags->fleet;
   gen::DirtOptions& dirt = fleet.dirt;
 
   sub->add_option("--out", flags->out_dir, "Folder to write the files into (created)");
   AddLakeOption(*sub, global);
+  sub->add_option("--profile", flags->profile,
+                  "fleet: the device fleet below; pump: pump testbed runs of 15-25 min, run k "
+                  "starting k hours after --start, each with one fault (valve_closure, cavitation, "
+                  "imbalance, leak, overheating, sensor_drift) labelled with metric *; only "
+                  "--start, --seed, --labels and --runs apply to it")
+      ->capture_default_str();
+  flags->runs_option =
+      sub->add_option("--runs", flags->runs, "With --profile pump: number of runs")
+          ->capture_default_str();
   sub->add_option("--devices", fleet.devices, "Number of devices")->capture_default_str();
   sub->add_option("--start", flags->start, "Time of the first reading (ISO-8601, UTC)")
       ->capture_default_str();
@@ -125,6 +169,12 @@ void RegisterGenerateCommand(CLI::App& app, GlobalOptions& global, CommandOutcom
   sub->add_option("--late-rate", dirt.late_rate,
                   std::string("Chance that a row arrives in a file 1-6 hours later") + kNeedsDirty)
       ->capture_default_str();
+  for (const char* name : {"--devices", "--hours", "--interval", "--format", "--anomaly-rate",
+                           "--anomaly-kinds", "--dark-devices", "--dark-hours", "--dirty",
+                           "--empty-cell-rate", "--malformed-rate", "--duplicate-rate",
+                           "--out-of-order-rate", "--late-rate"}) {
+    flags->fleet_only.push_back(sub->get_option(name));
+  }
 
   sub->callback([flags, &global, &out] { out.status = RunGenerate(*flags, global); });
 }

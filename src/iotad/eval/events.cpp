@@ -165,6 +165,19 @@ double NormalHours(int64_t devices, TimestampUs first_us, TimestampUs last_us,
          static_cast<double>(kMicrosPerHour);
 }
 
+double NormalHours(const std::map<std::string, std::pair<TimestampUs, TimestampUs>, std::less<>>& spans,
+                   const std::vector<LabelledEvent>& events) {
+  std::map<std::string_view, std::vector<LabelledEvent>> by_device;
+  for (const LabelledEvent& e : events) by_device[e.device_id].push_back(e);
+  double hours = 0.0;
+  static const std::vector<LabelledEvent> kNone;
+  for (const auto& [device, span] : spans) {
+    const auto it = by_device.find(device);
+    hours += NormalHours(1, span.first, span.second, it == by_device.end() ? kNone : it->second);
+  }
+  return hours;
+}
+
 EventMetrics ComputeEventMetrics(const std::vector<LabelledEvent>& events,
                                  const std::vector<Detection>& detections,
                                  const EventMetricsOptions& options) {

@@ -19,6 +19,8 @@
 //   per hour of normal operation = false alerts / normal_hours (the coverage minus the labelled
 //   events: `NormalHours`).
 #include <cstdint>
+#include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -83,6 +85,12 @@ double DeviceDays(int64_t devices, TimestampUs first_us, TimestampUs last_us);
 /// takes the whole device out of normal operation); never below 0. Give only the events of those
 /// devices.
 double NormalHours(int64_t devices, TimestampUs first_us, TimestampUs last_us,
+                   const std::vector<LabelledEvent>& events);
+
+/// The same with each device's own span (device -> [first, last] reading): a lake of test runs,
+/// one device each, is not the lake's whole time range per device. Events of devices without a
+/// span are ignored.
+double NormalHours(const std::map<std::string, std::pair<TimestampUs, TimestampUs>, std::less<>>& spans,
                    const std::vector<LabelledEvent>& events);
 
 }  // namespace iotad::eval

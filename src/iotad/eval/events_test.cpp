@@ -133,5 +133,17 @@ TEST(EventMetricsTest, NormalHoursAreTheCoverageMinusEachDevicesEventsOnce) {
   EXPECT_DOUBLE_EQ(NormalHours(1, kT0, kT0 + kMicrosPerHour, all_day), 0.0);
 }
 
+TEST(EventMetricsTest, NormalHoursPerDeviceCountEachDevicesOwnSpan) {
+  // Two test runs of 20 and 30 minutes, hours apart, each with a 5-minute fault; a label of a
+  // device without a span does not count. The lake's whole range would give 2 x 3 h instead.
+  const std::map<std::string, std::pair<TimestampUs, TimestampUs>, std::less<>> spans = {
+      {"run-01", {Min(0), Min(20)}}, {"run-02", {Min(180), Min(210)}}};
+  const std::vector<LabelledEvent> events = {{"run-01", "*", "leak", Min(10), Min(15)},
+                                             {"run-02", "*", "leak", Min(200), Min(230)},
+                                             {"run-03", "*", "leak", Min(0), Min(60)}};
+  EXPECT_DOUBLE_EQ(NormalHours(spans, events), (15.0 + 20.0) / 60);
+  EXPECT_DOUBLE_EQ(NormalHours(spans, {}), 50.0 / 60);
+}
+
 }  // namespace
 }  // namespace iotad::eval

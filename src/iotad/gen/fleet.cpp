@@ -1,6 +1,7 @@
 #include "iotad/gen/fleet.h"
 
 #include "iotad/core/file.h"
+#include "iotad/gen/pump.h"
 #include "iotad/gen/random.h"
 
 #include <algorithm>
@@ -870,6 +871,10 @@ std::string_view TrimLine(std::string_view line) {
 
 }  // namespace
 
+Status WriteGeneratedFile(const std::string& path, std::string_view contents) {
+  return WriteWholeFile(std::filesystem::path(path), contents);
+}
+
 std::string_view AnomalyKindName(AnomalyKind kind) {
   switch (kind) {
     case AnomalyKind::kSpike: return "spike";
@@ -1151,7 +1156,7 @@ Result<std::vector<AnomalyLabel>> ReadLabelsCsv(const std::string& path) {
                    "labels: line {} of '{}' needs ISO-8601 start <= end, got '{}' and '{}'",
                    line_number, path, fields[2], fields[3]);
     }
-    if (!ParseAnomalyKind(fields[4]) && fields[4] != kDarkKind) {
+    if (!ParseAnomalyKind(fields[4]) && fields[4] != kDarkKind && !ParsePumpFaultKind(fields[4])) {
       return Error(Errc::kParse, "labels: line {} of '{}' has unknown kind '{}'", line_number,
                    path, fields[4]);
     }

@@ -142,9 +142,13 @@ Result<GenerateReport> GenerateFleet(const FleetOptions& options, const std::str
 /// One line for people: files, rows, devices, time range, anomalies, dirt, labels, time taken.
 std::string FormatGenerateSummary(const GenerateReport& report, bool dirty);
 
+/// Writes `contents` to `path` beside it under a name ingest skips (`_NAME.tmp`), then renames it
+/// into place, so a reader never sees half a file. Errors name `generate`.
+Status WriteGeneratedFile(const std::string& path, std::string_view contents);
+
 /// Writes labels as CSV with kLabelsCsvHeader (times as ISO-8601 UTC).
 Status WriteLabelsCsv(const std::vector<AnomalyLabel>& labels, const std::string& path);
-/// Reads a file written by WriteLabelsCsv.
+/// Reads a file written by WriteLabelsCsv (kinds: the fleet's, `dark`, or a PumpFaultKindName).
 Result<std::vector<AnomalyLabel>> ReadLabelsCsv(const std::string& path);
 
 }  // namespace iotad::gen

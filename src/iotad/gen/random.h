@@ -1,6 +1,6 @@
 #pragma once
-// The generators' random numbers, shared by fleet.cpp and series.cpp. The standard distributions
-// are implementation-defined, so everything is spelled out: splitmix64 for seeding, xoshiro256**
+// The generators' random numbers, shared by fleet.cpp, series.cpp and pump.cpp. The standard
+// distributions are implementation-defined, so everything is spelled out: splitmix64 for seeding, xoshiro256**
 // for streams, Box-Muller for gaussians.
 #include <cmath>
 #include <cstdint>
