@@ -536,6 +536,10 @@ double SilenceCheck::Gap(const Cadence& c, int64_t last, int64_t now, Explanatio
     why.rule = kWithin;
     return 0.0;
   }
+  if (first_ts == kNoTime || last - first_ts < kMinLifeTimeouts * timeout) {
+    why.rule = "no data for longer than the timeout, but the series is too young to have a habit";
+    return 0.0;
+  }
   *at = last + timeout;
   why.rule = "no data for longer than the timeout";
   const double intervals = c.interval_us > 0.0 ? static_cast<double>(gap) / c.interval_us : 10.0;

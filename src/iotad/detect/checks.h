@@ -192,12 +192,18 @@ struct RangeCheck {
 struct SilenceCheck {
   int64_t timeout_us = 0;  // 0: 10 typical intervals, at least 5 minutes
   int64_t reported_for = kNoTime;  // last point whose silence was already reported by Tick
+  int64_t first_ts = kNoTime;      // the series' first point
+  /// A silence is news only against a habit of reporting: the series must have reported for
+  /// this many timeouts first (an hour at the 5-minute floor). A test run of 20 minutes, or a
+  /// device seen briefly, that stops is not a device gone dark.
+  static constexpr int64_t kMinLifeTimeouts = 12;
 
   int64_t Timeout(const Cadence& c) const;
   /// Surprise of a gap; sets *at to when it became anomalous.
   double Gap(const Cadence& c, int64_t last, int64_t now, Explanation& why, int64_t* at) const;
   /// The silence that ended with a point at `now`: 0 when Tick already reported it.
-  double Before(const Cadence& c, int64_t last, int64_t now, Explanation& why, int64_t* at) const {
+  double Before(const Cadence& c, int64_t last, int64_t now, Explanation& why, int64_t* at) {
+    if (first_ts == kNoTime) first_ts = now;
     return last == reported_for ? 0.0 : Gap(c, last, now, why, at);
   }
   /// Live: the silence going on at `now`, once per gap.

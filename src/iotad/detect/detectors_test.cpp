@@ -313,21 +313,39 @@ TEST(SilentTest, GapIsReportedWhenItBecameAnomalous) {
   DetectorOptions o;
   o.silence_us = 10 * kMinute;
   auto d = Make("silent", o);
-  for (int i = 0; i < 100; ++i) ASSERT_FALSE(d->Update(kT0 + i * kMinute, 1.0).flag);
+  for (int i = 0; i < 130; ++i) ASSERT_FALSE(d->Update(kT0 + i * kMinute, 1.0).flag);
   // Live: time passes with no point.
-  EXPECT_FALSE(d->Tick(kT0 + 105 * kMinute).flag);
-  const Score tick = d->Tick(kT0 + 111 * kMinute);
+  EXPECT_FALSE(d->Tick(kT0 + 135 * kMinute).flag);
+  const Score tick = d->Tick(kT0 + 141 * kMinute);
   EXPECT_TRUE(tick.flag);
-  EXPECT_EQ(tick.at_us, kT0 + 109 * kMinute);
-  EXPECT_FALSE(d->Tick(kT0 + 112 * kMinute).flag);  // one report per silence
+  EXPECT_EQ(tick.at_us, kT0 + 139 * kMinute);
+  EXPECT_FALSE(d->Tick(kT0 + 142 * kMinute).flag);  // one report per silence
   // Batch: the point after the gap reports it too, unless Tick already did.
   auto batch = Make("silent", o);
-  for (int i = 0; i < 100; ++i) batch->Update(kT0 + i * kMinute, 1.0);
-  const Score back = batch->Update(kT0 + 130 * kMinute, 1.0);
+  for (int i = 0; i < 130; ++i) batch->Update(kT0 + i * kMinute, 1.0);
+  const Score back = batch->Update(kT0 + 160 * kMinute, 1.0);
   EXPECT_TRUE(back.flag);
-  EXPECT_EQ(back.at_us, kT0 + 109 * kMinute);
+  EXPECT_EQ(back.at_us, kT0 + 139 * kMinute);
   EXPECT_NE(Describe(back, 1.0).find("no data for 1860 s"), std::string::npos);
-  EXPECT_FALSE(d->Update(kT0 + 130 * kMinute, 1.0).flag);
+  EXPECT_FALSE(d->Update(kT0 + 160 * kMinute, 1.0).flag);
+}
+
+TEST(SilentTest, ASeriesTooYoungToHaveAHabitIsNotSilent) {
+  // A test run of 20 minutes at one point a second that stops: the timeout is 5 minutes and the
+  // series must have reported for 12 of them first, so neither Tick nor a later point flags it;
+  // the same stop after 70 minutes of reporting is a silence.
+  for (const auto& [points, flags] : {std::pair{1200, false}, std::pair{4200, true}}) {
+    for (const auto* name : {"silent", "default"}) {
+      auto d = Make(name);
+      for (int i = 0; i < points; ++i) d->Update(kT0 + i * 1'000'000LL, 1.0 + (i % 7) * 0.01);
+      const int64_t end = kT0 + (points - 1) * 1'000'000LL;
+      EXPECT_EQ(d->Tick(end + 6 * kMinute).flag, flags) << name << " " << points;
+      auto later = Make(name);
+      for (int i = 0; i < points; ++i) later->Update(kT0 + i * 1'000'000LL, 1.0 + (i % 7) * 0.01);
+      const Score back = later->Update(end + 3600'000'000LL, 1.0);
+      EXPECT_EQ(back.flag && back.why.detector == "silent", flags) << name << " " << points;
+    }
+  }
 }
 
 TEST(DefaultEnsembleTest, FindsEachKindAndNamesTheDriver) {

@@ -232,17 +232,18 @@ TEST(DeviceScorerTest, TickFlagsASilenceOnceAndForgetDropsTheDevice) {
   DeviceScorer scorer = std::move(*made);
   std::vector<std::string> flags;
   const DeviceFlagFn keep = [&](const DeviceFlag& f) { flags.push_back(Line(f)); };
-  for (int i = 0; i < 20; ++i) {
+  // Two and a half hours of reporting (a silence counts once a series reported for 12 timeouts).
+  for (int i = 0; i < 150; ++i) {
     const double v[] = {1.0 + i % 3};
     ASSERT_TRUE(scorer.Feed("a", i * 60'000'000LL, v, keep).ok());
     ASSERT_TRUE(scorer.Feed("b", i * 60'000'000LL, v, keep).ok());
   }
   const double later[] = {2.0};
-  ASSERT_TRUE(scorer.Feed("b", 25 * 60'000'000LL, later, keep).ok());
-  scorer.Tick(30 * 60'000'000LL, keep);  // a: 11 minutes of silence (timeout 10), b: 5
+  ASSERT_TRUE(scorer.Feed("b", 155 * 60'000'000LL, later, keep).ok());
+  scorer.Tick(160 * 60'000'000LL, keep);  // a: 11 minutes of silence (timeout 10), b: 5
   ASSERT_EQ(flags.size(), 1u);
-  EXPECT_TRUE(flags[0].starts_with("a 0 0 1800000000 nan ")) << flags[0];
-  scorer.Tick(40 * 60'000'000LL, keep);  // a: the same silence; b: 15 minutes now
+  EXPECT_TRUE(flags[0].starts_with("a 0 0 9600000000 nan ")) << flags[0];
+  scorer.Tick(170 * 60'000'000LL, keep);  // a: the same silence; b: 15 minutes now
   ASSERT_EQ(flags.size(), 2u);
   EXPECT_TRUE(flags[1].starts_with("b 0 0 ")) << flags[1];
   EXPECT_EQ(scorer.device_count(), 2u);

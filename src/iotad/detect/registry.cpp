@@ -86,7 +86,7 @@ const DetectorSpec kDetectors[] = {
      kZScoreParams},
     {"robust_zscore", DetectorKind::kBatch, RobustZScoreDetector::kVersion,
      "median and MAD of all of the series (Iglewicz-Hoaglin), robust |z| > threshold", kRobustParams},
-    {"default", DetectorKind::kOnline, 3,
+    {"default", DetectorKind::kOnline, 4,
      "the ensemble: spike, CUSUM, novelty, volatility, flatline, range, silence", {}, factories::Default},
     {"running_zscore", DetectorKind::kOnline, 1,
      "z against the mean and std of every point so far (zscore without look-ahead), |z| > threshold",
@@ -106,7 +106,7 @@ const DetectorSpec kDetectors[] = {
     {"rate", DetectorKind::kOnline, 2, "change between consecutive points against the usual change", kRateParams,
      factories::Rate},
     {"range", DetectorKind::kOnline, 1, "outside the physical [min, max] of the metric", {}, factories::Range},
-    {"silent", DetectorKind::kOnline, 1, "no point for longer than the timeout", {}, factories::Silent},
+    {"silent", DetectorKind::kOnline, 2, "no point for longer than the timeout, once the series has a habit of reporting", {}, factories::Silent},
     {"mahalanobis", DetectorKind::kDevice, MahalanobisDetector::kVersion,
      "one device across its metrics (up to 8): Mahalanobis distance from its EW mean and covariance", {}},
 };

@@ -137,7 +137,7 @@ struct Canary {
 constexpr Canary kCanaries[] = {
     {"zscore", 1, 0xa1b32acb23ade56eull},
     {"robust_zscore", 1, 0x647ddc0fa63d41acull},
-    {"default", 3, 0x775b059aac958036ull},
+    {"default", 4, 0x0d7495890baf4b73ull},
     {"running_zscore", 1, 0x124df3fb59eca5a6ull},
     {"window_z", 2, 0x632be113e9229124ull},
     {"mad", 2, 0x104e826a9e02a54eull},
@@ -147,7 +147,7 @@ constexpr Canary kCanaries[] = {
     {"flatline", 2, 0x285b7333ea84a990ull},
     {"rate", 2, 0x282a6702637a41f5ull},
     {"range", 1, 0xa40bd137942ce9afull},
-    {"silent", 1, 0x403bb0040a336655ull},
+    {"silent", 2, 0x403bb0040a336655ull},
     {"mahalanobis", 1, 0x4cbd2a9f3e9acbf3ull},
 };
 
@@ -286,12 +286,12 @@ TEST(RegistryTest, VersionsComeFromTheRegistryAndATestCanOverrideThem) {
   }
   const std::vector<std::string> names = {"zscore", "default", "nope"};
   const std::string before = DetectorVersionsKey(names);
-  EXPECT_EQ(before, " zscore/v1 default/v3");
+  EXPECT_EQ(before, " zscore/v1 default/v4");
   {
-    const ScopedVersionOverride bump("default", 4);
-    EXPECT_EQ(DetectorVersionsKey(names), " zscore/v1 default/v4");
-    EXPECT_EQ(*DetectorVersion("default"), 4);
-    EXPECT_EQ((*MakeSeriesDetector("default", {}))->version(), 4);
+    const ScopedVersionOverride bump("default", 5);
+    EXPECT_EQ(DetectorVersionsKey(names), " zscore/v1 default/v5");
+    EXPECT_EQ(*DetectorVersion("default"), 5);
+    EXPECT_EQ((*MakeSeriesDetector("default", {}))->version(), 5);
   }
   EXPECT_EQ(DetectorVersionsKey(names), before);
 }
