@@ -1,6 +1,7 @@
 #include "iotad/detect/checks.h"
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
 namespace iotad::detect {
@@ -97,6 +98,57 @@ double GaussianSurprise(double z) {
   static const double kSeam = kSurpriseTable.s[SurpriseTable::kSize - 2] -
                               TailSurprise(SurpriseTable::kMaxZ * 0.70710678118654752);
   return kSeam + TailSurprise(std::min(a, 1e6) * 0.70710678118654752);
+}
+
+double StudentSurprise(double t, double nu) {
+  // Two-sided p = I_x(nu/2, 1/2) with x = nu / (nu + t^2), the regularised incomplete beta by its
+  // continued fraction (modified Lentz), which converges quickly for the small x of a tail.
+  const double a = 0.5 * nu, b = 0.5;
+  const double x = nu / (nu + t * t);
+  if (!(x < (a + 1.0) / (a + b + 2.0))) return GaussianSurprise(t);  // not in the tail: |t| ~< 1
+  constexpr double kTiny = 1e-300;
+  const auto guard = [](double v) { return std::fabs(v) < kTiny ? kTiny : v; };
+  double c = 1.0, d = 1.0 / guard(1.0 - (a + b) * x / (a + 1.0));
+  double cf = d;
+  for (int m = 1; m <= 300; ++m) {
+    const double m2 = 2.0 * m;
+    double num = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2));
+    d = 1.0 / guard(1.0 + num * d);
+    c = guard(1.0 + num / c);
+    cf *= d * c;
+    num = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0));
+    d = 1.0 / guard(1.0 + num * d);
+    c = guard(1.0 + num / c);
+    const double step = d * c;
+    cf *= step;
+    if (std::fabs(step - 1.0) < 1e-13) break;
+  }
+  const double log_p = a * std::log(x) + b * std::log1p(-x) + std::lgamma(a + b) - std::lgamma(a) -
+                       std::lgamma(b) + std::log(cf / a);
+  return std::max(0.0, -log_p * kLog10E);
+}
+
+double SmallSampleWidening(double dof) {
+  // Student's t quantile over the normal one at surprise 5 (p = 1e-5), per whole degree of
+  // freedom up to 256 (beyond it the two agree within 0.3%).
+  constexpr int kMax = 256;
+  static const auto table = [] {
+    std::array<double, kMax + 1> f{};
+    const double z = GaussianZForSurprise(5.0);
+    for (int nu = 1; nu <= kMax; ++nu) {
+      double lo = z, hi = 2.0 * z;
+      while (StudentSurprise(hi, nu) < 5.0) hi *= 2.0;
+      for (int i = 0; i < 100; ++i) {
+        const double mid = 0.5 * (lo + hi);
+        (StudentSurprise(mid, nu) < 5.0 ? lo : hi) = mid;
+      }
+      f[nu] = hi / z;
+    }
+    return f;
+  }();
+  if (!(dof >= 1.0)) return table[1];
+  if (dof >= kMax) return 1.0;
+  return table[static_cast<int>(dof)];
 }
 
 double GaussianZForSurprise(double s) {
@@ -230,7 +282,7 @@ double EwmaCheck::Step(const PointContext&, double x, Explanation& why) {
   return out;
 }
 
-double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why) {
+double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why, bool learn) {
   why.detector = "seasonal";
   const int64_t ts = c.ts;
   const int64_t day = ts >= 0 ? ts / kDayUs : (ts - kDayUs + 1) / kDayUs;
@@ -249,7 +301,17 @@ double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why) {
   const double expected = static_cast<double>(level[slot]) + static_cast<double>(dow[d7]);
   // A slot's spread comes from a few days of points; it may not be below half the typical
   // spread of all slots (global_spread), or a quiet slot makes normal noise look anomalous.
-  const double sd = ScaleFloor(std::sqrt(std::max(static_cast<double>(spread[slot]), 0.5 * global_spread)), expected);
+  // The points per visit of a slot (15 minutes' worth at the series' cadence).
+  const double per_visit = c.cadence->interval_us > 0.0
+                               ? std::max(1.0, static_cast<double>(kSlotUs) / c.cadence->interval_us)
+                               : 1.0;
+  // The slot's level and spread rest on the points it learned (an exponential memory of N points
+  // weighs like 2N - 1): a few dozen at one reading a minute, a handful at one every 15 minutes or
+  // slower. A z against so few is not Gaussian but Student's t: the spread is widened by their
+  // ratio at the flag's level, so slow series do not flag on the luck of their first days.
+  const double learned = std::min(static_cast<double>(std::max(seen, 0)) * per_visit, memory_days * per_visit);
+  const double widening = SmallSampleWidening(2.0 * learned - 2.0);
+  const double sd = widening * ScaleFloor(std::sqrt(std::max(static_cast<double>(spread[slot]), 0.5 * global_spread)), expected);
   if (seen < min_visits) {
     WarmingUp(why, seen, min_visits);
     why.rule = "warming up (days seen in this time-of-day slot)";
@@ -257,10 +319,8 @@ double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why) {
     SetBaseline(why, expected, sd, 4.0);
     out = ZSurprise((x - expected) / sd, why, "|z| vs the time-of-day profile");
   }
+  if (!learn) return out;
   // Learn. Per-slot weights: an exact mean over the first days, then `memory_days` of memory.
-  const double per_visit = c.cadence->interval_us > 0.0
-                               ? std::max(1.0, static_cast<double>(kSlotUs) / c.cadence->interval_us)
-                               : 1.0;
   const double points = static_cast<double>(seen) * per_visit + static_cast<double>(in_visit);
   const double a = 1.0 / std::min(points, memory_days * per_visit);
   double r = x - expected;

@@ -101,7 +101,9 @@ struct SeasonalCheck {
   int64_t in_visit = 0;      // points in the slot's current visit
   double global_spread = 0.0;  // EW mean of the slots' spreads
 
-  double Step(const PointContext& c, double x, Explanation& why);
+  /// Scores x against its slot, then learns from it unless `learn` is false (the ensemble skips
+  /// readings of a sensor reported stuck: they would teach the slot a flat, wrong profile).
+  double Step(const PointContext& c, double x, Explanation& why, bool learn = true);
 };
 
 /// `cusum`: two-sided CUSUM of the standardised deviation from a slow baseline (reference

@@ -56,6 +56,11 @@ double GaussianSurprise(double z);
 /// The inverse: the |z| whose GaussianSurprise is s (exact for the interpolated curve), so a band
 /// can be drawn where a z-based detector starts to flag: center +- GaussianZForSurprise(limit) * scale.
 double GaussianZForSurprise(double s);
+/// Surprise of |t| under Student's t with nu degrees of freedom (two-sided).
+double StudentSurprise(double t, double nu);
+/// How much wider Student's t with `dof` degrees of freedom is than the normal at surprise 5
+/// (p = 1e-5): the factor a spread estimated from few points is widened by (1 beyond 256).
+double SmallSampleWidening(double dof);
 
 /// Knobs shared by all detectors. Everything has a default that works for typical telemetry.
 struct DetectorOptions {

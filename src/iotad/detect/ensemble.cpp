@@ -52,7 +52,10 @@ class Ensemble final : public SeriesDetector {
 
     // 1. Expected value and residual.
     Explanation seasonal_why;
-    const double s_seasonal = seasonal_.Step(c, x, seasonal_why);
+    // A reading that continues a run the flatline member reported (a stuck sensor) does not teach
+    // the time-of-day profile: days later the same hours would look anomalous against it.
+    const bool stuck = flatline_.remind_at != 0 && x == flatline_.prev;
+    const double s_seasonal = seasonal_.Step(c, x, seasonal_why, !stuck);
     const bool level_ready = level_.n >= kMinPoints;
     const double level_sd = std::max(level_.std(), 1e-9 * std::max(1.0, std::fabs(level_.mean)));
     const double r_level = x - level_.mean;

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# How well the online detectors hold up on data they were not tuned on (issue 11), in one run:
+#  1. the NAB development set, each category held out at the threshold learnt on the other two;
+#  2. `iotad generate-series` validation sets (seeds 1-5): scored at the threshold learnt on the
+#     development set (what a user gets on new series) and at their own best threshold;
+#  3. the pump testbed stand-in (`iotad generate --profile pump`): faults found and false-alarm
+#     events per hour of normal operation, with the lake's default flags;
+#  4. generated fleets of other seeds, cadences and anomaly mixes: event F1 and false alarms per
+#     device-day.
+# Usage: bash bench/detect_generality.sh [--detector NAME] [--bin PATH] [--quick]
+#   --quick: seeds 1-2 and one fleet seed (for a smoke run)
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+bin="${IOTAD_BIN:-$here/build/src/iotad/iotad}"
+detector=default
+quick=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --detector) detector="$2"; shift 2 ;;
+    --bin) bin="$2"; shift 2 ;;
+    --quick) quick=1; shift ;;
+    *) echo "detect_generality: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[[ -x "$bin" ]] || { echo "detect_generality: no iotad at $bin (run scripts/setup.sh)" >&2; exit 1; }
+nab="$here/tests/data/nab-dev"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+seeds=(1 2 3 4 5); fleet_seeds=(11 12 13)
+if [[ $quick == 1 ]]; then seeds=(1 2); fleet_seeds=(11); fi
+report() { python3 "$here/bench/detect_generality_report.py" "$@"; }
+
+echo "== detector $detector, $("$bin" --version 2>/dev/null | head -1)"
+echo
+echo "== 1. NAB development set, each category held out (standard profile)"
+"$bin" eval --labels "$nab/labels/combined_windows.json" --data "$nab/data" --detector "$detector" \
+  --leave-one-out --format json > "$work/loo.json"
+report loo "$work/loo.json"
+
+echo
+echo "== 2. validation series (iotad generate-series, 10 files per family), standard profile"
+printf '  %-6s %22s %18s %22s\n' seed "at the dev threshold" "windows hit" "at its own best"
+for s in "${seeds[@]}"; do
+  "$bin" generate-series --out "$work/series-$s" --seed "$s" --files-per-family 10 > /dev/null
+  "$bin" eval --labels "$work/series-$s/labels/combined_windows.json" --data "$work/series-$s/data" \
+    --detector "$detector" --threshold-from-data "$nab/data" \
+    --threshold-from-labels "$nab/labels/combined_windows.json" --format json > "$work/series-$s.json"
+  report series "$work/series-$s.json" "$s"
+done
+
+echo
+echo "== 3. pump testbed stand-in (34 runs, 8 sensors at 1 s, one fault each), default flags"
+"$bin" generate --profile pump --out "$work/pump" > /dev/null
+"$bin" init "$work/pump-lake" > /dev/null
+"$bin" ingest --lake "$work/pump-lake" "$work/pump" > /dev/null
+"$bin" silver --lake "$work/pump-lake" > /dev/null
+"$bin" eval --lake "$work/pump-lake" --labels "$work/pump/_labels.csv" --detector "$detector" --format json \
+  > "$work/pump.json"
+report pump "$work/pump.json"
+
+echo
+echo "== 4. generated fleets (40 devices x 4 days), event F1 / false alarms per device-day"
+printf '  %-38s' "kinds \\ seed, interval"
+for s in "${fleet_seeds[@]}"; do for iv in 60s 5m; do printf '%16s' "$s, $iv"; done; done; echo
+for kinds in spike level_shift stuck dropout drift spike,level_shift,stuck,dropout,drift; do
+  printf '  %-38s' "$kinds"
+  for s in "${fleet_seeds[@]}"; do
+    for iv in 60s 5m; do
+      d="$work/fleet-$s-$iv-${kinds//,/_}"
+      "$bin" init "$d/lake" > /dev/null
+      "$bin" generate --out "$d/in" --devices 40 --hours 96 --interval "$iv" --anomaly-kinds "$kinds" \
+        --seed "$s" > /dev/null
+      "$bin" ingest --lake "$d/lake" "$d/in" > /dev/null
+      "$bin" silver --lake "$d/lake" > /dev/null
+      "$bin" eval --lake "$d/lake" --labels "$d/in/_labels.csv" --detector "$detector" --format json \
+        > "$d/eval.json"
+      report fleet "$d/eval.json"
+      rm -rf "$d"
+    done
+  done
+  echo
+done
