@@ -97,7 +97,7 @@ const DetectorSpec kDetectors[] = {
      kMadParams, factories::Mad},
     {"ewma", DetectorKind::kOnline, 2, "EWMA/EWMV control chart with winsorised updates", kEwmaParams,
      factories::Ewma},
-    {"seasonal", DetectorKind::kOnline, 2, "time-of-day profile (96 slots) plus a day-of-week offset",
+    {"seasonal", DetectorKind::kOnline, 3, "time-of-day profile (96 slots) plus a day-of-week offset",
      kSeasonalParams, factories::Seasonal},
     {"cusum", DetectorKind::kOnline, 2, "two-sided CUSUM of the deviation from a slow baseline", kCusumParams,
      factories::Cusum},
