@@ -305,13 +305,17 @@ double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why, bo
   const double per_visit = c.cadence->interval_us > 0.0
                                ? std::max(1.0, static_cast<double>(kSlotUs) / c.cadence->interval_us)
                                : 1.0;
-  // The slot's level and spread rest on the points it learned (an exponential memory of N points
-  // weighs like 2N - 1): a few dozen at one reading a minute, a handful at one every 15 minutes or
-  // slower. A z against so few is not Gaussian but Student's t: the spread is widened by their
-  // ratio at the flag's level, so slow series do not flag on the luck of their first days.
+  // The slot's spread rests on the points it learned (an exponential memory of N points weighs
+  // like 2N - 1): a few dozen at one reading a minute, a handful at one every 15 minutes or
+  // slower. It is pooled with the spread of all slots, worth kPooledPoints points, and a z
+  // against that is Student's t, not Gaussian: the spread is widened by their ratio at the
+  // flag's level, so slow series do not flag on the luck of a few points.
   const double learned = std::min(static_cast<double>(std::max(seen, 0)) * per_visit, memory_days * per_visit);
-  const double widening = SmallSampleWidening(2.0 * learned - 2.0);
-  const double sd = widening * ScaleFloor(std::sqrt(std::max(static_cast<double>(spread[slot]), 0.5 * global_spread)), expected);
+  const double k = std::max(0.0, 2.0 * learned - 1.0);
+  const double slot_var = std::max(static_cast<double>(spread[slot]), 0.5 * global_spread);
+  const double pooled = (k * slot_var + kPooledPoints * global_spread) / (k + kPooledPoints);
+  const double sd = SmallSampleWidening(k + kPooledPoints - 1.0) *
+                    ScaleFloor(std::sqrt(global_spread > 0.0 ? pooled : slot_var), expected);
   if (seen < min_visits) {
     WarmingUp(why, seen, min_visits);
     why.rule = "warming up (days seen in this time-of-day slot)";
@@ -332,7 +336,11 @@ double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why, bo
   if (points > 1.0) {
     spread[slot] = static_cast<float>((1.0 - a) * (static_cast<double>(spread[slot]) + a * r * r));
   }
-  if (seen >= 1) global_spread += 0.001 * (static_cast<double>(spread[slot]) - global_spread);
+  if (seen >= 1) {  // an exact mean until it has a thousand updates, then a slow EW mean
+    ++spread_updates;
+    global_spread += std::max(0.001, 1.0 / static_cast<double>(spread_updates)) *
+                     (static_cast<double>(spread[slot]) - global_spread);
+  }
   if (seen >= min_visits) {
     const double a_dow = 1.0 / (2.0 * c.cadence->PointsPerDay());
     dow[d7] = static_cast<float>(static_cast<double>(dow[d7]) + a_dow * r);

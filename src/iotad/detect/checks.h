@@ -90,6 +90,8 @@ struct EwmaCheck {
 struct SeasonalCheck {
   static constexpr int kSlots = 96;
   static constexpr int64_t kSlotUs = kDayUs / kSlots;
+  /// What the spread of all slots is worth, in points, beside a slot's own (see Step).
+  static constexpr double kPooledPoints = 8.0;
   double memory_days = 3.0;  // how many days a slot remembers
   int min_visits = 3;        // days a slot must have seen before it can flag
   float level[kSlots] = {};
@@ -100,6 +102,7 @@ struct SeasonalCheck {
   int64_t last_day = kNoTime;
   int64_t in_visit = 0;      // points in the slot's current visit
   double global_spread = 0.0;  // EW mean of the slots' spreads
+  int64_t spread_updates = 0;  // how many points global_spread has averaged
 
   /// Scores x against its slot, then learns from it unless `learn` is false (the ensemble skips
   /// readings of a sensor reported stuck: they would teach the slot a flat, wrong profile).

@@ -224,6 +224,44 @@ TEST(SeasonalTest, KnowsTheTimeOfDay) {
   for (int i = 0; i < 3 * 1440; ++i) ASSERT_TRUE(r.scores[i].why.warming_up) << i;
 }
 
+TEST(SeasonalTest, ASlotLearnedFromFewPointsIsNotTakenAsGaussian) {
+  // An hourly series (one point per slot visit) with a daily cycle and heavy-ish noise for three
+  // weeks: a slot's spread rests on a handful of points, so its z is Student's, not Gaussian. The
+  // profile may flag at the knob's rate (0.02 a day: 0.4 in three weeks), not every few days; a
+  // real excursion (20 spreads) still flags.
+  std::vector<double> xs;
+  for (int i = 0; i < 21 * 24; ++i) {
+    xs.push_back(50.0 + 10.0 * std::sin(6.283185307179586 * (i % 24) / 24.0) + 2.0 * (Noise(7 * i) + Noise(7 * i + 1)));
+  }
+  auto quiet = Make("seasonal");
+  EXPECT_LE(Feed(*quiet, xs, 60 * kMinute).flags, 1);
+  xs[20 * 24 + 5] += 40.0;
+  auto loud = Make("seasonal");
+  const Fed l = Feed(*loud, xs, 60 * kMinute);
+  EXPECT_TRUE(l.scores[20 * 24 + 5].flag) << Describe(l.scores[20 * 24 + 5], xs[20 * 24 + 5]) << " " << l.scores[20 * 24 + 5].surprise;
+}
+
+TEST(SeasonalTest, AStuckSensorDoesNotTeachTheEnsemblesProfile) {
+  // Five-minute readings with a daily cycle; on day 2 the sensor is stuck for six hours (the
+  // ensemble reports it). Days later the same hours are normal again and must not look anomalous
+  // against a profile that learned the stuck value.
+  constexpr int kPerDay = 288;
+  std::vector<double> xs;
+  for (int i = 0; i < 7 * kPerDay; ++i) {
+    xs.push_back(std::round(100 * (20.0 + 6.0 * std::sin(6.283185307179586 * (i % kPerDay) / kPerDay) +
+                                   0.3 * Noise(i))) / 100);
+  }
+  const int stuck_from = kPerDay + 60, stuck_to = kPerDay + 132;  // 05:00-11:00 on day 2
+  for (int i = stuck_from; i < stuck_to; ++i) xs[i] = xs[stuck_from - 1];
+  auto d = Make("default");
+  const Fed r = Feed(*d, xs, 5 * kMinute);
+  int stuck_flags = 0, later_flags = 0;
+  for (int i = stuck_from; i < stuck_to; ++i) stuck_flags += r.scores[i].flag;
+  for (int i = 3 * kPerDay; i < 7 * kPerDay; ++i) later_flags += r.scores[i].flag;
+  EXPECT_GE(stuck_flags, 1);
+  EXPECT_EQ(later_flags, 0);
+}
+
 TEST(CusumTest, FindsASmallSustainedShiftSoon) {
   std::vector<double> xs;
   for (int i = 0; i < 1000; ++i) xs.push_back(Noise(i));             // sd ~ 0.58
