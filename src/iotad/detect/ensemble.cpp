@@ -214,7 +214,10 @@ class Ensemble final : public SeriesDetector {
  private:
   static constexpr int64_t kMinPoints = 30;
   static constexpr double kDamping = 0.3;
-  static constexpr double kReferenceFalseAlarmsPerDay = 0.05;
+  // Where the members' own state alarms (CUSUM restarts, stuck reminders, remembered peaks): half
+  // the default knob (gold.false_alarms_per_day = 0.02), so a CUSUM does not restart before its
+  // sums reach the default flag limit (at 0.05 it did: the limit was out of its reach).
+  static constexpr double kReferenceFalseAlarmsPerDay = 0.01;
   static constexpr double kPeakHalfLifeUs = 4 * 3600e6;
 
   /// 2^(-gap / half-life), cached for the series' usual gap (exp is not free per point).
