@@ -681,37 +681,42 @@ Built BuildFile(uint64_t seed, SeriesFamily family, int64_t k) {
   return built;
 }
 
-std::string WindowsJson(const std::vector<SeriesFile>& files) {
+/// `{"<file>": [item, ...], ...}` in NAB's layout: `count(file)` items per file, each written
+/// by `write(out, file, i)`.
+template <typename Count, typename Write>
+std::string JsonByFile(const std::vector<SeriesFile>& files, Count count, Write write) {
   std::string out = "{\n";
   for (size_t f = 0; f < files.size(); ++f) {
     const SeriesFile& file = files[f];
     fmt::format_to(std::back_inserter(out), " \"{}\": [", file.key);
-    for (size_t w = 0; w < file.windows.size(); ++w) {
-      fmt::format_to(std::back_inserter(out), "{}\n  [\n   \"{}.000000\",\n   \"{}.000000\"\n  ]",
-                     w > 0 ? "," : "", RowTime(file.windows[w].first / kMicrosPerSecond),
-                     RowTime(file.windows[w].second / kMicrosPerSecond));
+    const size_t n = count(file);
+    for (size_t i = 0; i < n; ++i) {
+      out += i > 0 ? ",\n" : "\n";
+      write(out, file, i);
     }
-    out += file.windows.empty() ? "]" : "\n ]";
+    out += n == 0 ? "]" : "\n ]";
     out += f + 1 < files.size() ? ",\n" : "\n";
   }
   out += "}\n";
   return out;
 }
 
+std::string WindowsJson(const std::vector<SeriesFile>& files) {
+  return JsonByFile(
+      files, [](const SeriesFile& file) { return file.windows.size(); },
+      [](std::string& out, const SeriesFile& file, size_t w) {
+        fmt::format_to(std::back_inserter(out), "  [\n   \"{}.000000\",\n   \"{}.000000\"\n  ]",
+                       RowTime(file.windows[w].first / kMicrosPerSecond),
+                       RowTime(file.windows[w].second / kMicrosPerSecond));
+      });
+}
+
 std::string LabelsJson(const std::vector<SeriesFile>& files) {
-  std::string out = "{\n";
-  for (size_t f = 0; f < files.size(); ++f) {
-    const SeriesFile& file = files[f];
-    fmt::format_to(std::back_inserter(out), " \"{}\": [", file.key);
-    for (size_t a = 0; a < file.anomalies.size(); ++a) {
-      fmt::format_to(std::back_inserter(out), "{}\n  \"{}\"", a > 0 ? "," : "",
-                     RowTime(file.anomalies[a].start_us / kMicrosPerSecond));
-    }
-    out += file.anomalies.empty() ? "]" : "\n ]";
-    out += f + 1 < files.size() ? ",\n" : "\n";
-  }
-  out += "}\n";
-  return out;
+  return JsonByFile(
+      files, [](const SeriesFile& file) { return file.anomalies.size(); },
+      [](std::string& out, const SeriesFile& file, size_t a) {
+        fmt::format_to(std::back_inserter(out), "  \"{}\"", RowTime(file.anomalies[a].start_us / kMicrosPerSecond));
+      });
 }
 
 std::string ReadmeText(const SeriesOptions& options, const std::vector<SeriesFile>& files) {
