@@ -122,7 +122,10 @@ TEST(LeaveOneOutTest, TheHeldOutFigureIsTheHeldOutCorpusAtTheLearntThreshold) {
   EXPECT_DOUBLE_EQ(threshold, 0.7);
   EXPECT_NEAR(train.ScoreAt(kStandard, threshold).raw, 1.0 + HitScore(15), 1e-12);
   const NabScore expected = test.ScoreAt(kStandard, threshold);
-  const LeaveOneOutFold& fold = LeaveOut(files)[0].folds[2];
+  const std::vector<LeaveOneOut> out = LeaveOut(files);  // kept: the fold is a reference into it
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].folds.size(), 3u);
+  const LeaveOneOutFold& fold = out[0].folds[2];
   EXPECT_DOUBLE_EQ(fold.score.raw, expected.raw);
   EXPECT_EQ(fold.score.fp_rows, expected.fp_rows);
 }
