@@ -208,7 +208,7 @@ void PrintSilverReport(const pipeline::SilverReport& r, FILE* out) {
                static_cast<long long>(a.duplicates),
                a.merged > 0 ? fmt::format(" + {} merged", a.merged).c_str() : "",
                a.Balanced() ? "" : "  (DOES NOT BALANCE)");
-  std::fprintf(out, "  cpu: parse %.2f s, dedup + write %.2f s (two threads)\n", r.parse_seconds, r.write_seconds);
+  std::fprintf(out, "  cpu: parse %.2f s, dedup + write %.2f s (the writer and its encoder)\n", r.parse_seconds, r.write_seconds);
   if (r.late_rows > 0) {
     std::fprintf(out, "  late rows appended to hours already in silver: %lld\n", static_cast<long long>(r.late_rows));
   }
@@ -248,6 +248,8 @@ void PrintGoldReport(const pipeline::GoldReport& r, FILE* out) {
   std::fprintf(out, "  files: %lld written, %lld unchanged, %lld removed; %lld summary rows\n",
                static_cast<long long>(r.files_written), static_cast<long long>(r.files_unchanged),
                static_cast<long long>(r.files_deleted), static_cast<long long>(r.summary_rows));
+  std::fprintf(out, "  time: moments %.2f s, robust baselines %.2f s, online replay %.2f s, scoring and writing %.2f s\n",
+               r.moments_seconds, r.robust_seconds, r.replay_seconds, r.score_seconds);
 }
 
 }  // namespace iotad::cli

@@ -34,9 +34,18 @@ Status GoldRunner::Run(const std::map<TimestampUs, std::vector<std::string>>& ho
   // The phases that fill the global state, each finished before the next reads it.
   IOTAD_TRY(DiscoverMetrics(all_paths));
   const auto t0 = std::chrono::steady_clock::now();
+  auto lap = [last = t0]() mutable {
+    const auto now = std::chrono::steady_clock::now();
+    const double s = std::chrono::duration<double>(now - last).count();
+    last = now;
+    return s;
+  };
   IOTAD_TRY(FitMoments());  // also finds the devices and series
+  report.moments_seconds = lap();
   if (plan_.use_robust) IOTAD_TRY(FitRobust(all_paths));
+  report.robust_seconds = lap();
   if (plan_.use_online) IOTAD_TRY(ReplayOnline(all_paths));
+  report.replay_seconds = lap();
   report.baseline_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   report.series = static_cast<int64_t>(state_.series.size());
   if (!plan_.all_named || plan_.batch_params) IOTAD_TRY(PlanBatchDetectors());
@@ -48,6 +57,7 @@ Status GoldRunner::Run(const std::map<TimestampUs, std::vector<std::string>>& ho
     }
     return Status::Ok();
   }));
+  report.score_seconds = lap();
   // Combine, thread by thread in thread order.
   for (auto& ctx : contexts_) {
     state_.moves.insert(state_.moves.end(), ctx.moves.begin(), ctx.moves.end());

@@ -28,6 +28,8 @@ struct GoldReport {
   int64_t files_deleted = 0;
   int64_t commit_seq = 0;
   double baseline_seconds = 0;
+  // Wall time of each phase (see pipeline/README.md): where a run's time goes.
+  double moments_seconds = 0, robust_seconds = 0, replay_seconds = 0, score_seconds = 0;
   double seconds = 0;
 };
 

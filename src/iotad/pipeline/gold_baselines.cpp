@@ -3,7 +3,13 @@
 // flags, the batch plan of each series).
 #include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <span>
 #include <tuple>
+#include <unordered_map>
 
 #include "iotad/detect/detector.h"
 #include "iotad/detect/multivariate.h"
@@ -40,6 +46,11 @@ OnlineColumns OnlineColumnsOf(std::string_view detector) {
 }
 
 }  // namespace
+
+uint32_t GoldState::FindDevice(std::string_view d) const {
+  auto it = device_index.find(d);
+  return it == device_index.end() ? kNoDevice : it->second;
+}
 
 uint32_t GoldState::DeviceIndex(std::string_view d) {
   auto it = device_index.find(std::string(d));
@@ -163,72 +174,192 @@ Status GoldRunner::FitMoments() {
   return Status::Ok();
 }
 
-/// median and MAD per series (exact, from DuckDB's median), kRobustColumns metrics per query
-/// so no query's aggregate row grows with the number of metrics (thousands of median states in
-/// one row crashed DuckDB). Median needs every value of a series in memory, so above
-/// gold.max_baseline_points cells in a batch the devices go in hash buckets.
-constexpr size_t kRobustColumns = 256;
-Status GoldRunner::FitRobust(const std::vector<std::string>& all_paths) {
-  if (state_.metrics.empty()) return Status::Ok();
-  lake::DuckSession& session = *contexts_[0].session;
-  IOTAD_TRY(session.Exec("SET threads = 2"));
-  const std::string silver = fmt::format("read_parquet({}, union_by_name = true)", lake::SqlList(all_paths));
-  std::vector<int64_t> values(state_.metrics.size(), 0);
-  for (size_t i = 0; i < state_.series.size(); ++i) values[state_.series[i].metric] += state_.zbase[i].n;
-  const int64_t budget = plan_.max_baseline_points;
-  const bool sparse = state_.metrics.size() > kRobustColumns;
-  for (size_t begin = 0; begin < state_.metrics.size(); begin += kRobustColumns) {
-    std::vector<uint32_t> ms;  // the batch's metrics with values
-    int64_t batch_values = 0;
-    for (size_t m = begin; m < std::min(state_.metrics.size(), begin + kRobustColumns); ++m) {
-      if (values[m] == 0) continue;
-      ms.push_back(static_cast<uint32_t>(m));
-      batch_values += values[m];
+namespace {
+
+/// DuckDB's median of `v` (reordered): the middle value, or for an even count the two middle
+/// values interpolated as quantile_cont does (lo + (hi - lo) * 0.5), so the baselines are bit for
+/// bit what `median()` gave.
+double ExactMedian(std::span<double> v) {
+  const size_t n = v.size();
+  const double rn = static_cast<double>(n - 1) * 0.5;
+  const auto lo_i = static_cast<size_t>(std::floor(rn));
+  const auto hi_i = static_cast<size_t>(std::ceil(rn));
+  std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(lo_i), v.end());
+  const double lo = v[lo_i];
+  if (hi_i == lo_i) return lo;
+  const double hi = *std::min_element(v.begin() + static_cast<ptrdiff_t>(hi_i), v.end());
+  return lo + (hi - lo) * (rn - static_cast<double>(lo_i));
+}
+
+/// One value on its way to its bucket's spill file.
+struct SpilledValue {
+  uint32_t series;
+  double value;
+};
+
+}  // namespace
+
+/// median and MAD per series, exact. A median needs every value of its series at once, so one
+/// pass over silver (each thread half of the hours, in order) sends each value to its bucket's
+/// spill file: the series in order, a bucket holding at most half of gold.max_baseline_points
+/// values (two buckets are worked at once), so memory does not grow with silver. Then the threads
+/// take the buckets in turn, read each back (thread 0's file, then thread 1's: a fixed order) and
+/// select the median and the MAD of each of its series. Silver is read once, whatever its size.
+Status GoldRunner::FitRobust(const std::vector<std::string>& /*all_paths*/) {
+  const size_t ns = state_.series.size();
+  if (ns == 0) return Status::Ok();
+  const int64_t per_bucket = std::max<int64_t>(1, plan_.max_baseline_points / kThreads);
+  std::vector<uint32_t> bucket_of(ns);
+  std::vector<int64_t> offset(ns);  // the series' first slot in its bucket
+  std::vector<int64_t> bucket_values;
+  std::vector<uint32_t> bucket_first;  // a bucket's series are consecutive: its first
+  for (size_t i = 0; i < ns; ++i) {
+    const int64_t n = state_.zbase[i].n;
+    if (bucket_values.empty() || (bucket_values.back() > 0 && bucket_values.back() + n > per_bucket)) {
+      bucket_values.push_back(0);
+      bucket_first.push_back(static_cast<uint32_t>(i));
     }
-    if (ms.empty()) continue;
-    std::string sel, any, med, mad;
-    for (size_t j = 0; j < ms.size(); ++j) {
-      const auto q = lake::SqlIdent(state_.metrics[ms[j]]);
-      sel += fmt::format(", {}", q);
-      any += fmt::format("{}{} IS NOT NULL", j == 0 ? "" : " OR ", q);
-      med += fmt::format(", median({0}) AS med_{1}, count({0}) AS n_{1}", q, j);
-      mad += fmt::format(", any_value(med.med_{1}), median(abs(s.{0} - med.med_{1})), any_value(med.n_{1})", q, j);
+    bucket_of[i] = static_cast<uint32_t>(bucket_values.size() - 1);
+    offset[i] = bucket_values.back();
+    bucket_values.back() += n;
+  }
+  const size_t buckets = bucket_values.size();
+  IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
+  auto spill_path = [&](size_t thread, size_t bucket) {
+    return scratch / fmt::format("gold-{}-t{}-robust-{}", run_id_, thread, bucket);
+  };
+  struct SpillFiles {
+    std::vector<std::FILE*> files;
+    ~SpillFiles() {
+      for (std::FILE* f : files) {
+        if (f != nullptr) std::fclose(f);
+      }
     }
-    // With many sparse metrics only the rows with a value in the batch are read into it.
-    const int64_t rows = sparse ? std::min(state_.total_rows, batch_values) : state_.total_rows;
-    const int64_t points = rows * static_cast<int64_t>(sparse ? ms.size() : state_.metrics.size());
-    const int64_t buckets = std::max<int64_t>(1, (points + budget - 1) / budget);
-    for (int64_t b = 0; b < buckets; ++b) {
-      std::string where = buckets > 1 ? fmt::format("hash(device_id) % {} = {}", buckets, b) : "";
-      if (sparse) where = where.empty() ? fmt::format("({})", any) : fmt::format("{} AND ({})", where, any);
-      if (!where.empty()) where = " WHERE " + where;
-      IOTAD_ASSIGN_OR_RETURN(auto result, session.Stream(fmt::format(
-                                              "WITH s AS (SELECT device_id{0} FROM {1}{2}), "
-                                              "med AS (SELECT device_id{3} FROM s GROUP BY device_id) "
-                                              "SELECT s.device_id{4} FROM s JOIN med USING (device_id) "
-                                              "GROUP BY s.device_id",
-                                              sel, silver, where, med, mad)));
-      while (true) {
-        IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
-        if (!chunk) break;
-        const lake::DuckStrings devs = chunk.Strings(0);
-        for (size_t r = 0; r < chunk.size(); ++r) {
-          const uint32_t dev = state_.DeviceIndex(devs[r]);
-          for (size_t j = 0; j < ms.size(); ++j) {
-            const uint32_t id = state_.SeriesOf(dev, ms[j]);
-            if (id == kNoSeries) continue;  // no value of this metric: n = 0 either way
-            RobustBaseline& rb = state_.rbase[id];
-            const bool ok = lake::DuckChunk::IsValid(chunk.Validity(1 + 3 * j), r) &&
-                            lake::DuckChunk::IsValid(chunk.Validity(2 + 3 * j), r);
-            rb.median = ok ? chunk.Data<double>(1 + 3 * j)[r] : 0.0;
-            rb.mad = ok ? chunk.Data<double>(2 + 3 * j)[r] : 0.0;
-            rb.n = chunk.Data<int64_t>(3 + 3 * j)[r];
+  };
+  std::vector<SpillFiles> spills(contexts_.size());
+  // Removed on every way out: they are scratch.
+  struct Cleanup {
+    std::function<void()> fn;
+    ~Cleanup() { fn(); }
+  } cleanup{[&] {
+    spills.clear();
+    std::error_code ec;
+    for (size_t t = 0; t < contexts_.size(); ++t) {
+      for (size_t b = 0; b < buckets; ++b) std::filesystem::remove(spill_path(t, b), ec);
+    }
+  }};
+  const size_t per_thread = (state_.hours.size() + contexts_.size() - 1) / contexts_.size();
+  const auto batches = ColumnBatches(state_.metrics.size());
+  std::atomic<size_t> next_context{0};
+  IOTAD_TRY(OnThreads([&](ScoreContext& ctx) -> Status {
+    const size_t t = next_context++;
+    SpillFiles& out = spills[t];
+    out.files.assign(buckets, nullptr);
+    std::vector<std::vector<SpilledValue>> pending(buckets);
+    auto flush = [&](size_t b) -> Status {
+      if (pending[b].empty()) return Status::Ok();
+      if (out.files[b] == nullptr) {
+        out.files[b] = std::fopen(spill_path(t, b).c_str(), "wb");
+        if (out.files[b] == nullptr) {
+          return Error(Errc::kIo, "gold: cannot write the scratch file {}", spill_path(t, b).string());
+        }
+      }
+      if (std::fwrite(pending[b].data(), sizeof(SpilledValue), pending[b].size(), out.files[b]) != pending[b].size()) {
+        return Error(Errc::kIo, "gold: cannot write the scratch file {} (disk full?)", spill_path(t, b).string());
+      }
+      pending[b].clear();
+      return Status::Ok();
+    };
+    for (size_t i = t * per_thread; i < std::min(state_.hours.size(), (t + 1) * per_thread); ++i) {
+      const std::string files = lake::SqlList(lake_.ReadPaths(state_.hours[i].second));
+      for (const auto& [begin, end] : batches) {
+        IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Stream(fmt::format(
+                                                "SELECT {} FROM read_parquet({}, union_by_name = true)",
+                                                SilverProjection(state_.metrics, begin, end), files)));
+        const SilverColumns layout = FindSilverColumns(result, state_.metrics, begin, end);
+        if (layout.device < 0) return Error(Errc::kCorrupt, "gold: a silver file lacks device_id");
+        std::vector<std::tuple<size_t, size_t, uint32_t>> runs;
+        while (true) {
+          IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
+          if (!chunk) break;
+          const lake::DuckStrings devs = chunk.Strings(static_cast<size_t>(layout.device));
+          runs.clear();
+          DeviceRuns(devs, chunk.size(), [&](size_t a, size_t b, std::string_view d) {
+            runs.emplace_back(a, b, state_.FindDevice(d));
+          });
+          for (size_t j = 0; j < layout.metric.size(); ++j) {
+            if (layout.metric[j] < 0) continue;
+            const double* v = chunk.Data<double>(static_cast<size_t>(layout.metric[j]));
+            const uint64_t* valid = chunk.Validity(static_cast<size_t>(layout.metric[j]));
+            for (const auto& [a, b, dev] : runs) {
+              const uint32_t id = dev == kNoDevice ? kNoSeries : state_.SeriesOf(dev, begin + j);
+              if (id == kNoSeries) continue;  // pass 1 saw every value: cannot happen
+              const uint32_t bucket = bucket_of[id];
+              auto& buf = pending[bucket];
+              ValidRows(valid, a, b, [&](size_t r) { buf.push_back({id, v[r]}); });
+              if (buf.size() >= 8192) IOTAD_TRY(flush(bucket));
+            }
           }
         }
       }
     }
-  }
-  return session.Exec("SET threads = 1");
+    for (size_t b = 0; b < buckets; ++b) IOTAD_TRY(flush(b));
+    for (std::FILE*& f : out.files) {
+      if (f != nullptr && std::fclose(f) != 0) {
+        f = nullptr;
+        return Error(Errc::kIo, "gold: cannot write a scratch file of the robust baselines (disk full?)");
+      }
+      f = nullptr;
+    }
+    return Status::Ok();
+  }));
+  // Each bucket: its values by series, then each series' median and MAD.
+  std::atomic<size_t> next_bucket{0};
+  IOTAD_TRY(OnThreads([&](ScoreContext&) -> Status {
+    std::vector<double> values;
+    std::vector<int64_t> fill;
+    std::vector<SpilledValue> block(8192);
+    for (size_t b = next_bucket++; b < buckets; b = next_bucket++) {
+      values.assign(static_cast<size_t>(bucket_values[b]), 0.0);
+      const uint32_t first = bucket_first[b];
+      const uint32_t last = b + 1 < buckets ? bucket_first[b + 1] : static_cast<uint32_t>(ns);
+      std::vector<int64_t> at(offset.begin() + first, offset.begin() + last);  // per series: its next slot
+      for (size_t t = 0; t < contexts_.size(); ++t) {
+        std::FILE* f = std::fopen(spill_path(t, b).c_str(), "rb");
+        if (f == nullptr) continue;  // this thread had no value of the bucket
+        size_t got;
+        while ((got = std::fread(block.data(), sizeof(SpilledValue), block.size(), f)) > 0) {
+          for (size_t k = 0; k < got; ++k) {
+            const SpilledValue& sv = block[k];
+            const int64_t slot = at[sv.series - first]++;
+            if (slot >= offset[sv.series] + state_.zbase[sv.series].n) {
+              std::fclose(f);
+              return Error(Errc::kInternal, "gold: a series has more values than pass 1 counted");
+            }
+            values[static_cast<size_t>(slot)] = sv.value;
+          }
+        }
+        const bool failed = std::ferror(f) != 0;
+        std::fclose(f);
+        if (failed) return Error(Errc::kIo, "gold: cannot read a scratch file of the robust baselines");
+      }
+      for (uint32_t id = first; id < last; ++id) {
+        const int64_t n = state_.zbase[id].n;
+        if (n == 0) continue;  // a column without values: no baseline
+        if (at[id - first] != offset[id] + n) {
+          return Error(Errc::kInternal, "gold: a series has fewer values than pass 1 counted");
+        }
+        std::span<double> v(values.data() + offset[id], static_cast<size_t>(n));
+        RobustBaseline& rb = state_.rbase[id];
+        rb.median = ExactMedian(v);
+        for (double& x : v) x = std::fabs(x - rb.median);
+        rb.mad = ExactMedian(v);
+        rb.n = n;
+      }
+    }
+    return Status::Ok();
+  }));
+  return Status::Ok();
 }
 
 /// Which series run which batch detectors, from the config's [[detect.rule]]s (pass 2 reads
@@ -274,18 +405,19 @@ Status GoldRunner::ReplayOnline(const std::vector<std::string>& all_paths) {
     index.push_back(k);
   }
   const SeriesPlanFn plan = PlanFromResolver(plan_.resolve, state_.metrics, names, plan_.all_named);
-  // Two buckets sort at once: each gets half the memory budget.
-  IOTAD_ASSIGN_OR_RETURN(int64_t buckets,
-                         ReplayBucketCount(*contexts_[0].session, all_paths, state_.metrics.size(),
-                                           std::max<int64_t>(1, plan_.max_baseline_points / kThreads)));
-  buckets = std::max<int64_t>(buckets, kThreads);
+  // A bucket's devices are replayed side by side (their detectors' state held at once) and each
+  // bucket reads all of silver: as few buckets as the memory budget allows, one per thread at
+  // least. Two run at once: each gets half the budget.
+  const int64_t buckets = std::max<int64_t>(
+      kThreads, ReplayBuckets(static_cast<int64_t>(state_.series.size()), ReplayBytesPerSeries(names),
+                              ReplayStateBudget(plan_.max_baseline_points) / kThreads));
   // The end of the data (silver is partitioned by event_time: its last hour holds it), with
   // which every series is ticked at its end: a device silent since is flagged.
   IOTAD_ASSIGN_OR_RETURN(const TimestampUs end_us,
                          SilverEnd(*contexts_[0].session, state_.hours.empty() ? std::vector<std::string>{}
                                                                          : lake_.ReadPaths(state_.hours.back().second)));
   struct Flag {
-    size_t device;  // index into the bucket's devices
+    uint32_t device;  // into the bucket's devices
     uint32_t metric, detector;
     TimestampUs ts;
     double value;
@@ -295,6 +427,7 @@ Status GoldRunner::ReplayOnline(const std::vector<std::string>& all_paths) {
   };
   struct Bucket {
     std::vector<std::string> devices;
+    std::unordered_map<std::string, uint32_t> index;  // device -> its position in `devices`
     std::vector<Flag> flags;
   };
   std::vector<Bucket> done(static_cast<size_t>(buckets));
@@ -305,10 +438,17 @@ Status GoldRunner::ReplayOnline(const std::vector<std::string>& all_paths) {
       IOTAD_TRY(ReplaySilverBucket(
                     *ctx.session, all_paths, state_.metrics, names, plan,
                     [&](const ReplayPoint& p) {
-                      out.flags.push_back({out.devices.size() - 1, p.metric, p.detector, p.ts, p.value, p.score,
-                                           p.version, std::string(p.location)});
+                      // The replay feeds a bucket's devices side by side, hour by hour.
+                      const auto it = out.index.find(std::string(p.device_id));
+                      const uint32_t device = it != out.index.end() ? it->second : 0;
+                      out.flags.push_back({device, p.metric, p.detector, p.ts, p.value, p.score, p.version,
+                                           std::string(p.location)});
                     },
-                    [&](std::string_view device) { out.devices.emplace_back(device); }, b, buckets, end_us)
+                    [&](std::string_view device) {
+                      out.index.emplace(device, static_cast<uint32_t>(out.devices.size()));
+                      out.devices.emplace_back(device);
+                    },
+                    b, buckets, end_us)
                     .status());
     }
     return Status::Ok();

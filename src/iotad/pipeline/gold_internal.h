@@ -90,6 +90,7 @@ struct GoldSeries {
 
 /// The series of a device and metric that has none (no value of the metric).
 inline constexpr uint32_t kNoSeries = UINT32_MAX;
+inline constexpr uint32_t kNoDevice = UINT32_MAX;
 
 /// The global state: filled in fixed phases (metrics; pass 1 the devices, series and moments;
 /// robust baselines; online flags; batch plan), then read-only while the hours are scored; the
@@ -116,6 +117,8 @@ struct GoldState {
 
   /// Index of a device, added when new (pass 1 sees every device of silver).
   uint32_t DeviceIndex(std::string_view d);
+  /// Index of a known device (kNoDevice if pass 1 did not see it); safe from several threads.
+  uint32_t FindDevice(std::string_view d) const;
   /// The series of a device and metric, added when new.
   uint32_t AddSeries(uint32_t dev, uint32_t m);
   /// The series of a device and metric; kNoSeries when the device has no value of the metric.

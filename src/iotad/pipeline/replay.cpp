@@ -118,18 +118,37 @@ SeriesPlanFn PlanFromResolver(std::function<config::SeriesSettings(std::string_v
   };
 }
 
-Result<int64_t> ReplayBucketCount(lake::DuckSession& session,
-                                  const std::vector<std::string>& silver_paths, size_t metrics,
+size_t ReplayBytesPerSeries(const std::vector<std::string>& detector_names) {
+  size_t bytes = 512;  // the series' entry in its device, the detectors' pointers, the heap's share
+  for (const auto& name : detector_names) {
+    const detect::DetectorSpec* spec = detect::FindDetector(name);
+    if (spec != nullptr && spec->make_online != nullptr) {
+      if (auto d = spec->make_online(detect::DetectorOptions{}); d.ok()) {
+        bytes += (*d)->state_bytes() + 64;
+        continue;
+      }
+    }
+    bytes += 1024;  // mahalanobis: per device, across its metrics
+  }
+  return bytes;
+}
+
+int64_t ReplayBuckets(int64_t series, size_t bytes_per_series, int64_t budget_bytes) {
+  if (series <= 0 || budget_bytes <= 0) return 1;
+  const int64_t per_bucket = std::max<int64_t>(1, budget_bytes / static_cast<int64_t>(std::max<size_t>(1, bytes_per_series)));
+  return (series + per_bucket - 1) / per_bucket;
+}
+
+Result<int64_t> ReplayBucketCount(lake::DuckSession& session, const std::vector<std::string>& silver_paths,
+                                  size_t metrics, const std::vector<std::string>& detector_names,
                                   int64_t max_points_per_pass) {
   if (silver_paths.empty() || max_points_per_pass <= 0) return int64_t{1};
-  IOTAD_ASSIGN_OR_RETURN(
-      const int64_t rows,
-      session.QueryInt(fmt::format("SELECT count(*) FROM read_parquet({}, union_by_name = true)",
-                                   lake::SqlList(silver_paths))));
-  // One column batch is sorted at a time.
+  IOTAD_ASSIGN_OR_RETURN(const int64_t devices,
+                         session.QueryInt(fmt::format("SELECT count(DISTINCT device_id) FROM read_parquet({}, "
+                                                      "union_by_name = true)",
+                                                      lake::SqlList(silver_paths))));
   const int64_t width = static_cast<int64_t>(std::clamp<size_t>(metrics, 1, kSilverColumnBatch));
-  const int64_t points = rows * width;
-  return std::max<int64_t>(1, (points + max_points_per_pass - 1) / max_points_per_pass);
+  return ReplayBuckets(devices * width, ReplayBytesPerSeries(detector_names), ReplayStateBudget(max_points_per_pass));
 }
 
 Result<TimestampUs> SilverEnd(lake::DuckSession& session, const std::vector<std::string>& silver_paths) {
@@ -138,6 +157,54 @@ Result<TimestampUs> SilverEnd(lake::DuckSession& session, const std::vector<std:
       fmt::format("SELECT epoch_us(max(event_time)) FROM read_parquet({}, union_by_name = true)",
                   lake::SqlList(silver_paths)));
 }
+
+namespace {
+
+/// Silver's files grouped by hour partition, in the order given (the callers list them in hour
+/// order). A path whose hour cannot be read is a group of its own.
+std::vector<std::vector<std::string>> ByHour(const std::vector<std::string>& paths) {
+  std::vector<std::vector<std::string>> groups;
+  std::optional<TimestampUs> last;
+  for (const auto& p : paths) {
+    // The partition is the part of the path after the layer's folder (a lake's own folder may
+    // be called anything).
+    const size_t at = p.rfind("/silver/");
+    const auto hour = lake::HourFromKey(std::string_view(p).substr(at == std::string::npos ? 0 : at + 1));
+    if (groups.empty() || !hour || hour != last) groups.emplace_back();
+    groups.back().push_back(p);
+    last = hour;
+  }
+  return groups;
+}
+
+/// One hour of one bucket's rows, kept in columns: silver files are read whole, then fed.
+struct HourRows {
+  std::vector<int64_t> ts;
+  std::vector<uint32_t> device;    // the bucket's device ids
+  std::vector<uint32_t> location;  // interned; 0 = NULL
+  std::vector<double> values;      // row-major, `width` per row
+  void clear() { ts.clear(), device.clear(), location.clear(), values.clear(); }
+};
+
+/// Interns strings to dense ids (first seen, first numbered).
+class Interner {
+ public:
+  uint32_t Id(std::string_view s) {
+    if (auto it = ids_.find(s); it != ids_.end()) return it->second;
+    names_.push_back(std::make_unique<std::string>(s));
+    const auto id = static_cast<uint32_t>(names_.size() - 1);
+    ids_.emplace(*names_.back(), id);
+    return id;
+  }
+  std::string_view Name(uint32_t id) const { return *names_[id]; }
+  size_t size() const { return names_.size(); }
+
+ private:
+  std::vector<std::unique_ptr<std::string>> names_;  // stable addresses for the map's views
+  std::unordered_map<std::string_view, uint32_t> ids_;
+};
+
+}  // namespace
 
 Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
                                        const std::vector<std::string>& silver_paths,
@@ -152,95 +219,141 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
     IOTAD_ASSIGN_OR_RETURN(end_us, SilverEnd(session, silver_paths));
   }
   const size_t nm = metrics.size();
-  const std::string silver =
-      fmt::format("read_parquet({}, union_by_name = true)", lake::SqlList(silver_paths));
-  const std::string where =
-      buckets > 1 ? fmt::format(" WHERE hash(device_id) % {} = {}", buckets, bucket) : "";
-  // One device at a time: its readings are fed, its series ticked with the end of the data, then
-  // its state dropped, so memory holds one device whatever the fleet.
+  const std::vector<std::vector<std::string>> hours = ByHour(silver_paths);
+  // Hour by hour, the bucket's devices side by side: each device's points reach its detectors in
+  // time order because silver is partitioned by hour and each file is written in (device, time)
+  // order (checked here: a file that is not is sorted before it is fed), so nothing is sorted
+  // across the whole of silver. Memory holds the bucket's detectors and one hour of its rows.
   IOTAD_ASSIGN_OR_RETURN(auto scorer, detect::DeviceScorer::Make(metrics, detector_names, plan));
-  std::string_view location;      // the current row's
-  std::string device;             // the device being fed
-  std::string device_location;    // its last row's location, once that row's chunk is gone
+  std::string_view location;  // the location of the point being fed, for its flags
   const detect::DeviceFlagFn flag = [&](const detect::DeviceFlag& f) {
     ++stats.flags;
     on_flag(ReplayPoint{f.device_id, location, f.metric, f.detector, f.ts_us, f.value, f.score,
                         f.version});
   };
-  auto end_device = [&](std::string_view last_location) {
-    location = last_location;
-    scorer.TickDevice(device, end_us, flag);
-    scorer.Forget(device);
+  const auto in_bucket = [&](std::string_view device) {
+    return buckets <= 1 ||
+           static_cast<int64_t>(std::hash<std::string_view>{}(device) % static_cast<uint64_t>(buckets)) == bucket;
   };
   std::vector<double> row;
-  std::vector<const double*> vals;
-  std::vector<const uint64_t*> valid;
+  std::vector<uint32_t> order;
+  HourRows h;
   // Each series lies in one column batch, so its points reach its detectors in the same order
   // whatever the batching; rows, devices and the time range are counted on the first batch.
   for (size_t begin = 0; begin == 0 || begin < nm; begin += kSilverColumnBatch) {
     const size_t end = std::min(nm, begin + kSilverColumnBatch);
     const size_t width = end - begin;
     const bool first_batch = begin == 0;
+    Interner devices, locations;
+    locations.Id("");  // id 0: NULL
+    std::vector<int64_t> last_ts;        // per device: its latest point fed
+    std::vector<uint32_t> last_location;  // per device: its last row's location
+    std::vector<uint32_t> seen_in_hour;   // per device: the last hour (counted from 1) it had rows in
+    uint32_t hour_index = 0;
+    std::vector<const double*> vals(width);
+    std::vector<const uint64_t*> valid(width);
     row.assign(width, NAN);
-    vals.assign(width, nullptr);
-    valid.assign(width, nullptr);
-    IOTAD_ASSIGN_OR_RETURN(auto result,
-                           session.Stream(fmt::format(
-                               "SELECT {} FROM {}{} ORDER BY device_id, event_time",
-                               SilverProjection(metrics, begin, end), silver, where)));
-    const SilverColumns layout = FindSilverColumns(result, metrics, begin, end);
-    if (layout.ts < 0 || layout.device < 0) {
-      return Error(Errc::kCorrupt, "replay: silver lacks the event_time or device_id column");
-    }
-    bool any_device = false;
-    while (true) {
-      IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
-      if (!chunk) break;
-      const size_t n = chunk.size();
-      const auto* ts = chunk.Data<int64_t>(static_cast<size_t>(layout.ts));
-      const lake::DuckStrings devs = chunk.Strings(static_cast<size_t>(layout.device));
-      const lake::DuckStrings locs = layout.location >= 0
-                                         ? chunk.Strings(static_cast<size_t>(layout.location))
-                                         : lake::DuckStrings();
-      const uint64_t* loc_valid =
-          layout.location >= 0 ? chunk.Validity(static_cast<size_t>(layout.location)) : nullptr;
-      for (size_t j = 0; j < width; ++j) {
-        const bool present = layout.metric[j] >= 0;
-        vals[j] = present ? chunk.Data<double>(static_cast<size_t>(layout.metric[j])) : nullptr;
-        valid[j] = present ? chunk.Validity(static_cast<size_t>(layout.metric[j])) : nullptr;
+    for (const auto& files : hours) {
+      IOTAD_ASSIGN_OR_RETURN(auto result,
+                             session.Stream(fmt::format("SELECT {} FROM read_parquet({}, union_by_name = true)",
+                                                        SilverProjection(metrics, begin, end), lake::SqlList(files))));
+      const SilverColumns layout = FindSilverColumns(result, metrics, begin, end);
+      if (layout.ts < 0 || layout.device < 0) {
+        return Error(Errc::kCorrupt, "replay: silver lacks the event_time or device_id column");
       }
-      if (first_batch) {
-        if (stats.rows == 0 && n > 0) stats.first_us = stats.last_us = ts[0];
-        stats.rows += static_cast<int64_t>(n);
-      }
-      auto location_at = [&](size_t r) {
-        return locs && lake::DuckChunk::IsValid(loc_valid, r) ? locs[r] : std::string_view();
-      };
-      for (size_t r = 0; r < n; ++r) {
-        const std::string_view d = devs[r];
-        if (first_batch) {
-          stats.first_us = std::min(stats.first_us, ts[r]);
-          stats.last_us = std::max(stats.last_us, ts[r]);
-        }
-        if (!any_device || d != device) {  // a new device
-          if (any_device) end_device(r > 0 ? location_at(r - 1) : std::string_view(device_location));
-          any_device = true;
-          if (first_batch) ++stats.devices;
-          device.assign(d);
-          if (on_device) on_device(device);
-        }
-        location = location_at(r);
+      h.clear();
+      ++hour_index;
+      bool sorted = files.size() == 1;  // rows of several files of one hour interleave in time
+      std::string prev_device;           // of the previous row (its chunk may be gone)
+      bool have_prev = false, take = false;
+      uint32_t dev = 0;
+      while (true) {
+        IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
+        if (!chunk) break;
+        const size_t n = chunk.size();
+        const auto* ts = chunk.Data<int64_t>(static_cast<size_t>(layout.ts));
+        const lake::DuckStrings devs = chunk.Strings(static_cast<size_t>(layout.device));
+        const lake::DuckStrings locs = layout.location >= 0
+                                           ? chunk.Strings(static_cast<size_t>(layout.location))
+                                           : lake::DuckStrings();
+        const uint64_t* loc_valid =
+            layout.location >= 0 ? chunk.Validity(static_cast<size_t>(layout.location)) : nullptr;
         for (size_t j = 0; j < width; ++j) {
-          const bool has = vals[j] != nullptr && lake::DuckChunk::IsValid(valid[j], r);
-          row[j] = has ? vals[j][r] : NAN;
-          stats.values += has ? 1 : 0;
+          const bool present = layout.metric[j] >= 0;
+          vals[j] = present ? chunk.Data<double>(static_cast<size_t>(layout.metric[j])) : nullptr;
+          valid[j] = present ? chunk.Validity(static_cast<size_t>(layout.metric[j])) : nullptr;
         }
-        const Status fed = scorer.Feed(device, ts[r], row, flag, begin);
+        for (size_t r = 0; r < n; ++r) {
+          const std::string_view d = devs[r];
+          if (!have_prev || d != prev_device) {  // a run of the next device's rows
+            have_prev = true;
+            prev_device.assign(d);
+            take = in_bucket(d);
+            if (take) {
+              const auto known = static_cast<uint32_t>(devices.size());
+              dev = devices.Id(d);
+              if (dev == known) {
+                last_ts.push_back(INT64_MIN);
+                last_location.push_back(0);
+                seen_in_hour.push_back(0);
+                if (on_device) on_device(d);
+              }
+              // In a file in (device, time) order a device's rows are one run.
+              if (seen_in_hour[dev] == hour_index) sorted = false;
+              seen_in_hour[dev] = hour_index;
+            }
+          }
+          if (!take) continue;
+          if (first_batch) {
+            if (stats.rows == 0) stats.first_us = stats.last_us = ts[r];
+            ++stats.rows;
+            stats.first_us = std::min(stats.first_us, ts[r]);
+            stats.last_us = std::max(stats.last_us, ts[r]);
+          }
+          if (!h.device.empty() && h.device.back() == dev && ts[r] < h.ts.back()) sorted = false;
+          h.ts.push_back(ts[r]);
+          h.device.push_back(dev);
+          h.location.push_back(locs && lake::DuckChunk::IsValid(loc_valid, r) ? locations.Id(locs[r]) : 0);
+          for (size_t j = 0; j < width; ++j) {
+            const bool has = vals[j] != nullptr && lake::DuckChunk::IsValid(valid[j], r);
+            h.values.push_back(has ? vals[j][r] : NAN);
+            stats.values += has ? 1 : 0;
+          }
+        }
+      }
+      // Feed the hour: in file order when it is already in (device, time) order, else sorted so.
+      const size_t rows = h.ts.size();
+      order.resize(rows);
+      for (size_t i = 0; i < rows; ++i) order[i] = static_cast<uint32_t>(i);
+      if (!sorted) {
+        std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+          if (h.device[a] != h.device[b]) return devices.Name(h.device[a]) < devices.Name(h.device[b]);
+          return h.ts[a] < h.ts[b];
+        });
+      }
+      for (const uint32_t i : order) {
+        const uint32_t d = h.device[i];
+        if (h.ts[i] < last_ts[d]) {
+          return Error(Errc::kCorrupt, "replay: a silver row of device '{}' at {} lies in an hour partition after "
+                       "one of its later rows ({}); `iotad verify` checks the lake",
+                       devices.Name(d), FormatTimestamp(h.ts[i]), files.front());
+        }
+        last_ts[d] = h.ts[i];
+        last_location[d] = h.location[i];
+        location = locations.Name(h.location[i]);
+        std::copy_n(h.values.begin() + static_cast<ptrdiff_t>(i * width), width, row.begin());
+        const Status fed = scorer.Feed(devices.Name(d), h.ts[i], row, flag, begin);
         if (!fed.ok()) return fed.WithContext("config [[detect.rule]] params: ");
       }
-      if (n > 0) device_location.assign(location_at(n - 1));
     }
-    if (any_device) end_device(device_location);
+    // The end of the data: each device's series are told it is `end_us` (a silence flags once),
+    // then dropped.
+    for (uint32_t d = 0; d < devices.size(); ++d) {
+      location = locations.Name(last_location[d]);
+      scorer.TickDevice(devices.Name(d), end_us, flag);
+      scorer.Forget(devices.Name(d));
+    }
+    if (first_batch) stats.devices = static_cast<int64_t>(devices.size());
   }
   return stats;
 }
@@ -265,7 +378,7 @@ Result<ReplayStats> ReplaySilver(lake::DuckSession& session,
   for (const auto& name : detector_names) IOTAD_TRY(ReplayDetectorVersion(name).status());
   IOTAD_ASSIGN_OR_RETURN(
       const int64_t buckets,
-      ReplayBucketCount(session, silver_paths, metrics.size(), max_points_per_pass));
+      ReplayBucketCount(session, silver_paths, metrics.size(), detector_names, max_points_per_pass));
   IOTAD_ASSIGN_OR_RETURN(const TimestampUs end_us, SilverEnd(session, silver_paths));
   ReplayStats stats;
   for (int64_t b = 0; b < buckets; ++b) {

@@ -102,16 +102,18 @@ using ReplayDeviceFn = std::function<void(std::string_view device_id)>;
 /// replay's batch "now": each series is ticked with it at its end.
 Result<TimestampUs> SilverEnd(lake::DuckSession& session, const std::vector<std::string>& silver_paths);
 
-/// Streams `silver_paths` ordered by device_id, event_time and feeds every non-NULL value of
-/// each metric to fresh detectors per device and metric, as `plan` says (`mahalanobis` gets all of
-/// a device's metrics per reading), then ticks the device's series with the end of the data
-/// (SilverEnd); calls `on_flag` for each flag, and `on_device`
-/// (optional) before its points (once per column batch when silver has more than
-/// kSilverColumnBatch metrics: each series is in one batch). Unknown detector names are an error
-/// before any row is read. Above `max_points_per_pass` values (rows x metrics of a column batch;
-/// 0 = no limit) devices are replayed in hash buckets, each sorted on its own, so memory stays
-/// bounded; devices then come bucket by bucket, each still whole and in time order. A series'
-/// detectors are made at its first value, so a device costs what its series need.
+/// Reads `silver_paths` hour partition by hour partition (each file is in (device, time) order;
+/// an hour in several files is sorted in memory) and feeds every non-NULL value of each metric to
+/// fresh detectors per device and metric, as `plan` says (`mahalanobis` gets all of a device's
+/// metrics per reading), then ticks each device's series with the end of the data (SilverEnd);
+/// calls `on_flag` for each flag, and `on_device` (optional) when a device is first seen (once per
+/// column batch when silver has more than kSilverColumnBatch metrics: each series is in one
+/// batch). Unknown detector names are an error before any row is read. The devices of a bucket
+/// are fed side by side; when their detectors' state would pass the budget of
+/// `max_points_per_pass` points (8 bytes each; 0 = no limit) devices are replayed in hash buckets,
+/// one after the other, each a read of silver. A series' detectors are made at its first value,
+/// so a device costs what its series need. A row earlier than a point its device already had (a
+/// row in the wrong hour partition) is an error.
 Result<ReplayStats> ReplaySilver(lake::DuckSession& session,
                                  const std::vector<std::string>& silver_paths,
                                  const std::vector<std::string>& metrics,
@@ -120,12 +122,19 @@ Result<ReplayStats> ReplaySilver(lake::DuckSession& session,
                                  const ReplayDeviceFn& on_device = {},
                                  int64_t max_points_per_pass = 0);
 
-/// How many buckets a replay of `silver_paths` needs to stay within `max_points_per_pass` values.
-Result<int64_t> ReplayBucketCount(lake::DuckSession& session,
-                                  const std::vector<std::string>& silver_paths, size_t metrics,
+/// The memory a replay may give its detectors' state, from the same knob that bounds the robust
+/// baselines (`gold.max_baseline_points`): as many bytes as that many points take (8 each).
+inline int64_t ReplayStateBudget(int64_t max_points) { return max_points * 8; }
+/// The bytes a replay holds per series: its detectors' state and the scorer's bookkeeping.
+size_t ReplayBytesPerSeries(const std::vector<std::string>& detector_names);
+/// How many device buckets keep the detectors' state of one bucket within `budget_bytes`.
+int64_t ReplayBuckets(int64_t series, size_t bytes_per_series, int64_t budget_bytes);
+/// The same for `silver_paths` (its devices times `metrics`, an upper bound of its series).
+Result<int64_t> ReplayBucketCount(lake::DuckSession& session, const std::vector<std::string>& silver_paths,
+                                  size_t metrics, const std::vector<std::string>& detector_names,
                                   int64_t max_points_per_pass);
 
-/// One bucket of a replay: the devices with hash(device_id) % buckets == bucket (all of them when
+/// One bucket of a replay: the devices whose name hashes to `bucket` of `buckets` (all of them when
 /// buckets is 1). Buckets are independent, so they may run on separate sessions and threads.
 /// The detector names are checked by the caller (ReplayDetectorVersion), once, not per bucket.
 /// `end_us` is the end of the data of the whole replay (SilverEnd, computed once by the caller);
