@@ -2,11 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <condition_variable>
-#include <deque>
 #include <filesystem>
-#include <mutex>
-#include <thread>
 #include <ranges>
 #include <set>
 #include <string_view>
@@ -16,7 +12,6 @@
 
 #include "iotad/clean/stored_rows.h"
 #include "iotad/core/fault.h"
-#include "iotad/core/thread.h"
 #include "iotad/lake/parquet_writer.h"
 #include "iotad/parse/row_parser.h"
 
@@ -115,119 +110,15 @@ std::string ScratchName(std::string_view layer, TimestampUs hour, std::string_vi
   return fmt::format("{}-{}-{}", layer, part, name);
 }
 
-/// Encodes hours into Parquet and stages them, on a thread and DuckDB session of its own: DuckDB's
-/// encoding is most of the writer's CPU, so one hour is encoded while the writer checks the next
-/// and the parse worker reads on. At most one hour waits (memory stays bounded). What is staged,
-/// and under which name, is decided by the writer in input order; only the bytes are made here,
-/// so the files and the commit do not depend on the threads' timing.
-class HourEncoder {
- public:
-  struct Job {
-    HourTask task;
-    std::vector<uint32_t> keep;
-    std::filesystem::path local;
-    std::string staged;
-  };
-
-  HourEncoder(lake::Lake& lake, std::string compression, BufferPool& pool)
-      : lake_(lake), compression_(std::move(compression)), pool_(pool) {}
-  ~HourEncoder() { (void)Stop(); }
-
-  Status Start() {
-    IOTAD_ASSIGN_OR_RETURN(session_, lake_.OpenSession(/*with_views=*/false));
-    IOTAD_TRY(session_->Exec("SET threads = 1"));
-    IOTAD_ASSIGN_OR_RETURN(thread_, StartThread("silver's Parquet encoder", [this] { Run(); }));
-    return Status::Ok();
-  }
-  /// Waits for room, then queues the job. The first error of an earlier job, if any (the job is
-  /// then dropped and its buffer returned).
-  Status Submit(Job job) {
-    std::unique_lock<std::mutex> lock(mu_);
-    room_.wait(lock, [&] { return jobs_.empty() || !error_.ok(); });
-    if (!error_.ok()) {
-      lock.unlock();
-      pool_.Put(std::move(job.task.buffer));
-      return error_;
-    }
-    jobs_.push_back(std::move(job));
-    ++pending_;
-    work_.notify_one();
-    return Status::Ok();
-  }
-  /// Waits until every queued hour is staged; the first error.
-  Status Drain() {
-    std::unique_lock<std::mutex> lock(mu_);
-    idle_.wait(lock, [&] { return pending_ == 0; });
-    return error_;
-  }
-  /// Drains, then ends the thread; the first error.
-  Status Stop() {
-    if (!thread_.joinable()) return error_;
-    Status st = Drain();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      closed_ = true;
-      work_.notify_one();
-    }
-    thread_.join();
-    return st;
-  }
-  double cpu_seconds() const { return cpu_seconds_; }
-
- private:
-  void Run() {
-    for (;;) {
-      Job job;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        work_.wait(lock, [&] { return !jobs_.empty() || closed_; });
-        if (jobs_.empty()) break;
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-        room_.notify_one();
-      }
-      const double t0 = ThreadCpuSeconds();
-      Status st = error_.ok() ? Encode(job) : Status::Ok();
-      pool_.Put(std::move(job.task.buffer));
-      cpu_seconds_ += ThreadCpuSeconds() - t0;
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!st.ok() && error_.ok()) error_ = std::move(st);
-      if (--pending_ == 0) idle_.notify_all();
-      room_.notify_one();
-    }
-  }
-  Status Encode(const Job& job) {
-    HourSource source(job.task, job.keep);
-    IOTAD_TRY(lake::WriteParquet(*session_, source, job.local, compression_));
-    IOTAD_TRY(lake_.store().PutFile(job.staged, job.local));
-    IOTAD_FAULT_POINT("silver.after_hour_file");
-    return Status::Ok();
-  }
-
-  lake::Lake& lake_;
-  const std::string compression_;
-  BufferPool& pool_;
-  std::unique_ptr<lake::DuckSession> session_;
-  std::jthread thread_;
-  std::mutex mu_;
-  std::condition_variable work_, room_, idle_;
-  std::deque<Job> jobs_;
-  int pending_ = 0;  // queued or being encoded
-  bool closed_ = false;
-  Status error_;     // the first failure; later jobs are dropped
-  double cpu_seconds_ = 0;  // written by the encoder thread, read after Stop
-};
-
 /// The writer worker's local state: takes each hour (deduplicated within itself by the parse
 /// worker), checks its late rows against rows already stored, streams it to Parquet in staging,
 /// and keeps the moves for the commit. Owns the DuckDB session.
 class SilverWriter {
  public:
-  SilverWriter(lake::Lake& lake, lake::DuckSession& session, const SilverPlan& plan, HourEncoder& encoder)
+  SilverWriter(lake::Lake& lake, lake::DuckSession& session, const SilverPlan& plan)
       : lake_(lake),
         session_(session),
         plan_(plan),
-        encoder_(encoder),
         stored_(plan.stored_files),
         per_file_(plan.inputs.size()) {}
 
@@ -237,15 +128,11 @@ class SilverWriter {
       return quarantine_.size() > 100'000 ? FlushQuarantine() : Status::Ok();
     }
     auto& hour = std::get<HourTask>(task);
-    handed_off_ = false;
     Status st = FlushHour(hour);
-    if (!handed_off_) pool.Put(std::move(hour.buffer));
+    pool.Put(std::move(hour.buffer));
     return st;
   }
-  Status Finish() {
-    IOTAD_TRY(encoder_.Stop());
-    return FlushQuarantine();
-  }
+  Status Finish() { return FlushQuarantine(); }
 
   std::vector<std::pair<std::string, std::string>>& moves() { return moves_; }
   std::vector<std::string>& deletes() { return deletes_; }
@@ -350,8 +237,6 @@ class SilverWriter {
     if (!stored_.HasRows(hour)) {
       keep = std::move(dd.keep);
     } else {
-      // Stored files of this hour are read below, and some may still be on their way to staging.
-      IOTAD_TRY(encoder_.Drain());
       // Late rows: this hour already has files (earlier runs or earlier flushes of this one).
       // Keys this run wrote are cached; only files without cached keys are read.
       std::unordered_map<std::string_view, uint32_t> device_ids;
@@ -390,13 +275,16 @@ class SilverWriter {
     const std::string name = fmt::format("part-{}-{}.parquet", plan_.batch_id, k);
     IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
     const auto local = scratch / ScratchName("silver", hour, name);
+    HourSource source(t, keep);
+    IOTAD_TRY(lake::WriteParquet(session_, source, local, plan_.compression));
     const std::string part = lake::HourPartition(hour);
     const std::string staged = fmt::format("{}silver/{}/{}", plan_.staging, part, name);
+    IOTAD_TRY(lake_.store().PutFile(staged, local));
+    IOTAD_FAULT_POINT("silver.after_hour_file");
     moves_.emplace_back(staged, fmt::format("{}{}/{}", lake::kSilverPrefix, part, name));
     stored_.AddWritten(hour, staged, b, keep);  // later flushes of this hour dedup against it
     hours_touched_.insert(hour);
-    handed_off_ = true;  // the encoder returns the buffer to the pool
-    return encoder_.Submit({std::move(t), std::move(keep), local, staged});
+    return Status::Ok();
   }
 
   /// Late partial rows that add values to rows already stored (earlier flushes or runs): each
@@ -483,8 +371,6 @@ class SilverWriter {
   lake::Lake& lake_;
   lake::DuckSession& session_;
   const SilverPlan& plan_;
-  HourEncoder& encoder_;
-  bool handed_off_ = false;  // the current hour went to the encoder with its buffer
   clean::StoredHours stored_;  // hour -> stored files, and the keys this run wrote
   std::vector<FileCounts> per_file_;
   std::vector<QuarantineRow> quarantine_;
@@ -501,9 +387,7 @@ class SilverWriter {
 
 WriteResult WriteSilver(lake::Lake& lake, lake::DuckSession& session, const SilverPlan& plan, GlobalState& state) {
   WriteResult out;
-  HourEncoder encoder(lake, plan.compression, state.pool);
-  out.status = encoder.Start();
-  SilverWriter writer(lake, session, plan, encoder);
+  SilverWriter writer(lake, session, plan);
   while (auto task = state.queue.Pop()) {
     if (!out.status.ok()) continue;  // drain so the producer never blocks
     const double w0 = ThreadCpuSeconds();
@@ -511,8 +395,6 @@ WriteResult WriteSilver(lake::Lake& lake, lake::DuckSession& session, const Silv
     out.cpu_seconds += ThreadCpuSeconds() - w0;
   }
   if (out.status.ok()) out.status = writer.Finish();
-  if (Status st = encoder.Stop(); out.status.ok()) out.status = std::move(st);
-  out.cpu_seconds += encoder.cpu_seconds();
   out.per_file = writer.per_file();
   out.reasons = std::move(writer.reasons());
   out.moves = std::move(writer.moves());
