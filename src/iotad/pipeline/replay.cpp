@@ -267,6 +267,7 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
       std::string prev_device;           // of the previous row (its chunk may be gone)
       bool have_prev = false, take = false;
       uint32_t dev = 0;
+      uint32_t last_loc = 0;  // the previous row's location id (0: none yet)
       while (true) {
         IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
         if (!chunk) break;
@@ -313,7 +314,13 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
           if (!h.device.empty() && h.device.back() == dev && ts[r] < h.ts.back()) sorted = false;
           h.ts.push_back(ts[r]);
           h.device.push_back(dev);
-          h.location.push_back(locs && lake::DuckChunk::IsValid(loc_valid, r) ? locations.Id(locs[r]) : 0);
+          uint32_t loc = 0;
+          if (locs && lake::DuckChunk::IsValid(loc_valid, r)) {
+            const std::string_view l = locs[r];
+            if (last_loc == 0 || l != locations.Name(last_loc)) last_loc = locations.Id(l);  // a device's location rarely changes
+            loc = last_loc;
+          }
+          h.location.push_back(loc);
           for (size_t j = 0; j < width; ++j) {
             const bool has = vals[j] != nullptr && lake::DuckChunk::IsValid(valid[j], r);
             h.values.push_back(has ? vals[j][r] : NAN);
