@@ -102,7 +102,7 @@ Status GoldRunner::FitMoments() {
     for (size_t i = t * per_thread; i < std::min(state_.hours.size(), (t + 1) * per_thread); ++i) {
       const std::string files = lake::SqlList(lake_.ReadPaths(state_.hours[i].second));
       for (const auto& [begin, end] : batches) {
-        IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Query(fmt::format(
+        IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Stream(fmt::format(
                                                 "SELECT {} FROM read_parquet({}, union_by_name = true)",
                                                 SilverProjection(state_.metrics, begin, end), files)));
         const SilverColumns layout = FindSilverColumns(result, state_.metrics, begin, end);

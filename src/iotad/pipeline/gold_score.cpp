@@ -120,7 +120,7 @@ Status GoldRunner::ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vec
   const size_t nd = plan_.detectors.size();
   for (const auto& [begin, end] : ColumnBatches(state_.metrics.size())) {
     const bool first_batch = begin == 0;
-    IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Query(fmt::format(
+    IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Stream(fmt::format(
                                             "SELECT {} FROM read_parquet({}, union_by_name = true)",
                                             SilverProjection(state_.metrics, begin, end), files)));
     const SilverColumns layout = FindSilverColumns(result, state_.metrics, begin, end);
