@@ -392,10 +392,10 @@ Status GoldRunner::PlanBatchDetectors() {
   return Status::Ok();
 }
 
-/// Replays every series through the online detectors, one device at a time in time order
-/// (ReplaySilver's buckets, the same path as `iotad eval --lake`), the buckets shared out over
-/// both threads, each with its own session; the flags are then filed under their hours in bucket
-/// order, so the outcome does not depend on which thread ran which bucket.
+/// Replays every series through the online detectors, each device in time order (ReplaySilver's
+/// buckets, the same path as `iotad eval --lake`): one thread reads silver, a lane per thread
+/// scores its share of the devices; the flags are then filed under their hours bucket by bucket
+/// and lane by lane, so the outcome does not depend on the threads' timing.
 Status GoldRunner::ReplayOnline(const std::vector<std::string>& all_paths) {
   std::vector<std::string> names;  // the online detectors, in the order of plan_.detectors
   std::vector<uint32_t> index;     // their positions in plan_.detectors
@@ -405,19 +405,18 @@ Status GoldRunner::ReplayOnline(const std::vector<std::string>& all_paths) {
     index.push_back(k);
   }
   const SeriesPlanFn plan = PlanFromResolver(plan_.resolve, state_.metrics, names, plan_.all_named);
-  // A bucket's devices are replayed side by side (their detectors' state held at once) and each
-  // bucket reads all of silver: as few buckets as the memory budget allows, one per thread at
-  // least. Two run at once: each gets half the budget.
-  const int64_t buckets = std::max<int64_t>(
-      kThreads, ReplayBuckets(static_cast<int64_t>(state_.series.size()), ReplayBytesPerSeries(names),
-                              ReplayStateBudget(plan_.max_baseline_points) / kThreads));
+  // A bucket's devices are replayed side by side, their detectors' state held at once, and each
+  // bucket is a read of silver: as few buckets as the memory budget allows. One thread reads,
+  // the devices are dealt to a lane per thread that scores them.
+  const int64_t buckets = ReplayBuckets(static_cast<int64_t>(state_.series.size()), ReplayBytesPerSeries(names),
+                                        ReplayStateBudget(plan_.max_baseline_points));
   // The end of the data (silver is partitioned by event_time: its last hour holds it), with
   // which every series is ticked at its end: a device silent since is flagged.
   IOTAD_ASSIGN_OR_RETURN(const TimestampUs end_us,
                          SilverEnd(*contexts_[0].session, state_.hours.empty() ? std::vector<std::string>{}
                                                                          : lake_.ReadPaths(state_.hours.back().second)));
   struct Flag {
-    uint32_t device;  // into the bucket's devices
+    uint32_t device;  // into the lane's devices
     uint32_t metric, detector;
     TimestampUs ts;
     double value;
@@ -425,39 +424,35 @@ Status GoldRunner::ReplayOnline(const std::vector<std::string>& all_paths) {
     int version;
     std::string location;
   };
-  struct Bucket {
+  struct Collected {
     std::vector<std::string> devices;
     std::unordered_map<std::string, uint32_t> index;  // device -> its position in `devices`
     std::vector<Flag> flags;
   };
-  std::vector<Bucket> done(static_cast<size_t>(buckets));
-  std::atomic<int64_t> next{0};
-  IOTAD_TRY(OnThreads([&](ScoreContext& ctx) -> Status {
-    for (int64_t b = next++; b < buckets; b = next++) {
-      Bucket& out = done[static_cast<size_t>(b)];
-      IOTAD_TRY(ReplaySilverBucket(
-                    *ctx.session, all_paths, state_.metrics, names, plan,
-                    [&](const ReplayPoint& p) {
-                      // The replay feeds a bucket's devices side by side, hour by hour.
-                      const auto it = out.index.find(std::string(p.device_id));
-                      const uint32_t device = it != out.index.end() ? it->second : 0;
-                      out.flags.push_back({device, p.metric, p.detector, p.ts, p.value, p.score, p.version,
-                                           std::string(p.location)});
-                    },
-                    [&](std::string_view device) {
-                      out.index.emplace(device, static_cast<uint32_t>(out.devices.size()));
-                      out.devices.emplace_back(device);
-                    },
-                    b, buckets, end_us)
-                    .status());
+  for (int64_t b = 0; b < buckets; ++b) {
+    std::vector<Collected> got(kThreads);
+    std::vector<ReplayLane> lanes;
+    for (size_t l = 0; l < got.size(); ++l) {
+      Collected& out = got[l];
+      lanes.push_back(ReplayLane{
+          [&out](const ReplayPoint& p) {
+            const auto it = out.index.find(std::string(p.device_id));
+            const uint32_t device = it != out.index.end() ? it->second : 0;
+            out.flags.push_back({device, p.metric, p.detector, p.ts, p.value, p.score, p.version, std::string(p.location)});
+          },
+          [&out](std::string_view device) {
+            out.index.emplace(device, static_cast<uint32_t>(out.devices.size()));
+            out.devices.emplace_back(device);
+          }});
     }
-    return Status::Ok();
-  }));
-  for (const Bucket& bucket : done) {
-    std::vector<uint32_t> ids;
-    for (const auto& d : bucket.devices) ids.push_back(state_.DeviceIndex(d));
-    for (const Flag& f : bucket.flags) {
-      AddOnline(ids[f.device], f.metric, index[f.detector], f.ts, f.value, f.score, f.version, f.location);
+    IOTAD_TRY(ReplaySilverBucket(*contexts_[0].session, all_paths, state_.metrics, names, plan, lanes, b, buckets, end_us)
+                  .status());
+    for (const Collected& c : got) {  // lane by lane: the outcome does not depend on the threads' timing
+      std::vector<uint32_t> ids;
+      for (const auto& d : c.devices) ids.push_back(state_.DeviceIndex(d));
+      for (const Flag& f : c.flags) {
+        AddOnline(ids[f.device], f.metric, index[f.detector], f.ts, f.value, f.score, f.version, f.location);
+      }
     }
   }
   return Status::Ok();

@@ -1,6 +1,8 @@
 #include "iotad/pipeline/replay.h"
 
 #include <algorithm>
+#include <functional>
+#include <thread>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -11,6 +13,8 @@
 #include "iotad/detect/device_scorer.h"
 #include "iotad/detect/multivariate.h"
 #include "iotad/detect/registry.h"
+#include "iotad/core/queue.h"
+#include "iotad/core/thread.h"
 #include "iotad/lake/snapshot.h"
 
 namespace iotad::pipeline {
@@ -206,53 +210,173 @@ class Interner {
 
 }  // namespace
 
+namespace {
+
+/// One hour of one bucket, read and put in order by the reader, shared by the lanes (read-only).
+struct HourBatch {
+  HourRows rows;
+  std::vector<std::vector<uint32_t>> order;  // per lane: its rows, in the order to feed them
+  std::vector<std::pair<uint32_t, std::string>> new_devices;    // ids first seen in this hour
+  std::vector<std::pair<uint32_t, std::string>> new_locations;  // likewise
+};
+
+/// A lane: one DeviceScorer and the devices the reader deals to it, fed hour by hour.
+class Lane {
+ public:
+  Lane(detect::DeviceScorer scorer, const ReplayLane& fns, size_t width, size_t first_metric)
+      : scorer_(std::move(scorer)), fns_(fns), width_(width), first_metric_(first_metric) {
+    row_.assign(width, NAN);
+    locations_.emplace_back();  // id 0: NULL
+  }
+
+  void Process(const HourBatch& b, size_t lane) {
+    for (const auto& [id, name] : b.new_devices) {
+      if (devices_.size() <= id) devices_.resize(id + 1), last_location_.resize(id + 1, 0);
+      devices_[id] = name;
+    }
+    for (const auto& [id, name] : b.new_locations) {
+      if (locations_.size() <= id) locations_.resize(id + 1);
+      locations_[id] = name;
+    }
+    if (!status_.ok()) return;
+    const HourRows& h = b.rows;
+    for (const uint32_t i : b.order[lane]) {
+      const uint32_t d = h.device[i];
+      if (!seen(d)) {
+        own_.push_back(d);
+        if (fns_.on_device) fns_.on_device(devices_[d]);
+      }
+      last_location_[d] = h.location[i];
+      location_ = locations_[h.location[i]];
+      std::copy_n(h.values.begin() + static_cast<ptrdiff_t>(i * width_), width_, row_.begin());
+      const Status fed = scorer_.Feed(devices_[d], h.ts[i], row_, Flag(), first_metric_);
+      if (!fed.ok()) {
+        status_ = fed.WithContext("config [[detect.rule]] params: ");
+        return;
+      }
+    }
+  }
+  /// The end of the data: each of the lane's devices is told it is `end_us`, then dropped.
+  void Finish(TimestampUs end_us) {
+    if (!status_.ok()) return;
+    std::sort(own_.begin(), own_.end());  // in the order the reader first saw them
+    for (const uint32_t d : own_) {
+      location_ = locations_[last_location_[d]];
+      scorer_.TickDevice(devices_[d], end_us, Flag());
+      scorer_.Forget(devices_[d]);
+    }
+  }
+  const Status& status() const { return status_; }
+  int64_t flags() const { return flags_; }
+
+ private:
+  bool seen(uint32_t d) {
+    if (seen_.size() <= d) seen_.resize(d + 1, 0);
+    if (seen_[d]) return true;
+    seen_[d] = 1;
+    return false;
+  }
+  detect::DeviceFlagFn Flag() {
+    return [this](const detect::DeviceFlag& f) {
+      ++flags_;
+      fns_.on_flag(ReplayPoint{f.device_id, location_, f.metric, f.detector, f.ts_us, f.value, f.score, f.version});
+    };
+  }
+
+  detect::DeviceScorer scorer_;
+  const ReplayLane& fns_;
+  const size_t width_, first_metric_;
+  std::vector<double> row_;
+  std::vector<std::string> devices_, locations_;  // by the reader's ids
+  std::vector<uint32_t> last_location_;           // per device: its last row's location
+  std::vector<uint8_t> seen_;
+  std::vector<uint32_t> own_;  // this lane's devices
+  std::string_view location_;  // of the point being fed, for its flags
+  int64_t flags_ = 0;
+  Status status_;
+};
+
+}  // namespace
+
 Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
                                        const std::vector<std::string>& silver_paths,
                                        const std::vector<std::string>& metrics,
                                        const std::vector<std::string>& detector_names,
-                                       const SeriesPlanFn& plan, const ReplayFlagFn& on_flag,
-                                       const ReplayDeviceFn& on_device, int64_t bucket,
-                                       int64_t buckets, TimestampUs end_us) {
+                                       const SeriesPlanFn& plan, std::span<const ReplayLane> lanes,
+                                       int64_t bucket, int64_t buckets, TimestampUs end_us) {
   ReplayStats stats;
-  if (silver_paths.empty()) return stats;
+  if (silver_paths.empty() || lanes.empty()) return stats;
   if (end_us == kSilverEndUnknown) {
     IOTAD_ASSIGN_OR_RETURN(end_us, SilverEnd(session, silver_paths));
   }
   const size_t nm = metrics.size();
+  const size_t nl = lanes.size();
   const std::vector<std::vector<std::string>> hours = ByHour(silver_paths);
   // Hour by hour, the bucket's devices side by side: each device's points reach its detectors in
   // time order because silver is partitioned by hour and each file is written in (device, time)
   // order (checked here: a file that is not is sorted before it is fed), so nothing is sorted
-  // across the whole of silver. Memory holds the bucket's detectors and one hour of its rows.
-  IOTAD_ASSIGN_OR_RETURN(auto scorer, detect::DeviceScorer::Make(metrics, detector_names, plan));
-  std::string_view location;  // the location of the point being fed, for its flags
-  const detect::DeviceFlagFn flag = [&](const detect::DeviceFlag& f) {
-    ++stats.flags;
-    on_flag(ReplayPoint{f.device_id, location, f.metric, f.detector, f.ts_us, f.value, f.score,
-                        f.version});
-  };
+  // across the whole of silver. This thread reads; the devices are dealt to the lanes (each a
+  // scorer on a thread of its own when there are several), which are fed each hour as it is read.
+  // Memory holds the bucket's detectors and a few hours of its rows.
   const auto in_bucket = [&](std::string_view device) {
     return buckets <= 1 ||
            static_cast<int64_t>(std::hash<std::string_view>{}(device) % static_cast<uint64_t>(buckets)) == bucket;
   };
-  std::vector<double> row;
   std::vector<uint32_t> order;
-  HourRows h;
   // Each series lies in one column batch, so its points reach its detectors in the same order
   // whatever the batching; rows, devices and the time range are counted on the first batch.
   for (size_t begin = 0; begin == 0 || begin < nm; begin += kSilverColumnBatch) {
     const size_t end = std::min(nm, begin + kSilverColumnBatch);
     const size_t width = end - begin;
     const bool first_batch = begin == 0;
+    std::vector<std::unique_ptr<Lane>> lane;
+    for (size_t l = 0; l < nl; ++l) {
+      IOTAD_ASSIGN_OR_RETURN(auto scorer, detect::DeviceScorer::Make(metrics, detector_names, plan));
+      lane.push_back(std::make_unique<Lane>(std::move(scorer), lanes[l], width, begin));
+    }
+    // With several lanes each runs on its own thread, fed through a queue of one hour.
+    using BatchQueue = BoundedQueue<std::shared_ptr<const HourBatch>>;
+    std::vector<std::unique_ptr<BatchQueue>> queues;
+    std::vector<std::jthread> threads;
+    auto stop_lanes = [&] {
+      for (auto& q : queues) q->Close();
+      for (auto& t : threads) {
+        if (t.joinable()) t.join();
+      }
+      threads.clear();
+    };
+    if (nl > 1) {
+      for (size_t l = 0; l < nl; ++l) {
+        queues.push_back(std::make_unique<BatchQueue>(1));
+        auto started = StartThread("replay lane", [&, l] {
+          while (auto b = queues[l]->Pop()) lane[l]->Process(**b, l);
+        });
+        if (!started.ok()) {
+          stop_lanes();
+          return started.status().WithContext("replay: ");
+        }
+        threads.push_back(std::move(*started));
+      }
+    }
+    struct StopOnExit {
+      std::function<void()> fn;
+      ~StopOnExit() { fn(); }
+    } stop_on_exit{stop_lanes};
+    auto deal = [&](std::shared_ptr<const HourBatch> b) {
+      if (nl == 1) {
+        lane[0]->Process(*b, 0);
+      } else {
+        for (auto& q : queues) q->Push(b);
+      }
+    };
+
     Interner devices, locations;
     locations.Id("");  // id 0: NULL
-    std::vector<int64_t> last_ts;        // per device: its latest point fed
-    std::vector<uint32_t> last_location;  // per device: its last row's location
-    std::vector<uint32_t> seen_in_hour;   // per device: the last hour (counted from 1) it had rows in
+    std::vector<int64_t> last_ts;       // per device: its latest point
+    std::vector<uint32_t> seen_in_hour;  // per device: the last hour (counted from 1) it had rows in
     uint32_t hour_index = 0;
     std::vector<const double*> vals(width);
     std::vector<const uint64_t*> valid(width);
-    row.assign(width, NAN);
     for (const auto& files : hours) {
       IOTAD_ASSIGN_OR_RETURN(auto result,
                              session.Stream(fmt::format("SELECT {} FROM read_parquet({}, union_by_name = true)",
@@ -261,7 +385,8 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
       if (layout.ts < 0 || layout.device < 0) {
         return Error(Errc::kCorrupt, "replay: silver lacks the event_time or device_id column");
       }
-      h.clear();
+      auto batch = std::make_shared<HourBatch>();
+      HourRows& h = batch->rows;
       ++hour_index;
       bool sorted = files.size() == 1;  // rows of several files of one hour interleave in time
       std::string prev_device;           // of the previous row (its chunk may be gone)
@@ -295,9 +420,8 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
               dev = devices.Id(d);
               if (dev == known) {
                 last_ts.push_back(INT64_MIN);
-                last_location.push_back(0);
                 seen_in_hour.push_back(0);
-                if (on_device) on_device(d);
+                batch->new_devices.emplace_back(dev, std::string(d));
               }
               // In a file in (device, time) order a device's rows are one run.
               if (seen_in_hour[dev] == hour_index) sorted = false;
@@ -317,7 +441,11 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
           uint32_t loc = 0;
           if (locs && lake::DuckChunk::IsValid(loc_valid, r)) {
             const std::string_view l = locs[r];
-            if (last_loc == 0 || l != locations.Name(last_loc)) last_loc = locations.Id(l);  // a device's location rarely changes
+            if (last_loc == 0 || l != locations.Name(last_loc)) {  // a device's location rarely changes
+              const auto known = static_cast<uint32_t>(locations.size());
+              last_loc = locations.Id(l);
+              if (last_loc == known) batch->new_locations.emplace_back(last_loc, std::string(l));
+            }
             loc = last_loc;
           }
           h.location.push_back(loc);
@@ -328,7 +456,7 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
           }
         }
       }
-      // Feed the hour: in file order when it is already in (device, time) order, else sorted so.
+      // The hour's order: the files' when it is already (device, time), else sorted so.
       const size_t rows = h.ts.size();
       order.resize(rows);
       for (size_t i = 0; i < rows; ++i) order[i] = static_cast<uint32_t>(i);
@@ -338,6 +466,7 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
           return h.ts[a] < h.ts[b];
         });
       }
+      batch->order.resize(nl);
       for (const uint32_t i : order) {
         const uint32_t d = h.device[i];
         if (h.ts[i] < last_ts[d]) {
@@ -346,19 +475,15 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
                        devices.Name(d), FormatTimestamp(h.ts[i]), files.front());
         }
         last_ts[d] = h.ts[i];
-        last_location[d] = h.location[i];
-        location = locations.Name(h.location[i]);
-        std::copy_n(h.values.begin() + static_cast<ptrdiff_t>(i * width), width, row.begin());
-        const Status fed = scorer.Feed(devices.Name(d), h.ts[i], row, flag, begin);
-        if (!fed.ok()) return fed.WithContext("config [[detect.rule]] params: ");
+        batch->order[d % nl].push_back(i);
       }
+      deal(std::move(batch));
     }
-    // The end of the data: each device's series are told it is `end_us` (a silence flags once),
-    // then dropped.
-    for (uint32_t d = 0; d < devices.size(); ++d) {
-      location = locations.Name(last_location[d]);
-      scorer.TickDevice(devices.Name(d), end_us, flag);
-      scorer.Forget(devices.Name(d));
+    stop_lanes();
+    for (size_t l = 0; l < nl; ++l) {
+      IOTAD_TRY(lane[l]->status());
+      lane[l]->Finish(end_us);
+      stats.flags += lane[l]->flags();
     }
     if (first_batch) stats.devices = static_cast<int64_t>(devices.size());
   }
@@ -388,10 +513,10 @@ Result<ReplayStats> ReplaySilver(lake::DuckSession& session,
       ReplayBucketCount(session, silver_paths, metrics.size(), detector_names, max_points_per_pass));
   IOTAD_ASSIGN_OR_RETURN(const TimestampUs end_us, SilverEnd(session, silver_paths));
   ReplayStats stats;
+  const ReplayLane lane{on_flag, on_device};
   for (int64_t b = 0; b < buckets; ++b) {
-    IOTAD_ASSIGN_OR_RETURN(
-        auto part, ReplaySilverBucket(session, silver_paths, metrics, detector_names, plan, on_flag,
-                                      on_device, b, buckets, end_us));
+    IOTAD_ASSIGN_OR_RETURN(auto part, ReplaySilverBucket(session, silver_paths, metrics, detector_names, plan,
+                                                         std::span<const ReplayLane>(&lane, 1), b, buckets, end_us));
     stats.Merge(part);
   }
   return stats;

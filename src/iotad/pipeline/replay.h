@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -134,8 +135,16 @@ Result<int64_t> ReplayBucketCount(lake::DuckSession& session, const std::vector<
                                   size_t metrics, const std::vector<std::string>& detector_names,
                                   int64_t max_points_per_pass);
 
+/// Where a lane of a replay sends what it finds: each flag, and each device when first fed.
+struct ReplayLane {
+  ReplayFlagFn on_flag;
+  ReplayDeviceFn on_device;  // optional
+};
+
 /// One bucket of a replay: the devices whose name hashes to `bucket` of `buckets` (all of them when
-/// buckets is 1). Buckets are independent, so they may run on separate sessions and threads.
+/// buckets is 1). The calling thread reads silver once and deals the devices to the lanes (one
+/// DeviceScorer each; with several lanes, each on a thread of its own, its callbacks called from
+/// that thread only). Buckets are independent, so they may also run on separate sessions.
 /// The detector names are checked by the caller (ReplayDetectorVersion), once, not per bucket.
 /// `end_us` is the end of the data of the whole replay (SilverEnd, computed once by the caller);
 /// kSilverEndUnknown: this call computes it.
@@ -144,8 +153,7 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
                                        const std::vector<std::string>& silver_paths,
                                        const std::vector<std::string>& metrics,
                                        const std::vector<std::string>& detector_names,
-                                       const SeriesPlanFn& plan, const ReplayFlagFn& on_flag,
-                                       const ReplayDeviceFn& on_device, int64_t bucket,
-                                       int64_t buckets, TimestampUs end_us = kSilverEndUnknown);
+                                       const SeriesPlanFn& plan, std::span<const ReplayLane> lanes,
+                                       int64_t bucket, int64_t buckets, TimestampUs end_us = kSilverEndUnknown);
 
 }  // namespace iotad::pipeline
