@@ -77,6 +77,33 @@ Status GoldRunner::DiscoverMetrics(const std::vector<std::string>& all_paths) {
   return Status::Ok();
 }
 
+/// Each thread streams its fixed share of silver's hours (thread t: the t-th half, in hour order),
+/// column batch by column batch; fn(t, chunk, layout, first metric of the batch) per chunk.
+Status GoldRunner::ScanHalves(const ChunkFn& fn) {
+  const size_t per_thread = (state_.hours.size() + contexts_.size() - 1) / contexts_.size();
+  const auto batches = ColumnBatches(state_.metrics.size());
+  std::atomic<size_t> next_context{0};
+  return OnThreads([&](ScoreContext& ctx) -> Status {
+    const size_t t = next_context++;
+    for (size_t i = t * per_thread; i < std::min(state_.hours.size(), (t + 1) * per_thread); ++i) {
+      const std::string files = lake::SqlList(lake_.ReadPaths(state_.hours[i].second));
+      for (const auto& [begin, end] : batches) {
+        IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Stream(fmt::format(
+                                                "SELECT {} FROM read_parquet({}, union_by_name = true)",
+                                                SilverProjection(state_.metrics, begin, end), files)));
+        const SilverColumns layout = FindSilverColumns(result, state_.metrics, begin, end);
+        if (layout.device < 0) return Error(Errc::kCorrupt, "gold: a silver file lacks device_id");
+        while (true) {
+          IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
+          if (!chunk) break;
+          IOTAD_TRY(fn(t, chunk, layout, begin));
+        }
+      }
+    }
+    return Status::Ok();
+  });
+}
+
 /// Pass 1: finds the devices and the series (a device's metrics with at least one value) and
 /// fits mean and sample std per series. Welford in a fixed order, not a parallel SQL aggregate
 /// (whose sums depend on thread timing): each half of the hours in order on its own thread, the
@@ -92,51 +119,32 @@ Status GoldRunner::FitMoments() {
     int64_t rows = 0;
   };
   std::vector<Partial> partials(contexts_.size());
-  const size_t per_thread = (state_.hours.size() + contexts_.size() - 1) / contexts_.size();
-  const auto batches = ColumnBatches(state_.metrics.size());
-  std::atomic<size_t> next_context{0};
-  IOTAD_TRY(OnThreads([&](ScoreContext& ctx) -> Status {
-    const size_t t = next_context++;
+  IOTAD_TRY(ScanHalves([&](size_t t, const lake::DuckChunk& chunk, const SilverColumns& layout, size_t begin) -> Status {
     Partial& part = partials[t];
-    std::vector<uint32_t> run_dev;
-    for (size_t i = t * per_thread; i < std::min(state_.hours.size(), (t + 1) * per_thread); ++i) {
-      const std::string files = lake::SqlList(lake_.ReadPaths(state_.hours[i].second));
-      for (const auto& [begin, end] : batches) {
-        IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Stream(fmt::format(
-                                                "SELECT {} FROM read_parquet({}, union_by_name = true)",
-                                                SilverProjection(state_.metrics, begin, end), files)));
-        const SilverColumns layout = FindSilverColumns(result, state_.metrics, begin, end);
-        if (layout.device < 0) return Error(Errc::kCorrupt, "gold: a silver file lacks device_id");
-        while (true) {
-          IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
-          if (!chunk) break;
-          const lake::DuckStrings devs = chunk.Strings(static_cast<size_t>(layout.device));
-          if (begin == 0) part.rows += static_cast<int64_t>(chunk.size());
-          std::vector<std::tuple<size_t, size_t, uint32_t>> runs;
-          DeviceRuns(devs, chunk.size(), [&](size_t a, size_t b, std::string_view d) {
-            runs.emplace_back(a, b, part.devices.Intern(d));
-          });
-          for (size_t j = 0; j < layout.metric.size(); ++j) {
-            if (layout.metric[j] < 0) continue;
-            const double* v = chunk.Data<double>(static_cast<size_t>(layout.metric[j]));
-            const uint64_t* valid = chunk.Validity(static_cast<size_t>(layout.metric[j]));
-            for (const auto& [a, b, dev] : runs) {
-              MomentStats* st = nullptr;
-              ValidRows(valid, a, b, [&](size_t r) {
-                if (st == nullptr) {
-                  const uint64_t key = static_cast<uint64_t>(dev) * nm + begin + j;
-                  auto [it, fresh] = part.index.try_emplace(key, static_cast<uint32_t>(part.stats.size()));
-                  if (fresh) {
-                    part.keys.push_back(key);
-                    part.stats.emplace_back();
-                  }
-                  st = &part.stats[it->second];
-                }
-                st->Add(v[r]);
-              });
+    const lake::DuckStrings devs = chunk.Strings(static_cast<size_t>(layout.device));
+    if (begin == 0) part.rows += static_cast<int64_t>(chunk.size());
+    std::vector<std::tuple<size_t, size_t, uint32_t>> runs;
+    DeviceRuns(devs, chunk.size(), [&](size_t a, size_t b, std::string_view d) {
+      runs.emplace_back(a, b, part.devices.Intern(d));
+    });
+    for (size_t j = 0; j < layout.metric.size(); ++j) {
+      if (layout.metric[j] < 0) continue;
+      const double* v = chunk.Data<double>(static_cast<size_t>(layout.metric[j]));
+      const uint64_t* valid = chunk.Validity(static_cast<size_t>(layout.metric[j]));
+      for (const auto& [a, b, dev] : runs) {
+        MomentStats* st = nullptr;
+        ValidRows(valid, a, b, [&](size_t r) {
+          if (st == nullptr) {
+            const uint64_t key = static_cast<uint64_t>(dev) * nm + begin + j;
+            auto [it, fresh] = part.index.try_emplace(key, static_cast<uint32_t>(part.stats.size()));
+            if (fresh) {
+              part.keys.push_back(key);
+              part.stats.emplace_back();
             }
+            st = &part.stats[it->second];
           }
-        }
+          st->Add(v[r]);
+        });
       }
     }
     return Status::Ok();
@@ -248,71 +256,57 @@ Status GoldRunner::FitRobust(const std::vector<std::string>& /*all_paths*/) {
       for (size_t b = 0; b < buckets; ++b) std::filesystem::remove(spill_path(t, b), ec);
     }
   }};
-  const size_t per_thread = (state_.hours.size() + contexts_.size() - 1) / contexts_.size();
-  const auto batches = ColumnBatches(state_.metrics.size());
-  std::atomic<size_t> next_context{0};
-  IOTAD_TRY(OnThreads([&](ScoreContext& ctx) -> Status {
-    const size_t t = next_context++;
+  std::vector<std::vector<std::vector<SpilledValue>>> pending(contexts_.size());  // per thread, per bucket
+  for (size_t t = 0; t < contexts_.size(); ++t) {
+    spills[t].files.assign(buckets, nullptr);
+    pending[t].resize(buckets);
+  }
+  auto flush = [&](size_t t, size_t b) -> Status {
     SpillFiles& out = spills[t];
-    out.files.assign(buckets, nullptr);
-    std::vector<std::vector<SpilledValue>> pending(buckets);
-    auto flush = [&](size_t b) -> Status {
-      if (pending[b].empty()) return Status::Ok();
+    auto& buf = pending[t][b];
+    if (buf.empty()) return Status::Ok();
+    if (out.files[b] == nullptr) {
+      out.files[b] = std::fopen(spill_path(t, b).c_str(), "wb");
       if (out.files[b] == nullptr) {
-        out.files[b] = std::fopen(spill_path(t, b).c_str(), "wb");
-        if (out.files[b] == nullptr) {
-          return Error(Errc::kIo, "gold: cannot write the scratch file {}", spill_path(t, b).string());
-        }
-      }
-      if (std::fwrite(pending[b].data(), sizeof(SpilledValue), pending[b].size(), out.files[b]) != pending[b].size()) {
-        return Error(Errc::kIo, "gold: cannot write the scratch file {} (disk full?)", spill_path(t, b).string());
-      }
-      pending[b].clear();
-      return Status::Ok();
-    };
-    for (size_t i = t * per_thread; i < std::min(state_.hours.size(), (t + 1) * per_thread); ++i) {
-      const std::string files = lake::SqlList(lake_.ReadPaths(state_.hours[i].second));
-      for (const auto& [begin, end] : batches) {
-        IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Stream(fmt::format(
-                                                "SELECT {} FROM read_parquet({}, union_by_name = true)",
-                                                SilverProjection(state_.metrics, begin, end), files)));
-        const SilverColumns layout = FindSilverColumns(result, state_.metrics, begin, end);
-        if (layout.device < 0) return Error(Errc::kCorrupt, "gold: a silver file lacks device_id");
-        std::vector<std::tuple<size_t, size_t, uint32_t>> runs;
-        while (true) {
-          IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
-          if (!chunk) break;
-          const lake::DuckStrings devs = chunk.Strings(static_cast<size_t>(layout.device));
-          runs.clear();
-          DeviceRuns(devs, chunk.size(), [&](size_t a, size_t b, std::string_view d) {
-            runs.emplace_back(a, b, state_.FindDevice(d));
-          });
-          for (size_t j = 0; j < layout.metric.size(); ++j) {
-            if (layout.metric[j] < 0) continue;
-            const double* v = chunk.Data<double>(static_cast<size_t>(layout.metric[j]));
-            const uint64_t* valid = chunk.Validity(static_cast<size_t>(layout.metric[j]));
-            for (const auto& [a, b, dev] : runs) {
-              const uint32_t id = dev == kNoDevice ? kNoSeries : state_.SeriesOf(dev, begin + j);
-              if (id == kNoSeries) continue;  // pass 1 saw every value: cannot happen
-              const uint32_t bucket = bucket_of[id];
-              auto& buf = pending[bucket];
-              ValidRows(valid, a, b, [&](size_t r) { buf.push_back({id, v[r]}); });
-              if (buf.size() >= 8192) IOTAD_TRY(flush(bucket));
-            }
-          }
-        }
+        return Error(Errc::kIo, "gold: cannot write the scratch file {}", spill_path(t, b).string());
       }
     }
-    for (size_t b = 0; b < buckets; ++b) IOTAD_TRY(flush(b));
-    for (std::FILE*& f : out.files) {
-      if (f != nullptr && std::fclose(f) != 0) {
-        f = nullptr;
-        return Error(Errc::kIo, "gold: cannot write a scratch file of the robust baselines (disk full?)");
+    if (std::fwrite(buf.data(), sizeof(SpilledValue), buf.size(), out.files[b]) != buf.size()) {
+      return Error(Errc::kIo, "gold: cannot write the scratch file {} (disk full?)", spill_path(t, b).string());
+    }
+    buf.clear();
+    return Status::Ok();
+  };
+  std::vector<std::vector<std::tuple<size_t, size_t, uint32_t>>> runs(contexts_.size());
+  IOTAD_TRY(ScanHalves([&](size_t t, const lake::DuckChunk& chunk, const SilverColumns& layout, size_t begin) -> Status {
+    const lake::DuckStrings devs = chunk.Strings(static_cast<size_t>(layout.device));
+    runs[t].clear();
+    DeviceRuns(devs, chunk.size(), [&](size_t a, size_t b, std::string_view d) {
+      runs[t].emplace_back(a, b, state_.FindDevice(d));
+    });
+    for (size_t j = 0; j < layout.metric.size(); ++j) {
+      if (layout.metric[j] < 0) continue;
+      const double* v = chunk.Data<double>(static_cast<size_t>(layout.metric[j]));
+      const uint64_t* valid = chunk.Validity(static_cast<size_t>(layout.metric[j]));
+      for (const auto& [a, b, dev] : runs[t]) {
+        const uint32_t id = dev == kNoDevice ? kNoSeries : state_.SeriesOf(dev, begin + j);
+        if (id == kNoSeries) continue;  // pass 1 saw every value: cannot happen
+        const uint32_t bucket = bucket_of[id];
+        auto& buf = pending[t][bucket];
+        ValidRows(valid, a, b, [&](size_t r) { buf.push_back({id, v[r]}); });
+        if (buf.size() >= 8192) IOTAD_TRY(flush(t, bucket));
       }
-      f = nullptr;
     }
     return Status::Ok();
   }));
+  for (size_t t = 0; t < contexts_.size(); ++t) {
+    for (size_t b = 0; b < buckets; ++b) IOTAD_TRY(flush(t, b));
+    for (std::FILE*& f : spills[t].files) {
+      const bool failed = f != nullptr && std::fclose(f) != 0;
+      f = nullptr;
+      if (failed) return Error(Errc::kIo, "gold: cannot write a scratch file of the robust baselines (disk full?)");
+    }
+  }
   // Each bucket: its values by series, then each series' median and MAD.
   std::atomic<size_t> next_bucket{0};
   IOTAD_TRY(OnThreads([&](ScoreContext&) -> Status {

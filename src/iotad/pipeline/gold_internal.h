@@ -208,6 +208,9 @@ class GoldRunner {
   Status OnThreads(const std::function<Status(ScoreContext&)>& fn);
   // Baselines (gold_baselines.cpp).
   Status DiscoverMetrics(const std::vector<std::string>& all_paths);
+  using ChunkFn = std::function<Status(size_t thread, const lake::DuckChunk& chunk, const SilverColumns& layout,
+                                      size_t first_metric)>;
+  Status ScanHalves(const ChunkFn& fn);
   Status FitMoments();
   Status FitRobust(const std::vector<std::string>& all_paths);
   Status PlanBatchDetectors();
