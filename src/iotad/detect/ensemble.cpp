@@ -27,7 +27,8 @@ constexpr int kModelMembers = kVolatility + 1;  // members calibrated by the ser
 
 class Ensemble final : public SeriesDetector {
  public:
-  explicit Ensemble(const DetectorOptions& o) : fa_per_day_(o.false_alarms_per_day) {
+  explicit Ensemble(const DetectorOptions& o)
+      : fa_per_day_(o.false_alarms_per_day), bands_of_flags_only_(o.bands_of_flags_only) {
     range_.lo = o.min_value;
     range_.hi = o.max_value;
     silence_.timeout_us = o.silence_us;
@@ -122,7 +123,7 @@ class Ensemble final : public SeriesDetector {
     out.surprise = news ? raw : raw * kDamping;
     // Peaks are remembered up to twice the alarm level: a second event that is clearly anomalous
     // on its own is news however big the first one was.
-    if (top < kModelMembers && !why[top].warming_up) {
+    if (top < kModelMembers && !why[top].warming_up && (!bands_of_flags_only_ || (news && drivers != 0))) {
       // The band: the values at which the reported member would flag here, its calibrated
       // surprise over the flag limit and over its episode's faded peak (then it is news). The
       // calibration only ever widens it (Invert(t) >= t) and costs a walk over its bins, so it is
@@ -240,6 +241,7 @@ class Ensemble final : public SeriesDetector {
   int64_t fade_gap_ = -1;
   double fade_ = 1.0;
   double fa_per_day_;
+  bool bands_of_flags_only_;
   Cadence cadence_;
   FlagLimit limit_;
   FlagLimit alarm_;
