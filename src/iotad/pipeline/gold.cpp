@@ -42,7 +42,7 @@ Status GoldRunner::Run(const std::map<TimestampUs, std::vector<std::string>>& ho
   };
   IOTAD_TRY(FitMoments());  // also finds the devices and series
   report.moments_seconds = lap();
-  if (plan_.use_robust) IOTAD_TRY(FitRobust(all_paths));
+  if (plan_.use_robust) IOTAD_TRY(FitRobust());
   report.robust_seconds = lap();
   if (plan_.use_online) IOTAD_TRY(ReplayOnline(all_paths));
   report.replay_seconds = lap();

@@ -213,7 +213,7 @@ struct SpilledValue {
 /// values (two buckets are worked at once), so memory does not grow with silver. Then the threads
 /// take the buckets in turn, read each back (thread 0's file, then thread 1's: a fixed order) and
 /// select the median and the MAD of each of its series. Silver is read once, whatever its size.
-Status GoldRunner::FitRobust(const std::vector<std::string>& /*all_paths*/) {
+Status GoldRunner::FitRobust() {
   const size_t ns = state_.series.size();
   if (ns == 0) return Status::Ok();
   const int64_t per_bucket = std::max<int64_t>(1, plan_.max_baseline_points / kThreads);
@@ -410,7 +410,7 @@ Status GoldRunner::ReplayOnline(const std::vector<std::string>& all_paths) {
                          SilverEnd(*contexts_[0].session, state_.hours.empty() ? std::vector<std::string>{}
                                                                          : lake_.ReadPaths(state_.hours.back().second)));
   struct Flag {
-    uint32_t device;  // into the lane's devices
+    uint32_t device;
     uint32_t metric, detector;
     TimestampUs ts;
     double value;
@@ -418,34 +418,26 @@ Status GoldRunner::ReplayOnline(const std::vector<std::string>& all_paths) {
     int version;
     std::string location;
   };
-  struct Collected {
-    std::vector<std::string> devices;
-    std::unordered_map<std::string, uint32_t> index;  // device -> its position in `devices`
-    std::vector<Flag> flags;
-  };
   for (int64_t b = 0; b < buckets; ++b) {
-    std::vector<Collected> got(kThreads);
+    std::vector<std::vector<Flag>> got(kThreads);  // per lane
+    std::vector<Status> unknown(kThreads);
     std::vector<ReplayLane> lanes;
     for (size_t l = 0; l < got.size(); ++l) {
-      Collected& out = got[l];
-      lanes.push_back(ReplayLane{
-          [&out](const ReplayPoint& p) {
-            const auto it = out.index.find(std::string(p.device_id));
-            const uint32_t device = it != out.index.end() ? it->second : 0;
-            out.flags.push_back({device, p.metric, p.detector, p.ts, p.value, p.score, p.version, std::string(p.location)});
-          },
-          [&out](std::string_view device) {
-            out.index.emplace(device, static_cast<uint32_t>(out.devices.size()));
-            out.devices.emplace_back(device);
-          }});
+      lanes.push_back(ReplayLane{[this, &out = got[l], &bad = unknown[l]](const ReplayPoint& p) {
+        const uint32_t device = state_.FindDevice(p.device_id);  // pass 1 saw every device
+        if (device == kNoDevice) {
+          if (bad.ok()) bad = Error(Errc::kCorrupt, "gold: device '{}' appeared in silver while gold was running", p.device_id);
+          return;
+        }
+        out.push_back({device, p.metric, p.detector, p.ts, p.value, p.score, p.version, std::string(p.location)});
+      }, {}});
     }
     IOTAD_TRY(ReplaySilverBucket(*contexts_[0].session, all_paths, state_.metrics, names, plan, lanes, b, buckets, end_us)
                   .status());
-    for (const Collected& c : got) {  // lane by lane: the outcome does not depend on the threads' timing
-      std::vector<uint32_t> ids;
-      for (const auto& d : c.devices) ids.push_back(state_.DeviceIndex(d));
-      for (const Flag& f : c.flags) {
-        AddOnline(ids[f.device], f.metric, index[f.detector], f.ts, f.value, f.score, f.version, f.location);
+    for (const Status& st : unknown) IOTAD_TRY(st);
+    for (const auto& flags : got) {  // lane by lane: the outcome does not depend on the threads' timing
+      for (const Flag& f : flags) {
+        AddOnline(f.device, f.metric, index[f.detector], f.ts, f.value, f.score, f.version, f.location);
       }
     }
   }

@@ -212,7 +212,7 @@ class GoldRunner {
                                       size_t first_metric)>;
   Status ScanHalves(const ChunkFn& fn);
   Status FitMoments();
-  Status FitRobust(const std::vector<std::string>& all_paths);
+  Status FitRobust();
   Status PlanBatchDetectors();
   Status ReplayOnline(const std::vector<std::string>& all_paths);
   void AddOnline(uint32_t dev, uint32_t metric, uint32_t k, TimestampUs ts, double x, const detect::Score& s,

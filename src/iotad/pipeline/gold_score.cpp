@@ -131,11 +131,9 @@ Status GoldRunner::ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vec
       IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
       if (!chunk) break;
       const size_t n = chunk.size();
-      const auto* ts = chunk.Data<int64_t>(static_cast<size_t>(layout.ts));
-      const lake::DuckStrings devs = chunk.Strings(static_cast<size_t>(layout.device));
-      const lake::DuckStrings locs =
-          layout.location >= 0 ? chunk.Strings(static_cast<size_t>(layout.location)) : lake::DuckStrings();
-      const uint64_t* loc_valid = layout.location >= 0 ? chunk.Validity(static_cast<size_t>(layout.location)) : nullptr;
+      const SilverRows silver = SilverRowsOf(chunk, layout);
+      const int64_t* ts = silver.ts;
+      const lake::DuckStrings& devs = silver.devices;
       std::vector<std::tuple<size_t, size_t, uint32_t>> runs;
       Status unknown = Status::Ok();
       DeviceRuns(devs, n, [&](size_t a, size_t b, std::string_view d) {
@@ -149,8 +147,8 @@ Status GoldRunner::ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vec
       IOTAD_TRY(unknown);
       row_loc.assign(n, 0);
       for (size_t r = 0; r < n; ++r) {
-        if (!locs || !lake::DuckChunk::IsValid(loc_valid, r)) continue;
-        const std::string_view l = locs[r];
+        const std::string_view l = silver.LocationAt(r);
+        if (l.empty()) continue;
         if (l != last_location) {
           last_location.assign(l);
           last_location_id = ctx.locations.Intern(l);

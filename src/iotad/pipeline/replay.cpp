@@ -2,19 +2,20 @@
 
 #include <algorithm>
 #include <functional>
-#include <thread>
 #include <iterator>
 #include <memory>
 #include <optional>
 #include <span>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
+#include "iotad/clean/string_dict.h"
+#include "iotad/core/queue.h"
+#include "iotad/core/thread.h"
 #include "iotad/detect/device_scorer.h"
 #include "iotad/detect/multivariate.h"
 #include "iotad/detect/registry.h"
-#include "iotad/core/queue.h"
-#include "iotad/core/thread.h"
 #include "iotad/lake/snapshot.h"
 
 namespace iotad::pipeline {
@@ -84,6 +85,17 @@ SilverColumns FindSilverColumns(lake::DuckResult& result, const std::vector<std:
     if (auto it = index.find(name); it != index.end()) l.metric[it->second] = static_cast<int>(c);
   }
   return l;
+}
+
+SilverRows SilverRowsOf(const lake::DuckChunk& chunk, const SilverColumns& layout) {
+  SilverRows rows;
+  if (layout.ts >= 0) rows.ts = chunk.Data<int64_t>(static_cast<size_t>(layout.ts));
+  if (layout.device >= 0) rows.devices = chunk.Strings(static_cast<size_t>(layout.device));
+  if (layout.location >= 0) {
+    rows.locations = chunk.Strings(static_cast<size_t>(layout.location));
+    rows.location_valid = chunk.Validity(static_cast<size_t>(layout.location));
+  }
+  return rows;
 }
 
 Result<int> ReplayDetectorVersion(std::string_view name) {
@@ -185,33 +197,10 @@ std::vector<std::vector<std::string>> ByHour(const std::vector<std::string>& pat
 /// One hour of one bucket's rows, kept in columns: silver files are read whole, then fed.
 struct HourRows {
   std::vector<int64_t> ts;
-  std::vector<uint32_t> device;    // the bucket's device ids
+  std::vector<uint32_t> device;    // the bucket's device ids (clean::StringDict's, from 1)
   std::vector<uint32_t> location;  // interned; 0 = NULL
   std::vector<double> values;      // row-major, `width` per row
-  void clear() { ts.clear(), device.clear(), location.clear(), values.clear(); }
 };
-
-/// Interns strings to dense ids (first seen, first numbered).
-class Interner {
- public:
-  uint32_t Id(std::string_view s) {
-    if (auto it = ids_.find(s); it != ids_.end()) return it->second;
-    names_.push_back(std::make_unique<std::string>(s));
-    const auto id = static_cast<uint32_t>(names_.size() - 1);
-    ids_.emplace(*names_.back(), id);
-    return id;
-  }
-  std::string_view Name(uint32_t id) const { return *names_[id]; }
-  size_t size() const { return names_.size(); }
-
- private:
-  std::vector<std::unique_ptr<std::string>> names_;  // stable addresses for the map's views
-  std::unordered_map<std::string_view, uint32_t> ids_;
-};
-
-}  // namespace
-
-namespace {
 
 /// One hour of one bucket, read and put in order by the reader, shared by the lanes (read-only).
 struct HourBatch {
@@ -228,6 +217,10 @@ class Lane {
       : scorer_(std::move(scorer)), fns_(fns), width_(width), first_metric_(first_metric) {
     row_.assign(width, NAN);
     locations_.emplace_back();  // id 0: NULL
+    flag_ = [this](const detect::DeviceFlag& f) {
+      ++flags_;
+      fns_.on_flag(ReplayPoint{f.device_id, location_, f.metric, f.detector, f.ts_us, f.value, f.score, f.version});
+    };
   }
 
   void Process(const HourBatch& b, size_t lane) {
@@ -250,7 +243,7 @@ class Lane {
       last_location_[d] = h.location[i];
       location_ = locations_[h.location[i]];
       std::copy_n(h.values.begin() + static_cast<ptrdiff_t>(i * width_), width_, row_.begin());
-      const Status fed = scorer_.Feed(devices_[d], h.ts[i], row_, Flag(), first_metric_);
+      const Status fed = scorer_.Feed(devices_[d], h.ts[i], row_, flag_, first_metric_);
       if (!fed.ok()) {
         status_ = fed.WithContext("config [[detect.rule]] params: ");
         return;
@@ -263,7 +256,7 @@ class Lane {
     std::sort(own_.begin(), own_.end());  // in the order the reader first saw them
     for (const uint32_t d : own_) {
       location_ = locations_[last_location_[d]];
-      scorer_.TickDevice(devices_[d], end_us, Flag());
+      scorer_.TickDevice(devices_[d], end_us, flag_);
       scorer_.Forget(devices_[d]);
     }
   }
@@ -277,12 +270,6 @@ class Lane {
     seen_[d] = 1;
     return false;
   }
-  detect::DeviceFlagFn Flag() {
-    return [this](const detect::DeviceFlag& f) {
-      ++flags_;
-      fns_.on_flag(ReplayPoint{f.device_id, location_, f.metric, f.detector, f.ts_us, f.value, f.score, f.version});
-    };
-  }
 
   detect::DeviceScorer scorer_;
   const ReplayLane& fns_;
@@ -293,6 +280,7 @@ class Lane {
   std::vector<uint8_t> seen_;
   std::vector<uint32_t> own_;  // this lane's devices
   std::string_view location_;  // of the point being fed, for its flags
+  detect::DeviceFlagFn flag_;  // made once: it is passed with every point
   int64_t flags_ = 0;
   Status status_;
 };
@@ -371,10 +359,9 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
       }
     };
 
-    Interner devices, locations;
-    locations.Id("");  // id 0: NULL
-    std::vector<int64_t> last_ts;       // per device: its latest point
-    std::vector<uint32_t> seen_in_hour;  // per device: the last hour (counted from 1) it had rows in
+    clean::StringDict devices, locations;  // id 0: "" (a NULL location)
+    std::vector<int64_t> last_ts{INT64_MIN};  // per device: its latest point
+    std::vector<uint32_t> seen_in_hour{0};    // per device: the last hour (counted from 1) it had rows in
     uint32_t hour_index = 0;
     std::vector<const double*> vals(width);
     std::vector<const uint64_t*> valid(width);
@@ -398,27 +385,22 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
         IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());
         if (!chunk) break;
         const size_t n = chunk.size();
-        const auto* ts = chunk.Data<int64_t>(static_cast<size_t>(layout.ts));
-        const lake::DuckStrings devs = chunk.Strings(static_cast<size_t>(layout.device));
-        const lake::DuckStrings locs = layout.location >= 0
-                                           ? chunk.Strings(static_cast<size_t>(layout.location))
-                                           : lake::DuckStrings();
-        const uint64_t* loc_valid =
-            layout.location >= 0 ? chunk.Validity(static_cast<size_t>(layout.location)) : nullptr;
+        const SilverRows silver = SilverRowsOf(chunk, layout);
+        const int64_t* ts = silver.ts;
         for (size_t j = 0; j < width; ++j) {
           const bool present = layout.metric[j] >= 0;
           vals[j] = present ? chunk.Data<double>(static_cast<size_t>(layout.metric[j])) : nullptr;
           valid[j] = present ? chunk.Validity(static_cast<size_t>(layout.metric[j])) : nullptr;
         }
         for (size_t r = 0; r < n; ++r) {
-          const std::string_view d = devs[r];
+          const std::string_view d = silver.devices[r];
           if (!have_prev || d != prev_device) {  // a run of the next device's rows
             have_prev = true;
             prev_device.assign(d);
             take = in_bucket(d);
             if (take) {
               const auto known = static_cast<uint32_t>(devices.size());
-              dev = devices.Id(d);
+              dev = devices.Intern(d);
               if (dev == known) {
                 last_ts.push_back(INT64_MIN);
                 seen_in_hour.push_back(0);
@@ -440,11 +422,10 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
           h.ts.push_back(ts[r]);
           h.device.push_back(dev);
           uint32_t loc = 0;
-          if (locs && lake::DuckChunk::IsValid(loc_valid, r)) {
-            const std::string_view l = locs[r];
-            if (last_loc == 0 || l != locations.Name(last_loc)) {  // a device's location rarely changes
+          if (const std::string_view l = silver.LocationAt(r); !l.empty()) {
+            if (last_loc == 0 || l != locations.Get(last_loc)) {  // a device's location rarely changes
               const auto known = static_cast<uint32_t>(locations.size());
-              last_loc = locations.Id(l);
+              last_loc = locations.Intern(l);
               if (last_loc == known) batch->new_locations.emplace_back(last_loc, std::string(l));
             }
             loc = last_loc;
@@ -463,7 +444,7 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
       for (size_t i = 0; i < rows; ++i) order[i] = static_cast<uint32_t>(i);
       if (!sorted) {
         std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-          if (h.device[a] != h.device[b]) return devices.Name(h.device[a]) < devices.Name(h.device[b]);
+          if (h.device[a] != h.device[b]) return devices.Get(h.device[a]) < devices.Get(h.device[b]);
           return h.ts[a] < h.ts[b];
         });
       }
@@ -473,7 +454,7 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
         if (h.ts[i] < last_ts[d]) {
           return Error(Errc::kCorrupt, "replay: a silver row of device '{}' at {} lies in an hour partition after "
                        "one of its later rows ({}); `iotad verify` checks the lake",
-                       devices.Name(d), FormatTimestamp(h.ts[i]), files.front());
+                       devices.Get(d), FormatTimestamp(h.ts[i]), files.front());
         }
         last_ts[d] = h.ts[i];
         batch->order[d % nl].push_back(i);
@@ -486,7 +467,7 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
       lane[l]->Finish(end_us);
       stats.flags += lane[l]->flags();
     }
-    if (first_batch) stats.devices = static_cast<int64_t>(devices.size());
+    if (first_batch) stats.devices = static_cast<int64_t>(devices.size()) - 1;
   }
   return stats;
 }

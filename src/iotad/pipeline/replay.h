@@ -48,6 +48,18 @@ struct SilverColumns {
 SilverColumns FindSilverColumns(lake::DuckResult& result, const std::vector<std::string>& metrics,
                                 size_t begin = 0, size_t end = SIZE_MAX);
 
+/// A chunk of a silver result through its layout: event_time, device_id and location.
+struct SilverRows {
+  const int64_t* ts = nullptr;
+  lake::DuckStrings devices, locations;
+  const uint64_t* location_valid = nullptr;
+  /// The location of row r; empty when NULL or when the result has no location column.
+  std::string_view LocationAt(size_t r) const {
+    return locations && lake::DuckChunk::IsValid(location_valid, r) ? locations[r] : std::string_view();
+  }
+};
+SilverRows SilverRowsOf(const lake::DuckChunk& chunk, const SilverColumns& layout);
+
 /// One flagged point of a replay (views valid during the callback only).
 struct ReplayPoint {
   std::string_view device_id;
