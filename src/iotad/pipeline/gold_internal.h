@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -184,6 +185,64 @@ inline void ValidRows(const uint64_t* valid, size_t start, size_t end, Fn&& fn) 
     if (lake::DuckChunk::IsValid(valid, r)) fn(r);
     ++r;
   }
+}
+
+/// One metric column of a chunk, and the statistics its rows of one device run go to (null:
+/// none).
+struct MomentColumn {
+  const double* values = nullptr;
+  const uint64_t* valid = nullptr;
+  MomentStats* stats = nullptr;
+};
+
+/// AddSideBySide for K columns at once, their statistics in registers (K known at compile time
+/// so the loops unroll).
+template <size_t K>
+inline void AddColumnGroup(const MomentColumn* cols, size_t start, size_t end) {
+  MomentStats local[K];
+#pragma GCC unroll 4
+  for (size_t j = 0; j < K; ++j) local[j] = *cols[j].stats;
+  for (size_t r = start; r < end; ++r) {
+#pragma GCC unroll 4
+    for (size_t j = 0; j < K; ++j) {
+      if (lake::DuckChunk::IsValid(cols[j].valid, r)) local[j].Add(cols[j].values[r]);
+    }
+  }
+#pragma GCC unroll 4
+  for (size_t j = 0; j < K; ++j) *cols[j].stats = local[j];
+}
+
+/// Adds rows [start, end) of every column with statistics to them, the columns side by side.
+/// Each Welford step waits on a division, so one column after the other waits on every step in
+/// turn, while side by side the CPU overlaps the columns' chains. Each column's values still
+/// reach its statistics in row order, so the results are the same bits.
+inline void AddSideBySide(std::span<const MomentColumn> cols, size_t start, size_t end) {
+  MomentColumn group[4];
+  size_t k = 0;
+  const auto flush = [&] {
+    switch (k) {
+      case 1: AddColumnGroup<1>(group, start, end); break;
+      case 2: AddColumnGroup<2>(group, start, end); break;
+      case 3: AddColumnGroup<3>(group, start, end); break;
+      case 4: AddColumnGroup<4>(group, start, end); break;
+      default: break;
+    }
+    k = 0;
+  };
+  for (const MomentColumn& c : cols) {
+    if (c.stats == nullptr) continue;
+    group[k++] = c;
+    if (k == 4) flush();
+  }
+  flush();
+}
+
+/// The valid cells of rows [start, end).
+inline size_t CountValid(const uint64_t* valid, size_t start, size_t end) {
+  if (valid == nullptr) return end - start;
+  size_t n = 0;
+  for (size_t r = start; r < end; ++r) n += lake::DuckChunk::IsValid(valid, r) ? 1 : 0;
+  return n;
 }
 
 /// Runs gold on two threads. Pass 1 (baselines) splits the hours into two fixed halves whose

@@ -115,7 +115,9 @@ Status GoldRunner::ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vec
   std::vector<AnomalyRow> anomalies;
   std::string last_location;
   uint32_t last_location_id = 0;
-  std::vector<uint32_t> row_dev, row_loc;
+  std::vector<uint32_t> row_loc, series_of;
+  const bool has_batch = std::any_of(plan_.kinds.begin(), plan_.kinds.end(),
+                                     [](DetectorKind k) { return k != DetectorKind::kOnline; });
   GoldReport& report = ctx.report;
   const size_t nd = plan_.detectors.size();
   for (const auto& [begin, end] : ColumnBatches(state_.metrics.size())) {
@@ -166,28 +168,48 @@ Status GoldRunner::ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vec
           }
         }
       }
-      for (size_t j = 0; j < layout.metric.size(); ++j) {
+      // Each run's series (a value of a series pass 1 did not see means silver changed), then
+      // the hour's statistics, all metrics of a run side by side, then the batch detectors.
+      const size_t ncols = layout.metric.size();
+      std::vector<MomentColumn> cols(ncols);
+      series_of.assign(runs.size() * ncols, kNoSeries);
+      for (size_t j = 0; j < ncols; ++j) {
+        if (layout.metric[j] < 0) continue;
+        cols[j].values = chunk.Data<double>(static_cast<size_t>(layout.metric[j]));
+        cols[j].valid = chunk.Validity(static_cast<size_t>(layout.metric[j]));
+        for (size_t i = 0; i < runs.size(); ++i) {
+          const auto& [a, b, dev] = runs[i];
+          const size_t values = CountValid(cols[j].valid, a, b);
+          if (values == 0) continue;
+          const uint32_t id = state_.SeriesOf(dev, begin + j);
+          if (id == kNoSeries) {
+            return Error(Errc::kCorrupt, "gold: silver changed while gold was running (device '{}', metric '{}')",
+                         state_.device_names[dev], state_.metrics[begin + j]);
+          }
+          series_of[i * ncols + j] = id;
+          report.values_scored += static_cast<int64_t>(values);
+        }
+      }
+      for (size_t i = 0; i < runs.size(); ++i) {
+        for (size_t j = 0; j < ncols; ++j) {
+          const uint32_t id = series_of[i * ncols + j];
+          cols[j].stats = id == kNoSeries ? nullptr : &ctx.cells[id].stats;
+        }
+        AddSideBySide(cols, std::get<0>(runs[i]), std::get<1>(runs[i]));
+      }
+      if (!has_batch) continue;
+      for (size_t j = 0; j < ncols; ++j) {
         if (layout.metric[j] < 0) continue;
         const size_t m = begin + j;
-        const double* vals = chunk.Data<double>(static_cast<size_t>(layout.metric[j]));
-        const uint64_t* valid = chunk.Validity(static_cast<size_t>(layout.metric[j]));
-        for (const auto& [a, b, dev] : runs) {
-          uint32_t id = kNoSeries;
-          Status missing = Status::Ok();
+        const double* vals = cols[j].values;
+        const uint64_t* valid = cols[j].valid;
+        for (size_t i = 0; i < runs.size(); ++i) {
+          const auto& [a, b, dev] = runs[i];
+          const uint32_t id = series_of[i * ncols + j];
+          if (id == kNoSeries) continue;
+          SummaryCell& cell = ctx.cells[id];
           ValidRows(valid, a, b, [&](size_t r) {
-            if (id == kNoSeries) {
-              id = state_.SeriesOf(dev, m);
-              if (id == kNoSeries) {
-                missing = Error(Errc::kCorrupt, "gold: silver changed while gold was running (device '{}', metric '{}')",
-                                state_.device_names[dev], state_.metrics[m]);
-                return;
-              }
-            }
-            if (!missing.ok()) return;
-            SummaryCell& cell = ctx.cells[id];
             const double x = vals[r];
-            cell.stats.Add(x);
-            ++report.values_scored;
             for (uint32_t k = 0; k < nd; ++k) {
               if (plan_.kinds[k] == DetectorKind::kOnline) continue;  // replayed before (ReplayOnline)
               if (!plan_.all_named && !state_.batch_use[id * nd + k]) continue;
@@ -241,7 +263,6 @@ Status GoldRunner::ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vec
               an.rule = plan_.kinds[k] == DetectorKind::kZScore ? "|z| > threshold" : "robust |z| > threshold";
             }
           });
-          IOTAD_TRY(missing);
         }
       }
     }

@@ -202,6 +202,35 @@ struct HourRows {
   std::vector<double> values;      // row-major, `width` per row
 };
 
+/// Puts `order` (the hour's rows, 0..n) in an order where each device's rows come together and
+/// in time order: the devices in the order they first appear, each device's rows kept in file
+/// order when already in time order (the usual case), else stable-sorted by time. O(n) but for
+/// those sorts, which are one device's rows each. The order among devices changes nothing: every
+/// detector keeps state per device, and the flags are sorted when written.
+void DeviceTimeOrder(const HourRows& h, size_t device_ids, std::vector<uint32_t>& order) {
+  const size_t n = h.ts.size();
+  std::vector<uint32_t> group_of(device_ids, UINT32_MAX);
+  std::vector<uint32_t> start;  // per group, then its next free place
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t& g = group_of[h.device[i]];
+    if (g == UINT32_MAX) {
+      g = static_cast<uint32_t>(start.size());
+      start.push_back(0);
+    }
+    ++start[g];
+  }
+  uint32_t at = 0;
+  for (uint32_t& s : start) at += std::exchange(s, at);
+  std::vector<uint32_t> bounds(start);
+  bounds.push_back(static_cast<uint32_t>(n));
+  for (size_t i = 0; i < n; ++i) order[start[group_of[h.device[i]]]++] = static_cast<uint32_t>(i);
+  const auto by_time = [&](uint32_t a, uint32_t b) { return h.ts[a] < h.ts[b]; };
+  for (size_t g = 0; g + 1 < bounds.size(); ++g) {
+    const auto first = order.begin() + bounds[g], last = order.begin() + bounds[g + 1];
+    if (!std::is_sorted(first, last, by_time)) std::stable_sort(first, last, by_time);
+  }
+}
+
 /// One hour of one bucket, read and put in order by the reader, shared by the lanes (read-only).
 struct HourBatch {
   HourRows rows;
@@ -442,12 +471,7 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
       const size_t rows = h.ts.size();
       order.resize(rows);
       for (size_t i = 0; i < rows; ++i) order[i] = static_cast<uint32_t>(i);
-      if (!sorted) {
-        std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-          if (h.device[a] != h.device[b]) return devices.Get(h.device[a]) < devices.Get(h.device[b]);
-          return h.ts[a] < h.ts[b];
-        });
-      }
+      if (!sorted) DeviceTimeOrder(h, devices.size(), order);
       batch->order.resize(nl);
       for (const uint32_t i : order) {
         const uint32_t d = h.device[i];
