@@ -208,7 +208,7 @@ void PrintSilverReport(const pipeline::SilverReport& r, FILE* out) {
                static_cast<long long>(a.duplicates),
                a.merged > 0 ? fmt::format(" + {} merged", a.merged).c_str() : "",
                a.Balanced() ? "" : "  (DOES NOT BALANCE)");
-  std::fprintf(out, "  cpu: parse %.2f s, dedup + write %.2f s (two threads)\n", r.parse_seconds, r.write_seconds);
+  std::fprintf(out, "  cpu: parse %.2f s, dedup + write %.2f s (the writer and its encoders)\n", r.parse_seconds, r.write_seconds);
   if (r.late_rows > 0) {
     std::fprintf(out, "  late rows appended to hours already in silver: %lld\n", static_cast<long long>(r.late_rows));
   }

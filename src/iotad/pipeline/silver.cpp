@@ -133,8 +133,8 @@ Result<SilverReport> RunSilver(lake::Lake& lake, const SilverOptions& options, c
   if (inputs.empty() && !options.rebuild) return report;
 
   IOTAD_ASSIGN_OR_RETURN(auto session, lake.OpenSession(/*with_views=*/false));
-  // The writer thread is DuckDB's only source; extra DuckDB workers would only take CPU from the
-  // parse thread.
+  // The writer and its encoder threads do their DuckDB work themselves (the encoders each on a
+  // session of their own); extra DuckDB workers would only take CPU from the parse thread.
   IOTAD_TRY(session->Exec("SET threads = 1"));
   // The plan: the only place the config is read.
   IOTAD_ASSIGN_OR_RETURN(const SilverPlan plan, PlanSilver(lake, *snapshot, *session, lake.config().silver, options,

@@ -46,7 +46,7 @@ struct SilverReport {
   ParseTotals parse;
   double seconds = 0;
   double parse_seconds = 0;  // parse thread: reading bronze and parsing
-  double write_seconds = 0;  // writer thread: dedup and Parquet writing (overlaps parsing)
+  double write_seconds = 0;  // writer and encoder threads: dedup and Parquet writing (overlaps parsing)
 };
 
 /// Processes bronze files not yet in silver (the bookmark is the set of bronze keys that

@@ -274,8 +274,7 @@ class SilverParser final : public parse::RowSink {
     if (current_ == &it->second) current_ = nullptr;
     it->second.EnsureMetrics(metric_names_.size());
     it->second.EnsureDims(dim_names_.size());
-    clean::DedupResult dedup = clean::Deduplicate(it->second, *ranks_);
-    emit_(HourTask{std::move(it->second), device_snapshot_, dim_snapshot_, dim_names_, metric_names_, std::move(dedup)});
+    emit_(HourTask{std::move(it->second), device_snapshot_, dim_snapshot_, dim_names_, metric_names_, ranks_});
     hours_.erase(it);
   }
   void EmitQuarantine() {

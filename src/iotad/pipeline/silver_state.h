@@ -34,7 +34,9 @@ struct HourTask {
   Strings dim_values;
   std::vector<std::string> dim_names;
   std::vector<std::string> metric_names;
-  clean::DedupResult dedup;  // computed on the parse thread, which has time to spare
+  // Sorted-order rank of each device id, for the writer's Deduplicate (done there: the parse
+  // worker is silver's one serial chain; the writer and its encoders have time to spare).
+  std::shared_ptr<const std::vector<uint32_t>> ranks;
 };
 struct QuarantineTask {
   std::vector<clean::QuarantineRow> rows;

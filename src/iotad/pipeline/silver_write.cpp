@@ -1,6 +1,9 @@
 #include "iotad/pipeline/silver_write.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cmath>
 #include <filesystem>
 #include <ranges>
@@ -12,6 +15,8 @@
 
 #include "iotad/clean/stored_rows.h"
 #include "iotad/core/fault.h"
+#include "iotad/core/queue.h"
+#include "iotad/core/thread.h"
 #include "iotad/lake/parquet_writer.h"
 #include "iotad/parse/row_parser.h"
 
@@ -110,15 +115,119 @@ std::string ScratchName(std::string_view layer, TimestampUs hour, std::string_vi
   return fmt::format("{}-{}-{}", layer, part, name);
 }
 
+/// Encodes hours into Parquet and stages them on kThreads threads, each with a DuckDB session of
+/// its own. DuckDB's encoding is most of silver's writing, and the parse worker needs less than a
+/// core: with two encoders both cores work while the parse worker reads on. What is staged, and
+/// under which name, the writer decides in input order; only the bytes are made here, so the
+/// files and the commit do not depend on the threads' timing. One hour waits at most besides the
+/// ones being encoded (memory stays bounded).
+class HourEncoder {
+ public:
+  static constexpr int kThreads = 2;
+  struct Job {
+    HourTask task;
+    std::vector<uint32_t> keep;
+    std::filesystem::path local;
+    std::string staged;
+  };
+
+  HourEncoder(lake::Lake& lake, std::string compression, BufferPool& pool)
+      : lake_(lake), compression_(std::move(compression)), pool_(pool) {}
+  ~HourEncoder() { (void)Stop(); }
+
+  Status Start() {
+    for (int i = 0; i < kThreads; ++i) {
+      IOTAD_ASSIGN_OR_RETURN(auto session, lake_.OpenSession(/*with_views=*/false));
+      IOTAD_TRY(session->Exec("SET threads = 1"));
+      sessions_.push_back(std::move(session));
+    }
+    for (int i = 0; i < kThreads; ++i) {
+      auto started = StartThread("silver's Parquet encoder", [this, i] { Run(*sessions_[static_cast<size_t>(i)]); });
+      if (!started.ok()) return started.status();
+      threads_.push_back(std::move(*started));
+    }
+    return Status::Ok();
+  }
+  /// Queues the job (waiting for room); its buffer goes back to the pool once it is encoded. The
+  /// first error of an earlier job, if any (the job is then dropped).
+  Status Submit(Job job) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (error_.ok() && !threads_.empty()) {
+        ++pending_;
+      } else {
+        pool_.Put(std::move(job.task.buffer));
+        return error_.ok() ? Error(Errc::kInternal, "silver: the encoder is not running") : error_;
+      }
+    }
+    jobs_.Push(std::move(job));
+    return Status::Ok();
+  }
+  /// Waits until every queued hour is staged; the first error.
+  Status Drain() {
+    std::unique_lock<std::mutex> lock(mu_);
+    idle_.wait(lock, [&] { return pending_ == 0; });
+    return error_;
+  }
+  /// Drains, then ends the threads; the first error.
+  Status Stop() {
+    if (threads_.empty()) return error_;
+    Status st = Drain();
+    jobs_.Close();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    return st;
+  }
+  double cpu_seconds() const { return cpu_seconds_; }
+
+ private:
+  void Run(lake::DuckSession& session) {
+    while (auto job = jobs_.Pop()) {
+      const double t0 = ThreadCpuSeconds();
+      bool failed;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        failed = !error_.ok();
+      }
+      Status st = failed ? Status::Ok() : Write(*job, session);  // after a failure, drop the rest
+      pool_.Put(std::move(job->task.buffer));
+      std::lock_guard<std::mutex> lock(mu_);
+      cpu_seconds_ += ThreadCpuSeconds() - t0;
+      if (!st.ok() && error_.ok()) error_ = std::move(st);
+      if (--pending_ == 0) idle_.notify_all();
+    }
+  }
+  Status Write(const Job& job, lake::DuckSession& session) {
+    HourSource source(job.task, job.keep);
+    IOTAD_TRY(lake::WriteParquet(session, source, job.local, compression_));
+    IOTAD_TRY(lake_.store().PutFile(job.staged, job.local));
+    IOTAD_FAULT_POINT("silver.after_hour_file");
+    return Status::Ok();
+  }
+
+  lake::Lake& lake_;
+  const std::string compression_;
+  BufferPool& pool_;
+  std::vector<std::unique_ptr<lake::DuckSession>> sessions_;
+  BoundedQueue<Job> jobs_{1};
+  std::vector<std::jthread> threads_;
+  std::mutex mu_;
+  std::condition_variable idle_;
+  int pending_ = 0;         // queued or being encoded
+  Status error_;            // the first failure; later jobs are dropped
+  double cpu_seconds_ = 0;  // summed under mu_, read after Stop
+};
+
 /// The writer worker's local state: takes each hour (deduplicated within itself by the parse
 /// worker), checks its late rows against rows already stored, streams it to Parquet in staging,
 /// and keeps the moves for the commit. Owns the DuckDB session.
 class SilverWriter {
  public:
-  SilverWriter(lake::Lake& lake, lake::DuckSession& session, const SilverPlan& plan)
+  SilverWriter(lake::Lake& lake, lake::DuckSession& session, const SilverPlan& plan, HourEncoder& encoder)
       : lake_(lake),
         session_(session),
         plan_(plan),
+        encoder_(encoder),
         stored_(plan.stored_files),
         per_file_(plan.inputs.size()) {}
 
@@ -128,11 +237,15 @@ class SilverWriter {
       return quarantine_.size() > 100'000 ? FlushQuarantine() : Status::Ok();
     }
     auto& hour = std::get<HourTask>(task);
+    handed_off_ = false;
     Status st = FlushHour(hour);
-    pool.Put(std::move(hour.buffer));
+    if (!handed_off_) pool.Put(std::move(hour.buffer));
     return st;
   }
-  Status Finish() { return FlushQuarantine(); }
+  Status Finish() {
+    IOTAD_TRY(encoder_.Stop());
+    return FlushQuarantine();
+  }
 
   std::vector<std::pair<std::string, std::string>>& moves() { return moves_; }
   std::vector<std::string>& deletes() { return deletes_; }
@@ -227,7 +340,7 @@ class SilverWriter {
   Status FlushHour(HourTask& t) {
     HourBuffer& b = t.buffer;
     const TimestampUs hour = b.hour_start;
-    clean::DedupResult& dd = t.dedup;
+    clean::DedupResult dd = clean::Deduplicate(b, *t.ranks);
     for (uint32_t i : dd.duplicates) ++per_file_[b.source[i]].duplicates;
     for (uint32_t i : dd.merged) ++per_file_[b.source[i]].merged;
     for (auto [i, kept] : dd.conflicts) {
@@ -248,6 +361,9 @@ class SilverWriter {
       clean::LateSplit split = clean::SplitLateRows(b, dd.keep, stored_.Keys(hour, std::move(read_back)));
       keep = std::move(split.fresh);
       if (!split.colliding.empty()) {
+        // The stored files of this hour are read below, and one may still be on its way to
+        // staging. (The keys above come from files of earlier runs, or from memory.)
+        IOTAD_TRY(encoder_.Drain());
         std::unordered_map<uint64_t, clean::StoredRow> rows;
         for (uint32_t i : split.colliding) rows[clean::RowKey(b, i)];
         IOTAD_TRY(StoredRows(t, stored_.Files(hour), device_ids, rows));
@@ -275,16 +391,13 @@ class SilverWriter {
     const std::string name = fmt::format("part-{}-{}.parquet", plan_.batch_id, k);
     IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
     const auto local = scratch / ScratchName("silver", hour, name);
-    HourSource source(t, keep);
-    IOTAD_TRY(lake::WriteParquet(session_, source, local, plan_.compression));
     const std::string part = lake::HourPartition(hour);
     const std::string staged = fmt::format("{}silver/{}/{}", plan_.staging, part, name);
-    IOTAD_TRY(lake_.store().PutFile(staged, local));
-    IOTAD_FAULT_POINT("silver.after_hour_file");
     moves_.emplace_back(staged, fmt::format("{}{}/{}", lake::kSilverPrefix, part, name));
     stored_.AddWritten(hour, staged, b, keep);  // later flushes of this hour dedup against it
     hours_touched_.insert(hour);
-    return Status::Ok();
+    handed_off_ = true;  // the encoder returns the buffer to the pool
+    return encoder_.Submit({std::move(t), std::move(keep), local, staged});
   }
 
   /// Late partial rows that add values to rows already stored (earlier flushes or runs): each
@@ -371,6 +484,8 @@ class SilverWriter {
   lake::Lake& lake_;
   lake::DuckSession& session_;
   const SilverPlan& plan_;
+  HourEncoder& encoder_;
+  bool handed_off_ = false;  // the current hour went to the encoder with its buffer
   clean::StoredHours stored_;  // hour -> stored files, and the keys this run wrote
   std::vector<FileCounts> per_file_;
   std::vector<QuarantineRow> quarantine_;
@@ -387,7 +502,9 @@ class SilverWriter {
 
 WriteResult WriteSilver(lake::Lake& lake, lake::DuckSession& session, const SilverPlan& plan, GlobalState& state) {
   WriteResult out;
-  SilverWriter writer(lake, session, plan);
+  HourEncoder encoder(lake, plan.compression, state.pool);
+  out.status = encoder.Start();
+  SilverWriter writer(lake, session, plan, encoder);
   while (auto task = state.queue.Pop()) {
     if (!out.status.ok()) continue;  // drain so the producer never blocks
     const double w0 = ThreadCpuSeconds();
@@ -395,6 +512,8 @@ WriteResult WriteSilver(lake::Lake& lake, lake::DuckSession& session, const Silv
     out.cpu_seconds += ThreadCpuSeconds() - w0;
   }
   if (out.status.ok()) out.status = writer.Finish();
+  if (Status st = encoder.Stop(); out.status.ok()) out.status = std::move(st);
+  out.cpu_seconds += encoder.cpu_seconds();
   out.per_file = writer.per_file();
   out.reasons = std::move(writer.reasons());
   out.moves = std::move(writer.moves());
