@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <iterator>
 #include <optional>
 #include <tuple>
@@ -329,6 +332,39 @@ std::string DelimiterConfig(char d) {
 bool SplitCsv(std::string_view rec, char delim, std::vector<std::string_view>& cells, std::string& scratch) {
   cells.clear();
   size_t pos = 0;
+#if defined(__SSE2__)
+  // No quote (the usual record): 16 bytes at a time, the delimiters' places as a bit mask. A
+  // record is a few dozen bytes, so one memchr per cell cost more in calls than in scanning.
+  {
+    const char* p = rec.data();
+    const size_t n = rec.size();
+    const __m128i vd = _mm_set1_epi8(delim), vq = _mm_set1_epi8('"');
+    size_t i = 0;
+    bool quote = false;
+    for (; i + 16 <= n; i += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, vq)) != 0) {
+        quote = true;
+        break;
+      }
+      for (auto m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, vd))); m != 0; m &= m - 1) {
+        const size_t at = i + static_cast<size_t>(__builtin_ctz(m));
+        cells.push_back(rec.substr(pos, at - pos));
+        pos = at + 1;
+      }
+    }
+    for (; !quote && i < n; ++i) {
+      if (p[i] == '"') quote = true;
+      else if (p[i] == delim) cells.push_back(rec.substr(pos, i - pos)), pos = i + 1;
+    }
+    if (!quote) {
+      cells.push_back(rec.substr(pos));
+      return true;
+    }
+    cells.clear();  // quoted cells: the general path below
+    pos = 0;
+  }
+#else
   if (std::memchr(rec.data(), '"', rec.size()) == nullptr) {
     for (;;) {
       const void* d = std::memchr(rec.data() + pos, delim, rec.size() - pos);
@@ -341,6 +377,7 @@ bool SplitCsv(std::string_view rec, char delim, std::vector<std::string_view>& c
       pos = at + 1;
     }
   }
+#endif
   scratch.clear();
   scratch.reserve(rec.size());  // views into scratch must stay valid: no reallocation
   for (;;) {

@@ -395,6 +395,41 @@ TEST(ParseCsvTest, EveryDataLineIsEitherARowOrAReject) {
   EXPECT_EQ(sink.rejects[4].raw, "2024-01-01T00:00:03Z,d1,lab,21.5x");
 }
 
+// Records are split 16 bytes at a time (delimiters as a bit mask) until a quote sends them to the
+// general path: cells of every length put delimiters and quotes on every side of each block's
+// edge, and each record must give the cells it was written with.
+TEST(ParseCsvTest, SplitsRecordsOfEveryLengthWhereverTheDelimitersAndQuotesFall) {
+  std::string csv = "event_time,device_id,location,a,b\n";
+  std::vector<std::tuple<std::string, std::string, double, double>> want;
+  for (int dev = 0; dev < 24; ++dev) {
+    for (int loc = 0; loc < 24; ++loc) {
+      const std::string device = fmt::format("d{}", std::string(static_cast<size_t>(dev), 'x'));
+      const std::string base(static_cast<size_t>(loc), 'l');
+      std::string location = base, cell = base;
+      if (loc % 3 == 1) {  // a quoted cell holding the delimiter
+        location = fmt::format("{},q", base);
+        cell = fmt::format("\"{}\"", location);
+      } else if (loc % 3 == 2) {  // a quote inside a cell is a plain character
+        location = cell = fmt::format("{}\"", base);
+      }
+      const double a = dev + 0.5, b = -loc;
+      csv += fmt::format("2024-01-01T00:{:02d}:{:02d}Z,{},{},{},{}\n", dev, loc, device, cell, a, b);
+      want.emplace_back(device, location, a, b);
+    }
+  }
+  RecordingSink sink;
+  ParseCsv(csv, ColumnRoles(), sink);
+  ASSERT_TRUE(sink.rejects.empty()) << sink.Describe();
+  ASSERT_EQ(sink.rows.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    const auto& [device, location, a, b] = want[i];
+    EXPECT_EQ(sink.rows[i].device_id, device) << i;
+    EXPECT_EQ(sink.rows[i].dimensions, std::vector<std::string>{location}) << i;
+    EXPECT_EQ(sink.Value(i, "a"), a) << i;
+    EXPECT_EQ(sink.Value(i, "b"), b) << i;
+  }
+}
+
 TEST(ParseJsonLinesTest, ReadsNumbersNumericStringsAndNulls) {
   RecordingSink sink;
   const ParseCounts counts = ParseJsonLines(

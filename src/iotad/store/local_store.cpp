@@ -110,6 +110,12 @@ class LocalStore final : public ObjectStore {
     struct stat st {};
     size_t size = 0;
     if (::fstat(fd, &st) == 0) size = static_cast<size_t>(st.st_size);
+    // A caller reading object after object into one buffer (silver's parse) should not reallocate
+    // (fresh pages, zero-filled, the old bytes copied) each time one is a little bigger.
+    if (size > out.capacity()) {
+      out.clear();
+      out.reserve(size + size / 8);
+    }
     out.resize(size);
     size_t got = 0;
     for (;;) {
