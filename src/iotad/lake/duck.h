@@ -3,6 +3,7 @@
 // and chunk appends. Nothing else in iotad includes duckdb.h directly.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,6 +30,20 @@ class DuckStrings {
     const uint32_t len = s.value.inlined.length;
     if (len <= 12) return {s.value.inlined.inlined, len};
     return {s.value.pointer.ptr, len};
+  }
+  /// Whether rows a and b hold the same string, mostly without reading the text: the first 8
+  /// bytes of a cell are its length and first 4 bytes, the last 8 the rest of a short string
+  /// (DuckDB pads it with zeros) or the pointer to a long one (the same pointer: the same text,
+  /// as a dictionary-decoded column gives).
+  bool Equal(size_t a, size_t b) const {
+    static_assert(sizeof(duckdb_string_t) == 16);
+    uint64_t x[2], y[2];
+    std::memcpy(x, &data_[a], sizeof x);
+    std::memcpy(y, &data_[b], sizeof y);
+    if (x[0] != y[0]) return false;
+    if (x[1] == y[1]) return true;
+    const uint32_t len = data_[a].value.inlined.length;
+    return len > 12 && std::memcmp(data_[a].value.pointer.ptr, data_[b].value.pointer.ptr, len) == 0;
   }
 
  private:

@@ -137,6 +137,38 @@ TEST(DuckParamsTest, ValuesAreBoundNeverPasted) {
   EXPECT_EQ(*FirstString(*r), "-7|2.5|true|1970-01-02 00:00:00+00|TIMESTAMP WITH TIME ZONE");
 }
 
+// DuckStrings::Equal decides most pairs from the cell's 16 bytes: it must agree with comparing the
+// text for short and long strings, equal ones at different addresses (a VALUES list) and at the
+// same address (a Parquet dictionary), and ones alike in length and first 4 bytes.
+TEST(DuckStringsTest, EqualAgreesWithTheTextWhereverTheStringsLive) {
+  auto s = DuckSession::Open({});
+  ASSERT_TRUE(s.ok());
+  const std::string path = (fs::temp_directory_path() / ("iotad_duck_strings_" + std::to_string(::getpid()) + ".parquet")).string();
+  const std::string values =
+      "(VALUES (''), ('dev-1'), ('dev-1'), ('dev-2'), ('dev-10'), ('devX1'), ('twelve-bytes'), ('twelve-bytez'), "
+      "('a-long-device-name-1'), ('a-long-device-name-1'), ('a-long-device-name-2'), ('a-long-device-name-10'), "
+      "('b-long-device-name-1'), ('dev-1'), ('a-long-device-name-1')) v(d)";
+  ASSERT_TRUE((*s)->Exec("COPY (SELECT d FROM " + values + ") TO " + SqlQuote(path)).ok());
+  for (const std::string& from : {"SELECT d FROM " + values, "SELECT d FROM read_parquet(" + SqlQuote(path) + ")"}) {
+    auto r = (*s)->Stream(from);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    auto chunk = r->Next();
+    ASSERT_TRUE(chunk.ok());
+    ASSERT_TRUE(*chunk);
+    ASSERT_EQ(chunk->size(), 15u);
+    const DuckStrings d = chunk->Strings(0);
+    int equal_pairs = 0;
+    for (size_t a = 0; a < chunk->size(); ++a) {
+      for (size_t b = 0; b < chunk->size(); ++b) {
+        EXPECT_EQ(d.Equal(a, b), d[a] == d[b]) << from << ": '" << d[a] << "' vs '" << d[b] << "'";
+        equal_pairs += d[a] == d[b] ? 1 : 0;
+      }
+    }
+    EXPECT_EQ(equal_pairs, 15 + 2 * (3 + 3));  // each with itself, and two triples
+  }
+  fs::remove(path);
+}
+
 TEST(DuckParamsTest, AWrongParameterCountIsAnError) {
   auto s = DuckSession::Open({});
   ASSERT_TRUE(s.ok());

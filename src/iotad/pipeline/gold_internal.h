@@ -165,10 +165,9 @@ template <typename Fn>
 inline void DeviceRuns(const lake::DuckStrings& devs, size_t n, Fn&& fn) {
   size_t start = 0;
   while (start < n) {
-    const std::string_view d = devs[start];
     size_t end = start + 1;
-    while (end < n && devs[end] == d) ++end;
-    fn(start, end, d);
+    while (end < n && devs.Equal(end, start)) ++end;
+    fn(start, end, devs[start]);
     start = end;
   }
 }

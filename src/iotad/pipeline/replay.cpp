@@ -422,8 +422,11 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
           valid[j] = present ? chunk.Validity(static_cast<size_t>(layout.metric[j])) : nullptr;
         }
         for (size_t r = 0; r < n; ++r) {
-          const std::string_view d = silver.devices[r];
-          if (!have_prev || d != prev_device) {  // a run of the next device's rows
+          // A run of the next device's rows (within the chunk compared cell to cell, mostly
+          // without reading the text).
+          const bool same = have_prev && (r > 0 ? silver.devices.Equal(r, r - 1) : silver.devices[r] == prev_device);
+          if (!same) {
+            const std::string_view d = silver.devices[r];
             have_prev = true;
             prev_device.assign(d);
             take = in_bucket(d);
