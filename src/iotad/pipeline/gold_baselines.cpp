@@ -123,39 +123,23 @@ Status GoldRunner::FitMoments() {
     Partial& part = partials[t];
     const lake::DuckStrings devs = chunk.Strings(static_cast<size_t>(layout.device));
     if (begin == 0) part.rows += static_cast<int64_t>(chunk.size());
-    std::vector<std::tuple<size_t, size_t, uint32_t>> runs;
+    std::vector<DeviceRun> runs;
     DeviceRuns(devs, chunk.size(), [&](size_t a, size_t b, std::string_view d) {
       runs.emplace_back(a, b, part.devices.Intern(d));
     });
-    // The slots first, metric by metric as the values come (their order numbers the series),
-    // then the values, all metrics of a run side by side.
-    const size_t ncols = layout.metric.size();
-    std::vector<MomentColumn> cols(ncols);
-    std::vector<uint32_t> slot(runs.size() * ncols, UINT32_MAX);
-    for (size_t j = 0; j < ncols; ++j) {
-      if (layout.metric[j] < 0) continue;
-      cols[j].values = chunk.Data<double>(static_cast<size_t>(layout.metric[j]));
-      cols[j].valid = chunk.Validity(static_cast<size_t>(layout.metric[j]));
-      for (size_t i = 0; i < runs.size(); ++i) {
-        const auto& [a, b, dev] = runs[i];
-        if (CountValid(cols[j].valid, a, b) == 0) continue;
-        const uint64_t key = static_cast<uint64_t>(dev) * nm + begin + j;
-        auto [it, fresh] = part.index.try_emplace(key, static_cast<uint32_t>(part.stats.size()));
-        if (fresh) {
-          part.keys.push_back(key);
-          part.stats.emplace_back();
-        }
-        slot[i * ncols + j] = it->second;
-      }
-    }
-    for (size_t i = 0; i < runs.size(); ++i) {
-      for (size_t j = 0; j < ncols; ++j) {
-        const uint32_t s = slot[i * ncols + j];
-        cols[j].stats = s == UINT32_MAX ? nullptr : &part.stats[s];
-      }
-      AddSideBySide(cols, std::get<0>(runs[i]), std::get<1>(runs[i]));
-    }
-    return Status::Ok();
+    // A slot per series, numbered as the values come.
+    return AddRunMoments(
+        chunk, layout.metric, runs,
+        [&](size_t i, size_t j, size_t) -> Result<uint32_t> {
+          const uint64_t key = static_cast<uint64_t>(std::get<2>(runs[i])) * nm + begin + j;
+          auto [it, fresh] = part.index.try_emplace(key, static_cast<uint32_t>(part.stats.size()));
+          if (fresh) {
+            part.keys.push_back(key);
+            part.stats.emplace_back();
+          }
+          return it->second;
+        },
+        [&](uint32_t s) { return &part.stats[s]; });
   }));
   std::vector<MomentStats> merged;
   for (auto& part : partials) {

@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -242,6 +243,43 @@ inline size_t CountValid(const uint64_t* valid, size_t start, size_t end) {
   size_t n = 0;
   for (size_t r = start; r < end; ++r) n += lake::DuckChunk::IsValid(valid, r) ? 1 : 0;
   return n;
+}
+
+/// A chunk's rows [first, end) of one device (its id in the caller's numbering).
+using DeviceRun = std::tuple<size_t, size_t, uint32_t>;
+
+/// Adds a chunk's metric values to Welford statistics, run by run. First the statistics are
+/// chosen, metric column by column and run by run (the order values come in, which callers number
+/// their series by): slot_of(run index, column, valid values) gives a slot (UINT32_MAX: none),
+/// called only for a run with values in that column; it may fail. Then stats_at(slot) gives each
+/// slot's statistics (slots may have moved memory while they were chosen), and each run's values
+/// are added, all columns side by side (AddSideBySide).
+template <typename SlotFn, typename StatsFn>
+Status AddRunMoments(const lake::DuckChunk& chunk, const std::vector<int>& metric_columns,
+                     const std::vector<DeviceRun>& runs, SlotFn&& slot_of, StatsFn&& stats_at) {
+  const size_t ncols = metric_columns.size();
+  std::vector<MomentColumn> cols(ncols);
+  std::vector<uint32_t> slot(runs.size() * ncols, UINT32_MAX);
+  for (size_t j = 0; j < ncols; ++j) {
+    if (metric_columns[j] < 0) continue;
+    cols[j].values = chunk.Data<double>(static_cast<size_t>(metric_columns[j]));
+    cols[j].valid = chunk.Validity(static_cast<size_t>(metric_columns[j]));
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const size_t values = CountValid(cols[j].valid, std::get<0>(runs[i]), std::get<1>(runs[i]));
+      if (values == 0) continue;
+      Result<uint32_t> s = slot_of(i, j, values);
+      if (!s.ok()) return s.status();
+      slot[i * ncols + j] = *s;
+    }
+  }
+  for (size_t i = 0; i < runs.size(); ++i) {
+    for (size_t j = 0; j < ncols; ++j) {
+      const uint32_t s = slot[i * ncols + j];
+      cols[j].stats = s == UINT32_MAX ? nullptr : stats_at(s);
+    }
+    AddSideBySide(cols, std::get<0>(runs[i]), std::get<1>(runs[i]));
+  }
+  return Status::Ok();
 }
 
 /// Runs gold on two threads. Pass 1 (baselines) splits the hours into two fixed halves whose

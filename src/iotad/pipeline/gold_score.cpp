@@ -136,7 +136,7 @@ Status GoldRunner::ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vec
       const SilverRows silver = SilverRowsOf(chunk, layout);
       const int64_t* ts = silver.ts;
       const lake::DuckStrings& devs = silver.devices;
-      std::vector<std::tuple<size_t, size_t, uint32_t>> runs;
+      std::vector<DeviceRun> runs;
       Status unknown = Status::Ok();
       DeviceRuns(devs, n, [&](size_t a, size_t b, std::string_view d) {
         auto it = state_.device_index.find(d);
@@ -171,38 +171,27 @@ Status GoldRunner::ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vec
       // Each run's series (a value of a series pass 1 did not see means silver changed), then
       // the hour's statistics, all metrics of a run side by side, then the batch detectors.
       const size_t ncols = layout.metric.size();
-      std::vector<MomentColumn> cols(ncols);
       series_of.assign(runs.size() * ncols, kNoSeries);
-      for (size_t j = 0; j < ncols; ++j) {
-        if (layout.metric[j] < 0) continue;
-        cols[j].values = chunk.Data<double>(static_cast<size_t>(layout.metric[j]));
-        cols[j].valid = chunk.Validity(static_cast<size_t>(layout.metric[j]));
-        for (size_t i = 0; i < runs.size(); ++i) {
-          const auto& [a, b, dev] = runs[i];
-          const size_t values = CountValid(cols[j].valid, a, b);
-          if (values == 0) continue;
-          const uint32_t id = state_.SeriesOf(dev, begin + j);
-          if (id == kNoSeries) {
-            return Error(Errc::kCorrupt, "gold: silver changed while gold was running (device '{}', metric '{}')",
-                         state_.device_names[dev], state_.metrics[begin + j]);
-          }
-          series_of[i * ncols + j] = id;
-          report.values_scored += static_cast<int64_t>(values);
-        }
-      }
-      for (size_t i = 0; i < runs.size(); ++i) {
-        for (size_t j = 0; j < ncols; ++j) {
-          const uint32_t id = series_of[i * ncols + j];
-          cols[j].stats = id == kNoSeries ? nullptr : &ctx.cells[id].stats;
-        }
-        AddSideBySide(cols, std::get<0>(runs[i]), std::get<1>(runs[i]));
-      }
+      IOTAD_TRY(AddRunMoments(
+          chunk, layout.metric, runs,
+          [&](size_t i, size_t j, size_t values) -> Result<uint32_t> {
+            const uint32_t dev = std::get<2>(runs[i]);
+            const uint32_t id = state_.SeriesOf(dev, begin + j);
+            if (id == kNoSeries) {
+              return Error(Errc::kCorrupt, "gold: silver changed while gold was running (device '{}', metric '{}')",
+                           state_.device_names[dev], state_.metrics[begin + j]);
+            }
+            series_of[i * ncols + j] = id;
+            report.values_scored += static_cast<int64_t>(values);
+            return id;
+          },
+          [&](uint32_t id) { return &ctx.cells[id].stats; }));
       if (!has_batch) continue;
       for (size_t j = 0; j < ncols; ++j) {
         if (layout.metric[j] < 0) continue;
         const size_t m = begin + j;
-        const double* vals = cols[j].values;
-        const uint64_t* valid = cols[j].valid;
+        const double* vals = chunk.Data<double>(static_cast<size_t>(layout.metric[j]));
+        const uint64_t* valid = chunk.Validity(static_cast<size_t>(layout.metric[j]));
         for (size_t i = 0; i < runs.size(); ++i) {
           const auto& [a, b, dev] = runs[i];
           const uint32_t id = series_of[i * ncols + j];
