@@ -77,6 +77,7 @@ Result<GoldPlan> MakeGoldPlan(const config::LakeConfig& config, const GoldOption
     }
     if (kind == DetectorKind::kRobust) plan.use_robust = true;
     if (kind == DetectorKind::kOnline) plan.use_online = true;
+    if (kind != DetectorKind::kOnline) plan.use_batch = true;
     plan.thresholds.push_back(kind == DetectorKind::kZScore   ? plan.zscore.threshold()
                               : kind == DetectorKind::kRobust ? plan.robust.threshold()
                                                               : NAN);

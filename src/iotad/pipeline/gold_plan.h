@@ -33,6 +33,7 @@ struct GoldPlan {
   bool batch_params = false;  // a rule sets a batch detector's parameters (per series settings)
   bool use_robust = false;
   bool use_online = false;
+  bool use_batch = false;  // zscore or robust_zscore: scored value by value in pass 2
   // The batch detectors' defaults ([gold]).
   double zscore_threshold = 0, robust_threshold = 0;
   int64_t min_points = 0;

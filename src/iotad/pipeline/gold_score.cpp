@@ -116,8 +116,6 @@ Status GoldRunner::ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vec
   std::string last_location;
   uint32_t last_location_id = 0;
   std::vector<uint32_t> row_loc, series_of;
-  const bool has_batch = std::any_of(plan_.kinds.begin(), plan_.kinds.end(),
-                                     [](DetectorKind k) { return k != DetectorKind::kOnline; });
   GoldReport& report = ctx.report;
   const size_t nd = plan_.detectors.size();
   for (const auto& [begin, end] : ColumnBatches(state_.metrics.size())) {
@@ -186,7 +184,7 @@ Status GoldRunner::ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vec
             return id;
           },
           [&](uint32_t id) { return &ctx.cells[id].stats; }));
-      if (!has_batch) continue;
+      if (!plan_.use_batch) continue;
       for (size_t j = 0; j < ncols; ++j) {
         if (layout.metric[j] < 0) continue;
         const size_t m = begin + j;

@@ -4,6 +4,7 @@
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <span>
 #include <thread>
@@ -473,8 +474,11 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
       // The hour's order: the files' when it is already (device, time), else sorted so.
       const size_t rows = h.ts.size();
       order.resize(rows);
-      for (size_t i = 0; i < rows; ++i) order[i] = static_cast<uint32_t>(i);
-      if (!sorted) DeviceTimeOrder(h, devices.size(), order);
+      if (sorted) {
+        std::iota(order.begin(), order.end(), uint32_t{0});
+      } else {
+        DeviceTimeOrder(h, devices.size(), order);
+      }
       batch->order.resize(nl);
       for (const uint32_t i : order) {
         const uint32_t d = h.device[i];

@@ -1,14 +1,14 @@
 #include "iotad/pipeline/silver_write.h"
 
 #include <algorithm>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 #include <cmath>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <ranges>
 #include <set>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 
 #include <fmt/ranges.h>
@@ -218,9 +218,10 @@ class HourEncoder {
   double cpu_seconds_ = 0;  // summed under mu_, read after Stop
 };
 
-/// The writer worker's local state: takes each hour (deduplicated within itself by the parse
-/// worker), checks its late rows against rows already stored, streams it to Parquet in staging,
-/// and keeps the moves for the commit. Owns the DuckDB session.
+/// The writer worker's local state: takes each hour, deduplicates it within itself, checks its
+/// late rows against rows already stored, names its file and hands it to the HourEncoder, and
+/// keeps the moves for the commit. Its DuckDB session reads stored rows back, rewrites merged
+/// files and writes the quarantine.
 class SilverWriter {
  public:
   SilverWriter(lake::Lake& lake, lake::DuckSession& session, const SilverPlan& plan, HourEncoder& encoder)
