@@ -13,7 +13,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # --- Debian packages ------------------------------------------------------------------------
 apt_pkgs=(build-essential cmake ninja-build pkg-config git curl ca-certificates python3 python3-venv
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev libspdlog-dev
-  libtomlplusplus-dev libsimdjson-dev libfast-float-dev zlib1g-dev libcurl4-openssl-dev libcpp-httplib-dev time
+  libtomlplusplus-dev libsimdjson-dev libfast-float-dev zlib1g-dev libzstd-dev libsnappy-dev libcurl4-openssl-dev libcpp-httplib-dev time
   clang libclang-rt-14-dev  # clang + its libFuzzer and sanitizer runtimes: scripts/fuzz.sh
   chromium)  # the browser tests (tests/browser) drive Debian's headless Chromium
 # npm fetches DuckDB; a machine whose Node.js already bundles npm must not get Debian's npm.

@@ -58,7 +58,7 @@ int ExitCodeFor(const Status& status) {
 
 int RunMain(int argc, char** argv) {
   CLI::App app{"iotad: anomaly detection for IoT telemetry on one machine (bronze -> silver -> gold, SQL)"};
-  app.set_version_flag("--version", "iotad 0.1.0");
+  app.set_version_flag("--version", "iotad " IOTAD_VERSION);
   app.require_subcommand(1);
   // Global options may also follow the subcommand (`iotad run --log-format json`).
   app.fallthrough();

@@ -17,6 +17,7 @@
 #include "iotad/core/fault.h"
 #include "iotad/core/queue.h"
 #include "iotad/core/thread.h"
+#include "iotad/lake/parquet_encoder.h"
 #include "iotad/lake/parquet_writer.h"
 #include "iotad/parse/row_parser.h"
 
@@ -26,54 +27,48 @@ namespace {
 using clean::HourBuffer;
 using clean::QuarantineRow;
 
-/// Streams the kept rows of one hour into the Parquet writer.
-class HourSource final : public lake::ChunkSource {
- public:
-  HourSource(const HourTask& task, const std::vector<uint32_t>& keep) : task_(task), keep_(keep) {
-    // lake::kSilverColumns (event_time, device_id), then the dimensions, then the metrics.
-    columns_ = lake::ColumnSpecs(lake::kSilverColumns);
-    for (const auto& d : task.dim_names) columns_.push_back({d, lake::ColumnType::kVarchar});
-    for (const auto& m : task.metric_names) columns_.push_back({m, lake::ColumnType::kDouble});
-  }
-  const std::vector<lake::ColumnSpec>& columns() const override { return columns_; }
-  size_t Fill(lake::ChunkFiller& out) override {
-    const HourBuffer& b = task_.buffer;
-    const size_t n = std::min(lake::ChunkFiller::Capacity(), keep_.size() - pos_);
-    const uint32_t* rows = keep_.data() + pos_;
-    auto* ts = out.Column<int64_t>(0);
-    const auto& devices = *task_.devices;
-    for (size_t r = 0; r < n; ++r) {
-      ts[r] = b.hour_start + b.offset[rows[r]];
-      out.SetString(1, r, devices[b.device[rows[r]]]);
-    }
-    const size_t ndims = b.dims.size();
-    for (size_t d = 0; d < ndims; ++d) {
-      const auto& col = b.dims[d];
-      for (size_t r = 0; r < n; ++r) {
-        const uint32_t v = col[rows[r]];
-        if (v == 0) out.SetNull(2 + d, r);
-        else out.SetString(2 + d, r, (*task_.dim_values)[v]);
+/// Writes the rows `keep` of an hour (in that order) to a local Parquet file with silver's own
+/// encoder: lake::kSilverColumns (event_time, device_id), then the dimensions, then the metrics.
+Status EncodeHour(const HourTask& task, const std::vector<uint32_t>& keep, lake::ParquetCodec codec,
+                  const std::filesystem::path& file) {
+  const HourBuffer& b = task.buffer;
+  std::vector<lake::ColumnSpec> columns = lake::ColumnSpecs(lake::kSilverColumns);
+  for (const auto& d : task.dim_names) columns.push_back({d, lake::ColumnType::kVarchar});
+  for (const auto& m : task.metric_names) columns.push_back({m, lake::ColumnType::kDouble});
+  lake::ParquetEncoder out(std::move(columns), codec);
+  std::vector<int64_t> times;
+  std::vector<uint32_t> ids;
+  std::vector<double> values;
+  for (size_t begin = 0; begin < keep.size(); begin += lake::ParquetEncoder::kRowGroupRows) {
+    const size_t n = std::min(lake::ParquetEncoder::kRowGroupRows, keep.size() - begin);
+    const uint32_t* rows = keep.data() + begin;
+    out.BeginRowGroup(n);
+    times.resize(n);
+    for (size_t r = 0; r < n; ++r) times[r] = b.hour_start + b.offset[rows[r]];
+    out.AddTimestamps(times);
+    ids.resize(n);
+    for (size_t r = 0; r < n; ++r) ids[r] = b.device[rows[r]];
+    out.AddStrings(ids, *task.devices);
+    for (size_t d = 0; d < task.dim_names.size(); ++d) {
+      if (d < b.dims.size()) {
+        for (size_t r = 0; r < n; ++r) ids[r] = b.dims[d][rows[r]];
+      } else {
+        std::fill(ids.begin(), ids.end(), 0);  // a dimension this hour never saw: NULL
       }
+      out.AddStrings(ids, *task.dim_values);
     }
-    for (size_t m = 0; m < b.metrics.size(); ++m) {
-      double* dst = out.Column<double>(2 + ndims + m);
-      const double* col = b.metrics[m].data();
-      for (size_t r = 0; r < n; ++r) {
-        const double v = col[rows[r]];
-        dst[r] = v;
-        if (std::isnan(v)) out.SetNull(2 + ndims + m, r);
+    values.resize(n);
+    for (size_t m = 0; m < task.metric_names.size(); ++m) {
+      if (m < b.metrics.size()) {
+        for (size_t r = 0; r < n; ++r) values[r] = b.metrics[m][rows[r]];
+      } else {
+        std::fill(values.begin(), values.end(), NAN);
       }
+      out.AddDoubles(values);
     }
-    pos_ += n;
-    return n;
   }
-
- private:
-  const HourTask& task_;
-  const std::vector<uint32_t>& keep_;
-  std::vector<lake::ColumnSpec> columns_;
-  size_t pos_ = 0;
-};
+  return out.WriteTo(file);
+}
 
 class QuarantineSource final : public lake::ChunkSource {
  public:
@@ -115,9 +110,8 @@ std::string ScratchName(std::string_view layer, TimestampUs hour, std::string_vi
   return fmt::format("{}-{}-{}", layer, part, name);
 }
 
-/// Encodes hours into Parquet and stages them on kThreads threads, each with a DuckDB session of
-/// its own. DuckDB's encoding is most of silver's writing, and the parse worker needs less than a
-/// core: with two encoders both cores work while the parse worker reads on. What is staged, and
+/// Encodes hours into Parquet (EncodeHour) and stages them on kThreads threads, so that encoding
+/// and staging overlap the parse worker and the writer. What is staged, and
 /// under which name, the writer decides in input order; only the bytes are made here, so the
 /// files and the commit do not depend on the threads' timing. One hour waits at most besides the
 /// ones being encoded (memory stays bounded).
@@ -131,18 +125,12 @@ class HourEncoder {
     std::string staged;
   };
 
-  HourEncoder(lake::Lake& lake, std::string compression, BufferPool& pool)
-      : lake_(lake), compression_(std::move(compression)), pool_(pool) {}
+  HourEncoder(lake::Lake& lake, lake::ParquetCodec codec, BufferPool& pool) : lake_(lake), codec_(codec), pool_(pool) {}
   ~HourEncoder() { (void)Stop(); }
 
   Status Start() {
     for (int i = 0; i < kThreads; ++i) {
-      IOTAD_ASSIGN_OR_RETURN(auto session, lake_.OpenSession(/*with_views=*/false));
-      IOTAD_TRY(session->Exec("SET threads = 1"));
-      sessions_.push_back(std::move(session));
-    }
-    for (int i = 0; i < kThreads; ++i) {
-      auto started = StartThread("silver's Parquet encoder", [this, i] { Run(*sessions_[static_cast<size_t>(i)]); });
+      auto started = StartThread("silver's Parquet encoder", [this] { Run(); });
       if (!started.ok()) return started.status();
       threads_.push_back(std::move(*started));
     }
@@ -179,9 +167,10 @@ class HourEncoder {
     return st;
   }
   double cpu_seconds() const { return cpu_seconds_; }
+  lake::ParquetCodec codec() const { return codec_; }
 
  private:
-  void Run(lake::DuckSession& session) {
+  void Run() {
     while (auto job = jobs_.Pop()) {
       const double t0 = ThreadCpuSeconds();
       bool failed;
@@ -189,7 +178,7 @@ class HourEncoder {
         std::lock_guard<std::mutex> lock(mu_);
         failed = !error_.ok();
       }
-      Status st = failed ? Status::Ok() : Write(*job, session);  // after a failure, drop the rest
+      Status st = failed ? Status::Ok() : Write(*job);  // after a failure, drop the rest
       pool_.Put(std::move(job->task.buffer));
       std::lock_guard<std::mutex> lock(mu_);
       cpu_seconds_ += ThreadCpuSeconds() - t0;
@@ -197,18 +186,16 @@ class HourEncoder {
       if (--pending_ == 0) idle_.notify_all();
     }
   }
-  Status Write(const Job& job, lake::DuckSession& session) {
-    HourSource source(job.task, job.keep);
-    IOTAD_TRY(lake::WriteParquet(session, source, job.local, compression_));
+  Status Write(const Job& job) {
+    IOTAD_TRY(EncodeHour(job.task, job.keep, codec_, job.local));
     IOTAD_TRY(lake_.store().PutFile(job.staged, job.local));
     IOTAD_FAULT_POINT("silver.after_hour_file");
     return Status::Ok();
   }
 
   lake::Lake& lake_;
-  const std::string compression_;
+  const lake::ParquetCodec codec_;
   BufferPool& pool_;
-  std::vector<std::unique_ptr<lake::DuckSession>> sessions_;
   BoundedQueue<Job> jobs_{1};
   std::vector<std::jthread> threads_;
   std::mutex mu_;
@@ -409,8 +396,7 @@ class SilverWriter {
     IOTAD_ASSIGN_OR_RETURN(auto scratch, lake_.store().ScratchDir());
     const int k0 = flush_count_[hour]++;
     const auto rows_file = scratch / ScratchName("merge", hour, fmt::format("part-{}-{}.parquet", plan_.batch_id, k0));
-    HourSource source(t, merging);
-    IOTAD_TRY(lake::WriteParquet(session_, source, rows_file, plan_.compression));
+    IOTAD_TRY(EncodeHour(t, merging, encoder_.codec(), rows_file));
     const std::string rows_sql = fmt::format("read_parquet({}, hive_partitioning = false)", lake::SqlQuote(rows_file.string()));
     auto columns = [&](const std::string& from) -> Result<std::vector<std::string>> {
       IOTAD_ASSIGN_OR_RETURN(auto r, session_.Query(fmt::format("SELECT * FROM {} LIMIT 0", from)));
@@ -503,8 +489,9 @@ class SilverWriter {
 
 WriteResult WriteSilver(lake::Lake& lake, lake::DuckSession& session, const SilverPlan& plan, GlobalState& state) {
   WriteResult out;
-  HourEncoder encoder(lake, plan.compression, state.pool);
-  out.status = encoder.Start();
+  auto codec = lake::ParquetCodecNamed(plan.compression);
+  HourEncoder encoder(lake, codec.ok() ? *codec : lake::ParquetCodec::kZstd, state.pool);
+  out.status = codec.ok() ? encoder.Start() : codec.status();
   SilverWriter writer(lake, session, plan, encoder);
   while (auto task = state.queue.Pop()) {
     if (!out.status.ok()) continue;  // drain so the producer never blocks
