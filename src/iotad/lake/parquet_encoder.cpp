@@ -538,38 +538,30 @@ Status ParquetEncoder::WriteTo(const std::filesystem::path& file) {
   t.I32(5, static_cast<int32_t>(m.columns.size()));
   t.End();
   for (const auto& col : m.columns) {
+    const bool timestamp = col.type == ColumnType::kTimestampTz, text = col.type == ColumnType::kVarchar;
+    if (!timestamp && !text && col.type != ColumnType::kDouble) {
+      return Error(Errc::kInternal, "parquet encoder: column '{}' is {}, not TIMESTAMPTZ, VARCHAR or DOUBLE", col.name,
+                   SqlTypeName(col.type));
+    }
     t.ListStruct();
-    switch (col.type) {
-      case ColumnType::kTimestampTz:
-        t.I32(1, kInt64);
-        t.I32(3, kOptional);
-        t.Binary(4, col.name);
-        t.I32(6, kTimestampMicros);
-        t.Struct(10);  // LogicalType
-        t.Struct(8);   // TIMESTAMP
+    t.I32(1, timestamp ? kInt64 : (text ? kByteArray : kDoubleType));
+    t.I32(3, kOptional);
+    t.Binary(4, col.name);
+    if (timestamp || text) {
+      t.I32(6, timestamp ? kTimestampMicros : kUtf8);
+      t.Struct(10);  // LogicalType (a union: one field set)
+      if (timestamp) {
+        t.Struct(8);      // TIMESTAMP
         t.Bool(1, true);  // isAdjustedToUTC
         t.Struct(2);      // unit
         t.Struct(2);      // MICROS
         t.End();
         t.End();
-        t.End();
-        t.End();
-        break;
-      case ColumnType::kVarchar:
-        t.I32(1, kByteArray);
-        t.I32(3, kOptional);
-        t.Binary(4, col.name);
-        t.I32(6, kUtf8);
-        t.Struct(10);  // LogicalType
-        t.Struct(1);   // STRING
-        t.End();
-        t.End();
-        break;
-      default:  // kDouble
-        t.I32(1, kDoubleType);
-        t.I32(3, kOptional);
-        t.Binary(4, col.name);
-        break;
+      } else {
+        t.Struct(1);  // STRING
+      }
+      t.End();
+      t.End();
     }
     t.End();
   }

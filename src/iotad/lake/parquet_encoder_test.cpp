@@ -239,6 +239,8 @@ TEST_F(ParquetEncoderTest, AFileThatCannotBeWrittenIsAnError) {
   enc.AddTimestamps(c.ts);
   Status st = enc.WriteTo(dir_ / "no" / "such" / "dir.parquet");
   EXPECT_EQ(st.code(), Errc::kIo);
+  ParquetEncoder other({{"n", ColumnType::kBigint}}, ParquetCodec::kZstd);  // a type it does not write
+  EXPECT_EQ(other.WriteTo(dir_ / "n.parquet").code(), Errc::kInternal);
   EXPECT_FALSE(ParquetCodecNamed("lz4").ok());
   EXPECT_EQ(*ParquetCodecNamed("snappy"), ParquetCodec::kSnappy);
 }
