@@ -1,6 +1,7 @@
 #include "iotad/clean/hour_buffer.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace iotad::clean {
 namespace {
@@ -22,6 +23,43 @@ void MergeInto(HourBuffer& b, uint32_t x, uint32_t y) {
   }
   for (auto& d : b.dims) {
     if (d[x] == 0) d[x] = d[y];
+  }
+}
+
+/// Rows in (device rank, offset) order, equal keys in row order: `keys` the sorted keys,
+/// `order` the rows. A counting sort by device (one pass; the rows of an hour come in time order
+/// in the usual case), then a device whose own rows are out of time order is sorted alone.
+/// Three radix passes over the whole hour cost several times more. With few rows for many
+/// devices (a late-row buffer), the radix sort is cheaper than the counters.
+void DeviceTimeSort(const HourBuffer& b, const std::vector<uint32_t>& device_rank, std::vector<uint64_t>& keys,
+                    std::vector<uint32_t>& order) {
+  const size_t n = b.size(), nd = device_rank.size();
+  if (n < nd / 4) {
+    for (size_t i = 0; i < n; ++i) {
+      keys[i] = (static_cast<uint64_t>(device_rank[b.device[i]]) << 32) | b.offset[i];
+      order[i] = static_cast<uint32_t>(i);
+    }
+    RadixSort(keys, order);
+    return;
+  }
+  std::vector<uint32_t> start(nd + 1, 0);
+  for (size_t i = 0; i < n; ++i) ++start[device_rank[b.device[i]] + 1];
+  for (size_t r = 0; r < nd; ++r) start[r + 1] += start[r];
+  std::vector<uint32_t> next(start.begin(), start.end() - 1);
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t rank = device_rank[b.device[i]];
+    const uint32_t slot = next[rank]++;
+    keys[slot] = (static_cast<uint64_t>(rank) << 32) | b.offset[i];
+    order[slot] = static_cast<uint32_t>(i);
+  }
+  std::vector<std::pair<uint64_t, uint32_t>> run;
+  for (size_t rank = 0; rank < nd; ++rank) {
+    const auto first = keys.begin() + start[rank], last = keys.begin() + start[rank + 1];
+    if (std::is_sorted(first, last)) continue;
+    run.clear();
+    for (size_t i = start[rank]; i < start[rank + 1]; ++i) run.emplace_back(keys[i], order[i]);
+    std::stable_sort(run.begin(), run.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (size_t i = 0; i < run.size(); ++i) std::tie(keys[start[rank] + i], order[start[rank] + i]) = run[i];
   }
 }
 
@@ -68,11 +106,7 @@ DedupResult Deduplicate(HourBuffer& b, const std::vector<uint32_t>& device_rank)
   const size_t n = b.size();
   std::vector<uint64_t> keys(n);
   std::vector<uint32_t> order(n);
-  for (size_t i = 0; i < n; ++i) {
-    keys[i] = (static_cast<uint64_t>(device_rank[b.device[i]]) << 32) | b.offset[i];
-    order[i] = static_cast<uint32_t>(i);
-  }
-  RadixSort(keys, order);
+  DeviceTimeSort(b, device_rank, keys, order);
   DedupResult r;
   r.keep.reserve(n);
   size_t i = 0;

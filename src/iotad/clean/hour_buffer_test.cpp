@@ -185,6 +185,36 @@ TEST(DeduplicateTest, FirstArrivalWinsAmongManyEqualKeys) {
   }
 }
 
+TEST(DeduplicateTest, KeepsTheOrderOfAStableSortWhateverTheRowOrderAndTheNumberOfDevices) {
+  // Many rows of few devices (a count by device, then the devices out of time order sorted
+  // alone) and few rows of many devices (the radix sort): both give the stable (rank, time)
+  // order, with the first of equal keys kept.
+  std::mt19937 rng(11);
+  for (const auto& [devices, rows] : std::vector<std::pair<uint32_t, size_t>>{{5, 2000}, {40, 3000}, {5000, 300}}) {
+    SCOPED_TRACE(devices);
+    std::vector<uint32_t> rank(devices + 1);
+    for (uint32_t id = 0; id <= devices; ++id) rank[id] = id;
+    std::shuffle(rank.begin() + 1, rank.end(), rng);
+    BufferBuilder b(1);
+    for (size_t i = 0; i < rows; ++i) {
+      const uint32_t device = 1 + rng() % devices;
+      // Mostly in time order, some rows late, some keys repeated.
+      const uint32_t t = static_cast<uint32_t>(i / 7) * 1000 - (rng() % 10 == 0 ? 5000 : 0) + 50'000;
+      b.Row(device, rng() % 13 == 0 ? 50'000 : t, {static_cast<double>(i)});
+    }
+    std::vector<uint32_t> want(rows);
+    for (uint32_t i = 0; i < rows; ++i) want[i] = i;
+    const HourBuffer& h = b.buffer();
+    auto key = [&](uint32_t i) { return (static_cast<uint64_t>(rank[h.device[i]]) << 32) | h.offset[i]; };
+    std::stable_sort(want.begin(), want.end(), [&](uint32_t x, uint32_t y) { return key(x) < key(y); });
+    want.erase(std::unique(want.begin(), want.end(), [&](uint32_t x, uint32_t y) { return key(x) == key(y); }),
+               want.end());
+    const DedupResult r = Deduplicate(b.buffer(), rank);
+    EXPECT_EQ(r.keep, want);
+    EXPECT_EQ(r.keep.size() + r.duplicates.size() + r.merged.size() + r.conflicts.size(), rows);
+  }
+}
+
 TEST(RadixSortTest, MatchesStableSortOnRandomKeysWithTies) {
   std::mt19937_64 rng(17);
   for (const uint64_t mask : {~0ULL, 0xffULL, 0xffff0000ULL, 0xff00000000000000ULL, 0x3ULL}) {

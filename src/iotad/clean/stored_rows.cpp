@@ -42,10 +42,24 @@ void StoredHours::AddWritten(TimestampUs hour, const std::string& file, const Ho
     return;
   }
   auto& cache = written_keys_[hour];
+  // Silver writes rows grouped by device, each device's in time order: putting the devices' runs
+  // in id order sorts the keys (a sort of the devices, not of every row). Any other order is
+  // radix-sorted.
+  struct Run {
+    uint32_t device, begin, end;
+  };
+  std::vector<Run> runs;
+  for (uint32_t i = 0; i < rows.size(); ++i) {
+    if (runs.empty() || b.device[rows[i]] != runs.back().device) runs.push_back({b.device[rows[i]], i, i});
+    runs.back().end = i + 1;
+  }
+  std::sort(runs.begin(), runs.end(), [](const Run& x, const Run& y) { return x.device < y.device; });
   std::vector<uint64_t> keys;
   keys.reserve(rows.size());
-  for (uint32_t i : rows) keys.push_back(RowKey(b, i));
-  RadixSort(keys);
+  for (const Run& run : runs) {
+    for (uint32_t i = run.begin; i < run.end; ++i) keys.push_back(RowKey(b, rows[i]));
+  }
+  if (!std::is_sorted(keys.begin(), keys.end())) RadixSort(keys);
   std::vector<uint64_t> merged(cache.size() + keys.size());
   std::merge(cache.begin(), cache.end(), keys.begin(), keys.end(), merged.begin());
   cache.swap(merged);
