@@ -12,24 +12,21 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "iotad/lake/parquet_format.h"
+
 namespace iotad::lake {
 namespace {
 
-// Parquet's enums (parquet.thrift).
-enum PhysicalType : int32_t { kInt64 = 2, kDoubleType = 5, kByteArray = 6 };
-enum Encoding : int32_t { kPlain = 0, kPlainDictionary = 2, kRle = 3 };
-enum PageType : int32_t { kDataPage = 0, kDictionaryPage = 2 };
-enum ConvertedType : int32_t { kUtf8 = 0, kTimestampMicros = 10 };
-constexpr int32_t kOptional = 1;
+using namespace parquet_format;  // NOLINT: the format's numbers, read like parquet.thrift
 
 int32_t CodecId(ParquetCodec c) {
   switch (c) {
-    case ParquetCodec::kUncompressed: return 0;
-    case ParquetCodec::kSnappy: return 1;
-    case ParquetCodec::kGzip: return 2;
-    case ParquetCodec::kZstd: return 6;
+    case ParquetCodec::kUncompressed: return kUncompressed;
+    case ParquetCodec::kSnappy: return kSnappy;
+    case ParquetCodec::kGzip: return kGzip;
+    case ParquetCodec::kZstd: return kZstd;
   }
-  return 0;
+  return kUncompressed;
 }
 
 void PutVarint(std::string& out, uint64_t v) {
@@ -419,7 +416,7 @@ void ParquetEncoder::AddTimestamps(std::span<const int64_t> values) {
 
 void ParquetEncoder::AddDoubles(std::span<const double> values) {
   Impl& m = *impl_;
-  Impl::Chunk& c = m.NextChunk(kDoubleType);
+  Impl::Chunk& c = m.NextChunk(kDouble);
   std::vector<uint64_t>& bits = m.bits;
   bits.clear();
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
@@ -544,7 +541,7 @@ Status ParquetEncoder::WriteTo(const std::filesystem::path& file) {
                    SqlTypeName(col.type));
     }
     t.ListStruct();
-    t.I32(1, timestamp ? kInt64 : (text ? kByteArray : kDoubleType));
+    t.I32(1, timestamp ? kInt64 : (text ? kByteArray : kDouble));
     t.I32(3, kOptional);
     t.Binary(4, col.name);
     if (timestamp || text) {

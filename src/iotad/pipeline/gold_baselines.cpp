@@ -86,11 +86,11 @@ Status GoldRunner::ScanHalves(const ChunkFn& fn) {
   return OnThreads([&](ScoreContext& ctx) -> Status {
     const size_t t = next_context++;
     for (size_t i = t * per_thread; i < std::min(state_.hours.size(), (t + 1) * per_thread); ++i) {
-      const std::string files = lake::SqlList(lake_.ReadPaths(state_.hours[i].second));
+      const std::vector<std::string> files = lake_.ReadPaths(state_.hours[i].second);
       for (const auto& [begin, end] : batches) {
-        IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Stream(fmt::format(
-                                                "SELECT {} FROM read_parquet({}, union_by_name = true)",
-                                                SilverProjection(state_.metrics, begin, end), files)));
+        IOTAD_ASSIGN_OR_RETURN(auto stream, lake::ScanSilverFiles(*ctx.session, files,
+                                                                  SilverColumnNames(state_.metrics, begin, end)));
+        lake::ChunkStream& result = *stream;
         const SilverColumns layout = FindSilverColumns(result, state_.metrics, begin, end);
         if (layout.device < 0) return Error(Errc::kCorrupt, "gold: a silver file lacks device_id");
         while (true) {

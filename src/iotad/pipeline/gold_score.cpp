@@ -109,7 +109,7 @@ class SummarySource final : public lake::ChunkSource {
 /// column batch at a time and each metric column by column, so the work is the rows, the
 /// values and the series, not rows x metrics.
 Status GoldRunner::ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vector<std::string>& keys) {
-  const std::string files = lake::SqlList(lake_.ReadPaths(keys));
+  const std::vector<std::string> files = lake_.ReadPaths(keys);
   if (ctx.cells.size() < state_.series.size()) ctx.cells.resize(state_.series.size());
   if (ctx.device_hours.size() < state_.device_names.size()) ctx.device_hours.resize(state_.device_names.size());
   std::vector<AnomalyRow> anomalies;
@@ -120,9 +120,9 @@ Status GoldRunner::ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vec
   const size_t nd = plan_.detectors.size();
   for (const auto& [begin, end] : ColumnBatches(state_.metrics.size())) {
     const bool first_batch = begin == 0;
-    IOTAD_ASSIGN_OR_RETURN(auto result, ctx.session->Stream(fmt::format(
-                                            "SELECT {} FROM read_parquet({}, union_by_name = true)",
-                                            SilverProjection(state_.metrics, begin, end), files)));
+    IOTAD_ASSIGN_OR_RETURN(auto stream, lake::ScanSilverFiles(*ctx.session, files,
+                                                              SilverColumnNames(state_.metrics, begin, end)));
+    lake::ChunkStream& result = *stream;
     const SilverColumns layout = FindSilverColumns(result, state_.metrics, begin, end);
     if (layout.ts < 0 || layout.device < 0) {
       return Error(Errc::kCorrupt, "gold: silver hour {} lacks event_time or device_id", FormatTimestamp(hour));

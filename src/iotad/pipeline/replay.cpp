@@ -60,14 +60,13 @@ Result<std::vector<std::string>> SilverMetrics(lake::DuckSession& session,
   return metrics;
 }
 
-std::string SilverProjection(const std::vector<std::string>& metrics, size_t begin, size_t end) {
+std::vector<std::string> SilverColumnNames(const std::vector<std::string>& metrics, size_t begin, size_t end) {
   std::vector<std::string> names{"event_time", "device_id", "location"};
   for (size_t m = begin; m < std::min(end, metrics.size()); ++m) names.push_back(metrics[m]);
-  std::string list = lake::SqlList(names);
-  return fmt::format("COLUMNS(c -> list_contains({}, c))", list);
+  return names;
 }
 
-SilverColumns FindSilverColumns(lake::DuckResult& result, const std::vector<std::string>& metrics,
+SilverColumns FindSilverColumns(lake::ChunkStream& result, const std::vector<std::string>& metrics,
                                 size_t begin, size_t end) {
   end = std::min(end, metrics.size());
   begin = std::min(begin, end);
@@ -396,9 +395,8 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
     std::vector<const double*> vals(width);
     std::vector<const uint64_t*> valid(width);
     for (const auto& files : hours) {
-      IOTAD_ASSIGN_OR_RETURN(auto result,
-                             session.Stream(fmt::format("SELECT {} FROM read_parquet({}, union_by_name = true)",
-                                                        SilverProjection(metrics, begin, end), lake::SqlList(files))));
+      IOTAD_ASSIGN_OR_RETURN(auto stream, lake::ScanSilverFiles(session, files, SilverColumnNames(metrics, begin, end)));
+      lake::ChunkStream& result = *stream;
       const SilverColumns layout = FindSilverColumns(result, metrics, begin, end);
       if (layout.ts < 0 || layout.device < 0) {
         return Error(Errc::kCorrupt, "replay: silver lacks the event_time or device_id column");

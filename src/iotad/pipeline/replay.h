@@ -19,6 +19,7 @@
 #include "iotad/core/timestamp.h"
 #include "iotad/detect/device_scorer.h"
 #include "iotad/lake/duck.h"
+#include "iotad/lake/silver_scan.h"
 #include "iotad/lake/lake.h"
 
 namespace iotad::pipeline {
@@ -36,16 +37,16 @@ Result<std::vector<std::string>> SilverMetrics(lake::DuckSession& session,
 /// with the number of metrics.
 inline constexpr size_t kSilverColumnBatch = 256;
 
-/// A SELECT list of silver's key columns (event_time, device_id, location) and the metrics
-/// [begin, end): those a file lacks are left out rather than an error.
-std::string SilverProjection(const std::vector<std::string>& metrics, size_t begin, size_t end);
+/// Silver's key columns (event_time, device_id, location) and the metrics [begin, end), for
+/// lake::ScanSilverFiles: those no file has are left out rather than an error.
+std::vector<std::string> SilverColumnNames(const std::vector<std::string>& metrics, size_t begin, size_t end);
 
 /// Positions of silver's columns in a result; -1 for a column the result lacks.
 struct SilverColumns {
   int ts = -1, device = -1, location = -1;
   std::vector<int> metric;  // one per metric of [begin, end)
 };
-SilverColumns FindSilverColumns(lake::DuckResult& result, const std::vector<std::string>& metrics,
+SilverColumns FindSilverColumns(lake::ChunkStream& result, const std::vector<std::string>& metrics,
                                 size_t begin = 0, size_t end = SIZE_MAX);
 
 /// A chunk of a silver result through its layout: event_time, device_id and location.
