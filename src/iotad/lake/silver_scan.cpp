@@ -11,6 +11,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "iotad/lake/parquet_encoder.h"
 #include "iotad/lake/parquet_format.h"
 
 namespace iotad::lake {
@@ -79,6 +80,13 @@ class ThriftReader {
     return s;
   }
   void Skip(uint8_t type) {
+    if (++depth_ > 32) ok_ = false;  // nested containers: bounded, whatever the input
+    if (ok_) SkipValue(type);
+    --depth_;
+  }
+
+ private:
+  void SkipValue(uint8_t type) {
     switch (type) {
       case 1:
       case 2:
@@ -99,15 +107,15 @@ class ThriftReader {
         return;
       case 9:
       case 10:
-        List([&](uint8_t t) { t == 1 || t == 2 ? (void)Byte() : Skip(t); });
+        List([&](uint8_t t) { SkipElement(t); });
         return;
       case 11: {
         const uint64_t n = Varint();
         if (n == 0) return;
         const uint8_t kv = Byte();
         for (uint64_t i = 0; i < n && ok_; ++i) {
-          Skip(kv >> 4);
-          Skip(kv & 0x0F);
+          SkipElement(kv >> 4);
+          SkipElement(kv & 0x0F);
         }
         return;
       }
@@ -118,8 +126,11 @@ class ThriftReader {
         ok_ = false;
     }
   }
-
- private:
+  /// A container's element: a bool there is a byte of its own (so every element reads input).
+  void SkipElement(uint8_t type) {
+    if (type == 1 || type == 2) Byte();
+    else Skip(type);
+  }
   uint8_t Byte() {
     if (p_ >= end_) {
       ok_ = false;
@@ -304,6 +315,7 @@ bool DecodeRleHybrid(const uint8_t* p, const uint8_t* end, int bw, size_t count,
       if (run == 0 || value_bytes > end - p) return false;
       uint32_t value = 0;
       for (int b = 0; b < value_bytes; ++b) value |= static_cast<uint32_t>(p[b]) << (8 * b);
+      if (value > mask) return false;  // wider than the bit width says
       p += value_bytes;
       const size_t take = std::min<size_t>(run, count - n);
       std::fill(out + n, out + n + take, value);
@@ -369,8 +381,13 @@ class NativeStream final : public ChunkStream {
         return Error(Errc::kInvalidArgument, "not written by silver's encoder: {}", path);
       }
       for (const auto& g : f.meta.groups) {
-        if (g.chunks.size() != f.meta.columns.size()) return Error(Errc::kInvalidArgument, "bad row group: {}", path);
+        // Silver's encoder writes at most kRowGroupRows rows per group; anything else is DuckDB's to read.
+        if (g.chunks.size() != f.meta.columns.size() || g.rows < 0 ||
+            g.rows > static_cast<int64_t>(ParquetEncoder::kRowGroupRows)) {
+          return Error(Errc::kInvalidArgument, "not a row group of silver's encoder: {}", path);
+        }
       }
+      f.inflate_budget = (size_t{64} << 20) + 1000 * f.bytes.size();
       s->files_.push_back(std::move(f));
     }
     // The output: each wanted name some file has, typed alike in every file that has it.
@@ -424,6 +441,9 @@ class NativeStream final : public ChunkStream {
     std::string path;
     std::string bytes;
     FileMeta meta;
+    // Bytes its pages may decompress to in all: far above any real ratio, but a damaged header
+    // cannot make the reader allocate gigabytes.
+    size_t inflate_budget = 0;
   };
   NativeStream() = default;
 
@@ -472,8 +492,10 @@ class NativeStream final : public ChunkStream {
   }
 
   /// Decompresses a page body into a buffer of its own; the view stays valid while the stream lives.
-  Result<std::string_view> Uncompress(const File& f, int32_t codec, std::string_view in, size_t size,
+  Result<std::string_view> Uncompress(File& f, int32_t codec, std::string_view in, size_t size,
                                       std::string& out) {
+    if (size > f.inflate_budget) return Corrupt(f, "a page larger than the file can hold");
+    f.inflate_budget -= size;
     out.resize(size);
     switch (codec) {
       case parquet_format::kUncompressed:
@@ -508,7 +530,7 @@ class NativeStream final : public ChunkStream {
   }
 
   Status DecodeRowGroup() {
-    const File& f = files_[file_];
+    File& f = files_[file_];
     const RowGroupMeta& g = f.meta.groups[group_];
     group_rows_ = static_cast<size_t>(g.rows);
     row_ = 0;
@@ -528,7 +550,7 @@ class NativeStream final : public ChunkStream {
     return Status::Ok();
   }
 
-  Status DecodeChunk(const File& f, const ChunkMeta& c, DecodedColumn& col) {
+  Status DecodeChunk(File& f, const ChunkMeta& c, DecodedColumn& col) {
     const size_t rows = group_rows_;
     const bool text = col.type == PhysicalType::kByteArray;
     if (static_cast<size_t>(c.values) != rows) return Corrupt(f, "column chunk length");
@@ -632,9 +654,10 @@ class NativeStream final : public ChunkStream {
     if (!text) {
       if (count > static_cast<size_t>(end - b) / 8) return Corrupt(f, "plain values");
       fixed.resize(count);
-      std::memcpy(fixed.data(), b, count * 8);
+      if (count > 0) std::memcpy(fixed.data(), b, count * 8);  // data() may be null when empty
       return Status::Ok();
     }
+    if (count > static_cast<size_t>(end - b) / 4) return Corrupt(f, "plain strings");
     cells.resize(count);
     for (size_t i = 0; i < count; ++i) {
       uint32_t len;
