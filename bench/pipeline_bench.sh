@@ -176,12 +176,15 @@ done
 load_end="$(cut -d' ' -f1 /proc/loadavg)"
 cpu="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 mem_kib="$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"
+# The commit the measured build was made from (IOTAD_BUILD_DIR may be another checkout's build).
+src="$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt" 2>/dev/null)"
+src="${src:-$here}"
 export B_RUNLOG="$(printf '%s\n' "${runlog[@]}")" B_LOGS="$logs" B_RUNS="$runs" B_SILVER_ROWS="$silver_rows" B_ANOM_Z="$anom_z" B_ANOM_ALL="$anom_all" \
   B_QUARANTINE="$quarantine_rows" B_SUMMARY="$summary_rows" B_INPUT_ROWS="$input_rows" B_INPUT_FILES="$input_files" \
   B_INPUT_BYTES="$input_bytes" B_GEN_SECS="$gen_secs" B_ROWS="$rows" B_DEVICES="$devices" B_HOURS="$hours" \
   B_NPROC="$(nproc)" B_CPU="$cpu" B_LOAD="$load_start $load_end" B_MEM_KIB="$mem_kib" B_CMDLINE="$cmdline" B_WORKDIR="$workdir" \
   B_BUILD="$build" B_BUILD_TYPE="$build_type" B_IOTAD_VERSION="$("$iotad" --version 2>/dev/null | head -n 1 || true)" \
-  B_GIT="$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$here" diff --quiet HEAD 2>/dev/null || echo '+dirty')"
+  B_GIT="$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$src" diff --quiet HEAD 2>/dev/null || echo '+dirty')"
 python3 - <<'PY'
 import json, os, datetime
 
