@@ -11,7 +11,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 deps="${IOTAD_DEPS:-$HOME/.cache/iotad}"
 seconds="${1:-${IOTAD_FUZZ_SECONDS:-60}}"
 out="${IOTAD_FUZZ_BUILD_DIR:-$here/build-fuzz}"
-targets="${IOTAD_FUZZ_TARGETS:-csv jsonl timestamp config commit alert_log serve_params}"
+# Every target fuzz/CMakeLists.txt defines (its IOTAD_FUZZ_TARGETS list), unless told otherwise.
+targets="${IOTAD_FUZZ_TARGETS:-$(sed -n 's/^set(IOTAD_FUZZ_TARGETS \(.*\))$/\1/p' "$here/fuzz/CMakeLists.txt")}"
+[ -n "$targets" ] || { echo "fuzz: no targets found in fuzz/CMakeLists.txt" >&2; exit 1; }
 command -v clang++ >/dev/null || { echo "fuzz: clang++ is missing (scripts/setup.sh installs it)" >&2; exit 1; }
 
 launcher=()
