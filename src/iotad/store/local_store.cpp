@@ -112,11 +112,13 @@ class LocalStore final : public ObjectStore {
     if (::fstat(fd, &st) == 0) size = static_cast<size_t>(st.st_size);
     // A caller reading object after object into one buffer (silver's parse) should not reallocate
     // (fresh pages, zero-filled, the old bytes copied) each time one is a little bigger.
-    if (size > out.capacity()) {
+    // One byte more than the file, so the read that finds its end has room and does not grow
+    // the buffer (doubling it, the old bytes copied, once per object).
+    if (size + 1 > out.capacity()) {
       out.clear();
-      out.reserve(size + size / 8);
+      out.reserve(size + 1 + size / 8);
     }
-    out.resize(size);
+    out.resize(size + 1);
     size_t got = 0;
     for (;;) {
       if (got == out.size()) out.resize(std::max<size_t>(out.size() * 2, 1 << 16));
