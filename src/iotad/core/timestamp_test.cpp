@@ -4,6 +4,8 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -284,6 +286,44 @@ TEST(TimestampTest, RejectsDurationsWithBadUnitsOrNumbers) {
   EXPECT_EQ(ParseDurationUs("-5s"), std::nullopt);
   EXPECT_EQ(ParseDurationUs("1.2.3s"), std::nullopt);
   EXPECT_EQ(ParseDurationUs("5ss"), std::nullopt);
+}
+
+// A timestamp that repeats the date and hour of the one before takes a shortcut (the hour's
+// prefix is remembered per thread). Whatever came before, every text must parse as it does
+// after a timestamp of another hour: same instant, same zone and rounding flags, same refusals.
+TEST(TimestampTest, TheRememberedHourNeverChangesAResult) {
+  std::vector<std::string> texts = {"2024-01-01T00:00:00Z", "2024-01-01T00:59:60Z", "2024-01-01T00:60:00Z",
+                                    "2024-01-01T00:05:61Z", "2024-01-01T00:05:00z", "2024-01-01T00:05:00+01:00",
+                                    "2024-01-01T00:05:00.5Z", "2024-01-01 00:05:07Z", "2024-01-01t00:05:07Z",
+                                    "2024-02-29T23:59:59Z", "2023-02-29T23:59:59Z", "2024-01-01T24:00:00Z",
+                                    "9999-12-31T23:59:59Z", "9999-12-31T23:59:60Z", "0001-01-01T00:00:00Z",
+                                    "0000-12-31T23:59:59Z", "2024-01-01T00:0a:00Z", "2024-01-01T00:05:0 Z",
+                                    "2024-01-01T00:05-00Z", "2024-01-01T00:05:00ZZ", "2024-01-01T00:05:00",
+                                    " 2024-01-01T00:05:07Z", "\"2024-01-01T00:05:07Z\""};
+  // Variations of every byte of a few of them: digits, separators and letters in each place.
+  std::mt19937_64 rng(11);
+  const std::string alphabet = "0123456789:-TtZz +.";
+  for (int i = 0; i < 4000; ++i) {
+    std::string t = texts[rng() % 10];
+    t[rng() % t.size()] = alphabet[rng() % alphabet.size()];
+    if (rng() % 4 == 0) t[rng() % t.size()] = alphabet[rng() % alphabet.size()];
+    texts.push_back(t);
+  }
+  const auto parse = [](const std::string& before, const std::string& text) {
+    (void)ParseTimestamp(before);
+    TimestampInfo info;
+    const auto ts = ParseTimestamp(text, TimestampOptions{.default_utc_offset_minutes = 90}, &info);
+    return std::tuple(ts, info.had_zone, info.rounded);
+  };
+  int served = 0;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const auto alone = parse("1999-06-15T12:00:00Z", texts[i]);  // another hour: parsed in full
+    for (const size_t j : {size_t{0}, size_t{1}, i > 0 ? i - 1 : 0, static_cast<size_t>(rng() % texts.size())}) {
+      EXPECT_EQ(parse(texts[j], texts[i]), alone) << texts[i] << " after " << texts[j];
+      served += texts[j].compare(0, 14, texts[i], 0, 14) == 0 && std::get<0>(alone).has_value();
+    }
+  }
+  EXPECT_GT(served, 300);  // the shortcut was taken, not only the full parse
 }
 
 }  // namespace
