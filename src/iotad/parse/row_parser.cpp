@@ -269,11 +269,40 @@ class NullTokens {
   size_t max_size_ = 0;
 };
 
+/// The usual telemetry number, [-]digits[.digits] with at most 15 digits in all: the digits
+/// as an integer m < 10^15 and the decimals d give m / 10^d, both exact doubles, so the one
+/// division is correctly rounded: the value fast_float gives (Clinger's fast path), without
+/// its general machinery. False for anything else (exponents, long or odd forms).
+[[gnu::always_inline]] inline bool ParseShortDecimal(const char* p, const char* end, double& out) {
+  static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  const bool negative = p < end && *p == '-';
+  p += negative;
+  if (end - p > 16 || p == end) return false;  // 15 digits and a point at most
+  uint64_t m = 0;
+  const char* const int_start = p;
+  while (p < end && static_cast<unsigned>(*p - '0') <= 9) m = m * 10 + static_cast<unsigned>(*p++ - '0');
+  if (p == int_start) return false;
+  int decimals = 0;
+  if (p < end) {
+    if (*p != '.') return false;
+    const char* const frac_start = ++p;
+    while (p < end && static_cast<unsigned>(*p - '0') <= 9) m = m * 10 + static_cast<unsigned>(*p++ - '0');
+    decimals = static_cast<int>(p - frac_start);
+    if (p != end || decimals == 0) return false;
+  }
+  if ((end - int_start) - (decimals > 0) > 15) return false;  // m < 10^15 < 2^53: exact
+  const double v = static_cast<double>(m) / kPow10[decimals];
+  out = negative ? -v : v;
+  return true;
+}
+
 /// A finite number (no surrounding blanks; a leading '+' allowed).
 [[gnu::always_inline]] inline bool ParseTrimmedNumber(std::string_view cell, double& out) {
   if (cell.empty()) return false;
   const char* first = cell.data();
   if (*first == '+') ++first;  // fast_float rejects a leading '+'
+  if (ParseShortDecimal(first, cell.data() + cell.size(), out)) return true;
   auto [ptr, ec] = fast_float::from_chars(first, cell.data() + cell.size(), out);
   return ec == std::errc() && ptr == cell.data() + cell.size() && std::isfinite(out);
 }

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
+#include <fast_float/fast_float.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -846,6 +849,56 @@ TEST(ParseCsvHeaderTest, DuplicateColumnNamesRejectEveryRowNamingThem) {
     EXPECT_NE(r.detail.find("duplicate column names"), std::string::npos) << r.detail;
     EXPECT_NE(r.detail.find("'temp' (columns 3 and 4)"), std::string::npos) << r.detail;
   }
+}
+
+// Short decimals ("23.01", "-0.0898") take a path of their own; every number cell must still
+// give exactly fast_float's double (bit for bit, -0 included) or be refused as it refuses them.
+TEST(ParseCsvTypingTest, EveryNumberTextGivesFastFloatsDoubleBitForBit) {
+  std::vector<std::string> texts = {"0", "-0", "-0.0", "+0.5", "1.", ".5", "-.5", "007", "0.1", "0.3",
+                                    "123456789012345", "1234567890123456", "12345678901234.5", "0.000000000000001",
+                                    "0.0000000000000001", "999999999999999", "99999999999999.99", "9007199254740993",
+                                    "+-5", "--5", "1.2.3", "1e5", "1E-3", "- 1", "1-", "-", "+", "4.35", "2.675"};
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 20000; ++i) {
+    std::string t;
+    const int sign = static_cast<int>(rng() % 4);
+    if (sign == 1) t += '-';
+    if (sign == 2) t += '+';
+    const int whole = static_cast<int>(rng() % 12);
+    const int frac = static_cast<int>(rng() % 12);
+    for (int k = 0; k < whole; ++k) t += static_cast<char>('0' + rng() % 10);
+    if (rng() % 5 != 0) t += '.';
+    for (int k = 0; k < frac; ++k) t += static_cast<char>('0' + rng() % 10);
+    if (rng() % 50 == 0) {
+      t += 'e';
+      t += std::to_string(static_cast<int>(rng() % 40) - 20);
+    }
+    texts.push_back(t);
+  }
+  std::string csv = "event_time,device_id,v,w\n";  // w: a row whose v is refused is still a row
+  for (const auto& t : texts) csv += "2024-01-01T00:00:00Z,d," + t + ",1\n";
+  RecordingSink sink;
+  ParseCsv(csv, TempIsAMetric(), sink);
+  ASSERT_EQ(sink.rows.size(), texts.size()) << sink.Describe();
+  size_t refused = 0;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const std::string& t = texts[i];
+    const char* first = t.data() + (!t.empty() && t[0] == '+');
+    double want = NAN;
+    const auto [ptr, ec] = fast_float::from_chars(first, t.data() + t.size(), want);
+    const bool ok = !t.empty() && ec == std::errc() && ptr == t.data() + t.size() && std::isfinite(want);
+    const double got = sink.Value(i, "v");
+    if (!ok) {
+      refused += !(t.empty() || t == "-");  // "" and "-" are null tokens, not refused
+      EXPECT_TRUE(std::isnan(got)) << t;
+      continue;
+    }
+    uint64_t a, b;
+    std::memcpy(&a, &want, 8);
+    std::memcpy(&b, &got, 8);
+    EXPECT_EQ(a, b) << t << ": " << fmt::format("{} vs {}", got, want);
+  }
+  EXPECT_EQ(sink.cell_rejects.size(), refused);
 }
 
 TEST(ParseCsvTypingTest, TextColumnsBecomeDimensionsAndNeverQuarantineRows) {
