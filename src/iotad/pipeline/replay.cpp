@@ -392,6 +392,7 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
     std::vector<int64_t> last_ts{INT64_MIN};  // per device: its latest point
     std::vector<uint32_t> seen_in_hour{0};    // per device: the last hour (counted from 1) it had rows in
     uint32_t hour_index = 0;
+    size_t last_hour_rows = 0;
     std::vector<const double*> vals(width);
     std::vector<const uint64_t*> valid(width);
     for (const auto& files : hours) {
@@ -403,6 +404,12 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
       }
       auto batch = std::make_shared<HourBatch>();
       HourRows& h = batch->rows;
+      // Room for as many rows as the previous hour had: grown from nothing, the columns were
+      // copied over and over (a tenth of the reader's time).
+      h.ts.reserve(last_hour_rows);
+      h.device.reserve(last_hour_rows);
+      h.location.reserve(last_hour_rows);
+      h.values.reserve(last_hour_rows * width);
       ++hour_index;
       bool sorted = files.size() == 1;  // rows of several files of one hour interleave in time
       std::string prev_device;           // of the previous row (its chunk may be gone)
@@ -478,6 +485,8 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
         DeviceTimeOrder(h, devices.size(), order);
       }
       batch->order.resize(nl);
+      for (auto& o : batch->order) o.reserve(rows / nl + rows / 8);
+      last_hour_rows = rows + rows / 16;
       for (const uint32_t i : order) {
         const uint32_t d = h.device[i];
         if (h.ts[i] < last_ts[d]) {
