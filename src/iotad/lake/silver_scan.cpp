@@ -162,6 +162,9 @@ struct ChunkMeta {
   int32_t type = -1, codec = -1;
   std::string name;
   int64_t values = 0, compressed = 0, data_page = -1, dictionary_page = -1;
+  // Statistics min_value / max_value (exact, byte order, as silver's encoder writes them).
+  bool has_min = false, has_max = false;
+  std::string min, max;
 };
 struct RowGroupMeta {
   int64_t rows = 0;
@@ -214,6 +217,14 @@ FileMeta ParseFooter(ThriftReader& t) {
                     case 7: c.compressed = t.Int(); break;
                     case 9: c.data_page = t.Int(); break;
                     case 11: c.dictionary_page = t.Int(); break;
+                    case 12:
+                      if (mft != 12) return t.Skip(mft);
+                      t.Struct([&](int16_t sf, uint8_t sft) {
+                        if (sf == 5 && sft == 8) c.max = t.Binary(), c.has_max = true;
+                        else if (sf == 6 && sft == 8) c.min = t.Binary(), c.has_min = true;
+                        else t.Skip(sft);
+                      });
+                      break;
                     default: t.Skip(mft);
                   }
                 });
@@ -355,8 +366,10 @@ class NativeStream final : public ChunkStream {
  public:
   /// Not ok (kInvalidArgument) when the files are not all silver encoder's: the caller asks DuckDB.
   static Result<std::unique_ptr<NativeStream>> Open(const std::vector<std::string>& files,
-                                                    const std::vector<std::string>& wanted) {
+                                                    const std::vector<std::string>& wanted,
+                                                    const ScanRange* range = nullptr) {
     auto s = std::unique_ptr<NativeStream>(new NativeStream());
+    if (range != nullptr) s->range_ = *range;
     for (const auto& path : files) {
       File f;
       f.path = path;
@@ -449,11 +462,25 @@ class NativeStream final : public ChunkStream {
 
   bool NextRowGroup() {
     while (file_ < files_.size()) {
-      if (++group_ < files_[file_].meta.groups.size()) return true;
+      if (++group_ < files_[file_].meta.groups.size()) {
+        if (OutOfRange(files_[file_], files_[file_].meta.groups[group_])) continue;
+        return true;
+      }
       ++file_;
       group_ = static_cast<size_t>(-1);
     }
     return false;
+  }
+
+  /// Whether the group's statistics show that no row has the range's column within it.
+  bool OutOfRange(const File& f, const RowGroupMeta& g) const {
+    if (!range_) return false;
+    for (size_t i = 0; i < f.meta.columns.size(); ++i) {
+      if (f.meta.columns[i].first != range_->column || f.meta.columns[i].second != PhysicalType::kByteArray) continue;
+      const ChunkMeta& c = g.chunks[i];
+      return (c.has_max && c.max < range_->lo) || (c.has_min && c.min > range_->hi);
+    }
+    return false;  // no such column: its NULLs are for the caller to judge
   }
 
   void Fill(duckdb_vector v, const DecodedColumn& col, size_t n) {
@@ -676,6 +703,7 @@ class NativeStream final : public ChunkStream {
   std::vector<int32_t> types_;
   std::vector<duckdb_logical_type> logical_;
   size_t file_ = 0, group_ = static_cast<size_t>(-1);
+  std::optional<ScanRange> range_;
   size_t group_rows_ = 0, row_ = 0;
   std::vector<DecodedColumn> columns_;
   std::deque<std::string> kept_;  // decompressed string pages: chunks point into them
@@ -688,8 +716,8 @@ class NativeStream final : public ChunkStream {
 }  // namespace
 
 Result<std::unique_ptr<ChunkStream>> ScanSilverFiles(DuckSession& session, const std::vector<std::string>& files,
-                                                     const std::vector<std::string>& columns) {
-  auto native = NativeStream::Open(files, columns);
+                                                     const std::vector<std::string>& columns, const ScanRange* range) {
+  auto native = NativeStream::Open(files, columns, range);
   if (native.ok()) return std::unique_ptr<ChunkStream>(std::move(*native));
   if (native.status().code() != Errc::kInvalidArgument) return native.status();
   IOTAD_ASSIGN_OR_RETURN(auto result, session.Stream(fmt::format(

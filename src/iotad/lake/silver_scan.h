@@ -24,11 +24,21 @@ class ChunkStream {
   virtual Result<DuckChunk> Next() = 0;
 };
 
+/// A hint that only rows whose text column `column` lies in [lo, hi] (byte order) are wanted:
+/// row groups whose statistics show none are skipped. Rows outside the range may still come
+/// (the rest of a group that has some, or files DuckDB reads): the caller filters rows itself.
+struct ScanRange {
+  std::string column;
+  std::string lo, hi;
+};
+
 /// The columns of `files` (local paths, read in order) named in `columns`, as
 /// `SELECT COLUMNS(c -> list_contains(columns, c)) FROM read_parquet(files, union_by_name = true)`
-/// gives them: a name no file has is not a column; a file lacking one gives NULLs.
+/// gives them: a name no file has is not a column; a file lacking one gives NULLs. With `range`,
+/// fewer rows may come (see ScanRange).
 Result<std::unique_ptr<ChunkStream>> ScanSilverFiles(DuckSession& session, const std::vector<std::string>& files,
-                                                     const std::vector<std::string>& columns);
+                                                     const std::vector<std::string>& columns,
+                                                     const ScanRange* range = nullptr);
 
 /// Whether ScanSilverFiles reads `files` itself (every one written by silver's encoder), for tests.
 bool ScansNatively(const std::vector<std::string>& files, const std::vector<std::string>& columns);

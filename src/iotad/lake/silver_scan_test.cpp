@@ -6,6 +6,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -150,6 +151,63 @@ TEST_F(SilverScanTest, ReadsWhatDuckDbReadsFromTheEncodersFiles) {
     ASSERT_EQ(want.count("m_none"), 0u);  // no file has it: not a column
     ASSERT_EQ(want.at("event_time").size(), 8000u);
     EXPECT_EQ(Scanned(files, columns), want);
+  }
+}
+
+// A device range skips the row groups whose device_id statistics exclude it, and only those:
+// every row in the range still comes, in file order.
+TEST_F(SilverScanTest, ADeviceRangeSkipsOnlyRowGroupsWhoseStatisticsExcludeIt) {
+  // Row groups of 500 rows: dev-1 only; dev-1 and dev-2; dev-2 only; a 300-byte name (strings
+  // that long get no statistics, so that group can never be skipped).
+  ParquetEncoder enc({{"event_time", ColumnType::kTimestampTz}, {"device_id", ColumnType::kVarchar},
+                      {"m_a", ColumnType::kDouble}},
+                     ParquetCodec::kZstd);
+  const std::vector<std::vector<uint32_t>> groups{std::vector<uint32_t>(500, 1), {}, std::vector<uint32_t>(500, 2),
+                                                  std::vector<uint32_t>(500, 6)};
+  int64_t t = 1'700'000'000'000'000;
+  for (auto ids : groups) {
+    if (ids.empty()) {
+      for (uint32_t i = 0; i < 500; ++i) ids.push_back(1 + i / 250);
+    }
+    enc.BeginRowGroup(ids.size());
+    std::vector<int64_t> ts(ids.size());
+    std::vector<double> v(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) ts[i] = t++, v[i] = static_cast<double>(i);
+    enc.AddTimestamps(ts);
+    enc.AddStrings(ids, table_);
+    enc.AddDoubles(v);
+  }
+  const std::string path = (dir_ / "ranged.parquet").string();
+  ASSERT_TRUE(enc.WriteTo(path).ok());
+  const std::vector<std::string> columns{"event_time", "device_id", "m_a"};
+  const Table all = Scanned({path}, columns);
+  ASSERT_EQ(all.at("event_time").size(), 2000u);
+  const auto ranged = [&](const std::string& lo, const std::string& hi) {
+    const ScanRange range{"device_id", lo, hi};
+    auto s = ScanSilverFiles(*session_, {path}, columns, &range);
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    return s.ok() ? ReadAll(**s) : Table{};
+  };
+  // The rows of `t` whose device lies in [lo, hi], as "time device value".
+  const auto in_range = [](const Table& t, const std::string& lo, const std::string& hi) {
+    std::vector<std::string> rows;
+    for (size_t r = 0; r < t.at("device_id").size(); ++r) {
+      const std::string& d = t.at("device_id")[r];
+      const std::string name = d.substr(1, d.size() - 2);
+      if (name >= lo && name <= hi) rows.push_back(t.at("event_time")[r] + " " + d + " " + t.at("m_a")[r]);
+    }
+    return rows;
+  };
+  for (const auto& [lo, hi, rows] : std::vector<std::tuple<std::string, std::string, size_t>>{
+           {"dev-2", "dev-2", 1500},       // skips dev-1's group
+           {"dev-1", "dev-1", 1500},       // skips dev-2's group
+           {"dev-1", "dev-2", 2000},       // skips none
+           {"b", "c", 500},                // no device of the first three groups: only the one without statistics
+           {"Zürich", "dev-1", 1500}}) {   // bounds need not be devices
+    SCOPED_TRACE(lo + ".." + hi);
+    const Table got = ranged(lo, hi);
+    EXPECT_EQ(got.at("event_time").size(), rows);
+    EXPECT_EQ(in_range(got, lo, hi), in_range(all, lo, hi));
   }
 }
 

@@ -410,7 +410,21 @@ Status GoldRunner::ReplayOnline(const std::vector<std::string>& all_paths) {
     int version;
     std::string location;
   };
-  for (int64_t b = 0; b < buckets; ++b) {
+  // The buckets are ranges of the sorted device names: silver's files are in device order, so a
+  // bucket decodes only the row groups that hold its devices (hash buckets each read all of silver).
+  std::vector<lake::ScanRange> ranges;
+  if (buckets > 1) {
+    std::vector<std::string_view> names_sorted(state_.device_names.begin(), state_.device_names.end());
+    std::sort(names_sorted.begin(), names_sorted.end());
+    const size_t nd = names_sorted.size();
+    for (int64_t b = 0; b < buckets; ++b) {
+      const size_t first = nd * static_cast<size_t>(b) / static_cast<size_t>(buckets);
+      const size_t last = nd * static_cast<size_t>(b + 1) / static_cast<size_t>(buckets);
+      if (first == last) continue;
+      ranges.push_back({"device_id", std::string(names_sorted[first]), std::string(names_sorted[last - 1])});
+    }
+  }
+  for (int64_t b = 0; b < std::max<int64_t>(1, static_cast<int64_t>(ranges.size())); ++b) {
     std::vector<std::vector<Flag>> got(kThreads);  // per lane
     std::vector<Status> unknown(kThreads);
     std::vector<ReplayLane> lanes;
@@ -424,7 +438,8 @@ Status GoldRunner::ReplayOnline(const std::vector<std::string>& all_paths) {
         out.push_back({device, p.metric, p.detector, p.ts, p.value, p.score, p.version, std::string(p.location)});
       }, {}});
     }
-    IOTAD_TRY(ReplaySilverBucket(*contexts_[0].session, all_paths, state_.metrics, names, plan, lanes, b, buckets, end_us)
+    IOTAD_TRY(ReplaySilverBucket(*contexts_[0].session, all_paths, state_.metrics, names, plan, lanes, b, buckets, end_us,
+                                 ranges.empty() ? nullptr : &ranges[static_cast<size_t>(b)])
                   .status());
     for (const Status& st : unknown) IOTAD_TRY(st);
     for (const auto& flags : got) {  // lane by lane: the outcome does not depend on the threads' timing

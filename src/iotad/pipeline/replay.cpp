@@ -321,7 +321,8 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
                                        const std::vector<std::string>& metrics,
                                        const std::vector<std::string>& detector_names,
                                        const SeriesPlanFn& plan, std::span<const ReplayLane> lanes,
-                                       int64_t bucket, int64_t buckets, TimestampUs end_us) {
+                                       int64_t bucket, int64_t buckets, TimestampUs end_us,
+                                       const lake::ScanRange* device_range) {
   ReplayStats stats;
   if (silver_paths.empty() || lanes.empty()) return stats;
   if (end_us == kSilverEndUnknown) {
@@ -337,6 +338,7 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
   // scorer on a thread of its own when there are several), which are fed each hour as it is read.
   // Memory holds the bucket's detectors and a few hours of its rows.
   const auto in_bucket = [&](std::string_view device) {
+    if (device_range != nullptr) return device >= device_range->lo && device <= device_range->hi;
     return buckets <= 1 ||
            static_cast<int64_t>(std::hash<std::string_view>{}(device) % static_cast<uint64_t>(buckets)) == bucket;
   };
@@ -396,7 +398,8 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
     std::vector<const double*> vals(width);
     std::vector<const uint64_t*> valid(width);
     for (const auto& files : hours) {
-      IOTAD_ASSIGN_OR_RETURN(auto stream, lake::ScanSilverFiles(session, files, SilverColumnNames(metrics, begin, end)));
+      IOTAD_ASSIGN_OR_RETURN(auto stream,
+                             lake::ScanSilverFiles(session, files, SilverColumnNames(metrics, begin, end), device_range));
       lake::ChunkStream& result = *stream;
       const SilverColumns layout = FindSilverColumns(result, metrics, begin, end);
       if (layout.ts < 0 || layout.device < 0) {

@@ -19,8 +19,8 @@
 #include "iotad/core/timestamp.h"
 #include "iotad/detect/device_scorer.h"
 #include "iotad/lake/duck.h"
-#include "iotad/lake/silver_scan.h"
 #include "iotad/lake/lake.h"
+#include "iotad/lake/silver_scan.h"
 
 namespace iotad::pipeline {
 
@@ -155,7 +155,9 @@ struct ReplayLane {
 };
 
 /// One bucket of a replay: the devices whose name hashes to `bucket` of `buckets` (all of them when
-/// buckets is 1). The calling thread reads silver once and deals the devices to the lanes (one
+/// buckets is 1), or with `device_range` (its column "device_id") those whose name lies in its range:
+/// then silver's row groups without any of them are not decoded, so buckets of sorted name
+/// ranges read little more than silver once between them. The calling thread reads silver once and deals the devices to the lanes (one
 /// DeviceScorer each; with several lanes, each on a thread of its own, its callbacks called from
 /// that thread only). Buckets are independent, so they may also run on separate sessions.
 /// The detector names are checked by the caller (ReplayDetectorVersion), once, not per bucket.
@@ -167,6 +169,7 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
                                        const std::vector<std::string>& metrics,
                                        const std::vector<std::string>& detector_names,
                                        const SeriesPlanFn& plan, std::span<const ReplayLane> lanes,
-                                       int64_t bucket, int64_t buckets, TimestampUs end_us = kSilverEndUnknown);
+                                       int64_t bucket, int64_t buckets, TimestampUs end_us = kSilverEndUnknown,
+                                       const lake::ScanRange* device_range = nullptr);
 
 }  // namespace iotad::pipeline
