@@ -116,6 +116,15 @@ Status GoldRunner::ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vec
   std::string last_location;
   uint32_t last_location_id = 0;
   std::vector<uint32_t> row_loc, series_of;
+  // A series' batch detectors (zscore, robust_zscore), as its thresholds make them.
+  struct ActiveDetector {
+    uint32_t k = 0;
+    const detect::BatchSettings* own = nullptr;  // the series' own settings, if a rule set them
+    bool robust = false;
+    ZScoreDetector zscore{0.0, 0};
+    RobustZScoreDetector robust_z{0.0, 0};
+  };
+  std::vector<ActiveDetector> active;
   GoldReport& report = ctx.report;
   const size_t nd = plan_.detectors.size();
   for (const auto& [begin, end] : ColumnBatches(state_.metrics.size())) {
@@ -195,35 +204,43 @@ Status GoldRunner::ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vec
           const uint32_t id = series_of[i * ncols + j];
           if (id == kNoSeries) continue;
           SummaryCell& cell = ctx.cells[id];
+          // The run's batch detectors, resolved once, not per value: most values flag nothing.
+          active.clear();
+          for (uint32_t k = 0; k < nd; ++k) {
+            if (plan_.kinds[k] == DetectorKind::kOnline) continue;  // replayed before (ReplayOnline)
+            if (!plan_.all_named && !state_.batch_use[id * nd + k]) continue;
+            // The series' own threshold and warm-up when a rule's params set them.
+            const detect::BatchSettings* own = state_.batch_settings.empty() ? nullptr : &state_.batch_settings[id * nd + k];
+            ActiveDetector& ad = active.emplace_back();
+            ad.k = k;
+            ad.own = own;
+            ad.robust = plan_.kinds[k] != DetectorKind::kZScore;
+            ad.zscore = own != nullptr ? ZScoreDetector(own->threshold, own->min_points) : plan_.zscore;
+            ad.robust_z = own != nullptr ? RobustZScoreDetector(own->threshold, own->min_points) : plan_.robust;
+          }
+          if (active.empty()) continue;
+          const ZScoreBaseline& zb = state_.zbase[id];
+          const RobustBaseline& rb = state_.rbase[id];
           ValidRows(valid, a, b, [&](size_t r) {
             const double x = vals[r];
-            for (uint32_t k = 0; k < nd; ++k) {
-              if (plan_.kinds[k] == DetectorKind::kOnline) continue;  // replayed before (ReplayOnline)
-              if (!plan_.all_named && !state_.batch_use[id * nd + k]) continue;
+            for (const ActiveDetector& ad : active) {
+              if (!(ad.robust ? ad.robust_z.Score(rb, x) : ad.zscore.Score(zb, x)).flagged) continue;
+              const uint32_t k = ad.k;
               detect::Verdict v;
               double mean, sd;
               int64_t cnt;
               std::string why;
-              // The series' own threshold and warm-up when a rule's params set them.
-              const detect::BatchSettings* own = state_.batch_settings.empty() ? nullptr : &state_.batch_settings[id * nd + k];
-              const double threshold = own != nullptr ? own->threshold : plan_.thresholds[k];
-              if (plan_.kinds[k] == DetectorKind::kZScore) {
-                const ZScoreBaseline& bl = state_.zbase[id];
-                const ZScoreDetector det = own != nullptr ? ZScoreDetector(own->threshold, own->min_points) : plan_.zscore;
-                v = det.Score(bl, x);
-                if (!v.flagged) continue;
-                mean = bl.mean, sd = bl.std, cnt = bl.n;
-                why = det.Explain(state_.metrics[m], x, bl, v);
+              const double threshold = ad.own != nullptr ? ad.own->threshold : plan_.thresholds[k];
+              if (!ad.robust) {
+                v = ad.zscore.Score(zb, x);
+                mean = zb.mean, sd = zb.std, cnt = zb.n;
+                why = ad.zscore.Explain(state_.metrics[m], x, zb, v);
               } else {
-                const RobustBaseline& bl = state_.rbase[id];
-                const RobustZScoreDetector det =
-                    own != nullptr ? RobustZScoreDetector(own->threshold, own->min_points) : plan_.robust;
-                v = det.Score(bl, x);
-                if (!v.flagged) continue;
+                v = ad.robust_z.Score(rb, x);
                 // Explanation columns: the robust baseline as center and scale (MAD / 0.6745 is
                 // the std a normal distribution with that MAD would have).
-                mean = bl.median, sd = bl.mad / RobustZScoreDetector::kConsistency, cnt = bl.n;
-                why = det.Explain(state_.metrics[m], x, bl, v);
+                mean = rb.median, sd = rb.mad / RobustZScoreDetector::kConsistency, cnt = rb.n;
+                why = ad.robust_z.Explain(state_.metrics[m], x, rb, v);
               }
               if (k == 0) ++cell.anomalies;
               ++report.anomalies[plan_.detectors[k]];
