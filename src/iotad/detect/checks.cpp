@@ -338,8 +338,9 @@ double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why, bo
   }
   if (seen >= 1) {  // an exact mean until it has a thousand updates, then a slow EW mean
     ++spread_updates;
-    global_spread += std::max(0.001, 1.0 / static_cast<double>(spread_updates)) *
-                     (static_cast<double>(spread[slot]) - global_spread);
+    // (Past 2000 updates 1 / n is far below 0.001: the same weight without the division.)
+    const double w = spread_updates > 2000 ? 0.001 : std::max(0.001, 1.0 / static_cast<double>(spread_updates));
+    global_spread += w * (static_cast<double>(spread[slot]) - global_spread);
   }
   if (seen >= min_visits) {
     const double a_dow = 1.0 / (2.0 * c.cadence->PointsPerDay());

@@ -66,7 +66,8 @@ struct EwStats {
 
   void Add(double x, double alpha, double clip) {
     ++n;
-    const double a = std::max(alpha, 1.0 / static_cast<double>(n));
+    // Past 2 / alpha points, 1 / n is far below alpha: the same weight without the division.
+    const double a = static_cast<double>(n) * alpha > 2.0 ? alpha : std::max(alpha, 1.0 / static_cast<double>(n));
     double d = x - mean;
     if (n > 2 && var > 0.0) {
       const double lim = clip * std::sqrt(var);
