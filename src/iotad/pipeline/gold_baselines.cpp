@@ -79,7 +79,8 @@ Status GoldRunner::DiscoverMetrics(const std::vector<std::string>& all_paths) {
 }
 
 /// Each thread streams its fixed share of silver's hours (thread t: the t-th half, in hour order),
-/// column batch by column batch; fn(t, chunk, layout, first metric of the batch) per chunk.
+/// column batch by column batch; fn(t, chunk, layout, first metric of the batch) per chunk. The
+/// baselines need device_id and the metrics only: event_time and location are not decoded.
 Status GoldRunner::ScanHalves(const ChunkFn& fn) {
   const size_t per_thread = (state_.hours.size() + contexts_.size() - 1) / contexts_.size();
   const auto batches = ColumnBatches(state_.metrics.size());
@@ -90,7 +91,8 @@ Status GoldRunner::ScanHalves(const ChunkFn& fn) {
       const std::vector<std::string> files = lake_.ReadPaths(state_.hours[i].second);
       for (const auto& [begin, end] : batches) {
         IOTAD_ASSIGN_OR_RETURN(auto stream, lake::ScanSilverFiles(*ctx.session, files,
-                                                                  SilverColumnNames(state_.metrics, begin, end)));
+                                                                  SilverColumnNames(state_.metrics, begin, end,
+                                                                                    /*time_and_location=*/false)));
         lake::ChunkStream& result = *stream;
         const SilverColumns layout = FindSilverColumns(result, state_.metrics, begin, end);
         if (layout.device < 0) return Error(Errc::kCorrupt, "gold: a silver file lacks device_id");

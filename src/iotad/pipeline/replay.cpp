@@ -60,8 +60,10 @@ Result<std::vector<std::string>> SilverMetrics(lake::DuckSession& session,
   return metrics;
 }
 
-std::vector<std::string> SilverColumnNames(const std::vector<std::string>& metrics, size_t begin, size_t end) {
-  std::vector<std::string> names{"event_time", "device_id", "location"};
+std::vector<std::string> SilverColumnNames(const std::vector<std::string>& metrics, size_t begin, size_t end,
+                                           bool time_and_location) {
+  std::vector<std::string> names{"device_id"};
+  if (time_and_location) names = {"event_time", "device_id", "location"};
   for (size_t m = begin; m < std::min(end, metrics.size()); ++m) names.push_back(metrics[m]);
   return names;
 }

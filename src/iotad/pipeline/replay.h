@@ -37,9 +37,11 @@ Result<std::vector<std::string>> SilverMetrics(lake::DuckSession& session,
 /// with the number of metrics.
 inline constexpr size_t kSilverColumnBatch = 256;
 
-/// Silver's key columns (event_time, device_id, location) and the metrics [begin, end), for
-/// lake::ScanSilverFiles: those no file has are left out rather than an error.
-std::vector<std::string> SilverColumnNames(const std::vector<std::string>& metrics, size_t begin, size_t end);
+/// Silver's key columns (event_time, device_id, location; device_id alone without
+/// `time_and_location`) and the metrics [begin, end), for lake::ScanSilverFiles: those no file
+/// has are left out rather than an error.
+std::vector<std::string> SilverColumnNames(const std::vector<std::string>& metrics, size_t begin, size_t end,
+                                           bool time_and_location = true);
 
 /// Positions of silver's columns in a result; -1 for a column the result lacks.
 struct SilverColumns {
