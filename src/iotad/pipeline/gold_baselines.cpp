@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <span>
 #include <tuple>
 #include <unordered_map>
@@ -317,10 +318,12 @@ Status GoldRunner::FitRobust() {
   // Each bucket: its values by series, then each series' median and MAD.
   std::atomic<size_t> next_bucket{0};
   IOTAD_TRY(OnThreads([&](ScoreContext&) -> Status {
-    std::vector<double> values;
+    // Not zeroed: every slot is read back from the spill before it is used (each series' runs
+    // fill exactly its n slots, checked below).
+    std::unique_ptr<double[]> values(new double[static_cast<size_t>(
+        std::max<int64_t>(1, *std::max_element(bucket_values.begin(), bucket_values.end())))]);
     std::vector<char> stdio_buffer(size_t{1} << 20);
     for (size_t b = next_bucket++; b < buckets; b = next_bucket++) {
-      values.assign(static_cast<size_t>(bucket_values[b]), 0.0);
       const uint32_t first = bucket_first[b];
       const uint32_t last = b + 1 < buckets ? bucket_first[b + 1] : static_cast<uint32_t>(ns);
       std::vector<int64_t> at(offset.begin() + first, offset.begin() + last);  // per series: its next slot
@@ -337,7 +340,7 @@ Status GoldRunner::FitRobust() {
             too_many = true;
             break;
           }
-          if (std::fread(values.data() + at[run.series - first], sizeof(double), run.count, f) != run.count) {
+          if (std::fread(values.get() + at[run.series - first], sizeof(double), run.count, f) != run.count) {
             short_read = true;
             break;
           }
@@ -354,7 +357,7 @@ Status GoldRunner::FitRobust() {
         if (at[id - first] != offset[id] + n) {
           return Error(Errc::kInternal, "gold: a series has fewer values than pass 1 counted");
         }
-        std::span<double> v(values.data() + offset[id], static_cast<size_t>(n));
+        std::span<double> v(values.get() + offset[id], static_cast<size_t>(n));
         RobustBaseline& rb = state_.rbase[id];
         rb.median = ExactMedian(v);
         for (double& x : v) x = std::fabs(x - rb.median);
