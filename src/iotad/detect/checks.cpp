@@ -282,12 +282,19 @@ double EwmaCheck::Step(const PointContext&, double x, Explanation& why) {
   return out;
 }
 
-double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why, bool learn) {
+double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why, bool learn, Scratch& sc) {
   why.detector = "seasonal";
   const int64_t ts = c.ts;
-  const int64_t day = ts >= 0 ? ts / kDayUs : (ts - kDayUs + 1) / kDayUs;
-  const int slot = static_cast<int>((ts - day * kDayUs) / kSlotUs);
-  const int d7 = static_cast<int>(((day % 7) + 7) % 7);
+  if (ts < sc.slot_from || ts >= sc.slot_to) {  // a new slot: where it lies in the day and week
+    sc.day = ts >= 0 ? ts / kDayUs : (ts - kDayUs + 1) / kDayUs;
+    sc.slot = static_cast<int>((ts - sc.day * kDayUs) / kSlotUs);
+    sc.d7 = static_cast<int>(((sc.day % 7) + 7) % 7);
+    sc.slot_from = sc.day * kDayUs + sc.slot * kSlotUs;
+    sc.slot_to = sc.slot_from + kSlotUs;
+  }
+  const int64_t day = sc.day;
+  const int slot = sc.slot;
+  const int d7 = sc.d7;
   if (slot != last_slot || day != last_day) {
     if (visits[slot] < UINT16_MAX) ++visits[slot];
     last_slot = static_cast<int16_t>(slot);
@@ -299,34 +306,43 @@ double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why, bo
   const int seen = visits[slot] - 1;
   why.n = seen;
   const double expected = static_cast<double>(level[slot]) + static_cast<double>(dow[d7]);
-  // A slot's spread comes from a few days of points; it may not be below half the typical
-  // spread of all slots (global_spread), or a quiet slot makes normal noise look anomalous.
-  // The points per visit of a slot (15 minutes' worth at the series' cadence).
-  const double per_visit = c.cadence->interval_us > 0.0
-                               ? std::max(1.0, static_cast<double>(kSlotUs) / c.cadence->interval_us)
-                               : 1.0;
-  // The slot's spread rests on the points it learned (an exponential memory of N points weighs
-  // like 2N - 1): a few dozen at one reading a minute, a handful at one every 15 minutes or
-  // slower. It is pooled with the spread of all slots, worth kPooledPoints points, and a z
-  // against that is Student's t, not Gaussian: the spread is widened by their ratio at the
-  // flag's level, so slow series do not flag on the luck of a few points.
-  const double learned = std::min(static_cast<double>(std::max(seen, 0)) * per_visit, memory_days * per_visit);
-  const double k = std::max(0.0, 2.0 * learned - 1.0);
-  const double slot_var = std::max(static_cast<double>(spread[slot]), 0.5 * global_spread);
-  const double pooled = (k * slot_var + kPooledPoints * global_spread) / (k + kPooledPoints);
-  const double sd = SmallSampleWidening(k + kPooledPoints - 1.0) *
-                    ScaleFloor(std::sqrt(global_spread > 0.0 ? pooled : slot_var), expected);
+  // The points per visit of a slot (15 minutes' worth at the series' cadence), and the weight of
+  // the day-of-week offset: for the cadence they were last computed for.
+  if (!(c.cadence->interval_us == sc.for_interval && memory_days == sc.for_memory)) {
+    sc.for_interval = c.cadence->interval_us;
+    sc.for_memory = memory_days;
+    sc.per_visit = c.cadence->interval_us > 0.0
+                       ? std::max(1.0, static_cast<double>(kSlotUs) / c.cadence->interval_us)
+                       : 1.0;
+    sc.a_dow = 1.0 / (2.0 * c.cadence->PointsPerDay());
+    sc.cap = memory_days * sc.per_visit;
+    sc.inv_cap = 1.0 / sc.cap;
+  }
+  const double per_visit = sc.per_visit;
   if (seen < min_visits) {
     WarmingUp(why, seen, min_visits);
     why.rule = "warming up (days seen in this time-of-day slot)";
   } else {
+    // A slot's spread comes from a few days of points; it may not be below half the typical
+    // spread of all slots (global_spread), or a quiet slot makes normal noise look anomalous.
+    // The slot's spread rests on the points it learned (an exponential memory of N points weighs
+    // like 2N - 1): a few dozen at one reading a minute, a handful at one every 15 minutes or
+    // slower. It is pooled with the spread of all slots, worth kPooledPoints points, and a z
+    // against that is Student's t, not Gaussian: the spread is widened by their ratio at the
+    // flag's level, so slow series do not flag on the luck of a few points.
+    const double learned = std::min(static_cast<double>(seen) * per_visit, sc.cap);
+    const double k = std::max(0.0, 2.0 * learned - 1.0);
+    const double slot_var = std::max(static_cast<double>(spread[slot]), 0.5 * global_spread);
+    const double pooled = (k * slot_var + kPooledPoints * global_spread) / (k + kPooledPoints);
+    const double sd = SmallSampleWidening(k + kPooledPoints - 1.0) *
+                      ScaleFloor(std::sqrt(global_spread > 0.0 ? pooled : slot_var), expected);
     SetBaseline(why, expected, sd, 4.0);
     out = ZSurprise((x - expected) / sd, why, "|z| vs the time-of-day profile");
   }
   if (!learn) return out;
   // Learn. Per-slot weights: an exact mean over the first days, then `memory_days` of memory.
   const double points = static_cast<double>(seen) * per_visit + static_cast<double>(in_visit);
-  const double a = 1.0 / std::min(points, memory_days * per_visit);
+  const double a = points >= sc.cap ? sc.inv_cap : 1.0 / points;  // 1 / min(points, cap)
   double r = x - expected;
   if (seen >= 1 && spread[slot] > 0.0f) {
     const double lim = 4.0 * std::sqrt(static_cast<double>(spread[slot]));
@@ -342,10 +358,7 @@ double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why, bo
     const double w = spread_updates > 2000 ? 0.001 : std::max(0.001, 1.0 / static_cast<double>(spread_updates));
     global_spread += w * (static_cast<double>(spread[slot]) - global_spread);
   }
-  if (seen >= min_visits) {
-    const double a_dow = 1.0 / (2.0 * c.cadence->PointsPerDay());
-    dow[d7] = static_cast<float>(static_cast<double>(dow[d7]) + a_dow * r);
-  }
+  if (seen >= min_visits) dow[d7] = static_cast<float>(static_cast<double>(dow[d7]) + sc.a_dow * r);
   return out;
 }
 
@@ -353,10 +366,12 @@ double CusumCheck::Step(const PointContext&, double x, Explanation& why, double 
   why.detector = "cusum";
   why.n = slow.n;
   double out = 0.0;
+  double slow_std = -1.0;  // slow.std() once taken (its variance does not change before slow.Add)
   if (slow.n < min_points) {
     WarmingUp(why, slow.n, min_points);
   } else {
-    const double sd = ScaleFloor(slow.std(), slow.mean);
+    slow_std = slow.std();
+    const double sd = ScaleFloor(slow_std, slow.mean);
     // Winsorised at 4 sigma: one spike moves the sums like a 4-sigma point, so only a sustained
     // shift adds up (spikes are the spike check's business).
     const double z = std::clamp((x - slow.mean) / sd, -4.0, 4.0);
@@ -373,7 +388,11 @@ double CusumCheck::Step(const PointContext&, double x, Explanation& why, double 
       up = down = 0.0;
     }
   }
-  slow.Add(x, 0.002, 3.0);
+  if (slow_std >= 0.0) {
+    slow.Add(x, 0.002, 3.0, slow_std);
+  } else {
+    slow.Add(x, 0.002, 3.0);
+  }
   fast.Add(x, 0.05, 3.0);
   return out;
 }
@@ -433,7 +452,8 @@ double FlatlineCheck::Step(const PointContext&, double x, Explanation& why, doub
     why.rule = excess > 0.0 ? "value still stuck (reported)" : kWithin;
   }
   if (excess <= 0.0) {  // learn how often readings repeat, but not from a stuck stretch
-    const double a = std::max(0.001, 1.0 / static_cast<double>(n));
+    // (From n = 1000 on, 1 / n is at most 0.001: the same weight without the division.)
+    const double a = n >= 1000 ? 0.001 : std::max(0.001, 1.0 / static_cast<double>(n));
     p_repeat = std::clamp(p_repeat + a * ((same ? 1.0 : 0.0) - p_repeat), 0.02, 0.99);
   }
   return out;
@@ -470,7 +490,8 @@ double VolatilityCheck::Step(const PointContext&, double x, Explanation& why) {
   constexpr double kShort = 0.2, kLong = 0.002;
   constexpr double kDof = (2.0 - kShort) / kShort;  // effective degrees of freedom of short_var
   ++n;
-  const double a_long = std::max(kLong, 1.0 / static_cast<double>(n));
+  // (From n = 500 on, 1 / n is at most kLong: the same weight without the division.)
+  const double a_long = n >= 500 ? kLong : std::max(kLong, 1.0 / static_cast<double>(n));
   const double d = x - mean;
   mean += a_long * d;
   // One wild point adds at most a (4 sigma)^2 to the recent variance: a single spike is not a
@@ -626,9 +647,7 @@ Score SilenceCheck::Tick(const Cadence& c, int64_t now) {
   return out;
 }
 
-double SurpriseCalibration::Calibrate(double s) const {
-  // Below 2 (p > 1%) a point is unremarkable either way: skip the work.
-  if (total <= 0.0f || s < 2.0) return s;
+double SurpriseCalibration::CalibrateTail(double s) const {
   const int bin = static_cast<int>(std::min(s / kBinWidth, kBins - 1.0));
   // Walk down from the top: `above` = points at or above bin b. The first exceedance of a level
   // may itself have been an anomaly; from the second on the level is a habit of the series, and
@@ -704,14 +723,9 @@ double SurpriseCalibration::Invert(double target) const {
   return std::max(target + shift, (top + 1) * kBinWidth);
 }
 
-void SurpriseCalibration::Learn(double s) {
-  const int bin = static_cast<int>(std::clamp(s / kBinWidth, 0.0, kBins - 1.0));
-  count[bin] += 1.0f;
-  total += 1.0f;
-  if (total > kMemory) {  // fading memory: halve everything
-    for (float& c : count) c *= 0.5f;
-    total *= 0.5f;
-  }
+void SurpriseCalibration::Fade() {
+  for (float& c : count) c *= 0.5f;
+  total *= 0.5f;
 }
 
 }  // namespace iotad::detect

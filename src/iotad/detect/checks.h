@@ -3,6 +3,7 @@
 // points before (no look-ahead), fills an Explanation, and then learns from the point. A single
 // detector is one check plus the cadence and the flag rule (detectors.cpp); the `default`
 // ensemble runs several of them over one series (ensemble.cpp).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <utility>
@@ -29,12 +30,23 @@ struct SurpriseCalibration {
   float total = 0.0f;
   static constexpr float kMemory = 2048.0f;  // points; then counts halve (fading memory)
 
-  /// Calibrated surprise for raw surprise s (before learning from it).
-  double Calibrate(double s) const;
+  /// Calibrated surprise for raw surprise s (before learning from it). Below 2 (p > 1%) a point
+  /// is unremarkable either way: most points return here, inline, without the walk over the bins.
+  double Calibrate(double s) const { return total <= 0.0f || s < 2.0 ? s : CalibrateTail(s); }
   /// The smallest raw surprise whose calibrated surprise exceeds `target` (infinity if none):
   /// the inverse of Calibrate, so a band can be drawn where a member starts to flag.
   double Invert(double target) const;
-  void Learn(double s);
+  /// Counts s (several times per point of every series: inline).
+  void Learn(double s) {
+    const int bin = static_cast<int>(std::clamp(s / kBinWidth, 0.0, kBins - 1.0));
+    count[bin] += 1.0f;
+    total += 1.0f;
+    if (total > kMemory) Fade();
+  }
+
+ private:
+  double CalibrateTail(double s) const;
+  void Fade();  // fading memory: halve everything
 };
 
 /// `running_zscore`: the AWS tutorial's z-score over every point of the series so far (the gold stage's
@@ -104,9 +116,26 @@ struct SeasonalCheck {
   double global_spread = 0.0;  // EW mean of the slots' spreads
   int64_t spread_updates = 0;  // how many points global_spread has averaged
 
+  /// What Step derives from the point's time and the cadence alone, remembered between points
+  /// by the caller: the slot the last point fell in (a 15-minute span holds many points) and the
+  /// per-visit weights of the last cadence. Not state (never saved): a fresh one is always right.
+  struct Scratch {
+    int64_t slot_from = 1, slot_to = 0;  // [from, to): the last point's slot; empty at first
+    int64_t day = 0;
+    int slot = 0, d7 = 0;
+    double for_interval = NAN;  // the cadence (and memory) the weights below were computed for
+    double for_memory = NAN;
+    double per_visit = 1.0, a_dow = 0.0;
+    double cap = 1.0, inv_cap = 1.0;  // memory_days * per_visit: a slot's points at most, and 1 / it
+  };
+
   /// Scores x against its slot, then learns from it unless `learn` is false (the ensemble skips
   /// readings of a sensor reported stuck: they would teach the slot a flat, wrong profile).
-  double Step(const PointContext& c, double x, Explanation& why, bool learn = true);
+  double Step(const PointContext& c, double x, Explanation& why, bool learn, Scratch& scratch);
+  double Step(const PointContext& c, double x, Explanation& why, bool learn = true) {
+    Scratch scratch;
+    return Step(c, x, why, learn, scratch);
+  }
 };
 
 /// `cusum`: two-sided CUSUM of the standardised deviation from a slow baseline (reference

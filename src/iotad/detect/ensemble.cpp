@@ -69,9 +69,10 @@ class Ensemble final : public SeriesDetector {
     // A reading that continues a run the flatline member reported (a stuck sensor) does not teach
     // the time-of-day profile: days later the same hours would look anomalous against it.
     const bool stuck = flatline_.remind_at != 0 && x == flatline_.prev;
-    const double s_seasonal = seasonal_.Step(c, x, seasonal_why, !stuck);
+    const double s_seasonal = seasonal_.Step(c, x, seasonal_why, !stuck, seasonal_scratch_);
     const bool level_ready = level_.n >= kMinPoints;
-    const double level_sd = std::max(level_.std(), 1e-9 * std::max(1.0, std::fabs(level_.mean)));
+    const double level_std = level_.std();  // also the std level_.Add below clips with
+    const double level_sd = std::max(level_std, 1e-9 * std::max(1.0, std::fabs(level_.mean)));
     const double r_level = x - level_.mean;
     if (!seasonal_why.warming_up && !seasonal_ready_) {
       seasonal_ready_ = true;
@@ -96,7 +97,7 @@ class Ensemble final : public SeriesDetector {
       new (&why[kSpike]) Explanation{.detector = "ewma", .rule = "warming up", .n = level_.n, .needed = kMinPoints,
                                 .warming_up = true};
     }
-    level_.Add(x, 0.02, 3.0);
+    level_.Add(x, 0.02, 3.0, level_std);
     // The "normal" band is drawn for the reported member only, once it is known, from the state
     // before this point taught the members: kept here (a few dozen bytes).
     const CusumCheck cusum_before = cusum_;
@@ -262,6 +263,7 @@ class Ensemble final : public SeriesDetector {
   double err_level_ = 0.0, err_seasonal_ = 0.0;
   bool seasonal_ready_ = false;
   SeasonalCheck seasonal_;
+  SeasonalCheck::Scratch seasonal_scratch_;  // derived from time and cadence only: not saved
   CusumCheck cusum_;
   NoveltyCheck novelty_;
   SurpriseCalibration calibration_[kModelMembers];

@@ -76,6 +76,18 @@ struct EwStats {
     mean += a * d;
     var = (1.0 - a) * (var + a * d * d);
   }
+  /// Add for a caller that computed std() of this same state: the square root is not taken twice.
+  void Add(double x, double alpha, double clip, double std_now) {
+    ++n;
+    const double a = static_cast<double>(n) * alpha > 2.0 ? alpha : std::max(alpha, 1.0 / static_cast<double>(n));
+    double d = x - mean;
+    if (n > 2 && var > 0.0) {
+      const double lim = clip * std_now;
+      d = std::clamp(d, -lim, lim);
+    }
+    mean += a * d;
+    var = (1.0 - a) * (var + a * d * d);
+  }
   double std() const { return std::sqrt(var); }
 };
 
