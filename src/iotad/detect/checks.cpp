@@ -610,11 +610,6 @@ double RangeCheck::Step(const PointContext&, double x, Explanation& why) const {
   return 12.0 + std::min(20.0, std::log10(1.0 + excess / std::max(width, 1e-12)) * 4.0);
 }
 
-int64_t SilenceCheck::Timeout(const Cadence& c) const {
-  if (timeout_us > 0) return timeout_us;
-  return std::max<int64_t>(static_cast<int64_t>(10.0 * c.interval_us), 300'000'000);
-}
-
 double SilenceCheck::Gap(const Cadence& c, int64_t last, int64_t now, Explanation& why, int64_t* at) const {
   why.detector = "silent";
   if (last == kNoTime || now <= last) return 0.0;

@@ -232,7 +232,14 @@ struct SilenceCheck {
   /// device seen briefly, that stops is not a device gone dark.
   static constexpr int64_t kMinLifeTimeouts = 12;
 
-  int64_t Timeout(const Cadence& c) const;
+  int64_t Timeout(const Cadence& c) const {
+    if (timeout_us > 0) return timeout_us;
+    return std::max<int64_t>(static_cast<int64_t>(10.0 * c.interval_us), 300'000'000);
+  }
+  /// No silence ends at `now` (Gap would return 0 before explaining anything): the usual point.
+  bool OnTime(const Cadence& c, int64_t last, int64_t now) const {
+    return last == kNoTime || now <= last || now - last <= Timeout(c);
+  }
   /// Surprise of a gap; sets *at to when it became anomalous.
   double Gap(const Cadence& c, int64_t last, int64_t now, Explanation& why, int64_t* at) const;
   /// The silence that ended with a point at `now`: 0 when Tick already reported it.

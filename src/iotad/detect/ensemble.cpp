@@ -119,7 +119,11 @@ class Ensemble final : public SeriesDetector {
     s[kFlatline] = flatline_.Step(c, x, why[kFlatline], alarm);
     s[kRange] = range_.Step(c, x, why[kRange]);
     int64_t silent_at = ts_us;
-    s[kSilent] = silence_.Before(cadence_, last, ts_us, why[kSilent], &silent_at);
+    // A point on time (nearly every one) skips the member: its zero surprise is never the top
+    // one, so its explanation is never read.
+    if (silence_.first_ts == kNoTime || !silence_.OnTime(cadence_, last, ts_us)) {
+      s[kSilent] = silence_.Before(cadence_, last, ts_us, why[kSilent], &silent_at);
+    }
     if (s[kSilent] > 0.0) s[kSilent] = std::max(s[kSilent], std::max(limit, alarm) + 1e-9);  // a rule: always flags
 
     int top = kSpike;
