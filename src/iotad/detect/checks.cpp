@@ -49,20 +49,8 @@ double TailSurprise(double x) {
   return x2 * kLog10E + std::log10(x * 1.7724538509055160 / series);
 }
 
-/// -log10(erfc(|z| / sqrt 2)) sampled every 1/128 of z over [0, 8]; linear interpolation between
-/// samples keeps the curve monotonic and within 1e-5 of the exact value, at a few nanoseconds.
-struct SurpriseTable {
-  static constexpr int kPerUnit = 128;
-  static constexpr double kMaxZ = 8.0;
-  static constexpr int kSize = static_cast<int>(kMaxZ) * kPerUnit + 2;
-  double s[kSize];
-  SurpriseTable() {
-    for (int i = 0; i < kSize; ++i) {
-      s[i] = -std::log10(std::erfc(static_cast<double>(i) / kPerUnit * 0.70710678118654752));
-    }
-  }
-};
-const SurpriseTable kSurpriseTable;
+using SurpriseTable = detail::GaussianSurpriseTable;
+const SurpriseTable& kSurpriseTable = detail::kGaussianSurpriseTable;
 
 /// For surprise buckets of width 1/kPerUnit: the last table sample at or below the bucket's start
 /// (the inverse of the table, for GaussianZForSurprise).
@@ -85,20 +73,22 @@ struct SurpriseIndex {
 
 static double GaussianZUncached(double s);
 
-double GaussianSurprise(double z) {
-  const double a = std::fabs(z);
-  if (a < SurpriseTable::kMaxZ) {
-    const double pos = a * SurpriseTable::kPerUnit;
-    const int i = static_cast<int>(pos);
-    const double f = pos - i;
-    return kSurpriseTable.s[i] + f * (kSurpriseTable.s[i + 1] - kSurpriseTable.s[i]);
-  }
+namespace detail {
+
+GaussianSurpriseTable::GaussianSurpriseTable() {
+  for (int i = 0; i < kSize; ++i) s[i] = -std::log10(std::erfc(static_cast<double>(i) / kPerUnit * 0.70710678118654752));
+}
+const GaussianSurpriseTable kGaussianSurpriseTable;
+
+double GaussianSurpriseTail(double a) {
   // The asymptote, shifted to meet the table at its end (monotonic across the seam); finite even
   // for absurd z.
   static const double kSeam = kSurpriseTable.s[SurpriseTable::kSize - 2] -
                               TailSurprise(SurpriseTable::kMaxZ * 0.70710678118654752);
   return kSeam + TailSurprise(std::min(a, 1e6) * 0.70710678118654752);
 }
+
+}  // namespace detail
 
 double StudentSurprise(double t, double nu) {
   // Two-sided p = I_x(nu/2, 1/2) with x = nu / (nu + t^2), the regularised incomplete beta by its

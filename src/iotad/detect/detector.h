@@ -51,8 +51,36 @@ struct Score {
 
 /// s -> score; monotonic, 0.5 at s = 6, never 1 for a finite s.
 inline double ScoreFromSurprise(double s) { return s <= 0.0 ? 0.0 : s / (s + 6.0); }
+namespace detail {
+/// -log10(erfc(|z| / sqrt 2)) sampled every 1/128 of z over [0, 8] (filled at start-up, in
+/// checks.cpp); linear interpolation between samples keeps the curve monotonic and within 1e-5
+/// of the exact value.
+struct GaussianSurpriseTable {
+  static constexpr int kPerUnit = 128;
+  static constexpr double kMaxZ = 8.0;
+  static constexpr int kSize = static_cast<int>(kMaxZ) * kPerUnit + 2;
+  double s[kSize];
+  GaussianSurpriseTable();
+};
+extern const GaussianSurpriseTable kGaussianSurpriseTable;
+/// GaussianSurprise beyond the table (a >= kMaxZ, or NaN): the asymptote, joined to the table.
+double GaussianSurpriseTail(double a);
+}  // namespace detail
+
 /// Surprise of a two-sided Gaussian tail |Z| >= z: -log10(erfc(|z| / sqrt 2)), accurate far out.
-double GaussianSurprise(double z);
+/// Inline: several members of the ensemble ask at every point.
+inline double GaussianSurprise(double z) {
+  using T = detail::GaussianSurpriseTable;
+  const double a = std::fabs(z);
+  if (a < T::kMaxZ) {
+    const double pos = a * T::kPerUnit;
+    const int i = static_cast<int>(pos);
+    const double f = pos - i;
+    const double* s = detail::kGaussianSurpriseTable.s;
+    return s[i] + f * (s[i + 1] - s[i]);
+  }
+  return detail::GaussianSurpriseTail(a);
+}
 /// The inverse: the |z| whose GaussianSurprise is s (exact for the interpolated curve), so a band
 /// can be drawn where a z-based detector starts to flag: center +- GaussianZForSurprise(limit) * scale.
 double GaussianZForSurprise(double s);
