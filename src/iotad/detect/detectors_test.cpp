@@ -262,6 +262,51 @@ TEST(SeasonalTest, AStuckSensorDoesNotTeachTheEnsemblesProfile) {
   EXPECT_EQ(later_flags, 0);
 }
 
+bool SameExplanation(const Explanation& a, const Explanation& b) {
+  const auto same = [](double x, double y) { return std::memcmp(&x, &y, sizeof x) == 0; };
+  return a.detector == b.detector && a.rule == b.rule && same(a.expected, b.expected) && same(a.lo, b.lo) &&
+         same(a.hi, b.hi) && same(a.center, b.center) && same(a.scale, b.scale) && same(a.stat, b.stat) &&
+         a.n == b.n && a.needed == b.needed && a.warming_up == b.warming_up;
+}
+
+TEST(SeasonalTest, TheRememberedSlotAndCadenceNeverChangeAResult) {
+  // The scratch the ensemble keeps between points (the last slot, the cadence's weights) against
+  // a fresh one at every point: the same surprise and explanation, bit for bit, and the same
+  // state, through irregular and repeated timestamps, times before 1970, a cadence that changes
+  // and slot boundaries crossed by one microsecond.
+  SeasonalCheck kept, fresh;
+  kept.memory_days = fresh.memory_days = 2.0;
+  SeasonalCheck::Scratch scratch;
+  Cadence cadence;
+  int64_t ts = -3 * kDayUs - 7;
+  for (int i = 0; i < 12 * 1440; ++i) {
+    const uint64_t r = static_cast<uint64_t>(Noise(11 * i) * 1e6 + 1e6);
+    ts += i < 4 * 1440 ? kMinute : (r % 7 == 0 ? 0 : static_cast<int64_t>(r % (20 * kMinute)));
+    if (i % 997 == 0) ts = (ts / SeasonalCheck::kSlotUs + 1) * SeasonalCheck::kSlotUs - 1;  // a slot's last microsecond
+    const double x = Normal(i);
+    const PointContext c{ts, cadence.Observe(ts), &cadence};
+    Explanation a, b;
+    const double sa = kept.Step(c, x, a, i % 5 != 0, scratch);
+    const double sb = fresh.Step(c, x, b, i % 5 != 0);
+    ASSERT_EQ(std::memcmp(&sa, &sb, sizeof sa), 0) << i;
+    ASSERT_TRUE(SameExplanation(a, b)) << i;
+  }
+  EXPECT_EQ(std::memcmp(kept.level, fresh.level, sizeof kept.level), 0);
+  EXPECT_EQ(std::memcmp(kept.spread, fresh.spread, sizeof kept.spread), 0);
+  EXPECT_EQ(std::memcmp(kept.dow, fresh.dow, sizeof kept.dow), 0);
+  EXPECT_EQ(kept.global_spread, fresh.global_spread);
+}
+
+TEST(EwStatsTest, AddWithTheCallersStdIsAddBitForBit) {
+  EwStats a, b;
+  for (int i = 0; i < 5000; ++i) {
+    const double x = Normal(i) + (i % 701 == 0 ? 40.0 : 0.0);
+    a.Add(x, 0.02, 3.0);
+    b.Add(x, 0.02, 3.0, b.std());
+    ASSERT_EQ(std::memcmp(&a, &b, sizeof a), 0) << i;
+  }
+}
+
 TEST(CusumTest, FindsASmallSustainedShiftSoon) {
   std::vector<double> xs;
   for (int i = 0; i < 1000; ++i) xs.push_back(Noise(i));             // sd ~ 0.58
