@@ -65,30 +65,29 @@ struct EwStats {
   int64_t n = 0;
 
   void Add(double x, double alpha, double clip) {
+    AddClipped(x, alpha, clip, [this] { return std::sqrt(var); });
+  }
+  /// Add for a caller that computed std() of this same state: the square root is not taken twice.
+  void Add(double x, double alpha, double clip, double std_now) {
+    AddClipped(x, alpha, clip, [std_now] { return std_now; });
+  }
+  double std() const { return std::sqrt(var); }
+
+ private:
+  /// `std_now()` is asked for only when the update is clipped (from the third point on).
+  template <typename StdFn>
+  void AddClipped(double x, double alpha, double clip, StdFn std_now) {
     ++n;
     // Past 2 / alpha points, 1 / n is far below alpha: the same weight without the division.
     const double a = static_cast<double>(n) * alpha > 2.0 ? alpha : std::max(alpha, 1.0 / static_cast<double>(n));
     double d = x - mean;
     if (n > 2 && var > 0.0) {
-      const double lim = clip * std::sqrt(var);
+      const double lim = clip * std_now();
       d = std::clamp(d, -lim, lim);
     }
     mean += a * d;
     var = (1.0 - a) * (var + a * d * d);
   }
-  /// Add for a caller that computed std() of this same state: the square root is not taken twice.
-  void Add(double x, double alpha, double clip, double std_now) {
-    ++n;
-    const double a = static_cast<double>(n) * alpha > 2.0 ? alpha : std::max(alpha, 1.0 / static_cast<double>(n));
-    double d = x - mean;
-    if (n > 2 && var > 0.0) {
-      const double lim = clip * std_now;
-      d = std::clamp(d, -lim, lim);
-    }
-    mean += a * d;
-    var = (1.0 - a) * (var + a * d * d);
-  }
-  double std() const { return std::sqrt(var); }
 };
 
 /// Welford over every point so far (the tutorial's baseline, restricted to the past).
