@@ -132,6 +132,7 @@ struct SeasonalCheck {
   /// Scores x against its slot, then learns from it unless `learn` is false (the ensemble skips
   /// readings of a sensor reported stuck: they would teach the slot a flat, wrong profile).
   double Step(const PointContext& c, double x, Explanation& why, bool learn, Scratch& scratch);
+  /// With a fresh scratch: the reference the kept one is tested against.
   double Step(const PointContext& c, double x, Explanation& why, bool learn = true) {
     Scratch scratch;
     return Step(c, x, why, learn, scratch);

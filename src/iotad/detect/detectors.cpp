@@ -46,6 +46,19 @@ constexpr bool kGaussianBand = std::is_same_v<Check, WindowZCheck> || std::is_sa
                                std::is_same_v<Check, EwmaCheck> || std::is_same_v<Check, SeasonalCheck> ||
                                std::is_same_v<Check, RateCheck>;
 
+/// A check that keeps a scratch between points (derived from time and cadence, never saved).
+template <typename Check>
+concept HasScratch = requires { typename Check::Scratch; };
+struct NoScratch {};
+template <typename Check>
+struct ScratchOf {
+  using type = NoScratch;
+};
+template <HasScratch Check>
+struct ScratchOf<Check> {
+  using type = typename Check::Scratch;
+};
+
 /// One check, its cadence and the flag rule: p < false alarms per day / points per day.
 template <typename Check>
 class SingleDetector final : public SeriesDetector {
@@ -70,6 +83,8 @@ class SingleDetector final : public SeriesDetector {
       // The check's own alarm level (restarts, reminders) is fixed: scores do not depend on the
       // sensitivity knob, which only moves where flags start.
       out.surprise = check_.Step(c, value, out.why, alarm_.Get(cadence_, kReferenceFalseAlarmsPerDay));
+    } else if constexpr (HasScratch<Check>) {
+      out.surprise = check_.Step(c, value, out.why, true, scratch_);
     } else {
       out.surprise = check_.Step(c, value, out.why);
     }
@@ -99,6 +114,7 @@ class SingleDetector final : public SeriesDetector {
 
  private:
   Check check_;
+  [[no_unique_address]] typename ScratchOf<Check>::type scratch_;  // not saved: see HasScratch
   Cadence cadence_;
   FlagLimit limit_;
   FlagLimit alarm_;
