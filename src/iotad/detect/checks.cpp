@@ -16,21 +16,24 @@ double ScaleFloor(double scale, double level) {
   return std::max(scale, 1e-9 * std::max(1.0, std::fabs(level)));
 }
 
-double ZSurprise(double z, Explanation& why, std::string_view rule) {
+template <typename Why>
+double ZSurprise(double z, Why& why, std::string_view rule) {
   why.stat = z;
   const double s = GaussianSurprise(z);
   why.rule = rule;
   return s;
 }
 
-void WarmingUp(Explanation& why, int64_t n, int64_t needed) {
+template <typename Why>
+void WarmingUp(Why& why, int64_t n, int64_t needed) {
   why.warming_up = true;
   why.rule = kWarmingUp;
   why.n = n;
   why.needed = needed;
 }
 
-void SetBaseline(Explanation& why, double center, double scale, double k_sigma) {
+template <typename Why>
+void SetBaseline(Why& why, double center, double scale, double k_sigma) {
   why.center = center;
   why.scale = scale;
   why.expected = center;
@@ -352,7 +355,8 @@ double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why, bo
   return out;
 }
 
-double CusumCheck::Step(const PointContext&, double x, Explanation& why, double limit) {
+template <typename Why>
+double CusumCheck::Step(const PointContext&, double x, Why& why, double limit) {
   why.detector = "cusum";
   why.n = slow.n;
   double out = 0.0;
@@ -398,7 +402,8 @@ std::pair<double, double> CusumCheck::Band(double flag_limit) const {
   return {b >= 4.0 ? -INFINITY : slow.mean - b * sd, a >= 4.0 ? INFINITY : slow.mean + a * sd};
 }
 
-double FlatlineCheck::Step(const PointContext&, double x, Explanation& why, double limit) {
+template <typename Why>
+double FlatlineCheck::Step(const PointContext&, double x, Why& why, double limit) {
   why.detector = "flatline";
   const bool same = n > 0 && x == prev;
   if (same) {
@@ -474,7 +479,8 @@ double RateCheck::Step(const PointContext&, double x, Explanation& why) {
   return out;
 }
 
-double VolatilityCheck::Step(const PointContext&, double x, Explanation& why) {
+template <typename Why>
+double VolatilityCheck::Step(const PointContext&, double x, Why& why) {
   why.detector = "volatility";
   why.n = n;
   constexpr double kShort = 0.2, kLong = 0.002;
@@ -494,11 +500,7 @@ double VolatilityCheck::Step(const PointContext&, double x, Explanation& why) {
     const double next_short = (1.0 - kShort) * short_var + kShort * d2;
     const double ratio = next_short / std::max(long_var, 1e-300);
     why.stat = ratio;
-    why.center = mean;
-    why.scale = std::sqrt(long_var);
-    why.expected = mean;
-    why.lo = mean - 4.0 * why.scale;
-    why.hi = mean + 4.0 * why.scale;
+    if constexpr (std::is_same_v<Why, Explanation>) SetBaseline(why, mean, std::sqrt(long_var), 4.0);
     // Below 1.25 times the usual variance nothing is remarkable (z < 0.7): skip the cube root.
     if (ratio > 1.25) {
       constexpr double kC = 2.0 / (9.0 * kDof);
@@ -542,7 +544,8 @@ std::pair<double, double> NoveltyCheck::Band(double flag_limit) const {
   return {lo - excess, hi + excess};
 }
 
-double NoveltyCheck::Step(const PointContext& c, double x, Explanation& why) {
+template <typename Why>
+double NoveltyCheck::Step(const PointContext& c, double x, Why& why) {
   why.detector = "novelty";
   why.n = n;
   why.lo = lo;
@@ -580,7 +583,8 @@ double NoveltyCheck::Step(const PointContext& c, double x, Explanation& why) {
   return out;
 }
 
-double RangeCheck::Step(const PointContext&, double x, Explanation& why) const {
+template <typename Why>
+double RangeCheck::Step(const PointContext&, double x, Why& why) const {
   why.detector = "range";
   why.lo = lo;
   why.hi = hi;
@@ -712,5 +716,16 @@ void SurpriseCalibration::Fade() {
   for (float& c : count) c *= 0.5f;
   total *= 0.5f;
 }
+
+// The two kinds of explanation each templated check writes (see WarmingUpOnly).
+#define IOTAD_CHECK_STEPS(Why)                                                                       \
+  template double CusumCheck::Step(const PointContext&, double, Why&, double);                   \
+  template double FlatlineCheck::Step(const PointContext&, double, Why&, double);                \
+  template double VolatilityCheck::Step(const PointContext&, double, Why&);                      \
+  template double NoveltyCheck::Step(const PointContext&, double, Why&);                         \
+  template double RangeCheck::Step(const PointContext&, double, Why&) const;
+IOTAD_CHECK_STEPS(Explanation)
+IOTAD_CHECK_STEPS(WarmingUpOnly)
+#undef IOTAD_CHECK_STEPS
 
 }  // namespace iotad::detect

@@ -20,6 +20,19 @@ struct PointContext {
   const Cadence* cadence = nullptr;
 };
 
+/// Where a check can write its explanation instead of an Explanation: it keeps whether the check
+/// is warming up and drops every other field. The ensemble scores its members so and then
+/// explains only the member it reports, again from that member's state before the point (filling
+/// seven explanations cost it a hundred stores a point, of which it read one).
+struct WarmingUpOnly {
+  struct Discard {
+    template <typename T>
+    constexpr Discard& operator=(const T&) { return *this; }
+  };
+  Discard detector, rule, expected, lo, hi, center, scale, stat, n, needed;
+  bool warming_up = false;
+};
+
 /// Learns how often a series' model-based surprise exceeds each level, and corrects the model's
 /// p-value by the observed excess: a series whose residuals have heavy tails (recurring spikes)
 /// stops alarming on the tenth spike of the same size, but a larger one still stands out.
@@ -149,7 +162,9 @@ struct CusumCheck {
   EwStats fast;   // recent level: alpha 0.05
   double up = 0.0, down = 0.0;
 
-  double Step(const PointContext& c, double x, Explanation& why, double limit);
+  /// `Why`: Explanation or WarmingUpOnly (the same surprise and state either way).
+  template <typename Why>
+  double Step(const PointContext& c, double x, Why& why, double limit);
   /// Before Step: the values of the next point whose CUSUM surprise would exceed `flag_limit`
   /// lie outside [first, second] (infinite where the winsorised step cannot get there; NaN when
   /// every value would). NaN while warming up.
@@ -172,7 +187,8 @@ struct FlatlineCheck {
   bool edge_run = false;    // the current run started at lo or hi (a floor or ceiling)
   int64_t n = 0;
 
-  double Step(const PointContext& c, double x, Explanation& why, double limit);
+  template <typename Why>  // Explanation or WarmingUpOnly
+  double Step(const PointContext& c, double x, Why& why, double limit);
 };
 
 /// `rate`: a change between consecutive points far larger than the series' usual changes.
@@ -195,7 +211,8 @@ struct VolatilityCheck {
   double short_var = 0.0, long_var = 0.0;
   int64_t n = 0;
 
-  double Step(const PointContext& c, double x, Explanation& why);
+  template <typename Why>  // Explanation or WarmingUpOnly
+  double Step(const PointContext& c, double x, Why& why);
   /// Before Step: the next values whose surprise would exceed `flag_limit` lie outside the band
   /// (see CusumCheck::Band).
   std::pair<double, double> Band(double flag_limit) const;
@@ -210,7 +227,8 @@ struct NoveltyCheck {
   int64_t first_ts = kNoTime;
   static constexpr double kFade = 1e-5;
 
-  double Step(const PointContext& c, double x, Explanation& why);
+  template <typename Why>  // Explanation or WarmingUpOnly
+  double Step(const PointContext& c, double x, Why& why);
   /// Before Step: the next values whose surprise would exceed `flag_limit` lie outside the band.
   std::pair<double, double> Band(double flag_limit) const;
 };
@@ -219,7 +237,8 @@ struct NoveltyCheck {
 struct RangeCheck {
   double lo = NAN, hi = NAN;
 
-  double Step(const PointContext& c, double x, Explanation& why) const;
+  template <typename Why>  // Explanation or WarmingUpOnly
+  double Step(const PointContext& c, double x, Why& why) const;
 };
 
 /// `silent`: no point for longer than the timeout. Reported by the first point after the gap

@@ -297,6 +297,59 @@ TEST(SeasonalTest, TheRememberedSlotAndCadenceNeverChangeAResult) {
   EXPECT_EQ(kept.global_spread, fresh.global_spread);
 }
 
+TEST(ChecksTest, ScoringWithoutAnExplanationIsScoringWithOne) {
+  // The ensemble scores its members into WarmingUpOnly and explains the reported one by running
+  // its Step again, with an Explanation, on a copy of its state before the point. Both must be
+  // what one Step with an Explanation gives: the same surprise bit for bit, the same warming-up
+  // verdict, the same explanation, and states that stay equal (a check whose score read back an
+  // explanation field it had written would fail here).
+  CusumCheck cusum[2];
+  NoveltyCheck novelty[2];
+  VolatilityCheck volatility[2];
+  FlatlineCheck flatline[2];
+  RangeCheck range;
+  range.lo = 10.0;
+  range.hi = 40.0;
+  Cadence cadence;
+  int64_t ts = kT0;
+  int steps = 0;
+  const auto same = [&steps](auto& full, auto& quiet, auto step) {
+    auto before = quiet;
+    Explanation a, again;
+    WarmingUpOnly w;
+    const double sa = step(full, a), sq = step(quiet, w), sr = step(before, again);
+    ASSERT_TRUE(SameBits(sa, sq)) << steps << ": " << sa << " vs " << sq;
+    ASSERT_TRUE(SameBits(sa, sr)) << steps;
+    ASSERT_EQ(a.warming_up, w.warming_up) << steps;
+    ASSERT_TRUE(SameExplanation(a, again)) << steps;
+    ++steps;
+  };
+  int warm = 0, surprised = 0;
+  for (int i = 0; i < 4 * 1440; ++i) {
+    ts += i % 97 == 0 ? 7 * kMinute : kMinute;
+    double x = Normal(i);
+    if (i >= 2000) x += 4.0;                                  // a level shift
+    if (i % 613 == 0) x += (i % 2 ? 1 : -1) * 30.0;           // spikes, some out of range
+    if (i >= 3000 && i < 3200) x = 21.25;                     // a stuck run
+    if (i >= 4000 && i < 4100) x += 5.0 * Noise(7 * i);       // a burst of variance
+    const PointContext c{ts, cadence.Observe(ts), &cadence};
+    const double r = x - 20.0;
+    same(cusum[0], cusum[1], [&](CusumCheck& k, auto& why) { return k.Step(c, r, why, 4.0); });
+    same(novelty[0], novelty[1], [&](NoveltyCheck& k, auto& why) { return k.Step(c, x, why); });
+    same(volatility[0], volatility[1], [&](VolatilityCheck& k, auto& why) { return k.Step(c, r, why); });
+    same(flatline[0], flatline[1], [&](FlatlineCheck& k, auto& why) { return k.Step(c, x, why, 4.0); });
+    same(range, range, [&](const RangeCheck& k, auto& why) { return k.Step(c, x, why); });
+    if (HasFatalFailure()) return;
+    WarmingUpOnly w;
+    warm += NoveltyCheck(novelty[1]).Step(c, x, w) >= 0.0 && w.warming_up;
+    Explanation e;
+    surprised += CusumCheck(cusum[1]).Step(c, r, e, 4.0) > 4.0;
+  }
+  EXPECT_GT(warm, 0);       // both verdicts were seen
+  EXPECT_LT(warm, 4 * 1440);
+  EXPECT_GT(surprised, 0);  // and alarms (the checks' restarts and reminders)
+}
+
 TEST(EwStatsTest, AddWithTheCallersStdIsAddBitForBit) {
   EwStats a, b;
   for (int i = 0; i < 5000; ++i) {

@@ -15,8 +15,7 @@
 // see, and its extra false alarms cost more than it finds; it stays available on its own.)
 #include "iotad/detect/ensemble.h"
 
-#include <new>
-#include <type_traits>
+#include <optional>
 
 #include "iotad/detect/checkpoint.h"
 #include "iotad/detect/checks.h"
@@ -52,17 +51,9 @@ class Ensemble final : public SeriesDetector {
     // only moves where flags start.
     const double alarm = alarm_.Get(cadence_, kReferenceFalseAlarmsPerDay, kMembers);
     double s[kMembers] = {};
-    // The members' explanations. The spike member's is made whole below; the others start empty
-    // for their checks to fill. Not an array of default explanations: the compiler filled all
-    // seven from a template (728 bytes per point, 6% of the ensemble's time) and then the
-    // spike member's again.
-    union Explanations {
-      Explanation e[kMembers];
-      Explanations() {}
-    } slots;
-    static_assert(std::is_trivially_destructible_v<Explanation>, "the union does not destroy them");
-    Explanation* const why = slots.e;
-    for (int m = kCusum; m < kMembers; ++m) new (&why[m]) Explanation;
+    // The members score into WarmingUpOnly (whether each is warming up); the one reported is
+    // explained at the end, from its state before this point (see Explain).
+    WarmingUpOnly warm[kMembers];
 
     // 1. Expected value and residual.
     Explanation seasonal_why;
@@ -70,10 +61,11 @@ class Ensemble final : public SeriesDetector {
     // the time-of-day profile: days later the same hours would look anomalous against it.
     const bool stuck = flatline_.remind_at != 0 && x == flatline_.prev;
     const double s_seasonal = seasonal_.Step(c, x, seasonal_why, !stuck, seasonal_scratch_);
-    const bool level_ready = level_.n >= kMinPoints;
-    const double level_std = level_.std();  // also the std level_.Add below clips with
-    const double level_sd = std::max(level_std, 1e-9 * std::max(1.0, std::fabs(level_.mean)));
-    const double r_level = x - level_.mean;
+    const EwStats level = level_;  // before this point: the spike member's baseline
+    const bool level_ready = level.n >= kMinPoints;
+    const double level_std = level.std();  // also the std level_.Add below clips with
+    const double level_sd = std::max(level_std, 1e-9 * std::max(1.0, std::fabs(level.mean)));
+    const double r_level = x - level.mean;
     if (!seasonal_why.warming_up && !seasonal_ready_) {
       seasonal_ready_ = true;
       err_seasonal_ = err_level_;  // neutral start: the profile must earn its use
@@ -81,48 +73,44 @@ class Ensemble final : public SeriesDetector {
     const bool use_seasonal = !seasonal_why.warming_up && err_seasonal_ < 0.7 * err_level_;
     const double r = use_seasonal ? x - seasonal_why.expected : r_level;
     if (!seasonal_why.warming_up) { const double e = x - seasonal_why.expected; err_seasonal_ += 0.01 * (e * e - err_seasonal_); }
-    err_level_ += (level_ready ? 0.01 : 1.0 / static_cast<double>(level_.n + 1)) * (r_level * r_level - err_level_);
+    err_level_ += (level_ready ? 0.01 : 1.0 / static_cast<double>(level.n + 1)) * (r_level * r_level - err_level_);
 
     // 2. Model checks.
     if (use_seasonal) {
       s[kSpike] = s_seasonal;
-      new (&why[kSpike]) Explanation(seasonal_why);
     } else if (level_ready) {
-      const double z = r_level / level_sd;
-      s[kSpike] = GaussianSurprise(z);
-      new (&why[kSpike]) Explanation{.detector = "ewma", .rule = "|z| vs the EWMA", .expected = level_.mean,
-                                .lo = level_.mean - 4 * level_sd, .hi = level_.mean + 4 * level_sd,
-                                .center = level_.mean, .scale = level_sd, .stat = z, .n = level_.n};
+      s[kSpike] = GaussianSurprise(r_level / level_sd);
     } else {
-      new (&why[kSpike]) Explanation{.detector = "ewma", .rule = "warming up", .n = level_.n, .needed = kMinPoints,
-                                .warming_up = true};
+      warm[kSpike].warming_up = true;
     }
     level_.Add(x, 0.02, 3.0, level_std);
-    // The "normal" band is drawn for the reported member only, once it is known, from the state
-    // before this point taught the members: kept here (a few dozen bytes).
+    // The reported member is explained, and its "normal" band drawn, from the state before this
+    // point taught the members: kept here (a few hundred bytes).
     const CusumCheck cusum_before = cusum_;
     const NoveltyCheck novelty_before = novelty_;
     const VolatilityCheck volatility_before = volatility_;
-    s[kCusum] = cusum_.Step(c, r, why[kCusum], alarm);
-    s[kNovelty] = novelty_.Step(c, x, why[kNovelty]);
-    s[kVolatility] = volatility_.Step(c, r, why[kVolatility]);
+    const FlatlineCheck flatline_before = flatline_;
+    s[kCusum] = cusum_.Step(c, r, warm[kCusum], alarm);
+    s[kNovelty] = novelty_.Step(c, x, warm[kNovelty]);
+    s[kVolatility] = volatility_.Step(c, r, warm[kVolatility]);
     // Each model member is corrected by its own history: levels it reaches habitually stop
     // counting (see SurpriseCalibration); it learns from this point below, after the band.
     const double fade = PeakFade(c.gap);
     double raw_model[kModelMembers];
     for (int m = 0; m < kModelMembers; ++m) {
       raw_model[m] = s[m];
-      s[m] = why[m].warming_up ? 0.0 : calibration_[m].Calibrate(s[m]);
+      s[m] = warm[m].warming_up ? 0.0 : calibration_[m].Calibrate(s[m]);
     }
 
     // 3. Rules.
-    s[kFlatline] = flatline_.Step(c, x, why[kFlatline], alarm);
-    s[kRange] = range_.Step(c, x, why[kRange]);
+    s[kFlatline] = flatline_.Step(c, x, warm[kFlatline], alarm);
+    s[kRange] = range_.Step(c, x, warm[kRange]);
     int64_t silent_at = ts_us;
     // A point on time (nearly every one) skips the member: its zero surprise is never the top
-    // one, so its explanation is never read.
+    // one. A silence is rare: it is explained at once.
+    std::optional<Explanation> silent_why;
     if (silence_.first_ts == kNoTime || !silence_.OnTime(cadence_, last, ts_us)) {
-      s[kSilent] = silence_.Before(cadence_, last, ts_us, why[kSilent], &silent_at);
+      s[kSilent] = silence_.Before(cadence_, last, ts_us, silent_why.emplace(), &silent_at);
     }
     if (s[kSilent] > 0.0) s[kSilent] = std::max(s[kSilent], std::max(limit, alarm) + 1e-9);  // a rule: always flags
 
@@ -130,7 +118,28 @@ class Ensemble final : public SeriesDetector {
     uint32_t drivers = 0;
     for (int m = 0; m < kMembers; ++m) {
       if (s[m] > s[top]) top = m;
-      if (s[m] > limit && !why[m].warming_up) drivers |= 1u << m;
+      if (s[m] > limit && !warm[m].warming_up) drivers |= 1u << m;
+    }
+    // The reported member's explanation, as its Step would have written it for this point.
+    switch (top) {
+      case kSpike:
+        if (use_seasonal) {
+          out.why = seasonal_why;
+        } else if (level_ready) {
+          out.why = Explanation{.detector = "ewma", .rule = "|z| vs the EWMA", .expected = level.mean,
+                                .lo = level.mean - 4 * level_sd, .hi = level.mean + 4 * level_sd,
+                                .center = level.mean, .scale = level_sd, .stat = r_level / level_sd, .n = level.n};
+        } else {
+          out.why = Explanation{.detector = "ewma", .rule = "warming up", .n = level.n, .needed = kMinPoints,
+                                .warming_up = true};
+        }
+        break;
+      case kCusum: CusumCheck(cusum_before).Step(c, r, out.why, alarm); break;
+      case kNovelty: NoveltyCheck(novelty_before).Step(c, x, out.why); break;
+      case kVolatility: VolatilityCheck(volatility_before).Step(c, r, out.why); break;
+      case kFlatline: FlatlineCheck(flatline_before).Step(c, x, out.why, alarm); break;
+      case kRange: range_.Step(c, x, out.why); break;
+      default: out.why = *silent_why; break;
     }
     // An ongoing episode reports once: a point no more surprising than its member's peak so far
     // (fading with a four-hour half-life) is damped, so a flag repeats only when things get worse,
@@ -141,7 +150,7 @@ class Ensemble final : public SeriesDetector {
     out.surprise = news ? raw : raw * kDamping;
     // Peaks are remembered up to twice the alarm level: a second event that is clearly anomalous
     // on its own is news however big the first one was.
-    if (top < kModelMembers && !why[top].warming_up && (!bands_of_flags_only_ || (news && drivers != 0))) {
+    if (top < kModelMembers && !out.why.warming_up && (!bands_of_flags_only_ || (news && drivers != 0))) {
       // The band: the values at which the reported member would flag here, its calibrated
       // surprise over the flag limit and over its episode's faded peak (then it is news). The
       // calibration only ever widens it (Invert(t) >= t) and costs a walk over its bins, so it is
@@ -149,7 +158,7 @@ class Ensemble final : public SeriesDetector {
       // quieter point is inside either band and is shown the model's.
       const double target = std::max(limit, peak_[top]);
       const double needed = raw_model[top] > target ? calibration_[top].Invert(target) : target;
-      Band(top, needed, x - r, why[top], cusum_before, novelty_before, volatility_before);
+      Band(top, needed, x - r, out.why, cusum_before, novelty_before, volatility_before);
     }
     for (int m = 0; m < kMembers; ++m) peak_[m] = std::max(peak_[m], std::min(s[m], 2.0 * alarm));
     // Calibration learns from warm-up too (a member may compute its surprise before it may flag).
@@ -181,7 +190,6 @@ class Ensemble final : public SeriesDetector {
       }
       if (raw_m >= kQuiet) raw_peak_[m] = std::max(raw_peak_[m], raw_m);
     }
-    out.why = why[top];
     out.why.drivers = news ? drivers : 0;
     out.flag = news && drivers != 0;
     if (top == kSilent) out.at_us = silent_at;
