@@ -626,9 +626,15 @@ class NativeStream final : public ChunkStream {
       if (!DecodeRleHybrid(b, b + level_bytes, 1, n, levels_.data())) return Corrupt(f, "definition levels");
       b += level_bytes;
       size_t present = 0;
-      for (size_t i = 0; i < n; ++i) {
-        present += levels_[i];
-        col.valid[row + i] = static_cast<uint8_t>(levels_[i]);
+      {
+        // Through local pointers: a byte store may alias anything, vectors' own pointers too, so
+        // indexing the vectors here would reload them at every row and not vectorise.
+        const uint32_t* const levels = levels_.data();
+        uint8_t* const valid = col.valid.data() + row;
+        for (size_t i = 0; i < n; ++i) {
+          present += levels[i];
+          valid[i] = static_cast<uint8_t>(levels[i]);
+        }
       }
       if (present != n) col.all_valid = false;
       const std::vector<uint64_t>* fixed_values = &dict_fixed_;
@@ -661,16 +667,19 @@ class NativeStream final : public ChunkStream {
   /// out[i] = values[indices_[k]] for the k-th valid row i of the page (levels_), zero for NULLs.
   template <typename T>
   void Gather(T* out, const std::vector<T>& values, size_t n, size_t present) {
+    const T* const from = values.data();
+    const uint32_t* const index = indices_.data();
     if (present == n) {
-      for (size_t i = 0; i < n; ++i) out[i] = values[indices_[i]];
+      for (size_t i = 0; i < n; ++i) out[i] = from[index[i]];
       return;
     }
+    const uint32_t* const levels = levels_.data();
     size_t k = 0;
     for (size_t i = 0; i < n; ++i) {
-      if (levels_[i] != 0) {
-        out[i] = values[indices_[k++]];
+      if (levels[i] != 0) {
+        out[i] = from[index[k++]];
       } else {
-        std::memset(&out[i], 0, sizeof(T));
+        out[i] = T{};
       }
     }
   }

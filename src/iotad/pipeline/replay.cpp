@@ -432,11 +432,11 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
           vals[j] = present ? chunk.Data<double>(static_cast<size_t>(layout.metric[j])) : nullptr;
           valid[j] = present ? chunk.Validity(static_cast<size_t>(layout.metric[j])) : nullptr;
         }
-        for (size_t r = 0; r < n; ++r) {
-          // A run of the next device's rows (within the chunk compared cell to cell, mostly
-          // without reading the text).
-          const bool same = have_prev && (r > 0 ? silver.devices.Equal(r, r - 1) : silver.devices[r] == prev_device);
-          if (!same) {
+        for (size_t r = 0; r < n;) {
+          // The run of the next device's rows, [r, e): in a file in (device, time) order one run
+          // per device. Rows are compared cell to cell, mostly without reading the text; the
+          // chunk's first row against the previous chunk's last device.
+          if (r > 0 || !have_prev || silver.devices[r] != prev_device) {
             const std::string_view d = silver.devices[r];
             have_prev = true;
             prev_device.assign(d);
@@ -454,31 +454,57 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
               seen_in_hour[dev] = hour_index;
             }
           }
-          if (!take) continue;
+          size_t e = r + 1;
+          while (e < n && silver.devices.Equal(e, e - 1)) ++e;
+          if (!take) {
+            r = e;
+            continue;
+          }
+          // The run is appended column by column.
+          const size_t len = e - r;
           if (first_batch) {
             if (stats.rows == 0) stats.first_us = stats.last_us = ts[r];
-            ++stats.rows;
-            stats.first_us = std::min(stats.first_us, ts[r]);
-            stats.last_us = std::max(stats.last_us, ts[r]);
+            stats.rows += static_cast<int64_t>(len);
+            for (size_t k = r; k < e; ++k) {
+              stats.first_us = std::min(stats.first_us, ts[k]);
+              stats.last_us = std::max(stats.last_us, ts[k]);
+            }
           }
           if (!h.device.empty() && h.device.back() == dev && ts[r] < h.ts.back()) sorted = false;
-          h.ts.push_back(ts[r]);
-          h.device.push_back(dev);
-          uint32_t loc = 0;
-          if (const std::string_view l = silver.LocationAt(r); !l.empty()) {
-            if (last_loc == 0 || l != locations.Get(last_loc)) {  // a device's location rarely changes
-              const auto known = static_cast<uint32_t>(locations.size());
-              last_loc = locations.Intern(l);
-              if (last_loc == known) batch->new_locations.emplace_back(last_loc, std::string(l));
+          for (size_t k = r + 1; k < e; ++k) {
+            if (ts[k] < ts[k - 1]) sorted = false;
+          }
+          h.ts.insert(h.ts.end(), ts + r, ts + e);
+          h.device.insert(h.device.end(), len, dev);
+          const size_t at = h.location.size();
+          h.location.resize(at + len);
+          for (size_t k = r; k < e; ++k) {
+            uint32_t loc = 0;
+            if (const std::string_view l = silver.LocationAt(k); !l.empty()) {
+              if (last_loc == 0 || l != locations.Get(last_loc)) {  // a device's location rarely changes
+                const auto known = static_cast<uint32_t>(locations.size());
+                last_loc = locations.Intern(l);
+                if (last_loc == known) batch->new_locations.emplace_back(last_loc, std::string(l));
+              }
+              loc = last_loc;
             }
-            loc = last_loc;
+            h.location[at + (k - r)] = loc;
           }
-          h.location.push_back(loc);
+          const size_t v0 = h.values.size();
+          h.values.resize(v0 + len * width);
+          double* const out = h.values.data() + v0;
           for (size_t j = 0; j < width; ++j) {
-            const bool has = vals[j] != nullptr && lake::DuckChunk::IsValid(valid[j], r);
-            h.values.push_back(has ? vals[j][r] : NAN);
-            stats.values += has ? 1 : 0;
+            const double* const v = vals[j];
+            const uint64_t* const ok = valid[j];
+            int64_t present = 0;
+            for (size_t k = r; k < e; ++k) {
+              const bool has = v != nullptr && lake::DuckChunk::IsValid(ok, k);
+              out[(k - r) * width + j] = has ? v[k] : NAN;
+              present += has ? 1 : 0;
+            }
+            stats.values += present;
           }
+          r = e;
         }
       }
       // The hour's order: the files' when it is already (device, time), else sorted so.
