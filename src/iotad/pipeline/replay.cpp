@@ -246,7 +246,6 @@ class Lane {
  public:
   Lane(detect::DeviceScorer scorer, const ReplayLane& fns, size_t width, size_t first_metric)
       : scorer_(std::move(scorer)), fns_(fns), width_(width), first_metric_(first_metric) {
-    row_.assign(width, NAN);
     locations_.emplace_back();  // id 0: NULL
     flag_ = [this](const detect::DeviceFlag& f) {
       ++flags_;
@@ -273,8 +272,8 @@ class Lane {
       }
       last_location_[d] = h.location[i];
       location_ = locations_[h.location[i]];
-      std::copy_n(h.values.begin() + static_cast<ptrdiff_t>(i * width_), width_, row_.begin());
-      const Status fed = scorer_.Feed(devices_[d], h.ts[i], row_, flag_, first_metric_);
+      const std::span<const double> row(h.values.data() + i * width_, width_);
+      const Status fed = scorer_.Feed(devices_[d], h.ts[i], row, flag_, first_metric_);
       if (!fed.ok()) {
         status_ = fed.WithContext("config [[detect.rule]] params: ");
         return;
@@ -305,7 +304,6 @@ class Lane {
   detect::DeviceScorer scorer_;
   const ReplayLane& fns_;
   const size_t width_, first_metric_;
-  std::vector<double> row_;
   std::vector<std::string> devices_, locations_;  // by the reader's ids
   std::vector<uint32_t> last_location_;           // per device: its last row's location
   std::vector<uint8_t> seen_;
