@@ -2,6 +2,7 @@
 // Batch baselines for gold: the AWS tutorial's z-score (mean and sample standard deviation over
 // all of a device's data for one metric) and its robust variant (median and MAD). Pure code, no
 // I/O: the same Score() serves batch replays and, later, the streaming path.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -39,6 +40,29 @@ struct Verdict {
   bool flagged = false;  // |z| > threshold after warm-up
 };
 
+/// A range of values a batch detector certainly does not flag against one baseline: a value in it
+/// skips the division and the comparison (most values of most series). Conservative: it stops
+/// short of the threshold by far more than the rounding of z, so a value that Score would flag,
+/// or whose z lies within rounding of the threshold, is always outside it and goes to Score.
+/// Empty (lo > hi) when nothing can be promised.
+struct QuietBand {
+  double lo = 1.0, hi = 0.0;
+
+  bool Inside(double x) const { return x >= lo && x <= hi; }  // false for NaN
+  static QuietBand All() { return {-INFINITY, INFINITY}; }
+  /// Values x with |x - center| / scale > threshold flag: quiet within threshold x scale of the
+  /// center, less 1e-9 of that and a margin for the rounding of x - center near a large center.
+  static QuietBand Around(double center, double scale, double threshold) {
+    const double w = threshold * scale;
+    if (!(std::isfinite(center) && std::isfinite(w) && w > 0.0)) return {};
+    const double half = w - 1e-9 * w - 1e-15 * std::fabs(center);
+    if (!(half > 0.0)) return {};
+    return {center - half, center + half};
+  }
+  /// Where both are quiet.
+  QuietBand And(const QuietBand& o) const { return {std::max(lo, o.lo), std::min(hi, o.hi)}; }
+};
+
 /// Baseline of one device and metric for the tutorial's detector.
 struct ZScoreBaseline {
   int64_t n = 0;
@@ -61,6 +85,12 @@ class ZScoreDetector {
     if (std::isfinite(b.std) && b.std > 0.0) v.z = (x - b.mean) / b.std;
     v.flagged = b.n >= min_points_ && std::fabs(v.z) > threshold_;
     return v;
+  }
+  /// Values Score certainly does not flag against `b` (see QuietBand).
+  QuietBand Quiet(const ZScoreBaseline& b) const {
+    if (b.n < min_points_) return QuietBand::All();
+    if (!(std::isfinite(b.std) && b.std > 0.0)) return threshold_ >= 0.0 ? QuietBand::All() : QuietBand{};  // z = 0
+    return QuietBand::Around(b.mean, b.std, threshold_);
   }
   /// One sentence a user can read: value, expected range, baseline, rule.
   std::string Explain(std::string_view metric, double x, const ZScoreBaseline& b, const Verdict& v) const;
@@ -98,6 +128,12 @@ class RobustZScoreDetector {
     if (b.mad > 0.0) v.z = kConsistency * (x - b.median) / b.mad;
     v.flagged = b.n >= min_points_ && std::fabs(v.z) > threshold_;
     return v;
+  }
+  /// Values Score certainly does not flag against `b` (see QuietBand).
+  QuietBand Quiet(const RobustBaseline& b) const {
+    if (b.n < min_points_) return QuietBand::All();
+    if (!(b.mad > 0.0)) return threshold_ >= 0.0 ? QuietBand::All() : QuietBand{};  // z = 0
+    return QuietBand::Around(b.median, b.mad / kConsistency, threshold_);
   }
   std::string Explain(std::string_view metric, double x, const RobustBaseline& b, const Verdict& v) const;
 

@@ -96,3 +96,55 @@ TEST(RobustZScoreDetectorTest, OutliersDoNotMaskEachOther) {
 }
 
 }  // namespace iotad::detect
+
+namespace iotad::detect {
+
+TEST(QuietBandTest, AValueInsideIsNeverFlaggedAndAFlaggedOneNeverInside) {
+  // Gold skips Score for values inside the band of every detector of a series, so the band must
+  // never hold a value Score flags: checked at the threshold's edge, ulp by ulp, for centers
+  // small and large against their scale, both detectors, and odd baselines.
+  const double centers[] = {0.0, 21.5, -3.25, 1e6, -7.5e9, 1e15, 3e-300};
+  const double scales[] = {1e-12, 0.37, 2.0, 1e3, 5e-310};
+  const double thresholds[] = {3.0, 3.5, 0.5, 0.0, -1.0};
+  int inside = 0, flagged = 0, checked = 0;
+  for (const double c : centers) {
+    for (const double sc : scales) {
+      for (const double t : thresholds) {
+        const ZScoreDetector z(t, 2);
+        const RobustZScoreDetector rz(t, 2);
+        const ZScoreBaseline zb{.n = 10, .mean = c, .std = sc};
+        const RobustBaseline rb{.n = 10, .median = c, .mad = sc * RobustZScoreDetector::kConsistency};
+        const QuietBand qz = z.Quiet(zb), qr = rz.Quiet(rb);
+        const QuietBand both = qz.And(qr);
+        for (const double side : {-1.0, 1.0}) {
+          for (const double k : {0.0, 0.5, 0.999999, 1.0 - 1e-9, 1.0 - 1e-12, 1.0, 1.0 + 1e-12, 1.5}) {
+            double x = c + side * k * t * sc;
+            for (int step = 0; step < 40; ++step) {
+              x = std::nextafter(x, side * INFINITY);
+              const bool fz = z.Score(zb, x).flagged, fr = rz.Score(rb, x).flagged;
+              ++checked;
+              inside += qz.Inside(x);
+              flagged += fz;
+              ASSERT_FALSE(qz.Inside(x) && fz) << c << " " << sc << " " << t << " " << x;
+              ASSERT_FALSE(qr.Inside(x) && fr) << c << " " << sc << " " << t << " " << x;
+              ASSERT_FALSE(both.Inside(x) && (fz || fr)) << x;
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(inside, checked / 10);  // the band is not empty where it can hold something
+  const QuietBand usual = ZScoreDetector(3.0, 30).Quiet(ZScoreBaseline{.n = 900, .mean = 21.5, .std = 0.37});
+  EXPECT_TRUE(usual.Inside(21.5 + 2.99 * 0.37));
+  EXPECT_TRUE(usual.Inside(21.5 - 2.999999 * 0.37));
+  EXPECT_FALSE(usual.Inside(21.5 + 3.0 * 0.37));
+  EXPECT_GT(flagged, checked / 10);
+  // Before warm-up nothing flags; a spread of zero gives z = 0; NaN is never inside.
+  EXPECT_TRUE(ZScoreDetector(3.0, 30).Quiet(ZScoreBaseline{.n = 5, .mean = 1.0, .std = 0.1}).Inside(1e300));
+  EXPECT_TRUE(ZScoreDetector(3.0, 2).Quiet(ZScoreBaseline{.n = 5, .mean = 1.0, .std = 0.0}).Inside(-1e300));
+  EXPECT_FALSE(ZScoreDetector(-1.0, 2).Quiet(ZScoreBaseline{.n = 5, .mean = 1.0, .std = 0.0}).Inside(1.0));
+  EXPECT_FALSE(QuietBand::All().Inside(NAN));
+}
+
+}  // namespace iotad::detect

@@ -41,6 +41,7 @@ using detect::MomentStats;
 using detect::RobustBaseline;
 using detect::RobustZScoreDetector;
 using detect::ZScoreBaseline;
+using detect::QuietBand;
 using detect::ZScoreDetector;
 
 /// One row of the anomalies table (lake::kAnomalyColumns says what each field means, and its unit).

@@ -221,8 +221,12 @@ Status GoldRunner::ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vec
           if (active.empty()) continue;
           const ZScoreBaseline& zb = state_.zbase[id];
           const RobustBaseline& rb = state_.rbase[id];
+          // Values where none of the run's detectors can flag skip them all (most values).
+          QuietBand quiet = QuietBand::All();
+          for (const ActiveDetector& ad : active) quiet = quiet.And(ad.robust ? ad.robust_z.Quiet(rb) : ad.zscore.Quiet(zb));
           ValidRows(valid, a, b, [&](size_t r) {
             const double x = vals[r];
+            if (quiet.Inside(x)) return;
             for (const ActiveDetector& ad : active) {
               if (!(ad.robust ? ad.robust_z.Score(rb, x) : ad.zscore.Score(zb, x)).flagged) continue;
               const uint32_t k = ad.k;
