@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -106,6 +107,14 @@ struct RobustBaseline {
   double median = 0.0;
   double mad = 0.0;
 };
+
+/// The k-th smallest value of v (0-based, k < v.size()), exactly the value std::nth_element puts
+/// at k, and with `next` the (k+1)-th (NaN when there is none). v is reordered. Values are dealt
+/// to buckets by where they lie between the smallest and the largest (a monotonic map, so a
+/// bucket holds a run of ranks), and only the bucket holding rank k is searched: a few counting
+/// passes without the unpredictable branches of a quickselect. Short inputs, and inputs with NaN,
+/// infinities or both signs of zero (which nth_element may order differently), take nth_element.
+double SelectKth(std::span<double> v, size_t k, double* next = nullptr);
 
 /// Fits a robust baseline; reorders `values` (nth_element). Empty input gives n = 0.
 RobustBaseline FitRobustBaseline(std::vector<double>& values);

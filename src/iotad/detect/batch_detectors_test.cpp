@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
 namespace iotad::detect {
 
 TEST(MomentStatsTest, MatchesTheTextbookSampleStd) {
@@ -145,6 +149,60 @@ TEST(QuietBandTest, AValueInsideIsNeverFlaggedAndAFlaggedOneNeverInside) {
   EXPECT_TRUE(ZScoreDetector(3.0, 2).Quiet(ZScoreBaseline{.n = 5, .mean = 1.0, .std = 0.0}).Inside(-1e300));
   EXPECT_FALSE(ZScoreDetector(-1.0, 2).Quiet(ZScoreBaseline{.n = 5, .mean = 1.0, .std = 0.0}).Inside(1.0));
   EXPECT_FALSE(QuietBand::All().Inside(NAN));
+}
+
+}  // namespace iotad::detect
+
+namespace iotad::detect {
+
+TEST(SelectKthTest, GivesNthElementsValuesForEveryRankAndShape) {
+  // Against std::nth_element, bit for bit, at every rank (and the next rank's value): shapes
+  // that make the buckets uneven (one far outlier, heavy tails, many ties, a narrow range near a
+  // large value, subnormals), zeros of one sign, and the inputs that must fall back (NaN,
+  // infinities, both zeros).
+  uint64_t state = 12345;
+  const auto uniform = [&state] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<double>(state >> 11) / static_cast<double>(1ull << 53);
+  };
+  std::vector<std::vector<double>> inputs;
+  for (const size_t n : {1ul, 2ul, 127ul, 128ul, 129ul, 990ul, 5000ul}) {
+    std::vector<double> normal, outlier, ties, tails, narrow, tiny, zeros, mixed_zeros, special;
+    for (size_t i = 0; i < n; ++i) {
+      const double u = uniform();
+      normal.push_back(20.0 + 3.0 * (u + uniform() + uniform() - 1.5));
+      outlier.push_back(i == n / 2 ? 1e12 : u);
+      ties.push_back(std::floor(u * 4.0) * 0.25 - 0.5);
+      tails.push_back(std::pow(1.0 - u, -3.0) * (i % 2 ? 1 : -1));
+      narrow.push_back(1e9 + std::floor(u * 64.0) * 1.1920928955078125e-7);
+      tiny.push_back(u * 4.9406564584124654e-322);
+      zeros.push_back(i % 3 == 0 ? -0.0 : -u);
+      mixed_zeros.push_back(i % 3 == 0 ? (i % 2 ? 0.0 : -0.0) : u - 0.5);
+      special.push_back(i == 1 ? INFINITY : (i == 3 ? NAN : u));
+    }
+    for (auto* v : {&normal, &outlier, &ties, &tails, &narrow, &tiny, &zeros, &mixed_zeros, &special}) {
+      inputs.push_back(*v);
+    }
+  }
+  const auto bits = [](double x) { uint64_t b; std::memcpy(&b, &x, sizeof b); return b; };
+  int checked = 0;
+  for (const auto& input : inputs) {
+    const bool has_nan = std::any_of(input.begin(), input.end(), [](double x) { return std::isnan(x); });
+    for (size_t k = 0; k < input.size(); k += 1 + input.size() / 97) {
+      std::vector<double> ref = input, got = input, got2 = input;
+      std::nth_element(ref.begin(), ref.begin() + static_cast<std::ptrdiff_t>(k), ref.end());
+      const double want_next = k + 1 < ref.size() ? *std::min_element(ref.begin() + static_cast<std::ptrdiff_t>(k) + 1, ref.end()) : NAN;
+      double next = 0.0;
+      const double kth = SelectKth(got, k, &next);
+      const double kth_only = SelectKth(got2, k);
+      if (has_nan) continue;  // nth_element's order of NaN is its own: only the fallback is used
+      ASSERT_EQ(bits(kth), bits(ref[k])) << checked << " k " << k << " of " << input.size();
+      ASSERT_EQ(bits(kth_only), bits(ref[k]));
+      ASSERT_EQ(bits(next), bits(want_next)) << checked << " k " << k << " of " << input.size();
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 2000);
 }
 
 }  // namespace iotad::detect

@@ -188,10 +188,9 @@ double ExactMedian(std::span<double> v) {
   const double rn = static_cast<double>(n - 1) * 0.5;
   const auto lo_i = static_cast<size_t>(std::floor(rn));
   const auto hi_i = static_cast<size_t>(std::ceil(rn));
-  std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(lo_i), v.end());
-  const double lo = v[lo_i];
-  if (hi_i == lo_i) return lo;
-  const double hi = *std::min_element(v.begin() + static_cast<ptrdiff_t>(hi_i), v.end());
+  if (hi_i == lo_i) return detect::SelectKth(v, lo_i);
+  double hi;  // the next rank's value
+  const double lo = detect::SelectKth(v, lo_i, &hi);
   return lo + (hi - lo) * (rn - static_cast<double>(lo_i));
 }
 
