@@ -35,10 +35,10 @@ const std::vector<double>& Values() {
   return values;
 }
 
-void BM_Detector(benchmark::State& state, std::string_view name, bool bands_of_flags_only) {
+void BM_Detector(benchmark::State& state, std::string_view name, bool explain_flags_only) {
   const auto& values = Values();
   iotad::detect::DetectorOptions options;
-  options.bands_of_flags_only = bands_of_flags_only;
+  options.explain_flags_only = explain_flags_only;
   options.min_value = -40;
   options.max_value = 85;
   size_t state_bytes = 0;
@@ -97,7 +97,7 @@ void BM_DefaultHourByHour(benchmark::State& state) {
   constexpr int kManySeries = 30'000;
   constexpr int kHour = 60;
   iotad::detect::DetectorOptions options;
-  options.bands_of_flags_only = true;
+  options.explain_flags_only = true;
   options.min_value = -40;
   options.max_value = 85;
   std::vector<std::unique_ptr<iotad::detect::SeriesDetector>> dets;
@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(std::string(name).c_str(), BM_Detector, name, false)->Unit(benchmark::kMillisecond);
   }
   // As gold's replay and `iotad eval` run it: the flag limit's band drawn for flagged points only.
-  benchmark::RegisterBenchmark("default(bands of flags only)", BM_Detector, "default", true)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("default(flags explained only)", BM_Detector, "default", true)->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("default(30k series, an hour each in turn)", BM_DefaultHourByHour)
       ->Unit(benchmark::kMillisecond)
       ->Iterations(48);

@@ -101,12 +101,12 @@ struct DetectorOptions {
   int64_t silence_us = 0;
   /// Named overrides of detector parameters, e.g. {"window", 128}; unknown names are an error.
   std::vector<std::pair<std::string, double>> params;
-  /// The band where the flag limit lies (why.lo/hi, and the expected value in the metric's unit)
-  /// only for flagged points; a quiet point's explanation is left as its member made it. For
-  /// callers that keep flags only (gold's replay, `iotad eval`): the
-  /// ensemble's band costs a calibration walk and an inverse surprise per point. Scores and flags
-  /// are the same either way.
-  bool bands_of_flags_only = false;
+  /// The `default` ensemble explains flagged points only: a quiet point's `why` is empty but for
+  /// `warming_up`. For callers that keep flags only (gold's replay): explaining the reported
+  /// member again from its state before the point, and drawing its band (a calibration walk and
+  /// an inverse surprise), is work per point. Scores, flags and a flag's explanation are the
+  /// same either way.
+  bool explain_flags_only = false;
 };
 
 /// One series' detector. Cheap to create; state is a fixed-size block (see state_bytes()).

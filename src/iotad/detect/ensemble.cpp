@@ -30,7 +30,7 @@ constexpr int kModelMembers = kVolatility + 1;  // members calibrated by the ser
 class Ensemble final : public SeriesDetector {
  public:
   explicit Ensemble(const DetectorOptions& o)
-      : fa_per_day_(o.false_alarms_per_day), bands_of_flags_only_(o.bands_of_flags_only) {
+      : fa_per_day_(o.false_alarms_per_day), explain_flags_only_(o.explain_flags_only) {
     range_.lo = o.min_value;
     range_.hi = o.max_value;
     silence_.timeout_us = o.silence_us;
@@ -120,27 +120,6 @@ class Ensemble final : public SeriesDetector {
       if (s[m] > s[top]) top = m;
       if (s[m] > limit && !warm[m].warming_up) drivers |= 1u << m;
     }
-    // The reported member's explanation, as its Step would have written it for this point.
-    switch (top) {
-      case kSpike:
-        if (use_seasonal) {
-          out.why = seasonal_why;
-        } else if (level_ready) {
-          out.why = Explanation{.detector = "ewma", .rule = "|z| vs the EWMA", .expected = level.mean,
-                                .lo = level.mean - 4 * level_sd, .hi = level.mean + 4 * level_sd,
-                                .center = level.mean, .scale = level_sd, .stat = r_level / level_sd, .n = level.n};
-        } else {
-          out.why = Explanation{.detector = "ewma", .rule = "warming up", .n = level.n, .needed = kMinPoints,
-                                .warming_up = true};
-        }
-        break;
-      case kCusum: CusumCheck(cusum_before).Step(c, r, out.why, alarm); break;
-      case kNovelty: NoveltyCheck(novelty_before).Step(c, x, out.why); break;
-      case kVolatility: VolatilityCheck(volatility_before).Step(c, r, out.why); break;
-      case kFlatline: FlatlineCheck(flatline_before).Step(c, x, out.why, alarm); break;
-      case kRange: range_.Step(c, x, out.why); break;
-      default: out.why = *silent_why; break;
-    }
     // An ongoing episode reports once: a point no more surprising than its member's peak so far
     // (fading with a four-hour half-life) is damped, so a flag repeats only when things get worse,
     // when another kind of evidence appears, or after things calmed down.
@@ -148,18 +127,44 @@ class Ensemble final : public SeriesDetector {
     const double raw = s[top];
     const bool news = raw > peak_[top];
     out.surprise = news ? raw : raw * kDamping;
+    out.flag = news && drivers != 0;
+    if (explain_flags_only_ && !out.flag) {
+      out.why.warming_up = warm[top].warming_up;
+    } else {
+      // The reported member's explanation, as its Step would have written it for this point.
+      switch (top) {
+        case kSpike:
+          if (use_seasonal) {
+            out.why = seasonal_why;
+          } else if (level_ready) {
+            out.why = Explanation{.detector = "ewma", .rule = "|z| vs the EWMA", .expected = level.mean,
+                                  .lo = level.mean - 4 * level_sd, .hi = level.mean + 4 * level_sd,
+                                  .center = level.mean, .scale = level_sd, .stat = r_level / level_sd, .n = level.n};
+          } else {
+            out.why = Explanation{.detector = "ewma", .rule = "warming up", .n = level.n, .needed = kMinPoints,
+                                  .warming_up = true};
+          }
+          break;
+        case kCusum: CusumCheck(cusum_before).Step(c, r, out.why, alarm); break;
+        case kNovelty: NoveltyCheck(novelty_before).Step(c, x, out.why); break;
+        case kVolatility: VolatilityCheck(volatility_before).Step(c, r, out.why); break;
+        case kFlatline: FlatlineCheck(flatline_before).Step(c, x, out.why, alarm); break;
+        case kRange: range_.Step(c, x, out.why); break;
+        default: out.why = *silent_why; break;
+      }
+      if (top < kModelMembers && !out.why.warming_up) {
+        // The band: the values at which the reported member would flag here, its calibrated
+        // surprise over the flag limit and over its episode's faded peak (then it is news). The
+        // calibration only ever widens it (Invert(t) >= t) and costs a walk over its bins, so it
+        // is applied to points that reach the model's band, which is every point that can flag:
+        // a quieter point is inside either band and is shown the model's.
+        const double target = std::max(limit, peak_[top]);
+        const double needed = raw_model[top] > target ? calibration_[top].Invert(target) : target;
+        Band(top, needed, x - r, out.why, cusum_before, novelty_before, volatility_before);
+      }
+    }
     // Peaks are remembered up to twice the alarm level: a second event that is clearly anomalous
     // on its own is news however big the first one was.
-    if (top < kModelMembers && !out.why.warming_up && (!bands_of_flags_only_ || (news && drivers != 0))) {
-      // The band: the values at which the reported member would flag here, its calibrated
-      // surprise over the flag limit and over its episode's faded peak (then it is news). The
-      // calibration only ever widens it (Invert(t) >= t) and costs a walk over its bins, so it is
-      // applied to points that reach the model's band, which is every point that can flag: a
-      // quieter point is inside either band and is shown the model's.
-      const double target = std::max(limit, peak_[top]);
-      const double needed = raw_model[top] > target ? calibration_[top].Invert(target) : target;
-      Band(top, needed, x - r, out.why, cusum_before, novelty_before, volatility_before);
-    }
     for (int m = 0; m < kMembers; ++m) peak_[m] = std::max(peak_[m], std::min(s[m], 2.0 * alarm));
     // Calibration learns from warm-up too (a member may compute its surprise before it may flag).
     // It counts episodes more than points: within an episode (the member's raw surprise staying
@@ -191,7 +196,6 @@ class Ensemble final : public SeriesDetector {
       if (raw_m >= kQuiet) raw_peak_[m] = std::max(raw_peak_[m], raw_m);
     }
     out.why.drivers = news ? drivers : 0;
-    out.flag = news && drivers != 0;
     if (top == kSilent) out.at_us = silent_at;
     out.score = ScoreFromSurprise(out.surprise);
     return out;
@@ -267,7 +271,7 @@ class Ensemble final : public SeriesDetector {
   int64_t fade_gap_ = -1;
   double fade_ = 1.0;
   double fa_per_day_;
-  bool bands_of_flags_only_;
+  bool explain_flags_only_;
   Cadence cadence_;
   FlagLimit limit_;
   FlagLimit alarm_;

@@ -131,7 +131,7 @@ SeriesPlanFn PlanFromResolver(std::function<config::SeriesSettings(std::string_v
     plan.options.min_value = s.min;
     plan.options.max_value = s.max;
     plan.options.silence_us = s.silence_us;
-    plan.options.bands_of_flags_only = true;  // a replay keeps flags only
+    plan.options.explain_flags_only = true;  // a replay keeps flags only
     plan.params = s.params;
     return plan;
   };
