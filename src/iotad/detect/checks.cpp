@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <type_traits>
 #include <vector>
 
 namespace iotad::detect {
@@ -16,8 +17,7 @@ double ScaleFloor(double scale, double level) {
   return std::max(scale, 1e-9 * std::max(1.0, std::fabs(level)));
 }
 
-template <typename Why>
-double ZSurprise(double z, Why& why, std::string_view rule) {
+double ZSurprise(double z, Explanation& why, std::string_view rule) {
   why.stat = z;
   const double s = GaussianSurprise(z);
   why.rule = rule;
