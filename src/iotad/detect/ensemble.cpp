@@ -1,6 +1,7 @@
 // The `default` ensemble. One series, one pass:
 //  1. Expected value: a winsorised EWMA level, or the time-of-day profile once it has warmed up
-//     and explains the series better (lower mean squared error); the residual is what is left.
+//     and explains the series clearly better (a mean squared error below 0.7 of the level's; it
+//     keeps its use while no worse than the level); the residual is what is left.
 //  2. Model members: spike (|z| of the point against the expectation), CUSUM (a sustained shift
 //     of the residual), volatility (recent residual variance against the long-run one) and
 //     novelty (a value beyond anything the series reached). Each member's surprise is corrected by
@@ -70,7 +71,12 @@ class Ensemble final : public SeriesDetector {
       seasonal_ready_ = true;
       err_seasonal_ = err_level_;  // neutral start: the profile must earn its use
     }
-    const bool use_seasonal = !seasonal_why.warming_up && err_seasonal_ < 0.7 * err_level_;
+    // The profile must earn its use (an error below 0.7 of the level's), and keeps it while it
+    // explains the series at least as well as the level: an expectation that flips back and
+    // forth steps the residual, and CUSUM and volatility read each step as an anomaly.
+    const bool use_seasonal =
+        !seasonal_why.warming_up && err_seasonal_ < (using_seasonal_ ? 1.0 : 0.7) * err_level_;
+    using_seasonal_ = use_seasonal;
     const double r = use_seasonal ? x - seasonal_why.expected : r_level;
     if (!seasonal_why.warming_up) { const double e = x - seasonal_why.expected; err_seasonal_ += 0.01 * (e * e - err_seasonal_); }
     err_level_ += (level_ready ? 0.01 : 1.0 / static_cast<double>(level.n + 1)) * (r_level * r_level - err_level_);
@@ -227,14 +233,14 @@ class Ensemble final : public SeriesDetector {
   // Everything but the options (fa_per_day_; the range and timeout live in their checks and are
   // kept, as a single detector's parameters are).
   void SaveState(std::string& out) const override {
-    SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, jump_side_, jump_len_, jump_sum_, fade_gap_, fade_,
-               cadence_, limit_, alarm_, level_, err_level_, err_seasonal_, seasonal_ready_, seasonal_, cusum_, novelty_,
-               calibration_, volatility_, flatline_, range_, silence_);
+    SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, fade_gap_, fade_,
+               cadence_, limit_, alarm_, level_, err_level_, err_seasonal_, seasonal_ready_, using_seasonal_,
+               seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
   }
   Status RestoreState(std::string_view& in) override {
-    return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, jump_side_, jump_len_, jump_sum_, fade_gap_,
+    return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, fade_gap_,
                          fade_, cadence_, limit_, alarm_, level_, err_level_, err_seasonal_, seasonal_ready_,
-                         seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
+                         using_seasonal_, seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
   }
 
   Score Tick(int64_t now_us) override {
@@ -274,11 +280,9 @@ class Ensemble final : public SeriesDetector {
     return fade_;
   }
   double peak_[kMembers] = {};
-  double raw_peak_[kModelMembers] = {};
+  double raw_peak_[kModelMembers] = {};  // per model member: its raw surprise's fading peak
   double run_max_[kModelMembers] = {};  // spike: the peak of the current run >= kQuiet
   int episode_points_[kModelMembers] = {};
-  int jump_side_ = 0, jump_len_ = 0;  // consecutive points beyond 4 sigma of the level, and their side
-  double jump_sum_ = 0.0;  // per model member: its raw surprise's fading peak
   static constexpr double kQuiet = 2.0;  // raw surprise below this is an ordinary point
   static constexpr int kPerEpisode = 4;  // per member: a different kind of evidence is news
   int64_t fade_gap_ = -1;
@@ -291,6 +295,7 @@ class Ensemble final : public SeriesDetector {
   EwStats level_;
   double err_level_ = 0.0, err_seasonal_ = 0.0;
   bool seasonal_ready_ = false;
+  bool using_seasonal_ = false;  // the profile is the expectation (see Update)
   SeasonalCheck seasonal_;
   SeasonalCheck::Scratch seasonal_scratch_;  // derived from time and cadence only: not saved
   CusumCheck cusum_;
