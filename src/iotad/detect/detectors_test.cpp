@@ -93,6 +93,45 @@ TEST(DetectorLibraryTest, EveryDetectorIsBoundedCalibratedAndHasNoLookAhead) {
   }
 }
 
+TEST(DetectorLibraryTest, TheKnobMovesOnlyWhereFlagsStartNeverTheScores) {
+  // A spike, a stuck stretch, a level shift and a silence just past the timeout (12 minutes).
+  std::vector<double> xs = NormalSeries(4 * 1440);
+  xs[2000] += 15;
+  for (int i = 2500; i < 2560; ++i) xs[i] = xs[2499];
+  for (int i = 4000; i < 4300; ++i) xs[i] += 4.0;
+  std::vector<int64_t> ts;
+  for (size_t i = 0; i < xs.size(); ++i) ts.push_back(kT0 + static_cast<int64_t>(i) * kMinute + (i >= 3000 ? 11 * kMinute : 0));
+  for (std::string_view name : SeriesDetectorNames()) {
+    SCOPED_TRACE(std::string(name));
+    std::vector<std::vector<Score>> runs;
+    const double knobs[] = {0.02, 0.0001, 0.5};  // the default first
+    for (double knob : knobs) {
+      DetectorOptions o;
+      o.min_value = 0;
+      o.max_value = 30;
+      o.false_alarms_per_day = knob;
+      auto d = Make(name, o);
+      std::vector<Score>& run = runs.emplace_back();
+      for (size_t i = 0; i < xs.size(); ++i) run.push_back(d->Update(ts[i], xs[i]));
+    }
+    int silence_flags[3] = {};
+    for (size_t i = 0; i < xs.size(); ++i) {
+      for (int k = 1; k < 3; ++k) {
+        ASSERT_TRUE(SameBits(runs[k][i].surprise, runs[0][i].surprise)) << "row " << i << ", knob " << knobs[k];
+        ASSERT_TRUE(SameBits(runs[k][i].score, runs[0][i].score)) << "row " << i << ", knob " << knobs[k];
+      }
+      // A stricter knob flags a subset of what the default flags, a looser one a superset.
+      ASSERT_TRUE(!runs[1][i].flag || runs[0][i].flag) << "row " << i;
+      ASSERT_TRUE(!runs[0][i].flag || runs[2][i].flag) << "row " << i;
+      for (int k = 0; k < 3; ++k) silence_flags[k] += i == 3000 && runs[k][i].flag;
+    }
+    // A silence is a rule: it flags whatever the knob (the ensemble and `silent`).
+    if (name == "default" || name == "silent") {
+      for (int k = 0; k < 3; ++k) EXPECT_EQ(silence_flags[k], 1) << "knob " << knobs[k];
+    }
+  }
+}
+
 TEST(DetectorLibraryTest, UnknownNamesAndParametersAreErrors) {
   EXPECT_FALSE(MakeSeriesDetector("nope", {}).ok());
   DetectorOptions o;

@@ -118,13 +118,15 @@ class Ensemble final : public SeriesDetector {
     if (silence_.first_ts == kNoTime || !silence_.OnTime(cadence_, last, ts_us)) {
       s[kSilent] = silence_.Before(cadence_, last, ts_us, silent_why.emplace(), &silent_at);
     }
-    if (s[kSilent] > 0.0) s[kSilent] = std::max(s[kSilent], std::max(limit, alarm) + 1e-9);  // a rule: always flags
+    // A rule: a silence always flags, whatever the knob, and its surprise is at least the alarm
+    // level's (the knob's limit would make the score depend on the knob).
+    if (s[kSilent] > 0.0) s[kSilent] = std::max(s[kSilent], alarm + 1e-9);
 
     int top = kSpike;
     uint32_t drivers = 0;
     for (int m = 0; m < kMembers; ++m) {
       if (s[m] > s[top]) top = m;
-      if (s[m] > limit && !warm[m].warming_up) drivers |= 1u << m;
+      if ((s[m] > limit || (m == kSilent && s[m] > 0.0)) && !warm[m].warming_up) drivers |= 1u << m;
     }
     // An ongoing episode reports once: a point no more surprising than the episode's peak so far
     // (fading with a four-hour half-life) is damped, so a flag repeats only when things get
