@@ -519,7 +519,6 @@ double VolatilityCheck::Step(const PointContext&, double x, Why& why) {
 namespace {
 constexpr double kVolShort = 0.2;
 constexpr double kVolDof = (2.0 - kVolShort) / kVolShort;  // effective degrees of freedom of short_var
-constexpr double kNoveltyPerDecade = 15.0;
 }  // namespace
 
 std::pair<double, double> VolatilityCheck::Band(double flag_limit) const {
@@ -540,7 +539,7 @@ std::pair<double, double> VolatilityCheck::Band(double flag_limit) const {
 std::pair<double, double> NoveltyCheck::Band(double flag_limit) const {
   if (n < min_points) return {NAN, NAN};
   const double width = std::max(hi - lo, 1e-9 * std::max(1.0, std::fabs(hi)));
-  const double excess = std::max(0.0, (flag_limit - std::log10(static_cast<double>(n) / 2.0)) * width / kNoveltyPerDecade);
+  const double excess = std::max(0.0, (flag_limit - std::log10(static_cast<double>(n) / 2.0)) * width / PerDecade());
   return {lo - excess, hi + excess};
 }
 
@@ -560,11 +559,13 @@ double NoveltyCheck::Step(const PointContext& c, double x, Why& why) {
     why.stat = excess / width;
     if (excess > 0.0) {
       // In a stationary series the n-th point sets a record with chance ~2/n, and overshoots by
-      // a small fraction of the range; each further 1/kPerDecade of the range is a tenfold
-      // rarer event. For normal noise (range ~8 sigma at n ~ 10^4, overshoot exponential with
-      // mean sigma / sqrt(2 ln n) ~ 0.23 sigma) extreme-value theory gives kPerDecade ~ 14.
-      constexpr double kPerDecade = 15.0;
-      out = std::log10(static_cast<double>(n) / 2.0) + kPerDecade * excess / width;
+      // a fraction of the range, exponentially distributed with the series' own mean overshoot
+      // (see PerDecade; for normal noise each further 1/15 of the range is a tenfold rarer event).
+      out = std::log10(static_cast<double>(n) / 2.0) + PerDecade() * excess / width;
+      if (c.ts - first_ts >= kDayUs) {  // the range is formed: learn from the record
+        overshoot_sum += std::min(excess / width, kMaxOvershoot);
+        records += 1.0;
+      }
       why.rule = x > hi ? "above anything seen before" : "below anything seen before";
     } else {
       why.rule = kWithin;

@@ -225,7 +225,22 @@ struct NoveltyCheck {
   double lo = NAN, hi = NAN;
   int64_t n = 0;
   int64_t first_ts = kNoTime;
+  /// How far a record overshoots the range, in units of its width, learned from the series' own
+  /// records (from its second day on): light tails overshoot by little, heavy tails (latency,
+  /// bursty counts) by much, and a record is as surprising as the series' own records make it.
+  /// Starts from the normal tail's mean overshoot (extreme-value theory: sigma / sqrt(2 ln n)
+  /// over a range of ~8 sigma at n ~ 10^4) worth kPriorRecords records; one record counts at most
+  /// kMaxOvershoot, so an anomaly far beyond the range does not teach a heavy tail at once.
+  static constexpr double kNormalOvershoot = 0.029;
+  static constexpr double kPriorRecords = 32.0;
+  static constexpr double kMaxOvershoot = 0.5;
+  double overshoot_sum = kPriorRecords * kNormalOvershoot;
+  double records = kPriorRecords;
   static constexpr double kFade = 1e-5;
+
+  /// Surprise per width of overshoot: each further mean overshoot is e times rarer (an exponential
+  /// tail), i.e. 1 / (mean overshoot x ln 10) decades per width (15 for the normal tail).
+  double PerDecade() const { return records / (overshoot_sum * 2.302585092994046); }
 
   template <typename Why>  // Explanation or WarmingUpOnly
   double Step(const PointContext& c, double x, Why& why);

@@ -137,7 +137,7 @@ struct Canary {
 constexpr Canary kCanaries[] = {
     {"zscore", 1, 0xa1b32acb23ade56eull},
     {"robust_zscore", 1, 0x647ddc0fa63d41acull},
-    {"default", 5, 0xf7f0c30c49382fcbull},
+    {"default", 5, 0x42fd84e1eb729352ull},
     {"running_zscore", 1, 0x124df3fb59eca5a6ull},
     {"window_z", 2, 0x632be113e9229124ull},
     {"mad", 2, 0x104e826a9e02a54eull},
