@@ -16,8 +16,6 @@
 // see, and its extra false alarms cost more than it finds; it stays available on its own.)
 #include "iotad/detect/ensemble.h"
 
-#include <optional>
-
 #include "iotad/detect/checkpoint.h"
 #include "iotad/detect/checks.h"
 #include "iotad/detect/registry.h"
@@ -113,10 +111,12 @@ class Ensemble final : public SeriesDetector {
     s[kRange] = range_.Step(c, x, warm[kRange]);
     int64_t silent_at = ts_us;
     // A point on time (nearly every one) skips the member: its zero surprise is never the top
-    // one. A silence is rare: it is explained at once.
-    std::optional<Explanation> silent_why;
+    // one. A silence is rare; when it is the member reported, it is explained again below (Gap
+    // is a function of the cadence and the two times alone), so an ordinary point builds no
+    // explanation for it.
     if (silence_.first_ts == kNoTime || !silence_.OnTime(cadence_, last, ts_us)) {
-      s[kSilent] = silence_.Before(cadence_, last, ts_us, silent_why.emplace(), &silent_at);
+      Explanation unused;
+      s[kSilent] = silence_.Before(cadence_, last, ts_us, unused, &silent_at);
     }
     // A rule: a silence always flags, whatever the knob, and its surprise is at least the alarm
     // level's (the knob's limit would make the score depend on the knob).
@@ -159,7 +159,7 @@ class Ensemble final : public SeriesDetector {
         case kVolatility: VolatilityCheck(volatility_before).Step(c, r, out.why); break;
         case kFlatline: FlatlineCheck(flatline_before).Step(c, x, out.why, alarm); break;
         case kRange: range_.Step(c, x, out.why); break;
-        default: out.why = *silent_why; break;
+        default: silence_.Gap(cadence_, last, ts_us, out.why, &silent_at); break;
       }
       if (top < kModelMembers && !out.why.warming_up) {
         // The band: the values at which the reported member would flag here, its calibrated
