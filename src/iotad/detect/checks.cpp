@@ -536,6 +536,89 @@ std::pair<double, double> VolatilityCheck::Band(double flag_limit) const {
   return {mean - half, mean + half};
 }
 
+namespace {
+/// cos and sin of 2 pi k / 288 (every 5 minutes of the day), filled at start-up.
+struct DayAngles {
+  static constexpr int kSteps = 288;
+  double cos_sin[kSteps][2];
+  DayAngles() {
+    for (int k = 0; k < kSteps; ++k) {
+      const double a = 6.283185307179586 * k / kSteps;
+      cos_sin[k][0] = std::cos(a);
+      cos_sin[k][1] = std::sin(a);
+    }
+  }
+};
+const DayAngles kDayAngles;
+}  // namespace
+
+void DailyHarmonics::Terms(int64_t ts, double* phi) {
+  // The angle of the time of day, 2 pi t / day, as the table's angle at the 5 minutes before t
+  // plus d < 2 pi / 288: cos and sin of d by their Taylor series (within 1e-13), then the
+  // angle-sum formulas. A sine and a cosine of the library cost more than the rest of the update.
+  constexpr int64_t kStepUs = kDayUs / DayAngles::kSteps;
+  const int64_t t = ((ts % kDayUs) + kDayUs) % kDayUs;
+  const int k = static_cast<int>(t / kStepUs);
+  const double d = 6.283185307179586 * static_cast<double>(t - k * kStepUs) / static_cast<double>(kDayUs);
+  const double d2 = d * d;
+  const double cd = 1.0 - d2 * (0.5 - d2 * (1.0 / 24.0 - d2 / 720.0));
+  const double sd = d * (1.0 - d2 * (1.0 / 6.0 - d2 / 120.0));
+  const double ck = kDayAngles.cos_sin[k][0], sk = kDayAngles.cos_sin[k][1];
+  const double c = ck * cd - sk * sd, s = sk * cd + ck * sd;
+  phi[0] = 1.0;
+  phi[1] = c;
+  phi[2] = s;
+  phi[3] = 2.0 * c * c - 1.0;  // cos 2a
+  phi[4] = 2.0 * s * c;        // sin 2a
+}
+
+void DailyHarmonics::Learn(int64_t ts, const double* phi, double x, double expected, double interval_us) {
+  double e = x - expected;
+  if (!std::isfinite(e)) return;
+  if (first_ts == kNoTime) {
+    first_ts = ts;
+    for (int i = 0; i < kTerms; ++i) gain[i][i] = kMaxGain;
+  }
+  if (points > 2 && mean_square > 0.0) {
+    const double lim = 4.0 * Spread();
+    e = std::clamp(e, -lim, lim);
+  }
+  ++points;
+  // An exact mean of the squares at first, then an EWMA of 50 points (as EwStats weighs).
+  const double a = static_cast<double>(points) * 0.02 > 2.0 ? 0.02 : std::max(0.02, 1.0 / static_cast<double>(points));
+  mean_square += a * (e * e - mean_square);
+  // Forgetting: each point weighs 1 / lambda more than the one before, lambda = 1 - interval /
+  // memory (at most a halving per point, for a series with a gap of days).
+  const double lambda = 1.0 - std::min(0.5, std::max(interval_us, 1.0) / (kMemoryDays * static_cast<double>(kDayUs)));
+  double pphi[kTerms];
+  double denom = lambda;
+  for (int i = 0; i < kTerms; ++i) {
+    double acc = 0.0;
+    for (int j = 0; j < kTerms; ++j) acc += gain[i][j] * phi[j];
+    pphi[i] = acc;
+    denom += phi[i] * acc;
+  }
+  const double inv = 1.0 / denom;
+  const double step = e * inv;
+  for (int i = 0; i < kTerms; ++i) theta[i] += pphi[i] * step;
+  // P = (P - P phi phi' P / denom) / lambda, on the upper triangle (P is symmetric), and not
+  // divided by lambda once that would take its diagonal past kMaxGain.
+  const double grow = 1.0 / lambda;
+  double top = 0.0;
+  for (int i = 0; i < kTerms; ++i) {
+    const double pi = pphi[i] * inv;
+    for (int j = i; j < kTerms; ++j) gain[i][j] -= pi * pphi[j];
+    top = std::max(top, gain[i][i]);
+  }
+  const double f = top * grow <= kMaxGain ? grow : 1.0;
+  for (int i = 0; i < kTerms; ++i) {
+    for (int j = i; j < kTerms; ++j) {
+      gain[i][j] *= f;
+      gain[j][i] = gain[i][j];
+    }
+  }
+}
+
 std::pair<double, double> NoveltyCheck::Band(double flag_limit) const {
   if (n < min_points) return {NAN, NAN};
   const double width = std::max(hi - lo, 1e-9 * std::max(1.0, std::fabs(hi)));

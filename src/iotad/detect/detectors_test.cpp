@@ -551,6 +551,37 @@ TEST(DefaultEnsembleTest, FindsEachKindAndNamesTheDriver) {
   EXPECT_LE(elsewhere, 2);
 }
 
+TEST(DefaultEnsembleTest, AtFiveMinutesTheDailyHarmonicsFindAShiftTheLevelCannotSee) {
+  // Every 5 minutes the level (50 points, four hours) lags a daily cycle by more than the cycle's
+  // amplitude, and the time-of-day profile needs three days. A shift of about 7 noise sigmas at
+  // noon of the second day, where the cycle falls fastest, is lost in the level's lag; the daily
+  // harmonics, fitted from the first day, see it.
+  constexpr int64_t kStep = 5 * kMinute;
+  constexpr int kPerDay = 288;
+  std::vector<double> xs;
+  for (int i = 0; i < 4 * kPerDay; ++i) {
+    const double day = static_cast<double>(i % kPerDay) / kPerDay;
+    xs.push_back(20.0 + 3.0 * std::sin(6.283185307179586 * day) +
+                 0.3 * (Noise(3 * i) + Noise(3 * i + 1) + Noise(3 * i + 2)));
+  }
+  const int shift_at = kPerDay + kPerDay / 2;  // noon of the second day
+  for (int i = shift_at; i < shift_at + 24; ++i) xs[i] += 2.0;
+  auto d = Make("default");
+  const Fed r = Feed(*d, xs, kStep);
+  int found = -1;
+  for (int i = shift_at; i < shift_at + 6 && found < 0; ++i) {
+    if (r.scores[i].flag) found = i;
+  }
+  ASSERT_GE(found, 0) << "the shift was not flagged within half an hour";
+  EXPECT_NE(Describe(r.scores[found], xs[found]).find("daily harmonics"), std::string::npos)
+      << Describe(r.scores[found], xs[found]);
+  int elsewhere = 0;
+  for (int i = kPerDay; i < static_cast<int>(xs.size()); ++i) {
+    if (r.scores[i].flag && (i < shift_at || i >= shift_at + 30)) ++elsewhere;
+  }
+  EXPECT_LE(elsewhere, 1);
+}
+
 TEST(DefaultEnsembleTest, RejectsParameters) {
   DetectorOptions o;
   o.params = {{"alpha", 0.1}};
