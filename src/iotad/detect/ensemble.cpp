@@ -78,12 +78,16 @@ class Ensemble final : public SeriesDetector {
     const double r = use_seasonal ? x - seasonal_why.expected : r_level;
     if (!seasonal_why.warming_up) { const double e = x - seasonal_why.expected; err_seasonal_ += 0.01 * (e * e - err_seasonal_); }
     // At slow cadences the daily harmonics (DailyHarmonics) are the spike member's expectation
-    // from the second day on, while the profile warms up: the same rule, an error below 0.7 of
+    // from the second day on, while the profile warms up (its 3 days, and one more to be adopted): the same rule, an error below 0.7 of
     // the level's to be adopted, no worse than it to be kept. CUSUM and volatility stay on the
     // level's residual: on the harmonics' (a smooth misfit that lasts hours) they alarmed more.
     double harmonic_expected = NAN, harmonic_sd = 0.0;
     bool use_harmonics = false;
-    if (cadence_.interval_us >= kHarmonicsFromIntervalUs) {
+    // A bridge over the profile's first days only: from then on the profile is the time-of-day
+    // expectation (as in v5), and a fit per point would cost a third of the ensemble's time.
+    const bool bridging = harmonics_.first_ts == kNoTime ||
+                          ts_us - harmonics_.first_ts < (seasonal_.min_visits + 1) * kDayUs;
+    if (bridging && cadence_.interval_us >= kHarmonicsFromIntervalUs) {
       double phi[DailyHarmonics::kTerms];
       DailyHarmonics::Terms(ts_us, phi);
       harmonic_expected = harmonics_.Expected(phi);
@@ -290,7 +294,7 @@ class Ensemble final : public SeriesDetector {
   /// cycle: it lags a daily sine by about 2 pi x its memory / a day of the amplitude, 0.2 at one
   /// reading a minute and 1.1 at one every 5 minutes. From a memory of 2 hours (0.5) on, i.e.
   /// a reading every 144 s or slower. At one reading a minute they changed no result of the
-  /// generated fleets, and they cost a sine, a cosine and a 5 x 5 update per point.
+  /// generated fleets, and they cost a 5 x 5 least-squares update per point.
   static constexpr double kHarmonicsFromIntervalUs = 2.0 * 3600e6 / 50.0;
   static constexpr double kDamping = 0.3;
   static constexpr double kEscalation = 2.0;  // see NewsAt
