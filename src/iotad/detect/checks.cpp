@@ -11,12 +11,6 @@ namespace {
 constexpr std::string_view kWarmingUp = "warming up";
 constexpr std::string_view kWithin = "within limits";
 
-/// A spread of exactly zero (a flat series) would make every change infinitely surprising; the
-/// floor keeps z finite so scores still rank.
-double ScaleFloor(double scale, double level) {
-  return std::max(scale, 1e-9 * std::max(1.0, std::fabs(level)));
-}
-
 double ZSurprise(double z, Explanation& why, std::string_view rule) {
   why.stat = z;
   const double s = GaussianSurprise(z);
@@ -584,9 +578,7 @@ void DailyHarmonics::Learn(int64_t ts, const double* phi, double x, double expec
     e = std::clamp(e, -lim, lim);
   }
   ++points;
-  // An exact mean of the squares at first, then an EWMA of 50 points (as EwStats weighs).
-  const double a = static_cast<double>(points) * 0.02 > 2.0 ? 0.02 : std::max(0.02, 1.0 / static_cast<double>(points));
-  mean_square += a * (e * e - mean_square);
+  mean_square += EwWeight(points, 0.02) * (e * e - mean_square);  // as EwStats weighs: 50 points
   // Forgetting: each point weighs 1 / lambda more than the one before, lambda = 1 - interval /
   // memory (at most a halving per point, for a series with a gap of days).
   const double lambda = 1.0 - std::min(0.5, std::max(interval_us, 1.0) / (kMemoryDays * static_cast<double>(kDayUs)));

@@ -13,6 +13,12 @@
 
 namespace iotad::detect {
 
+/// A spread of exactly zero (a flat series) would make every change infinitely surprising; the
+/// floor keeps z finite so scores still rank.
+inline double ScaleFloor(double scale, double level) {
+  return std::max(scale, 1e-9 * std::max(1.0, std::fabs(level)));
+}
+
 /// What every check gets with a point.
 struct PointContext {
   int64_t ts = 0;

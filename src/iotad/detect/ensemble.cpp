@@ -63,7 +63,7 @@ class Ensemble final : public SeriesDetector {
     const EwStats level = level_;  // before this point: the spike member's baseline
     const bool level_ready = level.n >= kMinPoints;
     const double level_std = level.std();  // also the std level_.Add below clips with
-    const double level_sd = std::max(level_std, 1e-9 * std::max(1.0, std::fabs(level.mean)));
+    const double level_sd = ScaleFloor(level_std, level.mean);
     const double r_level = x - level.mean;
     if (!seasonal_why.warming_up && !seasonal_ready_) {
       seasonal_ready_ = true;
@@ -97,7 +97,7 @@ class Ensemble final : public SeriesDetector {
           harmonics_ready_ = true;
           err_harmonics_ = err_level_;  // neutral start, as the profile's
         }
-        harmonic_sd = std::max(harmonics_.Spread(), 1e-9 * std::max(1.0, std::fabs(harmonic_expected)));
+        harmonic_sd = ScaleFloor(harmonics_.Spread(), harmonic_expected);
         use_harmonics = !use_seasonal && err_harmonics_ < (using_harmonics_ ? 1.0 : 0.7) * err_level_;
         const double e = x - harmonic_expected;
         err_harmonics_ += 0.01 * (e * e - err_harmonics_);

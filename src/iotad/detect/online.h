@@ -55,6 +55,13 @@ struct FlagLimit {
   }
 };
 
+/// The weight of the n-th point (from 1) of an exponentially weighted estimate: 1 / n (an exact
+/// mean) until that falls to alpha. Past 2 / alpha points, 1 / n is far below alpha: the same
+/// weight without the division.
+inline double EwWeight(int64_t n, double alpha) {
+  return static_cast<double>(n) * alpha > 2.0 ? alpha : std::max(alpha, 1.0 / static_cast<double>(n));
+}
+
 /// Exponentially weighted mean and variance with winsorised updates: an outlier moves the
 /// estimate as if it were `clip` standard deviations away, so spikes do not inflate the baseline.
 /// Until `n` reaches 1/alpha the weights are 1/n (an exact running mean), so early estimates are
@@ -78,8 +85,7 @@ struct EwStats {
   template <typename StdFn>
   void AddClipped(double x, double alpha, double clip, StdFn std_now) {
     ++n;
-    // Past 2 / alpha points, 1 / n is far below alpha: the same weight without the division.
-    const double a = static_cast<double>(n) * alpha > 2.0 ? alpha : std::max(alpha, 1.0 / static_cast<double>(n));
+    const double a = EwWeight(n, alpha);
     double d = x - mean;
     if (n > 2 && var > 0.0) {
       const double lim = clip * std_now();
