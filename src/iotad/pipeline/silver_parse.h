@@ -22,6 +22,9 @@ struct ParseResult {
   LakeColumns lake_columns;  // the lake's roles after this batch
   ParseTotals totals;
   double cpu_seconds = 0;  // reading and parsing (not waiting for the writer)
+  /// Files the reader thread parsed with other column roles than the worker's, parsed again by
+  /// the worker (never expected: both follow the same schemas; tests check it stays 0).
+  int64_t files_parsed_again = 0;
 };
 
 /// Runs the parse worker on the calling thread: every input of the plan, in order. Tasks go to
