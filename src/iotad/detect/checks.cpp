@@ -586,7 +586,8 @@ void DailyHarmonics::Learn(int64_t ts, const double* phi, double x, double expec
   double denom = lambda;
   for (int i = 0; i < kTerms; ++i) {
     double acc = 0.0;
-    for (int j = 0; j < kTerms; ++j) acc += gain[i][j] * phi[j];
+    // P is symmetric and only its upper triangle is kept up to date (below).
+    for (int j = 0; j < kTerms; ++j) acc += (j >= i ? gain[i][j] : gain[j][i]) * phi[j];
     pphi[i] = acc;
     denom += phi[i] * acc;
   }
@@ -602,11 +603,9 @@ void DailyHarmonics::Learn(int64_t ts, const double* phi, double x, double expec
     for (int j = i; j < kTerms; ++j) gain[i][j] -= pi * pphi[j];
     top = std::max(top, gain[i][i]);
   }
-  const double f = top * grow <= kMaxGain ? grow : 1.0;
-  for (int i = 0; i < kTerms; ++i) {
-    for (int j = i; j < kTerms; ++j) {
-      gain[i][j] *= f;
-      gain[j][i] = gain[i][j];
+  if (top * grow <= kMaxGain) {
+    for (int i = 0; i < kTerms; ++i) {
+      for (int j = i; j < kTerms; ++j) gain[i][j] *= grow;
     }
   }
 }

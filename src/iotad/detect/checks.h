@@ -272,7 +272,7 @@ struct DailyHarmonics {
   static constexpr double kMaxGain = 1e4;
   static constexpr int64_t kMinPoints = 30;
   double theta[kTerms] = {};
-  double gain[kTerms][kTerms] = {};  // P of recursive least squares (symmetric)
+  double gain[kTerms][kTerms] = {};  // P of recursive least squares (symmetric: its upper triangle)
   double mean_square = 0.0;          // of x - expected (winsorised), before learning from x
   int64_t points = 0;                // points fitted
   int64_t first_ts = kNoTime;        // the first point fitted

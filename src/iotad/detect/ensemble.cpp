@@ -44,11 +44,12 @@ class Ensemble final : public SeriesDetector {
     if (std::isnan(x)) return out;
     const int64_t last = cadence_.last_ts;
     const PointContext c{ts_us, cadence_.Observe(ts_us), &cadence_};
-    const double limit = limit_.Get(cadence_, fa_per_day_, kMembers);
     // What counts as an alarm for the members' own state (CUSUM restarts, stuck reminders,
     // remembered peaks) is fixed, so the scores do not depend on the sensitivity knob: the knob
-    // only moves where flags start.
-    const double alarm = alarm_.Get(cadence_, kReferenceFalseAlarmsPerDay, kMembers);
+    // only moves where flags start. Both limits follow the cadence together: one test for both.
+    const bool fresh = limit_.Fresh(cadence_) && alarm_.for_interval == limit_.for_interval;
+    const double limit = fresh ? limit_.limit : limit_.Get(cadence_, fa_per_day_, kMembers);
+    const double alarm = fresh ? alarm_.limit : alarm_.Get(cadence_, kReferenceFalseAlarmsPerDay, kMembers);
     double s[kMembers] = {};
     // The members score into WarmingUpOnly (whether each is warming up); the one reported is
     // explained at the end, from its state before this point (see Explain).

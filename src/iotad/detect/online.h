@@ -44,10 +44,15 @@ struct FlagLimit {
   double limit = 0.0;
   double for_interval = -1.0;
 
+  /// Whether `limit` still holds for the cadence (Get would return it unchanged).
+  bool Fresh(const Cadence& c) const {
+    return !(std::fabs(c.interval_us - for_interval) > 0.01 * for_interval || for_interval <= 0.0);
+  }
+
   /// Recomputed when the cadence moved by more than 1% (the smoothed interval creeps back toward
   /// the usual one after every gap; a 1% change moves the limit by 0.004).
   double Get(const Cadence& c, double false_alarms_per_day, double tests = 1.0) {
-    if (std::fabs(c.interval_us - for_interval) > 0.01 * for_interval || for_interval <= 0.0) {
+    if (!Fresh(c)) {
       for_interval = c.interval_us;
       limit = std::log10(c.PointsPerDay() * tests / false_alarms_per_day);
     }
