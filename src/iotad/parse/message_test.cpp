@@ -9,46 +9,13 @@
 #include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
+#include "iotad/parse/event_sink_test_util.h"
 #include "iotad/parse/row_parser.h"
 
 namespace iotad::parse {
 namespace {
 
-/// Every call a sink gets, as one line of text each (rows with their values), so two runs
-/// compare with one EXPECT_EQ and a failure shows the difference.
-class EventSink : public RowSink {
- public:
-  void OnSchema(const std::vector<std::string>& dimension_names,
-                const std::vector<std::string>& metric_names) override {
-    dims_ = dimension_names.size();
-    metrics_ = metric_names.size();
-    schemas.push_back(fmt::format("dims=[{}] metrics=[{}]", fmt::join(dimension_names, ","),
-                                  fmt::join(metric_names, ",")));
-  }
-  void OnRow(const ParsedRow& row) override {
-    std::vector<std::string> dims, metrics;
-    for (size_t i = 0; i < dims_; ++i) dims.emplace_back(row.dimensions[i]);
-    for (size_t i = 0; i < metrics_; ++i) {
-      metrics.push_back(std::isnan(row.metrics[i]) ? "NULL" : fmt::format("{}", row.metrics[i]));
-    }
-    events.push_back(fmt::format("row line={} ts={} device={} dims=[{}] metrics=[{}]", row.line, row.ts,
-                                 row.device_id, fmt::join(dims, "|"), fmt::join(metrics, "|")));
-  }
-  void OnReject(RejectReason reason, std::string_view detail, int64_t line, std::string_view raw) override {
-    events.push_back(fmt::format("reject line={} {}: {} raw={}", line, ReasonCode(reason), detail, raw));
-  }
-  void OnCellReject(RejectReason reason, std::string_view column, std::string_view detail, int64_t line,
-                    std::string_view raw) override {
-    events.push_back(fmt::format("cell line={} {} {}: {} raw={}", line, column, ReasonCode(reason), detail, raw));
-  }
-
-  std::vector<std::string> schemas;
-  std::vector<std::string> events;
-
- private:
-  size_t dims_ = 0;
-  size_t metrics_ = 0;
-};
+using test_util::EventSink;
 
 /// Physical lines of `text` (without their LF).
 std::vector<std::string> Lines(const std::string& text) {

@@ -10,38 +10,12 @@
 #include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
+#include "iotad/parse/event_sink_test_util.h"
+
 namespace iotad::parse {
 namespace {
 
-/// Every call, schema included, as one line of text in one sequence.
-class SequenceSink : public RowSink {
- public:
-  void OnSchema(const std::vector<std::string>& dims, const std::vector<std::string>& metrics) override {
-    dims_ = dims.size();
-    metrics_ = metrics.size();
-    calls.push_back(fmt::format("schema dims=[{}] metrics=[{}]", fmt::join(dims, ","), fmt::join(metrics, ",")));
-  }
-  void OnRow(const ParsedRow& row) override {
-    std::vector<std::string> dims, metrics;
-    for (size_t i = 0; i < dims_; ++i) dims.emplace_back(row.dimensions[i]);
-    for (size_t i = 0; i < metrics_; ++i) {
-      metrics.push_back(std::isnan(row.metrics[i]) ? "NULL" : fmt::format("{}", row.metrics[i]));
-    }
-    calls.push_back(fmt::format("row line={} ts={} device={} dims=[{}] metrics=[{}]", row.line, row.ts,
-                                row.device_id, fmt::join(dims, "|"), fmt::join(metrics, "|")));
-  }
-  void OnReject(RejectReason reason, std::string_view detail, int64_t line, std::string_view raw) override {
-    calls.push_back(fmt::format("reject line={} {}: {} raw={}", line, ReasonCode(reason), detail, raw));
-  }
-  void OnCellReject(RejectReason reason, std::string_view column, std::string_view detail, int64_t line,
-                    std::string_view raw) override {
-    calls.push_back(fmt::format("cell line={} {} {}: {} raw={}", line, column, ReasonCode(reason), detail, raw));
-  }
-  std::vector<std::string> calls;
-
- private:
-  size_t dims_ = 0, metrics_ = 0;
-};
+using SequenceSink = test_util::EventSink;  // its `calls`: every call in order
 
 using ParseFn = ParseCounts (*)(std::string_view, const ColumnRoles&, RowSink&);
 
