@@ -1,5 +1,6 @@
 #include "iotad/parse/recorded_rows.h"
 
+#include <cstring>
 #include <functional>
 
 namespace iotad::parse {
@@ -64,7 +65,9 @@ std::string_view RowRecorder::Keep(std::string_view text) {
   if (!before(text.data(), data_.data()) && !before(data_.data() + data_.size(), text.data() + text.size())) {
     return text;
   }
-  return chunk_.owned_.emplace_back(text);
+  auto& block = chunk_.owned_.emplace_back(std::make_unique_for_overwrite<char[]>(text.size()));
+  std::memcpy(block.get(), text.data(), text.size());
+  return {block.get(), text.size()};
 }
 
 void RowRecorder::OnSchema(const std::vector<std::string>& dimension_names,

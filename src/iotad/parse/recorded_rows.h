@@ -5,8 +5,8 @@
 // parses bronze files on a reader thread this way while its parse worker files the rows of the
 // previous chunk into hour buffers (pipeline/silver_parse.cpp).
 #include <cstdint>
-#include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +22,14 @@ namespace iotad::parse {
 /// every reject's text are copies owned by the recording.
 class RecordedRows {
  public:
+  RecordedRows() = default;
+  // Move-only: a copy's views would point into the original's text. A move keeps every view
+  // valid (owned text lives in heap blocks of its own, which a move hands over).
+  RecordedRows(RecordedRows&&) noexcept = default;
+  RecordedRows& operator=(RecordedRows&&) noexcept = default;
+  RecordedRows(const RecordedRows&) = delete;
+  RecordedRows& operator=(const RecordedRows&) = delete;
+
   /// Makes on `sink` the calls that were recorded, in their order.
   void Replay(RowSink& sink) const;
   size_t rows() const { return ts_.size(); }
@@ -49,7 +57,9 @@ class RecordedRows {
   std::vector<std::string_view> device_;
   std::vector<std::string_view> dims_;
   std::vector<double> metrics_;
-  std::deque<std::string> owned_;  // text not in `data` (a deque: views into it stay valid)
+  // Text not in `data`, one heap block each: a block never moves, so views into it stay valid
+  // however the recording is moved (a std::string's short text lives inside the object).
+  std::vector<std::unique_ptr<char[]>> owned_;
   // The schema in force where this recording starts (a chunk after the first of a file).
   size_t first_dims_ = 0, first_metrics_ = 0;
 };

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -16,6 +17,11 @@ namespace iotad::parse {
 namespace {
 
 using SequenceSink = test_util::EventSink;  // its `calls`: every call in order
+
+// A recording is moved from thread to thread (and through vectors that grow): a move must keep
+// its views valid and never fall back to a copy.
+static_assert(std::is_nothrow_move_constructible_v<RecordedRows>);
+static_assert(!std::is_copy_constructible_v<RecordedRows>);
 
 using ParseFn = ParseCounts (*)(std::string_view, const ColumnRoles&, RowSink&);
 
