@@ -366,10 +366,15 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
       threads.clear();
     };
     if (nl > 1) {
+      // Every queue exists before any lane starts, and a lane holds its own queue and lane: a
+      // lane that indexed `queues` while this thread still grew it read a moved element (a
+      // crash under ASan).
+      for (size_t l = 0; l < nl; ++l) queues.push_back(std::make_unique<BatchQueue>(1));
       for (size_t l = 0; l < nl; ++l) {
-        queues.push_back(std::make_unique<BatchQueue>(1));
-        auto started = StartThread("replay lane", [&, l] {
-          while (auto b = queues[l]->Pop()) lane[l]->Process(**b, l);
+        BatchQueue* const queue = queues[l].get();
+        Lane* const mine = lane[l].get();
+        auto started = StartThread("replay lane", [queue, mine, l] {
+          while (auto b = queue->Pop()) mine->Process(**b, l);
         });
         if (!started.ok()) {
           stop_lanes();
