@@ -6,7 +6,9 @@
 #  3. the pump testbed stand-in (`iotad generate --profile pump`): faults found and false-alarm
 #     events per hour of normal operation, with the lake's default flags;
 #  4. generated fleets of other seeds, cadences and anomaly mixes: event F1 and false alarms per
-#     device-day.
+#     device-day;
+#  5. offset invariance: the development set's series raised by 100 times their range, scored
+#     again (the same series in Kelvin instead of Celsius must give the same scores).
 # Usage: bash bench/detect_generality.sh [--detector NAME] [--bin PATH] [--quick]
 #   --quick: seeds 1-2 and one fleet seed (for a smoke run)
 set -euo pipefail
@@ -80,3 +82,16 @@ for kinds in spike level_shift stuck dropout drift spike,level_shift,stuck,dropo
   done
   echo
 done
+
+echo
+echo "== 5. offset invariance: the development set raised by 100 times each series' range"
+pairs=()
+mkdir -p "$work/offset"
+for f in "$nab"/data/*/*.csv; do
+  b="$work/offset/$(basename "$f" .csv)"
+  report shift "$f" "$b.shifted.csv"
+  "$bin" score-file --input "$f" --output "$b.scored.csv" --detector "$detector" > /dev/null
+  "$bin" score-file --input "$b.shifted.csv" --output "$b.shifted-scored.csv" --detector "$detector" > /dev/null
+  pairs+=("$b.scored.csv" "$b.shifted-scored.csv")
+done
+report offset "${pairs[@]}"

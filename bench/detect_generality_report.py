@@ -3,15 +3,20 @@ import json
 import sys
 
 
+def threshold(t):
+    """A threshold, or "none" where flagging nothing scores best."""
+    return "none" if t is None else f"{t:.4f}"
+
+
 def loo(path):
     r = json.load(open(path))
     std = next(p for p in r["nab"] if p["profile"] == "standard")
-    print(f"  whole set: {std['score']:.2f} at its best threshold {std['threshold']:.4f}, "
+    print(f"  whole set: {std['score']:.2f} at its best threshold {threshold(std['threshold'])}, "
           f"{std['windows_hit']}/{std['windows']} windows, {std['fa_events']} false-alarm events")
     folds = next(p for p in r["leave_one_out"] if p["profile"] == "standard")
     for c in folds["categories"]:
         score = "n/a" if c["score"] is None else f"{c['score']:.2f}"
-        print(f"  held out {c['category']:<24} {score:>6}  threshold {c['threshold']:.4f}  "
+        print(f"  held out {c['category']:<24} {score:>6}  threshold {threshold(c['threshold'])}  "
               f"{c['windows_hit']}/{c['windows']} windows  {c['fa_events']} false-alarm events")
     print(f"  pooled {folds['pooled']['score']:.2f}")
 
@@ -40,5 +45,40 @@ def fleet(path):
     print(f"{cell:>9} / {e['false_alarms_per_device_day']:.2f}", end="")
 
 
+def shift(src, dst):
+    """Writes NAB file src to dst with every value raised by 100 times the series' range."""
+    with open(src) as f:
+        header = f.readline()
+        rows = [line.rstrip("\n").split(",") for line in f if line.strip()]
+    values = [float(r[1]) for r in rows]
+    offset = 100 * ((max(values) - min(values)) or 1.0)
+    with open(dst, "w") as f:
+        f.write(header)
+        for r, v in zip(rows, values):
+            f.write(f"{r[0]},{v + offset!r}\n")
+
+
+def offset(*pairs):
+    """Each pair: a scored file and the score of the same series shifted (shift above). A detector
+    whose scores depend on where a series sits (Celsius or Kelvin, a counter's base) changes them."""
+    def scores(path):
+        with open(path) as f:
+            next(f)
+            return [float(line.rstrip("\n").split(",")[2]) for line in f if line.strip()]
+    files = changed_files = points = changed = 0
+    worst = 0.0
+    for a, b in zip(pairs[::2], pairs[1::2]):
+        d = [abs(x - y) for x, y in zip(scores(a), scores(b))]
+        files += 1
+        points += len(d)
+        moved = sum(x > 0.05 for x in d)
+        changed += moved
+        changed_files += moved > 0
+        worst = max([worst] + d)
+    print(f"  {changed_files}/{files} files with a score moved by more than 0.05: {changed} of "
+          f"{points} points, at most {worst:.3f} (0 for an offset-invariant detector)")
+
+
 if __name__ == "__main__":
-    {"loo": loo, "series": series, "pump": pump, "fleet": fleet}[sys.argv[1]](*sys.argv[2:])
+    {"loo": loo, "series": series, "pump": pump, "fleet": fleet, "shift": shift,
+     "offset": offset}[sys.argv[1]](*sys.argv[2:])
