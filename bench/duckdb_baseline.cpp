@@ -3,6 +3,11 @@
 //
 //   duckdb_baseline --input DIR --output DIR [--threads N] [--memory-limit 1GB]
 //                   [--dedup qualify|distinct] [--timestamp-type timestamptz|timestamp] [--db FILE]
+//   duckdb_baseline --count-parquet DIR
+//
+// The second form is the peer of `iotad sql` for a query's start-up: a fresh process opens
+// DuckDB, counts the rows of every Parquet file under DIR (hive-partitioned) and prints the
+// number: process start to first row.
 //
 // It does what `iotad ingest` + `iotad silver` + `iotad gold --detectors zscore` do, with DuckDB's
 // own CSV reader, hash aggregates, joins and Parquet writer:
@@ -46,6 +51,7 @@ struct Options {
   std::string dedup = "qualify";
   std::string timestamp_type;  // empty: TIMESTAMPTZ when ICU is there, else TIMESTAMP
   std::string db;              // empty: in-memory database
+  std::string count_parquet;   // --count-parquet DIR: only count DIR's Parquet rows
 };
 
 /// One-sentence failure: the message goes to stderr, the process exits 1 (2 for usage errors).
@@ -60,7 +66,8 @@ struct Options {
 
 constexpr const char* kUsage =
     "usage: duckdb_baseline --input DIR --output DIR [--threads N] [--memory-limit 1GB] "
-    "[--dedup qualify|distinct] [--timestamp-type timestamptz|timestamp] [--db FILE]";
+    "[--dedup qualify|distinct] [--timestamp-type timestamptz|timestamp] [--db FILE], or "
+    "duckdb_baseline --count-parquet DIR";
 
 Options ParseArgs(int argc, char** argv) {
   Options o;
@@ -99,10 +106,14 @@ Options ParseArgs(int argc, char** argv) {
                             o.timestamp_type));
     } else if (a == "--db") {
       o.db = value(a);
+    } else if (a == "--count-parquet") {
+      o.count_parquet = value(a);
+      if (o.count_parquet.empty()) Fail(2, "--count-parquet must not be empty");
     } else {
       Fail(2, fmt::format("unknown argument '{}' ({})", a, kUsage));
     }
   }
+  if (!o.count_parquet.empty()) return o;
   if (o.input.empty() || o.output.empty())
     Fail(2, fmt::format("--input and --output are required ({})", kUsage));
   return o;
@@ -264,6 +275,18 @@ void RemoveDir(const fs::path& p) {
 int main(int argc, char** argv) {
   const Options opt = ParseArgs(argc, argv);
   const auto wall_start = Clock::now();
+  if (!opt.count_parquet.empty()) {
+    std::error_code ec;
+    if (!fs::is_directory(opt.count_parquet, ec))
+      Fail(2, fmt::format("folder {} does not exist", opt.count_parquet));
+    Db db("");
+    const std::string glob = (fs::absolute(opt.count_parquet) / "**" / "*.parquet").string();
+    const auto n = db.Run("counting", fmt::format("SELECT count(*) FROM read_parquet({}, hive_partitioning = true)",
+                                                  Lit(glob)));
+    if (!n) Fail(1, "the count returned no number");
+    std::printf("%lld\n", static_cast<long long>(*n));
+    return 0;
+  }
 
   std::error_code ec;
   if (!fs::is_directory(opt.input, ec))

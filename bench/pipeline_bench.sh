@@ -176,6 +176,29 @@ for run in $(seq 1 "$runs"); do
   runlog+=("$run|duckdb total (process)|$T_SECS|$input_rows|$T_MIB")
 done
 
+# ---- start-up: process start to first row, on the last run's lake ---------------------------------
+# `iotad sql` counting silver against a bare DuckDB process counting the same Parquet files
+# (duckdb_baseline --count-parquet: no lake, no views), and `iotad status`, alternately.
+# Timed to the microsecond ($EPOCHREALTIME; GNU time counts hundredths): each a whole process.
+# quick LABEL CMD...: like timed, without the peak memory; sets T_SECS.
+quick() {
+  local label="$1"; shift
+  local t0="$EPOCHREALTIME" rc=0
+  "$@" >"$logs/$label.out" 2>"$logs/$label.err" || rc=$?
+  local t1="$EPOCHREALTIME"
+  [ "$rc" -eq 0 ] || die "start-up '$label' failed (exit $rc): $(tail -n 2 "$logs/$label.err" | tr '\n' ' ') -- command: $*"
+  T_SECS="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')"
+}
+startlog=()  # "what|seconds|printed"
+for k in 1 2 3; do
+  quick start_sql "$iotad" sql --lake "$lake" --format csv "SELECT count(*) FROM silver"
+  startlog+=("iotad sql|$T_SECS|$(tr -d '"\r ' <"$logs/start_sql.out" | grep -E '^[0-9]+$' | tail -n 1)")
+  quick start_duckdb "$baseline" --count-parquet "$lake/silver"
+  startlog+=("duckdb|$T_SECS|$(tail -n 1 "$logs/start_duckdb.out")")
+  quick start_status "$iotad" status --lake "$lake"
+  startlog+=("iotad status|$T_SECS|")
+done
+
 # ---- report ----------------------------------------------------------------------------------
 load_end="$(cut -d' ' -f1 /proc/loadavg)"
 cpu="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
@@ -183,7 +206,7 @@ mem_kib="$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"
 # The commit the measured build was made from (IOTAD_BUILD_DIR may be another checkout's build).
 src="$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt" 2>/dev/null)"
 src="${src:-$here}"
-export B_RUNLOG="$(printf '%s\n' "${runlog[@]}")" B_LOGS="$logs" B_RUNS="$runs" B_SILVER_ROWS="$silver_rows" B_ANOM_Z="$anom_z" B_ANOM_ALL="$anom_all" \
+export B_STARTLOG="$(printf '%s\n' "${startlog[@]}")" B_RUNLOG="$(printf '%s\n' "${runlog[@]}")" B_LOGS="$logs" B_RUNS="$runs" B_SILVER_ROWS="$silver_rows" B_ANOM_Z="$anom_z" B_ANOM_ALL="$anom_all" \
   B_QUARANTINE="$quarantine_rows" B_SUMMARY="$summary_rows" B_INPUT_ROWS="$input_rows" B_INPUT_FILES="$input_files" \
   B_INPUT_BYTES="$input_bytes" B_GEN_SECS="$gen_secs" B_ROWS="$rows" B_DEVICES="$devices" B_HOURS="$hours" \
   B_NPROC="$(nproc)" B_CPU="$cpu" B_LOAD="$load_start $load_end" B_MEM_KIB="$mem_kib" B_CMDLINE="$cmdline" B_WORKDIR="$workdir" \
@@ -277,6 +300,19 @@ checks = [
     ("gold summary rows", cnt(E["B_SUMMARY"]), total["summary_rows"]),
 ]
 
+# Start-up: medians of the three alternating runs; both counts must be silver's row count.
+start = {}
+for line in E["B_STARTLOG"].splitlines():
+    what, secs, printed = line.split("|")
+    start.setdefault(what, {"runs": [], "printed": set()})
+    start[what]["runs"].append(float(secs))
+    start[what]["printed"].add(printed)
+for what in ("iotad sql", "duckdb"):
+    if start[what]["printed"] != {E["B_SILVER_ROWS"]}:
+        raise SystemExit(f"pipeline_bench: {what} counted {sorted(start[what]['printed'])} silver rows at start-up, "
+                         f"not {E['B_SILVER_ROWS']}")
+startup = {w: {"seconds": median(v["runs"]), "runs": v["runs"]} for w, v in start.items()}
+
 load = [float(x) for x in E["B_LOAD"].split()]
 machine = {"nproc": int(E["B_NPROC"]), "cpu": E["B_CPU"], "ram_gib": round(int(E["B_MEM_KIB"]) / 1048576, 1),
            "loadavg_1m_start": load[0], "loadavg_1m_end": load[1]}
@@ -301,6 +337,10 @@ print(f"  (medians of {runs} alternating runs: iotad's stages each a whole proce
 print(f"peak memory: iotad {iotad_mib:.1f} MiB (max over stages and runs) vs DuckDB SQL {duck_mib:.1f} MiB")
 print(f"goal (silver+gold >= 3x, ingest+silver+gold with default detectors >= 1.5x, iotad peak < 1024 MiB): "
       f"{'MET' if goal_met else 'NOT MET'}")
+sql_s, duck0_s, status_s = (startup[w]["seconds"] for w in ("iotad sql", "duckdb", "iotad status"))
+print(f"start-up, process start to first row (medians of 3 alternating runs): iotad sql counting silver "
+      f"{sql_s:.3f} s vs a bare DuckDB process counting the same Parquet files {duck0_s:.3f} s "
+      f"({duck0_s / sql_s:.2f} x); iotad status {status_s:.3f} s")
 print()
 print("cross-checks (iotad vs DuckDB SQL; differences come from which rows each side quarantines):")
 for name, a, b in checks:
@@ -340,6 +380,7 @@ result = {
                  "speedup_ingest_silver_gold_default": round(speedup_user, 3),
                  "speedup_ingest_silver_gold_default_runs": [round(x, 3) for x in ratio_user],
                  "iotad_peak_mib": iotad_mib, "duckdb_peak_mib": duck_mib, "goal_met": goal_met},
+    "startup": startup,
     "cross_checks": [{"check": n, "iotad": a, "duckdb": b} for n, a, b in checks]
                     + [{"check": "anomalies, all default detectors", "iotad": cnt(E["B_ANOM_ALL"]), "duckdb": None}],
 }
