@@ -1,11 +1,10 @@
 // type = "email": one mail per notification over SMTP through libcurl (STARTTLS, AUTH).
 #include "iotad/alert/email.h"
 
-#include <curl/curl.h>
+#include "iotad/alert/curl_api.h"
 
 #include <algorithm>
 #include <array>
-#include <mutex>
 
 #include <fmt/format.h>
 
@@ -140,10 +139,10 @@ std::string DecidingReply(const std::vector<std::string>& replies, long code) {
 }
 
 struct SlistFree {
-  void operator()(curl_slist* s) const { curl_slist_free_all(s); }
+  void operator()(curl_slist* s) const { curl::SlistFreeAll(s); }
 };
 struct EasyFree {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+  void operator()(CURL* c) const { curl::EasyCleanup(c); }
 };
 
 std::string Scrub(std::string text, const std::string& secret) {
@@ -168,8 +167,11 @@ class EmailSink final : public Sink {
                                                                   : (env.lake_root / o.ca_file).string()) {}
 
   AttemptResult Send(const Notification& n) override {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    if (const Status loaded = curl::Load(); !loaded.ok()) {
+      AttemptResult a;
+      a.error = fmt::format("email: {}", loaded.message());
+      return a;
+    }
     MailMessage m;
     m.from = o_.from;
     m.to = o_.to;
@@ -184,7 +186,7 @@ class EmailSink final : public Sink {
     const std::string mail = BuildMailMessage(m);
 
     AttemptResult a;
-    std::unique_ptr<CURL, EasyFree> easy(curl_easy_init());
+    std::unique_ptr<CURL, EasyFree> easy(curl::EasyInit());
     if (!easy) {
       a.error = "email: libcurl could not create a request handle";
       return a;
@@ -194,41 +196,41 @@ class EmailSink final : public Sink {
     std::vector<std::string> replies;
     Upload upload{&mail};
     curl_slist* rcpt = nullptr;
-    for (const std::string& to : o_.to) rcpt = curl_slist_append(rcpt, ("<" + to + ">").c_str());
+    for (const std::string& to : o_.to) rcpt = curl::SlistAppend(rcpt, ("<" + to + ">").c_str());
     const std::unique_ptr<curl_slist, SlistFree> rcpt_list(rcpt);
     const std::string mail_from = "<" + o_.from + ">";
     const bool implicit_tls = o_.url.rfind("smtps://", 0) == 0;
 
-    curl_easy_setopt(h, CURLOPT_URL, o_.url.c_str());
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, (timeout_us() + 999) / 1000)));
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(h, CURLOPT_MAIL_FROM, mail_from.c_str());
-    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt_list.get());
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, ReadUpload);
-    curl_easy_setopt(h, CURLOPT_READDATA, &upload);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(mail.size()));
-    curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
-    curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, OnDebug);
-    curl_easy_setopt(h, CURLOPT_DEBUGDATA, &replies);
+    curl::EasySetopt(h, CURLOPT_URL, o_.url.c_str());
+    curl::EasySetopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl::EasySetopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl::EasySetopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, (timeout_us() + 999) / 1000)));
+    curl::EasySetopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl::EasySetopt(h, CURLOPT_MAIL_FROM, mail_from.c_str());
+    curl::EasySetopt(h, CURLOPT_MAIL_RCPT, rcpt_list.get());
+    curl::EasySetopt(h, CURLOPT_UPLOAD, 1L);
+    curl::EasySetopt(h, CURLOPT_READFUNCTION, ReadUpload);
+    curl::EasySetopt(h, CURLOPT_READDATA, &upload);
+    curl::EasySetopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(mail.size()));
+    curl::EasySetopt(h, CURLOPT_VERBOSE, 1L);
+    curl::EasySetopt(h, CURLOPT_DEBUGFUNCTION, OnDebug);
+    curl::EasySetopt(h, CURLOPT_DEBUGDATA, &replies);
     if (!implicit_tls) {
       const long use_ssl = o_.starttls == "require" ? CURLUSESSL_ALL
                            : o_.starttls == "try"   ? CURLUSESSL_TRY
                                                     : CURLUSESSL_NONE;
-      curl_easy_setopt(h, CURLOPT_USE_SSL, use_ssl);
+      curl::EasySetopt(h, CURLOPT_USE_SSL, use_ssl);
     }
-    if (!ca_file_.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, ca_file_.c_str());
+    if (!ca_file_.empty()) curl::EasySetopt(h, CURLOPT_CAINFO, ca_file_.c_str());
     if (!o_.username.empty()) {
-      curl_easy_setopt(h, CURLOPT_USERNAME, o_.username.c_str());
-      curl_easy_setopt(h, CURLOPT_PASSWORD, password_.c_str());
+      curl::EasySetopt(h, CURLOPT_USERNAME, o_.username.c_str());
+      curl::EasySetopt(h, CURLOPT_PASSWORD, password_.c_str());
     }
-    const CURLcode rc = curl_easy_perform(h);
+    const CURLcode rc = curl::EasyPerform(h);
     double total = 0;
-    curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &total);
+    curl::EasyGetinfo(h, CURLINFO_TOTAL_TIME, &total);
     long code = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl::EasyGetinfo(h, CURLINFO_RESPONSE_CODE, &code);
     a.seconds = total;
     a.status_code = code;
     a.response = Scrub(DecidingReply(replies, code), password_);
@@ -236,7 +238,7 @@ class EmailSink final : public Sink {
       a.outcome = AttemptOutcome::kDelivered;
       return a;
     }
-    std::string detail = errbuf[0] != '\0' ? std::string(errbuf) : std::string(curl_easy_strerror(rc));
+    std::string detail = errbuf[0] != '\0' ? std::string(errbuf) : std::string(curl::EasyStrerror(rc));
     while (!detail.empty() && (detail.back() == '\n' || detail.back() == '.')) detail.pop_back();
     detail = Scrub(detail, password_);
     if (rc == CURLE_OPERATION_TIMEDOUT) {

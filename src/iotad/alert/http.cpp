@@ -1,13 +1,12 @@
 // One HTTP request through libcurl (http.h): one easy handle per call, no retries, no redirects.
 #include "iotad/alert/http.h"
 
-#include <curl/curl.h>
+#include "iotad/alert/curl_api.h"
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstring>
-#include <mutex>
 
 #include <fmt/format.h>
 
@@ -18,11 +17,6 @@ namespace {
 
 constexpr size_t kMaxBody = 64 * 1024;
 constexpr size_t kMaxAttemptResponse = 4 * 1024;
-
-void GlobalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 struct Capture {
   std::string body;
@@ -51,14 +45,14 @@ size_t OnHeader(char* data, size_t size, size_t nmemb, void* user) {
 }
 
 struct SlistFree {
-  void operator()(curl_slist* s) const { curl_slist_free_all(s); }
+  void operator()(curl_slist* s) const { curl::SlistFreeAll(s); }
 };
 using Slist = std::unique_ptr<curl_slist, SlistFree>;
 
 Slist MakeSlist(const std::vector<std::string>& items) {
   curl_slist* list = nullptr;
   for (const std::string& s : items) {
-    curl_slist* next = curl_slist_append(list, s.c_str());
+    curl_slist* next = curl::SlistAppend(list, s.c_str());
     if (next == nullptr) break;
     list = next;
   }
@@ -66,7 +60,7 @@ Slist MakeSlist(const std::vector<std::string>& items) {
 }
 
 struct EasyFree {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+  void operator()(CURL* c) const { curl::EasyCleanup(c); }
 };
 
 std::string_view Trim(std::string_view s) {
@@ -125,7 +119,7 @@ std::optional<TimestampUs> ParseImfFixdate(std::string_view s) {
 // The transport error as one sentence without credentials or the URL's path (a Slack webhook's
 // path is its secret).
 std::string TransportError(CURLcode code, const char* errbuf, const HttpRequest& r, int64_t timeout_us) {
-  std::string detail = errbuf[0] != '\0' ? std::string(errbuf) : std::string(curl_easy_strerror(code));
+  std::string detail = errbuf[0] != '\0' ? std::string(errbuf) : std::string(curl::EasyStrerror(code));
   while (!detail.empty() && (detail.back() == '\n' || detail.back() == '.' || detail.back() == ' ')) detail.pop_back();
   auto scrub = [&detail](const std::string& secret) {
     if (secret.size() < 3) return;
@@ -172,9 +166,12 @@ std::optional<int64_t> ParseRetryAfter(std::string_view value, TimestampUs now_u
 }
 
 HttpResponse HttpSend(const HttpRequest& request) {
-  GlobalInit();
   HttpResponse out;
-  std::unique_ptr<CURL, EasyFree> easy(curl_easy_init());
+  if (const Status loaded = curl::Load(); !loaded.ok()) {
+    out.error = fmt::format("no response: {}", loaded.message());
+    return out;
+  }
+  std::unique_ptr<CURL, EasyFree> easy(curl::EasyInit());
   if (!easy) {
     out.error = "no response: libcurl could not create a request handle";
     return out;
@@ -186,42 +183,42 @@ HttpResponse HttpSend(const HttpRequest& request) {
   const Slist connect_to = MakeSlist(request.connect_to);
   const int64_t timeout_us = std::max<int64_t>(request.timeout_us, 1000);
 
-  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>((timeout_us + 999) / 1000));
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &capture);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &capture);
-  if (headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-  if (connect_to) curl_easy_setopt(h, CURLOPT_CONNECT_TO, connect_to.get());
+  curl::EasySetopt(h, CURLOPT_URL, request.url.c_str());
+  curl::EasySetopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl::EasySetopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl::EasySetopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>((timeout_us + 999) / 1000));
+  curl::EasySetopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  curl::EasySetopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  curl::EasySetopt(h, CURLOPT_WRITEFUNCTION, OnBody);
+  curl::EasySetopt(h, CURLOPT_WRITEDATA, &capture);
+  curl::EasySetopt(h, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl::EasySetopt(h, CURLOPT_HEADERDATA, &capture);
+  if (headers) curl::EasySetopt(h, CURLOPT_HTTPHEADER, headers.get());
+  if (connect_to) curl::EasySetopt(h, CURLOPT_CONNECT_TO, connect_to.get());
 
   if (request.method == "GET") {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    curl::EasySetopt(h, CURLOPT_HTTPGET, 1L);
   } else if (request.method == "HEAD") {
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    curl::EasySetopt(h, CURLOPT_NOBODY, 1L);
   } else {
-    if (request.method != "POST") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+    if (request.method != "POST") curl::EasySetopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    curl::EasySetopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    curl::EasySetopt(h, CURLOPT_POSTFIELDS, request.body.data());
   }
-  if (!request.aws_sigv4.empty()) curl_easy_setopt(h, CURLOPT_AWS_SIGV4, request.aws_sigv4.c_str());
-  if (!request.user.empty()) curl_easy_setopt(h, CURLOPT_USERNAME, request.user.c_str());
-  if (!request.password.empty()) curl_easy_setopt(h, CURLOPT_PASSWORD, request.password.c_str());
+  if (!request.aws_sigv4.empty()) curl::EasySetopt(h, CURLOPT_AWS_SIGV4, request.aws_sigv4.c_str());
+  if (!request.user.empty()) curl::EasySetopt(h, CURLOPT_USERNAME, request.user.c_str());
+  if (!request.password.empty()) curl::EasySetopt(h, CURLOPT_PASSWORD, request.password.c_str());
 
-  const CURLcode rc = curl_easy_perform(h);
+  const CURLcode rc = curl::EasyPerform(h);
   double total = 0;
-  curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &total);
+  curl::EasyGetinfo(h, CURLINFO_TOTAL_TIME, &total);
   out.seconds = total;
   if (rc != CURLE_OK) {
     out.error = TransportError(rc, errbuf, request, timeout_us);
     return out;
   }
   long status = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  curl::EasyGetinfo(h, CURLINFO_RESPONSE_CODE, &status);
   out.status = status;
   out.body = std::move(capture.body);
   out.headers = std::move(capture.headers);

@@ -1,6 +1,6 @@
 #pragma once
 // One HTTP request through libcurl, for the sinks. Thread-safe (one easy handle per call;
-// curl_global_init once). No retries here.
+// libcurl opened and curl_global_init run once, on the first request: curl_api.h). No retries here.
 #include <cstdint>
 #include <optional>
 #include <string>

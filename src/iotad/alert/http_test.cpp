@@ -9,6 +9,7 @@
 #include <chrono>
 #include <mutex>
 
+#include "iotad/alert/curl_api.h"
 #include "iotad/alert/test_http_server.h"
 
 namespace iotad::alert {
@@ -21,6 +22,25 @@ bool HasHeader(const HttpResponse& r, const std::string& line) {
     if (h == line) return true;
   }
   return false;
+}
+
+// libcurl is opened on first use (curl_api.h): loading twice is one load, and the functions work.
+TEST(CurlApi, LoadsOnceAndItsFunctionsWork) {
+  ASSERT_TRUE(curl::Load().ok()) << curl::Load().message();
+  EXPECT_TRUE(curl::Load().ok());
+  EXPECT_TRUE(curl::Loaded());
+  CURL* h = curl::EasyInit();
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(curl::EasySetopt(h, CURLOPT_URL, "http://127.0.0.1:1/"), CURLE_OK);
+  long code = -1;
+  EXPECT_EQ(curl::EasyGetinfo(h, CURLINFO_RESPONSE_CODE, &code), CURLE_OK);
+  EXPECT_EQ(code, 0);  // nothing sent yet
+  curl::EasyCleanup(h);
+  EXPECT_STREQ(curl::EasyStrerror(CURLE_OPERATION_TIMEDOUT), "Timeout was reached");
+  curl_slist* list = curl::SlistAppend(nullptr, "X-A: 1");
+  ASSERT_NE(list, nullptr);
+  EXPECT_STREQ(list->data, "X-A: 1");
+  curl::SlistFreeAll(list);
 }
 
 TEST(HttpSend, PostsBodyAndHeadersAndReadsTheAnswer) {
