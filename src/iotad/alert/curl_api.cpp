@@ -15,11 +15,11 @@ internal::Api g_api;
 Status g_status;
 std::atomic<bool> g_loaded{false};
 
+/// Sets `out` to the library's function `name`; the first one missing is named in `missing`.
 template <typename Fn>
-bool Bind(void* lib, const char* name, Fn& out, std::string& missing) {
+void Bind(void* lib, const char* name, Fn& out, std::string& missing) {
   out = reinterpret_cast<Fn>(dlsym(lib, name));
   if (out == nullptr && missing.empty()) missing = name;
-  return out != nullptr;
 }
 
 Status Open() {

@@ -9,6 +9,8 @@
 // come from <curl/curl.h> as before; only the functions go through the loaded library.
 #include <curl/curl.h>
 
+#include <memory>
+
 #include "iotad/core/result.h"
 
 namespace iotad::alert::curl {
@@ -36,6 +38,16 @@ template <typename T>
 CURLcode EasySetopt(CURL* h, CURLoption option, T value);
 template <typename T>
 CURLcode EasyGetinfo(CURL* h, CURLINFO info, T* out);
+
+/// Owners of an easy handle and of a string list (the sinks' one way to hold them).
+struct EasyFree {
+  void operator()(CURL* h) const { EasyCleanup(h); }
+};
+struct SlistFree {
+  void operator()(curl_slist* list) const { SlistFreeAll(list); }
+};
+using Easy = std::unique_ptr<CURL, EasyFree>;
+using Slist = std::unique_ptr<curl_slist, SlistFree>;
 
 // ---- implementation ----------------------------------------------------------------------
 namespace internal {

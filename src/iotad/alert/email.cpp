@@ -138,13 +138,6 @@ std::string DecidingReply(const std::vector<std::string>& replies, long code) {
   return replies.empty() ? std::string() : replies.back();
 }
 
-struct SlistFree {
-  void operator()(curl_slist* s) const { curl::SlistFreeAll(s); }
-};
-struct EasyFree {
-  void operator()(CURL* c) const { curl::EasyCleanup(c); }
-};
-
 std::string Scrub(std::string text, const std::string& secret) {
   if (secret.size() < 3) return text;
   for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
@@ -186,7 +179,7 @@ class EmailSink final : public Sink {
     const std::string mail = BuildMailMessage(m);
 
     AttemptResult a;
-    std::unique_ptr<CURL, EasyFree> easy(curl::EasyInit());
+    curl::Easy easy(curl::EasyInit());
     if (!easy) {
       a.error = "email: libcurl could not create a request handle";
       return a;
@@ -197,7 +190,7 @@ class EmailSink final : public Sink {
     Upload upload{&mail};
     curl_slist* rcpt = nullptr;
     for (const std::string& to : o_.to) rcpt = curl::SlistAppend(rcpt, ("<" + to + ">").c_str());
-    const std::unique_ptr<curl_slist, SlistFree> rcpt_list(rcpt);
+    const curl::Slist rcpt_list(rcpt);
     const std::string mail_from = "<" + o_.from + ">";
     const bool implicit_tls = o_.url.rfind("smtps://", 0) == 0;
 

@@ -44,10 +44,7 @@ size_t OnHeader(char* data, size_t size, size_t nmemb, void* user) {
   return n;
 }
 
-struct SlistFree {
-  void operator()(curl_slist* s) const { curl::SlistFreeAll(s); }
-};
-using Slist = std::unique_ptr<curl_slist, SlistFree>;
+using curl::Slist;
 
 Slist MakeSlist(const std::vector<std::string>& items) {
   curl_slist* list = nullptr;
@@ -58,10 +55,6 @@ Slist MakeSlist(const std::vector<std::string>& items) {
   }
   return Slist(list);
 }
-
-struct EasyFree {
-  void operator()(CURL* c) const { curl::EasyCleanup(c); }
-};
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -171,7 +164,7 @@ HttpResponse HttpSend(const HttpRequest& request) {
     out.error = fmt::format("no response: {}", loaded.message());
     return out;
   }
-  std::unique_ptr<CURL, EasyFree> easy(curl::EasyInit());
+  curl::Easy easy(curl::EasyInit());
   if (!easy) {
     out.error = "no response: libcurl could not create a request handle";
     return out;
