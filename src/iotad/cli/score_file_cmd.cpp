@@ -15,6 +15,7 @@ struct ScoreFileFlags {
   std::string input;
   std::string output;
   std::string detector = "default";
+  bool explain = false;
 };
 
 }  // namespace
@@ -37,13 +38,17 @@ void RegisterScoreFileCommand(CLI::App& app, GlobalOptions& /*global*/, CommandO
                   fmt::format("Online detector: {}",
                               fmt::join(detect::DetectorNames(detect::DetectorKind::kOnline), ", ")))
       ->capture_default_str();
+  sub->add_flag("--explain", flags->explain,
+                "Also write flag,detector,expected,lo,hi,why per row: whether the row is flagged at "
+                "the default sensitivity, the detector (for default: the member) behind its score, "
+                "the value expected, the range it would not have flagged, and the sentence");
   sub->footer(
       "Row i's score depends only on rows up to i: the scores of a file's first rows do not change "
       "when rows are appended. Repeated or earlier timestamps are simply the next observation. Batch "
       "detectors (zscore, robust_zscore) need the whole series first and run in gold only; running_zscore "
       "is zscore without look-ahead.");
   sub->callback([flags, &out] {
-    out.status = eval::WriteScoredCsv(flags->input, flags->output, flags->detector)
+    out.status = eval::WriteScoredCsv(flags->input, flags->output, flags->detector, flags->explain)
                      .WithContext("score-file: ");
   });
 }

@@ -104,15 +104,41 @@ class AtomicOutput {
   std::string buffer_;
 };
 
-void AppendScoredRow(std::string& out, const ScoredRow& row) {
+/// %.9g, as printf would write it; nothing for NaN (an undefined cell).
+void AppendNumber(std::string& out, double v) {
+  if (std::isnan(v)) return;
+  if (std::isinf(v)) {
+    out.append(v > 0 ? "inf" : "-inf");
+    return;
+  }
+  char text[32];
+  const auto [end, ec] = std::to_chars(text, text + sizeof text, v, std::chars_format::general, 9);
+  out.append(text, static_cast<size_t>(end - text));
+}
+
+void AppendScoredRow(std::string& out, const ScoredRow& row, bool explain) {
   out.append(row.timestamp_text);
   out.push_back(',');
   out.append(row.value_text);
   out.push_back(',');
-  char score[32];  // %.9g, as printf would write it
-  const auto [end, ec] =
-      std::to_chars(score, score + sizeof score, row.score.score, std::chars_format::general, 9);
-  out.append(score, static_cast<size_t>(end - score));
+  AppendNumber(out, row.score.score);
+  if (explain) {
+    const detect::Explanation& why = row.score.why;
+    out.append(row.score.flag ? ",1," : ",0,");
+    out.append(why.detector);
+    out.push_back(',');
+    AppendNumber(out, why.expected);
+    out.push_back(',');
+    AppendNumber(out, why.lo);
+    out.push_back(',');
+    AppendNumber(out, why.hi);
+    out.append(",\"");
+    for (const char ch : detect::Describe(row.score, row.value)) {
+      if (ch == '"') out.push_back('"');  // CSV: a quote inside quotes is doubled
+      out.push_back(ch);
+    }
+    out.push_back('"');
+  }
   out.push_back('\n');
 }
 
@@ -176,12 +202,12 @@ Status ScoreSeriesFile(const std::string& path, std::string_view detector,
 }
 
 Status WriteScoredCsv(const std::string& input, const std::string& output,
-                      std::string_view detector) {
+                      std::string_view detector, bool explain) {
   IOTAD_ASSIGN_OR_RETURN(auto out, AtomicOutput::Create(output));
-  out->buffer().append(kScoredCsvHeader);
+  out->buffer().append(explain ? kExplainedCsvHeader : kScoredCsvHeader);
   out->buffer().push_back('\n');
-  IOTAD_TRY(ScoreSeriesFile(input, detector, [&out](const ScoredRow& row) {
-    AppendScoredRow(out->buffer(), row);
+  IOTAD_TRY(ScoreSeriesFile(input, detector, [&out, explain](const ScoredRow& row) {
+    AppendScoredRow(out->buffer(), row, explain);
     return out->FlushIfFull();
   }));
   return out->Commit();

@@ -15,6 +15,11 @@ namespace iotad::eval {
 
 inline constexpr std::string_view kSeriesCsvHeader = "timestamp,value";
 inline constexpr std::string_view kScoredCsvHeader = "timestamp,value,anomaly_score";
+/// With explanations: whether the point is flagged at the detector's default sensitivity, the
+/// detector (for `default`, the member) that drove the score, the value it expected, the range it
+/// would not have flagged, and the explanation's sentence.
+inline constexpr std::string_view kExplainedCsvHeader =
+    "timestamp,value,anomaly_score,flag,detector,expected,lo,hi,why";
 
 /// One row of a data file with the detector's answer; the texts are the row's own bytes.
 struct ScoredRow {
@@ -33,8 +38,10 @@ Status ScoreSeriesFile(const std::string& path, std::string_view detector,
 
 /// Writes `output` as `timestamp,value,anomaly_score`: one row per input row, timestamp and value
 /// copied byte for byte, the score as %.9g. Written aside and renamed, so a failure leaves nothing.
+/// `explain`: the columns of kExplainedCsvHeader (numbers as %.9g, empty when undefined; the
+/// sentence quoted as CSV quotes).
 Status WriteScoredCsv(const std::string& input, const std::string& output,
-                      std::string_view detector);
+                      std::string_view detector, bool explain = false);
 
 /// The timestamps and anomaly scores of a result file (columns found by name in the header).
 struct SeriesScores {

@@ -54,6 +54,46 @@ TEST_F(SeriesCsvTest, WritesOneScoredRowPerInputRow) {
   EXPECT_FALSE(fs::exists(out + ".tmp"));
 }
 
+TEST_F(SeriesCsvTest, ExplainsEachRowWhenAsked) {
+  std::string text = "timestamp,value\n";
+  for (int i = 0; i < 500; ++i) {
+    text += fmt::format("2014-01-01 {:02}:{:02}:00,{}\n", i / 60 % 24, i % 60,
+                        i == 400 ? 90.0 : 10.0 + i % 3);
+  }
+  const std::string in = Write("in.csv", text);
+  const std::string out = (dir_ / "out.csv").string();
+  ASSERT_TRUE(WriteScoredCsv(in, out, "default", /*explain=*/true).ok());
+  const auto written = ReadWholeFile(out);
+  ASSERT_TRUE(written.ok());
+  ASSERT_TRUE(written->starts_with("timestamp,value,anomaly_score,flag,detector,expected,lo,hi,why\n"))
+      << written->substr(0, 200);
+  EXPECT_EQ(std::count(written->begin(), written->end(), '\n'), 501);
+  // The first row: warming up, nothing expected yet (empty cells), never flagged.
+  EXPECT_NE(written->find("\n2014-01-01 00:00:00,10,0,0,ewma,,,,\""), std::string::npos) << written->substr(0, 400);
+  // The spike at row 400 is flagged, by the ensemble's spike member against the level (about
+  // 11 expected, the normal range well below 90), and its sentence says so, quoted.
+  const size_t spike = written->find("\n2014-01-01 06:40:00,90,");
+  ASSERT_NE(spike, std::string::npos);
+  const std::string row = written->substr(spike + 1, written->find('\n', spike + 1) - spike - 1);
+  std::vector<std::string> cells;
+  size_t start = 0;
+  for (int i = 0; i < 8; ++i) {
+    const size_t comma = row.find(',', start);
+    cells.push_back(row.substr(start, comma - start));
+    start = comma + 1;
+  }
+  cells.push_back(row.substr(start));
+  EXPECT_EQ(cells[3], "1") << row;
+  EXPECT_EQ(cells[4], "ewma") << row;
+  EXPECT_NEAR(std::strtod(cells[5].c_str(), nullptr), 11.0, 0.5) << row;
+  EXPECT_LT(std::strtod(cells[7].c_str(), nullptr), 20.0) << row;
+  EXPECT_TRUE(cells[8].starts_with("\"90: |z| vs the EWMA")) << row;
+  EXPECT_TRUE(cells[8].ends_with("\"")) << row;
+  // Without --explain the columns are the three of NAB's results.
+  ASSERT_TRUE(WriteScoredCsv(in, out, "default").ok());
+  EXPECT_TRUE(ReadWholeFile(out)->starts_with("timestamp,value,anomaly_score\n"));
+}
+
 TEST_F(SeriesCsvTest, StreamsRowsWithTheirOwnBytes) {
   const std::string in =
       Write("in.csv", "timestamp,value\n2014-01-01 00:00:00,1.50\n2014-01-01 00:00:00,\n");
