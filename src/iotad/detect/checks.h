@@ -254,6 +254,42 @@ struct NoveltyCheck {
   std::pair<double, double> Band(double flag_limit) const;
 };
 
+/// A level with its trend: Brown's double exponential smoothing (Holt's linear method with
+/// alpha = lambda (2 - lambda), beta x alpha = lambda^2), in the error-correction form, with the
+/// level's memory (lambda = 0.02, 50 points). The one-step forecast follows a ramp and a smooth
+/// cycle without the lag of a plain EWMA (which trails a ramp by its slope x 50 points); its
+/// forecast errors are winsorised at `clip` sigma, so an outlier bends neither level nor trend,
+/// and their spread is their mean square around zero over the same 50 points.
+/// Starts at the first value with no trend (weights 1/n until n reaches 1/lambda), so it does
+/// not depend on where the series lies: a constant added to every value adds it to the forecast.
+struct TrendLevel {
+  static constexpr double kLambda = 0.02;
+  double level = 0.0, slope = 0.0, var = 0.0;
+  int64_t n = 0;
+
+  double Forecast() const { return level + slope; }
+  double std() const { return std::sqrt(var); }
+  /// Learns x; returns its (unclipped) forecast error x - Forecast() from before it.
+  double Add(double x, double clip) {
+    ++n;
+    if (n == 1) {
+      level = x;
+      return 0.0;
+    }
+    const double lambda = std::max(kLambda, 1.0 / static_cast<double>(n));
+    const double f = level + slope;
+    const double e = x - f;
+    double d = e;
+    // (The square root only for a point that is clipped.)
+    if (n > 3 && var > 0.0 && d * d > clip * clip * var) d = std::copysign(clip * std::sqrt(var), d);
+    level = f + lambda * (2.0 - lambda) * d;
+    slope += lambda * lambda * d;
+    const double a = std::max(kLambda, 1.0 / static_cast<double>(n - 1));
+    var = (1.0 - a) * var + a * d * d;
+    return e;
+  }
+};
+
 /// The daily cycle as two harmonics, an expectation for the `default` ensemble at slow cadences:
 /// x is fitted on [1, cos wt, sin wt, cos 2wt, sin 2wt] (w = 2 pi / day, UTC) by recursive least
 /// squares that forgets over kMemoryDays (the time-of-day profile's memory). Its five numbers learn

@@ -1,7 +1,9 @@
 // The `default` ensemble. One series, one pass:
 //  1. Expected value: a winsorised EWMA level, or the time-of-day profile once it has warmed up
 //     and explains the series clearly better (a mean squared error below 0.7 of the level's; it
-//     keeps its use while no worse than the level); the residual is what is left.
+//     keeps its use while no worse than the level); the residual is what is left. The spike
+//     member may also use the daily harmonics (slow cadences, first days) or the level with its
+//     trend (a ramp, a drift, a cycle the level lags), by the same rule.
 //  2. Model members: spike (|z| of the point against the expectation), CUSUM (a sustained shift
 //     of the residual), volatility (recent residual variance against the long-run one) and
 //     novelty (a value beyond anything the series reached). Each member's surprise is corrected by
@@ -64,7 +66,7 @@ class Ensemble final : public SeriesDetector {
     const EwStats level = level_;  // before this point: the spike member's baseline
     const bool level_ready = level.n >= kMinPoints;
     const double level_std = level.std();  // also the std level_.Add below clips with
-    const double level_sd = ScaleFloor(level_std, level.mean);
+    const double level_sd = SpreadWidening(level.n, 1) * ScaleFloor(level_std, level.mean);
     const double r_level = x - level.mean;
     if (!seasonal_why.warming_up && !seasonal_ready_) {
       seasonal_ready_ = true;
@@ -106,6 +108,27 @@ class Ensemble final : public SeriesDetector {
       harmonics_.Learn(ts_us, phi, x, harmonic_expected, cadence_.interval_us);
     }
     using_harmonics_ = use_harmonics;
+    // The level with its trend (TrendLevel): the spike member's expectation where neither the
+    // profile nor the harmonics is and it explains the series clearly better than the level, by
+    // the same rule (below 0.7 of the level's error to be adopted, no worse to be kept): a ramp,
+    // a drift, or a cycle the level lags (at one reading a minute it trails a daily cycle by a
+    // fifth of its amplitude, and a ramp by its slope x 50 points). CUSUM and volatility stay on
+    // the level's residual, as with the harmonics.
+    const double trend_forecast = trend_.Forecast();
+    bool use_trend = false;
+    if (trend_.n >= kMinPoints) {
+      if (!trend_ready_) {
+        trend_ready_ = true;
+        err_trend_ = err_level_;  // neutral start, as the profile's
+      }
+      use_trend = !use_seasonal && !use_harmonics && err_trend_ < (using_trend_ ? 1.0 : 0.7) * err_level_;
+      const double e = x - trend_forecast;
+      err_trend_ += 0.01 * (e * e - err_trend_);
+    }
+    // (Its spread is needed only where it is the expectation: no square root for the others.)
+    const double trend_sd = use_trend ? SpreadWidening(trend_.n, 2) * ScaleFloor(trend_.std(), trend_forecast) : 0.0;
+    trend_.Add(x, 3.0);
+    using_trend_ = use_trend;
     err_level_ += (level_ready ? 0.01 : 1.0 / static_cast<double>(level.n + 1)) * (r_level * r_level - err_level_);
 
     // 2. Model checks.
@@ -113,6 +136,8 @@ class Ensemble final : public SeriesDetector {
       s[kSpike] = s_seasonal;
     } else if (use_harmonics) {
       s[kSpike] = GaussianSurprise((x - harmonic_expected) / harmonic_sd);
+    } else if (use_trend) {
+      s[kSpike] = GaussianSurprise((x - trend_forecast) / trend_sd);
     } else if (level_ready) {
       s[kSpike] = GaussianSurprise(r_level / level_sd);
     } else {
@@ -181,6 +206,11 @@ class Ensemble final : public SeriesDetector {
                                   .lo = harmonic_expected - 4 * harmonic_sd, .hi = harmonic_expected + 4 * harmonic_sd,
                                   .center = harmonic_expected, .scale = harmonic_sd,
                                   .stat = (x - harmonic_expected) / harmonic_sd, .n = harmonics_.points};
+          } else if (use_trend) {
+            out.why = Explanation{.detector = "ewma", .rule = "|z| vs the EWMA and its trend", .expected = trend_forecast,
+                                  .lo = trend_forecast - 4 * trend_sd, .hi = trend_forecast + 4 * trend_sd,
+                                  .center = trend_forecast, .scale = trend_sd,
+                                  .stat = (x - trend_forecast) / trend_sd, .n = trend_.n};
           } else if (level_ready) {
             out.why = Explanation{.detector = "ewma", .rule = "|z| vs the EWMA", .expected = level.mean,
                                   .lo = level.mean - 4 * level_sd, .hi = level.mean + 4 * level_sd,
@@ -274,12 +304,13 @@ class Ensemble final : public SeriesDetector {
     SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, fade_gap_, fade_,
                cadence_, limit_, alarm_, level_, err_level_, err_seasonal_, seasonal_ready_, using_seasonal_,
                harmonics_, err_harmonics_, harmonics_ready_, using_harmonics_,
-               seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
+               trend_, err_trend_, trend_ready_, using_trend_, seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
   }
   Status RestoreState(std::string_view& in) override {
     return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, fade_gap_,
                          fade_, cadence_, limit_, alarm_, level_, err_level_, err_seasonal_, seasonal_ready_,
-                         using_seasonal_, harmonics_, err_harmonics_, harmonics_ready_, using_harmonics_, seasonal_,
+                         using_seasonal_, harmonics_, err_harmonics_, harmonics_ready_, using_harmonics_,
+                         trend_, err_trend_, trend_ready_, using_trend_, seasonal_,
                          cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
   }
 
@@ -291,6 +322,18 @@ class Ensemble final : public SeriesDetector {
 
  private:
   static constexpr int64_t kMinPoints = 30;
+  /// The spike member's spread (the level's or the trend's) is an exponentially weighted mean
+  /// square with weight 0.02: worth (2 - 0.02) / 0.02 = 99 points, and n while it is an exact mean
+  /// of its first n. A z against a spread estimated from so few is Student's t, not normal: the
+  /// spread is widened by their ratio at the flag's level (SmallSampleWidening, as the profile's
+  /// slots are), `fitted` being the numbers fitted besides it (the level: 1; with its trend: 2).
+  /// About 6% at 99 points: a 5-sigma reading in the Gaussian noise of a sharp expectation is
+  /// one in 3.5 million, and a spread known to +-10% makes it one in 300,000.
+  static constexpr double kSpreadPoints = 99.0;
+  static double SpreadWidening(int64_t n, int fitted) {
+    static const double kSettled[3] = {1.0, SmallSampleWidening(kSpreadPoints - 1.0), SmallSampleWidening(kSpreadPoints - 2.0)};
+    return n >= kSpreadPoints ? kSettled[fitted] : SmallSampleWidening(static_cast<double>(n) - fitted);
+  }
   /// The daily harmonics are fitted where the level (an EWMA of 50 points) cannot follow a daily
   /// cycle: it lags a daily sine by about 2 pi x its memory / a day of the amplitude, 0.2 at one
   /// reading a minute and 1.1 at one every 5 minutes. From a memory of 2 hours (0.5) on, i.e.
@@ -346,6 +389,10 @@ class Ensemble final : public SeriesDetector {
   double err_harmonics_ = 0.0;
   bool harmonics_ready_ = false;
   bool using_harmonics_ = false;  // the harmonics are the spike member's expectation
+  TrendLevel trend_;
+  double err_trend_ = 0.0;
+  bool trend_ready_ = false;
+  bool using_trend_ = false;  // the level with its trend is the spike member's expectation
   SeasonalCheck seasonal_;
   SeasonalCheck::Scratch seasonal_scratch_;  // derived from time and cadence only: not saved
   CusumCheck cusum_;
