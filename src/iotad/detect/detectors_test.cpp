@@ -29,6 +29,9 @@ double Normal(int64_t i) {
          0.3 * (Noise(3 * i) + Noise(3 * i + 1) + Noise(3 * i + 2));
 }
 
+/// Roughly normal noise of sd 1 (a sum of three uniforms).
+double UnitNoise(int64_t i) { return Noise(3 * i) + Noise(3 * i + 1) + Noise(3 * i + 2); }
+
 std::unique_ptr<SeriesDetector> Make(std::string_view name, DetectorOptions o = {}) {
   auto d = MakeSeriesDetector(name, o);
   EXPECT_TRUE(d.ok()) << d.status().message();
@@ -578,6 +581,65 @@ TEST(DefaultEnsembleTest, AtFiveMinutesTheDailyHarmonicsFindAShiftTheLevelCannot
   int elsewhere = 0;
   for (int i = kPerDay; i < static_cast<int>(xs.size()); ++i) {
     if (r.scores[i].flag && (i < shift_at || i >= shift_at + 30)) ++elsewhere;
+  }
+  EXPECT_LE(elsewhere, 1);
+}
+
+TEST(TrendLevelTest, FollowsARampWithoutLagShrugsOffAnOutlierAndIgnoresTheOffset) {
+  // A ramp of 0.05 per point in noise of sd 0.3: a plain EWMA of 50 points trails it by 2.5; the
+  // level with its trend forecasts it within the noise. An outlier of 1000 moves the forecast by
+  // at most a 3-sigma step's share, and the same series 10^4 higher gives the same errors.
+  TrendLevel t, high;
+  EwStats level;
+  double sum_e = 0.0, sum_lag = 0.0;
+  int counted = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const double x = 5.0 + 0.05 * i + 0.3 * UnitNoise(i) + (i == 2000 ? 1000.0 : 0.0);
+    if (i >= 1000 && i != 2000) {
+      sum_e += x - t.Forecast();
+      sum_lag += x - level.mean;
+      ++counted;
+    }
+    if (i == 2001) {
+      EXPECT_NEAR(x - t.Forecast(), 0.0, 1.5) << "the outlier bent the trend";
+    }
+    const double e = t.Add(x, 3.0);
+    const double e_high = high.Add(x + 1e4, 3.0);
+    ASSERT_NEAR(e, e_high, 1e-6) << i;
+    level.Add(x, 0.02, 3.0);
+  }
+  EXPECT_NEAR(sum_lag / counted, 2.45, 0.1);   // the EWMA's lag
+  EXPECT_NEAR(sum_e / counted, 0.0, 0.05);     // none for the trend
+  EXPECT_NEAR(t.std(), 0.3, 0.05);             // its spread is the noise's
+}
+
+TEST(DefaultEnsembleTest, AtOneMinuteTheTrendSeesADriftEndTheLevelsLagHides) {
+  // One reading a minute, a daily cycle of amplitude 10 in noise of sd 1: the level (50 points)
+  // trails the cycle by up to 2.2 (where it rises fastest, at midnight) and a drift's ramp (+8
+  // over the second day's last six hours) by 1.1, and its spread swells with its lag. When the
+  // drift ends at midnight (the reading falls back by 8, 8 noise sigmas) the level, 3.3 behind,
+  // saw a fall of 4.7 against that swollen spread and flagged nothing (v6); the level with its
+  // trend follows both the cycle and the ramp, and reads the fall for what it is.
+  constexpr int kPerDay = 1440;
+  std::vector<double> xs;
+  for (int i = 0; i < 5 * kPerDay / 2; ++i) {
+    const double day = static_cast<double>(i) / kPerDay;
+    xs.push_back(50.0 + 10.0 * std::sin(6.283185307179586 * day) + UnitNoise(i));
+  }
+  const int drift_at = 2 * kPerDay - 360, drift_end = 2 * kPerDay;
+  for (int i = drift_at; i < drift_end; ++i) xs[i] += 8.0 * (i - drift_at + 1) / 360.0;
+  auto d = Make("default");
+  const Fed r = Feed(*d, xs);
+  int found = -1;
+  for (int i = drift_at; i < drift_end + 10 && found < 0; ++i) {
+    if (r.scores[i].flag) found = i;
+  }
+  ASSERT_GE(found, 0) << "the drift was not flagged up to 10 min after its end";
+  EXPECT_NE(Describe(r.scores[found], xs[found]).find("its trend"), std::string::npos)
+      << Describe(r.scores[found], xs[found]);
+  int elsewhere = 0;
+  for (int i = kPerDay / 2; i < static_cast<int>(xs.size()); ++i) {
+    if (r.scores[i].flag && (i < drift_at || i >= drift_end + 30)) ++elsewhere;
   }
   EXPECT_LE(elsewhere, 1);
 }
