@@ -115,6 +115,30 @@ TEST_F(ScoreFileTest, RepeatedAndEarlierTimestampsAreJustTheNextRow) {
   EXPECT_EQ(out[5], "2014-01-01 00:10:00,,0");  // an empty cell is a missing reading
 }
 
+TEST_F(ScoreFileTest, InfinitiesAndHugeValuesAreFlaggedNotFatal) {
+  // An infinity once crashed `default` (a NaN bin index), and a finite 1e308 blinded running
+  // statistics for the rest of the series: each is a flagged, unusable reading now.
+  std::string text = "timestamp,value\n";
+  for (int i = 0; i < 400; ++i) {
+    const char* v = i == 100 ? "inf" : i == 200 ? "-1e308" : nullptr;
+    text += fmt::format("2014-01-01 {:02}:{:02}:00,{}\n", i / 60, i % 60, v ? v : fmt::format("{}", 10 + i % 3));
+  }
+  text += "2014-01-01 06:40:00,90\n";  // a spike after them is still seen
+  const std::string input = dir_ / "in.csv";
+  WriteFile(input, text);
+  for (const char* detector : {"default", "running_zscore", "ewma"}) {
+    const CmdResult r = Score(input, dir_ / "out.csv", detector);
+    ASSERT_EQ(r.exit_code, 0) << detector << ": " << r.err;
+    const std::string out = ReadFile(dir_ / "out.csv");
+    for (const char* row : {"\n2014-01-01 01:40:00,inf,0.833333333\n", "\n2014-01-01 03:20:00,-1e308,0.833333333\n"}) {
+      EXPECT_NE(out.find(row), std::string::npos) << detector << ": " << row;
+    }
+    const size_t spike = out.find("\n2014-01-01 06:40:00,90,");
+    ASSERT_NE(spike, std::string::npos) << detector;
+    EXPECT_GT(std::strtod(out.c_str() + spike + 25, nullptr), 0.5) << detector;
+  }
+}
+
 TEST_F(ScoreFileTest, ErrorsAreOneLineAndLeaveNoOutput) {
   struct Case {
     std::string input_text;  // empty: the input does not exist

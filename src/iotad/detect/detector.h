@@ -109,13 +109,25 @@ struct DetectorOptions {
   bool explain_flags_only = false;
 };
 
+/// The largest magnitude a detector learns from. Beyond it (and for +-infinity) a reading is
+/// garbage no sensor sends (a unit, parse or firmware error): its square, summed over a series'
+/// life, could overflow a double and leave every statistic infinite or NaN, blinding the detector
+/// for good. Such a reading is flagged as unusable and not learned (UnusableReading).
+inline constexpr double kMaxUsableReading = 1e100;
+inline bool UsableReading(double value) { return std::fabs(value) <= kMaxUsableReading; }
+/// The answer to a reading that is not NaN and not usable: a rule that always flags (surprise
+/// 30, whatever the knob), explained, with the detector's state left as it was.
+Score UnusableReading(std::string_view detector, int64_t ts_us);
+
 /// One series' detector. Cheap to create; state is a fixed-size block (see state_bytes()).
 class SeriesDetector {
  public:
   virtual ~SeriesDetector() = default;
   virtual std::string_view name() const = 0;
   virtual int version() const = 0;
-  /// Scores the next point. NaN values (empty cells) score 0 and leave the state unchanged.
+  /// Scores the next point. NaN values (empty cells) score 0 and leave the state unchanged; a
+  /// value beyond kMaxUsableReading (or infinite) is flagged by UnusableReading and leaves it
+  /// unchanged too.
   /// Points with a timestamp not after the previous one are simply the next observation.
   virtual Score Update(int64_t ts_us, double value) = 0;
   /// Time passes without a point: only the silence detectors answer; others return an empty

@@ -75,6 +75,7 @@ class SingleDetector final : public SeriesDetector {
     Score out;
     out.at_us = ts_us;
     if (std::isnan(value)) return out;
+    if (!UsableReading(value)) return UnusableReading(name_, ts_us);
     const PointContext c{ts_us, cadence_.Observe(ts_us), &cadence_};
     const double limit = limit_.Get(cadence_, fa_per_day_);
     [[maybe_unused]] std::pair<double, double> cusum_band;
@@ -135,6 +136,7 @@ class SilentDetector final : public SeriesDetector {
     Score out;
     out.at_us = ts_us;
     if (std::isnan(value)) return out;
+    // A garbage reading still says the device is there: the silence check sees its time.
     const int64_t last = cadence_.last_ts;
     cadence_.Observe(ts_us);
     out.surprise = check_.Before(cadence_, last, ts_us, out.why, &out.at_us);
@@ -254,6 +256,19 @@ Result<std::unique_ptr<SeriesDetector>> MakeSeriesDetector(std::string_view name
                  o.false_alarms_per_day);
   }
   return spec->make_online(o);
+}
+
+Score UnusableReading(std::string_view detector, int64_t ts_us) {
+  Score out;
+  out.at_us = ts_us;
+  out.surprise = 30.0;
+  out.score = ScoreFromSurprise(out.surprise);
+  out.flag = true;
+  out.why.detector = detector;
+  out.why.rule = "not a usable reading (beyond +-1e100, or infinite): not learned";
+  out.why.lo = -kMaxUsableReading;
+  out.why.hi = kMaxUsableReading;
+  return out;
 }
 
 std::string Describe(const Score& s, double value) {

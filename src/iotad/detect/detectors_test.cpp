@@ -585,6 +585,56 @@ TEST(DefaultEnsembleTest, AtFiveMinutesTheDailyHarmonicsFindAShiftTheLevelCannot
   EXPECT_LE(elsewhere, 1);
 }
 
+TEST(UnusableReadingTest, GarbageIsFlaggedAndLeavesEveryDetectorAsIfTheReadingWereMissing) {
+  // Infinities and readings whose squares would overflow (1e308; once they blinded running
+  // statistics for good, and an infinity crashed `default`): each is flagged, explained, and
+  // learnt by nobody, so the rest of the series scores bit for bit as if those readings were
+  // empty cells. `silent` still sees the device report (its time), and scores as if the reading
+  // were an ordinary one.
+  std::vector<double> xs = NormalSeries(3 * 1440);
+  xs[2000] += 15;  // a spike after the garbage scores as it would have
+  const std::vector<std::pair<int, double>> garbage = {
+      {1, INFINITY}, {700, 1e308}, {701, -1e308}, {1500, -INFINITY}, {1800, 2e100}};
+  for (std::string_view name : SeriesDetectorNames()) {
+    SCOPED_TRACE(std::string(name));
+    auto clean = Make(name), dirty = Make(name);
+    for (size_t i = 0; i < xs.size(); ++i) {
+      const int64_t ts = kT0 + static_cast<int64_t>(i) * kMinute;
+      double bad = NAN;
+      for (const auto& [at, v] : garbage) bad = at == static_cast<int>(i) ? v : bad;
+      const Score got = dirty->Update(ts, std::isnan(bad) ? xs[i] : bad);
+      const Score want = clean->Update(ts, std::isnan(bad) || name == "silent" ? xs[i] : NAN);
+      if (!std::isnan(bad) && name != "silent") {
+        ASSERT_TRUE(got.flag) << i;
+        EXPECT_EQ(got.why.rule, "not a usable reading (beyond +-1e100, or infinite): not learned") << i;
+        EXPECT_NE(Describe(got, bad).find("not a usable reading"), std::string::npos) << Describe(got, bad);
+        continue;
+      }
+      ASSERT_TRUE(SameBits(got.surprise, want.surprise)) << "row " << i;
+      ASSERT_EQ(got.flag, want.flag) << "row " << i;
+    }
+  }
+  // 1e100 itself is usable: a detector learns it (and its square, 1e200, stays finite).
+  EXPECT_TRUE(UsableReading(1e100));
+  EXPECT_TRUE(UsableReading(-1e100));
+  EXPECT_FALSE(UsableReading(1.0000001e100));
+  EXPECT_FALSE(UsableReading(INFINITY));
+}
+
+TEST(UnusableReadingTest, MahalanobisTakesAGarbageMetricForAMissingOne) {
+  auto clean = MahalanobisDetector::Make(3, {}), dirty = MahalanobisDetector::Make(3, {});
+  ASSERT_TRUE(clean.ok() && dirty.ok());
+  for (int i = 0; i < 3000; ++i) {
+    const int64_t ts = kT0 + static_cast<int64_t>(i) * kMinute;
+    const double a = NormalSeries(1)[0] + 0.3 * UnitNoise(i), b = 2 * a + 0.1 * UnitNoise(i + 7), c = UnitNoise(i + 13);
+    const bool bad = i % 500 == 250;
+    const double with[3] = {a, bad ? 1e300 : b, c}, without[3] = {a, bad ? NAN : b, c};
+    const Score got = dirty->Update(ts, with), want = clean->Update(ts, without);
+    ASSERT_TRUE(SameBits(got.surprise, want.surprise)) << i;
+    ASSERT_EQ(got.flag, want.flag) << i;
+  }
+}
+
 TEST(TrendLevelTest, FollowsARampWithoutLagShrugsOffAnOutlierAndIgnoresTheOffset) {
   // A ramp of 0.05 per point in noise of sd 0.3: a plain EWMA of 50 points trails it by 2.5; the
   // level with its trend forecasts it within the noise. An outlier of 1000 moves the forecast by

@@ -44,6 +44,11 @@ class Ensemble final : public SeriesDetector {
     Score out;
     out.at_us = ts_us;
     if (std::isnan(x)) return out;
+    if (!UsableReading(x)) {  // a rule member's answer, learnt by no member (see UnusableReading)
+      out = UnusableReading("range", ts_us);
+      out.why.drivers = 1u << kRange;
+      return out;
+    }
     const int64_t last = cadence_.last_ts;
     const PointContext c{ts_us, cadence_.Observe(ts_us), &cadence_};
     // What counts as an alarm for the members' own state (CUSUM restarts, stuck reminders,

@@ -48,7 +48,7 @@ Score MahalanobisDetector::Update(int64_t ts_us, std::span<const double> values)
   int idx[kMaxMetrics];
   int m = 0;
   for (int i = 0; i < k_ && i < static_cast<int>(values.size()); ++i) {
-    if (!std::isnan(values[i])) idx[m++] = i;
+    if (UsableReading(values[i])) idx[m++] = i;  // NaN is no value; garbage is the per-metric detectors' to flag
   }
   if (m < 2) return out;
   cadence_.Observe(ts_us);
