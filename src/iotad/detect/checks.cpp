@@ -335,9 +335,9 @@ double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why, bo
     const double lim = 4.0 * std::sqrt(static_cast<double>(spread[slot]));
     r = std::clamp(r, -lim, lim);
   }
-  level[slot] = static_cast<float>(static_cast<double>(level[slot]) + a * r);
+  level[slot] = SaturatedFloat(static_cast<double>(level[slot]) + a * r);
   if (points > 1.0) {
-    spread[slot] = static_cast<float>((1.0 - a) * (static_cast<double>(spread[slot]) + a * r * r));
+    spread[slot] = SaturatedFloat((1.0 - a) * (static_cast<double>(spread[slot]) + a * r * r));
   }
   if (seen >= 1) {  // an exact mean until it has a thousand updates, then a slow EW mean
     ++spread_updates;
@@ -345,7 +345,7 @@ double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why, bo
     const double w = spread_updates > 2000 ? 0.001 : std::max(0.001, 1.0 / static_cast<double>(spread_updates));
     global_spread += w * (static_cast<double>(spread[slot]) - global_spread);
   }
-  if (seen >= min_visits) dow[d7] = static_cast<float>(static_cast<double>(dow[d7]) + sc.a_dow * r);
+  if (seen >= min_visits) dow[d7] = SaturatedFloat(static_cast<double>(dow[d7]) + sc.a_dow * r);
   return out;
 }
 

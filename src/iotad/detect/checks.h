@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <utility>
 
 #include "iotad/detect/detector.h"
@@ -253,6 +254,14 @@ struct NoveltyCheck {
   /// Before Step: the next values whose surprise would exceed `flag_limit` lie outside the band.
   std::pair<double, double> Band(double flag_limit) const;
 };
+
+/// A double kept in the time-of-day profile's floats, saturated at the largest float: a reading
+/// beyond it (usable up to kMaxUsableReading) would make an infinity (and the profile's arithmetic
+/// NaN from then on), and casting it is undefined. Values a float holds are unchanged.
+inline float SaturatedFloat(double v) {
+  constexpr double kMax = std::numeric_limits<float>::max();
+  return static_cast<float>(std::clamp(v, -kMax, kMax));
+}
 
 /// A level with its trend: Brown's double exponential smoothing (Holt's linear method with
 /// alpha = lambda (2 - lambda), beta x alpha = lambda^2), in the error-correction form, with the

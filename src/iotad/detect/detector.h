@@ -49,7 +49,13 @@ struct Score {
   Explanation why;
 };
 
-/// s -> score; monotonic, 0.5 at s = 6, never 1 for a finite s.
+/// The largest surprise a detector reports (p = 10^-1e6, far beyond what a double holds). A model's
+/// surprise grows with z^2 or a record's overshoot and has no bound of its own: one reading of
+/// 1e84 made a surprise of 1e83, whose score rounds to 1, and an infinite one would turn sums,
+/// peaks and JSON into nonsense. Every detector caps what it reports here (score <= 0.999994).
+inline constexpr double kMaxSurprise = 1e6;
+
+/// s -> score; monotonic, 0.5 at s = 6, never 1 for a finite s up to kMaxSurprise.
 inline double ScoreFromSurprise(double s) { return s <= 0.0 ? 0.0 : s / (s + 6.0); }
 namespace detail {
 /// -log10(erfc(|z| / sqrt 2)) sampled every 1/128 of z over [0, 8] (filled at start-up, in

@@ -89,6 +89,7 @@ class SingleDetector final : public SeriesDetector {
     } else {
       out.surprise = check_.Step(c, value, out.why);
     }
+    out.surprise = std::min(out.surprise, kMaxSurprise);
     if constexpr (requires { check_.threshold; }) {
       out.flag = !out.why.warming_up && std::fabs(out.why.stat) > check_.threshold;  // the tutorial's rule
     } else {
@@ -139,7 +140,7 @@ class SilentDetector final : public SeriesDetector {
     // A garbage reading still says the device is there: the silence check sees its time.
     const int64_t last = cadence_.last_ts;
     cadence_.Observe(ts_us);
-    out.surprise = check_.Before(cadence_, last, ts_us, out.why, &out.at_us);
+    out.surprise = std::min(check_.Before(cadence_, last, ts_us, out.why, &out.at_us), kMaxSurprise);
     out.flag = out.surprise > 0.0;
     out.score = ScoreFromSurprise(out.surprise);
     return out;

@@ -163,6 +163,7 @@ class Ensemble final : public SeriesDetector {
     const double fade = PeakFade(c.gap);
     double raw_model[kModelMembers];
     for (int m = 0; m < kModelMembers; ++m) {
+      s[m] = std::min(s[m], kMaxSurprise);
       raw_model[m] = s[m];
       s[m] = warm[m].warming_up ? 0.0 : calibration_[m].Calibrate(s[m]);
     }
@@ -182,6 +183,7 @@ class Ensemble final : public SeriesDetector {
     // A rule: a silence always flags, whatever the knob, and its surprise is at least the alarm
     // level's (the knob's limit would make the score depend on the knob).
     if (s[kSilent] > 0.0) s[kSilent] = std::max(s[kSilent], alarm + 1e-9);
+    for (int m = kFlatline; m < kMembers; ++m) s[m] = std::min(s[m], kMaxSurprise);
 
     int top = kSpike;
     uint32_t drivers = 0;

@@ -91,7 +91,7 @@ Score MahalanobisDetector::Update(int64_t ts_us, std::span<const double> values)
     // Wilson-Hilferty: (d^2 / m)^(1/3) is close to normal for a chi-square with m degrees of freedom.
     const double c = 2.0 / (9.0 * m);
     const double z = (std::cbrt(d2 / m) - (1.0 - c)) / std::sqrt(c);
-    out.surprise = z > 0.0 ? std::max(0.0, GaussianSurprise(z) - std::log10(2.0)) : 0.0;  // one-sided
+    out.surprise = z > 0.0 ? std::clamp(GaussianSurprise(z) - std::log10(2.0), 0.0, kMaxSurprise) : 0.0;  // one-sided
     out.flag = out.surprise > limit;
     out.score = ScoreFromSurprise(out.surprise);
     out.why.stat = d2;

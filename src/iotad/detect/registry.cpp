@@ -93,7 +93,7 @@ const DetectorSpec kDetectors[] = {
      kRunningZParams, factories::RunningZScore},
     {"window_z", DetectorKind::kOnline, 2, "z against the previous `window` points", kWindowZParams,
      factories::WindowZ},
-    {"mad", DetectorKind::kOnline, 2, "robust z against the median and MAD of a 64-point hopping window",
+    {"mad", DetectorKind::kOnline, 3, "robust z against the median and MAD of a 64-point hopping window",
      kMadParams, factories::Mad},
     {"ewma", DetectorKind::kOnline, 2, "EWMA/EWMV control chart with winsorised updates", kEwmaParams,
      factories::Ewma},

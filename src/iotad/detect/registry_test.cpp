@@ -140,7 +140,7 @@ constexpr Canary kCanaries[] = {
     {"default", 7, 0xd915897df13d93dfull},
     {"running_zscore", 1, 0x124df3fb59eca5a6ull},
     {"window_z", 2, 0x632be113e9229124ull},
-    {"mad", 2, 0x104e826a9e02a54eull},
+    {"mad", 3, 0x5b482f0779718ee2ull},
     {"ewma", 2, 0x5f1fd94b387b859bull},
     {"seasonal", 3, 0x2b9881fca6414e91ull},
     {"cusum", 2, 0x87ba8a183e7e7182ull},
