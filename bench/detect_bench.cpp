@@ -130,7 +130,8 @@ int main(int argc, char** argv) {
   }
   // As gold's replay and `iotad eval` run it: the flag limit's band drawn for flagged points only.
   benchmark::RegisterBenchmark("default(flags explained only)", BM_Detector, "default", true, kMinute)->Unit(benchmark::kMillisecond);
-  // A reading every 5 minutes (ten days): the ensemble also fits the daily harmonics there.
+  // A reading every 5 minutes (ten days): the cadence where the previous value is the spike
+  // member's expectation on the first days (v6 and v7 fitted the daily harmonics there).
   benchmark::RegisterBenchmark("default(every 5 minutes, flags explained only)", BM_Detector, "default", true,
                                5 * kMinute)
       ->Unit(benchmark::kMillisecond);

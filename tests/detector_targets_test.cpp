@@ -2,7 +2,8 @@
 // data). If a detector change breaks one, the change is wrong or the target moved; not the test.
 //  - generated fleets, one anomaly kind each: event-level F1 >= 0.9 with < 0.1 false alarms per
 //    device-day for spikes, level shifts, stuck sensors and silent devices (dropouts), and (issue
-//    11, since `default` v7 follows a trend) slow drifts, at one reading a minute;
+//    11, since `default` v7 follows a trend) slow drifts, at one reading a minute; every 5 minutes
+//    (issue 11, not met yet) at least v8's 0.84 for spikes, level shifts and drifts;
 //  - the NAB development set (issue 11): each category held out scores at least 60 at the
 //    threshold learnt on the other two.
 #include <gtest/gtest.h>
@@ -47,6 +48,32 @@ TEST_P(FleetTargetTest, F1AtLeast0p9WithFewFalseAlarms) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, FleetTargetTest, ::testing::Values("spike", "level_shift", "stuck", "dropout", "drift"));
+
+// One reading every 5 minutes the issue's 0.9 is not reached yet for spikes, level shifts and
+// drifts (v8 on this seed: 0.855 / 0.848 / 0.849). This holds what `default` v8 gained there
+// (v7: 0.832 / 0.770 / 0.565; the previous value as an expectation where the level lags the
+// daily cycle by about its amplitude), so a change that loses it fails here.
+class FiveMinuteFleetTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(FiveMinuteFleetTest, F1AtLeast0p84WithFewFalseAlarms) {
+  const std::string kind = GetParam();
+  TempDir dir;
+  const std::string lake = dir / "lake";
+  ASSERT_EQ(RunIotad({"init", lake}).exit_code, 0);
+  const auto gen = RunIotad({"generate", "--out", dir / "in", "--devices", "40", "--hours", "96", "--interval", "5m",
+                             "--anomaly-kinds", kind, "--seed", "11"});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  ASSERT_EQ(RunIotad({"ingest", "--lake", lake, dir / "in"}).exit_code, 0);
+  ASSERT_EQ(RunIotad({"silver", "--lake", lake}).exit_code, 0);
+  const auto eval = RunIotad({"eval", "--lake", lake, "--labels", dir / "in/_labels.csv", "--format", "json"});
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  const std::string overall = eval.out.substr(eval.out.find(R"("overall":)"));
+  EXPECT_GE(Number(overall, R"("events":)"), 40);
+  EXPECT_GE(Number(overall, R"("f1":)"), 0.84) << eval.out;
+  EXPECT_LT(Number(eval.out, R"("false_alarms_per_device_day":)"), 0.1) << eval.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, FiveMinuteFleetTest, ::testing::Values("spike", "level_shift", "drift"));
 
 fs::path NabDev() {
   if (const char* env = std::getenv("IOTAD_NAB_DEV_DIR"); env != nullptr && *env != '\0') return env;

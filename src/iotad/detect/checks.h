@@ -299,43 +299,34 @@ struct TrendLevel {
   }
 };
 
-/// The daily cycle as two harmonics, an expectation for the `default` ensemble at slow cadences:
-/// x is fitted on [1, cos wt, sin wt, cos 2wt, sin 2wt] (w = 2 pi / day, UTC) by recursive least
-/// squares that forgets over kMemoryDays (the time-of-day profile's memory). Its five numbers learn
-/// from every point of the day, where each of the profile's 96 slots learns from its own quarter
-/// hour: at one reading every 5 minutes a slot sees 3 points a day and may be used after 3 days,
-/// the harmonics after one. Residuals are winsorised at 4 sigma (the profile's clip), so an
-/// anomaly does not bend the fit, and their spread is their root mean square over about 50
-/// points (the level's memory), around zero: a fit still settling is wrong by a bias, and a z
-/// against the spread around the residuals' own mean would read the bias as an anomaly.
-struct DailyHarmonics {
-  static constexpr int kTerms = 5;
-  static constexpr double kMemoryDays = 3.0;
-  /// The gain matrix's diagonal at the start, and the most that forgetting may grow it to: a
-  /// direction the data do not excite (a device that is off every night) must not grow without
-  /// bound.
-  static constexpr double kMaxGain = 1e4;
-  static constexpr int64_t kMinPoints = 30;
-  double theta[kTerms] = {};
-  double gain[kTerms][kTerms] = {};  // P of recursive least squares (symmetric: its upper triangle)
-  double mean_square = 0.0;          // of x - expected (winsorised), before learning from x
-  int64_t points = 0;                // points fitted
-  int64_t first_ts = kNoTime;        // the first point fitted
+/// The previous value as the expectation (the random walk's forecast), winsorised: a change
+/// larger than `clip` sigma moves it by `clip` sigma only, so after a spike the expectation is
+/// back within a few sigma of the series, and after a level shift it catches up in a few points.
+/// Its spread is the mean square of those (clipped) changes over the level's 99 points. Where a
+/// series moves faster than the level can follow (a daily cycle at one reading every 5 minutes,
+/// which the level trails by about its amplitude; a wandering process) it is the sharpest
+/// expectation a point has: the change since the previous reading against the usual change.
+/// Offset-free: a constant added to every value adds it to the forecast.
+struct PreviousValue {
+  static constexpr double kLambda = 0.02;
+  double last = 0.0, var = 0.0;
+  int64_t n = 0;
 
-  /// The regressors at time ts.
-  static void Terms(int64_t ts, double* phi);
-  double Expected(const double* phi) const {
-    double y = 0.0;
-    for (int i = 0; i < kTerms; ++i) y += theta[i] * phi[i];
-    return y;
+  double Forecast() const { return last; }
+  double std() const { return std::sqrt(var); }
+  void Add(double x, double clip) {
+    ++n;
+    if (n == 1) {
+      last = x;
+      return;
+    }
+    double d = x - last;
+    // (The square root only for a point that is clipped.)
+    if (n > 3 && var > 0.0 && d * d > clip * clip * var) d = std::copysign(clip * std::sqrt(var), d);
+    last += d;
+    const double a = std::max(kLambda, 1.0 / static_cast<double>(n - 1));
+    var = (1.0 - a) * var + a * d * d;
   }
-  /// A day of points fitted (every phase of the cycle seen) and a spread to scale by.
-  bool Ready(int64_t ts) const {
-    return points >= kMinPoints && first_ts != kNoTime && ts - first_ts >= kDayUs && mean_square > 0.0;
-  }
-  double Spread() const { return std::sqrt(mean_square); }
-  /// Learns x at ts (phi = Terms(ts), expected = Expected(phi)); `interval_us` is the cadence.
-  void Learn(int64_t ts, const double* phi, double x, double expected, double interval_us);
 };
 
 /// `range`: outside the metric's physical range [min, max] (NaN = open side).
