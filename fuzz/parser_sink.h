@@ -39,8 +39,8 @@ class CheckingSink : public parse::RowSink {
     CheckLine(row.line);
     IOTAD_FUZZ_CHECK(!row.device_id.empty());
     for (size_t m = 0; m < metrics_; ++m) {
-      // NaN is an empty cell; infinities are rejected, never stored.
-      IOTAD_FUZZ_CHECK(!std::isinf(row.metrics[m]));
+      // NaN is an empty cell; infinities and values beyond any reading are rejected, never stored.
+      IOTAD_FUZZ_CHECK(std::isnan(row.metrics[m]) || std::fabs(row.metrics[m]) <= parse::kMaxMetricMagnitude);
     }
     if (Strict()) {
       IOTAD_FUZZ_CHECK(IsValidUtf8(row.device_id));

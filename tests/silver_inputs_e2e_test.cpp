@@ -100,6 +100,31 @@ TEST_F(SilverInputsTest, BadValueInOneMetricKeepsTheRowsOtherMetrics) {
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
 }
 
+// A finite 1e308 in silver blinded gold's batch z-scores for its whole series (its mean and
+// deviation became 1e306): the real spike beside it got no flag. Such a cell is quarantined now,
+// with the reason, and gold sees the series as it is.
+TEST_F(SilverInputsTest, AReadingNoSensorCanGiveIsQuarantinedAndDoesNotBlindGold) {
+  std::string csv = "event_time,device_id,temp_c,humidity_pc\n";
+  for (int i = 0; i < 60; ++i) {
+    const char* temp = i == 30 ? "45.0" : i == 45 ? "1e308" : (i % 3 == 0 ? "20.1" : i % 3 == 1 ? "19.9" : "20.0");
+    csv += fmt::format("2024-03-01T10:{:02d}:00Z,d1,{},{}\n", i, temp, 40 + i % 2);
+  }
+  const CmdResult s = IngestAndSilver("huge.csv", csv);
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(Int("SELECT count(*) FROM silver"), 60);
+  EXPECT_EQ(Int("SELECT count(temp_c) FROM silver"), 59);
+  EXPECT_EQ(Int("SELECT count(*) FROM quarantine WHERE column_name = 'temp_c' AND reason = 'bad_number' AND "
+                "detail LIKE '%1e308%not a usable reading%'"),
+            1)
+      << Sql(lake_, "SELECT reason, detail FROM quarantine");
+  const CmdResult gold = Iotad({"gold"});
+  ASSERT_EQ(gold.exit_code, 0) << gold.err;
+  EXPECT_EQ(Int("SELECT count(*) FROM anomalies WHERE detector = 'zscore' AND metric = 'temp_c' AND value = 45.0"), 1)
+      << Sql(lake_, "SELECT detector, metric, value FROM anomalies");
+  EXPECT_LT(Int("SELECT CAST(max(temp_c) AS BIGINT) FROM silver"), 100);
+  ExpectBalanced(lake_);
+}
+
 // Issue 7: one message per metric at the same timestamp was quarantined as conflicting_duplicate.
 TEST_F(SilverInputsTest, PartialJsonMessagesOfOneReadingMerge) {
   const CmdResult s = IngestAndSilver("partial.jsonl",

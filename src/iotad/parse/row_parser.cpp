@@ -332,13 +332,31 @@ inline bool ParseCsvNumber(std::string_view cell, bool decimal_comma, double& ou
 
 enum class CellResult { kValue, kNull, kBad };
 
-/// A metric cell: a number, a null token (NaN), or bad (NaN too).
+/// A metric cell: a number, a null token (NaN), or bad (NaN too): not a number, or beyond
+/// kMaxMetricMagnitude.
 [[gnu::always_inline]] inline CellResult ParseMetricCell(std::string_view cell, const NullTokens& nulls,
                                                          double& out, bool decimal_comma = false) {
   cell = Trim(cell);
-  if (ParseTrimmedNumber(cell, out) || (decimal_comma && ParseDecimalComma(cell, out))) return CellResult::kValue;
+  if (ParseTrimmedNumber(cell, out) || (decimal_comma && ParseDecimalComma(cell, out))) {
+    if (std::fabs(out) <= kMaxMetricMagnitude) return CellResult::kValue;
+    out = NAN;
+    return CellResult::kBad;
+  }
   out = NAN;
   return nulls.Matches(cell) ? CellResult::kNull : CellResult::kBad;
+}
+
+/// Why a bad metric cell is bad, after its shown text: not a number, or a number too large to be
+/// a reading (see kMaxMetricMagnitude). `number` is the cell read as a number, NaN if it is not.
+std::string BadNumberDetail(std::string_view shown, double number) {
+  if (std::isfinite(number)) return fmt::format("{} is beyond +-1e100: not a usable reading", shown);
+  return fmt::format("{} is not a number", shown);
+}
+
+/// A CSV cell's value as ParseMetricCell reads it before the magnitude check (NaN when none).
+double CsvCellNumber(std::string_view cell, bool decimal_comma) {
+  double v = NAN;
+  return ParseCsvNumber(cell, decimal_comma, v) ? v : NAN;
 }
 
 std::string DelimiterName(char d) {
@@ -1004,8 +1022,9 @@ struct CsvMessageParser::Impl {
         if (good == 0) {
           const size_t c = bad_cells[0];
           sink.OnReject(RejectReason::kBadNumber,
-                        fmt::format("column '{}': '{}' is not a number{}", s.columns[c].name,
-                                    Shown(Trim(cells[c]), roles.encoding),
+                        fmt::format("column '{}': {}{}", s.columns[c].name,
+                                    BadNumberDetail(fmt::format("'{}'", Shown(Trim(cells[c]), roles.encoding)),
+                                                    CsvCellNumber(cells[c], decimal_comma)),
                                     bad_cells.size() > 1 ? fmt::format(" (and {} more)", bad_cells.size() - 1) : ""),
                         line, raw(r.text));
           continue;
@@ -1013,8 +1032,9 @@ struct CsvMessageParser::Impl {
         for (const size_t c : bad_cells) {
           ++counts.cell_rejects;
           sink.OnCellReject(RejectReason::kBadNumber, s.columns[c].name,
-                            fmt::format("'{}' is not a number", Shown(Trim(cells[c]), roles.encoding)), line,
-                            raw(r.text));
+                            BadNumberDetail(fmt::format("'{}'", Shown(Trim(cells[c]), roles.encoding)),
+                                            CsvCellNumber(cells[c], decimal_comma)),
+                            line, raw(r.text));
         }
       }
       if (!ts_info.had_zone) ++counts.zoneless_timestamps;
@@ -1073,6 +1093,15 @@ struct JsonField {
   simdjson::dom::element value;
   bool too_deep = false;  // an object nested deeper than the flatten depth
 };
+
+/// BadNumberDetail for a JSON metric value: a number is bad only by its magnitude, a string as a
+/// CSV cell is.
+std::string JsonBadNumberDetail(const simdjson::dom::element& value) {
+  const std::string shown = Shown(simdjson::minify(value), TextEncoding::kUtf8);
+  if (value.is_number()) return BadNumberDetail(shown, value.get_double().value_unsafe());
+  if (value.is_string()) return BadNumberDetail(shown, CsvCellNumber(value.get_string().value_unsafe(), false));
+  return BadNumberDetail(shown, NAN);
+}
 
 /// Flattens `object` into `fields` (objects nested up to `depth` levels become parent_child
 /// keys). Reuses the strings already in `fields` beyond `count`.
@@ -1333,7 +1362,12 @@ class JsonLineState {
             ++good;
           } else if (value.is_number()) {
             slot = value.get_double().value_unsafe();
-            ++good;
+            if (std::fabs(slot) <= kMaxMetricMagnitude) {
+              ++good;
+            } else {
+              slot = NAN;
+              bad_cells_.push_back(i);
+            }
           } else if (value.is_string()) {
             switch (ParseMetricCell(value.get_string().value_unsafe(), nulls_, slot)) {
               case CellResult::kValue: ++good; break;
@@ -1362,16 +1396,14 @@ class JsonLineState {
     } else if (!bad_cells_.empty() && good == 0) {
       const JsonField& f = fields_[bad_cells_[0]];
       sink.OnReject(RejectReason::kBadNumber,
-                    fmt::format("column '{}': {} is not a number{}", keys_[key_index_[f.key]].name,
-                                Shown(simdjson::minify(f.value), TextEncoding::kUtf8),
+                    fmt::format("column '{}': {}{}", keys_[key_index_[f.key]].name, JsonBadNumberDetail(f.value),
                                 bad_cells_.size() > 1 ? fmt::format(" (and {} more)", bad_cells_.size() - 1) : ""),
                     line_no, raw);
     } else {
       for (const size_t i : bad_cells_) {
         const JsonField& f = fields_[i];
         ++counts_.cell_rejects;
-        sink.OnCellReject(RejectReason::kBadNumber, keys_[key_index_[f.key]].name,
-                          fmt::format("{} is not a number", Shown(simdjson::minify(f.value), TextEncoding::kUtf8)),
+        sink.OnCellReject(RejectReason::kBadNumber, keys_[key_index_[f.key]].name, JsonBadNumberDetail(f.value),
                           line_no, raw);
       }
       for (const size_t i : unsupported_) {

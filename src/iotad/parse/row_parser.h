@@ -45,6 +45,13 @@ enum class TextEncoding { kUtf8, kLatin1 };
 /// Stable snake_case code stored in the quarantine table's `reason` column.
 const char* ReasonCode(RejectReason reason);
 
+/// The largest magnitude a metric value may have: beyond it (1e300 from a stuck register, a
+/// float overflow printed by a gateway) no sensor is reading anything, and one such value would
+/// blind every mean and deviation over its series. A cell beyond it is a bad_number ("not a
+/// usable reading"), as a non-finite one is. The same bound as detect::kMaxUsableReading, where
+/// readings that do not come through silver are flagged instead.
+inline constexpr double kMaxMetricMagnitude = 1e100;
+
 /// Which header names play which role, and how to read the bytes. Every other column is a
 /// metric when its values are numbers and a dimension (text) when they are not, unless the lake
 /// already stores it as one or the other (`known_metrics`, `dimension_columns`): a column keeps

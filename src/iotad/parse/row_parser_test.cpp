@@ -298,7 +298,7 @@ TEST(ParseCsvTest, RejectsMissingDeviceId) {
 }
 
 TEST(ParseCsvTest, RejectsNumbersThatAreNotFiniteNumbersInAKnownMetric) {
-  for (const std::string cell : {"21.5x", "abc", "inf", "-inf", "1,5"}) {
+  for (const std::string cell : {"21.5x", "abc", "inf", "-inf", "1,5", "1e101", "-3.4e300"}) {
     RecordingSink sink;
     ParseCsv("event_time,device_id,temp\n2024-01-01T00:00:00Z,d1,\"" + cell + "\"\n",
              TempIsAMetric(), sink);
@@ -308,6 +308,24 @@ TEST(ParseCsvTest, RejectsNumbersThatAreNotFiniteNumbersInAKnownMetric) {
     EXPECT_STREQ(ReasonCode(sink.rejects[0].reason), "bad_number");
     EXPECT_NE(sink.rejects[0].detail.find("temp"), std::string::npos) << sink.Describe();
   }
+}
+
+TEST(ParseCsvTest, AValueBeyondAnyReadingIsABadNumberCellThatSaysSo) {
+  // 1e308 is finite, but no sensor reads it: stored, it would blind every mean and deviation over
+  // its series (gold's z-scores, the hourly summaries). The cell goes to quarantine, the row's
+  // other metrics stay; 1e100 itself is still a reading.
+  RecordingSink sink;
+  ParseCsv("event_time,device_id,temp,hum\n"
+           "2024-01-01T00:00:00Z,d1,1e308,40\n"
+           "2024-01-01T00:00:01Z,d1,-1e100,41\n",
+           TempIsAMetric(), sink);
+  ASSERT_EQ(sink.rows.size(), 2u) << sink.Describe();
+  EXPECT_TRUE(std::isnan(sink.Value(0, "temp")));
+  EXPECT_EQ(sink.Value(0, "hum"), 40);
+  EXPECT_EQ(sink.Value(1, "temp"), -1e100);
+  ASSERT_EQ(sink.cell_rejects.size(), 1u);
+  EXPECT_EQ(sink.cell_rejects[0].reason, RejectReason::kBadNumber);
+  EXPECT_EQ(sink.cell_rejects[0].detail, "temp: '1e308' is beyond +-1e100: not a usable reading");
 }
 
 TEST(ParseCsvTest, AcceptsSignedExponentAndPaddedNumbers) {
@@ -558,7 +576,7 @@ TEST(ParseJsonLinesTest, RejectsEachReasonWithItsLine) {
 }
 
 TEST(ParseJsonLinesTest, NonFiniteNumericStringsAreRejectedInAKnownMetric) {
-  for (const std::string value : {"inf", "-inf", "1.5x"}) {
+  for (const std::string value : {"inf", "-inf", "1.5x", "2e150"}) {
     RecordingSink sink;
     ParseJsonLines(R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","v":")" + value + "\"}\n",
                    TempIsAMetric(), sink);
@@ -1143,6 +1161,21 @@ TEST(ParseJsonLinesTest, KeyWithAsManyNumbersAsTextIsAMetric) {
   ASSERT_EQ(sink.rejects.size(), 1u);  // its only metric is bad: the row goes, with the reason
   EXPECT_EQ(sink.rejects[0].reason, RejectReason::kBadNumber);
   EXPECT_EQ(sink.rejects[0].detail, "column 'pressure_bar': \"high\" is not a number");
+}
+
+TEST(ParseJsonLinesTest, ANumberBeyondAnyReadingIsABadNumberCellThatSaysSo) {
+  RecordingSink sink;
+  ParseJsonLines(R"({"ts":"2024-01-01T00:00:00Z","device_id":"d1","temp":-1.7e308,"hum":4})" "\n"
+                 R"({"ts":"2024-01-01T00:00:01Z","device_id":"d1","temp":1e300})" "\n",
+                 TempIsAMetric(), sink);
+  ASSERT_EQ(sink.rows.size(), 1u) << sink.Describe();
+  EXPECT_TRUE(std::isnan(sink.Value(0, "temp")));
+  EXPECT_EQ(sink.Value(0, "hum"), 4);
+  ASSERT_EQ(sink.cell_rejects.size(), 1u);
+  EXPECT_EQ(sink.cell_rejects[0].detail, "temp: -1.7e+308 is beyond +-1e100: not a usable reading");
+  ASSERT_EQ(sink.rejects.size(), 1u);  // its only metric: the row goes, with the reason
+  EXPECT_EQ(sink.rejects[0].reason, RejectReason::kBadNumber);
+  EXPECT_EQ(sink.rejects[0].detail, "column 'temp': 1e+300 is beyond +-1e100: not a usable reading");
 }
 
 TEST(ParseJsonLinesTest, BadNumberInAKnownMetricIsACellReject) {
