@@ -397,6 +397,7 @@ TEST_F(EvalTest, BadUsageIsOneLine) {
       {{"eval", "--labels", labels_, "--results", results, "--format", "xml"},
        2,
        "--format must be table or json"},
+      {{"eval", "--labels", labels_, "--data", data, "--per-event"}, 2, "--per-event applies to --lake"},
       {{"eval", "--labels", "/no/such/labels.json", "--results", results},
        3,
        "cannot read '/no/such/labels.json'"},

@@ -172,6 +172,72 @@ TEST_F(LakeEvalTest, EveryKindHasItsRowAndTheFiguresAddUp) {
       << r.out;
 }
 
+TEST_F(LakeEvalTest, PerEventListsEachLabelledEventAndEachFalseAlert) {
+  MakeLake({"--devices", "20", "--hours", "72", "--anomaly-rate", "2"});
+  const CmdResult r = Eval({"--per-event"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<TableRow> rows = EventTable(r.out);
+  ASSERT_FALSE(rows.empty()) << r.out;
+  // One line per label, in the labels' order, found or missed; a found one says when and why.
+  std::vector<std::string> labels;
+  for (const std::string& line : Lines(ReadFile(labels_))) {
+    const std::vector<std::string> cells = Cells(line);
+    if (cells.size() >= 5 && cells[0] != "device_id") labels.push_back(fmt::format("{} {} {} {}", cells[0], cells[1], cells[4], cells[2]));
+  }
+  std::vector<std::string> listed;
+  long long found = 0, false_listed = -1, false_lines = 0;
+  bool in_false = false;
+  for (const std::string& line : Lines(r.out)) {
+    if (line.starts_with("False alerts (")) {
+      in_false = true;
+      false_listed = std::stoll(line.substr(14));
+      continue;
+    }
+    if (in_false) {
+      ++false_lines;
+      EXPECT_NE(line.find("detection"), std::string::npos) << line;
+      continue;
+    }
+    if (!line.starts_with("found  ") && !line.starts_with("missed ")) continue;
+    const std::vector<std::string> words = [&] {
+      std::vector<std::string> w;
+      std::istringstream in(line);
+      for (std::string x; in >> x;) w.push_back(x);
+      return w;
+    }();
+    ASSERT_GE(words.size(), 5u) << line;
+    listed.push_back(fmt::format("{} {} {} {}", words[1], words[2], words[3], words[4]));
+    if (words[0] == "found") {
+      ++found;
+      EXPECT_NE(line.find(": at "), std::string::npos) << line;
+      EXPECT_TRUE(std::regex_search(line, std::regex(R"(\[[a-z_]+, .*score [01]\.\d+\]$)"))) << line;  // the flag's explanation
+    }
+  }
+  EXPECT_EQ(listed, labels) << r.out;
+  EXPECT_EQ(found, rows[0].detected);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"(alerts \(\d+ true, (\d+) false\))"))) << r.out;
+  EXPECT_EQ(false_listed, std::stoll(m[1]));
+  EXPECT_EQ(false_lines, false_listed);
+
+  // The same in JSON: "per_event" (one object per label) and "false_alerts".
+  const CmdResult json = Eval({"--per-event", "--format", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto count = [&](const std::string& needle) {
+    long long n = 0;
+    for (size_t at = json.out.find(needle); at != std::string::npos; at = json.out.find(needle, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count(R"("found":true)"), found);
+  EXPECT_EQ(count(R"("found":)"), static_cast<long long>(labels.size()));
+  EXPECT_EQ(count(R"("found_at":)"), found);
+  ASSERT_TRUE(std::regex_search(json.out, m, std::regex(R"("false_alerts":\[(.*)\]\}\n$)"))) << json.out.substr(json.out.size() - 300);
+  EXPECT_EQ(count(R"("first":)"), false_listed + 1);  // and the replay's own "first"
+  // Without the flag, no listing.
+  const CmdResult plain = Eval({"--format", "json"});
+  EXPECT_EQ(plain.out.find("per_event"), std::string::npos);
+}
+
 TEST_F(LakeEvalTest, SpikesOfThreeTimesTheValueAreFound) {
   MakeLake({"--devices", "20", "--hours", "72", "--anomaly-kinds", "spike", "--anomaly-rate", "1"});
   // Keep the labels of spikes that multiplied the reading by 3 or 3.5 (the value over the

@@ -18,6 +18,7 @@
 #include "iotad/cli/output.h"
 #include "iotad/core/json.h"
 #include "iotad/core/timestamp.h"
+#include "iotad/detect/detector.h"
 #include "iotad/detect/registry.h"
 #include "iotad/eval/events.h"
 #include "iotad/eval/nab_eval.h"
@@ -34,6 +35,7 @@ struct EvalFlags {
   std::string grace = "10m";
   std::string alert_gap = "10m";
   bool per_file = false;
+  bool per_event = false;  // --lake: list each event and each false alert
   bool detector_given = false;
   bool profiles_given = false;
   bool threshold_flags_given = false;  // --leave-one-out, --threshold, --threshold-from-*
@@ -61,6 +63,8 @@ struct LakeEvalReport {
   double seconds = 0;
   eval::EventMetricsOptions options;
   eval::EventMetrics events;
+  std::vector<eval::LabelledEvent> labelled;  // as given to ComputeEventMetrics
+  bool per_event = false;
 };
 
 std::string FormatLakeEvalTable(const LakeEvalReport& r) {
@@ -85,6 +89,7 @@ std::string FormatLakeEvalTable(const LakeEvalReport& r) {
   }
   out += '\n';
   out += eval::FormatEventTable(r.events);
+  if (r.per_event) out += eval::FormatEventListing(r.events, r.labelled);
   return out;
 }
 
@@ -107,6 +112,7 @@ std::string FormatLakeEvalJson(const LakeEvalReport& r) {
   w.Key("events_alert_gap_s").Double(static_cast<double>(r.options.alert_gap_us) / kMicrosPerSecond);
   w.Key("events");
   eval::WriteEventJson(w, r.events);
+  if (r.per_event) eval::WriteEventListingJson(w, r.events, r.labelled);
   w.EndObject();
   return w.Take() + "\n";
 }
@@ -174,7 +180,8 @@ Status RunLakeEval(const EvalFlags& flags, const std::string& lake_path) {
           pipeline::PlanFromConfig(lake->config(), metrics, {r.detector}, /*all_named=*/true,
                                    std::isnan(flags.false_alarms_per_day) ? 0.0 : flags.false_alarms_per_day),
           [&](const pipeline::ReplayPoint& p) {
-            detections.push_back({std::string(p.device_id), metrics[p.metric], p.score.at_us});
+            detections.push_back({std::string(p.device_id), metrics[p.metric], p.score.at_us,
+                                  flags.per_event ? detect::Describe(p.score, p.value) : std::string()});
           },
           [&](std::string_view device) { devices.emplace(device); }, lake->config().gold.max_baseline_points));
   std::vector<eval::LabelledEvent> known;  // the labels of devices silver has
@@ -205,6 +212,8 @@ Status RunLakeEval(const EvalFlags& flags, const std::string& lake_path) {
   }
   r.options.normal_hours = eval::NormalHours(spans, known);
   r.events = eval::ComputeEventMetrics(*labels, detections, r.options);
+  r.per_event = flags.per_event;
+  if (r.per_event) r.labelled = *labels;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const std::string text =
       flags.format == "json" ? FormatLakeEvalJson(r) : FormatLakeEvalTable(r);
@@ -242,6 +251,10 @@ Status RunEval(EvalFlags& flags, const GlobalOptions& global) {
   }
   if (!std::isnan(flags.false_alarms_per_day)) {
     return Status(Errc::kInvalidArgument, "eval: --false-alarms-per-day applies to --lake");
+  }
+  if (flags.per_event) {
+    return Status(Errc::kInvalidArgument,
+                  "eval: --per-event applies to --lake (for NAB data, --per-file lists each file)");
   }
   auto report = eval::RunNabEval(flags.nab);
   if (!report.ok()) return report.status().WithContext("eval: ");
@@ -304,6 +317,9 @@ void RegisterEvalCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& o
   sub->add_option("--format", flags->format, "table or json")->capture_default_str();
   sub->add_flag("--per-file", flags->per_file,
                 "Also print each file's score, windows hit and false alarms");
+  sub->add_flag("--per-event", flags->per_event,
+                "With --lake: also list each labelled event, found or missed, when its first detection came and "
+                "what the detector said, then each false alert");
   sub->add_option("--grace", flags->grace,
                   "Event level: how long after an event's end a detection still finds it")
       ->capture_default_str();
@@ -313,6 +329,7 @@ void RegisterEvalCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& o
   sub->footer(
       "Examples:\n"
       "  iotad eval --labels fleet/_labels.csv --lake lake --detector default\n"
+      "  iotad eval --labels fleet/_labels.csv --lake lake --per-event   # which events were missed, and why\n"
       "  iotad eval --labels nab/labels/combined_windows.json --results nab/results/numenta\n"
       "  iotad eval --labels nab/labels/combined_windows.json --data nab/data --detector default "
       "--per-file\n"

@@ -11,7 +11,7 @@ namespace iotad::eval {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr TimestampUs kNever = std::numeric_limits<TimestampUs>::max();
+constexpr TimestampUs kNever = kNotDetected;
 
 /// Labelled events by device, with each event's kind as an index into the sorted kind list.
 class EventIndex {
@@ -104,6 +104,8 @@ struct AlertTally {
   int64_t true_alerts = 0;
   std::vector<int64_t> true_by_kind;
   std::vector<TimestampUs> first_match;  // kNever when undetected
+  std::vector<size_t> first_detection;   // the detection behind first_match
+  std::vector<FalseAlert> false_alerts;
 };
 
 /// Walks each alert (a run of close detections on one series) and records what it matched.
@@ -111,20 +113,31 @@ AlertTally TallyAlerts(const EventIndex& index, size_t events,
                        const std::vector<Detection>& detections,
                        const EventMetricsOptions& options) {
   const size_t kinds = index.kinds().size();
-  AlertTally tally{0, 0, std::vector<int64_t>(kinds, 0), std::vector<TimestampUs>(events, kNever)};
+  AlertTally tally{0, 0, std::vector<int64_t>(kinds, 0), std::vector<TimestampUs>(events, kNever),
+                   std::vector<size_t>(events, 0), {}};
   const std::vector<size_t> order = SeriesOrder(detections);
   std::vector<bool> alert_kinds(kinds, false);
   bool alert_matched = false;
+  size_t alert_first = 0;  // position in `order` of the alert's first detection
   for (size_t k = 0; k < order.size(); ++k) {
     const Detection& d = detections[order[k]];
     index.ForEachMatch(d, [&](size_t e) {
-      tally.first_match[e] = std::min(tally.first_match[e], d.at_us);
+      if (d.at_us < tally.first_match[e]) {
+        tally.first_match[e] = d.at_us;
+        tally.first_detection[e] = order[k];
+      }
       alert_kinds[index.kind_of(e)] = true;
       alert_matched = true;
     });
     if (k + 1 < order.size() && SameAlert(d, detections[order[k + 1]], options.alert_gap_us))
       continue;
     ++tally.alerts;
+    if (!alert_matched) {
+      const Detection& first = detections[order[alert_first]];
+      tally.false_alerts.push_back({first.device_id, first.metric, first.at_us, d.at_us,
+                                    static_cast<int64_t>(k + 1 - alert_first), first.why});
+    }
+    alert_first = k + 1;
     tally.true_alerts += alert_matched ? 1 : 0;
     for (size_t kind = 0; kind < kinds; ++kind)
       tally.true_by_kind[kind] += alert_kinds[kind] ? 1 : 0;
@@ -182,7 +195,7 @@ EventMetrics ComputeEventMetrics(const std::vector<LabelledEvent>& events,
                                  const std::vector<Detection>& detections,
                                  const EventMetricsOptions& options) {
   const EventIndex index(events, options);
-  const AlertTally tally = TallyAlerts(index, events.size(), detections, options);
+  AlertTally tally = TallyAlerts(index, events.size(), detections, options);
   EventMetrics out;
   out.detections = static_cast<int64_t>(detections.size());
   out.alerts = tally.alerts;
@@ -218,6 +231,12 @@ EventMetrics ComputeEventMetrics(const std::vector<LabelledEvent>& events,
   out.normal_hours = options.normal_hours;
   out.false_alarms_per_normal_hour =
       options.normal_hours > 0 ? static_cast<double>(false_alerts) / options.normal_hours : kNaN;
+  out.outcomes.resize(events.size());
+  for (size_t e = 0; e < events.size(); ++e) {
+    if (tally.first_match[e] == kNever) continue;
+    out.outcomes[e] = {tally.first_match[e], detections[tally.first_detection[e]].why};
+  }
+  out.false_alert_list = std::move(tally.false_alerts);
   return out;
 }
 

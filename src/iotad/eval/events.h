@@ -37,6 +37,26 @@ struct Detection {
   std::string device_id;
   std::string metric;
   TimestampUs at_us = 0;
+  std::string why = {};  // the detector's explanation (may be empty): shown by the per-event listing
+};
+
+/// The time of a detection that never came (an undetected event).
+inline constexpr TimestampUs kNotDetected = INT64_MAX;
+
+/// What became of one labelled event.
+struct EventOutcome {
+  TimestampUs found_at_us = kNotDetected;  // its first matching detection
+  std::string why;                          // that detection's explanation
+};
+
+/// An alert that matched no event: its series, its first and last detection, and why it fired.
+struct FalseAlert {
+  std::string device_id;
+  std::string metric;
+  TimestampUs first_us = 0;
+  TimestampUs last_us = 0;
+  int64_t detections = 0;
+  std::string why;  // its first detection's explanation
 };
 
 struct EventMetricsOptions {
@@ -71,6 +91,8 @@ struct EventMetrics {
   double false_alarms_per_device_day = 0;  // NaN without coverage
   double normal_hours = 0;
   double false_alarms_per_normal_hour = 0;  // NaN without normal hours
+  std::vector<EventOutcome> outcomes;       // one per labelled event, in the labels' order
+  std::vector<FalseAlert> false_alert_list;  // by series (device, metric), then time
 };
 
 EventMetrics ComputeEventMetrics(const std::vector<LabelledEvent>& events,

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iterator>
 
 namespace iotad::eval {
 namespace {
@@ -23,6 +24,48 @@ std::vector<Detection> Detections() {
           {"dev-2", "temp_c", Min(30)},        // wrong metric: false
           {"dev-3", "humidity_pc", Min(10)},   // no label on dev-3: false
           {"dev-1", "temp_c", Min(90)}};       // past the spike's grace: false
+}
+
+TEST(EventMetricsTest, ListsWhatBecameOfEachEventAndEachFalseAlert) {
+  std::vector<Detection> detections = Detections();
+  const char* const kWhy[] = {"d0", "d1", "d2", "d3", "d4", "d5"};
+  ASSERT_EQ(detections.size(), std::size(kWhy));
+  for (size_t i = 0; i < detections.size(); ++i) detections[i].why = kWhy[i];
+  const EventMetrics m = ComputeEventMetrics(Events(), detections);
+  ASSERT_EQ(m.outcomes.size(), 3u);  // in the labels' order
+  EXPECT_EQ(m.outcomes[0].found_at_us, Min(62));  // the spike: its first matching detection
+  EXPECT_EQ(m.outcomes[0].why, "d0");
+  EXPECT_EQ(m.outcomes[1].found_at_us, Min(125));  // the dropout, by another metric
+  EXPECT_EQ(m.outcomes[1].why, "d2");
+  EXPECT_EQ(m.outcomes[2].found_at_us, kNotDetected);  // the level shift: missed
+  EXPECT_EQ(m.outcomes[2].why, "");
+  ASSERT_EQ(m.false_alert_list.size(), 3u);  // by series, then time
+  EXPECT_EQ(m.false_alert_list[0].device_id, "dev-1");
+  EXPECT_EQ(m.false_alert_list[0].metric, "temp_c");
+  EXPECT_EQ(m.false_alert_list[0].first_us, Min(90));
+  EXPECT_EQ(m.false_alert_list[0].detections, 1);
+  EXPECT_EQ(m.false_alert_list[0].why, "d5");
+  EXPECT_EQ(m.false_alert_list[1].device_id, "dev-2");
+  EXPECT_EQ(m.false_alert_list[1].why, "d3");
+  EXPECT_EQ(m.false_alert_list[2].device_id, "dev-3");
+  EXPECT_EQ(static_cast<int64_t>(m.false_alert_list.size()), m.overall.false_alerts);
+}
+
+TEST(EventMetricsTest, AFalseAlertOfSeveralDetectionsSpansThemAll) {
+  const std::vector<LabelledEvent> events = {{"dev-1", "temp_c", "spike", Min(500), Min(500)}};
+  const std::vector<Detection> detections = {{"dev-1", "temp_c", Min(10), "first"},
+                                             {"dev-1", "temp_c", Min(15), "second"},
+                                             {"dev-1", "temp_c", Min(24), "third"},
+                                             {"dev-1", "temp_c", Min(40), "apart"}};
+  const EventMetrics m = ComputeEventMetrics(events, detections);
+  ASSERT_EQ(m.false_alert_list.size(), 2u);
+  EXPECT_EQ(m.false_alert_list[0].first_us, Min(10));
+  EXPECT_EQ(m.false_alert_list[0].last_us, Min(24));
+  EXPECT_EQ(m.false_alert_list[0].detections, 3);
+  EXPECT_EQ(m.false_alert_list[0].why, "first");
+  EXPECT_EQ(m.false_alert_list[1].detections, 1);
+  EXPECT_EQ(m.false_alert_list[1].why, "apart");
+  EXPECT_EQ(m.outcomes[0].found_at_us, kNotDetected);
 }
 
 const EventScore& Kind(const EventMetrics& m, const std::string& kind) {

@@ -238,6 +238,63 @@ void WriteEventJson(JsonWriter& w, const EventMetrics& m) {
   w.EndObject();
 }
 
+std::string FormatEventListing(const EventMetrics& m, const std::vector<LabelledEvent>& labels) {
+  std::string out = fmt::format("\nEach event ({}), and when its first detection came:\n", labels.size());
+  for (size_t e = 0; e < labels.size() && e < m.outcomes.size(); ++e) {
+    const LabelledEvent& l = labels[e];
+    const EventOutcome& o = m.outcomes[e];
+    out += fmt::format("{:<6} {} {} {} {} .. {}", o.found_at_us == kNotDetected ? "missed" : "found", l.device_id,
+                       l.metric, l.kind, FormatTimestamp(l.start_us), FormatTimestamp(l.end_us));
+    if (o.found_at_us != kNotDetected) {
+      out += fmt::format(": at {} ({}){}{}", FormatTimestamp(o.found_at_us),
+                         Delay(static_cast<double>(o.found_at_us - l.start_us) / kMicrosPerSecond),
+                         o.why.empty() ? "" : ": ", o.why);
+    }
+    out += '\n';
+  }
+  out += fmt::format("False alerts ({}):\n", m.false_alert_list.size());
+  for (const FalseAlert& a : m.false_alert_list) {
+    out += fmt::format("{} {} {} .. {} ({} detection{}){}{}\n", a.device_id, a.metric, FormatTimestamp(a.first_us),
+                       FormatTimestamp(a.last_us), a.detections, a.detections == 1 ? "" : "s",
+                       a.why.empty() ? "" : ": ", a.why);
+  }
+  return out;
+}
+
+void WriteEventListingJson(JsonWriter& w, const EventMetrics& m, const std::vector<LabelledEvent>& labels) {
+  w.Key("per_event").BeginArray();
+  for (size_t e = 0; e < labels.size() && e < m.outcomes.size(); ++e) {
+    const LabelledEvent& l = labels[e];
+    const EventOutcome& o = m.outcomes[e];
+    w.BeginObject();
+    w.Key("device_id").String(l.device_id);
+    w.Key("metric").String(l.metric);
+    w.Key("kind").String(l.kind);
+    w.Key("start").Timestamp(l.start_us);
+    w.Key("end").Timestamp(l.end_us);
+    w.Key("found").Bool(o.found_at_us != kNotDetected);
+    if (o.found_at_us != kNotDetected) {
+      w.Key("found_at").Timestamp(o.found_at_us);
+      w.Key("delay_s").Double(static_cast<double>(o.found_at_us - l.start_us) / kMicrosPerSecond);
+      w.Key("why").String(o.why);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("false_alerts").BeginArray();
+  for (const FalseAlert& a : m.false_alert_list) {
+    w.BeginObject();
+    w.Key("device_id").String(a.device_id);
+    w.Key("metric").String(a.metric);
+    w.Key("first").Timestamp(a.first_us);
+    w.Key("last").Timestamp(a.last_us);
+    w.Key("detections").Int(a.detections);
+    w.Key("why").String(a.why);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
 std::string FormatEvalTable(const EvalReport& r, bool per_file) {
   std::string out;
   AppendNabTable(out, r);
