@@ -31,6 +31,30 @@ namespace {
 enum Member : int { kSpike, kCusum, kNovelty, kVolatility, kFlatline, kRange, kSilent, kMembers };
 constexpr int kModelMembers = kVolatility + 1;  // members calibrated by the series' history
 
+/// An expectation that may replace the level: the mean squared error of its forecasts (EW, weight
+/// 0.01), starting at the level's when it is first ready (a neutral start: it must earn its use),
+/// and whether it is in use. It is adopted below 0.7 of the other's error and kept while no worse:
+/// an expectation that flips back and forth steps the residual, and CUSUM and volatility read
+/// each step as an anomaly.
+struct Adoption {
+  static constexpr double kAdopt = 0.7;
+  double err = 0.0;
+  bool ready = false;
+  bool in_use = false;
+
+  /// Whether it is the expectation for this point, against `other_err` (`allowed`: no expectation
+  /// ahead of it is in use). Decide, then Learn from the point.
+  bool Decide(bool allowed, double other_err, double level_err) {
+    if (!ready) {
+      ready = true;
+      err = level_err;
+    }
+    in_use = allowed && err < (in_use ? 1.0 : kAdopt) * other_err;
+    return in_use;
+  }
+  void Learn(double e) { err += 0.01 * (e * e - err); }
+};
+
 class Ensemble final : public SeriesDetector {
  public:
   explicit Ensemble(const DetectorOptions& o)
@@ -76,18 +100,15 @@ class Ensemble final : public SeriesDetector {
     const double level_std = level.std();  // also the std level_.Add below clips with
     const double level_sd = SpreadWidening(level.n, 1) * ScaleFloor(level_std, level.mean);
     const double r_level = x - level.mean;
-    if (!seasonal_why.warming_up && !seasonal_ready_) {
-      seasonal_ready_ = true;
-      err_seasonal_ = err_level_;  // neutral start: the profile must earn its use
+    // The profile, once warm, must earn its use against the level (see Adoption).
+    bool use_seasonal = false;
+    if (!seasonal_why.warming_up) {
+      use_seasonal = seasonal_pick_.Decide(true, err_level_, err_level_);
+      seasonal_pick_.Learn(x - seasonal_why.expected);
+    } else {
+      seasonal_pick_.in_use = false;
     }
-    // The profile must earn its use (an error below 0.7 of the level's), and keeps it while it
-    // explains the series at least as well as the level: an expectation that flips back and
-    // forth steps the residual, and CUSUM and volatility read each step as an anomaly.
-    const bool use_seasonal =
-        !seasonal_why.warming_up && err_seasonal_ < (using_seasonal_ ? 1.0 : 0.7) * err_level_;
-    using_seasonal_ = use_seasonal;
     const double r = use_seasonal ? x - seasonal_why.expected : r_level;
-    if (!seasonal_why.warming_up) { const double e = x - seasonal_why.expected; err_seasonal_ += 0.01 * (e * e - err_seasonal_); }
     // The level with its trend (TrendLevel): the spike member's expectation where the profile is
     // not and it explains the series clearly better than the level, by the same rule (below 0.7
     // of the level's error to be adopted, no worse to be kept): a ramp, a drift, or a cycle the
@@ -97,18 +118,14 @@ class Ensemble final : public SeriesDetector {
     const double trend_forecast = trend_.Forecast();
     bool use_trend = false;
     if (trend_.n >= kMinPoints) {
-      if (!trend_ready_) {
-        trend_ready_ = true;
-        err_trend_ = err_level_;  // neutral start, as the profile's
-      }
-      use_trend = !use_seasonal && err_trend_ < (using_trend_ ? 1.0 : 0.7) * err_level_;
-      const double e = x - trend_forecast;
-      err_trend_ += 0.01 * (e * e - err_trend_);
+      use_trend = trend_pick_.Decide(!use_seasonal, err_level_, err_level_);
+      trend_pick_.Learn(x - trend_forecast);
+    } else {
+      trend_pick_.in_use = false;
     }
     // (Its spread is needed only where it is the expectation: no square root for the others.)
     const double trend_sd = use_trend ? SpreadWidening(trend_.n, 2) * ScaleFloor(trend_.std(), trend_forecast) : 0.0;
     trend_.Add(x, 3.0);
-    using_trend_ = use_trend;
     // The previous value (PreviousValue): the spike member's expectation wherever it explains the
     // series clearly better than the expectation chosen above, by the same rule (below 0.7 of that
     // one's error to be adopted, no worse to be kept): a series that moves faster than the level
@@ -120,18 +137,14 @@ class Ensemble final : public SeriesDetector {
     const double previous = previous_.Forecast();
     bool use_previous = false;
     if (previous_.n >= kMinPoints) {
-      if (!previous_ready_) {
-        previous_ready_ = true;
-        err_previous_ = err_level_;  // neutral start, as the profile's
-      }
-      const double err_chosen = use_seasonal ? err_seasonal_ : use_trend ? err_trend_ : err_level_;
-      use_previous = err_previous_ < (using_previous_ ? 1.0 : 0.7) * err_chosen;
-      const double e = x - previous;
-      err_previous_ += 0.01 * (e * e - err_previous_);
+      const double err_chosen = use_seasonal ? seasonal_pick_.err : use_trend ? trend_pick_.err : err_level_;
+      use_previous = previous_pick_.Decide(true, err_chosen, err_level_);
+      previous_pick_.Learn(x - previous);
+    } else {
+      previous_pick_.in_use = false;
     }
     const double previous_sd = use_previous ? SpreadWidening(previous_.n, 1) * ScaleFloor(previous_.std(), previous) : 0.0;
     previous_.Add(x, 3.0);
-    using_previous_ = use_previous;
     err_level_ += (level_ready ? 0.01 : 1.0 / static_cast<double>(level.n + 1)) * (r_level * r_level - err_level_);
 
     // 2. Model checks.
@@ -313,16 +326,14 @@ class Ensemble final : public SeriesDetector {
   // kept, as a single detector's parameters are).
   void SaveState(std::string& out) const override {
     SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, fade_gap_, fade_,
-               cadence_, limit_, alarm_, level_, err_level_, err_seasonal_, seasonal_ready_, using_seasonal_,
-               trend_, err_trend_, trend_ready_, using_trend_, previous_, err_previous_, previous_ready_, using_previous_,
-               seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
+               cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_,
+               previous_pick_, seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
   }
   Status RestoreState(std::string_view& in) override {
     return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, fade_gap_,
-                         fade_, cadence_, limit_, alarm_, level_, err_level_, err_seasonal_, seasonal_ready_,
-                         using_seasonal_,
-                         trend_, err_trend_, trend_ready_, using_trend_, previous_, err_previous_, previous_ready_,
-                         using_previous_, seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
+                         fade_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_,
+                         previous_, previous_pick_, seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_,
+                         range_, silence_);
   }
 
   Score Tick(int64_t now_us) override {
@@ -387,17 +398,12 @@ class Ensemble final : public SeriesDetector {
   FlagLimit limit_;
   FlagLimit alarm_;
   EwStats level_;
-  double err_level_ = 0.0, err_seasonal_ = 0.0;
-  bool seasonal_ready_ = false;
-  bool using_seasonal_ = false;  // the profile is the expectation (see Update)
+  double err_level_ = 0.0;       // the level's mean squared error (EW, weight 0.01)
+  Adoption seasonal_pick_;        // the profile as the expectation (see Update)
   TrendLevel trend_;
-  double err_trend_ = 0.0;
-  bool trend_ready_ = false;
-  bool using_trend_ = false;  // the level with its trend is the spike member's expectation
+  Adoption trend_pick_;           // the level with its trend as the spike member's expectation
   PreviousValue previous_;
-  double err_previous_ = 0.0;
-  bool previous_ready_ = false;
-  bool using_previous_ = false;  // the previous value is the spike member's expectation
+  Adoption previous_pick_;        // the previous value as the spike member's expectation
   SeasonalCheck seasonal_;
   SeasonalCheck::Scratch seasonal_scratch_;  // derived from time and cadence only: not saved
   CusumCheck cusum_;
