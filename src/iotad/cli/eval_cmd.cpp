@@ -63,8 +63,8 @@ struct LakeEvalReport {
   double seconds = 0;
   eval::EventMetricsOptions options;
   eval::EventMetrics events;
-  std::vector<eval::LabelledEvent> labelled;  // as given to ComputeEventMetrics
-  bool per_event = false;
+  // --per-event: the labels given to ComputeEventMetrics, each listed (null: no listing)
+  const std::vector<eval::LabelledEvent>* listed = nullptr;
 };
 
 std::string FormatLakeEvalTable(const LakeEvalReport& r) {
@@ -89,7 +89,7 @@ std::string FormatLakeEvalTable(const LakeEvalReport& r) {
   }
   out += '\n';
   out += eval::FormatEventTable(r.events);
-  if (r.per_event) out += eval::FormatEventListing(r.events, r.labelled);
+  if (r.listed != nullptr) out += eval::FormatEventListing(r.events, *r.listed);
   return out;
 }
 
@@ -112,7 +112,7 @@ std::string FormatLakeEvalJson(const LakeEvalReport& r) {
   w.Key("events_alert_gap_s").Double(static_cast<double>(r.options.alert_gap_us) / kMicrosPerSecond);
   w.Key("events");
   eval::WriteEventJson(w, r.events);
-  if (r.per_event) eval::WriteEventListingJson(w, r.events, r.labelled);
+  if (r.listed != nullptr) eval::WriteEventListingJson(w, r.events, *r.listed);
   w.EndObject();
   return w.Take() + "\n";
 }
@@ -212,8 +212,7 @@ Status RunLakeEval(const EvalFlags& flags, const std::string& lake_path) {
   }
   r.options.normal_hours = eval::NormalHours(spans, known);
   r.events = eval::ComputeEventMetrics(*labels, detections, r.options);
-  r.per_event = flags.per_event;
-  if (r.per_event) r.labelled = *labels;
+  if (flags.per_event) r.listed = &*labels;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const std::string text =
       flags.format == "json" ? FormatLakeEvalJson(r) : FormatLakeEvalTable(r);
