@@ -114,14 +114,14 @@ TEST(RegistryE2eTest, AVersionBumpMakesGoldRecomputeAndIsWrittenInTheRows) {
       EXPECT_GT(bumped->commit_seq, 0);
     }
     {
-      const detect::ScopedVersionOverride bump("default", 9);
+      const detect::ScopedVersionOverride bump("default", 10);
       auto bumped = pipeline::RunGold(l, {}, "registry-test-3");
       ASSERT_TRUE(bumped.ok()) << bumped.status().message();
       EXPECT_FALSE(bumped->up_to_date);
     }
   }
-  // The last run wrote default v9 (zscore back at its registry version), same rows otherwise.
-  EXPECT_EQ(Count(lake, "detector = 'default' AND detector_version = 9"), default_rows);
+  // The last run wrote default v10 (zscore back at its registry version), same rows otherwise.
+  EXPECT_EQ(Count(lake, "detector = 'default' AND detector_version = 10"), default_rows);
   EXPECT_EQ(Count(lake, fmt::format("detector = 'zscore' AND detector_version = {}",
                                     detect::FindDetector("zscore")->version)),
             zscore_rows);

@@ -616,6 +616,32 @@ TEST(DefaultEnsembleTest, AtFiveMinutesAShiftOnTheSecondDayIsFoundWhereTheLevelL
   EXPECT_LE(elsewhere, 1);
 }
 
+TEST(DefaultEnsembleTest, TheExpectationItAdoptsDoesNotDependOnWhereTheSeriesSits) {
+  // A process that wanders (a random walk, steps of one sigma): the previous value explains it far
+  // better than the level, and is adopted soon after the warm-up. The same series raised by 10^4
+  // (Kelvin for Celsius, a counter's base) must adopt it at the same point. Before v9 the level's
+  // error, which the adoption rule weighs the others against, started from the first value's
+  // square: far from zero the adoption came hundreds of points later.
+  std::vector<double> walk;
+  double w = 0.0;
+  for (int i = 0; i < 1000; ++i) {
+    w += UnitNoise(i);
+    walk.push_back(w);
+  }
+  const auto first_adopted = [&](double offset) {
+    auto d = Make("default");
+    for (size_t i = 0; i < walk.size(); ++i) {
+      const Score s = d->Update(kT0 + static_cast<int64_t>(i) * kMinute, walk[i] + offset);
+      if (s.why.rule == "|z| vs the previous value") return static_cast<int>(i);
+    }
+    return -1;
+  };
+  const int near_zero = first_adopted(0.0);
+  ASSERT_GE(near_zero, 0) << "the previous value was never the expectation of a random walk";
+  EXPECT_LT(near_zero, 100);
+  EXPECT_EQ(first_adopted(1e4), near_zero);
+}
+
 TEST(UnusableReadingTest, GarbageIsFlaggedAndLeavesEveryDetectorAsIfTheReadingWereMissing) {
   // Infinities and readings whose squares would overflow (1e308; once they blinded running
   // statistics for good, and an infinity crashed `default`): each is flagged, explained, and

@@ -145,7 +145,13 @@ class Ensemble final : public SeriesDetector {
     }
     const double previous_sd = use_previous ? SpreadWidening(previous_.n, 1) * ScaleFloor(previous_.std(), previous) : 0.0;
     previous_.Add(x, 3.0);
-    err_level_ += (level_ready ? 0.01 : 1.0 / static_cast<double>(level.n + 1)) * (r_level * r_level - err_level_);
+    // The level's error (what the adoption rule weighs the others against) starts at the second
+    // point: the first has no level to miss by. Counting its residual, the value itself, left a
+    // series far from zero with that square for hundreds of points, and every expectation
+    // inherited it when it became ready, so where the adoption came depended on the offset (v9).
+    if (level.n > 0) {
+      err_level_ += (level_ready ? 0.01 : 1.0 / static_cast<double>(level.n)) * (r_level * r_level - err_level_);
+    }
 
     // 2. Model checks.
     if (use_previous) {

@@ -137,7 +137,7 @@ struct Canary {
 constexpr Canary kCanaries[] = {
     {"zscore", 1, 0xa1b32acb23ade56eull},
     {"robust_zscore", 1, 0x647ddc0fa63d41acull},
-    {"default", 8, 0xc53d8f0984fba868ull},
+    {"default", 9, 0x5890bf65da658ba6ull},
     {"running_zscore", 1, 0x124df3fb59eca5a6ull},
     {"window_z", 2, 0x632be113e9229124ull},
     {"mad", 3, 0x5b482f0779718ee2ull},
@@ -286,12 +286,12 @@ TEST(RegistryTest, VersionsComeFromTheRegistryAndATestCanOverrideThem) {
   }
   const std::vector<std::string> names = {"zscore", "default", "nope"};
   const std::string before = DetectorVersionsKey(names);
-  EXPECT_EQ(before, " zscore/v1 default/v8");
+  EXPECT_EQ(before, " zscore/v1 default/v9");
   {
-    const ScopedVersionOverride bump("default", 9);
-    EXPECT_EQ(DetectorVersionsKey(names), " zscore/v1 default/v9");
-    EXPECT_EQ(*DetectorVersion("default"), 9);
-    EXPECT_EQ((*MakeSeriesDetector("default", {}))->version(), 9);
+    const ScopedVersionOverride bump("default", 10);
+    EXPECT_EQ(DetectorVersionsKey(names), " zscore/v1 default/v10");
+    EXPECT_EQ(*DetectorVersion("default"), 10);
+    EXPECT_EQ((*MakeSeriesDetector("default", {}))->version(), 10);
   }
   EXPECT_EQ(DetectorVersionsKey(names), before);
 }
