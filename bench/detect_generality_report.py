@@ -19,13 +19,23 @@ def loo(path):
         print(f"  held out {c['category']:<24} {score:>6}  threshold {threshold(c['threshold'])}  "
               f"{c['windows_hit']}/{c['windows']} windows  {c['fa_events']} false-alarm events")
     print(f"  pooled {folds['pooled']['score']:.2f}")
+    knob(r)
+
+
+def knob(r):
+    """The flags themselves at the default sensitivity (0.02 false alarms per series-day): what a
+    user gets. Each file is one series, so the evaluation's device-days are series-days."""
+    e = r["events"]
+    print(f"  flags at the default knob: {e['false_alarms_per_device_day']:.3f} false alarms per "
+          f"series-day outside the windows (the knob promises 0.02)")
 
 
 def series(path, seed):
     r = json.load(open(path))
     p = next(p for p in r["nab"] if p["profile"] == "standard")
     print(f"  {seed:<6} {p['score']:>10.2f} ({p['fa_events']:>3} FA events) "
-          f"{p['windows_hit']:>10}/{p['windows']:<6} {p['own_best_score']:>14.2f}")
+          f"{p['windows_hit']:>10}/{p['windows']:<6} {p['own_best_score']:>14.2f} "
+          f"{r['events']['false_alarms_per_device_day']:>20.3f}")
 
 
 def pump(path):
