@@ -280,6 +280,9 @@ std::string Describe(const Score& s, double value) {
   std::string text = fmt::format("{:.6g}: {}", value, w.rule);
   if (w.detector == "silent") {
     text = fmt::format("no data for {:.0f} s (timeout {:.0f} s)", w.stat, w.scale);
+    // The qualifier of a rule that says more than the timeout ("..., but no longer than a
+    // silence the series made before (a habit)").
+    if (const size_t q = w.rule.find(", but "); q != std::string_view::npos) text += w.rule.substr(q);
   } else if (w.detector == "flatline") {
     text += fmt::format(" for {:.0f} readings in a row (a repeat has p = {:.3g} here)", w.stat, w.scale);
   } else if (w.detector == "range") {

@@ -846,5 +846,45 @@ TEST(DefaultEnsembleTest, ASilenceReportedByTickIsNotReportedAgainByThePointAfte
   EXPECT_FALSE(back.flag && back.why.detector == "silent");
 }
 
+// A silence is a rule: it always flags. But a gap no longer than one the series already made is
+// its habit (a device that sleeps an hour now and then): scored as a point that is not news, so it
+// ranks below the series' anomalies and under a threshold chosen for them; a longer gap is news.
+TEST(DefaultEnsembleTest, ASilenceNoLongerThanOneBeforeStillFlagsButScoresAsAHabit) {
+  auto d = Make("default");
+  int64_t t = 0;  // minutes
+  auto run = [&](int points) {
+    for (int i = 0; i < points; ++i, ++t) d->Update(kT0 + t * kMinute, Normal(t));
+  };
+  auto gap = [&](int minutes) {
+    t += minutes;
+    const Score s = d->Update(kT0 + t * kMinute, Normal(t));
+    ++t;
+    return s;
+  };
+  run(600);
+  const Score first = gap(60);
+  ASSERT_TRUE(first.flag);
+  EXPECT_EQ(first.why.detector, "silent");
+  EXPECT_EQ(Describe(first, 0).find("habit"), std::string::npos);
+  run(600);
+  const Score again = gap(60);
+  EXPECT_TRUE(again.flag);  // the rule: whatever the habit
+  EXPECT_EQ(again.why.detector, "silent");
+  EXPECT_NE(Describe(again, 0).find("habit"), std::string::npos);
+  EXPECT_LT(again.surprise, 0.5 * first.surprise);
+  EXPECT_LT(again.score, 0.4);
+  run(600);
+  const Score longer = gap(180);  // longer than any before: news again
+  EXPECT_TRUE(longer.flag);
+  EXPECT_GE(longer.surprise, first.surprise);
+  EXPECT_EQ(Describe(longer, 0).find("habit"), std::string::npos);
+  // Live: a gap going on, no longer yet than the longest before, is reported as the habit too.
+  run(600);
+  const Score live = d->Tick(kT0 + (t - 1 + 30) * kMinute);
+  EXPECT_TRUE(live.flag);
+  EXPECT_NE(Describe(live, 0).find("habit"), std::string::npos);
+  EXPECT_LT(live.score, 0.4);
+}
+
 }  // namespace
 }  // namespace iotad::detect

@@ -193,9 +193,13 @@ class Ensemble final : public SeriesDetector {
     // one. A silence is rare; when it is the member reported, it is explained again below (Gap
     // is a function of the cadence and the two times alone), so an ordinary point builds no
     // explanation for it.
+    double silence_cap = INFINITY;  // finite: the gap is a habit of the series (SilenceHabit)
     if (silence_.first_ts == kNoTime || !silence_.OnTime(cadence_, last, ts_us)) {
       Explanation unused;
       s[kSilent] = silence_.Before(cadence_, last, ts_us, unused, &silent_at);
+      // Every gap past the timeout teaches the habit, reported or not (a live Tick may have
+      // reported it already; the young series' gaps count too).
+      if (!silence_.OnTime(cadence_, last, ts_us)) silence_cap = LearnSilence(ts_us - last);
     }
     // A rule: a silence always flags, whatever the knob, and its surprise is at least the alarm
     // level's (the knob's limit would make the score depend on the knob).
@@ -217,6 +221,11 @@ class Ensemble final : public SeriesDetector {
     const bool news = raw > news_at;
     out.surprise = news ? raw : raw * kDamping;
     out.flag = news && drivers != 0;
+    // A silence no longer than one the series already made is a habit: it still flags (a rule),
+    // but it is scored as rare as the series' silences are (see SilenceHabit), so it ranks below
+    // the series' anomalies and under a threshold chosen for them (v10).
+    const bool habitual_silence = top == kSilent && !std::isinf(silence_cap);
+    if (habitual_silence) out.surprise = std::min(out.surprise, silence_cap);
     if (explain_flags_only_ && !out.flag) {
       out.why.warming_up = warm[top].warming_up;
     } else {
@@ -249,7 +258,10 @@ class Ensemble final : public SeriesDetector {
         case kVolatility: VolatilityCheck(volatility_before).Step(c, r, out.why); break;
         case kFlatline: FlatlineCheck(flatline_before).Step(c, x, out.why, alarm); break;
         case kRange: range_.Step(c, x, out.why); break;
-        default: silence_.Gap(cadence_, last, ts_us, out.why, &silent_at); break;
+        default:
+          silence_.Gap(cadence_, last, ts_us, out.why, &silent_at);
+          if (habitual_silence) out.why.rule = kHabitualSilence;
+          break;
       }
       if (top < kModelMembers && !out.why.warming_up) {
         // The band: the values at which the reported member would flag here, its calibrated
@@ -331,20 +343,29 @@ class Ensemble final : public SeriesDetector {
   // Everything but the options (fa_per_day_; the range and timeout live in their checks and are
   // kept, as a single detector's parameters are).
   void SaveState(std::string& out) const override {
-    SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, fade_gap_, fade_,
+    SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, fade_gap_, fade_, silence_longest_us_, silences_,
                cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_,
                previous_pick_, seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
   }
   Status RestoreState(std::string_view& in) override {
     return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, fade_gap_,
-                         fade_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_,
+                         fade_, silence_longest_us_, silences_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_,
                          previous_, previous_pick_, seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_,
                          range_, silence_);
   }
 
   Score Tick(int64_t now_us) override {
     Score out = silence_.Tick(cadence_, now_us);
-    if (out.flag) out.why.drivers = 1u << kSilent;
+    if (out.flag) {
+      out.why.drivers = 1u << kSilent;
+      // Live, the gap so far against the longest one before (it is learnt when it ends).
+      const double cap = SilenceHabit(now_us - cadence_.last_ts);
+      if (!std::isinf(cap)) {
+        out.surprise = std::min(out.surprise, cap);
+        out.score = ScoreFromSurprise(out.surprise);
+        out.why.rule = kHabitualSilence;
+      }
+    }
     return out;
   }
 
@@ -369,6 +390,26 @@ class Ensemble final : public SeriesDetector {
   // sums reach the default flag limit (at 0.05 it did: the limit was out of its reach).
   static constexpr double kReferenceFalseAlarmsPerDay = 0.01;
   static constexpr double kPeakHalfLifeUs = 4 * 3600e6;
+  static constexpr std::string_view kHabitualSilence =
+      "no data for longer than the timeout, but no longer than a silence the series made before (a habit)";
+
+  /// The surprise a gap past the timeout is capped at: infinity (news) when it is longer than
+  /// every silence the series made before; otherwise it is a habit, as rare as the series'
+  /// silences are: p = silences so far / points so far (as the model members' calibration takes
+  /// a level reached before as a habit: SurpriseCalibration). The longest silence is kept, not a
+  /// fading one: a silence always flags, the habit only ranks it, and a device that once went
+  /// dark for days has shown that gaps are part of its life.
+  double SilenceHabit(int64_t gap_us) const {
+    if (silences_ == 0 || gap_us > silence_longest_us_) return INFINITY;
+    return std::log10((static_cast<double>(level_.n) + 1.0) / static_cast<double>(silences_));
+  }
+  /// SilenceHabit for a gap that ended, which then teaches the habit.
+  double LearnSilence(int64_t gap_us) {
+    const double cap = SilenceHabit(gap_us);
+    silence_longest_us_ = std::max(silence_longest_us_, gap_us);
+    ++silences_;
+    return cap;
+  }
 
   /// The surprise a point of member m must exceed to be news (not damped). The model members
   /// share one episode: a spike that also raises the volatility is one event, reported once.
@@ -398,6 +439,8 @@ class Ensemble final : public SeriesDetector {
   static constexpr int kPerEpisode = 4;  // per member: a different kind of evidence is news
   int64_t fade_gap_ = -1;
   double fade_ = 1.0;
+  int64_t silence_longest_us_ = 0;  // the longest gap past the timeout so far (LearnSilence)
+  int64_t silences_ = 0;             // gaps past the timeout so far
   double fa_per_day_;
   bool explain_flags_only_;
   Cadence cadence_;
