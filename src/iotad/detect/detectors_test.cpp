@@ -846,6 +846,41 @@ TEST(DefaultEnsembleTest, ASilenceReportedByTickIsNotReportedAgainByThePointAfte
   EXPECT_FALSE(back.flag && back.why.detector == "silent");
 }
 
+// Counts (whole numbers >= 0 for the first 30 readings) are learnt on the square root's scale,
+// where a count's spread does not grow with its level (v11); explanations stay in counts. Seen
+// from outside: the band around a flagged count is wider above than below (it is symmetric on
+// the square root), while the same readings plus a half, or with one fraction among the first
+// 30, are learnt as they are and get a symmetric band.
+TEST(DefaultEnsembleTest, CountsAreLearntOnTheSquareRootScale) {
+  auto band = [](const std::vector<double>& xs, int at) {
+    auto d = Make("default");
+    const Fed fed = Feed(*d, xs);
+    const Score& s = fed.scores[static_cast<size_t>(at)];
+    EXPECT_TRUE(s.flag) << at;
+    EXPECT_EQ(fed.first_flag, at);
+    EXPECT_TRUE(s.why.detector == "ewma" || s.why.detector == "rate") << s.why.detector;
+    EXPECT_GT(s.why.expected, 360.0);  // in counts, not in square roots (about 20)
+    EXPECT_LT(s.why.expected, 440.0);
+    EXPECT_LT(s.why.lo, s.why.expected);
+    EXPECT_LT(s.why.hi, xs[static_cast<size_t>(at)]);
+    return std::pair{s.why.expected - s.why.lo, s.why.hi - s.why.expected};
+  };
+  constexpr int kSpike = 450;
+  std::vector<double> counts(500);
+  for (int i = 0; i < 500; ++i) counts[static_cast<size_t>(i)] = std::round(400.0 + 20.0 * UnitNoise(i));
+  counts[kSpike] = 600;  // 10 sd
+  const auto [below, above] = band(counts, kSpike);
+  EXPECT_GT(above, below * 1.02);
+  std::vector<double> halves = counts;
+  for (double& x : halves) x += 0.5;
+  const auto [below_h, above_h] = band(halves, kSpike);
+  EXPECT_NEAR(above_h, below_h, 1e-9 * above_h);
+  std::vector<double> one_fraction = counts;
+  one_fraction[10] += 0.25;
+  const auto [below_f, above_f] = band(one_fraction, kSpike);
+  EXPECT_NEAR(above_f, below_f, 1e-9 * above_f);
+}
+
 // A silence is a rule: it always flags. But a gap no longer than one the series already made is
 // its habit (a device that sleeps an hour now and then): scored as a point that is not news, so it
 // ranks below the series' anomalies and under a threshold chosen for them; a longer gap is news.

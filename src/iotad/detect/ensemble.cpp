@@ -67,15 +67,19 @@ class Ensemble final : public SeriesDetector {
   int version() const override { return DetectorVersion(*FindDetector("default")); }
   size_t state_bytes() const override { return sizeof(*this); }
 
-  Score Update(int64_t ts_us, double x) override {
+  Score Update(int64_t ts_us, double value) override {
     Score out;
     out.at_us = ts_us;
-    if (std::isnan(x)) return out;
-    if (!UsableReading(x)) {  // a rule member's answer, learnt by no member (see UnusableReading)
+    if (std::isnan(value)) return out;
+    if (!UsableReading(value)) {  // a rule member's answer, learnt by no member (see UnusableReading)
       out = UnusableReading("range", ts_us);
       out.why.drivers = 1u << kRange;
       return out;
     }
+    // The scale the members learn on (v11): counts on the square root's (see DecideScale); the
+    // physical range is the user's, on the readings' own scale.
+    if (scale_ == Scale::kUndecided) DecideScale(value);
+    const double x = scale_ == Scale::kSqrt ? SignedSqrt(value) : value;
     const int64_t last = cadence_.last_ts;
     const PointContext c{ts_us, cadence_.Observe(ts_us), &cadence_};
     // What counts as an alarm for the members' own state (CUSUM restarts, stuck reminders,
@@ -187,7 +191,7 @@ class Ensemble final : public SeriesDetector {
 
     // 3. Rules.
     s[kFlatline] = flatline_.Step(c, x, warm[kFlatline], alarm);
-    s[kRange] = range_.Step(c, x, warm[kRange]);
+    s[kRange] = range_.Step(c, value, warm[kRange]);
     int64_t silent_at = ts_us;
     // A point on time (nearly every one) skips the member: its zero surprise is never the top
     // one. A silence is rare; when it is the member reported, it is explained again below (Gap
@@ -257,7 +261,7 @@ class Ensemble final : public SeriesDetector {
         case kNovelty: NoveltyCheck(novelty_before).Step(c, x, out.why); break;
         case kVolatility: VolatilityCheck(volatility_before).Step(c, r, out.why); break;
         case kFlatline: FlatlineCheck(flatline_before).Step(c, x, out.why, alarm); break;
-        case kRange: range_.Step(c, x, out.why); break;
+        case kRange: range_.Step(c, value, out.why); break;
         default:
           silence_.Gap(cadence_, last, ts_us, out.why, &silent_at);
           if (habitual_silence) out.why.rule = kHabitualSilence;
@@ -273,6 +277,7 @@ class Ensemble final : public SeriesDetector {
         const double needed = raw_model[top] > target ? calibration_[top].Invert(target) : target;
         Band(top, needed, x - r, out.why, cusum_before, novelty_before, volatility_before);
       }
+      if (scale_ == Scale::kSqrt) ToReadingScale(top, value, out.why);
     }
     // Peaks are remembered up to twice the alarm level: a second event that is clearly anomalous
     // on its own is news however big the first one was.
@@ -318,6 +323,53 @@ class Ensemble final : public SeriesDetector {
     return out;
   }
 
+  /// Counts (v11). A count's spread grows with its level (Poisson: the variance is the mean), so a
+  /// spread learnt over quiet nights and busy days is too wide for the one and too narrow for the
+  /// other. The square root makes it even (Poisson: sd 1/2 at any level) and keeps every z the
+  /// same for a series multiplied by a constant. A series is taken for counts when its first
+  /// kMinPoints readings are whole numbers >= 0 (the members are warming up over them, so nothing
+  /// has flagged yet); the members then forget those readings and learn again on the square
+  /// root, while the clock, the rules and the silence habit carry on. Later readings of any kind
+  /// stay on that scale (a negative one as -sqrt(-x): still monotonic).
+  enum class Scale : int8_t { kUndecided, kPlain, kSqrt };
+  static double SignedSqrt(double x) { return std::copysign(std::sqrt(std::fabs(x)), x); }
+  static double FromSqrt(double y) { return std::copysign(y * y, y); }
+  void DecideScale(double value) {
+    if (!(value >= 0.0 && value == std::floor(value))) {
+      scale_ = Scale::kPlain;
+      return;
+    }
+    if (++whole_readings_ < kMinPoints) return;
+    Ensemble fresh{DetectorOptions{}};
+    fresh.fa_per_day_ = fa_per_day_;
+    fresh.explain_flags_only_ = explain_flags_only_;
+    fresh.cadence_ = cadence_;
+    fresh.limit_ = limit_;
+    fresh.alarm_ = alarm_;
+    fresh.range_ = range_;
+    fresh.silence_ = silence_;
+    fresh.silence_longest_us_ = silence_longest_us_;
+    fresh.silences_ = silences_;
+    fresh.whole_readings_ = whole_readings_;
+    fresh.scale_ = Scale::kSqrt;
+    *this = fresh;
+  }
+  /// An explanation from the square-root scale back on the readings': the values (expected,
+  /// band, centre) squared back, the spread as the reading one spread above the centre less the
+  /// centre; statistics (z, sums, ratios) are the same on both.
+  static void ToReadingScale(int top, double value, Explanation& why) {
+    if (top == kFlatline) {
+      why.expected = value;  // its other fields are a run length and a probability
+      return;
+    }
+    if (top >= kModelMembers) return;  // range and silence: the readings' scale or none
+    why.scale = FromSqrt(why.center + why.scale) - FromSqrt(why.center);
+    why.expected = FromSqrt(why.expected);
+    why.center = FromSqrt(why.center);
+    why.lo = FromSqrt(why.lo);
+    why.hi = FromSqrt(why.hi);
+  }
+
   /// Sets why.lo/hi of model member m: where its raw surprise passes `needed`. `offset` turns the
   /// residual (which CUSUM and volatility watch) back into values.
   static void Band(int m, double needed, double offset, Explanation& why, const CusumCheck& cusum,
@@ -343,13 +395,13 @@ class Ensemble final : public SeriesDetector {
   // Everything but the options (fa_per_day_; the range and timeout live in their checks and are
   // kept, as a single detector's parameters are).
   void SaveState(std::string& out) const override {
-    SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, fade_gap_, fade_, silence_longest_us_, silences_,
+    SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, fade_gap_, fade_, silence_longest_us_, silences_, scale_, whole_readings_,
                cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_,
                previous_pick_, seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
   }
   Status RestoreState(std::string_view& in) override {
     return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, fade_gap_,
-                         fade_, silence_longest_us_, silences_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_,
+                         fade_, silence_longest_us_, silences_, scale_, whole_readings_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_,
                          previous_, previous_pick_, seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_,
                          range_, silence_);
   }
@@ -441,6 +493,8 @@ class Ensemble final : public SeriesDetector {
   double fade_ = 1.0;
   int64_t silence_longest_us_ = 0;  // the longest gap past the timeout so far (LearnSilence)
   int64_t silences_ = 0;             // gaps past the timeout so far
+  Scale scale_ = Scale::kUndecided;   // the scale the members learn on (DecideScale)
+  int32_t whole_readings_ = 0;        // readings that were whole numbers >= 0, up to kMinPoints
   double fa_per_day_;
   bool explain_flags_only_;
   Cadence cadence_;
