@@ -323,16 +323,18 @@ TEST(BandTest, CalibrationInverseIsWhereTheCalibratedSurpriseStartsToExceed) {
 /// "Outside the band" <=> "flagged", for every scored point whose explanation comes from a
 /// band-producing check (for the ensemble: its model members). Returns the points and flags
 /// checked per member.
+/// `counts`: the canary's readings x 20, rounded to whole numbers (counts around 400).
 std::map<std::string_view, std::pair<int, int>> ExpectBandIsTheFlagLimit(std::string_view name,
                                                                        const std::vector<std::string_view>& members,
-                                                                       bool daily_cycle = true) {
+                                                                       bool daily_cycle = true, bool counts = false) {
   std::map<std::string_view, std::pair<int, int>> per_member;  // points, flags
   auto made = MakeSeriesDetector(name, {});
   EXPECT_TRUE(made.ok());
   if (!made.ok()) return per_member;
   SeriesDetector& d = **made;
   int checked = 0, flagged = 0, outside_unflagged = 0, inside_flagged = 0;
-  for (const Point& p : CanarySeries(daily_cycle)) {
+  for (Point p : CanarySeries(daily_cycle)) {
+    if (counts) p.x = std::round(20.0 * p.x);
     const Score s = d.Update(p.ts, p.x);
     if (std::isnan(p.x) || s.why.warming_up) continue;
     if (std::find(members.begin(), members.end(), s.why.detector) == members.end()) continue;
@@ -376,11 +378,23 @@ TEST(BandTest, OutsideTheBandIsFlaggedForTheEnsemblesModelMembers) {
   EXPECT_GT(cycle["ewma"].second, 0);
 }
 
+// Counts are learnt on the square root's scale (v11) and explained in counts: the band squared
+// back is still exactly where flags start.
+TEST(BandTest, OutsideTheBandIsFlaggedForTheEnsembleOnCounts) {
+  const std::vector<std::string_view> members = {"ewma", "seasonal", "cusum", "volatility", "novelty"};
+  auto cycle = ExpectBandIsTheFlagLimit("default", members, true, /*counts=*/true);
+  auto flat = ExpectBandIsTheFlagLimit("default", members, false, /*counts=*/true);
+  EXPECT_GT(cycle["seasonal"].second + flat["seasonal"].second, 0);
+  EXPECT_GT(cycle["ewma"].second + flat["ewma"].second, 0);
+}
+
 // Gold's replay keeps flags only and asks the ensemble to explain flagged points only: scores
 // and flags stay the same, and so does a flagged point's explanation and band; a quiet point's
 // explanation is empty but for whether it is warming up.
 TEST(BandTest, ExplainingFlagsOnlyChangesNothingAFlagShows) {
-  for (bool daily_cycle : {true, false}) {
+  for (int variant = 0; variant < 4; ++variant) {
+    const bool daily_cycle = variant % 2 == 0;
+    const bool counts = variant >= 2;  // the readings x 20 in whole numbers: the square root's scale
     DetectorOptions lazy;
     lazy.explain_flags_only = true;
     auto every = MakeSeriesDetector("default", {});
@@ -388,7 +402,8 @@ TEST(BandTest, ExplainingFlagsOnlyChangesNothingAFlagShows) {
     ASSERT_TRUE(every.ok() && flags_only.ok());
     int flags = 0, quiet = 0, warming = 0;
     const auto same = [](double x, double y) { return x == y || (std::isnan(x) && std::isnan(y)); };
-    for (const Point& p : CanarySeries(daily_cycle)) {
+    for (Point p : CanarySeries(daily_cycle)) {
+      if (counts) p.x = std::round(20.0 * p.x);
       const Score a = (*every)->Update(p.ts, p.x);
       const Score b = (*flags_only)->Update(p.ts, p.x);
       ASSERT_EQ(a.score, b.score) << p.ts;
@@ -412,9 +427,9 @@ TEST(BandTest, ExplainingFlagsOnlyChangesNothingAFlagShows) {
         warming += b.why.warming_up;
       }
     }
-    EXPECT_GT(flags, 3) << daily_cycle;
-    EXPECT_GT(quiet, 100) << daily_cycle;
-    EXPECT_GT(warming, 0) << daily_cycle;
+    EXPECT_GT(flags, 3) << variant;
+    EXPECT_GT(quiet, 100) << variant;
+    EXPECT_GT(warming, 0) << variant;
   }
 }
 
