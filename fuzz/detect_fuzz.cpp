@@ -5,7 +5,9 @@
 // saved (SaveState) and restored into a fresh one (RestoreState) midway goes on to give the same
 // scores, bit for bit, as the one that never stopped (what a checkpoint promises).
 // Input: byte 0 picks the detector, byte 1 the knob and options, then 10-byte records: a signed
-// 16-bit step (seconds; 0x7fff: a jump of a year) and the value's 8 bytes as they lie.
+// 16-bit step (seconds; 0x7fff: a jump of a year) and the value's 8 bytes as they lie (with
+// option bit 32, a finite value's magnitude rounded down to a whole number, 1 in 8 of them
+// negated: counts, which `default` learns on the square root's scale, and what may follow them).
 // IOTAD_FUZZ_VERBOSE=1 prints a failing score (value, surprise, member, rule) before the abort.
 #include <cmath>
 #include <cstddef>
@@ -61,6 +63,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     std::memcpy(&step, r, sizeof step);
     double value;
     std::memcpy(&value, r + 2, sizeof value);
+    if ((knobs & 32) && std::isfinite(value)) {
+      value = std::floor(std::fabs(value));
+      if ((r[2] & 7) == 7 && i >= 40) value = -value;
+    }
     ts += step == 0x7fff ? 365LL * 86'400'000'000 : static_cast<int64_t>(step) * 1'000'000;
     if (i == save_at) {
       std::string state;

@@ -881,6 +881,24 @@ TEST(DefaultEnsembleTest, CountsAreLearntOnTheSquareRootScale) {
   EXPECT_NEAR(above_f, below_f, 1e-9 * above_f);
 }
 
+// Found by fuzz_detect (fuzz/regressions/detect/silence-habit-negative-surprise): a series that
+// is mostly gaps, taken for counts at its 30th reading, got a negative surprise from the silence
+// habit (its p counted the points since the square root's restart, fewer than the silences).
+TEST(DefaultEnsembleTest, ASeriesOfGapsNeverGetsANegativeSurprise) {
+  DetectorOptions o;
+  o.silence_us = 90'000'000;
+  auto d = Make("default", o);
+  int habits = 0;
+  for (int i = 0; i < 60; ++i) {
+    const Score s = d->Update(kT0 + i * 5 * kMinute, 7.0 + (i % 3));
+    EXPECT_GE(s.surprise, 0.0) << i;
+    EXPECT_GE(s.score, 0.0) << i;
+    EXPECT_LT(s.score, 1.0) << i;
+    habits += s.flag && Describe(s, 0).find("habit") != std::string::npos;
+  }
+  EXPECT_GT(habits, 0);
+}
+
 // A silence is a rule: it always flags. But a gap no longer than one the series already made is
 // its habit (a device that sleeps an hour now and then): scored as a point that is not news, so it
 // ranks below the series' anomalies and under a threshold chosen for them; a longer gap is news.

@@ -78,6 +78,7 @@ class Ensemble final : public SeriesDetector {
     }
     // The scale the members learn on (v11): counts on the square root's (see DecideScale); the
     // physical range is the user's, on the readings' own scale.
+    ++readings_;
     if (scale_ == Scale::kUndecided) DecideScale(value);
     const double x = scale_ == Scale::kSqrt ? SignedSqrt(value) : value;
     const int64_t last = cadence_.last_ts;
@@ -350,6 +351,7 @@ class Ensemble final : public SeriesDetector {
     fresh.silence_ = silence_;
     fresh.silence_longest_us_ = silence_longest_us_;
     fresh.silences_ = silences_;
+    fresh.readings_ = readings_;
     fresh.whole_readings_ = whole_readings_;
     fresh.scale_ = Scale::kSqrt;
     *this = fresh;
@@ -395,13 +397,13 @@ class Ensemble final : public SeriesDetector {
   // Everything but the options (fa_per_day_; the range and timeout live in their checks and are
   // kept, as a single detector's parameters are).
   void SaveState(std::string& out) const override {
-    SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, fade_gap_, fade_, silence_longest_us_, silences_, scale_, whole_readings_,
+    SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, fade_gap_, fade_, silence_longest_us_, silences_, readings_, scale_, whole_readings_,
                cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_,
                previous_pick_, seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
   }
   Status RestoreState(std::string_view& in) override {
     return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, fade_gap_,
-                         fade_, silence_longest_us_, silences_, scale_, whole_readings_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_,
+                         fade_, silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_,
                          previous_, previous_pick_, seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_,
                          range_, silence_);
   }
@@ -447,13 +449,14 @@ class Ensemble final : public SeriesDetector {
 
   /// The surprise a gap past the timeout is capped at: infinity (news) when it is longer than
   /// every silence the series made before; otherwise it is a habit, as rare as the series'
-  /// silences are: p = silences so far / points so far (as the model members' calibration takes
+  /// silences are: p = silences so far / readings so far (as the model members' calibration takes
   /// a level reached before as a habit: SurpriseCalibration). The longest silence is kept, not a
   /// fading one: a silence always flags, the habit only ranks it, and a device that once went
   /// dark for days has shown that gaps are part of its life.
   double SilenceHabit(int64_t gap_us) const {
     if (silences_ == 0 || gap_us > silence_longest_us_) return INFINITY;
-    return std::log10((static_cast<double>(level_.n) + 1.0) / static_cast<double>(silences_));
+    // Each silence ends with a reading, so silences_ <= readings_ and p <= 1.
+    return std::log10(static_cast<double>(readings_) / static_cast<double>(silences_));
   }
   /// SilenceHabit for a gap that ended, which then teaches the habit.
   double LearnSilence(int64_t gap_us) {
@@ -493,6 +496,7 @@ class Ensemble final : public SeriesDetector {
   double fade_ = 1.0;
   int64_t silence_longest_us_ = 0;  // the longest gap past the timeout so far (LearnSilence)
   int64_t silences_ = 0;             // gaps past the timeout so far
+  int64_t readings_ = 0;             // usable readings so far (the silence habit's points)
   Scale scale_ = Scale::kUndecided;   // the scale the members learn on (DecideScale)
   int32_t whole_readings_ = 0;        // readings that were whole numbers >= 0, up to kMinPoints
   double fa_per_day_;
