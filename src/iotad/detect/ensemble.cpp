@@ -1,4 +1,6 @@
 // The `default` ensemble. One series, one pass:
+//  0. The scale: counts (a series whose first 30 readings are whole numbers >= 0) are learnt on
+//     the square root's, where their spread does not grow with their level (DecideScale).
 //  1. Expected value: a winsorised EWMA level, or the time-of-day profile once it has warmed up
 //     and explains the series clearly better (a mean squared error below 0.7 of the level's; it
 //     keeps its use while no worse than the level); the residual is what is left. The spike
@@ -10,7 +12,8 @@
 //     novelty (a value beyond anything the series reached). Each member's surprise is corrected by
 //     that member's own history (SurpriseCalibration): levels the series reaches habitually stop
 //     counting as anomalies, new extremes still stand out.
-//  3. Rule members on the raw value: flatline, physical range, silence.
+//  3. Rule members on the raw value: flatline, physical range, silence. A silence always flags;
+//     one no longer than the series made before is scored as its habit (SilenceHabit).
 //  4. The score is the strongest member's surprise. An ongoing episode reports once: a point no
 //     more surprising than the episode's fading peak is damped and does not flag again.
 // The flag limit accounts for the number of members: p < false alarms per day / (points per day
@@ -397,15 +400,16 @@ class Ensemble final : public SeriesDetector {
   // Everything but the options (fa_per_day_; the range and timeout live in their checks and are
   // kept, as a single detector's parameters are).
   void SaveState(std::string& out) const override {
-    SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, fade_gap_, fade_, silence_longest_us_, silences_, readings_, scale_, whole_readings_,
-               cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_,
-               previous_pick_, seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
+    SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, fade_gap_, fade_, silence_longest_us_, silences_,
+               readings_, scale_, whole_readings_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_,
+               trend_, trend_pick_, previous_, previous_pick_, seasonal_, cusum_, novelty_, calibration_,
+               volatility_, flatline_, range_, silence_);
   }
   Status RestoreState(std::string_view& in) override {
-    return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, fade_gap_,
-                         fade_, silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_,
-                         previous_, previous_pick_, seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_,
-                         range_, silence_);
+    return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, fade_gap_, fade_,
+                         silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_,
+                         alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
+                         seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
   }
 
   Score Tick(int64_t now_us) override {
