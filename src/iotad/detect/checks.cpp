@@ -275,13 +275,13 @@ double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why, bo
   if (ts < sc.slot_from || ts >= sc.slot_to) {  // a new slot: where it lies in the day and week
     sc.day = ts >= 0 ? ts / kDayUs : (ts - kDayUs + 1) / kDayUs;
     sc.slot = static_cast<int>((ts - sc.day * kDayUs) / kSlotUs);
-    sc.d7 = static_cast<int>(((sc.day % 7) + 7) % 7);
+    const int d7 = static_cast<int>(((sc.day % 7) + 7) % 7);
+    sc.hour_of_week = d7 * kWeekPerDay + sc.slot / (kSlots / kWeekPerDay);
     sc.slot_from = sc.day * kDayUs + sc.slot * kSlotUs;
     sc.slot_to = sc.slot_from + kSlotUs;
   }
   const int64_t day = sc.day;
   const int slot = sc.slot;
-  const int d7 = sc.d7;
   if (slot != last_slot || day != last_day) {
     if (visits[slot] < UINT16_MAX) ++visits[slot];
     last_slot = static_cast<int16_t>(slot);
@@ -292,16 +292,15 @@ double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why, bo
   double out = 0.0;
   const int seen = visits[slot] - 1;
   why.n = seen;
-  const double expected = static_cast<double>(level[slot]) + static_cast<double>(dow[d7]);
-  // The points per visit of a slot (15 minutes' worth at the series' cadence), and the weight of
-  // the day-of-week offset: for the cadence they were last computed for.
+  const double expected = static_cast<double>(level[slot]) + static_cast<double>(week[sc.hour_of_week]);
+  // The points per visit of a slot (15 minutes' worth at the series' cadence): for the cadence
+  // they were last computed for.
   if (!(c.cadence->interval_us == sc.for_interval && memory_days == sc.for_memory)) {
     sc.for_interval = c.cadence->interval_us;
     sc.for_memory = memory_days;
     sc.per_visit = c.cadence->interval_us > 0.0
                        ? std::max(1.0, static_cast<double>(kSlotUs) / c.cadence->interval_us)
                        : 1.0;
-    sc.a_dow = 1.0 / (2.0 * c.cadence->PointsPerDay());
     sc.cap = memory_days * sc.per_visit;
     sc.inv_cap = 1.0 / sc.cap;
   }
@@ -345,7 +344,22 @@ double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why, bo
     const double w = spread_updates > 2000 ? 0.001 : std::max(0.001, 1.0 / static_cast<double>(spread_updates));
     global_spread += w * (static_cast<double>(spread[slot]) - global_spread);
   }
-  if (seen >= min_visits) dow[d7] = SaturatedFloat(static_cast<double>(dow[d7]) + sc.a_dow * r);
+  if (seen >= min_visits) {
+    // The offset learns from the residual the slot learns from, once its hour's visit is over:
+    // over the weeks the profile keeps what every day has and the offset what an hour of the
+    // week adds (a decomposition the pattern's repeating makes the same each week).
+    if (sc.hour_of_week != visit_hour) {
+      if (visit_n > 0) {
+        float& offset = week[visit_hour];
+        offset = SaturatedFloat(static_cast<double>(offset) + 0.5 * visit_sum / visit_n);
+      }
+      visit_hour = static_cast<int16_t>(sc.hour_of_week);
+      visit_sum = 0.0;
+      visit_n = 0;
+    }
+    visit_sum += r;
+    ++visit_n;
+  }
   return out;
 }
 

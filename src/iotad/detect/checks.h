@@ -118,7 +118,7 @@ struct EwmaCheck {
 };
 
 /// `seasonal`: a time-of-day profile (96 slots of 15 minutes, each a level and a spread) plus a
-/// day-of-week offset, learned per series; z-score of the point against its slot.
+/// hour-of-week offset, learned per series; z-score of the point against its slot.
 struct SeasonalCheck {
   static constexpr int kSlots = 96;
   static constexpr int64_t kSlotUs = kDayUs / kSlots;
@@ -129,7 +129,17 @@ struct SeasonalCheck {
   float level[kSlots] = {};
   float spread[kSlots] = {};  // EW variance of the residual in the slot
   uint16_t visits[kSlots] = {};
-  float dow[7] = {};
+  /// The profile's own miss at each hour of the week (v4): a weekly pattern that a daily profile
+  /// of a few days' memory cannot hold (a weekend's other shape; Monday's rush after the quiet
+  /// days the profile just learnt). After each visit of an hour (from the slot's warm-up on) its
+  /// offset moves by half the visit's mean miss, as v3's day-of-week offset did per day; it is
+  /// used from the next visit on, a week later, so it never chases the hour it is in.
+  static constexpr int kWeekPerDay = 24;  // 2 or 0.5 hours instead: see the detect README
+  static constexpr int kWeekSlots = 7 * kWeekPerDay;
+  float week[kWeekSlots] = {};
+  double visit_sum = 0.0;  // the residuals of the hour being visited, and their count
+  int32_t visit_n = 0;
+  int16_t visit_hour = -1;
   int16_t last_slot = -1;
   int64_t last_day = kNoTime;
   int64_t in_visit = 0;      // points in the slot's current visit
@@ -142,10 +152,10 @@ struct SeasonalCheck {
   struct Scratch {
     int64_t slot_from = 1, slot_to = 0;  // [from, to): the last point's slot; empty at first
     int64_t day = 0;
-    int slot = 0, d7 = 0;
+    int slot = 0, hour_of_week = 0;
     double for_interval = NAN;  // the cadence (and memory) the weights below were computed for
     double for_memory = NAN;
-    double per_visit = 1.0, a_dow = 0.0;
+    double per_visit = 1.0;
     double cap = 1.0, inv_cap = 1.0;  // memory_days * per_visit: a slot's points at most, and 1 / it
   };
 

@@ -266,6 +266,45 @@ TEST(SeasonalTest, KnowsTheTimeOfDay) {
   for (int i = 0; i < 3 * 1440; ++i) ASSERT_TRUE(r.scores[i].why.warming_up) << i;
 }
 
+TEST(SeasonalTest, KnowsTheHourOfTheWeek) {
+  // Six weeks every 5 minutes from a Monday: a morning rush on weekdays (30 from 08:00 to 10:00,
+  // 10 otherwise), none at weekends. The profile, with three days of memory, forgets the week over
+  // the weekend and the weekend over the week; the hour-of-week offset (v4) learns what it misses
+  // at each hour of the week. In the last week the profile expects Monday's rush and Saturday's
+  // quiet (v3, with a day-of-week offset, expected 19.8 and 26.7 there). From the third week
+  // on, the profile flags nothing, the ensemble nothing at weekends, and a rush on the last
+  // Sunday is news.
+  constexpr int kPerDay = 288, kDays = 42;
+  const auto series = [](bool sunday_rush) {
+    std::vector<double> xs;
+    for (int i = 0; i < kDays * kPerDay; ++i) {
+      const int day = i / kPerDay, minute = i % kPerDay * 5;
+      const bool rush = minute >= 480 && minute < 600 && (day % 7 < 5 || (sunday_rush && day == kDays - 1));
+      xs.push_back((rush ? 30.0 : 10.0) + 0.5 * Noise(i));
+    }
+    return xs;
+  };
+  const std::vector<double> week = series(false);
+  auto seasonal = Make("seasonal");
+  const Fed profile = Feed(*seasonal, week, 5 * kMinute);
+  auto d = Make("default");
+  const Fed ensemble = Feed(*d, week, 5 * kMinute);
+  int profile_flags = 0, weekend_flags = 0;
+  for (int i = 14 * kPerDay; i < kDays * kPerDay; ++i) {
+    profile_flags += profile.scores[i].flag;
+    weekend_flags += ensemble.scores[i].flag && i / kPerDay % 7 >= 5;
+  }
+  EXPECT_EQ(profile_flags, 0);
+  EXPECT_EQ(weekend_flags, 0);
+  const int monday = 35 * kPerDay + 9 * 12, saturday = 40 * kPerDay + 9 * 12;  // 09:00
+  EXPECT_NEAR(profile.scores[monday].why.expected, 30.0, 2.0);
+  EXPECT_NEAR(profile.scores[saturday].why.expected, 10.0, 2.0);
+  auto fresh = Make("default");
+  const int sunday_rush = (kDays - 1) * kPerDay + 8 * 12;
+  const Fed rush = Feed(*fresh, series(true), 5 * kMinute);
+  EXPECT_TRUE(rush.scores[sunday_rush].flag) << Describe(rush.scores[sunday_rush], 30.0);
+}
+
 TEST(SeasonalTest, ASlotLearnedFromFewPointsIsNotTakenAsGaussian) {
   // An hourly series (one point per slot visit) with a daily cycle and heavy-ish noise for three
   // weeks: a slot's spread rests on a handful of points, so its z is Student's, not Gaussian. The
@@ -335,7 +374,9 @@ TEST(SeasonalTest, TheRememberedSlotAndCadenceNeverChangeAResult) {
   }
   EXPECT_EQ(std::memcmp(kept.level, fresh.level, sizeof kept.level), 0);
   EXPECT_EQ(std::memcmp(kept.spread, fresh.spread, sizeof kept.spread), 0);
-  EXPECT_EQ(std::memcmp(kept.dow, fresh.dow, sizeof kept.dow), 0);
+  EXPECT_EQ(std::memcmp(kept.week, fresh.week, sizeof kept.week), 0);
+  EXPECT_EQ(kept.visit_sum, fresh.visit_sum);
+  EXPECT_EQ(kept.visit_n, fresh.visit_n);
   EXPECT_EQ(kept.global_spread, fresh.global_spread);
 }
 

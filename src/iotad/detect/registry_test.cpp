@@ -137,12 +137,12 @@ struct Canary {
 constexpr Canary kCanaries[] = {
     {"zscore", 1, 0xa1b32acb23ade56eull},
     {"robust_zscore", 1, 0x647ddc0fa63d41acull},
-    {"default", 11, 0x5890bf65da658ba6ull},
+    {"default", 12, 0x4f1bcc239d412a3ull},
     {"running_zscore", 1, 0x124df3fb59eca5a6ull},
     {"window_z", 2, 0x632be113e9229124ull},
     {"mad", 3, 0x5b482f0779718ee2ull},
     {"ewma", 2, 0x5f1fd94b387b859bull},
-    {"seasonal", 3, 0x2b9881fca6414e91ull},
+    {"seasonal", 4, 0x5010df3139ea44c6ull},
     {"cusum", 2, 0x87ba8a183e7e7182ull},
     {"flatline", 2, 0x285b7333ea84a990ull},
     {"rate", 2, 0x282a6702637a41f5ull},
@@ -286,7 +286,7 @@ TEST(RegistryTest, VersionsComeFromTheRegistryAndATestCanOverrideThem) {
   }
   const std::vector<std::string> names = {"zscore", "default", "nope"};
   const std::string before = DetectorVersionsKey(names);
-  EXPECT_EQ(before, " zscore/v1 default/v11");
+  EXPECT_EQ(before, " zscore/v1 default/v12");
   {
     const int next = FindDetector("default")->version + 1;  // past the registry's, whatever it is
     const ScopedVersionOverride bump("default", next);
@@ -363,8 +363,9 @@ TEST(BandTest, OutsideTheBandIsFlaggedForTheZLikeDetectors) {
 }
 
 TEST(BandTest, OutsideTheBandIsFlaggedForTheEnsemblesModelMembers) {
-  // The spike member reports as the level it compares with: the EWMA or the time-of-day profile.
-  const std::vector<std::string_view> members = {"ewma", "seasonal", "cusum", "volatility", "novelty"};
+  // The spike member reports as the expectation it compares with: the EWMA (with or without its
+  // trend), the time-of-day profile or the previous value.
+  const std::vector<std::string_view> members = {"ewma", "seasonal", "rate", "cusum", "volatility", "novelty"};
   auto cycle = ExpectBandIsTheFlagLimit("default", members, true);
   auto flat = ExpectBandIsTheFlagLimit("default", members, false);
   for (const auto& [member, counts] : flat) {
