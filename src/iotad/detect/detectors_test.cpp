@@ -892,6 +892,34 @@ TEST(DefaultEnsembleTest, ASilenceReportedByTickIsNotReportedAgainByThePointAfte
 // from outside: the band around a flagged count is wider above than below (it is symmetric on
 // the square root), while the same readings plus a half, or with one fraction among the first
 // 30, are learnt as they are and get a symmetric band.
+TEST(DefaultEnsembleTest, CusumJudgesASeriesTheSameWhereverItSits) {
+  // A sustained shift of two noise sigmas in a series at 0 and the same series at 1000. Until v13
+  // CUSUM learnt from the first point, where the residual is the value itself: at 1000 its slow
+  // spread started at 10^6, and it stayed blind to the shift all along. Now, where CUSUM is the
+  // member reported with a surprise over 3 (noise now and then, the shift), it is so at the same
+  // points with the same surprise at either offset. (Volatility still learns from the
+  // first point: it flags the shift's start at 0, not at 1000; see the detect README.)
+  std::vector<std::pair<int, double>> loud[2];
+  for (int k = 0; k < 2; ++k) {
+    std::vector<double> xs;
+    for (int i = 0; i < 3000; ++i) xs.push_back(1000.0 * k + UnitNoise(i) + (i >= 2000 ? 2.0 : 0.0));
+    auto d = Make("default");
+    const Fed r = Feed(*d, xs);
+    for (int i = 0; i < 3000; ++i) {
+      const Score& s = r.scores[i];
+      if (s.why.detector == "cusum" && s.surprise > 3.0) loud[k].emplace_back(i, s.surprise);
+      EXPECT_TRUE(i >= 2000 || !s.flag) << k << " " << i;
+    }
+  }
+  ASSERT_FALSE(loud[0].empty());
+  EXPECT_GE(loud[0].back().first, 2000);
+  ASSERT_EQ(loud[0].size(), loud[1].size());
+  for (size_t j = 0; j < loud[0].size(); ++j) {
+    EXPECT_EQ(loud[0][j].first, loud[1][j].first);
+    EXPECT_NEAR(loud[0][j].second, loud[1][j].second, 1e-6);
+  }
+}
+
 TEST(DefaultEnsembleTest, CountsAreLearntOnTheSquareRootScale) {
   auto band = [](const std::vector<double>& xs, int at) {
     auto d = Make("default");

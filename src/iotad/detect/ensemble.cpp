@@ -180,7 +180,16 @@ class Ensemble final : public SeriesDetector {
     const NoveltyCheck novelty_before = novelty_;
     const VolatilityCheck volatility_before = volatility_;
     const FlatlineCheck flatline_before = flatline_;
-    s[kCusum] = cusum_.Step(c, r, warm[kCusum], alarm);
+    // CUSUM learns from the second point (v13): at the first there is no level yet, and the
+    // "residual" is the value itself, whose square its slow spread then carried for thousands of
+    // points (a series far from zero had CUSUM blind to shifts smaller than its offset).
+    // Volatility still learns from the first (see the detect README: awake from the start, it
+    // costs more false alarms than it finds; the offset dependence that remains is its).
+    if (level.n > 0) {
+      s[kCusum] = cusum_.Step(c, r, warm[kCusum], alarm);
+    } else {
+      warm[kCusum].warming_up = true;
+    }
     s[kNovelty] = novelty_.Step(c, x, warm[kNovelty]);
     s[kVolatility] = volatility_.Step(c, r, warm[kVolatility]);
     // Each model member is corrected by its own history: levels it reaches habitually stop
