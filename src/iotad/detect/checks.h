@@ -117,7 +117,7 @@ struct EwmaCheck {
   double Step(const PointContext& c, double x, Explanation& why);
 };
 
-/// `seasonal`: a time-of-day profile (96 slots of 15 minutes, each a level and a spread) plus a
+/// `seasonal`: a time-of-day profile (96 slots of 15 minutes, each a level and a spread) plus an
 /// hour-of-week offset, learned per series; z-score of the point against its slot.
 struct SeasonalCheck {
   static constexpr int kSlots = 96;
