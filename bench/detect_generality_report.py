@@ -38,6 +38,29 @@ def series(path, seed):
           f"{r['events']['false_alarms_per_device_day']:>20.3f}")
 
 
+def families(*paths):
+    """The validation series by family, summed over the seeds (at the development threshold):
+    where the windows are missed and where the false alarms come from."""
+    fams = {}
+    scores = []
+    for path in paths:
+        p = next(p for p in json.load(open(path))["nab"] if p["profile"] == "standard")
+        scores.append(p["score"])
+        for f in p["files"]:
+            a = fams.setdefault(f["file"].split("/")[0], [0, 0, 0, 0, 0.0])
+            a[0] += 1
+            a[1] += f["windows_hit"]
+            a[2] += f["windows"]
+            a[3] += f["fa_events"]
+            a[4] += f["raw"]
+    print(f"  mean over the {len(scores)} seeds at the dev threshold: {sum(scores) / len(scores):.2f}")
+    print("  by family, summed over the seeds:")
+    print(f"    {'family':<31} {'files':>6} {'windows hit':>12} {'FA events':>10} {'NAB raw':>9}")
+    for name in sorted(fams):
+        n, hit, windows, fa, raw = fams[name]
+        print(f"    {name:<31} {n:>6} {hit:>7}/{windows:<4} {fa:>10} {raw:>9.2f}")
+
+
 def pump(path):
     e = json.load(open(path))["events"]
     o = e["overall"]
@@ -90,5 +113,5 @@ def offset(*pairs):
 
 
 if __name__ == "__main__":
-    {"loo": loo, "series": series, "pump": pump, "fleet": fleet, "shift": shift,
+    {"loo": loo, "series": series, "families": families, "pump": pump, "fleet": fleet, "shift": shift,
      "offset": offset}[sys.argv[1]](*sys.argv[2:])
