@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstring>
 #include <vector>
 
@@ -918,6 +919,24 @@ TEST(DefaultEnsembleTest, CusumJudgesASeriesTheSameWhereverItSits) {
     EXPECT_EQ(loud[0][j].first, loud[1][j].first);
     EXPECT_NEAR(loud[0][j].second, loud[1][j].second, 1e-6);
   }
+}
+
+TEST(DefaultEnsembleTest, AnIsolatedSpikeCountsOnceSoTheSecondIsNewsAndTheThirdAHabit) {
+  // Noise of sd 1 with three spikes of 40 sigmas, five hours apart at one reading a minute (the
+  // fleets' spikes; all within the calibration's memory of 2,048 points). Until v14 the spike
+  // member learnt a lone spike twice (as its episode's first point and as its run's peak), so the
+  // second of its size was already the series' habit. Now a spike that nothing in the series'
+  // tail comes near counts once: twice is a coincidence, three times a habit.
+  std::vector<double> xs;
+  for (int i = 0; i < 2000; ++i) xs.push_back(UnitNoise(i) + (i == 1200 || i == 1500 || i == 1800 ? 40.0 : 0.0));
+  auto d = Make("default");
+  const Fed fed = Feed(*d, xs);
+  EXPECT_EQ(fed.first_flag, 1200);
+  EXPECT_TRUE(fed.scores[1500].flag);  // fails on v13: one spike made its size a habit
+  EXPECT_EQ(fed.scores[1500].why.drivers, 1u);  // the spike member alone
+  EXPECT_FALSE(fed.scores[1800].flag);  // two did
+  EXPECT_LT(fed.scores[1800].surprise, 2.0);
+  EXPECT_EQ(fed.flags, 2);
 }
 
 TEST(DefaultEnsembleTest, CountsAreLearntOnTheSquareRootScale) {

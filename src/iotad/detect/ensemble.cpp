@@ -304,7 +304,13 @@ class Ensemble final : public SeriesDetector {
     // kPerEpisode points, as the others do, and by its peak once the run is over, not escalation
     // by escalation: a growing event does not teach the calibration that its next step is
     // habitual. So a lone spike counts twice, and the next one of its size on the series is
-    // habitual (until the fading memory halves the counts: 2048 points). Learning the peak alone
+    // habitual (until the fading memory halves the counts: 2048 points), unless it is isolated
+    // (v14): its peak was one of the points learnt already, and at most one other remembered
+    // point came within kIsolated of it (p within 10^12 of its own). Nothing in the series' own
+    // tail comes near such a spike: it is an event, not the tail's far end, and it counts once.
+    // Then the second isolated spike of a size is news too, and the third is habitual: twice is
+    // a coincidence, three times a habit. A heavy tail reaches every level on the way up to its
+    // big values, so its big values are never isolated and still count twice. Learning the peak alone
     // (one event, one exceedance) was tried with v8: the generated fleets at 5 minutes reached
     // 0.94-0.97 for spikes and drifts, but the validation series' false-alarm events rose from
     // 1,054 to 1,525 and the NAB development set fell from 74.37 to 73.28: a heavy tail's second
@@ -316,16 +322,23 @@ class Ensemble final : public SeriesDetector {
       raw_peak_[m] *= fade;
       if (raw_m >= kQuiet && raw_peak_[m] < kQuiet) episode_points_[m] = 0;  // a new episode
       const bool held = m == kSpike;
+      bool learnt = false;
       if (raw_m < kQuiet || (!held && raw_m > raw_peak_[m]) || episode_points_[m] < kPerEpisode) {
         calibration_[m].Learn(raw_m);
+        learnt = true;
         if (raw_m >= kQuiet) ++episode_points_[m];
       }
       if (held) {
         if (raw_m >= kQuiet) {
+          if (raw_m > run_max_[m]) run_peak_learnt_ = learnt;
           run_max_[m] = std::max(run_max_[m], raw_m);
         } else if (run_max_[m] > 0.0) {
-          calibration_[m].Learn(run_max_[m]);  // the run's peak, once it is over
+          // The run's peak, once it is over, unless learnt already and isolated (the peak itself
+          // and at most one other point within kIsolated of it; faded counts are fractions).
+          const bool isolated = run_peak_learnt_ && calibration_[m].AtOrAbove(run_max_[m] - kIsolated) < 2.5f;
+          if (!isolated) calibration_[m].Learn(run_max_[m]);
           run_max_[m] = 0.0;
+          run_peak_learnt_ = false;
         }
       }
       if (raw_m >= kQuiet) raw_peak_[m] = std::max(raw_peak_[m], raw_m);
@@ -409,13 +422,13 @@ class Ensemble final : public SeriesDetector {
   // Everything but the options (fa_per_day_; the range and timeout live in their checks and are
   // kept, as a single detector's parameters are).
   void SaveState(std::string& out) const override {
-    SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, fade_gap_, fade_, silence_longest_us_, silences_,
+    SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, run_peak_learnt_, fade_gap_, fade_, silence_longest_us_, silences_,
                readings_, scale_, whole_readings_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_,
                trend_, trend_pick_, previous_, previous_pick_, seasonal_, cusum_, novelty_, calibration_,
                volatility_, flatline_, range_, silence_);
   }
   Status RestoreState(std::string_view& in) override {
-    return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, fade_gap_, fade_,
+    return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, run_peak_learnt_, fade_gap_, fade_,
                          silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_,
                          alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
                          seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
@@ -503,8 +516,12 @@ class Ensemble final : public SeriesDetector {
   double raw_peak_[kModelMembers] = {};  // per model member: its raw surprise's fading peak
   double run_max_[kModelMembers] = {};  // spike: the peak of the current run >= kQuiet
   int episode_points_[kModelMembers] = {};
+  bool run_peak_learnt_ = false;  // spike: the run's peak was one of its episode's points learnt
   static constexpr double kQuiet = 2.0;  // raw surprise below this is an ordinary point
   static constexpr int kPerEpisode = 4;  // per member: a different kind of evidence is news
+  // A spike whose peak is this far (in decades of p) beyond all but one point the series' spike
+  // member remembers is isolated and counts once (v14; see Update).
+  static constexpr double kIsolated = 12.0;
   int64_t fade_gap_ = -1;
   double fade_ = 1.0;
   int64_t silence_longest_us_ = 0;  // the longest gap past the timeout so far (LearnSilence)
