@@ -61,6 +61,34 @@ def families(*paths):
         print(f"    {name:<31} {n:>6} {hit:>7}/{windows:<4} {fa:>10} {raw:>9.2f}")
 
 
+def kinds(*args):
+    """Windows hit by family and anomaly kind, summed over the seeds: args are pairs of an eval
+    JSON (its standard profile's threshold, the development set's) and a generate-series folder
+    whose files were scored into SERIES/scored/ (`iotad score-file`). A window is hit when a row
+    inside it scores at or above the threshold, as NAB counts it."""
+    hits = {}
+    for path, folder in zip(args[::2], args[1::2]):
+        t = next(p for p in json.load(open(path))["nab"] if p["profile"] == "standard")["threshold"]
+        anomalies = json.load(open(f"{folder}/labels/anomalies.json"))
+        for name, items in anomalies.items():
+            with open(f"{folder}/scored/{name}") as f:
+                next(f)
+                rows = [line.rstrip("\n").split(",") for line in f if line.strip()]
+            for a in items:
+                lo, hi = a["window"][0][:19], a["window"][1][:19]
+                hit = t is not None and any(lo <= r[0][:19] <= hi and float(r[2]) >= t for r in rows)
+                h = hits.setdefault((name.split("/")[0], a["kind"]), [0, 0])
+                h[0] += hit
+                h[1] += 1
+    print("  windows hit by kind, summed over the seeds (all families, then each):")
+    kinds_all = sorted({k for _, k in hits})
+    for kind in kinds_all:
+        h = sum(v[0] for (f, k), v in hits.items() if k == kind)
+        n = sum(v[1] for (f, k), v in hits.items() if k == kind)
+        each = "  ".join(f"{f} {v[0]}/{v[1]}" for (f, k), v in sorted(hits.items()) if k == kind)
+        print(f"    {kind:<18} {h:>4}/{n:<4}  {each}")
+
+
 def pump(path):
     e = json.load(open(path))["events"]
     o = e["overall"]
@@ -113,5 +141,5 @@ def offset(*pairs):
 
 
 if __name__ == "__main__":
-    {"loo": loo, "series": series, "families": families, "pump": pump, "fleet": fleet, "shift": shift,
+    {"loo": loo, "series": series, "families": families, "kinds": kinds, "pump": pump, "fleet": fleet, "shift": shift,
      "offset": offset}[sys.argv[1]](*sys.argv[2:])

@@ -34,7 +34,7 @@ TEST(GenerateSeriesE2eTest, SameFlagsWriteTheSameBytes) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   const std::vector<std::string> files = ListFiles(dir / "a");
-  EXPECT_EQ(files.size(), 4u + 3u);
+  EXPECT_EQ(files.size(), 4u + 4u);  // four series and the four label files
   EXPECT_EQ(files, ListFiles(dir / "b"));
   for (const std::string& f : files) {
     EXPECT_EQ(ReadFile(fs::path(dir / "a") / f), ReadFile(fs::path(dir / "b") / f)) << f;

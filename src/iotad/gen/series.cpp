@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "iotad/core/json.h"
 #include "iotad/gen/random.h"
 
 namespace iotad::gen {
@@ -719,6 +720,24 @@ std::string LabelsJson(const std::vector<SeriesFile>& files) {
       });
 }
 
+/// What the README's tables say, for programs: per file, each anomaly with its NAB window (the
+/// windows are the anomalies', in order), so a detector's hits can be counted by kind.
+std::string AnomaliesJson(const std::vector<SeriesFile>& files) {
+  return JsonByFile(
+      files, [](const SeriesFile& file) { return file.anomalies.size(); },
+      [](std::string& out, const SeriesFile& file, size_t a) {
+        const SeriesAnomaly& anomaly = file.anomalies[a];
+        out += "  {\"kind\": ";
+        AppendJsonString(out, anomaly.kind);
+        fmt::format_to(std::back_inserter(out), ", \"start\": \"{}.000000\", \"row\": {}, \"rows\": {}, \"magnitude\": ",
+                       RowTime(anomaly.start_us / kMicrosPerSecond), anomaly.start_row, anomaly.rows);
+        AppendJsonString(out, anomaly.magnitude);
+        fmt::format_to(std::back_inserter(out), ", \"window\": [\"{}.000000\", \"{}.000000\"]}}",
+                       RowTime(file.windows[a].first / kMicrosPerSecond),
+                       RowTime(file.windows[a].second / kMicrosPerSecond));
+      });
+}
+
 std::string ReadmeText(const SeriesOptions& options, const std::vector<SeriesFile>& files) {
   std::string families;
   for (SeriesFamily f : options.families) {
@@ -730,7 +749,8 @@ std::string ReadmeText(const SeriesOptions& options, const std::vector<SeriesFil
       "Written by `iotad generate-series --seed {} --families {} --files-per-family {}`; the same "
       "flags give the same bytes. Each file is `timestamp,value` under `data/`; "
       "`combined_windows.json` holds NAB windows (10 % of the rows shared among the file's "
-      "anomalies, centred on each start), `combined_labels.json` the anomaly starts. Rows are "
+      "anomalies, centred on each start), `combined_labels.json` the anomaly starts, "
+      "`anomalies.json` each anomaly's kind, start, rows, magnitude and window. Rows are "
       "0-based data rows. level_shift and drift last to the end of the file.\n",
       options.seed, families, options.files_per_family);
   for (const SeriesFile& file : files) {
@@ -845,6 +865,7 @@ Result<SeriesReport> GenerateSeriesSet(const SeriesOptions& options, const Serie
             [](const SeriesFile& a, const SeriesFile& b) { return a.key < b.key; });
   IOTAD_TRY(sink("labels/combined_windows.json", WindowsJson(report.files)));
   IOTAD_TRY(sink("labels/combined_labels.json", LabelsJson(report.files)));
+  IOTAD_TRY(sink("labels/anomalies.json", AnomaliesJson(report.files)));
   IOTAD_TRY(sink("labels/README.md", ReadmeText(options, report.files)));
   return report;
 }

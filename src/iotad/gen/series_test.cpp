@@ -87,7 +87,7 @@ TEST_P(SeriesSetTest, SameOptionsGiveTheSameBytesAndAnotherSeedOthers) {
 }
 
 TEST_P(SeriesSetTest, EachFamilyHasItsFilesAndTheLabelFiles) {
-  EXPECT_EQ(files_.size(), 30u + 3u);
+  EXPECT_EQ(files_.size(), 30u + 4u);
   for (SeriesFamily family : kAllSeriesFamilies) {
     const std::string name(SeriesFamilyName(family));
     for (int k = 1; k <= 5; ++k) {
@@ -96,7 +96,7 @@ TEST_P(SeriesSetTest, EachFamilyHasItsFilesAndTheLabelFiles) {
     }
   }
   for (const char* label : {"labels/combined_windows.json", "labels/combined_labels.json",
-                            "labels/README.md"}) {
+                            "labels/anomalies.json", "labels/README.md"}) {
     EXPECT_EQ(files_.count(label), 1u) << label;
   }
   ASSERT_EQ(report_.files.size(), 30u);
@@ -108,7 +108,7 @@ TEST_P(SeriesSetTest, AFamilyReadsTheSameAloneAsInTheWholeSet) {
   options.files_per_family = 2;
   Files alone;
   GenerateInto(options, alone);
-  EXPECT_EQ(alone.size(), 2u + 3u);
+  EXPECT_EQ(alone.size(), 2u + 4u);  // two files and the four label files
   EXPECT_EQ(alone["data/sensor/sensor_2.csv"], files_["data/sensor/sensor_2.csv"]);
 }
 
@@ -177,6 +177,36 @@ TEST_P(SeriesSetTest, CountsAreNonNegativeIntegersAndPercentStaysIn0To100) {
           << file.key << " " << row.value_text;
     }
   }
+}
+
+TEST_P(SeriesSetTest, AnomaliesJsonGivesEachAnomalyItsKindRowsAndWindow) {
+  // labels/anomalies.json: the README's tables for programs (hits counted by kind), each anomaly
+  // with the NAB window combined_windows.json gives it, in the same order.
+  const std::string& json = files_["labels/anomalies.json"];
+  size_t at = 0;
+  int anomalies = 0;
+  for (const SeriesFile& file : report_.files) {
+    at = json.find("\"" + file.key + "\": [", at);
+    ASSERT_NE(at, std::string::npos) << file.key;
+    const std::vector<Row> rows = ParseRows(Data(file));
+    const auto time_of = [&](TimestampUs t) {
+      const auto it = std::find_if(rows.begin(), rows.end(), [&](const Row& r) { return r.at == t; });
+      return it == rows.end() ? std::string("?") : it->time;
+    };
+    for (size_t j = 0; j < file.anomalies.size(); ++j) {
+      const SeriesAnomaly& a = file.anomalies[j];
+      const std::string item = "{\"kind\": \"" + a.kind + "\", \"start\": \"" + time_of(a.start_us) +
+                               ".000000\", \"row\": " + std::to_string(a.start_row) +
+                               ", \"rows\": " + std::to_string(a.rows) + ", \"magnitude\": \"" + a.magnitude +
+                               "\", \"window\": [\"" + time_of(file.windows[j].first) + ".000000\", \"" +
+                               time_of(file.windows[j].second) + ".000000\"]}";
+      const size_t found = json.find(item, at);
+      ASSERT_NE(found, std::string::npos) << file.key << " " << item;
+      at = found + item.size();
+      ++anomalies;
+    }
+  }
+  EXPECT_EQ(anomalies, report_.anomalies);
 }
 
 TEST_P(SeriesSetTest, WindowsAreRowTimesCentredOnAnomaliesAfterProbationWithoutOverlap) {
