@@ -3,6 +3,11 @@ import json
 import sys
 
 
+def standard(profiles):
+    """The standard profile's entry of an eval JSON list of profiles."""
+    return next(p for p in profiles if p["profile"] == "standard")
+
+
 def threshold(t):
     """A threshold, or "none" where flagging nothing scores best."""
     return "none" if t is None else f"{t:.4f}"
@@ -10,10 +15,10 @@ def threshold(t):
 
 def loo(path):
     r = json.load(open(path))
-    std = next(p for p in r["nab"] if p["profile"] == "standard")
+    std = standard(r["nab"])
     print(f"  whole set: {std['score']:.2f} at its best threshold {threshold(std['threshold'])}, "
           f"{std['windows_hit']}/{std['windows']} windows, {std['fa_events']} false-alarm events")
-    folds = next(p for p in r["leave_one_out"] if p["profile"] == "standard")
+    folds = standard(r["leave_one_out"])
     for c in folds["categories"]:
         score = "n/a" if c["score"] is None else f"{c['score']:.2f}"
         print(f"  held out {c['category']:<24} {score:>6}  threshold {threshold(c['threshold'])}  "
@@ -32,7 +37,7 @@ def knob(r):
 
 def series(path, seed):
     r = json.load(open(path))
-    p = next(p for p in r["nab"] if p["profile"] == "standard")
+    p = standard(r["nab"])
     print(f"  {seed:<6} {p['score']:>10.2f} ({p['fa_events']:>3} FA events) "
           f"{p['windows_hit']:>10}/{p['windows']:<6} {p['own_best_score']:>14.2f} "
           f"{r['events']['false_alarms_per_device_day']:>20.3f}")
@@ -44,7 +49,7 @@ def families(*paths):
     fams = {}
     scores = []
     for path in paths:
-        p = next(p for p in json.load(open(path))["nab"] if p["profile"] == "standard")
+        p = standard(json.load(open(path))["nab"])
         scores.append(p["score"])
         for f in p["files"]:
             a = fams.setdefault(f["file"].split("/")[0], [0, 0, 0, 0, 0.0])
@@ -68,7 +73,7 @@ def kinds(*args):
     inside it scores at or above the threshold, as NAB counts it."""
     hits = {}
     for path, folder in zip(args[::2], args[1::2]):
-        t = next(p for p in json.load(open(path))["nab"] if p["profile"] == "standard")["threshold"]
+        t = standard(json.load(open(path))["nab"])["threshold"]
         anomalies = json.load(open(f"{folder}/labels/anomalies.json"))
         for name, items in anomalies.items():
             with open(f"{folder}/scored/{name}") as f:
@@ -141,5 +146,5 @@ def offset(*pairs):
 
 
 if __name__ == "__main__":
-    {"loo": loo, "series": series, "families": families, "kinds": kinds, "pump": pump, "fleet": fleet, "shift": shift,
-     "offset": offset}[sys.argv[1]](*sys.argv[2:])
+    {"loo": loo, "series": series, "families": families, "kinds": kinds, "pump": pump,
+     "fleet": fleet, "shift": shift, "offset": offset}[sys.argv[1]](*sys.argv[2:])

@@ -30,8 +30,8 @@ void RegisterGenerateSeriesCommand(CLI::App& app, GlobalOptions& global, Command
       "generate-series",
       "Write labelled univariate series in NAB's layout (DIR/data/<family>/<family>_<k>.csv, "
       "DIR/labels/combined_windows.json, combined_labels.json, anomalies.json (each anomaly's "
-      "kind and window) and a README of what was injected), for checking a detector on data it was not tuned on: "
-      "iotad eval --labels DIR/labels/combined_windows.json --data DIR/data");
+      "kind and window) and a README of what was injected), for checking a detector on data it "
+      "was not tuned on: iotad eval --labels DIR/labels/combined_windows.json --data DIR/data");
   auto flags = std::make_shared<GenerateSeriesFlags>();
   sub->add_option("--out", flags->out_dir, "Folder to write into (created)")->required();
   sub->add_option("--seed", flags->series.seed,

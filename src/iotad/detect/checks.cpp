@@ -646,7 +646,7 @@ Score SilenceCheck::Tick(const Cadence& c, int64_t now) {
 }
 
 double SurpriseCalibration::CalibrateTail(double s) const {
-  const int bin = static_cast<int>(std::min(s / kBinWidth, kBins - 1.0));
+  const int bin = Bin(s);
   // Walk down from the top: `above` = points at or above bin b. The first exceedance of a level
   // may itself have been an anomaly; from the second on the level is a habit of the series, and
   // p is at least (exceedances - 1) / points seen.
@@ -670,7 +670,7 @@ double SurpriseCalibration::Invert(double target) const {
   // bin b and B the highest bin with A[B] >= 2, min(s, C(A[j])) for s in a bin j <= B and
   // s - max(0, L_B - C(A[B])) above, C(a) = -log10((a - 1) / n): non-decreasing in s.
   if (target < 2.0 || total <= 0.0f) return std::max(target, 0.0);
-  const int first = static_cast<int>(std::min(target / kBinWidth, kBins - 1.0));  // the bin of target
+  const int first = Bin(target);  // the bin of target
   double above[kBins];
   double acc = 0.0;
   int top = -1;

@@ -56,15 +56,17 @@ struct SurpriseCalibration {
   /// The smallest raw surprise whose calibrated surprise exceeds `target` (infinity if none):
   /// the inverse of Calibrate, so a band can be drawn where a member starts to flag.
   double Invert(double target) const;
+  /// The bin of surprise s (the last holds every s beyond it).
+  static int Bin(double s) { return static_cast<int>(std::clamp(s / kBinWidth, 0.0, kBins - 1.0)); }
   /// Points remembered (faded counts are fractions) whose raw surprise fell in s's bin or above.
   float AtOrAbove(double s) const {
     float above = 0.0f;
-    for (int b = static_cast<int>(std::clamp(s / kBinWidth, 0.0, kBins - 1.0)); b < kBins; ++b) above += count[b];
+    for (int b = Bin(s); b < kBins; ++b) above += count[b];
     return above;
   }
   /// Counts s (several times per point of every series: inline).
   void Learn(double s) {
-    const int bin = static_cast<int>(std::clamp(s / kBinWidth, 0.0, kBins - 1.0));
+    const int bin = Bin(s);
     count[bin] += 1.0f;
     total += 1.0f;
     if (total > kMemory) Fade();

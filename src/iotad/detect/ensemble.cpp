@@ -310,8 +310,8 @@ class Ensemble final : public SeriesDetector {
     // tail comes near such a spike: it is an event, not the tail's far end, and it counts once.
     // Then the second isolated spike of a size is news too, and the third is habitual: twice is
     // a coincidence, three times a habit. A heavy tail reaches every level on the way up to its
-    // big values, so its big values are never isolated and still count twice. Learning the peak alone
-    // (one event, one exceedance) was tried with v8: the generated fleets at 5 minutes reached
+    // big values, so its big values are never isolated and still count twice. Learning the peak
+    // alone (one event, one exceedance) was tried with v8: the generated fleets at 5 minutes reached
     // 0.94-0.97 for spikes and drifts, but the validation series' false-alarm events rose from
     // 1,054 to 1,525 and the NAB development set fell from 74.37 to 73.28: a heavy tail's second
     // huge value is as common as a fleet's second anomaly, and only the former is normal.
@@ -422,14 +422,14 @@ class Ensemble final : public SeriesDetector {
   // Everything but the options (fa_per_day_; the range and timeout live in their checks and are
   // kept, as a single detector's parameters are).
   void SaveState(std::string& out) const override {
-    SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, run_peak_learnt_, fade_gap_, fade_, silence_longest_us_, silences_,
-               readings_, scale_, whole_readings_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_,
-               trend_, trend_pick_, previous_, previous_pick_, seasonal_, cusum_, novelty_, calibration_,
-               volatility_, flatline_, range_, silence_);
+    SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, run_peak_learnt_, fade_gap_, fade_,
+               silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_, alarm_,
+               level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_, seasonal_,
+               cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
   }
   Status RestoreState(std::string_view& in) override {
-    return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, run_peak_learnt_, fade_gap_, fade_,
-                         silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_,
+    return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, run_peak_learnt_, fade_gap_,
+                         fade_, silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_,
                          alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
                          seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
   }
