@@ -58,7 +58,7 @@ echo "== detector $detector, $("$bin" --version 2>/dev/null | head -1)"
 echo
 echo "== 1. NAB development set, each category held out (standard profile)"
 "$bin" eval --labels "$nab/labels/combined_windows.json" --data "$nab/data" --detector "$detector" \
-  --leave-one-out --format json > "$work/loo.json"
+  --leave-one-out --format json --write-results "$work/dev/$detector" > "$work/loo.json"
 report loo "$work/loo.json"
 
 echo
@@ -70,13 +70,8 @@ for s in "${seeds[@]}"; do
   "$bin" eval --labels "$work/series-$s/labels/combined_windows.json" --data "$work/series-$s/data" \
     --detector "$detector" --threshold-from-data "$nab/data" \
     --threshold-from-labels "$nab/labels/combined_windows.json" --format json --per-file \
-    > "$work/series-$s.json"
+    --write-results "$work/series-$s/results/$detector" > "$work/series-$s.json"
   report series "$work/series-$s.json" "$s"
-  for f in "$work/series-$s"/data/*/*.csv; do
-    rel="${f#"$work/series-$s/data/"}"
-    mkdir -p "$(dirname "$work/series-$s/scored/$rel")"
-    "$bin" score-file --input "$f" --output "$work/series-$s/scored/$rel" --detector "$detector" > /dev/null
-  done
 done
 series_json=(); scored=()
 for s in "${seeds[@]}"; do
@@ -125,9 +120,10 @@ pairs=()
 mkdir -p "$work/offset"
 for f in "$nab"/data/*/*.csv; do
   b="$work/offset/$(basename "$f" .csv)"
+  category="$(basename "$(dirname "$f")")"
   report shift "$f" "$b.shifted.csv"
-  "$bin" score-file --input "$f" --output "$b.scored.csv" --detector "$detector" > /dev/null
+  # The series as it is was scored in section 1 (--write-results); the shifted one here.
   "$bin" score-file --input "$b.shifted.csv" --output "$b.shifted-scored.csv" --detector "$detector" > /dev/null
-  pairs+=("$b.scored.csv" "$b.shifted-scored.csv")
+  pairs+=("$work/dev/$detector/$category/${detector}_$(basename "$f")" "$b.shifted-scored.csv")
 done
 report offset "${pairs[@]}"

@@ -69,14 +69,17 @@ def families(*paths):
 def kinds(*args):
     """Windows hit by family and anomaly kind, summed over the seeds: args are pairs of an eval
     JSON (its standard profile's threshold, the development set's) and a generate-series folder
-    whose files were scored into SERIES/scored/ (`iotad score-file`). A window is hit when a row
-    inside it scores at or above the threshold, as NAB counts it."""
+    whose scores that eval wrote into SERIES/results/DETECTOR/ (`--write-results`). A window is
+    hit when a row inside it scores at or above the threshold, as NAB counts it."""
     hits = {}
     for path, folder in zip(args[::2], args[1::2]):
-        t = standard(json.load(open(path))["nab"])["threshold"]
+        report = json.load(open(path))
+        t = standard(report["nab"])["threshold"]
+        detector = report["detector"]
         anomalies = json.load(open(f"{folder}/labels/anomalies.json"))
         for name, items in anomalies.items():
-            with open(f"{folder}/scored/{name}") as f:
+            category, file = name.split("/", 1)
+            with open(f"{folder}/results/{detector}/{category}/{detector}_{file}") as f:
                 next(f)
                 rows = [line.rstrip("\n").split(",") for line in f if line.strip()]
             for a in items:

@@ -381,6 +381,37 @@ TEST_F(EvalTest, AThresholdFromElsewhereIsSaid) {
   }
 }
 
+TEST_F(EvalTest, WrittenResultsAreWhatWasEvaluatedAndScoreTheSameReadBack) {
+  TempDir dir;
+  const std::string out = dir / "kept/default";
+  const CmdResult scored = RunIotad({"eval", "--labels", labels_, "--data", (NabDev() / "data").string(),
+                                     "--detector", "default", "--write-results", out});
+  ASSERT_EQ(scored.exit_code, 0) << scored.err;
+  // One result file per labelled file, in the published layout, each what score-file writes.
+  const std::vector<std::string> files = ListFiles(out);
+  ASSERT_EQ(files.size(), 28u);
+  EXPECT_EQ(files.front(), "artificialNoAnomaly/default_art_daily_no_noise.csv");
+  const std::string jumpsup = (NabDev() / "data/artificialWithAnomaly/art_daily_jumpsup.csv").string();
+  ASSERT_EQ(RunIotad({"score-file", "--input", jumpsup, "--output", dir / "jumpsup.csv"}).exit_code, 0);
+  EXPECT_EQ(ReadFile(out + "/artificialWithAnomaly/default_art_daily_jumpsup.csv"),
+            ReadFile(dir / "jumpsup.csv"));
+  // Read back as published results: the same three profile rows.
+  const CmdResult again = RunIotad({"eval", "--labels", labels_, "--results", out});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("NAB v1.1 scores of default on 28 files"), std::string::npos) << again.out;
+  const auto profile_rows = [](const std::string& text) {
+    std::string rows;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+      if (line.starts_with("standard ") || line.starts_with("reward_low_")) rows += line + "\n";
+    }
+    return rows;
+  };
+  const std::string rows = profile_rows(scored.out);
+  EXPECT_EQ(std::count(rows.begin(), rows.end(), '\n'), 3) << scored.out;
+  EXPECT_EQ(profile_rows(again.out), rows);
+}
+
 TEST_F(EvalTest, BadUsageIsOneLine) {
   const std::string results = (NabDev() / "results/numenta").string();
   const std::string data = (NabDev() / "data").string();
@@ -419,12 +450,19 @@ TEST_F(EvalTest, BadUsageIsOneLine) {
         "--threshold-from-labels", labels_},
        3,
        "threshold set: "},
+      {{"eval", "--labels", labels_, "--results", results, "--write-results", "/tmp/never"},
+       2,
+       "--write-results applies to --data"},
+      {{"eval", "--labels", labels_, "--data", data, "--write-results", "/proc/no/such"},
+       4,
+       "cannot create the folder of '/proc/no/such/"},
   };
   for (const Case& c : cases) {
     const CmdResult r = RunIotad(c.args);
     EXPECT_EQ(r.exit_code, c.exit_code) << c.message << ": " << r.err;
     EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(r.err.find("eval: eval:"), std::string::npos) << r.err;  // the command named once
   }
   for (const char* cmd : {"eval", "score-file"}) {
     const CmdResult help = RunIotad({cmd, "--help"});

@@ -121,10 +121,12 @@ std::string FormatLakeEvalJson(const LakeEvalReport& r) {
 /// detection at the moment the detector says the anomaly happened (Score::at_us).
 Status RunLakeEval(const EvalFlags& flags, const std::string& lake_path) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (flags.per_file || flags.profiles_given || flags.threshold_flags_given) {
+  if (flags.per_file || flags.profiles_given || flags.threshold_flags_given ||
+      !flags.nab.write_results_dir.empty()) {
     return Status(Errc::kInvalidArgument,
-                  "eval: --per-file, --profiles, --leave-one-out, --threshold and "
-                  "--threshold-from-* apply to --results and --data (NAB), not --lake");
+                  "eval: --per-file, --profiles, --leave-one-out, --threshold, "
+                  "--threshold-from-* and --write-results apply to --results and --data (NAB), "
+                  "not --lake");
   }
   if (!std::isnan(flags.false_alarms_per_day) &&
       !(flags.false_alarms_per_day > 0 && std::isfinite(flags.false_alarms_per_day))) {
@@ -288,6 +290,10 @@ void RegisterEvalCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& o
       sub->add_option("--data", nab.data_dir,
                       "Data folder: DIR/<file> (timestamp,value), scored here by --detector");
   results->excludes(data);
+  sub->add_option("--write-results", nab.write_results_dir,
+                  "With --data: also write each file's scores (timestamp,value,anomaly_score) as "
+                  "published results are laid out, DIR/<category>/<name>_<file>.csv, the name "
+                  "being DIR's: --results DIR reads them back");
   sub->add_option("--detector", nab.detector,
                   fmt::format("With --lake or --data: {}; with --lake also {} (batch detectors, {}, "
                               "run in gold only)",
@@ -335,6 +341,8 @@ void RegisterEvalCommand(CLI::App& app, GlobalOptions& global, CommandOutcome& o
       "  iotad eval --labels nab/labels/combined_windows.json --data nab/data --leave-one-out\n"
       "  iotad eval --labels new/labels.json --data new/data --threshold-from-data nab/data "
       "--threshold-from-labels nab/labels/combined_windows.json\n"
+      "  iotad eval --labels nab/labels/combined_windows.json --data nab/data --write-results "
+      "results/default   # then --results results/default\n"
       "Thresholds: by default each profile is scored at the threshold that is best for the scored "
       "set (what NAB reports); --threshold, --threshold-from-* and --leave-one-out measure a "
       "threshold chosen without the scored series.");

@@ -20,9 +20,11 @@ struct LoadedSeries {
   std::vector<int64_t> flagged_row;
 };
 
-Result<LoadedSeries> RunDetector(const std::string& path, const std::string& detector) {
+/// Scores the data file at `path`; writes its scores to `write_to` as well unless that is empty.
+Result<LoadedSeries> RunDetector(const std::string& path, const std::string& detector,
+                                 const std::string& write_to) {
   LoadedSeries out;
-  IOTAD_TRY(ScoreSeriesFile(path, detector, [&out](const ScoredRow& row) {
+  const ScoredRowSink keep = [&out](const ScoredRow& row) {
     if (row.score.flag) {
       out.flagged_at.push_back(row.score.at_us != 0 ? row.score.at_us : row.ts_us);
       out.flagged_row.push_back(static_cast<int64_t>(out.rows.timestamps.size()));
@@ -30,18 +32,18 @@ Result<LoadedSeries> RunDetector(const std::string& path, const std::string& det
     out.rows.timestamps.push_back(row.ts_us);
     out.rows.scores.push_back(row.score.score);
     return Status::Ok();
-  }));
+  };
+  if (write_to.empty()) {
+    IOTAD_TRY(ScoreSeriesFile(path, detector, keep));
+    return out;
+  }
+  std::error_code ec;
+  fs::create_directories(fs::path(write_to).parent_path(), ec);
+  if (ec) {
+    return Error(Errc::kIo, "cannot create the folder of '{}': {}", write_to, ec.message());
+  }
+  IOTAD_TRY(WriteScoredCsv(path, write_to, detector, /*explain=*/false, keep));
   return out;
-}
-
-Result<LoadedSeries> LoadSeries(const NabEvalOptions& options, const std::string& detector,
-                                const std::string& file) {
-  if (options.results_dir.empty())
-    return RunDetector((fs::path(options.data_dir) / file).string(), detector);
-  IOTAD_ASSIGN_OR_RETURN(const std::string path,
-                         FindResultsFile(options.results_dir, detector, file));
-  IOTAD_ASSIGN_OR_RETURN(SeriesScores rows, ReadResultsCsv(path));
-  return LoadedSeries{std::move(rows), {}, {}};
 }
 
 /// The folder's last component: `results/numenta/` -> `numenta`.
@@ -49,6 +51,30 @@ std::string FolderName(const std::string& dir) {
   fs::path path = fs::path(dir).lexically_normal();
   if (path.filename().empty()) path = path.parent_path();
   return path.filename().string();
+}
+
+/// Where a published result file for `file` lies under `results_dir` (without a `.gz`).
+fs::path ResultsPath(const std::string& results_dir, const std::string& detector,
+                     const std::string& file) {
+  const fs::path relative(file);
+  return fs::path(results_dir) / relative.parent_path() /
+         (detector + "_" + relative.filename().string());
+}
+
+Result<LoadedSeries> LoadSeries(const NabEvalOptions& options, const std::string& detector,
+                                const std::string& file) {
+  if (options.results_dir.empty()) {
+    const std::string write_to =
+        options.write_results_dir.empty()
+            ? std::string()
+            : ResultsPath(options.write_results_dir, FolderName(options.write_results_dir), file)
+                  .string();
+    return RunDetector((fs::path(options.data_dir) / file).string(), detector, write_to);
+  }
+  IOTAD_ASSIGN_OR_RETURN(const std::string path,
+                         FindResultsFile(options.results_dir, detector, file));
+  IOTAD_ASSIGN_OR_RETURN(SeriesScores rows, ReadResultsCsv(path));
+  return LoadedSeries{std::move(rows), {}, {}};
 }
 
 const NabScore& EventsProfileScore(const std::vector<NabScore>& scores) {
@@ -119,6 +145,7 @@ Status ScoreProfiles(const NabEvalOptions& options, const std::vector<NabProfile
     if (!other_labels.ok()) return other_labels.status().WithContext("threshold set: ");
     NabEvalOptions other = options;
     other.data_dir = options.threshold_data_dir;
+    other.write_results_dir.clear();  // the scored set's results only
     auto other_set = LoadCorpus(other, report.detector, *other_labels);
     if (!other_set.ok()) return other_set.status().WithContext("threshold set: ");
     report.threshold_files = static_cast<int64_t>(other_labels->size());
@@ -143,9 +170,7 @@ void AppendWindowEvents(const std::string& file, const std::vector<NabWindow>& w
 
 Result<std::string> FindResultsFile(const std::string& results_dir, const std::string& detector,
                                     const std::string& file) {
-  const fs::path relative(file);
-  const fs::path base = fs::path(results_dir) / relative.parent_path() /
-                        (detector + "_" + relative.filename().string());
+  const fs::path base = ResultsPath(results_dir, detector, file);
   for (const char* suffix : {"", ".gz"}) {
     const std::string candidate = base.string() + suffix;
     if (fs::is_regular_file(candidate)) return candidate;
@@ -156,15 +181,19 @@ Result<std::string> FindResultsFile(const std::string& results_dir, const std::s
 
 Result<EvalReport> RunNabEval(const NabEvalOptions& options) {
   if (options.results_dir.empty() == options.data_dir.empty()) {
-    return Status(Errc::kInvalidArgument, "eval: give either a results folder or a data folder");
+    return Status(Errc::kInvalidArgument, "give either a results folder or a data folder");
   }
   if (options.threshold_data_dir.empty() != options.threshold_labels_path.empty()) {
     return Status(Errc::kInvalidArgument,
-                  "eval: give both --threshold-from-data and --threshold-from-labels");
+                  "give both --threshold-from-data and --threshold-from-labels");
+  }
+  if (!options.write_results_dir.empty() && options.data_dir.empty()) {
+    return Status(Errc::kInvalidArgument,
+                  "--write-results applies to --data (the scores computed here)");
   }
   if (!options.threshold_data_dir.empty() && options.data_dir.empty()) {
     return Status(Errc::kInvalidArgument,
-                  "eval: --threshold-from-data applies to --data (the set is scored by "
+                  "--threshold-from-data applies to --data (the set is scored by "
                   "--detector)");
   }
   const int threshold_choices = (std::isnan(options.threshold) ? 0 : 1) +
@@ -172,11 +201,11 @@ Result<EvalReport> RunNabEval(const NabEvalOptions& options) {
                                 (options.leave_one_out ? 1 : 0);
   if (threshold_choices > 1) {
     return Status(Errc::kInvalidArgument,
-                  "eval: give at most one of --threshold, --threshold-from-data and "
+                  "give at most one of --threshold, --threshold-from-data and "
                   "--leave-one-out (each says where thresholds come from)");
   }
   if (!std::isnan(options.threshold) && !std::isfinite(options.threshold)) {
-    return Status(Errc::kInvalidArgument, "eval: --threshold must be a finite number");
+    return Status(Errc::kInvalidArgument, "--threshold must be a finite number");
   }
   IOTAD_ASSIGN_OR_RETURN(const std::vector<NabFileWindows> labels,
                          ReadNabWindows(options.labels_path));

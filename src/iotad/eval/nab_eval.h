@@ -22,6 +22,10 @@ struct NabEvalOptions {
   std::string results_dir;
   std::string data_dir;
   std::string detector = "default";
+  /// With data_dir: also write each file's rows as scored (`timestamp,value,anomaly_score`, as
+  /// `iotad score-file` does) in the layout of published results, `DIR/<category>/<name>_<file>`,
+  /// the name being DIR's last component: `results_dir = DIR` reads them back.
+  std::string write_results_dir;
   /// Where each profile's threshold comes from: optimised on the scored set (default), `threshold`
   /// for every profile (not NaN), or learnt on another labelled data set scored with `detector`
   /// (`threshold_data_dir` with its `threshold_labels_path`; data mode only).

@@ -13,6 +13,7 @@
 
 #include "iotad/eval/nab_labels.h"
 #include "iotad/eval/report.h"
+#include "iotad/eval/series_csv.h"
 
 namespace iotad::eval {
 namespace {
@@ -39,6 +40,15 @@ class NabEvalTest : public ::testing::Test {
           fmt::format(R"({{"b/1.csv": {0}, "a/1.csv": {0}, "c/1.csv": []}})", window));
   }
   void TearDown() override { fs::remove_all(dir_); }
+  static std::string Read(const fs::path& path) {
+    std::string text;
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) return text;
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+    std::fclose(f);
+    return text;
+  }
   void Write(const fs::path& name, const std::string& text) {
     fs::create_directories((dir_ / name).parent_path());
     std::FILE* f = std::fopen((dir_ / name).c_str(), "wb");
@@ -196,6 +206,72 @@ TEST_F(NabEvalTest, AThresholdLearntOnAnotherSetIsThatSetsBest) {
   const std::string table = FormatEvalTable(*r, false);
   EXPECT_NE(table.find("Thresholds learnt with default on the 11 files of"), std::string::npos)
       << table;
+}
+
+/// `--write-results`: a data folder of two series (a/x.csv, b/y.csv: 600 rows 5 minutes apart, a
+/// smooth wave with a spike at row 400), a window around each spike.
+TEST_F(NabEvalTest, WrittenResultsAreTheScoresEvaluatedAndReadBackTheSame) {
+  std::string labels = "{";
+  for (const char* file : {"a/x.csv", "b/y.csv"}) {
+    std::string text = "timestamp,value\n";
+    for (int i = 0; i < 600; ++i) {
+      const double wave = 10.0 + 3.0 * std::sin(i * 0.05) + 0.3 * std::sin(i * 1.7);
+      text += fmt::format("2014-01-{:02} {:02}:{:02}:00,{}\n", 1 + i / 288, i % 288 / 12,
+                          i % 12 * 5, i == 400 ? wave + 25.0 : wave);
+    }
+    Write(fs::path("data") / file, text);
+    labels += fmt::format(R"({}"{}": [["2014-01-02 08:00:00.000000", "2014-01-02 12:00:00.000000"]])",
+                          labels.size() > 1 ? ", " : "", file);
+  }
+  Write("spiky.json", labels + "}");
+  NabEvalOptions scored;
+  scored.labels_path = (dir_ / "spiky.json").string();
+  scored.data_dir = (dir_ / "data").string();
+  scored.write_results_dir = (dir_ / "out/mine").string();
+  const auto r = RunNabEval(scored);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->rows, 1200);
+
+  // The layout of published results: DIR/<category>/<DIR's name>_<file>, each the bytes
+  // `iotad score-file` writes for that file.
+  for (const char* file : {"a/x.csv", "b/y.csv"}) {
+    const fs::path rel(file);
+    const fs::path written = dir_ / "out/mine" / rel.parent_path() / ("mine_" + rel.filename().string());
+    ASSERT_TRUE(fs::is_regular_file(written)) << written;
+    EXPECT_FALSE(fs::exists(written.string() + ".tmp"));
+    const std::string reference = (dir_ / "reference.csv").string();
+    ASSERT_TRUE(WriteScoredCsv((dir_ / "data" / file).string(), reference, "default").ok());
+    EXPECT_EQ(Read(written), Read(reference)) << file;
+  }
+  // Read back as results, they score as they did when computed (the thresholds to the 9
+  // significant digits the scores are written with).
+  NabEvalOptions read_back;
+  read_back.labels_path = scored.labels_path;
+  read_back.results_dir = scored.write_results_dir;
+  const auto again = RunNabEval(read_back);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->detector, "mine");
+  ASSERT_EQ(again->nab.size(), r->nab.size());
+  for (size_t i = 0; i < r->nab.size(); ++i) {
+    EXPECT_NEAR(again->nab[i].threshold, r->nab[i].threshold, 1e-8) << i;
+    EXPECT_EQ(again->nab[i].raw, r->nab[i].raw) << i;
+    EXPECT_EQ(again->nab[i].windows_hit, r->nab[i].windows_hit) << i;
+    EXPECT_EQ(again->nab[i].fa_events, r->nab[i].fa_events) << i;
+  }
+  // The spikes are found: the scores written are not all zero.
+  EXPECT_EQ(r->nab[0].windows_hit, 2);
+
+  // A folder that cannot be made fails the run; published results are not written over.
+  Write("blocked", "a file where the folder should be");
+  NabEvalOptions blocked = scored;
+  blocked.write_results_dir = (dir_ / "blocked/mine").string();
+  const auto failed = RunNabEval(blocked);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("blocked"), std::string::npos) << failed.status().message();
+  NabEvalOptions results = read_back;
+  results.write_results_dir = (dir_ / "out/other").string();
+  EXPECT_EQ(RunNabEval(results).status().code(), Errc::kInvalidArgument);
+  EXPECT_FALSE(fs::exists(dir_ / "out/other"));
 }
 
 }  // namespace

@@ -203,11 +203,17 @@ Status ScoreSeriesFile(const std::string& path, std::string_view detector,
 
 Status WriteScoredCsv(const std::string& input, const std::string& output,
                       std::string_view detector, bool explain) {
+  return WriteScoredCsv(input, output, detector, explain, [](const ScoredRow&) { return Status::Ok(); });
+}
+
+Status WriteScoredCsv(const std::string& input, const std::string& output,
+                      std::string_view detector, bool explain, const ScoredRowSink& also) {
   IOTAD_ASSIGN_OR_RETURN(auto out, AtomicOutput::Create(output));
   out->buffer().append(explain ? kExplainedCsvHeader : kScoredCsvHeader);
   out->buffer().push_back('\n');
-  IOTAD_TRY(ScoreSeriesFile(input, detector, [&out, explain](const ScoredRow& row) {
+  IOTAD_TRY(ScoreSeriesFile(input, detector, [&out, explain, &also](const ScoredRow& row) {
     AppendScoredRow(out->buffer(), row, explain);
+    IOTAD_TRY(also(row));
     return out->FlushIfFull();
   }));
   return out->Commit();

@@ -42,6 +42,10 @@ Status ScoreSeriesFile(const std::string& path, std::string_view detector,
 /// sentence quoted as CSV quotes).
 Status WriteScoredCsv(const std::string& input, const std::string& output,
                       std::string_view detector, bool explain = false);
+/// The same, handing each row to `also` as well once it is written (one pass: `iotad eval
+/// --write-results` keeps the scores it evaluates). An error from `also` stops it: nothing is left.
+Status WriteScoredCsv(const std::string& input, const std::string& output,
+                      std::string_view detector, bool explain, const ScoredRowSink& also);
 
 /// The timestamps and anomaly scores of a result file (columns found by name in the header).
 struct SeriesScores {
