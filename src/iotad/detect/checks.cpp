@@ -399,13 +399,13 @@ double CusumCheck::Step(const PointContext&, double x, Why& why, double limit) {
   return out;
 }
 
-std::pair<double, double> CusumCheck::Band(double flag_limit) const {
+std::pair<double, double> CusumCheck::Band(double up_limit, double down_limit) const {
   if (slow.n < min_points) return {NAN, NAN};
   const double sd = ScaleFloor(slow.std(), slow.mean);
-  // Flagged when max(up', down') > h: up' = up + z - k > h or down' = down - z - k > h, z being
-  // winsorised at 4 sigma.
-  const double h = flag_limit / (2.0 * k * kLog10E);
-  const double a = h - up + k, b = h - down + k;
+  // Flagged when up' = up + z - k > h_up or down' = down - z - k > h_down, z being winsorised at
+  // 4 sigma.
+  const double per_unit = 2.0 * k * kLog10E;
+  const double a = up_limit / per_unit - up + k, b = down_limit / per_unit - down + k;
   if (a < -b || a < -4.0 || b < -4.0) return {NAN, NAN};  // some side is past h whatever the value
   return {b >= 4.0 ? -INFINITY : slow.mean - b * sd, a >= 4.0 ? INFINITY : slow.mean + a * sd};
 }
@@ -719,6 +719,17 @@ double SurpriseCalibration::Invert(double target) const {
   if (top < 0) return target;
   const double shift = std::max(0.0, top * kBinWidth - cap(acc));
   return std::max(target + shift, (top + 1) * kBinWidth);
+}
+
+SurpriseCalibration SurpriseCalibration::Borrowing(const SurpriseCalibration& other) const {
+  const double own_excursions = AtOrAbove(kQuietBelow);
+  const double other_excursions = other.AtOrAbove(kQuietBelow);
+  const double share =
+      std::min(1.0, (own_excursions + kPriorExcursions) / (other_excursions + kPriorExcursions));
+  SurpriseCalibration out = *this;
+  for (int b = Bin(kQuietBelow); b < kBins; ++b) out.count[b] += static_cast<float>(share * other.count[b]);
+  out.total += static_cast<float>(share * other_excursions);
+  return out;
 }
 
 void SurpriseCalibration::Fade() {

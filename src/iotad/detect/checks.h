@@ -64,6 +64,16 @@ struct SurpriseCalibration {
     for (int b = Bin(s); b < kBins; ++b) above += count[b];
     return above;
   }
+  /// This side's habits for a member whose surprises have a side (CUSUM: a shift up or down),
+  /// kept per side (v15): this side's counts, plus the other side's in proportion to how often
+  /// the series leaves the quiet band on this side against the other, with kPriorExcursions on
+  /// each side. A series whose excursions go both ways as often (a symmetric noise; an
+  /// autocorrelated one whose sums wander either way) habituates both sides with either, as one
+  /// calibration would; a series that bursts up, time after time, does not make a shift down its
+  /// habit. Both sides must have learnt every quiet point (their totals are the points seen).
+  SurpriseCalibration Borrowing(const SurpriseCalibration& other) const;
+  static constexpr double kPriorExcursions = 4.0;
+  static constexpr double kQuietBelow = 2.0;  // surprises below this are quiet (p > 1%)
   /// Counts s (several times per point of every series: inline).
   void Learn(double s) {
     const int bin = Bin(s);
@@ -193,7 +203,10 @@ struct CusumCheck {
   /// Before Step: the values of the next point whose CUSUM surprise would exceed `flag_limit`
   /// lie outside [first, second] (infinite where the winsorised step cannot get there; NaN when
   /// every value would). NaN while warming up.
-  std::pair<double, double> Band(double flag_limit) const;
+  std::pair<double, double> Band(double flag_limit) const { return Band(flag_limit, flag_limit); }
+  /// The same with a limit for each side: a shift up flags past `up_limit`, down past
+  /// `down_limit` (the ensemble calibrates each side by its own habits).
+  std::pair<double, double> Band(double up_limit, double down_limit) const;
 };
 
 /// `flatline`: a run of identical readings longer than any the series made lately. The longest

@@ -834,6 +834,33 @@ TEST(SurpriseCalibrationTest, HabitualLevelsStopCountingButRecordsStandOut) {
   EXPECT_GT(once.Calibrate(10.0), 9.4);
 }
 
+TEST(SurpriseCalibrationTest, ASideBorrowsTheOthersHabitsAsOftenAsItLeavesTheQuietBand) {
+  // Two sides of one member (CUSUM's shifts up and down), each learning every quiet point and its
+  // own excursions. Up: ten excursions in 1000 points, two of them to 10, the others to 3.
+  SurpriseCalibration up, down, down_too;
+  for (int i = 0; i < 1000; ++i) {
+    const bool up_excursion = i % 100 == 0;
+    up.Learn(!up_excursion ? 0.5 : i < 200 ? 10.0 : 3.0);
+    if (!up_excursion) down.Learn(0.5), down_too.Learn(0.5);
+    if (i % 100 == 50) down_too.Learn(3.0);  // ten excursions down too, all to 3
+  }
+  // Twice is a habit: the up side's next excursion to 10 is no news.
+  EXPECT_LT(up.Borrowing(down).Calibrate(10.0), 3.5);
+  // A side that never leaves the quiet band borrows (0 + 4) / (10 + 4) of the other side's
+  // counts: 3 is its habit too (2.9 excursions), 10 (0.6) is not, and a shift down to 10 stands
+  // out as far beyond 3 as the model says.
+  const SurpriseCalibration lent = down.Borrowing(up);
+  EXPECT_NEAR(lent.count[SurpriseCalibration::Bin(10.0)], 2.0 * 4.0 / 14.0, 1e-4);
+  EXPECT_LT(lent.Calibrate(3.0), 3.0);
+  EXPECT_GT(lent.Calibrate(10.0), 9.0);
+  // A side that leaves it as often borrows them all: a level either side reached twice is habit.
+  const SurpriseCalibration shared = down_too.Borrowing(up);
+  EXPECT_NEAR(shared.count[SurpriseCalibration::Bin(10.0)], 2.0, 1e-4);
+  EXPECT_LT(shared.Calibrate(10.0), 3.5);
+  // The share is at most 1: sides that leave the band as often borrow each other's counts whole.
+  EXPECT_NEAR(up.Borrowing(down_too).count[SurpriseCalibration::Bin(3.0)], 8.0 + 10.0, 1e-4);
+}
+
 }  // namespace
 }  // namespace iotad::detect
 
@@ -897,28 +924,40 @@ TEST(DefaultEnsembleTest, CusumJudgesASeriesTheSameWhereverItSits) {
   // A sustained shift of two noise sigmas in a series at 0 and the same series at 1000. Until v13
   // CUSUM learnt from the first point, where the residual is the value itself: at 1000 its slow
   // spread started at 10^6, and it stayed blind to the shift all along. Now, where CUSUM is the
-  // member reported with a surprise over 3 (noise now and then, the shift), it is so at the same
-  // points with the same surprise at either offset. (Volatility still learns from the
-  // first point: it flags the shift's start at 0, not at 1000; see the detect README.)
-  std::vector<std::pair<int, double>> loud[2];
+  // member reported with a surprise over 3 (noise now and then, the shift) at either offset, it
+  // is so with the same surprise at the other, or another member reports something at least as
+  // surprising there. (Volatility still learns from the first point: it flags the shift's start
+  // at 0, not at 1000; see the detect README.)
+  Fed fed[2];
   for (int k = 0; k < 2; ++k) {
     std::vector<double> xs;
     for (int i = 0; i < 3000; ++i) xs.push_back(1000.0 * k + UnitNoise(i) + (i >= 2000 ? 2.0 : 0.0));
     auto d = Make("default");
-    const Fed r = Feed(*d, xs);
-    for (int i = 0; i < 3000; ++i) {
-      const Score& s = r.scores[i];
-      if (s.why.detector == "cusum" && s.surprise > 3.0) loud[k].emplace_back(i, s.surprise);
-      EXPECT_TRUE(i >= 2000 || !s.flag) << k << " " << i;
+    fed[k] = Feed(*d, xs);
+    for (int i = 0; i < 2000; ++i) EXPECT_FALSE(fed[k].scores[i].flag) << k << " " << i;
+  }
+  const auto loud = [](const Score& s) { return s.why.detector == "cusum" && s.surprise > 3.0; };
+  int both = 0, after_shift = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const Score& a = fed[0].scores[i];
+    const Score& b = fed[1].scores[i];
+    if (!loud(a) && !loud(b)) continue;
+    if (a.why.detector == b.why.detector) {
+      // The same surprise, or damped at one offset only (x 0.3: not news there, volatility's
+      // episode, which depends on the offset, having reached further).
+      const double hi = std::max(a.surprise, b.surprise), lo = std::min(a.surprise, b.surprise);
+      EXPECT_TRUE(std::fabs(hi - lo) < 1e-6 || std::fabs(0.3 * hi - lo) < 1e-6)
+          << i << " " << a.surprise << " " << b.surprise;
+      ++both;
+      after_shift += i >= 2000;
+    } else {
+      const Score& cusum = loud(a) ? a : b;
+      const Score& other = loud(a) ? b : a;
+      EXPECT_GE(other.surprise, cusum.surprise - 1e-6) << i << " " << other.why.detector;
     }
   }
-  ASSERT_FALSE(loud[0].empty());
-  EXPECT_GE(loud[0].back().first, 2000);
-  ASSERT_EQ(loud[0].size(), loud[1].size());
-  for (size_t j = 0; j < loud[0].size(); ++j) {
-    EXPECT_EQ(loud[0][j].first, loud[1][j].first);
-    EXPECT_NEAR(loud[0][j].second, loud[1][j].second, 1e-6);
-  }
+  EXPECT_GE(both, 3);
+  EXPECT_GE(after_shift, 2);  // the shift
 }
 
 TEST(DefaultEnsembleTest, AnIsolatedSpikeCountsOnceSoTheSecondIsNewsAndTheThirdAHabit) {
@@ -937,6 +976,21 @@ TEST(DefaultEnsembleTest, AnIsolatedSpikeCountsOnceSoTheSecondIsNewsAndTheThirdA
   EXPECT_FALSE(fed.scores[1800].flag);  // two did
   EXPECT_LT(fed.scores[1800].surprise, 2.0);
   EXPECT_EQ(fed.flags, 2);
+}
+
+TEST(DefaultEnsembleTest, CusumFlagsFromItsSlowBaselinesFiveHundredthPoint) {
+  // A shift of 2 sigmas at 150, sudden: CUSUM's sums pass its flag limit within a few points,
+  // but its slow baseline is still an exact mean of 150 points. It may flag from its 500th
+  // point on (until v15 it flagged at once); what it saw before teaches its habits.
+  std::vector<double> xs;
+  for (int i = 0; i < 1200; ++i) xs.push_back(UnitNoise(i) + (i >= 150 ? 2.0 : 0.0));
+  auto d = Make("default");
+  const Fed fed = Feed(*d, xs);
+  for (int i = 0; i < 500; ++i) {
+    const Score& s = fed.scores[static_cast<size_t>(i)];
+    EXPECT_FALSE(s.flag && (s.why.drivers & 2u) != 0) << i;  // bit 1: CUSUM. Fails on v14
+    EXPECT_NE(s.why.detector, "cusum") << i;
+  }
 }
 
 TEST(DefaultEnsembleTest, CountsAreLearntOnTheSquareRootScale) {

@@ -11,7 +11,9 @@
 //     of the residual), volatility (recent residual variance against the long-run one) and
 //     novelty (a value beyond anything the series reached). Each member's surprise is corrected by
 //     that member's own history (SurpriseCalibration): levels the series reaches habitually stop
-//     counting as anomalies, new extremes still stand out.
+//     counting as anomalies, new extremes still stand out. CUSUM keeps its habits per side (v15):
+//     bursts up, time after time, do not make a shift down a habit (SurpriseCalibration::
+//     Borrowing); it flags from its slow baseline's 500th point (kCusumSettled).
 //  3. Rule members on the raw value: flatline, physical range, silence. A silence always flags;
 //     one no longer than the series made before is scored as its habit (SilenceHabit).
 //  4. The score is the strongest member's surprise. An ongoing episode reports once: a point no
@@ -187,9 +189,17 @@ class Ensemble final : public SeriesDetector {
     // costs more false alarms than it finds; the offset dependence that remains is its).
     if (level.n > 0) {
       s[kCusum] = cusum_.Step(c, r, warm[kCusum], alarm);
+      // Its surprises from the 60th point teach its habits; it flags from the 500th (v15), once
+      // its slow baseline (weight 0.002) is no longer an exact mean of a few hundred points: an
+      // autocorrelated series' sums outrun such a baseline (1 Hz sensors in their first minutes).
+      if (cusum_.slow.n < kCusumSettled) warm[kCusum].warming_up = true;
     } else {
       warm[kCusum].warming_up = true;
     }
+    // The side of CUSUM's surprise: the larger sum; after an alarm restarted both, the side this
+    // point pushed past the alarm level.
+    const bool cusum_down = cusum_.up == 0.0 && cusum_.down == 0.0 ? r < cusum_before.slow.mean
+                                                                     : cusum_.down > cusum_.up;
     s[kNovelty] = novelty_.Step(c, x, warm[kNovelty]);
     s[kVolatility] = volatility_.Step(c, r, warm[kVolatility]);
     // Each model member is corrected by its own history: levels it reaches habitually stop
@@ -199,7 +209,13 @@ class Ensemble final : public SeriesDetector {
     for (int m = 0; m < kModelMembers; ++m) {
       s[m] = std::min(s[m], kMaxSurprise);
       raw_model[m] = s[m];
-      s[m] = warm[m].warming_up ? 0.0 : calibration_[m].Calibrate(s[m]);
+      if (warm[m].warming_up) {
+        s[m] = 0.0;
+      } else if (m == kCusum && s[m] >= kQuiet) {
+        s[m] = CusumHabits(cusum_down).Calibrate(s[m]);
+      } else {
+        s[m] = calibration_[m].Calibrate(s[m]);
+      }
     }
 
     // 3. Rules.
@@ -287,8 +303,17 @@ class Ensemble final : public SeriesDetector {
         // is applied to points that reach the model's band, which is every point that can flag:
         // a quieter point is inside either band and is shown the model's.
         const double target = std::max(limit, news_at);
-        const double needed = raw_model[top] > target ? calibration_[top].Invert(target) : target;
-        Band(top, needed, x - r, out.why, cusum_before, novelty_before, volatility_before);
+        const bool beyond = raw_model[top] > target;
+        double needed = target, needed_down = target;  // needed_down: CUSUM's down side
+        if (top == kCusum) {
+          if (beyond) {
+            needed = CusumHabits(false).Invert(target);
+            needed_down = CusumHabits(true).Invert(target);
+          }
+        } else if (beyond) {
+          needed = needed_down = calibration_[top].Invert(target);
+        }
+        Band(top, needed, needed_down, x - r, out.why, cusum_before, novelty_before, volatility_before);
       }
       if (scale_ == Scale::kSqrt) ToReadingScale(top, value, out.why);
     }
@@ -324,7 +349,14 @@ class Ensemble final : public SeriesDetector {
       const bool held = m == kSpike;
       bool learnt = false;
       if (raw_m < kQuiet || (!held && raw_m > raw_peak_[m]) || episode_points_[m] < kPerEpisode) {
-        calibration_[m].Learn(raw_m);
+        if (m != kCusum) {
+          calibration_[m].Learn(raw_m);
+        } else if (raw_m < kQuiet) {  // a quiet point counts on both sides (both totals are points)
+          calibration_[kCusum].Learn(raw_m);
+          cusum_down_.Learn(raw_m);
+        } else {
+          (cusum_down ? cusum_down_ : calibration_[kCusum]).Learn(raw_m);
+        }
         learnt = true;
         if (raw_m >= kQuiet) ++episode_points_[m];
       }
@@ -397,10 +429,10 @@ class Ensemble final : public SeriesDetector {
     why.hi = FromSqrt(why.hi);
   }
 
-  /// Sets why.lo/hi of model member m: where its raw surprise passes `needed`. `offset` turns the
-  /// residual (which CUSUM and volatility watch) back into values.
-  static void Band(int m, double needed, double offset, Explanation& why, const CusumCheck& cusum,
-                   const NoveltyCheck& novelty, const VolatilityCheck& volatility) {
+  /// Sets why.lo/hi of model member m: where its raw surprise passes `needed` (CUSUM's shift down:
+  /// `needed_down`). `offset` turns the residual (which CUSUM and volatility watch) back into values.
+  static void Band(int m, double needed, double needed_down, double offset, Explanation& why,
+                   const CusumCheck& cusum, const NoveltyCheck& novelty, const VolatilityCheck& volatility) {
     std::pair<double, double> band;
     switch (m) {
       case kSpike: {
@@ -409,7 +441,7 @@ class Ensemble final : public SeriesDetector {
         offset = 0.0;
         break;
       }
-      case kCusum: band = cusum.Band(needed); break;
+      case kCusum: band = cusum.Band(needed, needed_down); break;
       case kVolatility: band = volatility.Band(needed); break;
       default: band = novelty.Band(needed), offset = 0.0; break;
     }
@@ -425,13 +457,14 @@ class Ensemble final : public SeriesDetector {
     SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, run_peak_learnt_, fade_gap_, fade_,
                silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_, alarm_,
                level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_, seasonal_,
-               cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
+               cusum_, novelty_, calibration_, cusum_down_, volatility_, flatline_, range_, silence_);
   }
   Status RestoreState(std::string_view& in) override {
     return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, run_peak_learnt_, fade_gap_,
                          fade_, silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_,
                          alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
-                         seasonal_, cusum_, novelty_, calibration_, volatility_, flatline_, range_, silence_);
+                         seasonal_, cusum_, novelty_, calibration_, cusum_down_, volatility_, flatline_, range_,
+                         silence_);
   }
 
   Score Tick(int64_t now_us) override {
@@ -517,7 +550,14 @@ class Ensemble final : public SeriesDetector {
   double run_max_[kModelMembers] = {};  // spike: the peak of the current run >= kQuiet
   int episode_points_[kModelMembers] = {};
   bool run_peak_learnt_ = false;  // spike: the run's peak was one of its episode's points learnt
-  static constexpr double kQuiet = 2.0;  // raw surprise below this is an ordinary point
+  static constexpr double kQuiet = SurpriseCalibration::kQuietBelow;  // raw surprise below: an ordinary point
+  // CUSUM flags from this point of its slow baseline on (1 / its weight 0.002; see Update).
+  static constexpr int64_t kCusumSettled = 500;
+  /// CUSUM's habits for a shift down (`down`) or up: that side's, borrowing the other side's
+  /// (SurpriseCalibration::Borrowing).
+  SurpriseCalibration CusumHabits(bool down) const {
+    return down ? cusum_down_.Borrowing(calibration_[kCusum]) : calibration_[kCusum].Borrowing(cusum_down_);
+  }
   static constexpr int kPerEpisode = 4;  // per member: a different kind of evidence is news
   // A spike whose peak is this far (in decades of p) beyond all but one point the series' spike
   // member remembers is isolated and counts once (v14; see Update).
@@ -545,7 +585,8 @@ class Ensemble final : public SeriesDetector {
   SeasonalCheck::Scratch seasonal_scratch_;  // derived from time and cadence only: not saved
   CusumCheck cusum_;
   NoveltyCheck novelty_;
-  SurpriseCalibration calibration_[kModelMembers];
+  SurpriseCalibration calibration_[kModelMembers];  // CUSUM's: its shifts up (v15)
+  SurpriseCalibration cusum_down_;                   // CUSUM's shifts down
   VolatilityCheck volatility_;
   FlatlineCheck flatline_;
   RangeCheck range_;
