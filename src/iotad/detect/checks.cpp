@@ -645,15 +645,19 @@ Score SilenceCheck::Tick(const Cadence& c, int64_t now) {
   return out;
 }
 
-double SurpriseCalibration::CalibrateTail(double s) const {
-  const int bin = Bin(s);
+namespace {
+
+/// SurpriseCalibration::CalibrateTail over the counts `count(b)` of its bins and `total` points.
+template <typename Count>
+double CalibratedTail(double s, float total, Count count) {
+  const int bin = SurpriseCalibration::Bin(s);
   // Walk down from the top: `above` = points at or above bin b. The first exceedance of a level
   // may itself have been an anomaly; from the second on the level is a habit of the series, and
   // p is at least (exceedances - 1) / points seen.
   double above = 0.0;
-  int b = kBins - 1;
+  int b = SurpriseCalibration::kBins - 1;
   for (; b >= 0; --b) {
-    above += count[b];
+    above += count(b);
     if (b <= bin && above >= 2.0) break;
   }
   const double n = static_cast<double>(total) + 1.0;
@@ -661,8 +665,28 @@ double SurpriseCalibration::CalibrateTail(double s) const {
   if (b == bin) return std::min(s, -std::log10((above - 1.0) / n));
   // s is beyond the highest habitual level L: extrapolate the model's tail from there, as much
   // rarer than L as the model says: p = P(>= L) * 10^-(s - L).
-  const double level = b * kBinWidth;
+  const double level = b * SurpriseCalibration::kBinWidth;
   return std::min(s, s - level - std::log10((above - 1.0) / n));
+}
+
+}  // namespace
+
+double SurpriseCalibration::CalibrateTail(double s) const {
+  return CalibratedTail(s, total, [this](int b) { return count[b]; });
+}
+
+double SurpriseCalibration::CalibrateBorrowing(double s, const SurpriseCalibration& other) const {
+  if (s < kQuietBelow) return s;
+  // Borrowing(other).Calibrate(s), without building it (CUSUM asks for every surprising point):
+  // the same float sums, bin by bin.
+  const double other_excursions = other.excursions;
+  const double share = BorrowedShare(other_excursions);
+  const float merged_total = total + static_cast<float>(share * other_excursions);
+  if (merged_total <= 0.0f) return s;
+  const int first = Bin(kQuietBelow);
+  return CalibratedTail(s, merged_total, [&](int b) {
+    return b >= first ? count[b] + static_cast<float>(share * other.count[b]) : count[b];
+  });
 }
 
 double SurpriseCalibration::Invert(double target) const {
@@ -721,20 +745,24 @@ double SurpriseCalibration::Invert(double target) const {
   return std::max(target + shift, (top + 1) * kBinWidth);
 }
 
+double SurpriseCalibration::BorrowedShare(double other_excursions) const {
+  return std::min(1.0, (excursions + kPriorExcursions) / (other_excursions + kPriorExcursions));
+}
+
 SurpriseCalibration SurpriseCalibration::Borrowing(const SurpriseCalibration& other) const {
-  const double own_excursions = AtOrAbove(kQuietBelow);
-  const double other_excursions = other.AtOrAbove(kQuietBelow);
-  const double share =
-      std::min(1.0, (own_excursions + kPriorExcursions) / (other_excursions + kPriorExcursions));
+  const double other_excursions = other.excursions;
+  const double share = BorrowedShare(other_excursions);
   SurpriseCalibration out = *this;
   for (int b = Bin(kQuietBelow); b < kBins; ++b) out.count[b] += static_cast<float>(share * other.count[b]);
   out.total += static_cast<float>(share * other_excursions);
+  out.excursions += static_cast<float>(share * other_excursions);
   return out;
 }
 
 void SurpriseCalibration::Fade() {
   for (float& c : count) c *= 0.5f;
   total *= 0.5f;
+  excursions *= 0.5f;
 }
 
 // The two kinds of explanation each templated check writes (see WarmingUpOnly).

@@ -48,6 +48,7 @@ struct SurpriseCalibration {
   static constexpr double kBinWidth = 0.5;
   float count[kBins] = {};                   // points whose raw surprise fell in each bin
   float total = 0.0f;
+  float excursions = 0.0f;                   // points at or above kQuietBelow (AtOrAbove's, kept)
   static constexpr float kMemory = 2048.0f;  // points; then counts halve (fading memory)
 
   /// Calibrated surprise for raw surprise s (before learning from it). Below 2 (p > 1%) a point
@@ -72,6 +73,8 @@ struct SurpriseCalibration {
   /// calibration would; a series that bursts up, time after time, does not make a shift down its
   /// habit. Both sides must have learnt every quiet point (their totals are the points seen).
   SurpriseCalibration Borrowing(const SurpriseCalibration& other) const;
+  /// Borrowing(other).Calibrate(s), computed without building it.
+  double CalibrateBorrowing(double s, const SurpriseCalibration& other) const;
   static constexpr double kPriorExcursions = 4.0;
   static constexpr double kQuietBelow = 2.0;  // surprises below this are quiet (p > 1%)
   /// Counts s (several times per point of every series: inline).
@@ -79,11 +82,14 @@ struct SurpriseCalibration {
     const int bin = Bin(s);
     count[bin] += 1.0f;
     total += 1.0f;
+    if (s >= kQuietBelow) excursions += 1.0f;
     if (total > kMemory) Fade();
   }
 
  private:
   double CalibrateTail(double s) const;
+  /// The share of the other side's counts this side borrows (see Borrowing).
+  double BorrowedShare(double other_excursions) const;
   void Fade();  // fading memory: halve everything
 };
 

@@ -859,6 +859,18 @@ TEST(SurpriseCalibrationTest, ASideBorrowsTheOthersHabitsAsOftenAsItLeavesTheQui
   EXPECT_LT(shared.Calibrate(10.0), 3.5);
   // The share is at most 1: sides that leave the band as often borrow each other's counts whole.
   EXPECT_NEAR(up.Borrowing(down_too).count[SurpriseCalibration::Bin(3.0)], 8.0 + 10.0, 1e-4);
+  // Each side keeps its excursions as it learns (AtOrAbove(2) without the walk), through fades too.
+  SurpriseCalibration long_run;
+  for (int i = 0; i < 10000; ++i) long_run.Learn(i % 37 == 0 ? 2.0 + (i % 7) : (i % 5) * 0.3);
+  EXPECT_LT(long_run.total, SurpriseCalibration::kMemory);  // it has faded
+  EXPECT_EQ(long_run.excursions, long_run.AtOrAbove(SurpriseCalibration::kQuietBelow));
+  EXPECT_EQ(up.excursions, 10.0f);
+  // What the ensemble calls for every surprising point: the same, without building it.
+  for (double s : {0.5, 2.0, 3.0, 6.0, 10.0, 10.2, 25.0}) {
+    EXPECT_EQ(down.CalibrateBorrowing(s, up), lent.Calibrate(s)) << s;
+    EXPECT_EQ(down_too.CalibrateBorrowing(s, up), shared.Calibrate(s)) << s;
+    EXPECT_EQ(up.CalibrateBorrowing(s, down), up.Borrowing(down).Calibrate(s)) << s;
+  }
 }
 
 }  // namespace

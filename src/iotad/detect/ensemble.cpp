@@ -212,7 +212,8 @@ class Ensemble final : public SeriesDetector {
       if (warm[m].warming_up) {
         s[m] = 0.0;
       } else if (m == kCusum && s[m] >= kQuiet) {
-        s[m] = CusumHabits(cusum_down).Calibrate(s[m]);
+        s[m] = cusum_down ? cusum_down_.CalibrateBorrowing(s[m], calibration_[kCusum])
+                          : calibration_[kCusum].CalibrateBorrowing(s[m], cusum_down_);
       } else {
         s[m] = calibration_[m].Calibrate(s[m]);
       }
