@@ -78,13 +78,16 @@ struct SurpriseCalibration {
   static constexpr double kPriorExcursions = 4.0;
   static constexpr double kQuietBelow = 2.0;  // surprises below this are quiet (p > 1%)
   /// Counts s (several times per point of every series: inline).
-  void Learn(double s) {
-    const int bin = Bin(s);
+  void Learn(double s) { LearnBin(Bin(s)); }
+  /// Counts a surprise by its bin (what Learn keeps of it).
+  void LearnBin(int bin) {
     count[bin] += 1.0f;
     total += 1.0f;
-    if (s >= kQuietBelow) excursions += 1.0f;
+    if (bin >= kQuietBin) excursions += 1.0f;
     if (total > kMemory) Fade();
   }
+  static constexpr int kQuietBin = 4;  // Bin(kQuietBelow): s >= 2 falls in bin 4 or above
+  static_assert(kQuietBin == static_cast<int>(kQuietBelow / kBinWidth));
 
  private:
   double CalibrateTail(double s) const;

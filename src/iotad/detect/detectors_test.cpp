@@ -1005,6 +1005,28 @@ TEST(DefaultEnsembleTest, CusumFlagsFromItsSlowBaselinesFiveHundredthPoint) {
   }
 }
 
+TEST(DefaultEnsembleTest, CusumFlagsASustainedShiftItsOwnGrowthDoesNotHide) {
+  // Noise of sd 1 at one reading a minute, shifted for good by 1.25 or 1.5 sigmas at 1000 (from
+  // 1.75 on, volatility sees the shift's first points as well). CUSUM's
+  // sums grow a little each point; until v16 each step was learnt as it came, the next one was a
+  // level just seen, and its calibrated surprise stayed near 3 while the raw one passed 6: such a
+  // shift was never flagged. Its run is learnt once it is over now.
+  for (double shift : {1.25, 1.5}) {
+    std::vector<double> xs;
+    for (int i = 0; i < 1500; ++i) xs.push_back(UnitNoise(i) + (i >= 1000 ? shift : 0.0));
+    auto d = Make("default");
+    const Fed fed = Feed(*d, xs);
+    EXPECT_GE(fed.first_flag, 1000) << shift;  // the noise before raises no flag
+    int found = -1;
+    for (int i = 1000; i < 1500 && found < 0; ++i) {
+      const Score& s = fed.scores[static_cast<size_t>(i)];
+      if (s.flag && (s.why.drivers & 2u) != 0) found = i;  // bit 1: the CUSUM member
+    }
+    EXPECT_GE(found, 1000) << shift;  // fails on v15
+    EXPECT_LT(found, 1050) << shift;
+  }
+}
+
 TEST(DefaultEnsembleTest, CountsAreLearntOnTheSquareRootScale) {
   auto band = [](const std::vector<double>& xs, int at) {
     auto d = Make("default");

@@ -13,7 +13,9 @@
 //     that member's own history (SurpriseCalibration): levels the series reaches habitually stop
 //     counting as anomalies, new extremes still stand out. CUSUM keeps its habits per side (v15):
 //     bursts up, time after time, do not make a shift down a habit (SurpriseCalibration::
-//     Borrowing); it flags from its slow baseline's 500th point (kCusumSettled).
+//     Borrowing); it flags from its slow baseline's 500th point (kCusumSettled); and it learns a
+//     run of surprising points once the run is over (v16), so a growing sum does not make its own
+//     next step a habit.
 //  3. Rule members on the raw value: flatline, physical range, silence. A silence always flags;
 //     one no longer than the series made before is scored as its habit (SilenceHabit).
 //  4. The score is the strongest member's surprise. An ongoing episode reports once: a point no
@@ -356,7 +358,7 @@ class Ensemble final : public SeriesDetector {
           calibration_[kCusum].Learn(raw_m);
           cusum_down_.Learn(raw_m);
         } else {
-          (cusum_down ? cusum_down_ : calibration_[kCusum]).Learn(raw_m);
+          DeferCusum(raw_m, cusum_down);
         }
         learnt = true;
         if (raw_m >= kQuiet) ++episode_points_[m];
@@ -376,6 +378,7 @@ class Ensemble final : public SeriesDetector {
       }
       if (raw_m >= kQuiet) raw_peak_[m] = std::max(raw_peak_[m], raw_m);
     }
+    if (raw_model[kCusum] < kQuiet) LearnCusumRun();
     out.why.drivers = news ? drivers : 0;
     if (top == kSilent) out.at_us = silent_at;
     out.score = ScoreFromSurprise(out.surprise);
@@ -458,14 +461,15 @@ class Ensemble final : public SeriesDetector {
     SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, run_peak_learnt_, fade_gap_, fade_,
                silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_, alarm_,
                level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_, seasonal_,
-               cusum_, novelty_, calibration_, cusum_down_, volatility_, flatline_, range_, silence_);
+               cusum_, novelty_, calibration_, cusum_down_, cusum_run_, cusum_run_n_, volatility_, flatline_, range_,
+               silence_);
   }
   Status RestoreState(std::string_view& in) override {
     return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, run_peak_learnt_, fade_gap_,
                          fade_, silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_,
                          alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
-                         seasonal_, cusum_, novelty_, calibration_, cusum_down_, volatility_, flatline_, range_,
-                         silence_);
+                         seasonal_, cusum_, novelty_, calibration_, cusum_down_, cusum_run_, cusum_run_n_, volatility_,
+                         flatline_, range_, silence_);
   }
 
   Score Tick(int64_t now_us) override {
@@ -554,6 +558,31 @@ class Ensemble final : public SeriesDetector {
   static constexpr double kQuiet = SurpriseCalibration::kQuietBelow;  // raw surprise below: an ordinary point
   // CUSUM flags from this point of its slow baseline on (1 / its weight 0.002; see Update).
   static constexpr int64_t kCusumSettled = 500;
+  /// CUSUM's surprising points are learnt once their run is over (v16): its sums grow point by
+  /// point through a shift, and each step learnt as it came made the next one, a little higher,
+  /// a level just seen (the calibration extrapolates from the highest level seen twice). A
+  /// sustained shift of 2 sigmas was so never flagged: the calibrated surprise stayed near 3
+  /// while the raw one passed 6. The points learnt are the same (the episode's first points and
+  /// its escalations), only later; kCusumRun of them wait (bins, the top bit the side), the
+  /// oldest learnt at once beyond that.
+  static constexpr int kCusumRun = 16;
+  uint8_t cusum_run_[kCusumRun] = {};
+  int8_t cusum_run_n_ = 0;
+  void DeferCusum(double raw, bool down) {
+    if (cusum_run_n_ == kCusumRun) {
+      LearnCusumPoint(cusum_run_[0]);
+      std::copy(cusum_run_ + 1, cusum_run_ + kCusumRun, cusum_run_);
+      --cusum_run_n_;
+    }
+    cusum_run_[cusum_run_n_++] = static_cast<uint8_t>(SurpriseCalibration::Bin(raw) | (down ? 0x80 : 0));
+  }
+  void LearnCusumPoint(uint8_t point) {
+    ((point & 0x80) != 0 ? cusum_down_ : calibration_[kCusum]).LearnBin(point & 0x7f);
+  }
+  void LearnCusumRun() {
+    for (int j = 0; j < cusum_run_n_; ++j) LearnCusumPoint(cusum_run_[j]);
+    cusum_run_n_ = 0;
+  }
   /// CUSUM's habits for a shift down (`down`) or up: that side's, borrowing the other side's
   /// (SurpriseCalibration::Borrowing).
   SurpriseCalibration CusumHabits(bool down) const {
