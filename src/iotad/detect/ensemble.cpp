@@ -564,7 +564,7 @@ class Ensemble final : public SeriesDetector {
   /// sustained shift of 2 sigmas was so never flagged: the calibrated surprise stayed near 3
   /// while the raw one passed 6. The points learnt are the same (the episode's first points and
   /// its escalations), only later; kCusumRun of them wait (bins, the top bit the side), the
-  /// oldest learnt at once beyond that.
+  /// oldest (the lowest) learnt at once beyond that.
   static constexpr int kCusumRun = 16;
   uint8_t cusum_run_[kCusumRun] = {};
   int8_t cusum_run_n_ = 0;
