@@ -679,13 +679,11 @@ double SurpriseCalibration::CalibrateBorrowing(double s, const SurpriseCalibrati
   if (s < kQuietBelow) return s;
   // Borrowing(other).Calibrate(s), without building it (CUSUM asks for every surprising point):
   // the same float sums, bin by bin.
-  const double other_excursions = other.excursions;
-  const double share = BorrowedShare(other_excursions);
-  const float merged_total = total + static_cast<float>(share * other_excursions);
+  const double share = BorrowedShare(other.excursions);
+  const float merged_total = total + Lent(share, other.excursions);
   if (merged_total <= 0.0f) return s;
-  const int first = Bin(kQuietBelow);
   return CalibratedTail(s, merged_total, [&](int b) {
-    return b >= first ? count[b] + static_cast<float>(share * other.count[b]) : count[b];
+    return b >= kQuietBin ? count[b] + Lent(share, other.count[b]) : count[b];
   });
 }
 
@@ -750,12 +748,11 @@ double SurpriseCalibration::BorrowedShare(double other_excursions) const {
 }
 
 SurpriseCalibration SurpriseCalibration::Borrowing(const SurpriseCalibration& other) const {
-  const double other_excursions = other.excursions;
-  const double share = BorrowedShare(other_excursions);
+  const double share = BorrowedShare(other.excursions);
   SurpriseCalibration out = *this;
-  for (int b = Bin(kQuietBelow); b < kBins; ++b) out.count[b] += static_cast<float>(share * other.count[b]);
-  out.total += static_cast<float>(share * other_excursions);
-  out.excursions += static_cast<float>(share * other_excursions);
+  for (int b = kQuietBin; b < kBins; ++b) out.count[b] += Lent(share, other.count[b]);
+  out.total += Lent(share, other.excursions);
+  out.excursions += Lent(share, other.excursions);
   return out;
 }
 

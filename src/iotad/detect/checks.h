@@ -93,6 +93,9 @@ struct SurpriseCalibration {
   double CalibrateTail(double s) const;
   /// The share of the other side's counts this side borrows (see Borrowing).
   double BorrowedShare(double other_excursions) const;
+  /// What `share` of the other side's count adds to this side's (Borrowing and CalibrateBorrowing
+  /// add it alike, so the two agree bit for bit).
+  static float Lent(double share, float other_count) { return static_cast<float>(share * other_count); }
   void Fade();  // fading memory: halve everything
 };
 

@@ -214,8 +214,7 @@ class Ensemble final : public SeriesDetector {
       if (warm[m].warming_up) {
         s[m] = 0.0;
       } else if (m == kCusum && s[m] >= kQuiet) {
-        s[m] = cusum_down ? cusum_down_.CalibrateBorrowing(s[m], calibration_[kCusum])
-                          : calibration_[kCusum].CalibrateBorrowing(s[m], cusum_down_);
+        s[m] = CusumSide(cusum_down).CalibrateBorrowing(s[m], CusumSide(!cusum_down));
       } else {
         s[m] = calibration_[m].Calibrate(s[m]);
       }
@@ -577,7 +576,7 @@ class Ensemble final : public SeriesDetector {
     cusum_run_[cusum_run_n_++] = static_cast<uint8_t>(SurpriseCalibration::Bin(raw) | (down ? 0x80 : 0));
   }
   void LearnCusumPoint(uint8_t point) {
-    ((point & 0x80) != 0 ? cusum_down_ : calibration_[kCusum]).LearnBin(point & 0x7f);
+    CusumSide((point & 0x80) != 0).LearnBin(point & 0x7f);
   }
   void LearnCusumRun() {
     for (int j = 0; j < cusum_run_n_; ++j) LearnCusumPoint(cusum_run_[j]);
@@ -585,9 +584,10 @@ class Ensemble final : public SeriesDetector {
   }
   /// CUSUM's habits for a shift down (`down`) or up: that side's, borrowing the other side's
   /// (SurpriseCalibration::Borrowing).
-  SurpriseCalibration CusumHabits(bool down) const {
-    return down ? cusum_down_.Borrowing(calibration_[kCusum]) : calibration_[kCusum].Borrowing(cusum_down_);
-  }
+  SurpriseCalibration CusumHabits(bool down) const { return CusumSide(down).Borrowing(CusumSide(!down)); }
+  /// CUSUM's calibration for shifts down (`down`) or up.
+  SurpriseCalibration& CusumSide(bool down) { return down ? cusum_down_ : calibration_[kCusum]; }
+  const SurpriseCalibration& CusumSide(bool down) const { return down ? cusum_down_ : calibration_[kCusum]; }
   static constexpr int kPerEpisode = 4;  // per member: a different kind of evidence is news
   // A spike whose peak is this far (in decades of p) beyond all but one point the series' spike
   // member remembers is isolated and counts once (v14; see Update).
