@@ -97,14 +97,23 @@ def kinds(*args):
         print(f"    {kind:<18} {h:>4}/{n:<4}  {each}")
 
 
+def pump_found(e):
+    """Faults found and false alarms of a pump eval's events."""
+    o = e["overall"]
+    return (f"found {o['detected']}/{o['events']}, {o['false_alerts']} false-alarm events over "
+            f"{e['normal_hours']:.2f} h of normal operation: {e['false_alarm_events_per_normal_hour']:.2f} per hour")
+
+
 def pump(path):
     e = json.load(open(path))["events"]
-    o = e["overall"]
-    print(f"  found {o['detected']}/{o['events']}, {o['false_alerts']} false-alarm events over "
-          f"{e['normal_hours']:.2f} h of normal operation: {e['false_alarm_events_per_normal_hour']:.2f} "
-          f"per hour (target: >= 27 at < 0.5)")
+    print(f"  {pump_found(e)} (target: >= 27 at < 0.5)")
     for k in e["by_kind"]:
         print(f"    {k['kind']:<14} {k['detected']}/{k['events']}")
+
+
+def pump_one_device(path):
+    e = json.load(open(path))["events"]
+    print(f"  the runs as one device (silent between them): {pump_found(e)}")
 
 
 def fleet(path):
@@ -150,4 +159,4 @@ def offset(*pairs):
 
 if __name__ == "__main__":
     {"loo": loo, "series": series, "families": families, "kinds": kinds, "pump": pump,
-     "fleet": fleet, "shift": shift, "offset": offset}[sys.argv[1]](*sys.argv[2:])
+     "pump_one_device": pump_one_device, "fleet": fleet, "shift": shift, "offset": offset}[sys.argv[1]](*sys.argv[2:])
