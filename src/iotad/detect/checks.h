@@ -219,6 +219,12 @@ struct CusumCheck {
   /// The same with a limit for each side: a shift up flags past `up_limit`, down past
   /// `down_limit` (the ensemble calibrates each side by its own habits).
   std::pair<double, double> Band(double up_limit, double down_limit) const;
+  /// A new segment of the series (after a reported silence): the sums start again from zero and
+  /// the recent level from the baseline; the baseline and its spread stay.
+  void Restart() {
+    up = down = 0.0;
+    fast.mean = slow.mean;
+  }
 };
 
 /// `flatline`: a run of identical readings longer than any the series made lately. The longest
@@ -398,6 +404,16 @@ struct SilenceCheck {
   /// No silence ends at `now` (Gap would return 0 before explaining anything): the usual point.
   bool OnTime(const Cadence& c, int64_t last, int64_t now) const {
     return last == kNoTime || now <= last || now - last <= Timeout(c);
+  }
+  /// The series is old enough for a silence to be news: it has reported for kMinLifeTimeouts
+  /// timeouts up to `last`, its last point before the gap.
+  bool Lived(const Cadence& c, int64_t last) const {
+    return first_ts != kNoTime && last != kNoTime && last - first_ts >= kMinLifeTimeouts * Timeout(c);
+  }
+  /// A point at `now` ends a silence this member reports (a gap past the timeout on a series old
+  /// enough): Gap's surprise is positive exactly then.
+  bool Reports(const Cadence& c, int64_t last, int64_t now) const {
+    return !OnTime(c, last, now) && Lived(c, last);
   }
   /// Surprise of a gap; sets *at to when it became anomalous.
   double Gap(const Cadence& c, int64_t last, int64_t now, Explanation& why, int64_t* at) const;

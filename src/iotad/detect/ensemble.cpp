@@ -17,7 +17,9 @@
 //     run of surprising points once the run is over (v16), so a growing sum does not make its own
 //     next step a habit.
 //  3. Rule members on the raw value: flatline, physical range, silence. A silence always flags;
-//     one no longer than the series made before is scored as its habit (SilenceHabit).
+//     one no longer than the series made before is scored as its habit (SilenceHabit). The
+//     reading after a silence it reports starts a new segment (v17): the level, the trend, the
+//     previous value and CUSUM's sums start again from it; the series' habits stay (Resume).
 //  4. The score is the strongest member's surprise. An ongoing episode reports once: a point no
 //     more surprising than the episode's fading peak is damped and does not flag again.
 // The flag limit accounts for the number of members: p < false alarms per day / (points per day
@@ -90,6 +92,8 @@ class Ensemble final : public SeriesDetector {
     const double x = scale_ == Scale::kSqrt ? SignedSqrt(value) : value;
     const int64_t last = cadence_.last_ts;
     const PointContext c{ts_us, cadence_.Observe(ts_us), &cadence_};
+    // A reading after a silence the silence member reports starts a new segment (v17; Resume).
+    if (level_.n > 0 && silence_.Reports(cadence_, last, ts_us)) Resume(x);
     // What counts as an alarm for the members' own state (CUSUM restarts, stuck reminders,
     // remembered peaks) is fixed, so the scores do not depend on the sensitivity knob: the knob
     // only moves where flags start. Both limits follow the cadence together: one test for both.
@@ -178,6 +182,10 @@ class Ensemble final : public SeriesDetector {
       warm[kSpike].warming_up = true;
     }
     level_.Add(x, 0.02, 3.0, level_std);
+    if (segment_points_ < kSegmentMean) {  // a new segment's level: the mean of its points so far
+      segment_sum_ += x;
+      level_.mean = segment_sum_ / ++segment_points_;
+    }
     // The reported member is explained, and its "normal" band drawn, from the state before this
     // point taught the members: kept here (a few hundred bytes).
     const CusumCheck cusum_before = cusum_;
@@ -384,6 +392,29 @@ class Ensemble final : public SeriesDetector {
     return out;
   }
 
+  /// A reading after a silence the silence member reports (v17): a machine restarted, a device
+  /// back from an outage or from sleep, often at another operating point. What the series did
+  /// just before the gap is no expectation for it: the level, the trend and the previous value
+  /// start again from this reading (the level as the mean of the new segment's points, up to
+  /// kSegmentMean of them, so one noisy first reading does not offset it for hours) and CUSUM's
+  /// sums from zero. What the series taught about itself stays: the spreads, every member's
+  /// habits, novelty's range, the time-of-day profile, the cadence and the silence habit. So a
+  /// reading far beyond anything seen, or off the time-of-day profile, is still news; the gap
+  /// itself is the silence member's to report (a rule: it always flags), and a series too young
+  /// for a silence to be news keeps comparing across the gap, as before.
+  void Resume(double x) {
+    level_.mean = x;
+    segment_points_ = 0;
+    segment_sum_ = 0.0;
+    trend_.level = x;
+    trend_.slope = 0.0;
+    previous_.last = x;
+    cusum_.Restart();
+  }
+  static constexpr int32_t kSegmentMean = 50;  // 1 / the level's weight (0.02): its horizon
+  int32_t segment_points_ = kSegmentMean;     // points of the segment's mean (kSegmentMean: none)
+  double segment_sum_ = 0.0;
+
   /// Counts (v11). A count's spread grows with its level (Poisson: the variance is the mean), so a
   /// spread learnt over quiet nights and busy days is too wide for the one and too narrow for the
   /// other. The square root makes it even (Poisson: sd 1/2 at any level) and keeps every z the
@@ -461,14 +492,14 @@ class Ensemble final : public SeriesDetector {
                silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_, alarm_,
                level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_, seasonal_,
                cusum_, novelty_, calibration_, cusum_down_, cusum_run_, cusum_run_n_, volatility_, flatline_, range_,
-               silence_);
+               silence_, segment_points_, segment_sum_);
   }
   Status RestoreState(std::string_view& in) override {
     return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, run_peak_learnt_, fade_gap_,
                          fade_, silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_,
                          alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
                          seasonal_, cusum_, novelty_, calibration_, cusum_down_, cusum_run_, cusum_run_n_, volatility_,
-                         flatline_, range_, silence_);
+                         flatline_, range_, silence_, segment_points_, segment_sum_);
   }
 
   Score Tick(int64_t now_us) override {
