@@ -104,9 +104,16 @@ def pump_found(e):
             f"{e['normal_hours']:.2f} h of normal operation: {e['false_alarm_events_per_normal_hour']:.2f} per hour")
 
 
+def reported_by(e):
+    """The false alarms by what reported them (for `default`, its members' names)."""
+    counts = e.get("false_alerts_by_detector", {})
+    return ", ".join(f"{name} {n}" for name, n in counts.items()) or "none"
+
+
 def pump(path):
     e = json.load(open(path))["events"]
     print(f"  {pump_found(e)} (target: >= 27 at < 0.5)")
+    print(f"    false alarms by what reported them: {reported_by(e)}")
     for k in e["by_kind"]:
         print(f"    {k['kind']:<14} {k['detected']}/{k['events']}")
 
@@ -114,6 +121,7 @@ def pump(path):
 def pump_one_device(path):
     e = json.load(open(path))["events"]
     print(f"  the runs as one device (silent between them): {pump_found(e)}")
+    print(f"    false alarms by what reported them: {reported_by(e)}")
 
 
 def fleet(path):

@@ -219,6 +219,44 @@ TEST_F(LakeEvalTest, PerEventListsEachLabelledEventAndEachFalseAlert) {
   ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"(alerts \(\d+ true, (\d+) false\))"))) << r.out;
   EXPECT_EQ(false_listed, std::stoll(m[1]));
   EXPECT_EQ(false_lines, false_listed);
+  // The false alerts by what reported them (a knob of 20 false alarms per series-day, so there
+  // are some): each name counts the listed false alerts whose explanation it heads
+  // ("[volatility, driven by ...]"), and the counts add up.
+  const CmdResult loud = Eval({"--per-event", "--false-alarms-per-day", "20"});
+  ASSERT_EQ(loud.exit_code, 0) << loud.err;
+  ASSERT_TRUE(std::regex_search(loud.out, m, std::regex(R"(alerts \(\d+ true, (\d+) false\))"))) << loud.out;
+  const long long loud_false = std::stoll(m[1]);
+  ASSERT_GT(loud_false, 0) << loud.out;
+  ASSERT_TRUE(std::regex_search(loud.out, m, std::regex(R"(\nfalse alerts by what reported them:((?: [a-z_]+ \d+)+)\n)")))
+      << loud.out;
+  {
+    std::istringstream in(m[1].str());
+    long long total = 0;
+    for (std::string name, n; in >> name >> n;) {
+      long long headed = 0;
+      bool listing = false;
+      for (const std::string& line : Lines(loud.out)) {
+        if (line.starts_with("False alerts (")) listing = true;
+        if (listing && line.find("[" + name + ", ") != std::string::npos) ++headed;
+      }
+      EXPECT_EQ(headed, std::stoll(n)) << name;
+      total += std::stoll(n);
+    }
+    EXPECT_EQ(total, loud_false);
+  }
+  const CmdResult loud_json = Eval({"--false-alarms-per-day", "20", "--format", "json"});
+  ASSERT_EQ(loud_json.exit_code, 0) << loud_json.err;
+  ASSERT_TRUE(std::regex_search(loud_json.out, m, std::regex(R"("false_alerts_by_detector":\{([^}]*)\})")))
+      << loud_json.out;
+  long long by_detector = 0;
+  const std::string counts = m[1].str();
+  const std::regex pair(R"("[a-z_]+":(\d+))");
+  for (std::sregex_iterator it(counts.begin(), counts.end(), pair), end; it != end; ++it) {
+    by_detector += std::stoll((*it)[1].str());
+  }
+  EXPECT_EQ(by_detector, loud_false);
+  // None, none listed.
+  EXPECT_EQ(false_listed == 0, r.out.find("false alerts by what reported them") == std::string::npos) << r.out;
 
   // The same in JSON: "per_event" (one object per label) and "false_alerts".
   const CmdResult json = Eval({"--per-event", "--format", "json"});

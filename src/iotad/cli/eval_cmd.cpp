@@ -183,7 +183,8 @@ Status RunLakeEval(const EvalFlags& flags, const std::string& lake_path) {
                                    std::isnan(flags.false_alarms_per_day) ? 0.0 : flags.false_alarms_per_day),
           [&](const pipeline::ReplayPoint& p) {
             detections.push_back({std::string(p.device_id), metrics[p.metric], p.score.at_us,
-                                  flags.per_event ? detect::Describe(p.score, p.value) : std::string()});
+                                  flags.per_event ? detect::Describe(p.score, p.value) : std::string(),
+                                  std::string(p.score.why.detector)});
           },
           [&](std::string_view device) { devices.emplace(device); }, lake->config().gold.max_baseline_points));
   std::vector<eval::LabelledEvent> known;  // the labels of devices silver has

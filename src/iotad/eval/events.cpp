@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <string_view>
 #include <unordered_map>
@@ -135,7 +136,7 @@ AlertTally TallyAlerts(const EventIndex& index, size_t events,
     if (!alert_matched) {
       const Detection& first = detections[order[alert_first]];
       tally.false_alerts.push_back({first.device_id, first.metric, first.at_us, d.at_us,
-                                    static_cast<int64_t>(k + 1 - alert_first), first.why});
+                                    static_cast<int64_t>(k + 1 - alert_first), first.why, first.detector});
     }
     alert_first = k + 1;
     tally.true_alerts += alert_matched ? 1 : 0;
@@ -237,6 +238,11 @@ EventMetrics ComputeEventMetrics(const std::vector<LabelledEvent>& events,
     out.outcomes[e] = {tally.first_match[e], detections[tally.first_detection[e]].why};
   }
   out.false_alert_list = std::move(tally.false_alerts);
+  std::map<std::string, int64_t, std::less<>> by_detector;
+  for (const FalseAlert& a : out.false_alert_list) ++by_detector[a.detector.empty() ? "unknown" : a.detector];
+  out.false_alerts_by_detector.assign(by_detector.begin(), by_detector.end());
+  std::stable_sort(out.false_alerts_by_detector.begin(), out.false_alerts_by_detector.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
   return out;
 }
 

@@ -38,6 +38,7 @@ struct Detection {
   std::string metric;
   TimestampUs at_us = 0;
   std::string why = {};  // the detector's explanation (may be empty): shown by the per-event listing
+  std::string detector = {};  // what reported it (for the ensemble, the member's: "silent", "cusum", ...)
 };
 
 /// The time of a detection that never came (an undetected event).
@@ -57,6 +58,7 @@ struct FalseAlert {
   TimestampUs last_us = 0;
   int64_t detections = 0;
   std::string why;  // its first detection's explanation
+  std::string detector;  // what reported its first detection
 };
 
 struct EventMetricsOptions {
@@ -93,6 +95,9 @@ struct EventMetrics {
   double false_alarms_per_normal_hour = 0;  // NaN without normal hours
   std::vector<EventOutcome> outcomes;       // one per labelled event, in the labels' order
   std::vector<FalseAlert> false_alert_list;  // by series (device, metric), then time
+  /// The false alerts counted by what reported their first detection ("unknown" where the
+  /// detections did not say): the most first, then by name.
+  std::vector<std::pair<std::string, int64_t>> false_alerts_by_detector;
 };
 
 EventMetrics ComputeEventMetrics(const std::vector<LabelledEvent>& events,

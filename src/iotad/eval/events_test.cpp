@@ -51,6 +51,25 @@ TEST(EventMetricsTest, ListsWhatBecameOfEachEventAndEachFalseAlert) {
   EXPECT_EQ(static_cast<int64_t>(m.false_alert_list.size()), m.overall.false_alerts);
 }
 
+TEST(EventMetricsTest, CountsFalseAlertsByWhatReportedTheirFirstDetection) {
+  std::vector<Detection> detections = Detections();
+  const char* const kDetector[] = {"spike", "spike", "silent", "volatility", "", "silent"};
+  ASSERT_EQ(detections.size(), std::size(kDetector));
+  for (size_t i = 0; i < detections.size(); ++i) detections[i].detector = kDetector[i];
+  detections.push_back({"dev-1", "temp_c", Min(95), "", "cusum"});  // the same alert as the one at 90
+  const EventMetrics m = ComputeEventMetrics(Events(), detections);
+  ASSERT_EQ(m.false_alert_list.size(), 3u);
+  EXPECT_EQ(m.false_alert_list[0].detector, "silent");  // dev-1 temp_c at 90 (and 95)
+  EXPECT_EQ(m.false_alert_list[1].detector, "volatility");
+  EXPECT_EQ(m.false_alert_list[2].detector, "");
+  // The most first, then by name; a detection that did not say is "unknown".
+  const std::vector<std::pair<std::string, int64_t>> expected = {{"silent", 1}, {"unknown", 1}, {"volatility", 1}};
+  EXPECT_EQ(m.false_alerts_by_detector, expected);
+  detections[3].detector = "silent";
+  const std::vector<std::pair<std::string, int64_t>> two = {{"silent", 2}, {"unknown", 1}};
+  EXPECT_EQ(ComputeEventMetrics(Events(), detections).false_alerts_by_detector, two);
+}
+
 TEST(EventMetricsTest, AFalseAlertOfSeveralDetectionsSpansThemAll) {
   const std::vector<LabelledEvent> events = {{"dev-1", "temp_c", "spike", Min(500), Min(500)}};
   const std::vector<Detection> detections = {{"dev-1", "temp_c", Min(10), "first"},

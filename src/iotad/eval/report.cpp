@@ -219,6 +219,11 @@ std::string FormatEventTable(const EventMetrics& m) {
       m.detections, m.alerts, m.overall.true_alerts, m.overall.false_alerts,
       Figure(m.false_alarms_per_device_day, 3), m.device_days,
       Figure(m.false_alarms_per_normal_hour, 3), m.normal_hours);
+  if (!m.false_alerts_by_detector.empty()) {
+    out += "false alerts by what reported them:";
+    for (const auto& [detector, n] : m.false_alerts_by_detector) out += fmt::format(" {} {}", detector, n);
+    out += '\n';
+  }
   return out;
 }
 
@@ -235,6 +240,9 @@ void WriteEventJson(JsonWriter& w, const EventMetrics& m) {
   w.Key("by_kind").BeginArray();
   for (const EventScore& s : m.by_kind) WriteEventScore(w, s);
   w.EndArray();
+  w.Key("false_alerts_by_detector").BeginObject();
+  for (const auto& [detector, n] : m.false_alerts_by_detector) w.Key(detector).Int(n);
+  w.EndObject();
   w.EndObject();
 }
 
@@ -290,6 +298,7 @@ void WriteEventListingJson(JsonWriter& w, const EventMetrics& m, const std::vect
     w.Key("last").Timestamp(a.last_us);
     w.Key("detections").Int(a.detections);
     w.Key("why").String(a.why);
+    w.Key("detector").String(a.detector);
     w.EndObject();
   }
   w.EndArray();
