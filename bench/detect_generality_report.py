@@ -118,9 +118,9 @@ def pump(path):
         print(f"    {k['kind']:<14} {k['detected']}/{k['events']}")
 
 
-def pump_one_device(path):
+def pump_one_device(path, config="default config"):
     e = json.load(open(path))["events"]
-    print(f"  the runs as one device (silent between them): {pump_found(e)}")
+    print(f"  the runs as one device (silent between them), {config}: {pump_found(e)}")
     print(f"    false alarms by what reported them: {reported_by(e)}")
 
 

@@ -624,7 +624,7 @@ double SilenceCheck::Gap(const Cadence& c, int64_t last, int64_t now, Explanatio
     why.rule = kWithin;
     return 0.0;
   }
-  if (!Lived(c, last)) {
+  if (!Lived(last, timeout)) {
     why.rule = "no data for longer than the timeout, but the series is too young to have a habit";
     return 0.0;
   }

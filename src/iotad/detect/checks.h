@@ -397,23 +397,27 @@ struct SilenceCheck {
   /// device seen briefly, that stops is not a device gone dark.
   static constexpr int64_t kMinLifeTimeouts = 12;
 
-  int64_t Timeout(const Cadence& c) const {
-    if (timeout_us > 0) return timeout_us;
+  int64_t Timeout(const Cadence& c) const { return timeout_us > 0 ? timeout_us : AutomaticTimeout(c); }
+  /// The timeout when none is configured: 10 typical intervals, at least 5 minutes.
+  static int64_t AutomaticTimeout(const Cadence& c) {
     return std::max<int64_t>(static_cast<int64_t>(10.0 * c.interval_us), 300'000'000);
   }
   /// No silence ends at `now` (Gap would return 0 before explaining anything): the usual point.
   bool OnTime(const Cadence& c, int64_t last, int64_t now) const {
     return last == kNoTime || now <= last || now - last <= Timeout(c);
   }
-  /// The series is old enough for a silence to be news: it has reported for kMinLifeTimeouts
-  /// timeouts up to `last`, its last point before the gap.
-  bool Lived(const Cadence& c, int64_t last) const {
-    return first_ts != kNoTime && last != kNoTime && last - first_ts >= kMinLifeTimeouts * Timeout(c);
+  /// The series is old enough for a silence of `timeout` to be news: it has reported for
+  /// kMinLifeTimeouts of them up to `last`, its last point before the gap.
+  bool Lived(int64_t last, int64_t timeout) const {
+    return first_ts != kNoTime && last != kNoTime && last - first_ts >= kMinLifeTimeouts * timeout;
   }
-  /// A point at `now` ends a silence this member reports (a gap past the timeout on a series old
-  /// enough): Gap's surprise is positive exactly then.
-  bool Reports(const Cadence& c, int64_t last, int64_t now) const {
-    return !OnTime(c, last, now) && Lived(c, last);
+  /// A point at `now` ends a break in the series: a gap past the automatic timeout, whatever the
+  /// configured one, on a series old enough for such a silence to be news. (The ensemble starts
+  /// a new segment there; a user who lengthens the timeout to stop the alerts of a machine run
+  /// in sessions still has each session judged from where it starts.)
+  bool Breaks(const Cadence& c, int64_t last, int64_t now) const {
+    const int64_t timeout = AutomaticTimeout(c);
+    return last != kNoTime && now > last && now - last > timeout && Lived(last, timeout);
   }
   /// Surprise of a gap; sets *at to when it became anomalous.
   double Gap(const Cadence& c, int64_t last, int64_t now, Explanation& why, int64_t* at) const;

@@ -1111,6 +1111,24 @@ TEST(DefaultEnsembleTest, ASeriesBackFromASilenceIsJudgedFromWhereItResumes) {
       EXPECT_FALSE(scores[k].flag) << run << " " << k << " " << Describe(scores[k], 0);  // fails on v16
     }
   }
+  // With a timeout longer than the breaks (a user who does not want an alert each session), no
+  // silence flags, and each session is still judged from where it starts: the break is a gap past
+  // the automatic timeout, whatever the configured one.
+  DetectorOptions sessions;
+  sessions.silence_us = 2 * 3600 * kSecond;
+  auto quiet = Make("default", sessions);
+  int64_t q = 0;
+  int quiet_flags = 0;
+  for (int k = 0; k < 4000; ++k, ++q) quiet_flags += quiet->Update(kT0 + q * kSecond, UnitNoise(q)).flag ? 1 : 0;
+  for (int run = 1; run <= 3; ++run) {
+    q += 40 * 60;
+    for (int k = 0; k < 1500; ++k, ++q) {
+      const Score s = quiet->Update(kT0 + q * kSecond, 20.0 * run + UnitNoise(q));
+      quiet_flags += s.flag ? 1 : 0;
+      EXPECT_FALSE(s.flag) << run << " " << k << " " << Describe(s, 0);
+    }
+  }
+  EXPECT_EQ(quiet_flags, 0);
   // Young: 20 minutes, then 40 off; the return 20 sigmas away is still compared with before.
   auto young = Make("default");
   for (int k = 0; k < 1200; ++k) young->Update(kT0 + k * kSecond, UnitNoise(k));

@@ -18,8 +18,9 @@
 //     next step a habit.
 //  3. Rule members on the raw value: flatline, physical range, silence. A silence always flags;
 //     one no longer than the series made before is scored as its habit (SilenceHabit). The
-//     reading after a silence it reports starts a new segment (v17): the level, the trend, the
-//     previous value and CUSUM's sums start again from it; the series' habits stay (Resume).
+//     reading after a break (a silence past the automatic timeout, whatever the configured one)
+//     starts a new segment (v17): the level, the trend, the previous value and CUSUM's sums
+//     start again from it; the series' habits stay (Resume).
 //  4. The score is the strongest member's surprise. An ongoing episode reports once: a point no
 //     more surprising than the episode's fading peak is damped and does not flag again.
 // The flag limit accounts for the number of members: p < false alarms per day / (points per day
@@ -92,8 +93,8 @@ class Ensemble final : public SeriesDetector {
     const double x = scale_ == Scale::kSqrt ? SignedSqrt(value) : value;
     const int64_t last = cadence_.last_ts;
     const PointContext c{ts_us, cadence_.Observe(ts_us), &cadence_};
-    // A reading after a silence the silence member reports starts a new segment (v17; Resume).
-    if (level_.n > 0 && silence_.Reports(cadence_, last, ts_us)) Resume(x);
+    // A reading after a break (a silence past the automatic timeout) starts a segment (v17; Resume).
+    if (level_.n > 0 && silence_.Breaks(cadence_, last, ts_us)) Resume(x);
     // What counts as an alarm for the members' own state (CUSUM restarts, stuck reminders,
     // remembered peaks) is fixed, so the scores do not depend on the sensitivity knob: the knob
     // only moves where flags start. Both limits follow the cadence together: one test for both.
@@ -392,16 +393,18 @@ class Ensemble final : public SeriesDetector {
     return out;
   }
 
-  /// A reading after a silence the silence member reports (v17): a machine restarted, a device
-  /// back from an outage or from sleep, often at another operating point. What the series did
+  /// A reading after a break (v17): a silence past the silence member's automatic timeout (10
+  /// intervals, at least 5 minutes; a configured timeout only moves the alert) on a series that
+  /// has reported for 12 of them (SilenceCheck::Breaks). A machine restarted, a device back from
+  /// an outage or from sleep, often at another operating point. What the series did
   /// just before the gap is no expectation for it: the level, the trend and the previous value
   /// start again from this reading (the level as the mean of the new segment's points, up to
   /// kSegmentMean of them, so one noisy first reading does not offset it for hours) and CUSUM's
   /// sums from zero. What the series taught about itself stays: the spreads, every member's
   /// habits, novelty's range, the time-of-day profile, the cadence and the silence habit. So a
   /// reading far beyond anything seen, or off the time-of-day profile, is still news; the gap
-  /// itself is the silence member's to report (a rule: it always flags), and a series too young
-  /// for a silence to be news keeps comparing across the gap, as before.
+  /// itself is the silence member's to report (a rule: past its timeout it always flags), and a
+  /// series too young for a silence to be news keeps comparing across the gap, as before.
   void Resume(double x) {
     level_.mean = x;
     segment_points_ = 0;
