@@ -83,14 +83,19 @@ done
 report families "${series_json[@]}"
 report kinds "${scored[@]}"
 
+# A lake of the files in $1 (and its _labels.csv) at $2, its silver replayed through the detector:
+# `iotad eval`'s JSON on stdout.
+lake_eval() {
+  "$bin" init "$2" > /dev/null
+  "$bin" ingest --lake "$2" "$1" > /dev/null
+  "$bin" silver --lake "$2" > /dev/null
+  "$bin" eval --lake "$2" --labels "$1/_labels.csv" --detector "$detector" --format json
+}
+
 echo
 echo "== 3. pump testbed stand-in (34 runs, 8 sensors at 1 s, one fault each), default flags"
 "$bin" generate --profile pump --out "$work/pump" > /dev/null
-"$bin" init "$work/pump-lake" > /dev/null
-"$bin" ingest --lake "$work/pump-lake" "$work/pump" > /dev/null
-"$bin" silver --lake "$work/pump-lake" > /dev/null
-"$bin" eval --lake "$work/pump-lake" --labels "$work/pump/_labels.csv" --detector "$detector" --format json \
-  > "$work/pump.json"
+lake_eval "$work/pump" "$work/pump-lake" > "$work/pump.json"
 report pump "$work/pump.json"
 # The same runs as one device (a machine run in sessions, about 40 minutes off between runs):
 # each run resumes at its own operating point after a silence.
@@ -99,11 +104,7 @@ for f in "$work"/pump/pump-run-*.csv; do
   sed 's/,run-[0-9][0-9]*,/,pump,/' "$f" > "$work/pump-one/$(basename "$f")"
 done
 sed 's/^run-[0-9][0-9]*,/pump,/' "$work/pump/_labels.csv" > "$work/pump-one/_labels.csv"
-"$bin" init "$work/pump-one-lake" > /dev/null
-"$bin" ingest --lake "$work/pump-one-lake" "$work/pump-one" > /dev/null
-"$bin" silver --lake "$work/pump-one-lake" > /dev/null
-"$bin" eval --lake "$work/pump-one-lake" --labels "$work/pump-one/_labels.csv" --detector "$detector" \
-  --format json > "$work/pump-one.json"
+lake_eval "$work/pump-one" "$work/pump-one-lake" > "$work/pump-one.json"
 report pump_one_device "$work/pump-one.json"
 # The same lake with a silence timeout longer than the breaks (a user who wants no alert per
 # session): each session is still judged from where it starts.
@@ -121,13 +122,9 @@ for kinds in spike level_shift stuck dropout drift spike,level_shift,stuck,dropo
   for s in "${fleet_seeds[@]}"; do
     for iv in 60s 5m; do
       d="$work/fleet-$s-$iv-${kinds//,/_}"
-      "$bin" init "$d/lake" > /dev/null
       "$bin" generate --out "$d/in" --devices 40 --hours 96 --interval "$iv" --anomaly-kinds "$kinds" \
         --seed "$s" > /dev/null
-      "$bin" ingest --lake "$d/lake" "$d/in" > /dev/null
-      "$bin" silver --lake "$d/lake" > /dev/null
-      "$bin" eval --lake "$d/lake" --labels "$d/in/_labels.csv" --detector "$detector" --format json \
-        > "$d/eval.json"
+      lake_eval "$d/in" "$d/lake" > "$d/eval.json"
       report fleet "$d/eval.json"
       rm -rf "$d"
     done
