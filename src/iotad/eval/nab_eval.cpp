@@ -1,5 +1,6 @@
 #include "iotad/eval/nab_eval.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -18,6 +19,7 @@ struct LoadedSeries {
   SeriesScores rows;
   std::vector<TimestampUs> flagged_at;
   std::vector<int64_t> flagged_row;
+  std::vector<std::string> flagged_by;  // the detector (for the ensemble, the member) behind each flag
 };
 
 /// Scores the data file at `path`; writes its scores to `write_to` as well unless that is empty.
@@ -28,6 +30,7 @@ Result<LoadedSeries> RunDetector(const std::string& path, const std::string& det
     if (row.score.flag) {
       out.flagged_at.push_back(row.score.at_us != 0 ? row.score.at_us : row.ts_us);
       out.flagged_row.push_back(static_cast<int64_t>(out.rows.timestamps.size()));
+      out.flagged_by.emplace_back(row.score.why.detector);
     }
     out.rows.timestamps.push_back(row.ts_us);
     out.rows.scores.push_back(row.score.score);
@@ -74,7 +77,7 @@ Result<LoadedSeries> LoadSeries(const NabEvalOptions& options, const std::string
   IOTAD_ASSIGN_OR_RETURN(const std::string path,
                          FindResultsFile(options.results_dir, detector, file));
   IOTAD_ASSIGN_OR_RETURN(SeriesScores rows, ReadResultsCsv(path));
-  return LoadedSeries{std::move(rows), {}, {}};
+  return LoadedSeries{std::move(rows), {}, {}, {}};
 }
 
 const NabScore& EventsProfileScore(const std::vector<NabScore>& scores) {
@@ -85,14 +88,18 @@ const NabScore& EventsProfileScore(const std::vector<NabScore>& scores) {
 }
 
 /// Detections for the event metrics: flags (data mode) or rows at or above the threshold
-/// (results mode), after probation, on series "value" of device = file name.
+/// (results mode), after probation unless `whole_series` (flags only), on series "value" of
+/// device = file name.
 void AppendDetections(const std::string& file, const LoadedSeries& series, double threshold,
-                      bool from_results, std::vector<Detection>& out) {
+                      bool from_results, bool whole_series, std::vector<Detection>& out) {
   const auto& rows = series.rows;
-  const int64_t probation = NabProbationRows(static_cast<int64_t>(rows.timestamps.size()));
+  const int64_t probation =
+      whole_series ? 0 : NabProbationRows(static_cast<int64_t>(rows.timestamps.size()));
   if (!from_results) {
     for (size_t i = 0; i < series.flagged_at.size(); ++i) {
-      if (series.flagged_row[i] >= probation) out.push_back({file, "value", series.flagged_at[i]});
+      if (series.flagged_row[i] >= probation) {
+        out.push_back({file, "value", series.flagged_at[i], {}, series.flagged_by[i]});
+      }
     }
     return;
   }
@@ -106,8 +113,10 @@ struct LoadedCorpus {
   NabCorpus corpus;
   std::vector<LoadedSeries> series;  // in label order
   std::vector<LabelledEvent> events;
-  double device_days = 0;
+  double device_days = 0;  // from each file's first row after probation to its last
   double normal_hours = 0;
+  double whole_device_days = 0;  // from each file's first row to its last
+  double whole_normal_hours = 0;
   int64_t rows = 0;
 };
 
@@ -121,8 +130,13 @@ Result<LoadedCorpus> LoadCorpus(const NabEvalOptions& options, const std::string
     std::vector<LabelledEvent> events;
     AppendWindowEvents(file.file, file.windows, events);
     if (!ts.empty()) {
-      out.device_days += DeviceDays(1, ts.front(), ts.back());
-      out.normal_hours += NormalHours(1, ts.front(), ts.back(), events);
+      // The coverage the detections after probation are counted over, and the whole series'.
+      const TimestampUs scored_from =
+          ts[std::min<size_t>(static_cast<size_t>(NabProbationRows(static_cast<int64_t>(ts.size()))), ts.size() - 1)];
+      out.device_days += DeviceDays(1, scored_from, ts.back());
+      out.normal_hours += NormalHours(1, scored_from, ts.back(), events);
+      out.whole_device_days += DeviceDays(1, ts.front(), ts.back());
+      out.whole_normal_hours += NormalHours(1, ts.front(), ts.back(), events);
     }
     out.events.insert(out.events.end(), events.begin(), events.end());
     out.rows += static_cast<int64_t>(ts.size());
@@ -235,12 +249,25 @@ Result<EvalReport> RunNabEval(const NabEvalOptions& options) {
   std::vector<Detection> detections;
   for (size_t i = 0; i < labels.size(); ++i) {
     AppendDetections(labels[i].file, loaded.series[i], events_score.threshold, report.from_results,
-                     detections);
+                     /*whole_series=*/false, detections);
   }
   report.event_options = options.events;
   report.event_options.device_days = loaded.device_days;
   report.event_options.normal_hours = loaded.normal_hours;
   report.events = ComputeEventMetrics(loaded.events, detections, report.event_options);
+  if (!report.from_results) {
+    // The flags over each whole series, its first rows included: what a user gets from a new
+    // series, and what the sensitivity knob (false alarms per series-day) promises.
+    detections.clear();
+    for (size_t i = 0; i < labels.size(); ++i) {
+      AppendDetections(labels[i].file, loaded.series[i], events_score.threshold, false, /*whole_series=*/true,
+                       detections);
+    }
+    EventMetricsOptions whole = report.event_options;
+    whole.device_days = loaded.whole_device_days;
+    whole.normal_hours = loaded.whole_normal_hours;
+    report.events_whole_series = ComputeEventMetrics(loaded.events, detections, whole);
+  }
   return report;
 }
 

@@ -3,6 +3,7 @@
 // (published result files, or our own detector run on the data files), score them with NAB's
 // rules for each profile, and compute event-level metrics from the same rows.
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,10 +59,14 @@ struct EvalReport {
   std::vector<NabScore> own_best;
   std::vector<LeaveOneOut> leave_one_out;  // when asked
   /// What the event metrics count as detections: the detector's flags (data), or the rows at or
-  /// above the `events_profile` threshold (results); rows in NAB's probation are left out.
+  /// above the `events_profile` threshold (results); rows in NAB's probation are left out, and
+  /// the coverage (device-days, hours of normal operation) starts after it.
   std::string events_profile;
   EventMetricsOptions event_options;  // as used, with the computed device_days
   EventMetrics events;
+  /// Data mode: the flags over each whole series, probation included, over the whole coverage
+  /// (empty in results mode: a published result file has scores, not flags).
+  std::optional<EventMetrics> events_whole_series;
 };
 
 Result<EvalReport> RunNabEval(const NabEvalOptions& options);

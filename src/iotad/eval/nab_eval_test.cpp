@@ -208,6 +208,52 @@ TEST_F(NabEvalTest, AThresholdLearntOnAnotherSetIsThatSetsBest) {
       << table;
 }
 
+/// The event metrics of a data run: the flags after NAB's probation over the coverage after it,
+/// and, beside them, the flags over each whole series (what the sensitivity knob promises). One
+/// series of 40 rows 5 minutes apart (probation: rows 0-5), a window over rows 10-19, and a
+/// garbage reading (always flagged, by the range rule) at row 2, in probation, and at row 30.
+TEST_F(NabEvalTest, FlagsInProbationCountOnlyOverTheWholeSeries) {
+  std::string text = "timestamp,value\n";
+  for (int i = 0; i < 40; ++i) text += fmt::format("{},{}\n", Time(i), i == 2 || i == 30 ? "1e200" : "1");
+  Write("data/a/1.csv", text);
+  Write("one.json", fmt::format(R"({{"a/1.csv": [["{}.000000", "{}.000000"]]}})", Time(10), Time(19)));
+  NabEvalOptions options;
+  options.labels_path = (dir_ / "one.json").string();
+  options.data_dir = (dir_ / "data").string();
+  const auto r = RunNabEval(options);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const EventMetrics& after = r->events;
+  EXPECT_EQ(after.detections, 1);
+  EXPECT_EQ(after.overall.false_alerts, 1);
+  EXPECT_NEAR(after.device_days, (39 - 6) * 5.0 / 1440.0, 1e-12);  // from row 6, the first scored
+  EXPECT_NEAR(after.false_alarms_per_device_day, 1.0 / ((39 - 6) * 5.0 / 1440.0), 1e-9);
+  ASSERT_EQ(after.false_alerts_by_detector.size(), 1u);
+  EXPECT_EQ(after.false_alerts_by_detector[0].first, "range");  // the member that flagged, not "unknown"
+  ASSERT_TRUE(r->events_whole_series.has_value());
+  const EventMetrics& whole = *r->events_whole_series;
+  EXPECT_EQ(whole.detections, 2);
+  EXPECT_EQ(whole.overall.false_alerts, 2);
+  EXPECT_NEAR(whole.device_days, 39 * 5.0 / 1440.0, 1e-12);
+  EXPECT_NEAR(whole.false_alarms_per_device_day, 2.0 / (39 * 5.0 / 1440.0), 1e-9);
+
+  const std::string table = FormatEvalTable(*r, false);
+  EXPECT_NE(table.find("Over each whole series, probation included (a new series' flags): 2 detections in 2 "
+                       "alerts (2 false); 14.769 false alarms per series-day over 0.1 series-days"),
+            std::string::npos)
+      << table;
+  const std::string json = FormatEvalJson(*r, false);
+  const size_t at = json.find(R"("events_whole_series":{"detections":2,"alerts":2,)");
+  EXPECT_NE(at, std::string::npos) << json;
+  EXPECT_NE(json.find(R"("false_alerts_by_detector":{"range":2})", at), std::string::npos) << json;
+
+  // Results files have scores, not flags: no whole-series figure.
+  NabEvalOptions results = Options();
+  const auto from_results = RunNabEval(results);
+  ASSERT_TRUE(from_results.ok());
+  EXPECT_FALSE(from_results->events_whole_series.has_value());
+  EXPECT_EQ(FormatEvalJson(*from_results, false).find("events_whole_series"), std::string::npos);
+}
+
 /// `--write-results`: a data folder of two series (a/x.csv, b/y.csv: 600 rows 5 minutes apart, a
 /// smooth wave with a spike at row 400), a window around each spike.
 TEST_F(NabEvalTest, WrittenResultsAreTheScoresEvaluatedAndReadBackTheSame) {

@@ -317,6 +317,13 @@ std::string FormatEvalTable(const EvalReport& r, bool per_file) {
                      : std::string("the detector's flags"),
       Minutes(o.grace_us), Minutes(o.alert_gap_us));
   out += FormatEventTable(r.events);
+  if (r.events_whole_series) {
+    const EventMetrics& w = *r.events_whole_series;
+    out += fmt::format(
+        "Over each whole series, probation included (a new series' flags): {} detections in {} alerts "
+        "({} false); {} false alarms per series-day over {:.1f} series-days\n",
+        w.detections, w.alerts, w.overall.false_alerts, Figure(w.false_alarms_per_device_day, 3), w.device_days);
+  }
   return out;
 }
 
@@ -355,6 +362,10 @@ std::string FormatEvalJson(const EvalReport& r, bool per_file) {
       .Double(static_cast<double>(r.event_options.alert_gap_us) / kMicrosPerSecond);
   w.Key("events");
   WriteEventJson(w, r.events);
+  if (r.events_whole_series) {
+    w.Key("events_whole_series");
+    WriteEventJson(w, *r.events_whole_series);
+  }
   w.EndObject();
   return w.Take() + "\n";
 }
