@@ -275,6 +275,12 @@ Score UnusableReading(std::string_view detector, int64_t ts_us) {
 std::string Describe(const Score& s, double value) {
   const Explanation& w = s.why;
   if (w.warming_up) {
+    // A warm-up that says what it counts ("warming up (days seen in this time-of-day slot)").
+    constexpr std::string_view kCounted = "warming up (";
+    if (w.rule.starts_with(kCounted) && w.rule.ends_with(')')) {
+      const std::string_view what = w.rule.substr(kCounted.size(), w.rule.size() - kCounted.size() - 1);
+      return fmt::format("{}: warming up ({}: {} of {}), no flags yet", w.detector, what, w.n, w.needed);
+    }
     return fmt::format("{}: warming up ({} of {} needed), no flags yet", w.detector, w.n, w.needed);
   }
   std::string text = fmt::format("{:.6g}: {}", value, w.rule);

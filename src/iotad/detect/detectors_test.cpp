@@ -1139,6 +1139,56 @@ TEST(DefaultEnsembleTest, ASeriesBackFromASilenceIsJudgedFromWhereItResumes) {
   EXPECT_GT(flags, 0);
 }
 
+// v18: the model members flag once the series, or its segment after a break, has reported for
+// the silence member's automatic timeout (10 intervals, at least 5 minutes). At one reading a
+// second a 12-sigma spike 100 s in is not flagged (v17 flagged it: 30 readings were enough), one
+// 400 s in is; the rules speak from the first reading; a session after a break waits its own
+// 5 minutes; at one reading a minute the members' own 30-point warm-up is the longer one.
+TEST(DefaultEnsembleTest, AFastSeriesIsJudgedOnlyAfterItsFirstMinutes) {
+  constexpr int64_t kSecond = 1'000'000;
+  DetectorOptions ranged;
+  ranged.max_value = 50.0;
+  auto d = Make("default", ranged);
+  int64_t t = 0;
+  std::vector<Score> first;
+  for (; t < 600; ++t) {
+    const double x = UnitNoise(t) + (t == 100 || t == 400 ? 12.0 : 0.0) + (t == 60 ? 70.0 : 0.0);
+    first.push_back(d->Update(kT0 + t * kSecond, x));
+  }
+  EXPECT_TRUE(first[60].flag);  // beyond the physical range: a rule, from the first reading
+  EXPECT_EQ(first[60].why.detector, "range");
+  EXPECT_FALSE(first[100].flag) << Describe(first[100], 12.0);  // fails on v17
+  EXPECT_TRUE(first[100].why.warming_up);
+  EXPECT_EQ(Describe(first[100], 12.0),
+            "ewma: warming up (seconds reported since the series or its segment began: 100 of 300), no flags yet");
+  EXPECT_TRUE(first[400].flag) << Describe(first[400], 12.0);
+  for (int64_t k = 0; k < 600; ++k) {
+    if (k != 60 && k != 400) {
+      EXPECT_FALSE(first[k].flag) << k << " " << Describe(first[k], 0);
+    }
+  }
+  // A session after a break (the series has reported for its first hour): its own 5 minutes.
+  for (; t < 4000; ++t) d->Update(kT0 + t * kSecond, UnitNoise(t));
+  t += 40 * 60;
+  std::vector<Score> session;
+  for (int k = 0; k < 600; ++k, ++t) {
+    session.push_back(d->Update(kT0 + t * kSecond, 20.0 + UnitNoise(t) + (k == 120 || k == 420 ? 12.0 : 0.0)));
+  }
+  EXPECT_EQ(session[0].why.detector, "silent");
+  EXPECT_FALSE(session[120].flag) << Describe(session[120], 0);
+  EXPECT_TRUE(session[120].why.warming_up);
+  EXPECT_TRUE(session[420].flag) << Describe(session[420], 0);
+  // One reading a minute: the 30-point warm-up (30 minutes) is past the 10-minute timeout; a
+  // spike at the 40th reading flags as before.
+  auto slow = Make("default");
+  bool flagged = false;
+  for (int k = 0; k < 60; ++k) {
+    const Score s = slow->Update(kT0 + k * 60 * kSecond, UnitNoise(k) + (k == 40 ? 12.0 : 0.0));
+    if (k == 40) flagged = s.flag;
+  }
+  EXPECT_TRUE(flagged);
+}
+
 // A checkpoint taken in a segment's first points (the level still the segment's own mean)
 // resumes it exactly: the scores after a restore are the uninterrupted run's, bit for bit.
 TEST(DefaultEnsembleTest, ACheckpointInANewSegmentResumesItExactly) {
