@@ -1160,7 +1160,7 @@ TEST(DefaultEnsembleTest, AFastSeriesIsJudgedOnlyAfterItsFirstMinutes) {
   EXPECT_FALSE(first[100].flag) << Describe(first[100], 12.0);  // fails on v17
   EXPECT_TRUE(first[100].why.warming_up);
   EXPECT_EQ(Describe(first[100], 12.0),
-            "ewma: warming up (seconds reported since the series or its segment began: 100 of 300), no flags yet");
+            "ewma: warming up (readings since the series or its segment began: 101 of 300), no flags yet");
   EXPECT_TRUE(first[400].flag) << Describe(first[400], 12.0);
   for (int64_t k = 0; k < 600; ++k) {
     if (k != 60 && k != 400) {
@@ -1178,6 +1178,17 @@ TEST(DefaultEnsembleTest, AFastSeriesIsJudgedOnlyAfterItsFirstMinutes) {
   EXPECT_FALSE(session[120].flag) << Describe(session[120], 0);
   EXPECT_TRUE(session[120].why.warming_up);
   EXPECT_TRUE(session[420].flag) << Describe(session[420], 0);
+  // A clock that jumps: the first reading stamped a year ahead, then the right time (each
+  // reading "the next observation"). The first minutes are counted in readings at the cadence,
+  // so they end; counted between timestamps, they would never have.
+  auto jumped = Make("default");
+  jumped->Update(kT0 + 365 * 86400 * kSecond, UnitNoise(0));
+  bool jumped_flag = false;
+  for (int64_t k = 1; k < 1200; ++k) {
+    const Score s = jumped->Update(kT0 + k * kSecond, UnitNoise(k) + (k == 1000 ? 12.0 : 0.0));
+    if (k == 1000) jumped_flag = s.flag;
+  }
+  EXPECT_TRUE(jumped_flag);
   // One reading a minute: the 30-point warm-up (30 minutes) is past the 10-minute timeout; a
   // spike at the 40th reading flags as before.
   auto slow = Make("default");

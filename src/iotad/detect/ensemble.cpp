@@ -92,12 +92,12 @@ class Ensemble final : public SeriesDetector {
     // physical range is the user's, on the readings' own scale.
     ++readings_;
     if (scale_ == Scale::kUndecided) DecideScale(value);
-    if (segment_from_us_ == kNoTime) segment_from_us_ = ts_us;
+    ++segment_readings_;
     const double x = scale_ == Scale::kSqrt ? SignedSqrt(value) : value;
     const int64_t last = cadence_.last_ts;
     const PointContext c{ts_us, cadence_.Observe(ts_us), &cadence_};
     // A reading after a break (a silence past the automatic timeout) starts a segment (v17; Resume).
-    if (level_.n > 0 && silence_.Breaks(cadence_, last, ts_us)) Resume(x, ts_us);
+    if (level_.n > 0 && silence_.Breaks(cadence_, last, ts_us)) Resume(x);
     // What counts as an alarm for the members' own state (CUSUM restarts, stuck reminders,
     // remembered peaks) is fixed, so the scores do not depend on the sensitivity knob: the knob
     // only moves where flags start. Both limits follow the cadence together: one test for both.
@@ -220,8 +220,8 @@ class Ensemble final : public SeriesDetector {
     // counting (see SurpriseCalibration); it learns from this point below, after the band.
     const double fade = PeakFade(c.gap);
     // The model members judge the series against what they learnt of it: not before it, or its
-    // segment after a break, has reported for the silence timeout (see segment_from_us_).
-    if (ts_us - segment_from_us_ < SilenceCheck::AutomaticTimeout(cadence_)) {
+    // segment after a break, has reported for the silence timeout (see segment_readings_).
+    if (InFirstMinutes()) {
       for (int m = 0; m < kModelMembers; ++m) warm[m].warming_up = true;
     }
     double raw_model[kModelMembers];
@@ -284,11 +284,9 @@ class Ensemble final : public SeriesDetector {
       // The reported member's explanation, as its Step would have written it for this point.
       switch (top) {
         case kSpike:
-          if (level_ready && warm[kSpike].warming_up) {  // the series' first minutes (segment_from_us_)
-            out.why = Explanation{.detector = "ewma", .rule = kFirstMinutes,
-                                  .n = (ts_us - segment_from_us_) / 1'000'000,
-                                  .needed = SilenceCheck::AutomaticTimeout(cadence_) / 1'000'000,
-                                  .warming_up = true};
+          if (level_ready && warm[kSpike].warming_up) {  // the series' first minutes (InFirstMinutes)
+            out.why = Explanation{.detector = "ewma", .rule = kFirstMinutes, .n = segment_readings_,
+                                  .needed = FirstMinutesReadings(), .warming_up = true};
           } else if (use_previous) {
             out.why = Explanation{.detector = "rate", .rule = "|z| vs the previous value", .expected = previous,
                                   .lo = previous - 4 * previous_sd, .hi = previous + 4 * previous_sd,
@@ -418,8 +416,8 @@ class Ensemble final : public SeriesDetector {
   /// reading far beyond anything seen, or off the time-of-day profile, is still news; the gap
   /// itself is the silence member's to report (a rule: past its timeout it always flags), and a
   /// series too young for a silence to be news keeps comparing across the gap, as before.
-  void Resume(double x, int64_t ts_us) {
-    segment_from_us_ = ts_us;
+  void Resume(double x) {
+    segment_readings_ = 1;
     level_.mean = x;
     segment_points_ = 0;
     segment_sum_ = 0.0;
@@ -428,8 +426,8 @@ class Ensemble final : public SeriesDetector {
     previous_.last = x;
     cusum_.Restart();
   }
-  /// When the series began, or its segment after a break (v18). Until it has reported for the
-  /// silence member's automatic timeout (10 intervals, at least 5 minutes), the model members
+  /// Readings since the series began, or its segment after a break (v18). Until it has reported for
+  /// the silence member's automatic timeout (10 intervals, at least 5 minutes), the model members
   /// compute their surprises (their calibration learns them) but do not flag; the rules do. At one
   /// reading a minute or slower the members' own warm-ups (30 points and more) are longer and this
   /// changes nothing. At one a second, 30 readings are half a minute: the spread, the level and
@@ -437,8 +435,21 @@ class Ensemble final : public SeriesDetector {
   /// settling after a start, a transient every few minutes), while the knob's limit there asks
   /// for p < 3e-8, eight decades beyond what those points show. Five minutes is the shortest span
   /// the ensemble reasons about in time: a gap shorter than it is never a silence.
-  int64_t segment_from_us_ = kNoTime;
-  static constexpr std::string_view kFirstMinutes = "warming up (seconds reported since the series or its segment began)";
+  /// The span is counted in readings at the cadence, not between timestamps, so a clock that jumps
+  /// (one reading stamped years ahead, then the right time again: "the next observation") cannot
+  /// hold the members back for good.
+  int64_t segment_readings_ = 0;
+  static constexpr std::string_view kFirstMinutes = "warming up (readings since the series or its segment began)";
+  /// The readings the timeout holds at the series' cadence (0 while the cadence is unknown).
+  int64_t FirstMinutesReadings() const {
+    if (!(cadence_.interval_us > 0.0)) return 0;
+    return static_cast<int64_t>(std::ceil(static_cast<double>(SilenceCheck::AutomaticTimeout(cadence_)) / cadence_.interval_us));
+  }
+  /// The same test without a division: readings x interval short of the timeout.
+  bool InFirstMinutes() const {
+    return cadence_.interval_us > 0.0 && static_cast<double>(segment_readings_) * cadence_.interval_us <
+                                             static_cast<double>(SilenceCheck::AutomaticTimeout(cadence_));
+  }
   static constexpr int32_t kSegmentMean = 50;  // 1 / the level's weight (0.02): its horizon
   int32_t segment_points_ = kSegmentMean;     // points of the segment's mean (kSegmentMean: none)
   double segment_sum_ = 0.0;
@@ -471,7 +482,7 @@ class Ensemble final : public SeriesDetector {
     fresh.silence_longest_us_ = silence_longest_us_;
     fresh.silences_ = silences_;
     fresh.readings_ = readings_;
-    fresh.segment_from_us_ = segment_from_us_;
+    fresh.segment_readings_ = segment_readings_;
     fresh.whole_readings_ = whole_readings_;
     fresh.scale_ = Scale::kSqrt;
     *this = fresh;
@@ -521,14 +532,14 @@ class Ensemble final : public SeriesDetector {
                silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_, alarm_,
                level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_, seasonal_,
                cusum_, novelty_, calibration_, cusum_down_, cusum_run_, cusum_run_n_, volatility_, flatline_, range_,
-               silence_, segment_points_, segment_sum_, segment_from_us_);
+               silence_, segment_points_, segment_sum_, segment_readings_);
   }
   Status RestoreState(std::string_view& in) override {
     return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, run_peak_learnt_, fade_gap_,
                          fade_, silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_,
                          alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
                          seasonal_, cusum_, novelty_, calibration_, cusum_down_, cusum_run_, cusum_run_n_, volatility_,
-                         flatline_, range_, silence_, segment_points_, segment_sum_, segment_from_us_);
+                         flatline_, range_, silence_, segment_points_, segment_sum_, segment_readings_);
   }
 
   Score Tick(int64_t now_us) override {
