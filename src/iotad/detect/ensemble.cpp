@@ -21,8 +21,8 @@
 //     reading after a break (a silence past the automatic timeout, whatever the configured one)
 //     starts a new segment (v17): the level, the trend, the previous value and CUSUM's sums
 //     start again from it; the series' habits stay (Resume). The model members flag only once the
-//     series, or its segment, has reported for the silence member's automatic timeout (v18: 10
-//     intervals, at least 5 minutes; at one reading a second, 30 readings are half a minute).
+//     series has reported for the silence member's automatic timeout (v18: 10 intervals, at
+//     least 5 minutes; at one reading a second, 30 readings are half a minute).
 //  4. The score is the strongest member's surprise. An ongoing episode reports once: a point no
 //     more surprising than the episode's fading peak is damped and does not flag again.
 // The flag limit accounts for the number of members: p < false alarms per day / (points per day
@@ -92,7 +92,6 @@ class Ensemble final : public SeriesDetector {
     // physical range is the user's, on the readings' own scale.
     ++readings_;
     if (scale_ == Scale::kUndecided) DecideScale(value);
-    ++segment_readings_;
     const double x = scale_ == Scale::kSqrt ? SignedSqrt(value) : value;
     const int64_t last = cadence_.last_ts;
     const PointContext c{ts_us, cadence_.Observe(ts_us), &cadence_};
@@ -219,8 +218,8 @@ class Ensemble final : public SeriesDetector {
     // Each model member is corrected by its own history: levels it reaches habitually stop
     // counting (see SurpriseCalibration); it learns from this point below, after the band.
     const double fade = PeakFade(c.gap);
-    // The model members judge the series against what they learnt of it: not before it, or its
-    // segment after a break, has reported for the silence timeout (see segment_readings_).
+    // The model members judge the series against what they learnt of it: not before it has
+    // reported for the silence timeout (see InFirstMinutes).
     if (InFirstMinutes()) {
       for (int m = 0; m < kModelMembers; ++m) warm[m].warming_up = true;
     }
@@ -285,7 +284,7 @@ class Ensemble final : public SeriesDetector {
       switch (top) {
         case kSpike:
           if (level_ready && warm[kSpike].warming_up) {  // the series' first minutes (InFirstMinutes)
-            out.why = Explanation{.detector = "ewma", .rule = kFirstMinutes, .n = segment_readings_,
+            out.why = Explanation{.detector = "ewma", .rule = kFirstMinutes, .n = readings_,
                                   .needed = FirstMinutesReadings(), .warming_up = true};
           } else if (use_previous) {
             out.why = Explanation{.detector = "rate", .rule = "|z| vs the previous value", .expected = previous,
@@ -417,7 +416,6 @@ class Ensemble final : public SeriesDetector {
   /// itself is the silence member's to report (a rule: past its timeout it always flags), and a
   /// series too young for a silence to be news keeps comparing across the gap, as before.
   void Resume(double x) {
-    segment_readings_ = 1;
     level_.mean = x;
     segment_points_ = 0;
     segment_sum_ = 0.0;
@@ -426,20 +424,21 @@ class Ensemble final : public SeriesDetector {
     previous_.last = x;
     cusum_.Restart();
   }
-  /// Readings since the series began, or its segment after a break (v18). Until it has reported for
-  /// the silence member's automatic timeout (10 intervals, at least 5 minutes), the model members
-  /// compute their surprises (their calibration learns them) but do not flag; the rules do. At one
-  /// reading a minute or slower the members' own warm-ups (30 points and more) are longer and this
-  /// changes nothing. At one a second, 30 readings are half a minute: the spread, the level and
-  /// the habits rest on a stretch too short to hold a process's ordinary moves (a machine
-  /// settling after a start, a transient every few minutes), while the knob's limit there asks
-  /// for p < 3e-8, eight decades beyond what those points show. Five minutes is the shortest span
-  /// the ensemble reasons about in time: a gap shorter than it is never a silence.
-  /// The span is counted in readings at the cadence, not between timestamps, so a clock that jumps
-  /// (one reading stamped years ahead, then the right time again: "the next observation") cannot
-  /// hold the members back for good.
-  int64_t segment_readings_ = 0;
-  static constexpr std::string_view kFirstMinutes = "warming up (readings since the series or its segment began)";
+  /// The series' first minutes (v18): until it has reported for the silence member's automatic
+  /// timeout (10 intervals, at least 5 minutes), the model members compute their surprises (their
+  /// calibration learns them) but do not flag; the rules do. At one reading a minute or slower the
+  /// members' own warm-ups (30 points and more) are longer and this changes nothing. At one a
+  /// second, 30 readings are half a minute: the spread, the level and the habits rest on a
+  /// stretch too short to hold a process's ordinary moves (a machine settling after a start, a
+  /// transient every few minutes), while the knob's limit there asks for p < 3e-8, eight decades
+  /// beyond what those points show. Five minutes is the shortest span the ensemble reasons about
+  /// in time: a gap shorter than it is never a silence.
+  /// The span is counted in readings at the cadence (readings_ x the typical interval), not
+  /// between timestamps, so a clock that jumps (one reading stamped years ahead, then the right
+  /// time again: "the next observation") cannot hold the members back for good. A segment after
+  /// a break does not wait again: an outage's return is no new series (waiting there hid the
+  /// demo's anomalies that begin a minute or two after a device comes back).
+  static constexpr std::string_view kFirstMinutes = "warming up (readings since the series began)";
   /// The readings the timeout holds at the series' cadence (0 while the cadence is unknown).
   int64_t FirstMinutesReadings() const {
     if (!(cadence_.interval_us > 0.0)) return 0;
@@ -447,7 +446,7 @@ class Ensemble final : public SeriesDetector {
   }
   /// The same test without a division: readings x interval short of the timeout.
   bool InFirstMinutes() const {
-    return cadence_.interval_us > 0.0 && static_cast<double>(segment_readings_) * cadence_.interval_us <
+    return cadence_.interval_us > 0.0 && static_cast<double>(readings_) * cadence_.interval_us <
                                              static_cast<double>(SilenceCheck::AutomaticTimeout(cadence_));
   }
   static constexpr int32_t kSegmentMean = 50;  // 1 / the level's weight (0.02): its horizon
@@ -482,7 +481,6 @@ class Ensemble final : public SeriesDetector {
     fresh.silence_longest_us_ = silence_longest_us_;
     fresh.silences_ = silences_;
     fresh.readings_ = readings_;
-    fresh.segment_readings_ = segment_readings_;
     fresh.whole_readings_ = whole_readings_;
     fresh.scale_ = Scale::kSqrt;
     *this = fresh;
@@ -532,14 +530,14 @@ class Ensemble final : public SeriesDetector {
                silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_, alarm_,
                level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_, seasonal_,
                cusum_, novelty_, calibration_, cusum_down_, cusum_run_, cusum_run_n_, volatility_, flatline_, range_,
-               silence_, segment_points_, segment_sum_, segment_readings_);
+               silence_, segment_points_, segment_sum_);
   }
   Status RestoreState(std::string_view& in) override {
     return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, run_peak_learnt_, fade_gap_,
                          fade_, silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_,
                          alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
                          seasonal_, cusum_, novelty_, calibration_, cusum_down_, cusum_run_, cusum_run_n_, volatility_,
-                         flatline_, range_, silence_, segment_points_, segment_sum_, segment_readings_);
+                         flatline_, range_, silence_, segment_points_, segment_sum_);
   }
 
   Score Tick(int64_t now_us) override {
