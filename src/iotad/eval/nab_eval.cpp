@@ -17,9 +17,12 @@ constexpr std::string_view kEventsProfile = "standard";
 /// One file's rows as scored, plus the times of the detector's own flags (data mode).
 struct LoadedSeries {
   SeriesScores rows;
-  std::vector<TimestampUs> flagged_at;
-  std::vector<int64_t> flagged_row;
-  std::vector<std::string> flagged_by;  // the detector (for the ensemble, the member) behind each flag
+  struct Flag {
+    TimestampUs at_us;
+    int64_t row;
+    std::string by;  // the detector (for the ensemble, the member) behind it
+  };
+  std::vector<Flag> flags;
 };
 
 /// Scores the data file at `path`; writes its scores to `write_to` as well unless that is empty.
@@ -28,9 +31,8 @@ Result<LoadedSeries> RunDetector(const std::string& path, const std::string& det
   LoadedSeries out;
   const ScoredRowSink keep = [&out](const ScoredRow& row) {
     if (row.score.flag) {
-      out.flagged_at.push_back(row.score.at_us != 0 ? row.score.at_us : row.ts_us);
-      out.flagged_row.push_back(static_cast<int64_t>(out.rows.timestamps.size()));
-      out.flagged_by.emplace_back(row.score.why.detector);
+      out.flags.push_back({row.score.at_us != 0 ? row.score.at_us : row.ts_us,
+                           static_cast<int64_t>(out.rows.timestamps.size()), std::string(row.score.why.detector)});
     }
     out.rows.timestamps.push_back(row.ts_us);
     out.rows.scores.push_back(row.score.score);
@@ -77,7 +79,7 @@ Result<LoadedSeries> LoadSeries(const NabEvalOptions& options, const std::string
   IOTAD_ASSIGN_OR_RETURN(const std::string path,
                          FindResultsFile(options.results_dir, detector, file));
   IOTAD_ASSIGN_OR_RETURN(SeriesScores rows, ReadResultsCsv(path));
-  return LoadedSeries{std::move(rows), {}, {}, {}};
+  return LoadedSeries{std::move(rows), {}};
 }
 
 const NabScore& EventsProfileScore(const std::vector<NabScore>& scores) {
@@ -96,10 +98,8 @@ void AppendDetections(const std::string& file, const LoadedSeries& series, doubl
   const int64_t probation =
       whole_series ? 0 : NabProbationRows(static_cast<int64_t>(rows.timestamps.size()));
   if (!from_results) {
-    for (size_t i = 0; i < series.flagged_at.size(); ++i) {
-      if (series.flagged_row[i] >= probation) {
-        out.push_back({file, "value", series.flagged_at[i], {}, series.flagged_by[i]});
-      }
+    for (const LoadedSeries::Flag& f : series.flags) {
+      if (f.row >= probation) out.push_back({file, "value", f.at_us, {}, f.by});
     }
     return;
   }
@@ -246,27 +246,25 @@ Result<EvalReport> RunNabEval(const NabEvalOptions& options) {
 
   const NabScore& events_score = EventsProfileScore(report.nab);
   report.events_profile = events_score.profile.name;
-  std::vector<Detection> detections;
-  for (size_t i = 0; i < labels.size(); ++i) {
-    AppendDetections(labels[i].file, loaded.series[i], events_score.threshold, report.from_results,
-                     /*whole_series=*/false, detections);
-  }
+  const auto detections = [&](bool whole_series) {
+    std::vector<Detection> out;
+    for (size_t i = 0; i < labels.size(); ++i) {
+      AppendDetections(labels[i].file, loaded.series[i], events_score.threshold, report.from_results,
+                       whole_series, out);
+    }
+    return out;
+  };
   report.event_options = options.events;
   report.event_options.device_days = loaded.device_days;
   report.event_options.normal_hours = loaded.normal_hours;
-  report.events = ComputeEventMetrics(loaded.events, detections, report.event_options);
+  report.events = ComputeEventMetrics(loaded.events, detections(false), report.event_options);
   if (!report.from_results) {
     // The flags over each whole series, its first rows included: what a user gets from a new
     // series, and what the sensitivity knob (false alarms per series-day) promises.
-    detections.clear();
-    for (size_t i = 0; i < labels.size(); ++i) {
-      AppendDetections(labels[i].file, loaded.series[i], events_score.threshold, false, /*whole_series=*/true,
-                       detections);
-    }
     EventMetricsOptions whole = report.event_options;
     whole.device_days = loaded.whole_device_days;
     whole.normal_hours = loaded.whole_normal_hours;
-    report.events_whole_series = ComputeEventMetrics(loaded.events, detections, whole);
+    report.events_whole_series = ComputeEventMetrics(loaded.events, detections(true), whole);
   }
   return report;
 }
