@@ -990,6 +990,29 @@ TEST(DefaultEnsembleTest, AnIsolatedSpikeCountsOnceSoTheSecondIsNewsAndTheThirdA
   EXPECT_EQ(fed.flags, 2);
 }
 
+TEST(DefaultEnsembleTest, AShiftsReturnIsItsEndNotASecondEvent) {
+  // A wandering series (steps of sd 1 a minute: the previous value is the spike member's
+  // expectation) shifted up by 12 sigmas for three hours, twice, twelve hours apart. Until v19
+  // the spike member learnt the first shift's step up and its return down as two exceedances of
+  // the same size, so the second shift was already a habit. The return (a step that undoes the
+  // episode's first one, or brings the series back nearer to where the episode began than to
+  // where it was) is the episode's end, not another event: the second shift is news.
+  std::vector<double> xs;
+  double walk = 0.0;
+  for (int i = 0; i < 2000; ++i) {
+    walk += UnitNoise(i);
+    const bool shifted = (i >= 1000 && i < 1180) || (i >= 1720 && i < 1900);
+    xs.push_back(walk + (shifted ? 12.0 : 0.0));
+  }
+  auto d = Make("default");
+  const Fed fed = Feed(*d, xs);
+  EXPECT_EQ(fed.scores[1000].why.detector, "rate") << Describe(fed.scores[1000], xs[1000]);
+  EXPECT_TRUE(fed.scores[1000].flag) << Describe(fed.scores[1000], xs[1000]);
+  EXPECT_TRUE(fed.scores[1720].flag) << Describe(fed.scores[1720], xs[1720]);  // fails on v18
+  // (Volatility may flag the walk itself: its residual against the level is no stationary noise.)
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(fed.scores[static_cast<size_t>(i)].why.drivers & 1u, 0u) << i;
+}
+
 TEST(DefaultEnsembleTest, CusumFlagsFromItsSlowBaselinesFiveHundredthPoint) {
   // A shift of 2 sigmas at 150, sudden: CUSUM's sums pass its flag limit within a few points,
   // but its slow baseline is still an exact mean of 150 points. It may flag from its 500th

@@ -15,7 +15,8 @@
 //     bursts up, time after time, do not make a shift down a habit (SurpriseCalibration::
 //     Borrowing); it flags from its slow baseline's 500th point (kCusumSettled); and it learns a
 //     run of surprising points once the run is over (v16), so a growing sum does not make its own
-//     next step a habit.
+//     next step a habit. The spike member does not learn an episode's end (v19: a step back that
+//     undoes the episode's first), so one level shift, up and back, does not make the next a habit.
 //  3. Rule members on the raw value: flatline, physical range, silence. A silence always flags;
 //     one no longer than the series made before is scored as its habit (SilenceHabit). The
 //     reading after a break (a silence past the automatic timeout, whatever the configured one)
@@ -173,12 +174,16 @@ class Ensemble final : public SeriesDetector {
     }
 
     // 2. Model checks.
+    double spike_expected = level.mean;  // what the spike member expected here
     if (use_previous) {
       s[kSpike] = GaussianSurprise((x - previous) / previous_sd);
+      spike_expected = previous;
     } else if (use_seasonal) {
       s[kSpike] = s_seasonal;
+      spike_expected = seasonal_why.expected;
     } else if (use_trend) {
       s[kSpike] = GaussianSurprise((x - trend_forecast) / trend_sd);
+      spike_expected = trend_forecast;
     } else if (level_ready) {
       s[kSpike] = GaussianSurprise(r_level / level_sd);
     } else {
@@ -366,8 +371,17 @@ class Ensemble final : public SeriesDetector {
     for (int m = 0; m < kModelMembers; ++m) {
       const double raw_m = raw_model[m];
       raw_peak_[m] *= fade;
-      if (raw_m >= kQuiet && raw_peak_[m] < kQuiet) episode_points_[m] = 0;  // a new episode
       const bool held = m == kSpike;
+      if (raw_m >= kQuiet && raw_peak_[m] < kQuiet) {  // a new episode
+        episode_points_[m] = 0;
+        if (held) episode_from_ = spike_expected, episode_step_ = x - spike_expected;
+      }
+      // The spike member does not learn the return from its episode (v19, EndsEpisode): a run of
+      // surprising points that undoes the episode's first step is its end, not a second event.
+      if (held && raw_m >= kQuiet && run_max_[m] == 0.0 && EndsEpisode(x, spike_expected)) {
+        raw_peak_[m] = std::max(raw_peak_[m], raw_m);
+        continue;
+      }
       bool learnt = false;
       if (raw_m < kQuiet || (!held && raw_m > raw_peak_[m]) || episode_points_[m] < kPerEpisode) {
         if (m != kCusum) {
@@ -526,18 +540,19 @@ class Ensemble final : public SeriesDetector {
   // Everything but the options (fa_per_day_; the range and timeout live in their checks and are
   // kept, as a single detector's parameters are).
   void SaveState(std::string& out) const override {
-    SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, run_peak_learnt_, fade_gap_, fade_,
-               silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_, alarm_,
-               level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_, seasonal_,
-               cusum_, novelty_, calibration_, cusum_down_, cusum_run_, cusum_run_n_, volatility_, flatline_, range_,
-               silence_, segment_points_, segment_sum_);
+    SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, episode_from_, episode_step_, run_peak_learnt_,
+               fade_gap_, fade_, silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_,
+               limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
+               seasonal_, cusum_, novelty_, calibration_, cusum_down_, cusum_run_, cusum_run_n_, volatility_,
+               flatline_, range_, silence_, segment_points_, segment_sum_);
   }
   Status RestoreState(std::string_view& in) override {
-    return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, run_peak_learnt_, fade_gap_,
-                         fade_, silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_,
-                         alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
-                         seasonal_, cusum_, novelty_, calibration_, cusum_down_, cusum_run_, cusum_run_n_, volatility_,
-                         flatline_, range_, silence_, segment_points_, segment_sum_);
+    return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, episode_from_, episode_step_,
+                         run_peak_learnt_, fade_gap_, fade_, silence_longest_us_, silences_, readings_, scale_,
+                         whole_readings_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_,
+                         trend_pick_, previous_, previous_pick_, seasonal_, cusum_, novelty_, calibration_,
+                         cusum_down_, cusum_run_, cusum_run_n_, volatility_, flatline_, range_, silence_,
+                         segment_points_, segment_sum_);
   }
 
   Score Tick(int64_t now_us) override {
@@ -622,6 +637,8 @@ class Ensemble final : public SeriesDetector {
   double raw_peak_[kModelMembers] = {};  // per model member: its raw surprise's fading peak
   double run_max_[kModelMembers] = {};  // spike: the peak of the current run >= kQuiet
   int episode_points_[kModelMembers] = {};
+  double episode_from_ = 0.0;  // spike: its expectation at its episode's first surprising point
+  double episode_step_ = 0.0;  // spike: that point less that expectation (see EndsEpisode)
   bool run_peak_learnt_ = false;  // spike: the run's peak was one of its episode's points learnt
   static constexpr double kQuiet = SurpriseCalibration::kQuietBelow;  // raw surprise below: an ordinary point
   // CUSUM flags from this point of its slow baseline on (1 / its weight 0.002; see Update).
@@ -658,6 +675,26 @@ class Ensemble final : public SeriesDetector {
   SurpriseCalibration& CusumSide(bool down) { return down ? cusum_down_ : calibration_[kCusum]; }
   const SurpriseCalibration& CusumSide(bool down) const { return down ? cusum_down_ : calibration_[kCusum]; }
   static constexpr int kPerEpisode = 4;  // per member: a different kind of evidence is news
+  /// Whether x, the first point of a run of surprising points within the spike member's episode
+  /// (`expected` the member's expectation here), is the episode's end (v19): a step the other way
+  /// from the episode's first, that undoes it (within half its size) or that brings the series
+  /// nearer to where the episode began than to where it just was. A level shift's return or a
+  /// burst's end is no second exceedance of the shift's size: learnt, it made the next shift of
+  /// that size on the series a habit after one shift, not after two, wherever the spike member
+  /// follows the series closely (the previous value, the trend: each step its own run). Both
+  /// tests are needed: a daily cycle carries a series along under a shift of hours, so its return
+  /// is off where the shift began but undoes its step (at 5 minutes, the fleets' humidity); where
+  /// the expectation has only partly followed the shift, the return is a smaller step than the
+  /// first but lands near where the episode began.
+  /// A spike's return, the next point, is in the spike's own run and is learnt as before (a heavy
+  /// tail's bursts still count twice: their second big value is as common as a fleet's second
+  /// anomaly), and a step the same way as the first is news as before.
+  bool EndsEpisode(double x, double expected) const {
+    const double step = x - expected;
+    if ((step > 0.0) == (episode_step_ > 0.0)) return false;
+    return std::fabs(step + episode_step_) < 0.5 * std::fabs(episode_step_) ||
+           std::fabs(x - episode_from_) < std::fabs(step);
+  }
   // A spike whose peak is this far (in decades of p) beyond all but one point the series' spike
   // member remembers is isolated and counts once (v14; see Update).
   static constexpr double kIsolated = 12.0;
