@@ -1013,6 +1013,25 @@ TEST(DefaultEnsembleTest, AShiftsReturnIsItsEndNotASecondEvent) {
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(fed.scores[static_cast<size_t>(i)].why.drivers & 1u, 0u) << i;
 }
 
+TEST(DefaultEnsembleTest, AShiftTeachesItsHabitsOnceNotOncePerPointTheExpectationLags) {
+  // Noise of sd 1 at one reading a minute, shifted up by 20 sigmas for three hours at 1000, and
+  // by 15 for three hours at 1700. The level follows a shift slowly (winsorised), so each of the
+  // shift's first points is surprising against it, and until v20 the spike member learnt four of
+  // them as four exceedances of the shift's size: the second shift, smaller, was a habit after
+  // one. A run's later points are now learnt by their surprise against the reading before them,
+  // where that is less: a series that moved and stays there has done one surprising thing.
+  std::vector<double> xs;
+  for (int i = 0; i < 2000; ++i) {
+    const double shift = i >= 1000 && i < 1180 ? 20.0 : i >= 1700 && i < 1880 ? 15.0 : 0.0;
+    xs.push_back(UnitNoise(i) + shift);
+  }
+  auto d = Make("default");
+  const Fed fed = Feed(*d, xs);
+  EXPECT_EQ(fed.first_flag, 1000);
+  EXPECT_TRUE(fed.scores[1700].flag) << Describe(fed.scores[1700], xs[1700]);  // fails on v19
+  EXPECT_NE(fed.scores[1700].why.drivers & 1u, 0u);  // the spike member
+}
+
 TEST(DefaultEnsembleTest, CusumFlagsFromItsSlowBaselinesFiveHundredthPoint) {
   // A shift of 2 sigmas at 150, sudden: CUSUM's sums pass its flag limit within a few points,
   // but its slow baseline is still an exact mean of 150 points. It may flag from its 500th

@@ -16,7 +16,9 @@
 //     Borrowing); it flags from its slow baseline's 500th point (kCusumSettled); and it learns a
 //     run of surprising points once the run is over (v16), so a growing sum does not make its own
 //     next step a habit. The spike member does not learn an episode's end (v19: a step back that
-//     undoes the episode's first), so one level shift, up and back, does not make the next a habit.
+//     undoes the episode's first), so one level shift, up and back, does not make the next a habit,
+//     and it learns a run's later points by their surprise against the reading before them where
+//     that is less (v20): a shift the expectation follows with a lag counts once, not four times.
 //  3. Rule members on the raw value: flatline, physical range, silence. A silence always flags;
 //     one no longer than the series made before is scored as its habit (SilenceHabit). The
 //     reading after a break (a silence past the automatic timeout, whatever the configured one)
@@ -174,16 +176,20 @@ class Ensemble final : public SeriesDetector {
     }
 
     // 2. Model checks.
-    double spike_expected = level.mean;  // what the spike member expected here
+    double spike_expected = level.mean;  // what the spike member expected here, and its spread
+    double spike_sd = level_sd;
     if (use_previous) {
       s[kSpike] = GaussianSurprise((x - previous) / previous_sd);
       spike_expected = previous;
+      spike_sd = previous_sd;
     } else if (use_seasonal) {
       s[kSpike] = s_seasonal;
       spike_expected = seasonal_why.expected;
+      spike_sd = seasonal_why.scale;
     } else if (use_trend) {
       s[kSpike] = GaussianSurprise((x - trend_forecast) / trend_sd);
       spike_expected = trend_forecast;
+      spike_sd = trend_sd;
     } else if (level_ready) {
       s[kSpike] = GaussianSurprise(r_level / level_sd);
     } else {
@@ -382,10 +388,15 @@ class Ensemble final : public SeriesDetector {
         raw_peak_[m] = std::max(raw_peak_[m], raw_m);
         continue;
       }
+      // What the member learns of the point: its surprise; for the spike member, a run's later
+      // point at most its surprise against the reading before it (v20, RunPointTaught).
+      const double learn_m = held && raw_m >= kQuiet && run_max_[m] > 0.0
+                                 ? RunPointTaught(raw_m, x, flatline_before.prev, spike_sd)
+                                 : raw_m;
       bool learnt = false;
-      if (raw_m < kQuiet || (!held && raw_m > raw_peak_[m]) || episode_points_[m] < kPerEpisode) {
+      if (learn_m < kQuiet || (!held && raw_m > raw_peak_[m]) || episode_points_[m] < kPerEpisode) {
         if (m != kCusum) {
-          calibration_[m].Learn(raw_m);
+          calibration_[m].Learn(learn_m);
         } else if (raw_m < kQuiet) {  // a quiet point counts on both sides (both totals are points)
           calibration_[kCusum].Learn(raw_m);
           cusum_down_.Learn(raw_m);
@@ -393,11 +404,11 @@ class Ensemble final : public SeriesDetector {
           DeferCusum(raw_m, cusum_down);
         }
         learnt = true;
-        if (raw_m >= kQuiet) ++episode_points_[m];
+        if (learn_m >= kQuiet) ++episode_points_[m];
       }
       if (held) {
         if (raw_m >= kQuiet) {
-          if (raw_m > run_max_[m]) run_peak_learnt_ = learnt;
+          if (raw_m > run_max_[m]) run_peak_learnt_ = learnt && learn_m == raw_m;
           run_max_[m] = std::max(run_max_[m], raw_m);
         } else if (run_max_[m] > 0.0) {
           // The run's peak, once it is over, unless learnt already and isolated (the peak itself
@@ -675,6 +686,21 @@ class Ensemble final : public SeriesDetector {
   SurpriseCalibration& CusumSide(bool down) { return down ? cusum_down_ : calibration_[kCusum]; }
   const SurpriseCalibration& CusumSide(bool down) const { return down ? cusum_down_ : calibration_[kCusum]; }
   static constexpr int kPerEpisode = 4;  // per member: a different kind of evidence is news
+  /// What the spike member learns of a point of a run of surprising points after the run's first
+  /// (v20): its surprise `raw`, or its surprise against the reading before it (`before`, the
+  /// flatline member's previous reading; with the member's spread `sd`) where that is less. An
+  /// expectation follows a move with a lag (the level winsorised at 3 spreads a point, the
+  /// previous value as well, the trend and the profile slower still), so each of a level shift's
+  /// first points is surprising against it; learnt at that, they were four exceedances of the
+  /// shift's size (the episode's first kPerEpisode points), and the series' next shift of that
+  /// size or less was a habit after one. The series did one surprising thing, then stayed:
+  /// against the reading before it, a point that stays is quiet. A burst whose readings jump
+  /// about still teaches each jump, so a heavy tail's big values still count as often as they
+  /// come (counting a run once, as v14's trial did, raised the validation series' false alarms).
+  static double RunPointTaught(double raw, double x, double before, double sd) {
+    if (std::isnan(before) || !(sd > 0.0)) return raw;
+    return std::min(raw, GaussianSurprise((x - before) / sd));
+  }
   /// Whether x, the first point of a run of surprising points within the spike member's episode
   /// (`expected` the member's expectation here), is the episode's end (v19): a step the other way
   /// from the episode's first, that undoes it (within half its size) or that brings the series
