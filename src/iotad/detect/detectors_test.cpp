@@ -1230,6 +1230,18 @@ TEST(DefaultEnsembleTest, AFastSeriesIsJudgedOnlyAfterItsFirstMinutes) {
     if (k == 1000) jumped_flag = s.flag;
   }
   EXPECT_TRUE(jumped_flag);
+  // A series past its first minutes stays past them (v20): an hour at one reading a minute, then
+  // one a second; a spike 100 readings into the faster cadence flags (160 readings x the new
+  // interval would be short of the timeout again).
+  auto quickened = Make("default");
+  int64_t at = kT0;
+  for (int k = 0; k < 60; ++k, at += 60 * kSecond) quickened->Update(at, UnitNoise(k));
+  Score quick_spike;
+  for (int k = 0; k < 200; ++k, at += kSecond) {
+    const Score sc = quickened->Update(at, UnitNoise(1000 + k) + (k == 100 ? 12.0 : 0.0));
+    if (k == 100) quick_spike = sc;
+  }
+  EXPECT_TRUE(quick_spike.flag) << Describe(quick_spike, 12.0);  // fails without the latch
   // One reading a minute: the 30-point warm-up (30 minutes) is past the 10-minute timeout; a
   // spike at the 40th reading flags as before.
   auto slow = Make("default");

@@ -469,10 +469,19 @@ class Ensemble final : public SeriesDetector {
     if (!(cadence_.interval_us > 0.0)) return 0;
     return static_cast<int64_t>(std::ceil(static_cast<double>(SilenceCheck::AutomaticTimeout(cadence_)) / cadence_.interval_us));
   }
-  /// The same test without a division: readings x interval short of the timeout.
-  bool InFirstMinutes() const {
-    return cadence_.interval_us > 0.0 && static_cast<double>(readings_) * cadence_.interval_us <
-                                             static_cast<double>(SilenceCheck::AutomaticTimeout(cadence_));
+  /// The same test without a division: readings x interval short of the timeout. Latched (v20):
+  /// once past, a series does not fall back into its first minutes when its cadence quickens (a
+  /// device that reported once a minute for an hour and then once a second has been judged on
+  /// an hour of readings; without the latch, its few hundred readings x the new interval were
+  /// short of the timeout again until the new cadence had filled it).
+  bool InFirstMinutes() {
+    if (past_first_minutes_ || !(cadence_.interval_us > 0.0)) return false;
+    if (static_cast<double>(readings_) * cadence_.interval_us <
+        static_cast<double>(SilenceCheck::AutomaticTimeout(cadence_))) {
+      return true;
+    }
+    past_first_minutes_ = true;
+    return false;
   }
   static constexpr int32_t kSegmentMean = 50;  // 1 / the level's weight (0.02): its horizon
   int32_t segment_points_ = kSegmentMean;     // points of the segment's mean (kSegmentMean: none)
@@ -506,6 +515,7 @@ class Ensemble final : public SeriesDetector {
     fresh.silence_longest_us_ = silence_longest_us_;
     fresh.silences_ = silences_;
     fresh.readings_ = readings_;
+    fresh.past_first_minutes_ = past_first_minutes_;
     fresh.whole_readings_ = whole_readings_;
     fresh.scale_ = Scale::kSqrt;
     *this = fresh;
@@ -552,18 +562,18 @@ class Ensemble final : public SeriesDetector {
   // kept, as a single detector's parameters are).
   void SaveState(std::string& out) const override {
     SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, episode_from_, episode_step_, run_peak_learnt_,
-               fade_gap_, fade_, silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_,
-               limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
-               seasonal_, cusum_, novelty_, calibration_, cusum_down_, cusum_run_, cusum_run_n_, volatility_,
-               flatline_, range_, silence_, segment_points_, segment_sum_);
+               past_first_minutes_, fade_gap_, fade_, silence_longest_us_, silences_, readings_, scale_,
+               whole_readings_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_,
+               previous_, previous_pick_, seasonal_, cusum_, novelty_, calibration_, cusum_down_, cusum_run_,
+               cusum_run_n_, volatility_, flatline_, range_, silence_, segment_points_, segment_sum_);
   }
   Status RestoreState(std::string_view& in) override {
     return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, episode_from_, episode_step_,
-                         run_peak_learnt_, fade_gap_, fade_, silence_longest_us_, silences_, readings_, scale_,
-                         whole_readings_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_,
-                         trend_pick_, previous_, previous_pick_, seasonal_, cusum_, novelty_, calibration_,
-                         cusum_down_, cusum_run_, cusum_run_n_, volatility_, flatline_, range_, silence_,
-                         segment_points_, segment_sum_);
+                         run_peak_learnt_, past_first_minutes_, fade_gap_, fade_, silence_longest_us_, silences_,
+                         readings_, scale_, whole_readings_, cadence_, limit_, alarm_, level_, err_level_,
+                         seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_, seasonal_, cusum_, novelty_,
+                         calibration_, cusum_down_, cusum_run_, cusum_run_n_, volatility_, flatline_, range_,
+                         silence_, segment_points_, segment_sum_);
   }
 
   Score Tick(int64_t now_us) override {
@@ -651,6 +661,7 @@ class Ensemble final : public SeriesDetector {
   double episode_from_ = 0.0;  // spike: its expectation at its episode's first surprising point
   double episode_step_ = 0.0;  // spike: that point less that expectation (see EndsEpisode)
   bool run_peak_learnt_ = false;  // spike: the run's peak was one of its episode's points learnt
+  bool past_first_minutes_ = false;  // the series has reported for the timeout (InFirstMinutes)
   static constexpr double kQuiet = SurpriseCalibration::kQuietBelow;  // raw surprise below: an ordinary point
   // CUSUM flags from this point of its slow baseline on (1 / its weight 0.002; see Update).
   static constexpr int64_t kCusumSettled = 500;
