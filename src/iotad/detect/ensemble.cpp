@@ -729,9 +729,12 @@ class Ensemble final : public SeriesDetector {
   bool EndsEpisode(double x, double expected) const {
     const double step = x - expected;
     if ((step > 0.0) == (episode_step_ > 0.0)) return false;
-    return std::fabs(step + episode_step_) < 0.5 * std::fabs(episode_step_) ||
+    return std::fabs(step + episode_step_) < kUndone * std::fabs(episode_step_) ||
            std::fabs(x - episode_from_) < std::fabs(step);
   }
+  /// A step back undoes the episode's first step when it is nearer to undoing it than to not
+  /// (half way) and than to undoing it twice over (EndsEpisode).
+  static constexpr double kUndone = 0.5;
   // A spike whose peak is this far (in decades of p) beyond all but one point the series' spike
   // member remembers is isolated and counts once (v14; see Update).
   static constexpr double kIsolated = 12.0;
