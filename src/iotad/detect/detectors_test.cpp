@@ -1032,6 +1032,26 @@ TEST(DefaultEnsembleTest, AShiftTeachesItsHabitsOnceNotOncePerPointTheExpectatio
   EXPECT_NE(fed.scores[1700].why.drivers & 1u, 0u);  // the spike member
 }
 
+TEST(DefaultEnsembleTest, AMoveTheExpectationCatchesUpWithIsReportedOnce) {
+  // A wandering series (the previous value its expectation) steps up by 30 sigmas at 1000 and
+  // stays. The expectation catches up at 3 spreads a point, so the step's next points are
+  // surprising too, each past twice the alarm level; until v21 each was news and flagged. They
+  // continue the spike member's run of surprising points (one move): news only beyond its peak.
+  std::vector<double> xs;
+  double walk = 0.0;
+  for (int i = 0; i < 1100; ++i) {
+    walk += UnitNoise(i);
+    xs.push_back(walk + (i >= 1000 ? 30.0 : 0.0));
+  }
+  auto d = Make("default");
+  const Fed fed = Feed(*d, xs);
+  EXPECT_TRUE(fed.scores[1000].flag) << Describe(fed.scores[1000], xs[1000]);
+  EXPECT_TRUE(fed.scores[1001].why.detector == "rate") << Describe(fed.scores[1001], xs[1001]);
+  int after = 0;
+  for (size_t i = 1001; i < 1100; ++i) after += fed.scores[i].flag;
+  EXPECT_EQ(after, 0);  // fails on v20
+}
+
 TEST(DefaultEnsembleTest, CusumFlagsFromItsSlowBaselinesFiveHundredthPoint) {
   // A shift of 2 sigmas at 150, sudden: CUSUM's sums pass its flag limit within a few points,
   // but its slow baseline is still an exact mean of 150 points. It may flag from its 500th

@@ -27,7 +27,9 @@
 //     series has reported for the silence member's automatic timeout (v18: 10 intervals, at
 //     least 5 minutes; at one reading a second, 30 readings are half a minute).
 //  4. The score is the strongest member's surprise. An ongoing episode reports once: a point no
-//     more surprising than the episode's fading peak is damped and does not flag again.
+//     more surprising than the episode's fading peak is damped and does not flag again; one that
+//     continues the spike member's run of surprising points is news only beyond the run's peak
+//     (v21: a move the expectation catches up with is one event).
 // The flag limit accounts for the number of members: p < false alarms per day / (points per day
 // x members). Every member over the limit is named in the explanation.
 // (rate-of-change is not a member: on real data it mostly re-reports what spike and volatility
@@ -279,7 +281,15 @@ class Ensemble final : public SeriesDetector {
     // clearly worse, when a rule member speaks, or after things calmed down (see NewsAt).
     for (double& p : peak_) p *= fade;
     const double raw = s[top];
-    const double news_at = NewsAt(top, alarm);
+    // A point that continues the spike member's run (consecutive surprising points: one move while
+    // the expectation catches up) is news only beyond the run's own peak, however far past twice
+    // the alarm level that is: it is the same event, not a second one.
+    const bool run_continues = run_max_[kSpike] > 0.0 && raw_model[kSpike] >= kQuiet;
+    double news_at = NewsAt(top, alarm);
+    if (run_continues && top < kModelMembers) news_at = std::max(news_at, run_news_peak_);
+    double model_top = 0.0;
+    for (int m = 0; m < kModelMembers; ++m) model_top = std::max(model_top, s[m]);
+    run_news_peak_ = raw_model[kSpike] >= kQuiet ? std::max(run_continues ? run_news_peak_ : 0.0, model_top) : 0.0;
     const bool news = raw > news_at;
     out.surprise = news ? raw : raw * kDamping;
     out.flag = news && drivers != 0;
@@ -562,18 +572,18 @@ class Ensemble final : public SeriesDetector {
   // kept, as a single detector's parameters are).
   void SaveState(std::string& out) const override {
     SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, episode_from_, episode_step_, run_peak_learnt_,
-               past_first_minutes_, fade_gap_, fade_, silence_longest_us_, silences_, readings_, scale_,
-               whole_readings_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_,
-               previous_, previous_pick_, seasonal_, cusum_, novelty_, calibration_, cusum_down_, cusum_run_,
-               cusum_run_n_, volatility_, flatline_, range_, silence_, segment_points_, segment_sum_);
+               past_first_minutes_, run_news_peak_, fade_gap_, fade_, silence_longest_us_, silences_, readings_,
+               scale_, whole_readings_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_,
+               trend_pick_, previous_, previous_pick_, seasonal_, cusum_, novelty_, calibration_, cusum_down_,
+               cusum_run_, cusum_run_n_, volatility_, flatline_, range_, silence_, segment_points_, segment_sum_);
   }
   Status RestoreState(std::string_view& in) override {
     return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, episode_from_, episode_step_,
-                         run_peak_learnt_, past_first_minutes_, fade_gap_, fade_, silence_longest_us_, silences_,
-                         readings_, scale_, whole_readings_, cadence_, limit_, alarm_, level_, err_level_,
-                         seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_, seasonal_, cusum_, novelty_,
-                         calibration_, cusum_down_, cusum_run_, cusum_run_n_, volatility_, flatline_, range_,
-                         silence_, segment_points_, segment_sum_);
+                         run_peak_learnt_, past_first_minutes_, run_news_peak_, fade_gap_, fade_,
+                         silence_longest_us_, silences_, readings_, scale_, whole_readings_, cadence_, limit_,
+                         alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
+                         seasonal_, cusum_, novelty_, calibration_, cusum_down_, cusum_run_, cusum_run_n_,
+                         volatility_, flatline_, range_, silence_, segment_points_, segment_sum_);
   }
 
   Score Tick(int64_t now_us) override {
@@ -662,6 +672,7 @@ class Ensemble final : public SeriesDetector {
   double episode_step_ = 0.0;  // spike: that point less that expectation (see EndsEpisode)
   bool run_peak_learnt_ = false;  // spike: the run's peak was one of its episode's points learnt
   bool past_first_minutes_ = false;  // the series has reported for the timeout (InFirstMinutes)
+  double run_news_peak_ = 0.0;  // the model members' highest surprise in the spike member's run
   static constexpr double kQuiet = SurpriseCalibration::kQuietBelow;  // raw surprise below: an ordinary point
   // CUSUM flags from this point of its slow baseline on (1 / its weight 0.002; see Update).
   static constexpr int64_t kCusumSettled = 500;
