@@ -491,8 +491,6 @@ template <typename Why>
 double VolatilityCheck::Step(const PointContext&, double x, Why& why) {
   why.detector = "volatility";
   why.n = n;
-  constexpr double kShort = 0.2, kLong = 0.002;
-  constexpr double kDof = (2.0 - kShort) / kShort;  // effective degrees of freedom of short_var
   ++n;
   // (From n = 500 on, 1 / n is at most kLong: the same weight without the division.)
   const double a_long = n >= 500 ? kLong : std::max(kLong, 1.0 / static_cast<double>(n));
@@ -524,20 +522,16 @@ double VolatilityCheck::Step(const PointContext&, double x, Why& why) {
   return out;
 }
 
-namespace {
-constexpr double kVolShort = 0.2;
-constexpr double kVolDof = (2.0 - kVolShort) / kVolShort;  // effective degrees of freedom of short_var
-}  // namespace
-
 std::pair<double, double> VolatilityCheck::Band(double flag_limit) const {
-  if (n + 1 <= min_points || std::isinf(flag_limit)) return {NAN, NAN};
+  if (n + 1 <= min_points) return {NAN, NAN};
+  if (std::isinf(flag_limit)) return {-INFINITY, INFINITY};  // no value can flag
   // Flagged when the ratio passes the one whose Wilson-Hilferty z has surprise flag_limit, i.e.
   // when the squared deviation d^2 (winsorised at 16 long_var) passes d2.
-  constexpr double kC = 2.0 / (9.0 * kVolDof);
+  constexpr double kC = 2.0 / (9.0 * kDof);
   const double z = GaussianZForSurprise(flag_limit);
   const double root = z * std::sqrt(kC) + (1.0 - kC);
   const double ratio = std::max(1.25, root * root * root);
-  const double d2 = (ratio * std::max(long_var, 1e-300) - (1.0 - kVolShort) * short_var) / kVolShort;
+  const double d2 = (ratio * std::max(long_var, 1e-300) - (1.0 - kShort) * short_var) / kShort;
   if (d2 < 0.0) return {NAN, NAN};                                  // any value flags
   if (d2 >= 16.0 * long_var) return {-INFINITY, INFINITY};          // no value can
   const double half = std::sqrt(d2);  // d = x - mean, the mean before this point updates it

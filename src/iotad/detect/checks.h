@@ -258,10 +258,20 @@ struct RateCheck {
   double Step(const PointContext& c, double x, Explanation& why);
 };
 
-/// `volatility`: the recent variance (EW, alpha 0.2, about the last 10 points) far above the
-/// long-run one (alpha 0.002, about 500 points); Wilson-Hilferty turns the ratio, a scaled
-/// chi-square with ~9 degrees of freedom, into a z.
+/// `volatility`: the recent variance (EW, weight kShort) far above the long-run one (weight
+/// kLong, about 500 points); Wilson-Hilferty turns the ratio, a scaled chi-square with
+/// (2 - kShort) / kShort degrees of freedom, into a z.
 struct VolatilityCheck {
+  /// The recent variance's weight (`default` v22): about the last 50 points, the horizon of the
+  /// level whose residual it watches (weight 0.02), 99 degrees of freedom. A change of volatility
+  /// is a spread that stays; a burst of a few wild points is the spike member's (each adds at
+  /// most 16 long-run variances, so 16 x 0.02 to the ratio). Up to v21 the weight was 0.2 (about
+  /// 5 points, 9 degrees of freedom): two points at 4 sigmas in a row made a ratio of 6.4 (raw
+  /// surprise 7.7), while a spread half as wide again, for good (a ratio of 2.25), never passed
+  /// the flag limit.
+  static constexpr double kShort = 0.02;
+  static constexpr double kLong = 0.002;
+  static constexpr double kDof = (2.0 - kShort) / kShort;  // effective degrees of freedom of short_var
   int64_t min_points = 100;
   double mean = 0.0;
   double short_var = 0.0, long_var = 0.0;

@@ -1052,6 +1052,31 @@ TEST(DefaultEnsembleTest, AMoveTheExpectationCatchesUpWithIsReportedOnce) {
   EXPECT_EQ(after, 0);  // fails on v20
 }
 
+TEST(DefaultEnsembleTest, AFewWildPointsAreNotAChangeOfVolatilityASpreadThatStaysIs) {
+  // Noise of sd 1 at one reading a minute. At 1500 two wild points in a row (+4.5, -4.5: a
+  // burst, the spike member's business); from 2500 on the spread is half as wide again, and
+  // stays. Volatility watches the residual's variance over about its last 50 points (v22): the
+  // burst moves it by little (each point adds at most 16 x 0.02 to the ratio), the lasting
+  // spread (variance x 2.25, a ratio that 99 degrees of freedom tell from 1) passes its flag
+  // limit. Over v21's 5 points (9 degrees of freedom) the lasting spread never did.
+  constexpr uint32_t kVolatilityBit = 1u << 3;
+  std::vector<double> xs;
+  for (int i = 0; i < 3500; ++i) xs.push_back(UnitNoise(i) * (i >= 2500 ? 1.5 : 1.0));
+  xs[1500] = 4.5;
+  xs[1501] = -4.5;
+  auto d = Make("default");
+  const Fed fed = Feed(*d, xs);
+  int burst = 0;
+  for (size_t i = 1500; i < 1560; ++i) burst += (fed.scores[i].why.drivers & kVolatilityBit) != 0;
+  EXPECT_EQ(burst, 0);
+  int spread = -1;
+  for (size_t i = 2500; i < 3500 && spread < 0; ++i) {
+    if (fed.scores[i].flag && (fed.scores[i].why.drivers & kVolatilityBit) != 0) spread = static_cast<int>(i);
+  }
+  EXPECT_GE(spread, 2500);  // fails on v21
+  EXPECT_LT(spread, 2800);
+}
+
 TEST(DefaultEnsembleTest, CusumFlagsFromItsSlowBaselinesFiveHundredthPoint) {
   // A shift of 2 sigmas at 150, sudden: CUSUM's sums pass its flag limit within a few points,
   // but its slow baseline is still an exact mean of 150 points. It may flag from its 500th
