@@ -509,7 +509,6 @@ double VolatilityCheck::Step(const PointContext&, double x, Why& why) {
     if constexpr (std::is_same_v<Why, Explanation>) SetBaseline(why, mean, std::sqrt(long_var), 4.0);
     // Below 1.25 times the usual variance nothing is remarkable (z < 0.7): skip the cube root.
     if (ratio > 1.25) {
-      constexpr double kC = 2.0 / (9.0 * kDof);
       static const double kSqrtC = std::sqrt(kC);
       out = GaussianSurprise((std::cbrt(ratio) - (1.0 - kC)) / kSqrtC);
       why.rule = "variance far above its usual level";
@@ -527,7 +526,6 @@ std::pair<double, double> VolatilityCheck::Band(double flag_limit) const {
   if (std::isinf(flag_limit)) return {-INFINITY, INFINITY};  // no value can flag
   // Flagged when the ratio passes the one whose Wilson-Hilferty z has surprise flag_limit, i.e.
   // when the squared deviation d^2 (winsorised at 16 long_var) passes d2.
-  constexpr double kC = 2.0 / (9.0 * kDof);
   const double z = GaussianZForSurprise(flag_limit);
   const double root = z * std::sqrt(kC) + (1.0 - kC);
   const double ratio = std::max(1.25, root * root * root);

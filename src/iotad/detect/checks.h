@@ -272,6 +272,7 @@ struct VolatilityCheck {
   static constexpr double kShort = 0.02;
   static constexpr double kLong = 0.002;
   static constexpr double kDof = (2.0 - kShort) / kShort;  // effective degrees of freedom of short_var
+  static constexpr double kC = 2.0 / (9.0 * kDof);  // Wilson-Hilferty: the cube root's variance
   int64_t min_points = 100;
   double mean = 0.0;
   double short_var = 0.0, long_var = 0.0;

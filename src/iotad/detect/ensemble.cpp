@@ -273,8 +273,10 @@ class Ensemble final : public SeriesDetector {
 
     int top = kSpike;
     uint32_t drivers = 0;
+    double model_top = 0.0;  // the model members' highest surprise
     for (int m = 0; m < kMembers; ++m) {
       if (s[m] > s[top]) top = m;
+      if (m < kModelMembers) model_top = std::max(model_top, s[m]);
       if ((s[m] > limit || (m == kSilent && s[m] > 0.0)) && !warm[m].warming_up) drivers |= 1u << m;
     }
     // An ongoing episode reports once: a point no more surprising than the episode's peak so far
@@ -282,14 +284,8 @@ class Ensemble final : public SeriesDetector {
     // clearly worse, when a rule member speaks, or after things calmed down (see NewsAt).
     for (double& p : peak_) p *= fade;
     const double raw = s[top];
-    // A point that continues the spike member's run (consecutive surprising points: one move while
-    // the expectation catches up) is news only beyond the run's own peak, however far past twice
-    // the alarm level that is: it is the same event, not a second one.
     const bool run_continues = run_max_[kSpike] > 0.0 && raw_model[kSpike] >= kQuiet;
-    double news_at = NewsAt(top, alarm);
-    if (run_continues && top < kModelMembers) news_at = std::max(news_at, run_news_peak_);
-    double model_top = 0.0;
-    for (int m = 0; m < kModelMembers; ++m) model_top = std::max(model_top, s[m]);
+    const double news_at = NewsAt(top, alarm, run_continues);
     run_news_peak_ = raw_model[kSpike] >= kQuiet ? std::max(run_continues ? run_news_peak_ : 0.0, model_top) : 0.0;
     const bool news = raw > news_at;
     out.surprise = news ? raw : raw * kDamping;
@@ -651,10 +647,14 @@ class Ensemble final : public SeriesDetector {
   /// surprise (the square of its p-value), or twice the alarm level, where anything is news
   /// however big the episode was. On the validation series and the NAB development set, 10 to 20
   /// per cent of the false alarms were such repeats within a few points of the last one.
-  double NewsAt(int m, double alarm) const {
+  /// `run_continues`: the point continues the spike member's run of surprising points (one move
+  /// while the expectation catches up). For a model member it is then news only beyond the run's
+  /// own peak, however far past twice the alarm level that is: the same event, not a second one.
+  double NewsAt(int m, double alarm, bool run_continues) const {
     double peak = peak_[m];
     if (m < kModelMembers) peak = std::max({peak_[kSpike], peak_[kCusum], peak_[kNovelty], peak_[kVolatility]});
-    return peak > alarm ? std::max(peak, std::min(kEscalation * peak, 2.0 * alarm)) : peak;
+    const double at = peak > alarm ? std::max(peak, std::min(kEscalation * peak, 2.0 * alarm)) : peak;
+    return run_continues && m < kModelMembers ? std::max(at, run_news_peak_) : at;
   }
   /// 2^(-gap / half-life), cached for the series' usual gap (exp is not free per point).
   double PeakFade(int64_t gap) {
