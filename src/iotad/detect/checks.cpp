@@ -498,24 +498,32 @@ double VolatilityCheck::Step(const PointContext&, double x, Why& why) {
   mean += a_long * d;
   // One wild point adds at most a (4 sigma)^2 to the recent variance: a single spike is not a
   // change of volatility, a run of large deviations is.
-  const double d2 = n > min_points ? std::min(d * d, 16.0 * long_var) : d * d;
+  const bool warm = n > min_points;
+  const double d2 = warm ? std::min(d * d, 16.0 * long_var) : d * d;
   double out = 0.0;
-  if (n <= min_points) {
+  if (!warm) {
     WarmingUp(why, n - 1, min_points);
   } else {
     const double next_short = (1.0 - kShort) * short_var + kShort * d2;
     const double ratio = next_short / std::max(long_var, 1e-300);
     why.stat = ratio;
     if constexpr (std::is_same_v<Why, Explanation>) SetBaseline(why, mean, std::sqrt(long_var), 4.0);
-    // Below 1.25 times the usual variance nothing is remarkable (z < 0.7): skip the cube root.
+    // Below 1.25 times the usual variance nothing is remarkable (z < 0.7 at kDof, less with fewer
+    // degrees of freedom): skip the cube roots.
     if (ratio > 1.25) {
-      static const double kSqrtC = std::sqrt(kC);
-      out = GaussianSurprise((std::cbrt(ratio) - (1.0 - kC)) / kSqrtC);
+      const double cv = CubeRootVariance(Dof());
+      out = GaussianSurprise((std::cbrt(ratio) - (1.0 - cv)) / std::sqrt(cv));
       why.rule = "variance far above its usual level";
     } else {
       why.rule = kWithin;
     }
   }
+  // The lag-1 autocovariance, from deviations winsorised as the squares are (one wild point
+  // moves it as a 4-sigma one).
+  const double lim = warm ? 4.0 * std::sqrt(long_var) : INFINITY;
+  const double dev = std::clamp(d, -lim, lim);
+  if (n > 1) lag_cov = (1.0 - a_long) * lag_cov + a_long * dev * prev_dev;
+  prev_dev = dev;
   short_var = n <= 1 ? 0.0 : (1.0 - kShort) * short_var + kShort * d2;
   long_var = (1.0 - a_long) * long_var + a_long * d2;
   return out;
@@ -527,7 +535,8 @@ std::pair<double, double> VolatilityCheck::Band(double flag_limit) const {
   // Flagged when the ratio passes the one whose Wilson-Hilferty z has surprise flag_limit, i.e.
   // when the squared deviation d^2 (winsorised at 16 long_var) passes d2.
   const double z = GaussianZForSurprise(flag_limit);
-  const double root = z * std::sqrt(kC) + (1.0 - kC);
+  const double cv = CubeRootVariance(Dof());
+  const double root = z * std::sqrt(cv) + (1.0 - cv);
   const double ratio = std::max(1.25, root * root * root);
   const double d2 = (ratio * std::max(long_var, 1e-300) - (1.0 - kShort) * short_var) / kShort;
   if (d2 < 0.0) return {NAN, NAN};                                  // any value flags

@@ -1077,6 +1077,37 @@ TEST(DefaultEnsembleTest, AFewWildPointsAreNotAChangeOfVolatilityASpreadThatStay
   EXPECT_LT(spread, 2800);
 }
 
+TEST(DefaultEnsembleTest, VolatilityKnowsAnAutocorrelatedSeriesFromAChangeOfItsSpread) {
+  // A sensor's slow noise at one reading a minute: AR(1) with rho 0.95 and sd 1, whose
+  // excursions last dozens of points, so its variance over any 50 points wanders far wider
+  // than a chi-square of 99 degrees of freedom allows. Up to v22 volatility flagged it as
+  // changes of volatility (the demo fleet's temperatures: 74 of its 97 false alerts); v23
+  // counts the degrees of freedom such a series leaves (VolatilityCheck::Dof). From 15,000 on the
+  // noise is three times as wide for good: that still flags at once (its first wide steps, by
+  // the spike member).
+  constexpr uint32_t kVolatilityBit = 1u << 3;
+  constexpr double kRho = 0.95;
+  std::vector<double> xs;
+  double ar = 0.0;
+  for (int i = 0; i < 16000; ++i) {
+    ar = kRho * ar + std::sqrt(1.0 - kRho * kRho) * UnitNoise(i);
+    xs.push_back(ar * (i >= 15000 ? 3.0 : 1.0));
+  }
+  auto d = Make("default");
+  const Fed fed = Feed(*d, xs);
+  int by_volatility = 0;
+  for (size_t i = 0; i < 15000; ++i) {
+    by_volatility += fed.scores[i].flag && (fed.scores[i].why.drivers & kVolatilityBit) != 0;
+  }
+  EXPECT_EQ(by_volatility, 0);  // fails on v22
+  int changed = -1;
+  for (size_t i = 15000; i < 16000 && changed < 0; ++i) {
+    if (fed.scores[i].flag) changed = static_cast<int>(i);
+  }
+  EXPECT_GE(changed, 15000);
+  EXPECT_LT(changed, 15060);
+}
+
 TEST(DefaultEnsembleTest, CusumFlagsFromItsSlowBaselinesFiveHundredthPoint) {
   // A shift of 2 sigmas at 150, sudden: CUSUM's sums pass its flag limit within a few points,
   // but its slow baseline is still an exact mean of 150 points. It may flag from its 500th

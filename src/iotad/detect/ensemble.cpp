@@ -9,7 +9,8 @@
 //     the expectation so chosen.
 //  2. Model members: spike (|z| of the point against the expectation), CUSUM (a sustained shift
 //     of the residual), volatility (the residual's variance over about its last 50 points, the
-//     level's horizon, against the long-run one: v22; 5 points before) and
+//     level's horizon, against the long-run one: v22; 5 points before; with the degrees of freedom
+//     the residual's autocorrelation leaves: v23) and
 //     novelty (a value beyond anything the series reached). Each member's surprise is corrected by
 //     that member's own history (SurpriseCalibration): levels the series reaches habitually stop
 //     counting as anomalies, new extremes still stand out. CUSUM keeps its habits per side (v15):
