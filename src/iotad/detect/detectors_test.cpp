@@ -381,6 +381,33 @@ TEST(SeasonalTest, TheRememberedSlotAndCadenceNeverChangeAResult) {
   EXPECT_EQ(kept.global_spread, fresh.global_spread);
 }
 
+TEST(ChecksTest, VolatilitysDegreesOfFreedomAreThoseItsInputLeaves) {
+  // 99 degrees of freedom for independent input; for an AR(1) input with lag-1 autocorrelation
+  // rho, 99 (1 - 0.98 rho^2) / (1 + 0.98 rho^2) (v23): about 11 at rho 0.9, 5 at rho 0.95.
+  // The same at any offset and scale of the input, and for a negative rho alike.
+  Cadence cadence;
+  const auto dof_of = [&cadence](double rho, double offset, double scale) {
+    VolatilityCheck k;
+    double ar = 0.0;
+    for (int i = 0; i < 20000; ++i) {
+      ar = rho * ar + std::sqrt(1.0 - rho * rho) * UnitNoise(i);
+      const PointContext c{kT0 + i * kMinute, kMinute, &cadence};
+      WarmingUpOnly w;
+      k.Step(c, offset + scale * ar, w);
+    }
+    return k.Dof();
+  };
+  const auto expected = [](double rho) {
+    const double a = 0.98 * rho * rho;
+    return 99.0 * (1.0 - a) / (1.0 + a);
+  };
+  EXPECT_NEAR(dof_of(0.0, 0.0, 1.0), 99.0, 2.0);
+  EXPECT_NEAR(dof_of(0.9, 0.0, 1.0), expected(0.9), 2.0);
+  EXPECT_NEAR(dof_of(0.95, 0.0, 1.0), expected(0.95), 1.5);
+  EXPECT_NEAR(dof_of(-0.9, 0.0, 1.0), expected(0.9), 2.0);
+  EXPECT_NEAR(dof_of(0.9, 500.0, 0.01), dof_of(0.9, 0.0, 1.0), 0.5);
+}
+
 TEST(ChecksTest, ScoringWithoutAnExplanationIsScoringWithOne) {
   // The ensemble scores its members into WarmingUpOnly and explains the reported one by running
   // its Step again, with an Explanation, on a copy of its state before the point. Both must be
