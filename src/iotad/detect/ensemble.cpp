@@ -10,7 +10,7 @@
 //  2. Model members: spike (|z| of the point against the expectation), CUSUM (a sustained shift
 //     of the residual), volatility (the residual's variance over about its last 50 points, the
 //     level's horizon, against the long-run one: v22; 5 points before; with the degrees of freedom
-//     the residual's autocorrelation leaves: v23) and
+//     the residual's autocorrelation leaves: v23; from the series' second point, as CUSUM: v24) and
 //     novelty (a value beyond anything the series reached). Each member's surprise is corrected by
 //     that member's own history (SurpriseCalibration): levels the series reaches habitually stop
 //     counting as anomalies, new extremes still stand out. CUSUM keeps its habits per side (v15):
@@ -210,11 +210,11 @@ class Ensemble final : public SeriesDetector {
     const NoveltyCheck novelty_before = novelty_;
     const VolatilityCheck volatility_before = volatility_;
     const FlatlineCheck flatline_before = flatline_;
-    // CUSUM learns from the second point (v13): at the first there is no level yet, and the
-    // "residual" is the value itself, whose square its slow spread then carried for thousands of
-    // points (a series far from zero had CUSUM blind to shifts smaller than its offset).
-    // Volatility still learns from the first (see the detect README: awake from the start, it
-    // costs more false alarms than it finds; the offset dependence that remains is its).
+    // CUSUM and volatility learn from the second point (CUSUM since v13, volatility since v24): at
+    // the first there is no level yet, and the "residual" is the value itself, whose square their
+    // spreads then carried for thousands of points (a series far from zero had CUSUM blind to
+    // shifts smaller than its offset, and volatility asleep: the same series in Kelvin and in
+    // Celsius scored differently).
     if (level.n > 0) {
       s[kCusum] = cusum_.Step(c, r, warm[kCusum], alarm);
       // Its surprises from the 60th point teach its habits; it flags from the 500th (v15), once
@@ -229,7 +229,12 @@ class Ensemble final : public SeriesDetector {
     const bool cusum_down = cusum_.up == 0.0 && cusum_.down == 0.0 ? r < cusum_before.slow.mean
                                                                      : cusum_.down > cusum_.up;
     s[kNovelty] = novelty_.Step(c, x, warm[kNovelty]);
-    s[kVolatility] = volatility_.Step(c, r, warm[kVolatility]);
+    if (level.n > 0) {
+      s[kVolatility] = volatility_.Step(c, r, warm[kVolatility]);
+    } else {
+      s[kVolatility] = 0.0;
+      warm[kVolatility].warming_up = true;
+    }
     // Each model member is corrected by its own history: levels it reaches habitually stop
     // counting (see SurpriseCalibration); it learns from this point below, after the band.
     const double fade = PeakFade(c.gap);
