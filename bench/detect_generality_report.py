@@ -102,6 +102,49 @@ def kinds(*args):
         print(f"    {kind:<18} {h:>4}/{n:<4}  {each}")
 
 
+def merge_families(out, *args):
+    """Lays the validation sets' scores out as one NAB results folder per family, all seeds
+    together (OUT/DETECTOR/FAMILY/DETECTOR_sSEED_FILE, and OUT/labels/FAMILY.json), so that
+    `iotad eval --results` can find each family's own best threshold: args are pairs of an eval
+    JSON and its generate-series folder, as for `kinds`. Prints the development threshold."""
+    import os
+    import shutil
+    labels = {}
+    t = None
+    for path, folder in zip(args[::2], args[1::2]):
+        report = json.load(open(path))
+        t = standard(report["nab"])["threshold"]
+        detector = report["detector"]
+        seed = os.path.basename(folder).rsplit("-", 1)[-1]
+        windows = json.load(open(f"{folder}/labels/combined_windows.json"))
+        for name, w in windows.items():
+            family, file = name.split("/", 1)
+            labels.setdefault(family, {})[f"{family}/s{seed}_{file}"] = w
+            os.makedirs(f"{out}/{detector}/{family}", exist_ok=True)
+            shutil.copyfile(f"{folder}/results/{detector}/{family}/{detector}_{file}",
+                            f"{out}/{detector}/{family}/{detector}_s{seed}_{file}")
+    os.makedirs(f"{out}/labels", exist_ok=True)
+    for family, w in labels.items():
+        json.dump(w, open(f"{out}/labels/{family}.json", "w"))
+    print(threshold(t))
+
+
+def family_thresholds(dev_threshold, *paths):
+    """Each family at the development threshold and at its own best one (args: the development
+    threshold, then per family its name and two eval JSONs: at the development threshold, at its
+    own best). One global threshold works across very different series when every family's own
+    best lies near it and scores little more there."""
+    print("  each family, all seeds together: at the development threshold "
+          f"{dev_threshold} and at its own best")
+    print(f"    {'family':<12} {'at the dev threshold':<30} {'own best':>9}  at it")
+    for family, at_dev, own in zip(paths[::3], paths[1::3], paths[2::3]):
+        d = standard(json.load(open(at_dev))["nab"])
+        o = standard(json.load(open(own))["nab"])
+        print(f"    {family:<12} {d['score']:>6.2f} ({d['fa_events']:>4} FA, {d['windows_hit']:>3}/{d['windows']:<3} "
+              f"windows) {threshold(o['threshold']):>9}  {o['score']:.2f} ({o['fa_events']} FA, "
+              f"{o['windows_hit']}/{o['windows']} windows)")
+
+
 def pump_found(e):
     """Faults found and false alarms of a pump eval's events."""
     o = e["overall"]
@@ -171,5 +214,6 @@ def offset(*pairs):
 
 
 if __name__ == "__main__":
-    {"loo": loo, "series": series, "families": families, "kinds": kinds, "pump": pump,
+    {"loo": loo, "series": series, "families": families, "kinds": kinds,
+     "merge_families": merge_families, "family_thresholds": family_thresholds, "pump": pump,
      "pump_one_device": pump_one_device, "fleet": fleet, "shift": shift, "offset": offset}[sys.argv[1]](*sys.argv[2:])
