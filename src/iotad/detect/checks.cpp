@@ -499,7 +499,8 @@ double VolatilityCheck::Step(const PointContext&, double x, Why& why) {
   // One wild point adds at most a (4 sigma)^2 to the recent variance: a single spike is not a
   // change of volatility, a run of large deviations is.
   const bool warm = n > min_points;
-  const double d2 = warm ? std::min(d * d, 16.0 * long_var) : d * d;
+  const bool wild = warm && d * d > 16.0 * long_var;
+  const double d2 = wild ? 16.0 * long_var : d * d;
   double out = 0.0;
   if (!warm) {
     WarmingUp(why, n - 1, min_points);
@@ -519,9 +520,8 @@ double VolatilityCheck::Step(const PointContext&, double x, Why& why) {
     }
   }
   // The lag-1 autocovariance, from deviations winsorised as the squares are (one wild point
-  // moves it as a 4-sigma one).
-  const double lim = warm ? 4.0 * std::sqrt(long_var) : INFINITY;
-  const double dev = std::clamp(d, -lim, lim);
+  // moves it as a 4-sigma one; the square root only then).
+  const double dev = wild ? std::copysign(4.0 * std::sqrt(long_var), d) : d;
   if (n > 1) lag_cov = (1.0 - a_long) * lag_cov + a_long * dev * prev_dev;
   prev_dev = dev;
   short_var = n <= 1 ? 0.0 : (1.0 - kShort) * short_var + kShort * d2;

@@ -221,20 +221,16 @@ class Ensemble final : public SeriesDetector {
       // its slow baseline (weight 0.002) is no longer an exact mean of a few hundred points: an
       // autocorrelated series' sums outrun such a baseline (1 Hz sensors in their first minutes).
       if (cusum_.slow.n < kCusumSettled) warm[kCusum].warming_up = true;
+      s[kVolatility] = volatility_.Step(c, r, warm[kVolatility]);
     } else {
       warm[kCusum].warming_up = true;
+      warm[kVolatility].warming_up = true;
     }
     // The side of CUSUM's surprise: the larger sum; after an alarm restarted both, the side this
     // point pushed past the alarm level.
     const bool cusum_down = cusum_.up == 0.0 && cusum_.down == 0.0 ? r < cusum_before.slow.mean
                                                                      : cusum_.down > cusum_.up;
     s[kNovelty] = novelty_.Step(c, x, warm[kNovelty]);
-    if (level.n > 0) {
-      s[kVolatility] = volatility_.Step(c, r, warm[kVolatility]);
-    } else {
-      s[kVolatility] = 0.0;
-      warm[kVolatility].warming_up = true;
-    }
     // Each model member is corrected by its own history: levels it reaches habitually stop
     // counting (see SurpriseCalibration); it learns from this point below, after the band.
     const double fade = PeakFade(c.gap);
