@@ -635,17 +635,6 @@ double SilenceCheck::Gap(const Cadence& c, int64_t last, int64_t now, Explanatio
   return intervals * kLog10E;
 }
 
-Score SilenceCheck::Tick(const Cadence& c, int64_t now) {
-  Score out;
-  out.at_us = now;
-  if (c.last_ts == kNoTime || c.last_ts == reported_for) return out;
-  out.surprise = Gap(c, c.last_ts, now, out.why, &out.at_us);
-  out.flag = out.surprise > 0.0;
-  if (out.flag) reported_for = c.last_ts;  // one report per silence
-  out.score = ScoreFromSurprise(out.surprise);
-  return out;
-}
-
 namespace {
 
 /// SurpriseCalibration::CalibrateTail over the counts `count(b)` of its bins and `total` points.

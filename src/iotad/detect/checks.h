@@ -455,7 +455,20 @@ struct SilenceCheck {
     return last == reported_for ? 0.0 : Gap(c, last, now, why, at);
   }
   /// Live: the silence going on at `now`, once per gap.
-  Score Tick(const Cadence& c, int64_t now);
+  Score Tick(const Cadence& c, int64_t now) { return Tick(c, now, [](double) { return true; }); }
+  /// The same, reported only where `flags(surprise)` says so; a gap not reported is judged again
+  /// at the next tick (the ensemble's routine silences, which flag once they outgrow the routine).
+  template <typename Flags>
+  Score Tick(const Cadence& c, int64_t now, Flags flags) {
+    Score out;
+    out.at_us = now;
+    if (c.last_ts == kNoTime || c.last_ts == reported_for) return out;
+    out.surprise = Gap(c, c.last_ts, now, out.why, &out.at_us);
+    out.flag = out.surprise > 0.0 && flags(out.surprise);
+    if (out.flag) reported_for = c.last_ts;  // one report per silence
+    out.score = ScoreFromSurprise(out.surprise);
+    return out;
+  }
 };
 
 }  // namespace iotad::detect
