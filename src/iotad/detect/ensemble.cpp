@@ -597,7 +597,8 @@ class Ensemble final : public SeriesDetector {
     // routine one does not flag yet: a later tick, once the gap has outgrown the routine, does.
     const int64_t last = cadence_.last_ts;
     const SilenceJudgement habit = last == kNoTime || now_us <= last ? SilenceJudgement{} : JudgeSilence(now_us - last);
-    const double limit = habit.routine ? limit_.Get(cadence_, fa_per_day_, kMembers) : 0.0;
+    // (On a copy: the cached limit is the points' own, and a tick must not move it.)
+    const double limit = habit.routine ? FlagLimit(limit_).Get(cadence_, fa_per_day_, kMembers) : 0.0;
     Score out = silence_.Tick(cadence_, now_us, [&](double surprise) {
       return !habit.routine || std::min(surprise, habit.cap) > limit;
     });
