@@ -460,7 +460,9 @@ ComponentKind DetectRuleKind() {
        SetFiniteNumber(&R::min)},
       {"max", "number", "", "Physical upper bound: a value above it flags; unset: none.", SetFiniteNumber(&R::max)},
       {"silence", "duration", "",
-       "No data for longer than this (\"15m\", \"2h\") flags the series as silent; unset: automatic.",
+       "No data for longer than this (\"15m\", \"2h\") flags the series as silent, every time; unset: automatic "
+       "(10 intervals, at least 5 minutes), and with `default` a silence the series has made often (a device that "
+       "sleeps each night) becomes routine and flags only past the sensitivity.",
        SetDuration(&R::silence_us)},
       {"params", "table", "",
        "Detector parameters, \"detector.parameter\" = number, checked against what that detector accepts "
