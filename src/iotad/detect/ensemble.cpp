@@ -27,9 +27,9 @@
 //     JudgeSilence), unless the user set the timeout. The reading after a break (a silence
 //     past the automatic timeout, whatever the configured one) starts a new segment (v17): the
 //     level, the trend, the previous value and CUSUM's sums start again from it; the series'
-//     habits stay (Resume). The model members flag only once the
-//     series has reported for the silence member's automatic timeout (v18: 10 intervals, at
-//     least 5 minutes; at one reading a second, 30 readings are half a minute).
+//     habits stay (Resume). The model members flag only once the series has reported for the
+//     silence member's automatic timeout (v18: 10 intervals, at least 5 minutes; at one reading
+//     a second, 30 readings are half a minute).
 //  4. The score is the strongest member's surprise. An ongoing episode reports once: a point no
 //     more surprising than the episode's fading peak is damped and does not flag again; one that
 //     continues the spike member's run of surprising points is news only beyond the run's peak
@@ -274,7 +274,8 @@ class Ensemble final : public SeriesDetector {
       // A routine silence is scored as rare as it is and flags past the knob's limit (v25);
       // otherwise a silence is a rule: it always flags, whatever the knob, and its surprise is at
       // least the alarm level's (the knob's limit would make the score depend on the knob).
-      s[kSilent] = silence_habit.routine ? std::min(s[kSilent], silence_habit.cap) : std::max(s[kSilent], alarm + 1e-9);
+      s[kSilent] = silence_habit.routine ? std::min(s[kSilent], silence_habit.cap)
+                                         : std::max(s[kSilent], alarm + 1e-9);
     }
     for (int m = kFlatline; m < kMembers; ++m) s[m] = std::min(s[m], kMaxSurprise);
 
@@ -340,7 +341,9 @@ class Ensemble final : public SeriesDetector {
         case kRange: range_.Step(c, value, out.why); break;
         default:
           silence_.Gap(cadence_, last, ts_us, out.why, &silent_at);
-          if (habitual_silence) out.why.rule = silence_habit.routine ? kRoutineSilence : kHabitualSilence;
+          if (habitual_silence) {
+            out.why.rule = silence_habit.routine ? kRoutineSilence : kHabitualSilence;
+          }
           break;
       }
       if (top < kModelMembers && !out.why.warming_up) {
@@ -453,8 +456,9 @@ class Ensemble final : public SeriesDetector {
   /// sums from zero. What the series taught about itself stays: the spreads, every member's
   /// habits, novelty's range, the time-of-day profile, the cadence and the silence habit. So a
   /// reading far beyond anything seen, or off the time-of-day profile, is still news; the gap
-  /// itself is the silence member's to report (a rule: past its timeout it flags, unless routine), and a
-  /// series too young for a silence to be news keeps comparing across the gap, as before.
+  /// itself is the silence member's to report (a rule: past its timeout it flags, unless
+  /// routine), and a series too young for a silence to be news keeps comparing across the gap,
+  /// as before.
   void Resume(double x) {
     level_.mean = x;
     segment_points_ = 0;
@@ -578,16 +582,16 @@ class Ensemble final : public SeriesDetector {
   // kept, as a single detector's parameters are).
   void SaveState(std::string& out) const override {
     SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, episode_from_, episode_step_, run_peak_learnt_,
-               past_first_minutes_, run_news_peak_, fade_gap_, fade_, silence_longest_us_, silences_, silences_by_length_, readings_,
-               scale_, whole_readings_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_,
+               past_first_minutes_, run_news_peak_, fade_gap_, fade_, silence_longest_us_, silences_,
+               silences_by_length_, readings_, scale_, whole_readings_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_,
                trend_pick_, previous_, previous_pick_, seasonal_, cusum_, novelty_, calibration_, cusum_down_,
                cusum_run_, cusum_run_n_, volatility_, flatline_, range_, silence_, segment_points_, segment_sum_);
   }
   Status RestoreState(std::string_view& in) override {
     return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, episode_from_, episode_step_,
                          run_peak_learnt_, past_first_minutes_, run_news_peak_, fade_gap_, fade_,
-                         silence_longest_us_, silences_, silences_by_length_, readings_, scale_, whole_readings_, cadence_, limit_,
-                         alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
+                         silence_longest_us_, silences_, silences_by_length_, readings_, scale_, whole_readings_,
+                         cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
                          seasonal_, cusum_, novelty_, calibration_, cusum_down_, cusum_run_, cusum_run_n_,
                          volatility_, flatline_, range_, silence_, segment_points_, segment_sum_);
   }
@@ -596,7 +600,8 @@ class Ensemble final : public SeriesDetector {
     // Live, the gap so far is judged against the silences before (it is learnt when it ends). A
     // routine one does not flag yet: a later tick, once the gap has outgrown the routine, does.
     const int64_t last = cadence_.last_ts;
-    const SilenceJudgement habit = last == kNoTime || now_us <= last ? SilenceJudgement{} : JudgeSilence(now_us - last);
+    const SilenceJudgement habit =
+        last == kNoTime || now_us <= last ? SilenceJudgement{} : JudgeSilence(now_us - last);
     // (On a copy: the cached limit is the points' own, and a tick must not move it.)
     const double limit = habit.routine ? FlagLimit(limit_).Get(cadence_, fa_per_day_, kMembers) : 0.0;
     Score out = silence_.Tick(cadence_, now_us, [&](double surprise) {
@@ -635,8 +640,7 @@ class Ensemble final : public SeriesDetector {
   static constexpr std::string_view kHabitualSilence =
       "no data for longer than the timeout, but no longer than a silence the series made before (a habit)";
   static constexpr std::string_view kRoutineSilence =
-      "no data for longer than the timeout, but the series has made silences as long before as often as "
-      "this (a routine: not flagged at this sensitivity)";
+      "no data for longer than the timeout, but the series has often been silent as long before (a routine)";
 
   /// How many silences about as long a gap must follow to be routine (JudgeSilence). Fewer cost
   /// the generated fleets' dropouts (0.5 to 6 hours, at random about a day apart; seeds 11-13 at
@@ -659,7 +663,9 @@ class Ensemble final : public SeriesDetector {
   /// only the longer half).
   int64_t SilencesAsLong(int64_t gap_us) const {
     int64_t as_long = 0;
-    for (int b = std::max(0, SilenceBin(gap_us) - 1); b < kSilenceBins; ++b) as_long += silences_by_length_[b];
+    for (int b = std::max(0, SilenceBin(gap_us) - 1); b < kSilenceBins; ++b) {
+      as_long += silences_by_length_[b];
+    }
     return as_long;
   }
   /// How a gap past the timeout is judged against the series' silences before it.
@@ -682,7 +688,7 @@ class Ensemble final : public SeriesDetector {
     // Each silence ends with a reading, so silences_ <= readings_ and p <= 1.
     j.cap = std::log10(static_cast<double>(readings_) / static_cast<double>(silences_));
     const int64_t as_long = SilencesAsLong(gap_us);
-        if (silence_.timeout_us == 0 && as_long >= kRoutineSilences) {
+    if (silence_.timeout_us == 0 && as_long >= kRoutineSilences) {
       j.routine = true;
       j.cap = std::log10(static_cast<double>(std::max(readings_, as_long)) / static_cast<double>(as_long));
     }
