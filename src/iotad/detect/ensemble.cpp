@@ -644,7 +644,7 @@ class Ensemble final : public SeriesDetector {
 
   /// How many silences about as long a gap must follow to be routine (JudgeSilence). Fewer cost
   /// the generated fleets' dropouts (0.5 to 6 hours, at random about a day apart; seeds 11-13 at
-  /// 1 and 5 minutes), which are anomalies: with 3, up to 0.05 of event F1 (0.874 on seed 11
+  /// 1 and 5 minutes), which are anomalies: with 3, up to 0.06 of event F1 (0.874 on seed 11
   /// every 5 minutes, against the 0.9 every kind must keep), with 5, 0.007; from 6 on, nothing.
   /// The pump stand-in's 34 runs as one device (breaks of 35 to 45 minutes) lose the same 46 of
   /// their 62 silence alerts with 4, 6 or 8.
