@@ -599,9 +599,10 @@ class Ensemble final : public SeriesDetector {
   Score Tick(int64_t now_us) override {
     // Live, the gap so far is judged against the silences before (it is learnt when it ends). A
     // routine one does not flag yet: a later tick, once the gap has outgrown the routine, does.
+    // A gap still within the timeout (nearly every tick) is no silence: no judgement to make.
     const int64_t last = cadence_.last_ts;
-    const SilenceJudgement habit =
-        last == kNoTime || now_us <= last ? SilenceJudgement{} : JudgeSilence(now_us - last);
+    if (silence_.OnTime(cadence_, last, now_us)) return silence_.Tick(cadence_, now_us);
+    const SilenceJudgement habit = JudgeSilence(now_us - last);
     // (On a copy: the cached limit is the points' own, and a tick must not move it.)
     const double limit = habit.routine ? FlagLimit(limit_).Get(cadence_, fa_per_day_, kMembers) : 0.0;
     Score out = silence_.Tick(cadence_, now_us, [&](double surprise) {
