@@ -26,6 +26,7 @@ class DuckStream final : public ChunkStream {
   explicit DuckStream(DuckResult result) : result_(std::move(result)) {}
   size_t ColumnCount() override { return result_.ColumnCount(); }
   std::string ColumnName(size_t col) override { return result_.ColumnName(col); }
+  duckdb_type ColumnType(size_t col) override { return result_.ColumnType(col); }
   Result<DuckChunk> Next() override { return result_.Next(); }
 
  private:
@@ -428,6 +429,7 @@ class NativeStream final : public ChunkStream {
   }
   size_t ColumnCount() override { return names_.size(); }
   std::string ColumnName(size_t col) override { return names_[col]; }
+  duckdb_type ColumnType(size_t col) override { return LogicalTypeOf(types_[col]); }
 
   Result<DuckChunk> Next() override {
     while (row_ >= group_rows_) {
@@ -436,9 +438,7 @@ class NativeStream final : public ChunkStream {
     }
     if (logical_.empty()) {
       for (const int32_t t : types_) {
-        logical_.push_back(duckdb_create_logical_type(t == PhysicalType::kInt64    ? DUCKDB_TYPE_TIMESTAMP_TZ
-                                                      : t == PhysicalType::kDouble ? DUCKDB_TYPE_DOUBLE
-                                                                                   : DUCKDB_TYPE_VARCHAR));
+        logical_.push_back(duckdb_create_logical_type(LogicalTypeOf(t)));
       }
     }
     const size_t n = std::min<size_t>(duckdb_vector_size(), group_rows_ - row_);
@@ -705,6 +705,13 @@ class NativeStream final : public ChunkStream {
       b += len;
     }
     return Status::Ok();
+  }
+
+  /// What a column of silver's physical type reads as (Open admits no other physical type).
+  static duckdb_type LogicalTypeOf(int32_t physical) {
+    return physical == PhysicalType::kInt64    ? DUCKDB_TYPE_TIMESTAMP_TZ
+           : physical == PhysicalType::kDouble ? DUCKDB_TYPE_DOUBLE
+                                               : DUCKDB_TYPE_VARCHAR;
   }
 
   std::vector<File> files_;

@@ -19,6 +19,9 @@ class ChunkStream {
   virtual ~ChunkStream() = default;
   virtual size_t ColumnCount() = 0;
   virtual std::string ColumnName(size_t col) = 0;
+  /// The column's type, as every chunk has it: a consumer checks it before it reads a cell (a
+  /// file may type any column as it likes).
+  virtual duckdb_type ColumnType(size_t col) = 0;
   /// The next chunk, or an empty DuckChunk at the end. A chunk's strings stay valid while the
   /// stream lives.
   virtual Result<DuckChunk> Next() = 0;

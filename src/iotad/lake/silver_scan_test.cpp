@@ -121,6 +121,7 @@ class SilverScanTest : public ::testing::Test {
       DuckResult r;
       size_t ColumnCount() override { return r.ColumnCount(); }
       std::string ColumnName(size_t c) override { return r.ColumnName(c); }
+      duckdb_type ColumnType(size_t c) override { return r.ColumnType(c); }
       Result<DuckChunk> Next() override { return r.Next(); }
     } w;
     w.r = std::move(*r);

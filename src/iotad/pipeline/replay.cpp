@@ -68,8 +68,35 @@ std::vector<std::string> SilverColumnNames(const std::vector<std::string>& metri
   return names;
 }
 
-SilverColumns FindSilverColumns(lake::ChunkStream& result, const std::vector<std::string>& metrics,
-                                size_t begin, size_t end) {
+namespace {
+
+/// A type's SQL name, for the message refusing a column typed otherwise than silver types it.
+std::string_view DuckTypeName(duckdb_type t) {
+  switch (t) {
+    case DUCKDB_TYPE_BOOLEAN: return "BOOLEAN";
+    case DUCKDB_TYPE_TINYINT: return "TINYINT";
+    case DUCKDB_TYPE_SMALLINT: return "SMALLINT";
+    case DUCKDB_TYPE_INTEGER: return "INTEGER";
+    case DUCKDB_TYPE_BIGINT: return "BIGINT";
+    case DUCKDB_TYPE_FLOAT: return "FLOAT";
+    case DUCKDB_TYPE_DOUBLE: return "DOUBLE";
+    case DUCKDB_TYPE_DECIMAL: return "DECIMAL";
+    case DUCKDB_TYPE_DATE: return "DATE";
+    case DUCKDB_TYPE_TIMESTAMP: return "TIMESTAMP";
+    case DUCKDB_TYPE_TIMESTAMP_TZ: return "TIMESTAMPTZ";
+    case DUCKDB_TYPE_TIMESTAMP_MS: return "TIMESTAMP_MS";
+    case DUCKDB_TYPE_TIMESTAMP_NS: return "TIMESTAMP_NS";
+    case DUCKDB_TYPE_TIMESTAMP_S: return "TIMESTAMP_S";
+    case DUCKDB_TYPE_VARCHAR: return "VARCHAR";
+    case DUCKDB_TYPE_BLOB: return "BLOB";
+    default: return "a type silver does not write";
+  }
+}
+
+}  // namespace
+
+Result<SilverColumns> FindSilverColumns(lake::ChunkStream& result, const std::vector<std::string>& metrics,
+                                        size_t begin, size_t end) {
   end = std::min(end, metrics.size());
   begin = std::min(begin, end);
   SilverColumns l;
@@ -78,13 +105,25 @@ SilverColumns FindSilverColumns(lake::ChunkStream& result, const std::vector<std
   for (size_t m = begin; m < end; ++m) index.emplace(metrics[m], m - begin);
   for (size_t c = 0; c < result.ColumnCount(); ++c) {
     const std::string name = result.ColumnName(c);
-    if (name == "event_time")
+    const duckdb_type type = result.ColumnType(c);
+    // The readers take a column's cells as silver writes them: microseconds, strings, doubles.
+    // A file typing one otherwise (made by hand; silver never does) would be read as garbage.
+    const auto typed = [&](bool ok, std::string_view want) -> Status {
+      if (ok) return Status::Ok();
+      return Error(Errc::kCorrupt, "silver column '{}' is {}, not {} (a file silver did not write?)", name,
+                   DuckTypeName(type), want);
+    };
+    if (name == "event_time") {
+      IOTAD_TRY(typed(type == DUCKDB_TYPE_TIMESTAMP_TZ || type == DUCKDB_TYPE_TIMESTAMP, "TIMESTAMPTZ"));
       l.ts = static_cast<int>(c);
-    else if (name == "device_id")
-      l.device = static_cast<int>(c);
-    else if (name == "location")
-      l.location = static_cast<int>(c);
-    if (auto it = index.find(name); it != index.end()) l.metric[it->second] = static_cast<int>(c);
+    } else if (name == "device_id" || name == "location") {
+      IOTAD_TRY(typed(type == DUCKDB_TYPE_VARCHAR, "VARCHAR"));
+      (name == "device_id" ? l.device : l.location) = static_cast<int>(c);
+    }
+    if (auto it = index.find(name); it != index.end()) {
+      IOTAD_TRY(typed(type == DUCKDB_TYPE_DOUBLE, "DOUBLE"));
+      l.metric[it->second] = static_cast<int>(c);
+    }
   }
   return l;
 }
@@ -406,7 +445,7 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
       IOTAD_ASSIGN_OR_RETURN(auto stream,
                              lake::ScanSilverFiles(session, files, SilverColumnNames(metrics, begin, end), device_range));
       lake::ChunkStream& result = *stream;
-      const SilverColumns layout = FindSilverColumns(result, metrics, begin, end);
+      IOTAD_ASSIGN_OR_RETURN(const SilverColumns layout, FindSilverColumns(result, metrics, begin, end));
       if (layout.ts < 0 || layout.device < 0) {
         return Error(Errc::kCorrupt, "replay: silver lacks the event_time or device_id column");
       }
