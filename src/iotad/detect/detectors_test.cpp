@@ -1514,5 +1514,39 @@ TEST(DefaultEnsembleTest, ARoutineSilenceFlagsOnlyPastTheKnob) {
   }
 }
 
+// v26: a reading after a missed one has had two steps to move. On a wandering series, where the
+// previous value is the spike member's expectation, its change is judged against sqrt(2) usual
+// changes (a random walk's); a longer gap counts for two steps too (the jump after a dropout is
+// news, not the wander of the readings it missed). Until v26 every change was judged against
+// one step, so an irregular series (gaps of 3 to 15 minutes) alarmed at its long gaps.
+TEST(DefaultEnsembleTest, AChangeAfterAMissedReadingIsJudgedAgainstTwoSteps) {
+  constexpr int kAt = 1200;
+  constexpr double kJump = 6.0;  // sd of the walk's steps
+  // The same random walk, one reading a minute, then one more reading `gap` minutes after the
+  // last, kJump above it.
+  auto after = [](int64_t gap) {
+    auto d = Make("default");
+    double x = 0.0;
+    for (int i = 0; i < kAt; ++i) {
+      x += UnitNoise(i);
+      const Score s = d->Update(kT0 + i * kMinute, x);
+      EXPECT_FALSE(s.flag) << i;
+    }
+    return d->Update(kT0 + (kAt - 1 + gap) * kMinute, x + kJump);
+  };
+  const Score on_time = after(1), missed_one = after(2), missed_four = after(5);
+  for (const Score* s : {&on_time, &missed_one, &missed_four}) {
+    EXPECT_EQ(s->why.detector, "rate");  // the previous value
+    EXPECT_EQ(s->why.rule, on_time.why.rule);
+  }
+  EXPECT_GT(on_time.why.stat, 5.0);
+  EXPECT_TRUE(on_time.flag);
+  EXPECT_NEAR(missed_one.why.stat, on_time.why.stat / std::sqrt(2.0), 1e-9 * on_time.why.stat);  // fails on v25
+  EXPECT_LT(missed_one.surprise, on_time.surprise);
+  EXPECT_FALSE(missed_one.flag);
+  // At most two steps: four missed readings are judged as one.
+  EXPECT_NEAR(missed_four.why.stat, missed_one.why.stat, 1e-9 * missed_one.why.stat);
+}
+
 }  // namespace
 }  // namespace iotad::detect

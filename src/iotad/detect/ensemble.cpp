@@ -6,7 +6,8 @@
 //     keeps its use while no worse than the level); the residual is what is left. The spike
 //     member may also use the level with its trend (a ramp, a drift, a cycle the level lags), by
 //     the same rule, and the previous value where that explains the series clearly better than
-//     the expectation so chosen.
+//     the expectation so chosen; a reading after a missed one is judged against two of its usual
+//     changes (v26, PreviousValue::Steps: a random walk's sqrt(2)).
 //  2. Model members: spike (|z| of the point against the expectation), CUSUM (a sustained shift
 //     of the residual), volatility (the residual's variance over about its last 50 points, the
 //     level's horizon, against the long-run one: v22; 5 points before; with the degrees of freedom
@@ -103,6 +104,7 @@ class Ensemble final : public SeriesDetector {
     if (scale_ == Scale::kUndecided) DecideScale(value);
     const double x = scale_ == Scale::kSqrt ? SignedSqrt(value) : value;
     const int64_t last = cadence_.last_ts;
+    const double interval = cadence_.interval_us;  // before this point's gap moves it
     const PointContext c{ts_us, cadence_.Observe(ts_us), &cadence_};
     // A reading after a break (a silence past the automatic timeout) starts a segment (v17; Resume).
     if (level_.n > 0 && silence_.Breaks(cadence_, last, ts_us)) Resume(x);
@@ -171,8 +173,10 @@ class Ensemble final : public SeriesDetector {
     } else {
       previous_pick_.in_use = false;
     }
-    const double previous_sd = use_previous ? SpreadWidening(previous_.n, 1) * ScaleFloor(previous_.std(), previous) : 0.0;
-    previous_.Add(x, 3.0);
+    // A reading after a missed one has had two steps to move (v26).
+    const double steps = PreviousValue::Steps(c.gap, interval);
+    const double previous_sd = use_previous ? SpreadWidening(previous_.n, 1) * ScaleFloor(previous_.std(steps), previous) : 0.0;
+    previous_.Add(x, 3.0, steps);
     // The level's error (what the adoption rule weighs the others against) starts at the second
     // point: the first has no level to miss by. Counting its residual, the value itself, left a
     // series far from zero with that square for hundreds of points, and every expectation
