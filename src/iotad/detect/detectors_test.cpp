@@ -1544,7 +1544,7 @@ TEST(DefaultEnsembleTest, AChangeAfterAMissedReadingIsJudgedAgainstTwoSteps) {
   EXPECT_NEAR(missed_one.why.stat, on_time.why.stat / std::sqrt(2.0), 1e-9 * on_time.why.stat);  // fails on v25
   EXPECT_LT(missed_one.surprise, on_time.surprise);
   EXPECT_FALSE(missed_one.flag);
-  // At most two steps: four missed readings are judged as one.
+  // At most two steps: four missed readings count for no more than one.
   EXPECT_NEAR(missed_four.why.stat, missed_one.why.stat, 1e-9 * missed_one.why.stat);
 }
 
