@@ -95,7 +95,7 @@ Status GoldRunner::ScanHalves(const ChunkFn& fn) {
                                                                   SilverColumnNames(state_.metrics, begin, end,
                                                                                     /*time_and_location=*/false)));
         lake::ChunkStream& result = *stream;
-        IOTAD_ASSIGN_OR_RETURN(const SilverColumns layout, FindSilverColumns(result, state_.metrics, begin, end));
+        IOTAD_ASSIGN_OR_RETURN(const SilverColumns layout, FindSilverColumns(result, files, state_.metrics, begin, end));
         if (layout.device < 0) return Error(Errc::kCorrupt, "gold: a silver file lacks device_id");
         while (true) {
           IOTAD_ASSIGN_OR_RETURN(auto chunk, result.Next());

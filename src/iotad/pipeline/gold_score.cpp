@@ -132,7 +132,7 @@ Status GoldRunner::ScoreHour(ScoreContext& ctx, TimestampUs hour, const std::vec
     IOTAD_ASSIGN_OR_RETURN(auto stream, lake::ScanSilverFiles(*ctx.session, files,
                                                               SilverColumnNames(state_.metrics, begin, end)));
     lake::ChunkStream& result = *stream;
-    IOTAD_ASSIGN_OR_RETURN(const SilverColumns layout, FindSilverColumns(result, state_.metrics, begin, end));
+    IOTAD_ASSIGN_OR_RETURN(const SilverColumns layout, FindSilverColumns(result, files, state_.metrics, begin, end));
     if (layout.ts < 0 || layout.device < 0) {
       return Error(Errc::kCorrupt, "gold: silver hour {} lacks event_time or device_id", FormatTimestamp(hour));
     }

@@ -11,6 +11,9 @@
 #include <unordered_map>
 #include <utility>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "iotad/clean/string_dict.h"
 #include "iotad/core/queue.h"
 #include "iotad/core/thread.h"
@@ -95,8 +98,8 @@ std::string_view DuckTypeName(duckdb_type t) {
 
 }  // namespace
 
-Result<SilverColumns> FindSilverColumns(lake::ChunkStream& result, const std::vector<std::string>& metrics,
-                                        size_t begin, size_t end) {
+Result<SilverColumns> FindSilverColumns(lake::ChunkStream& result, const std::vector<std::string>& files,
+                                        const std::vector<std::string>& metrics, size_t begin, size_t end) {
   end = std::min(end, metrics.size());
   begin = std::min(begin, end);
   SilverColumns l;
@@ -110,8 +113,8 @@ Result<SilverColumns> FindSilverColumns(lake::ChunkStream& result, const std::ve
     // A file typing one otherwise (made by hand; silver never does) would be read as garbage.
     const auto typed = [&](bool ok, std::string_view want) -> Status {
       if (ok) return Status::Ok();
-      return Error(Errc::kCorrupt, "silver column '{}' is {}, not {} (a file silver did not write?)", name,
-                   DuckTypeName(type), want);
+      return Error(Errc::kCorrupt, "silver column '{}' is {}, not {}, in {} (a file silver did not write?)", name,
+                   DuckTypeName(type), want, fmt::join(files, " or "));
     };
     if (name == "event_time") {
       IOTAD_TRY(typed(type == DUCKDB_TYPE_TIMESTAMP_TZ || type == DUCKDB_TYPE_TIMESTAMP, "TIMESTAMPTZ"));
@@ -445,7 +448,7 @@ Result<ReplayStats> ReplaySilverBucket(lake::DuckSession& session,
       IOTAD_ASSIGN_OR_RETURN(auto stream,
                              lake::ScanSilverFiles(session, files, SilverColumnNames(metrics, begin, end), device_range));
       lake::ChunkStream& result = *stream;
-      IOTAD_ASSIGN_OR_RETURN(const SilverColumns layout, FindSilverColumns(result, metrics, begin, end));
+      IOTAD_ASSIGN_OR_RETURN(const SilverColumns layout, FindSilverColumns(result, files, metrics, begin, end));
       if (layout.ts < 0 || layout.device < 0) {
         return Error(Errc::kCorrupt, "replay: silver lacks the event_time or device_id column");
       }

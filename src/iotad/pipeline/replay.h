@@ -48,10 +48,12 @@ struct SilverColumns {
   int ts = -1, device = -1, location = -1;
   std::vector<int> metric;  // one per metric of [begin, end)
 };
-/// kCorrupt when one is typed otherwise than silver types it (event_time TIMESTAMPTZ or
-/// TIMESTAMP, device_id and location VARCHAR, the metrics DOUBLE): its cells would be misread.
-Result<SilverColumns> FindSilverColumns(lake::ChunkStream& result, const std::vector<std::string>& metrics,
-                                size_t begin = 0, size_t end = SIZE_MAX);
+/// kCorrupt, naming `files` (those `result` reads), when one is typed otherwise than silver types
+/// it (event_time TIMESTAMPTZ or TIMESTAMP, device_id and location VARCHAR, the metrics DOUBLE):
+/// its cells would be misread.
+Result<SilverColumns> FindSilverColumns(lake::ChunkStream& result, const std::vector<std::string>& files,
+                                        const std::vector<std::string>& metrics, size_t begin = 0,
+                                        size_t end = SIZE_MAX);
 
 /// A chunk of a silver result through its layout: event_time, device_id and location.
 struct SilverRows {
