@@ -42,10 +42,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     IOTAD_FUZZ_CHECK(chunk->size() > 0 && chunk->size() <= 2048);
     // Touch every string cell: a pointer into freed or foreign memory shows under ASan. (Only a
     // VARCHAR column has string cells: a file may type device_id or location otherwise, and its
-    // column then comes out as numbers, 8 bytes a row.)
+    // column then comes out as numbers, 8 bytes a row. The stream's ColumnType says so, as the
+    // pipeline's readers ask it.)
     for (size_t c = 0; c < (*stream)->ColumnCount(); ++c) {
       if ((*stream)->ColumnName(c) != "device_id" && (*stream)->ColumnName(c) != "location") continue;
-      if (chunk->Type(c) != DUCKDB_TYPE_VARCHAR) continue;
+      if ((*stream)->ColumnType(c) != DUCKDB_TYPE_VARCHAR) continue;
       const lake::DuckStrings s = chunk->Strings(c);
       size_t sum = 0;
       for (size_t r = 0; r < chunk->size(); ++r) {

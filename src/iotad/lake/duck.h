@@ -77,13 +77,6 @@ class DuckChunk {
   static bool IsValid(const uint64_t* validity, size_t row) {
     return validity == nullptr || ((validity[row >> 6] >> (row & 63)) & 1) != 0;
   }
-  /// The column's type id (Strings needs DUCKDB_TYPE_VARCHAR).
-  duckdb_type Type(size_t col) const {
-    duckdb_logical_type t = duckdb_vector_get_column_type(duckdb_data_chunk_get_vector(chunk_, col));
-    const duckdb_type id = duckdb_get_type_id(t);
-    duckdb_destroy_logical_type(&t);
-    return id;
-  }
   /// A VARCHAR column.
   DuckStrings Strings(size_t col) const { return DuckStrings(Data<duckdb_string_t>(col)); }
   /// A VARCHAR cell (view valid while the chunk lives).
