@@ -545,15 +545,16 @@ std::pair<double, double> VolatilityCheck::Band(double flag_limit) const {
   return {mean - half, mean + half};
 }
 
-std::pair<double, double> NoveltyCheck::Band(double flag_limit) const {
+std::pair<double, double> NoveltyCheck::Band(double flag_limit, const Rounding& rounding) const {
   if (n < min_points) return {NAN, NAN};
   const double width = std::max(hi - lo, 1e-9 * std::max(1.0, std::fabs(hi)));
   const double excess = std::max(0.0, (flag_limit - std::log10(static_cast<double>(n) / 2.0)) * width / PerDecade());
-  return {lo - excess, hi + excess};
+  // The readings whose intervals lie `excess` beyond the range's (see Step).
+  return {rounding.Lower(rounding.Lower(lo) - excess), rounding.Upper(rounding.Upper(hi) + excess)};
 }
 
 template <typename Why>
-double NoveltyCheck::Step(const PointContext& c, double x, Why& why) {
+double NoveltyCheck::Step(const PointContext& c, double x, Why& why, const Rounding& rounding) {
   why.detector = "novelty";
   why.n = n;
   why.lo = lo;
@@ -564,19 +565,24 @@ double NoveltyCheck::Step(const PointContext& c, double x, Why& why) {
     WarmingUp(why, n, min_points);
   } else {
     const double width = std::max(hi - lo, 1e-9 * std::max(1.0, std::fabs(hi)));
-    const double excess = x > hi ? x - hi : (x < lo ? lo - x : 0.0);
-    why.stat = excess / width;
-    if (excess > 0.0) {
+    if (x > hi || x < lo) {
+      // The overshoot: how far the reading's interval lies beyond the range's (v27; for readings
+      // of no step, beyond the range). A reading one step past the range is a record by rounding
+      // alone: a series of small counts sets one now and then without any change.
+      const double beyond = std::max(0.0, x > hi ? rounding.Lower(x) - rounding.Upper(hi)
+                                                 : rounding.Lower(lo) - rounding.Upper(x));
+      why.stat = beyond / width;
       // In a stationary series the n-th point sets a record with chance ~2/n, and overshoots by
       // a fraction of the range, exponentially distributed with the series' own mean overshoot
       // (see PerDecade; for normal noise each further 1/15 of the range is a tenfold rarer event).
-      out = std::log10(static_cast<double>(n) / 2.0) + PerDecade() * excess / width;
+      out = std::log10(static_cast<double>(n) / 2.0) + PerDecade() * beyond / width;
       if (c.ts - first_ts >= kDayUs) {  // the range is formed: learn from the record
-        overshoot_sum += std::min(excess / width, kMaxOvershoot);
+        overshoot_sum += std::min(beyond / width, kMaxOvershoot);
         records += 1.0;
       }
       why.rule = x > hi ? "above anything seen before" : "below anything seen before";
     } else {
+      why.stat = 0.0;
       why.rule = kWithin;
     }
     // A daily cycle sets records all through its first day: no flags before a full day (the
@@ -757,7 +763,7 @@ void SurpriseCalibration::Fade() {
   template double CusumCheck::Step(const PointContext&, double, Why&, double);                   \
   template double FlatlineCheck::Step(const PointContext&, double, Why&, double);                \
   template double VolatilityCheck::Step(const PointContext&, double, Why&);                      \
-  template double NoveltyCheck::Step(const PointContext&, double, Why&);                         \
+  template double NoveltyCheck::Step(const PointContext&, double, Why&, const Rounding&);        \
   template double RangeCheck::Step(const PointContext&, double, Why&) const;
 IOTAD_CHECK_STEPS(Explanation)
 IOTAD_CHECK_STEPS(WarmingUpOnly)

@@ -302,6 +302,57 @@ struct VolatilityCheck {
   std::pair<double, double> Band(double flag_limit) const;
 };
 
+/// The step the readings are written in (v27): the largest 10^-d, d = 0 to 6, of which every
+/// reading so far is a whole multiple (whole numbers: 1; one decimal: 0.1), or none once a
+/// reading fits no such step (a measured value with all its digits). A reading so written stands
+/// for every true value within half a step of it: after a highest count of 4, a count of 5 may be
+/// a true 4.6 after a true 4.4.
+struct Resolution {
+  static constexpr int kMaxDecimals = 6;
+  static constexpr int8_t kNone = -1;
+  int8_t decimals = 0;  // kNone: no step fits
+  double scale = 1.0;   // 10^decimals (exact)
+  double half = 0.5;    // half the step (0 with none)
+
+  void Observe(double v) {
+    if (decimals == kNone) return;  // most measured series: one compare a point
+    while (!OnGrid(v)) {
+      if (++decimals > kMaxDecimals) {
+        decimals = kNone;
+        half = 0.0;
+        return;
+      }
+      scale *= 10.0;
+      half = 0.5 / scale;
+    }
+  }
+  bool OnGrid(double v) const {
+    const double s = std::fabs(v * scale);
+    if (s >= 0x1p52) return true;  // every double this large is whole
+    // s rounded to the nearest whole number without a call into libm (nearbyint is one on
+    // baseline x86-64): adding 2^52 leaves no bits for a fraction.
+    const double whole = (s + 0x1p52) - 0x1p52;
+    return std::fabs(s - whole) <= 1e-12 * std::max(1.0, s);
+  }
+};
+
+/// The interval of true values a written reading x stands for (see Resolution), on the scale the
+/// checks learn on (the readings' own, or the signed square root's for counts): [Lower, Upper].
+struct Rounding {
+  double half = 0.0;  // half the readings' step, on the readings' scale (0: none)
+  bool sqrt = false;  // x is the signed square root of the reading
+  double Lower(double x) const { return Move(x, -half); }
+  double Upper(double x) const { return Move(x, half); }
+
+ private:
+  double Move(double x, double by) const {
+    if (by == 0.0) return x;
+    if (!sqrt) return x + by;
+    const double v = std::copysign(x * x, x) + by;
+    return std::copysign(std::sqrt(std::fabs(v)), v);
+  }
+};
+
 /// `novelty`: a value beyond the range the series has ever reached (the range fades slowly).
 /// Warming up for its first day, but still returning its surprise (for calibration).
 struct NoveltyCheck {
@@ -326,10 +377,12 @@ struct NoveltyCheck {
   /// tail), i.e. 1 / (mean overshoot x ln 10) decades per width (15 for the normal tail).
   double PerDecade() const { return records / (overshoot_sum * 2.302585092994046); }
 
+  /// A record is judged by how far its reading's interval lies beyond the range's (`rounding`,
+  /// v27): a count one above the highest is a record, but by no overshoot.
   template <typename Why>  // Explanation or WarmingUpOnly
-  double Step(const PointContext& c, double x, Why& why);
+  double Step(const PointContext& c, double x, Why& why, const Rounding& rounding = {});
   /// Before Step: the next values whose surprise would exceed `flag_limit` lie outside the band.
-  std::pair<double, double> Band(double flag_limit) const;
+  std::pair<double, double> Band(double flag_limit, const Rounding& rounding = {}) const;
 };
 
 /// A double kept in the time-of-day profile's floats, saturated at the largest float: a reading

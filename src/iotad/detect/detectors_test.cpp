@@ -461,6 +461,75 @@ TEST(ChecksTest, ScoringWithoutAnExplanationIsScoringWithOne) {
   EXPECT_GT(surprised, 0);  // and alarms (the checks' restarts and reminders)
 }
 
+TEST(ResolutionTest, TheStepIsTheLargestPowerOfTenEveryReadingIsAMultipleOf) {
+  const auto step_of = [](std::initializer_list<double> xs) {
+    Resolution r;
+    for (double x : xs) r.Observe(x);
+    return r.half * 2.0;
+  };
+  EXPECT_EQ(step_of({3.0, 0.0, 12.0, -7.0}), 1.0);             // whole numbers
+  EXPECT_DOUBLE_EQ(step_of({20.1, 19.9, 20.0}), 0.1);           // one decimal, not exact in binary
+  EXPECT_DOUBLE_EQ(step_of({4505.25, 177.75, 42.0}), 0.01);
+  EXPECT_DOUBLE_EQ(step_of({0.000125, 1.5}), 1e-6);
+  EXPECT_EQ(step_of({1.5, 0.4837219046}), 0.0);                 // a measured value: no step
+  EXPECT_EQ(step_of({0.4837219046, 2.0}), 0.0);                 // and none ever after
+  EXPECT_EQ(step_of({1e300, 2.0}), 1.0);
+  // Large readings keep their decimals: a quarter at 8e8 is no whole number.
+  EXPECT_DOUBLE_EQ(step_of({828542305.25, 828537842.0}), 0.01);
+  // Written with all their digits, a sum's rounding stays on its step.
+  EXPECT_DOUBLE_EQ(step_of({828537868.39999998, 0.1 + 0.2}), 0.1);
+}
+
+TEST(NoveltyTest, ARecordIsJudgedByHowFarItsReadingsIntervalLiesBeyondTheRange) {
+  // Counts 0 to 4 for two days, every 5 minutes; then records of 5 and 6, judged as whole
+  // numbers (each stands for the true values within half a count of it) and as exact values.
+  const Rounding counts{0.5, false}, exact{};
+  const Rounding root{0.5, true};  // the same counts on the square root's scale
+  NoveltyCheck plain, rooted;
+  Cadence cadence;
+  int64_t ts = kT0;
+  for (int i = 0; i < 2 * 288 + 4; ++i, ts += 5 * kMinute) {  // two days, ending on a 4
+    const double x = static_cast<double>(i % 5);
+    const PointContext c{ts, cadence.Observe(ts), &cadence};
+    Explanation a, b;
+    plain.Step(c, x, a, counts);
+    rooted.Step(c, std::sqrt(x), b, root);
+  }
+  ASSERT_EQ(plain.hi, 4.0);  // (the range fades between its records)
+  ASSERT_EQ(rooted.hi, 2.0);
+  const PointContext c{ts, cadence.Observe(ts), &cadence};
+  const double record = std::log10(static_cast<double>(plain.n) / 2.0);  // a record's own rarity
+  const auto surprise = [&](const NoveltyCheck& k, double x, const Rounding& r) {
+    Explanation why;
+    const double s = NoveltyCheck(k).Step(c, x, why, r);
+    EXPECT_EQ(why.rule, "above anything seen before");
+    return std::pair{s, why.stat};
+  };
+  // 5 after a highest of 4: a record by rounding alone (a true 4.6 after a true 4.4).
+  EXPECT_EQ(surprise(plain, 5.0, counts), std::pair(record, 0.0));
+  EXPECT_NEAR(surprise(rooted, std::sqrt(5.0), root).second, 0.0, 1e-12);  // sqrt(5)^2 is 5 + 1 ulp
+  // 6: one count beyond the rounding; as exact values, two (of a range of about 4).
+  EXPECT_NEAR(surprise(plain, 6.0, counts).second, 1.0 / 4.0, 1e-4);
+  EXPECT_NEAR(surprise(plain, 6.0, exact).second, 2.0 / 4.0, 1e-4);
+  EXPECT_NEAR(surprise(rooted, std::sqrt(6.0), root).second, (std::sqrt(5.5) - std::sqrt(4.5)) / 2.0, 1e-4);
+  EXPECT_GT(surprise(plain, 6.0, counts).first, record);
+  // Below the range alike (0 is the lowest: -1 is one count below it).
+  Explanation why;
+  EXPECT_NEAR(NoveltyCheck(plain).Step(c, -1.0, why, counts), record, 0.01);
+  EXPECT_EQ(why.rule, "below anything seen before");
+  EXPECT_LT(why.stat, 1e-4);  // the lowest has faded above 0 by a hair since it was last seen
+  // The band is where the surprise reaches the limit, on either scale.
+  for (const auto& [k, r, f] : {std::tuple{&plain, counts, +[](double v) { return v; }},
+                                std::tuple{&rooted, root, +[](double v) { return std::sqrt(v); }}}) {
+    const double limit = record + 2.0;
+    const auto [lo, hi] = k->Band(limit, r);
+    EXPECT_NEAR(surprise(*k, hi, r).first, limit, 1e-9);
+    EXPECT_LT(surprise(*k, hi - 1e-6, r).first, limit);
+    EXPECT_GT(hi, f(5.0));
+    EXPECT_LT(lo, f(0.0));
+  }
+}
+
 TEST(EwStatsTest, AddWithTheCallersStdIsAddBitForBit) {
   EwStats a, b;
   for (int i = 0; i < 5000; ++i) {
@@ -1546,6 +1615,37 @@ TEST(DefaultEnsembleTest, AChangeAfterAMissedReadingIsJudgedAgainstTwoSteps) {
   EXPECT_FALSE(missed_one.flag);
   // At most two steps: four missed readings count for no more than one.
   EXPECT_NEAR(missed_four.why.stat, missed_one.why.stat, 1e-9 * missed_one.why.stat);
+}
+
+TEST(DefaultEnsembleTest, ACountOneAboveTheHighestIsARecordOfNoOvershoot) {
+  // Small counts every 5 minutes for two weeks: Poisson, about one a reading, with a daily cycle.
+  // A count stands for the true values within half a count of it, so one above the highest so far
+  // is a record by rounding alone, and small counts set such records by chance. v26 took the
+  // difference of whole counts for the overshoot and flagged an 8 after a highest of 7 on day 2.
+  auto d = Make("default");
+  constexpr int64_t kStep = 5 * kMinute;
+  constexpr int kReadings = 14 * 288;
+  int flags = 0;
+  for (int i = 0; i < kReadings; ++i) {
+    const double rate = std::exp(0.5 * std::sin(6.283185307179586 * (i % 288) / 288.0));
+    const double u = 0.5 * (Noise(static_cast<uint64_t>(i)) + 1.0);  // uniform in [0, 1]
+    int count = 0;
+    double p = std::exp(-rate), below = p;  // by inversion
+    while (u > below) {
+      ++count;
+      p *= rate / count;
+      below += p;
+    }
+    flags += d->Update(kT0 + i * kStep, count).flag;
+  }
+  EXPECT_EQ(flags, 0);  // fails on v26
+  // A count far beyond every one before still stands out as a record, past a band that lies
+  // more than a count above the highest (8).
+  const Score far = d->Update(kT0 + kReadings * kStep, 14.0);
+  EXPECT_TRUE(far.flag);
+  EXPECT_EQ(far.why.detector, "novelty");
+  EXPECT_GT(far.why.hi, 9.0);
+  EXPECT_LT(far.why.hi, 14.0);
 }
 
 }  // namespace

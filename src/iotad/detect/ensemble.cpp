@@ -12,7 +12,8 @@
 //     of the residual), volatility (the residual's variance over about its last 50 points, the
 //     level's horizon, against the long-run one: v22; 5 points before; with the degrees of freedom
 //     the residual's autocorrelation leaves: v23; from the series' second point, as CUSUM: v24) and
-//     novelty (a value beyond anything the series reached). Each member's surprise is corrected by
+//     novelty (a value beyond anything the series reached; for readings written to a step, by how
+//     far the reading's interval lies beyond the range's: v27, Resolution). Each member's surprise is corrected by
 //     that member's own history (SurpriseCalibration): levels the series reaches habitually stop
 //     counting as anomalies, new extremes still stand out. CUSUM keeps its habits per side (v15):
 //     bursts up, time after time, do not make a shift down a habit (SurpriseCalibration::
@@ -103,6 +104,8 @@ class Ensemble final : public SeriesDetector {
     ++readings_;
     if (scale_ == Scale::kUndecided) DecideScale(value);
     const double x = scale_ == Scale::kSqrt ? SignedSqrt(value) : value;
+    resolution_.Observe(value);
+    const Rounding rounding{resolution_.half, scale_ == Scale::kSqrt};
     const int64_t last = cadence_.last_ts;
     const double interval = cadence_.interval_us;  // before this point's gap moves it
     const PointContext c{ts_us, cadence_.Observe(ts_us), &cadence_};
@@ -236,7 +239,7 @@ class Ensemble final : public SeriesDetector {
     // point pushed past the alarm level.
     const bool cusum_down = cusum_.up == 0.0 && cusum_.down == 0.0 ? r < cusum_before.slow.mean
                                                                      : cusum_.down > cusum_.up;
-    s[kNovelty] = novelty_.Step(c, x, warm[kNovelty]);
+    s[kNovelty] = novelty_.Step(c, x, warm[kNovelty], rounding);
     // Each model member is corrected by its own history: levels it reaches habitually stop
     // counting (see SurpriseCalibration); it learns from this point below, after the band.
     const double fade = PeakFade(c.gap);
@@ -339,7 +342,7 @@ class Ensemble final : public SeriesDetector {
           }
           break;
         case kCusum: CusumCheck(cusum_before).Step(c, r, out.why, alarm); break;
-        case kNovelty: NoveltyCheck(novelty_before).Step(c, x, out.why); break;
+        case kNovelty: NoveltyCheck(novelty_before).Step(c, x, out.why, rounding); break;
         case kVolatility: VolatilityCheck(volatility_before).Step(c, r, out.why); break;
         case kFlatline: FlatlineCheck(flatline_before).Step(c, x, out.why, alarm); break;
         case kRange: range_.Step(c, value, out.why); break;
@@ -367,7 +370,7 @@ class Ensemble final : public SeriesDetector {
         } else if (beyond) {
           needed = needed_down = calibration_[top].Invert(target);
         }
-        Band(top, needed, needed_down, x - r, out.why, cusum_before, novelty_before, volatility_before);
+        Band(top, needed, needed_down, x - r, out.why, cusum_before, novelty_before, rounding, volatility_before);
       }
       if (scale_ == Scale::kSqrt) ToReadingScale(top, value, out.why);
     }
@@ -541,6 +544,7 @@ class Ensemble final : public SeriesDetector {
     fresh.readings_ = readings_;
     fresh.past_first_minutes_ = past_first_minutes_;
     fresh.whole_readings_ = whole_readings_;
+    fresh.resolution_ = resolution_;
     fresh.scale_ = Scale::kSqrt;
     *this = fresh;
   }
@@ -563,7 +567,8 @@ class Ensemble final : public SeriesDetector {
   /// Sets why.lo/hi of model member m: where its raw surprise passes `needed` (CUSUM's shift down:
   /// `needed_down`). `offset` turns the residual (which CUSUM and volatility watch) back into values.
   static void Band(int m, double needed, double needed_down, double offset, Explanation& why,
-                   const CusumCheck& cusum, const NoveltyCheck& novelty, const VolatilityCheck& volatility) {
+                   const CusumCheck& cusum, const NoveltyCheck& novelty, const Rounding& rounding,
+                   const VolatilityCheck& volatility) {
     std::pair<double, double> band;
     switch (m) {
       case kSpike: {
@@ -574,7 +579,7 @@ class Ensemble final : public SeriesDetector {
       }
       case kCusum: band = cusum.Band(needed, needed_down); break;
       case kVolatility: band = volatility.Band(needed); break;
-      default: band = novelty.Band(needed), offset = 0.0; break;
+      default: band = novelty.Band(needed, rounding), offset = 0.0; break;
     }
     why.lo = band.first + offset;
     why.hi = band.second + offset;
@@ -587,7 +592,7 @@ class Ensemble final : public SeriesDetector {
   void SaveState(std::string& out) const override {
     SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, episode_from_, episode_step_, run_peak_learnt_,
                past_first_minutes_, run_news_peak_, fade_gap_, fade_, silence_longest_us_, silences_,
-               silences_by_length_, readings_, scale_, whole_readings_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_,
+               silences_by_length_, readings_, scale_, whole_readings_, resolution_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_,
                trend_pick_, previous_, previous_pick_, seasonal_, cusum_, novelty_, calibration_, cusum_down_,
                cusum_run_, cusum_run_n_, volatility_, flatline_, range_, silence_, segment_points_, segment_sum_);
   }
@@ -595,7 +600,7 @@ class Ensemble final : public SeriesDetector {
     return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, episode_from_, episode_step_,
                          run_peak_learnt_, past_first_minutes_, run_news_peak_, fade_gap_, fade_,
                          silence_longest_us_, silences_, silences_by_length_, readings_, scale_, whole_readings_,
-                         cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
+                         resolution_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
                          seasonal_, cusum_, novelty_, calibration_, cusum_down_, cusum_run_, cusum_run_n_,
                          volatility_, flatline_, range_, silence_, segment_points_, segment_sum_);
   }
@@ -825,6 +830,7 @@ class Ensemble final : public SeriesDetector {
   int64_t readings_ = 0;             // usable readings so far (the silence habit's points)
   Scale scale_ = Scale::kUndecided;   // the scale the members learn on (DecideScale)
   int32_t whole_readings_ = 0;        // readings that were whole numbers >= 0, up to kMinPoints
+  Resolution resolution_;             // the step the readings are written in (v27)
   double fa_per_day_;
   bool explain_flags_only_;
   Cadence cadence_;
