@@ -40,7 +40,8 @@ void RegisterGenerateSeriesCommand(CLI::App& app, GlobalOptions& global, Command
   sub->add_option("--families", flags->families,
                   "Comma-separated families: counts (event counts), percent (utilisation, "
                   "clipped), sensor (quantised, irregular clock), traffic (irregular, "
-                  "heavy-tailed), hourly (short, lognormal), latency (heavy right tail)")
+                  "heavy-tailed), hourly (short, lognormal), latency (heavy right tail); also regime (a "
+                  "machine switching between setpoints), not written unless named")
       ->capture_default_str();
   sub->add_option("--files-per-family", flags->series.files_per_family,
                   "Files per family (about one in six has no anomaly)")

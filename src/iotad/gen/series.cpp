@@ -421,6 +421,55 @@ Model Latency(Rng& rng) {
   return m;
 }
 
+// A machine with operating regimes: a pump, a compressor, a chiller run at two or three setpoints
+// (off, idle, part load, full load), each held for tens of minutes to hours and left within a
+// reading. The switches are its normal behaviour and never labelled: they are 8 to 20 noise sds
+// apart, larger than the spikes injected, so a detector must learn them as the series' habit
+// (issue 11: level regimes). An "off" setpoint reads 0 with a twentieth of the noise.
+Model Regime(Rng& rng) {
+  Model m;
+  const int64_t n = Rows(rng, 3000, 12000);
+  const int64_t cadence = rng.Uniform() < 0.5 ? 60 : 300;
+  m.t = RegularTimes(rng, n, cadence);
+  const double sd = std::pow(10, rng.Uniform(-1, 1));
+  const int setpoints = rng.Uniform() < 0.6 ? 2 : 3;
+  const bool off = rng.Uniform() < 0.3;
+  std::array<double, 3> level{};
+  level[0] = off ? 0 : sd * rng.Uniform(10, 100);
+  for (int k = 1; k < setpoints; ++k) {
+    level[static_cast<size_t>(k)] = level[static_cast<size_t>(k - 1)] + sd * rng.Uniform(8, 20);
+  }
+  const int64_t dwell = Rows(rng, 20, 200);  // mean rows a setpoint is held
+  const double phi = rng.Uniform(0.3, 0.9);
+  const auto size = static_cast<size_t>(n);
+  m.base.resize(size);
+  m.season.assign(size, 0);
+  m.noise = Ar1(rng, size, phi, sd);
+  auto state = static_cast<int>(rng.Below(static_cast<uint64_t>(setpoints)));
+  int64_t left = Rows(rng, 1, 2 * dwell);
+  for (size_t i = 0; i < size; ++i) {
+    if (left-- == 0) {
+      state = (state + 1 + static_cast<int>(rng.Below(static_cast<uint64_t>(setpoints - 1)))) % setpoints;
+      left = Rows(rng, dwell / 4, 2 * dwell);
+    }
+    m.base[i] = level[static_cast<size_t>(state)];
+    if (off && state == 0) m.noise[i] *= 0.05;
+  }
+  m.sd = sd;
+  if (off) m.lo = 0;
+  m.decimals = sd < 0.3 ? 3 : 2;
+  m.kinds = {Kind::kSpike, Kind::kLevelShift, Kind::kVarianceChange, Kind::kStuck, Kind::kDrift};
+  std::string levels;
+  for (int k = 0; k < setpoints; ++k) {
+    fmt::format_to(std::back_inserter(levels), "{}{:.{}f}", k > 0 ? " / " : "",
+                   level[static_cast<size_t>(k)], m.decimals);
+  }
+  m.params = fmt::format("{} setpoints {}, every {}s, each held ~{} rows (a quarter to twice that), "
+                         "AR(1) phi {:.2f} sd {:.3g}{}",
+                         setpoints, levels, cadence, dwell, phi, sd, off ? ", the lowest off (0)" : "");
+  return m;
+}
+
 Model Simulate(SeriesFamily family, Rng& rng) {
   switch (family) {
     case SeriesFamily::kCounts: return Counts(rng);
@@ -429,6 +478,7 @@ Model Simulate(SeriesFamily family, Rng& rng) {
     case SeriesFamily::kTraffic: return Traffic(rng);
     case SeriesFamily::kHourly: return Hourly(rng);
     case SeriesFamily::kLatency: return Latency(rng);
+    case SeriesFamily::kRegime: return Regime(rng);
   }
   return Counts(rng);
 }
@@ -811,6 +861,7 @@ std::string_view SeriesFamilyName(SeriesFamily family) {
     case SeriesFamily::kTraffic: return "traffic";
     case SeriesFamily::kHourly: return "hourly";
     case SeriesFamily::kLatency: return "latency";
+    case SeriesFamily::kRegime: return "regime";
   }
   return "?";
 }
@@ -826,7 +877,7 @@ Result<std::vector<SeriesFamily>> ParseSeriesFamilies(std::string_view list) {
     if (it == kAllSeriesFamilies.end()) {
       return Error(Errc::kInvalidArgument,
                    "generate-series: --families takes counts, percent, sensor, traffic, hourly, "
-                   "latency; got '{}'",
+                   "latency, regime; got '{}'",
                    name);
     }
     if (std::find(out.begin(), out.end(), *it) == out.end()) out.push_back(*it);
