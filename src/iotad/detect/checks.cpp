@@ -599,6 +599,87 @@ double NoveltyCheck::Step(const PointContext& c, double x, Why& why, const Round
   return out;
 }
 
+int Setpoints::At(double x) const {
+  int at = -1;
+  double nearest = INFINITY;
+  for (int k = 0; k < kCentres; ++k) {
+    if (weight[k] >= kHeld && std::fabs(x - mean[k]) < nearest) at = k, nearest = std::fabs(x - mean[k]);
+  }
+  if (at < 0 || entries[at] < kEntries || nearest > kJoin * Sd(at)) return -1;
+  bool other = false;
+  for (int j = 0; j < kCentres; ++j) {
+    if (j == at || weight[j] < kHeld) continue;
+    if (std::fabs(mean[j] - mean[at]) < kApart * std::max(Sd(at), Sd(j))) return -1;  // no regimes
+    other = true;
+  }
+  return other ? at : -1;
+}
+
+void Setpoints::Learn(double x, double noise_var) {
+  // The weights and entries fade every kEvery readings, by as much (not each reading).
+  if (++tick == kEvery) {
+    tick = 0;
+    Tidy();
+  }
+  int k = -1;
+  double nearest = INFINITY;
+  for (int j = 0; j < kCentres; ++j) {
+    if (weight[j] > 0.0f && std::fabs(x - mean[j]) < nearest) k = j, nearest = std::fabs(x - mean[j]);
+  }
+  if (k >= 0 && nearest * nearest <= kJoin * kJoin * std::max(static_cast<double>(var[k]), noise_var)) {
+    weight[k] += 1.0f;
+    const double a = weight[k] >= kMinWeightFrom ? kMinWeight : 1.0 / static_cast<double>(weight[k]);
+    const double d = x - mean[k];
+    mean[k] += a * d;
+    var[k] = static_cast<float>(std::max(static_cast<double>(var[k]) + a * (d * d - var[k]), 0.25 * noise_var));
+  } else {
+    k = 0;
+    for (int j = 1; j < kCentres; ++j) {
+      if (weight[j] < weight[k]) k = j;
+    }
+    mean[k] = x;
+    var[k] = static_cast<float>(4.0 * noise_var);
+    weight[k] = 1.0f;
+    entries[k] = 0.0f;
+    if (last == k) last = -1;
+    // (A new centre is near no other: the nearest was more than kJoin of its spreads away.)
+  }
+  // An entry: from the centre of a level the series held (a spike's own centre is none).
+  if (k != last && last >= 0 && last < kCentres && weight[last] >= kHeld) entries[k] += 1.0f;
+  last = static_cast<int8_t>(k);
+  // (A centre past kMinWeightFrom moves by 1/256 of a reading: Tidy merges it, within kEvery.)
+  if (weight[k] < kMinWeightFrom) Merge(k);
+}
+
+void Setpoints::Merge(int k) {
+  // Two centres within kJoin sds of each other are one: k takes the other in.
+  for (int j = 0; j < kCentres; ++j) {
+    if (j == k || weight[j] <= 0.0f) continue;
+    const double d = mean[j] - mean[k];
+    if (d * d >= kJoin * kJoin * std::max(var[j], var[k])) continue;
+    const double total = static_cast<double>(weight[k]) + weight[j];
+    const double m = (weight[k] * mean[k] + weight[j] * mean[j]) / total;
+    var[k] = static_cast<float>((weight[k] * (var[k] + (mean[k] - m) * (mean[k] - m)) +
+                                 weight[j] * (var[j] + (mean[j] - m) * (mean[j] - m))) / total);
+    mean[k] = m;
+    weight[k] = static_cast<float>(total);
+    entries[k] = std::max(entries[k], entries[j]);
+    weight[j] = 0.0f;
+    entries[j] = 0.0f;
+    if (last == j) last = static_cast<int8_t>(k);
+    break;
+  }
+}
+
+void Setpoints::Tidy() {
+  static const float kFade = std::pow(1.0f - 1.0f / kMemory, static_cast<float>(kEvery));
+  for (float& w : weight) w *= kFade;
+  for (float& e : entries) e *= kFade;
+  for (int k = 0; k < kCentres; ++k) {
+    if (weight[k] > 0.0f) Merge(k);
+  }
+}
+
 template <typename Why>
 double RangeCheck::Step(const PointContext&, double x, Why& why) const {
   why.detector = "range";

@@ -476,6 +476,47 @@ struct PreviousValue {
   }
 };
 
+/// The setpoints a machine runs at (v28): a compressor on and off, a pump at idle, part and full
+/// load. Up to four centres, each the faded mean and spread of the readings that joined it: a
+/// reading within kJoin sds of the nearest centre joins it, any other starts a centre in place of
+/// the lightest, and two centres within kJoin sds of each other become one. A centre is a setpoint
+/// once it holds kHeld readings' weight and the series has come to it from another held level
+/// kEntries times lately (weights and entries fade with a memory of kMemory readings): twice a
+/// coincidence, three times a habit, so a level shift that returns to where it began, or a second
+/// shift to the level of the first, is no habit yet, nor are three shifts days apart. Where every other setpoint lies kApart sds or more from the one a
+/// reading is at, the series runs in regimes, and a switch to a known setpoint is its habit, not
+/// news (the ensemble's spike member: Ensemble::Update); a series of one level, or whose readings
+/// spread continuously over several centres, has no such setpoint.
+struct Setpoints {
+  static constexpr int kCentres = 4;
+  static constexpr double kJoin = 4.0;     // sds
+  static constexpr double kApart = 8.0;    // sds
+  static constexpr float kHeld = 30.0f;    // readings
+  static constexpr float kEntries = 2.5f;  // three entries lately (faded, they count less than 3)
+  static constexpr float kMemory = 4096.0f;  // readings
+  static constexpr double kMinWeight = 1.0 / 256.0;  // a centre's mean and spread: at least this EW weight
+  static constexpr float kMinWeightFrom = 256.0f;     // (1 / kMinWeight: from this weight on, no division)
+  double mean[kCentres] = {};
+  float var[kCentres] = {};
+  float weight[kCentres] = {};
+  float entries[kCentres] = {};  // entries from another held level (fading as the weights do)
+  int8_t last = -1;  // the centre of the last reading (-1: none yet)
+  uint8_t tick = 0;  // readings since the last Tidy
+  static constexpr uint8_t kEvery = 64;
+
+  /// The setpoint x is at (within kJoin sds of it, every other setpoint kApart sds away), or -1.
+  int At(double x) const;
+  /// The spread of centre k (never 0: a flat setpoint's is its level's floor).
+  double Sd(int k) const { return ScaleFloor(std::sqrt(static_cast<double>(var[k])), mean[k]); }
+  /// Learns x; `noise_var`, the series' usual variance around its level (from half the usual
+  /// change between readings), is a new centre's spread (x4) and every centre's floor (/4).
+  void Learn(double x, double noise_var);
+
+ private:
+  void Tidy();  // fades the weights and entries by kEvery readings' worth; merges centres that met
+  void Merge(int k);  // k takes in a centre within kJoin sds of it (at most one)
+};
+
 /// `range`: outside the metric's physical range [min, max] (NaN = open side).
 struct RangeCheck {
   double lo = NAN, hi = NAN;

@@ -7,7 +7,10 @@
 //     member may also use the level with its trend (a ramp, a drift, a cycle the level lags), by
 //     the same rule, and the previous value where that explains the series clearly better than
 //     the expectation so chosen; a reading after a missed one is judged against two of its usual
-//     changes (v26, PreviousValue::Steps: a random walk's sqrt(2)).
+//     changes (v26, PreviousValue::Steps: a random walk's sqrt(2)). A machine run in regimes
+//     (v28, Setpoints): a reading at a setpoint the series has come to three times from another
+//     level is judged against it where that is less surprising, unless the profile, in use,
+//     finds the reading surprising too.
 //  2. Model members: spike (|z| of the point against the expectation), CUSUM (a sustained shift
 //     of the residual), volatility (the residual's variance over about its last 50 points, the
 //     level's horizon, against the long-run one: v22; 5 points before; with the degrees of freedom
@@ -208,6 +211,17 @@ class Ensemble final : public SeriesDetector {
     } else {
       warm[kSpike].warming_up = true;
     }
+    // A machine that runs in regimes (Setpoints, v28): a reading at a setpoint the series keeps
+    // coming back to is judged against that setpoint, where that is less surprising; not where
+    // the time-of-day profile, in use, finds it surprising too (a setpoint at the wrong hour of
+    // the week is news: a weekday's rush on a Sunday).
+    const bool profile_objects = use_seasonal && s_seasonal >= kQuiet;
+    const int at_setpoint = !profile_objects && s[kSpike] >= kQuiet ? setpoints_.At(x) : -1;
+    const double setpoint = at_setpoint >= 0 ? setpoints_.mean[at_setpoint] : 0.0;
+    const double setpoint_sd = at_setpoint >= 0 ? setpoints_.Sd(at_setpoint) : 0.0;
+    const int64_t setpoint_entries = at_setpoint >= 0 ? std::lround(setpoints_.entries[at_setpoint]) : 0;
+    const double setpoint_surprise = at_setpoint >= 0 ? GaussianSurprise((x - setpoint) / setpoint_sd) : INFINITY;
+    setpoints_.Learn(x, 0.5 * previous_.var);
     level_.Add(x, 0.02, 3.0, level_std);
     if (segment_points_ < kSegmentMean) {  // a new segment's level: the mean of its points so far
       segment_sum_ += x;
@@ -260,6 +274,12 @@ class Ensemble final : public SeriesDetector {
         s[m] = calibration_[m].Calibrate(s[m]);
       }
     }
+    // The switch happened, a habit of the series: the episode's peak is the switch's surprise
+    // against the expectation, so what the switch stirs in the other members (volatility, CUSUM)
+    // is not news either.
+    const double spike_episode = s[kSpike];
+    const bool setpoint_habit = setpoint_surprise < s[kSpike];
+    if (setpoint_habit) s[kSpike] = setpoint_surprise;
 
     // 3. Rules.
     s[kFlatline] = flatline_.Step(c, x, warm[kFlatline], alarm);
@@ -320,6 +340,12 @@ class Ensemble final : public SeriesDetector {
           if (level_ready && warm[kSpike].warming_up) {  // the series' first minutes (InFirstMinutes)
             out.why = Explanation{.detector = "ewma", .rule = kFirstMinutes, .n = readings_,
                                   .needed = FirstMinutesReadings(), .warming_up = true};
+          } else if (setpoint_habit) {
+            out.why = Explanation{.detector = "setpoint", .rule = "|z| vs the setpoint the series runs at",
+                                  .expected = setpoint, .lo = setpoint - 4 * setpoint_sd,
+                                  .hi = setpoint + 4 * setpoint_sd, .center = setpoint, .scale = setpoint_sd,
+                                  .stat = (x - setpoint) / setpoint_sd,
+                                  .n = setpoint_entries};
           } else if (use_previous) {
             out.why = Explanation{.detector = "rate", .rule = "|z| vs the previous value", .expected = previous,
                                   .lo = previous - 4 * previous_sd, .hi = previous + 4 * previous_sd,
@@ -367,7 +393,7 @@ class Ensemble final : public SeriesDetector {
             needed = CusumHabits(false).Invert(target);
             needed_down = CusumHabits(true).Invert(target);
           }
-        } else if (beyond) {
+        } else if (beyond && !(top == kSpike && setpoint_habit)) {  // (the setpoint's is uncalibrated)
           needed = needed_down = calibration_[top].Invert(target);
         }
         Band(top, needed, needed_down, x - r, out.why, cusum_before, novelty_before, rounding, volatility_before);
@@ -376,7 +402,7 @@ class Ensemble final : public SeriesDetector {
     }
     // Peaks are remembered up to twice the alarm level: a second event that is clearly anomalous
     // on its own is news however big the first one was.
-    for (int m = 0; m < kMembers; ++m) peak_[m] = std::max(peak_[m], std::min(s[m], 2.0 * alarm));
+    for (int m = 0; m < kMembers; ++m) peak_[m] = std::max(peak_[m], std::min(m == kSpike ? spike_episode : s[m], 2.0 * alarm));
     // Calibration learns from warm-up too (a member may compute its surprise before it may flag).
     // It counts episodes more than points: within an episode (the member's raw surprise staying
     // at or below its fading peak) only the first kPerEpisode points and escalations are learned,
@@ -474,6 +500,9 @@ class Ensemble final : public SeriesDetector {
     trend_.slope = 0.0;
     previous_.last = x;
     cusum_.Restart();
+    // A reading after a break comes from no setpoint: a machine restarted at another level did
+    // not switch to it (the setpoints are kept, as the other habits are).
+    setpoints_.last = -1;
   }
   /// The series' first minutes (v18): until it has reported for the silence member's automatic
   /// timeout (10 intervals, at least 5 minutes), the model members compute their surprises (their
@@ -592,7 +621,7 @@ class Ensemble final : public SeriesDetector {
   void SaveState(std::string& out) const override {
     SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, episode_from_, episode_step_, run_peak_learnt_,
                past_first_minutes_, run_news_peak_, fade_gap_, fade_, silence_longest_us_, silences_,
-               silences_by_length_, readings_, scale_, whole_readings_, resolution_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_,
+               silences_by_length_, readings_, scale_, whole_readings_, resolution_, setpoints_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_,
                trend_pick_, previous_, previous_pick_, seasonal_, cusum_, novelty_, calibration_, cusum_down_,
                cusum_run_, cusum_run_n_, volatility_, flatline_, range_, silence_, segment_points_, segment_sum_);
   }
@@ -600,7 +629,7 @@ class Ensemble final : public SeriesDetector {
     return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, episode_from_, episode_step_,
                          run_peak_learnt_, past_first_minutes_, run_news_peak_, fade_gap_, fade_,
                          silence_longest_us_, silences_, silences_by_length_, readings_, scale_, whole_readings_,
-                         resolution_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
+                         resolution_, setpoints_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
                          seasonal_, cusum_, novelty_, calibration_, cusum_down_, cusum_run_, cusum_run_n_,
                          volatility_, flatline_, range_, silence_, segment_points_, segment_sum_);
   }
@@ -831,6 +860,7 @@ class Ensemble final : public SeriesDetector {
   Scale scale_ = Scale::kUndecided;   // the scale the members learn on (DecideScale)
   int32_t whole_readings_ = 0;        // readings that were whole numbers >= 0, up to kMinPoints
   Resolution resolution_;             // the step the readings are written in (v27)
+  Setpoints setpoints_;               // the levels a machine runs at (v28)
   double fa_per_day_;
   bool explain_flags_only_;
   Cadence cadence_;
