@@ -642,7 +642,7 @@ void Setpoints::Learn(double x, double noise_var) {
     weight[k] = 1.0f;
     entries[k] = 0.0f;
     if (last == k) last = -1;
-    // (A new centre is near no other: the nearest was more than kJoin of its spreads away.)
+    // (Its first spread, 4 x the noise's, may reach the nearest centre: Merge takes that in.)
   }
   // An entry: from the centre of a level the series held (a spike's own centre is none).
   if (k != last && last >= 0 && last < kCentres && weight[last] >= kHeld) entries[k] += 1.0f;
