@@ -647,12 +647,11 @@ void Setpoints::Learn(double x, double noise_var) {
   // An entry: from the centre of a level the series held (a spike's own centre is none).
   if (k != last && last >= 0 && last < kCentres && weight[last] >= kHeld) entries[k] += 1.0f;
   last = static_cast<int8_t>(k);
-  // (A centre past kMinWeightFrom moves by 1/256 of a reading: Tidy merges it, within kEvery.)
-  if (weight[k] < kMinWeightFrom) Merge(k);
+  Merge(k);
 }
 
 void Setpoints::Merge(int k) {
-  // Two centres within kJoin sds of each other are one: k takes the other in.
+  // Two centres within kJoin sds of each other are one: k, which just moved, takes the other in.
   for (int j = 0; j < kCentres; ++j) {
     if (j == k || weight[j] <= 0.0f) continue;
     const double d = mean[j] - mean[k];
@@ -675,9 +674,6 @@ void Setpoints::Tidy() {
   static const float kFade = std::pow(1.0f - 1.0f / kMemory, static_cast<float>(kEvery));
   for (float& w : weight) w *= kFade;
   for (float& e : entries) e *= kFade;
-  for (int k = 0; k < kCentres; ++k) {
-    if (weight[k] > 0.0f) Merge(k);
-  }
 }
 
 template <typename Why>

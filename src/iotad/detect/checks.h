@@ -513,7 +513,7 @@ struct Setpoints {
   void Learn(double x, double noise_var);
 
  private:
-  void Tidy();  // fades the weights and entries by kEvery readings' worth; merges centres that met
+  void Tidy();  // fades the weights and entries by kEvery readings' worth
   void Merge(int k);  // k takes in a centre within kJoin sds of it (at most one)
 };
 
