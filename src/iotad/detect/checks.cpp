@@ -631,7 +631,7 @@ void Setpoints::Learn(double x, double noise_var) {
     const double a = weight[k] >= kMinWeightFrom ? kMinWeight : 1.0 / static_cast<double>(weight[k]);
     const double d = x - mean[k];
     mean[k] += a * d;
-    var[k] = static_cast<float>(std::max(static_cast<double>(var[k]) + a * (d * d - var[k]), 0.25 * noise_var));
+    var[k] = static_cast<float>(std::max(var[k] + a * (d * d - var[k]), 0.25 * noise_var));
   } else {
     k = 0;
     for (int j = 1; j < kCentres; ++j) {

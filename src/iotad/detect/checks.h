@@ -483,10 +483,11 @@ struct PreviousValue {
 /// once it holds kHeld readings' weight and the series has come to it from another held level
 /// kEntries times lately (weights and entries fade with a memory of kMemory readings): twice a
 /// coincidence, three times a habit, so a level shift that returns to where it began, or a second
-/// shift to the level of the first, is no habit yet, nor are three shifts days apart. Where every other setpoint lies kApart sds or more from the one a
-/// reading is at, the series runs in regimes, and a switch to a known setpoint is its habit, not
-/// news (the ensemble's spike member: Ensemble::Update); a series of one level, or whose readings
-/// spread continuously over several centres, has no such setpoint.
+/// shift to the level of the first, is no habit yet, nor are three shifts days apart. Where every
+/// other setpoint lies kApart sds or more from the one a reading is at, the series runs in
+/// regimes, and a switch to a known setpoint is its habit, not news (the ensemble's spike member:
+/// Ensemble::Update); a series of one level, or whose readings spread continuously over several
+/// centres, has no such setpoint.
 struct Setpoints {
   static constexpr int kCentres = 4;
   static constexpr double kJoin = 4.0;     // sds

@@ -16,9 +16,10 @@
 //     level's horizon, against the long-run one: v22; 5 points before; with the degrees of freedom
 //     the residual's autocorrelation leaves: v23; from the series' second point, as CUSUM: v24) and
 //     novelty (a value beyond anything the series reached; for readings written to a step, by how
-//     far the reading's interval lies beyond the range's: v27, Resolution). Each member's surprise is corrected by
-//     that member's own history (SurpriseCalibration): levels the series reaches habitually stop
-//     counting as anomalies, new extremes still stand out. CUSUM keeps its habits per side (v15):
+//     far the reading's interval lies beyond the range's: v27, Resolution). Each member's
+//     surprise is corrected by that member's own history (SurpriseCalibration): levels the series
+//     reaches habitually stop counting as anomalies, new extremes still stand out. CUSUM keeps
+//     its habits per side (v15):
 //     bursts up, time after time, do not make a shift down a habit (SurpriseCalibration::
 //     Borrowing); it flags from its slow baseline's 500th point (kCusumSettled); and it learns a
 //     run of surprising points once the run is over (v16), so a growing sum does not make its own
@@ -220,7 +221,8 @@ class Ensemble final : public SeriesDetector {
     const double setpoint = at_setpoint >= 0 ? setpoints_.mean[at_setpoint] : 0.0;
     const double setpoint_sd = at_setpoint >= 0 ? setpoints_.Sd(at_setpoint) : 0.0;
     const int64_t setpoint_entries = at_setpoint >= 0 ? std::lround(setpoints_.entries[at_setpoint]) : 0;
-    const double setpoint_surprise = at_setpoint >= 0 ? GaussianSurprise((x - setpoint) / setpoint_sd) : INFINITY;
+    const double setpoint_surprise =
+        at_setpoint >= 0 ? GaussianSurprise((x - setpoint) / setpoint_sd) : INFINITY;
     setpoints_.Learn(x, 0.5 * previous_.var);
     level_.Add(x, 0.02, 3.0, level_std);
     if (segment_points_ < kSegmentMean) {  // a new segment's level: the mean of its points so far
@@ -402,7 +404,9 @@ class Ensemble final : public SeriesDetector {
     }
     // Peaks are remembered up to twice the alarm level: a second event that is clearly anomalous
     // on its own is news however big the first one was.
-    for (int m = 0; m < kMembers; ++m) peak_[m] = std::max(peak_[m], std::min(m == kSpike ? spike_episode : s[m], 2.0 * alarm));
+    for (int m = 0; m < kMembers; ++m) {
+      peak_[m] = std::max(peak_[m], std::min(m == kSpike ? spike_episode : s[m], 2.0 * alarm));
+    }
     // Calibration learns from warm-up too (a member may compute its surprise before it may flag).
     // It counts episodes more than points: within an episode (the member's raw surprise staying
     // at or below its fading peak) only the first kPerEpisode points and escalations are learned,
