@@ -336,6 +336,11 @@ struct Resolution {
   }
 };
 
+/// The signed square root (the scale counts are learnt on: monotonic for negative readings too)
+/// and its inverse.
+inline double SignedSqrt(double x) { return std::copysign(std::sqrt(std::fabs(x)), x); }
+inline double FromSqrt(double y) { return std::copysign(y * y, y); }
+
 /// The interval of true values a written reading x stands for (see Resolution), on the scale the
 /// checks learn on (the readings' own, or the signed square root's for counts): [Lower, Upper].
 struct Rounding {
@@ -347,9 +352,7 @@ struct Rounding {
  private:
   double Move(double x, double by) const {
     if (by == 0.0) return x;
-    if (!sqrt) return x + by;
-    const double v = std::copysign(x * x, x) + by;
-    return std::copysign(std::sqrt(std::fabs(v)), v);
+    return sqrt ? SignedSqrt(FromSqrt(x) + by) : x + by;
   }
 };
 

@@ -555,8 +555,6 @@ class Ensemble final : public SeriesDetector {
   /// root, while the clock, the rules and the silence habit carry on. Later readings of any kind
   /// stay on that scale (a negative one as -sqrt(-x): still monotonic).
   enum class Scale : int8_t { kUndecided, kPlain, kSqrt };
-  static double SignedSqrt(double x) { return std::copysign(std::sqrt(std::fabs(x)), x); }
-  static double FromSqrt(double y) { return std::copysign(y * y, y); }
   void DecideScale(double value) {
     if (!(value >= 0.0 && value == std::floor(value))) {
       scale_ = Scale::kPlain;
