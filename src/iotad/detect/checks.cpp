@@ -615,6 +615,34 @@ int Setpoints::At(double x) const {
   return other ? at : -1;
 }
 
+bool Setpoints::Leaves(double x) const {
+  if (last < 0 || last >= kCentres || weight[last] < kHeld) return false;
+  // Within kJoin x Sd(k) of centre k, without the square root (Sd's floor squared).
+  const auto near = [&](int k) {
+    const double d = x - mean[k], floor = ScaleFloor(0.0, mean[k]);
+    return d * d <= kJoin * kJoin * std::max(static_cast<double>(var[k]), floor * floor);
+  };
+  if (near(last)) return false;  // (nearly every reading: it stays)
+  for (int j = 0; j < kCentres; ++j) {
+    if (j != last && weight[j] >= kHeld && near(j)) return false;
+  }
+  return true;
+}
+
+double Setpoints::Departure(double x, double raw) {
+  if (!Leaves(x)) return -1.0;
+  const float before = off;
+  off += 1.0f;
+  if (At(mean[last]) != last) return -1.0;
+  double s = std::min(raw, GaussianSurprise((x - mean[last]) / Sd(last)));
+  if (before >= 2.0f) {
+    double readings = 0.0;
+    for (const float w : weight) readings += w;
+    s = std::min(s, -std::log10((before - 1.0) / std::max(readings, static_cast<double>(before))));
+  }
+  return s;
+}
+
 void Setpoints::Learn(double x, double noise_var) {
   // The weights and entries fade every kEvery readings, by as much (not each reading).
   if (++tick == kEvery) {
@@ -642,11 +670,15 @@ void Setpoints::Learn(double x, double noise_var) {
     weight[k] = 1.0f;
     entries[k] = 0.0f;
     if (last == k) last = -1;
+    if (held == k) held = -1;
     // (Its first spread, 4 x the noise's, may reach the nearest centre: Merge takes that in.)
   }
-  // An entry: from the centre of a level the series held (a spike's own centre is none).
-  if (k != last && last >= 0 && last < kCentres && weight[last] >= kHeld) entries[k] += 1.0f;
+  // An entry: into another centre than the last reading's, from the level the series held last
+  // (v29; v28 counted from the last reading's centre only if held, and a ramp's readings between
+  // the levels held none). A spike's return to the level it left is none.
+  if (k != last && k != held && held >= 0 && held < kCentres && weight[held] >= kHeld) entries[k] += 1.0f;
   last = static_cast<int8_t>(k);
+  if (weight[k] >= kHeld) held = static_cast<int8_t>(k);
   Merge(k);
 }
 
@@ -666,6 +698,7 @@ void Setpoints::Merge(int k) {
     weight[j] = 0.0f;
     entries[j] = 0.0f;
     if (last == j) last = static_cast<int8_t>(k);
+    if (held == j) held = static_cast<int8_t>(k);
     break;
   }
 }
@@ -674,6 +707,7 @@ void Setpoints::Tidy() {
   static const float kFade = std::pow(1.0f - 1.0f / kMemory, static_cast<float>(kEvery));
   for (float& w : weight) w *= kFade;
   for (float& e : entries) e *= kFade;
+  off *= kFade;
 }
 
 template <typename Why>

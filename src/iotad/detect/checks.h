@@ -483,14 +483,17 @@ struct PreviousValue {
 /// load. Up to four centres, each the faded mean and spread of the readings that joined it: a
 /// reading within kJoin sds of the nearest centre joins it, any other starts a centre in place of
 /// the lightest, and two centres within kJoin sds of each other become one. A centre is a setpoint
-/// once it holds kHeld readings' weight and the series has come to it from another held level
-/// kEntries times lately (weights and entries fade with a memory of kMemory readings): twice a
+/// once it holds kHeld readings' weight and the series has come to it from the level it held
+/// before (v29: through readings between them or not, a ramp or a jump) kEntries times lately
+/// (weights and entries fade with a memory of kMemory readings): twice a
 /// coincidence, three times a habit, so a level shift that returns to where it began, or a second
 /// shift to the level of the first, is no habit yet, nor are three shifts days apart. Where every
 /// other setpoint lies kApart sds or more from the one a reading is at, the series runs in
 /// regimes, and a switch to a known setpoint is its habit, not news (the ensemble's spike member:
 /// Ensemble::Update); a series of one level, or whose readings spread continuously over several
-/// centres, has no such setpoint.
+/// centres, has no such setpoint. A reading that leaves a setpoint for no level the series holds
+/// (v29: a spike between or beyond the setpoints, a setpoint moved) is judged against the
+/// setpoint it left (Departure): the switches the series makes are no excuse for it.
 struct Setpoints {
   static constexpr int kCentres = 4;
   static constexpr double kJoin = 4.0;     // sds
@@ -504,7 +507,12 @@ struct Setpoints {
   float var[kCentres] = {};
   float weight[kCentres] = {};
   float entries[kCentres] = {};  // entries from another held level (fading as the weights do)
+  /// Surprising readings that left a held level for none (Departure), fading as the weights do
+  /// (v29): the series' habit of readings between its levels (a machine that ramps from one
+  /// setpoint to the next).
+  float off = 0.0f;
   int8_t last = -1;  // the centre of the last reading (-1: none yet)
+  int8_t held = -1;  // the held centre the series was at last (-1: none, or none since a break)
   uint8_t tick = 0;  // readings since the last Tidy
   static constexpr uint8_t kEvery = 64;
 
@@ -512,6 +520,17 @@ struct Setpoints {
   int At(double x) const;
   /// The spread of centre k (never 0: a flat setpoint's is its level's floor).
   double Sd(int k) const { return ScaleFloor(std::sqrt(static_cast<double>(var[k])), mean[k]); }
+  /// Whether x leaves a held level for none (v29): the last reading's centre holds kHeld readings'
+  /// weight, and x lies beyond kJoin sds of every centre that does. Before Learn(x).
+  bool Leaves(double x) const;
+  /// For a reading the spike member finds surprising (`raw`, its surprise against its expectation,
+  /// kQuiet or more; before Learn(x)): where x leaves a held level for none (Leaves), counts it
+  /// (off) and returns its surprise against that level if it is a setpoint (At), -1 otherwise.
+  /// At most `raw` (a reading its expectation saw coming, on a ramp or a daily cycle, is no
+  /// departure), and at most the series' habit of such readings: from the second one lately, p is
+  /// at least (off - 1) / the readings remembered (the calibration's rule: the first may have been
+  /// an anomaly; from the second on they are the series' way between its levels).
+  double Departure(double x, double raw);
   /// Learns x; `noise_var`, the series' usual variance around its level (from half the usual
   /// change between readings), is a new centre's spread (x4) and every centre's floor (/4).
   void Learn(double x, double noise_var);

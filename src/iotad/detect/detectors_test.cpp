@@ -1725,7 +1725,127 @@ TEST(DefaultEnsembleTest, AMachineSwitchingBetweenItsSetpointsIsItsHabit) {
   }
   const Score moved = fresh->Update(kT0 + kReadings * kMinute, 35.0);
   EXPECT_TRUE(moved.flag);
-  EXPECT_NE(moved.why.detector, "setpoint");
+  EXPECT_NE(moved.why.rule, "|z| vs the setpoint the series runs at");  // v29: the setpoint it left
+}
+
+/// A compressor at 10 or 30 (20 sds of its noise apart), switching every 1 to 6 hours, one
+/// reading a minute, for `readings`; `ramp` readings on the way at each switch (evenly between the
+/// two levels). Counts the flags from the second day on (by then each level has been entered three
+/// times lately: a setpoint), and those the setpoints reported; `level` is where it ends.
+struct CompressorFlags {
+  int flags = 0;
+  int setpoint = 0;
+};
+CompressorFlags RunCompressor(SeriesDetector& d, int ramp, int64_t readings, double& level) {
+  CompressorFlags out;
+  const auto update = [&](int64_t i, double x) {
+    const Score s = d.Update(kT0 + i * kMinute, x);
+    if (!s.flag || i < 2 * 1440) return;
+    ++out.flags;
+    out.setpoint += s.why.detector == "setpoint";
+  };
+  level = 10.0;
+  int64_t left = 0;
+  for (int64_t i = 0; i < readings; ++i) {
+    if (left-- <= 0) {
+      const double from = level;
+      level = level == 10.0 ? 30.0 : 10.0;
+      left = 60 + static_cast<int64_t>((Noise(7 * static_cast<uint64_t>(i)) + 1.0) * 150.0);  // 60-360 min
+      for (int r = 1; r <= ramp && i < readings; ++r, ++i) update(i, from + (level - from) * r / (ramp + 1) + UnitNoise(i));
+    }
+    update(i, level + UnitNoise(i));
+  }
+  return out;
+}
+
+TEST(DefaultEnsembleTest, AReadingThatLeavesItsSetpointForNoLevelIsNews) {
+  // The compressor's switches are jumps of 20 sds, habits of the spike member by the second day;
+  // until v28 they excused any smaller jump: a reading half way between the setpoints (10 sds
+  // from each) was as ordinary as a switch. Against the setpoint it left, it is a spike (v29).
+  constexpr int64_t kReadings = 14 * 1440;
+  auto d = Make("default");
+  double level = 0.0;
+  EXPECT_EQ(RunCompressor(*d, 0, kReadings, level).flags, 0);
+  const Score between = d->Update(kT0 + kReadings * kMinute, 20.0);
+  EXPECT_TRUE(between.flag);  // fails on v28
+  EXPECT_EQ(between.why.detector, "setpoint");
+  EXPECT_NE(between.why.rule.find("the setpoint it left"), std::string_view::npos);
+  EXPECT_NEAR(between.why.expected, level, 0.5);  // the setpoint it left, 10 sds away
+  EXPECT_NEAR(std::fabs(between.why.stat), 10.0, 2.0);
+  // Back at the setpoint, the machine runs on; a switch is still its habit.
+  int flags = 0;
+  for (int64_t i = kReadings + 1; i < kReadings + 60; ++i) flags += d->Update(kT0 + i * kMinute, level + UnitNoise(i)).flag;
+  EXPECT_EQ(flags, 0);
+  const double other = level == 10.0 ? 30.0 : 10.0;
+  EXPECT_FALSE(d->Update(kT0 + (kReadings + 60) * kMinute, other + UnitNoise(kReadings + 60)).flag);
+}
+
+TEST(DefaultEnsembleTest, AMachineThatRampsBetweenItsSetpointsLeavesThemByHabit) {
+  // The same compressor taking three readings (three minutes) to go from one level to the other:
+  // every switch leaves a setpoint for no level. Those readings are the series' way between its
+  // levels (Setpoints::off): none is reported as a departure, and half way is no news.
+  constexpr int64_t kReadings = 14 * 1440;
+  auto d = Make("default");
+  double level = 0.0;
+  const CompressorFlags flags = RunCompressor(*d, 3, kReadings, level);
+  EXPECT_EQ(flags.setpoint, 0);
+  EXPECT_LE(flags.flags, 2);  // the ramp's steps, judged against the previous value (as v28)
+  // A ramp's first two steps away from the setpoint, a quarter and half way to the other.
+  const double other = level == 10.0 ? 30.0 : 10.0;
+  EXPECT_FALSE(d->Update(kT0 + kReadings * kMinute, level + 0.25 * (other - level)).flag);
+  EXPECT_FALSE(d->Update(kT0 + (kReadings + 1) * kMinute, 20.0).flag);
+}
+
+TEST(SetpointsTest, AReadingBetweenTheLevelsIsADepartureUntilItIsTheSeriesHabit) {
+  // Levels 10 and 30 (noise sd 1), each held 100 readings, entered four times each.
+  Setpoints sp;
+  int64_t i = 0;
+  const auto hold = [&](double level, int readings) {
+    for (int r = 0; r < readings; ++r, ++i) sp.Learn(level + UnitNoise(i), 2.0 * 0.5);
+  };
+  for (int round = 0; round < 4; ++round) hold(10.0, 100), hold(30.0, 100);
+  const int high = sp.At(30.0);
+  ASSERT_GE(high, 0);
+  EXPECT_FALSE(sp.Leaves(31.0));  // at the setpoint
+  EXPECT_FALSE(sp.Leaves(10.0));  // a switch to the other
+  EXPECT_TRUE(sp.Leaves(20.0));   // half way: no level
+  EXPECT_TRUE(sp.Leaves(45.0));   // beyond both
+  EXPECT_LT(sp.Departure(31.0, 30.0), 0.0);
+  EXPECT_FLOAT_EQ(sp.off, 0.0f);  // (a reading that stays is not counted)
+  // Against the setpoint it leaves (10 sds: p ~ 1e-23), at most the expectation's surprise.
+  const double ten_sds = GaussianSurprise((20.0 - sp.mean[high]) / sp.Sd(high));
+  EXPECT_GT(ten_sds, 20.0);
+  EXPECT_NEAR(sp.Departure(20.0, 30.0), ten_sds, 1e-9);
+  EXPECT_DOUBLE_EQ(sp.Departure(20.0, 5.0), 5.0);
+  EXPECT_FLOAT_EQ(sp.off, 2.0f);
+  // From the second departure lately, p is at least (departures - 1) / readings remembered.
+  double readings = 0.0;
+  for (const float w : sp.weight) readings += w;
+  EXPECT_NEAR(sp.Departure(20.0, 30.0), std::log10(readings), 1e-9);
+  // Readings between the levels at every switch (a ramp) are the series' habit.
+  const auto ramp_to = [&](double level) {
+    const double x = 20.0 + UnitNoise(i);
+    sp.Departure(x, 30.0);
+    sp.Learn(x, 2.0 * 0.5);
+    ++i;
+    hold(level, 100);
+  };
+  for (int round = 0; round < 5; ++round) ramp_to(10.0), ramp_to(30.0);
+  EXPECT_GT(sp.off, 10.0f);  // thirteen, fading (a quarter over the 1,000 readings)
+  EXPECT_LT(sp.Departure(20.0, 30.0), 2.5);
+  EXPECT_GE(sp.At(30.0), 0);  // still a setpoint
+  // A machine that ramps from its first switch on: its levels are entered from the level it held
+  // last (v29; until then from the last reading's centre, and a ramp's reading held none).
+  Setpoints ramped;
+  i = 0;
+  const auto ramp_hold = [&](double level, int readings) {
+    ramped.Learn(20.0 + UnitNoise(i++), 2.0 * 0.5);
+    for (int r = 0; r < readings; ++r, ++i) ramped.Learn(level + UnitNoise(i), 2.0 * 0.5);
+  };
+  ramp_hold(10.0, 100);
+  for (int round = 0; round < 3; ++round) ramp_hold(30.0, 100), ramp_hold(10.0, 100);
+  EXPECT_GE(ramped.At(30.0), 0);  // fails on v28
+  EXPECT_GE(ramped.At(10.0), 0);
 }
 
 }  // namespace

@@ -10,7 +10,9 @@
 //     changes (v26, PreviousValue::Steps: a random walk's sqrt(2)). A machine run in regimes
 //     (v28, Setpoints): a reading at a setpoint the series has come to three times from another
 //     level is judged against it where that is less surprising, unless the profile, in use,
-//     finds the reading surprising too.
+//     finds the reading surprising too; one that leaves a setpoint for no level the series holds
+//     (v29: a spike between the setpoints, a setpoint moved) is judged against the setpoint it
+//     left, as rare as such readings are on the series (Setpoints::Departure).
 //  2. Model members: spike (|z| of the point against the expectation), CUSUM (a sustained shift
 //     of the residual), volatility (the residual's variance over about its last 50 points, the
 //     level's horizon, against the long-run one: v22; 5 points before; with the degrees of freedom
@@ -223,6 +225,16 @@ class Ensemble final : public SeriesDetector {
     const int64_t setpoint_entries = at_setpoint >= 0 ? std::lround(setpoints_.entries[at_setpoint]) : 0;
     const double setpoint_surprise =
         at_setpoint >= 0 ? GaussianSurprise((x - setpoint) / setpoint_sd) : INFINITY;
+    // A reading that leaves a setpoint for no level the series holds (v29, Setpoints::Departure):
+    // a spike between or beyond the setpoints, a setpoint moved. The spike member's habits hold
+    // the series' switches, jumps as large or larger, and excused it; against the setpoint it
+    // left, it is news (at most as surprising as against the expectation, and as rare as the
+    // series' readings between its levels are).
+    const double departure = s[kSpike] >= kQuiet ? setpoints_.Departure(x, s[kSpike]) : -1.0;
+    const int left = departure >= 0.0 ? setpoints_.last : -1;  // the setpoint it left, explained below
+    const double left_mean = left >= 0 ? setpoints_.mean[left] : 0.0;
+    const double left_sd = left >= 0 ? setpoints_.Sd(left) : 0.0;
+    const int64_t left_entries = left >= 0 ? std::lround(setpoints_.entries[left]) : 0;
     setpoints_.Learn(x, 0.5 * previous_.var);
     level_.Add(x, 0.02, 3.0, level_std);
     if (segment_points_ < kSegmentMean) {  // a new segment's level: the mean of its points so far
@@ -282,6 +294,8 @@ class Ensemble final : public SeriesDetector {
     const double spike_episode = s[kSpike];
     const bool setpoint_habit = setpoint_surprise < s[kSpike];
     if (setpoint_habit) s[kSpike] = setpoint_surprise;
+    const bool departure_news = !warm[kSpike].warming_up && departure > s[kSpike];
+    if (departure_news) s[kSpike] = departure;
 
     // 3. Rules.
     s[kFlatline] = flatline_.Step(c, x, warm[kFlatline], alarm);
@@ -348,6 +362,11 @@ class Ensemble final : public SeriesDetector {
                                   .hi = setpoint + 4 * setpoint_sd, .center = setpoint, .scale = setpoint_sd,
                                   .stat = (x - setpoint) / setpoint_sd,
                                   .n = setpoint_entries};
+          } else if (departure_news) {
+            out.why = Explanation{.detector = "setpoint", .rule = "|z| vs the setpoint it left, for no level the series holds",
+                                  .expected = left_mean, .lo = left_mean - 4 * left_sd, .hi = left_mean + 4 * left_sd,
+                                  .center = left_mean, .scale = left_sd, .stat = (x - left_mean) / left_sd,
+                                  .n = left_entries};
           } else if (use_previous) {
             out.why = Explanation{.detector = "rate", .rule = "|z| vs the previous value", .expected = previous,
                                   .lo = previous - 4 * previous_sd, .hi = previous + 4 * previous_sd,
@@ -395,7 +414,7 @@ class Ensemble final : public SeriesDetector {
             needed = CusumHabits(false).Invert(target);
             needed_down = CusumHabits(true).Invert(target);
           }
-        } else if (beyond && !(top == kSpike && setpoint_habit)) {  // (the setpoint's is uncalibrated)
+        } else if (beyond && !(top == kSpike && (setpoint_habit || departure_news))) {  // (the setpoint's is uncalibrated)
           needed = needed_down = calibration_[top].Invert(target);
         }
         Band(top, needed, needed_down, x - r, out.why, cusum_before, novelty_before, rounding, volatility_before);
@@ -507,6 +526,7 @@ class Ensemble final : public SeriesDetector {
     // A reading after a break comes from no setpoint: a machine restarted at another level did
     // not switch to it (the setpoints are kept, as the other habits are).
     setpoints_.last = -1;
+    setpoints_.held = -1;
   }
   /// The series' first minutes (v18): until it has reported for the silence member's automatic
   /// timeout (10 intervals, at least 5 minutes), the model members compute their surprises (their
