@@ -506,7 +506,7 @@ struct Setpoints {
   double mean[kCentres] = {};
   float var[kCentres] = {};
   float weight[kCentres] = {};
-  float entries[kCentres] = {};  // entries from another held level (fading as the weights do)
+  float entries[kCentres] = {};  // entries from the level held before (fading as the weights do)
   /// Surprising readings that left a held level for none (Departure), fading as the weights do
   /// (v29): the series' habit of readings between its levels (a machine that ramps from one
   /// setpoint to the next).

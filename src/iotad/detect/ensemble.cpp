@@ -291,11 +291,12 @@ class Ensemble final : public SeriesDetector {
     // The switch happened, a habit of the series: the episode's peak is the switch's surprise
     // against the expectation, so what the switch stirs in the other members (volatility, CUSUM)
     // is not news either.
-    const double spike_episode = s[kSpike];
+    double spike_episode = s[kSpike];
     const bool setpoint_habit = setpoint_surprise < s[kSpike];
     if (setpoint_habit) s[kSpike] = setpoint_surprise;
+    // A departure is its episode's peak too: what it stirs in the other members is the same event.
     const bool departure_news = !warm[kSpike].warming_up && departure > s[kSpike];
-    if (departure_news) s[kSpike] = departure;
+    if (departure_news) s[kSpike] = spike_episode = departure;
 
     // 3. Rules.
     s[kFlatline] = flatline_.Step(c, x, warm[kFlatline], alarm);
