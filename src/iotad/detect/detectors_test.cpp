@@ -1751,7 +1751,9 @@ CompressorFlags RunCompressor(SeriesDetector& d, int ramp, int64_t readings, dou
       const double from = level;
       level = level == 10.0 ? 30.0 : 10.0;
       left = 60 + static_cast<int64_t>((Noise(7 * static_cast<uint64_t>(i)) + 1.0) * 150.0);  // 60-360 min
-      for (int r = 1; r <= ramp && i < readings; ++r, ++i) update(i, from + (level - from) * r / (ramp + 1) + UnitNoise(i));
+      for (int r = 1; r <= ramp && i < readings; ++r, ++i) {
+        update(i, from + (level - from) * r / (ramp + 1) + UnitNoise(i));
+      }
     }
     update(i, level + UnitNoise(i));
   }
@@ -1774,7 +1776,9 @@ TEST(DefaultEnsembleTest, AReadingThatLeavesItsSetpointForNoLevelIsNews) {
   EXPECT_NEAR(std::fabs(between.why.stat), 10.0, 2.0);
   // Back at the setpoint, the machine runs on; a switch is still its habit.
   int flags = 0;
-  for (int64_t i = kReadings + 1; i < kReadings + 60; ++i) flags += d->Update(kT0 + i * kMinute, level + UnitNoise(i)).flag;
+  for (int64_t i = kReadings + 1; i < kReadings + 60; ++i) {
+    flags += d->Update(kT0 + i * kMinute, level + UnitNoise(i)).flag;
+  }
   EXPECT_EQ(flags, 0);
   const double other = level == 10.0 ? 30.0 : 10.0;
   EXPECT_FALSE(d->Update(kT0 + (kReadings + 60) * kMinute, other + UnitNoise(kReadings + 60)).flag);

@@ -364,7 +364,8 @@ class Ensemble final : public SeriesDetector {
                                   .stat = (x - setpoint) / setpoint_sd,
                                   .n = setpoint_entries};
           } else if (departure_news) {
-            out.why = Explanation{.detector = "setpoint", .rule = "|z| vs the setpoint it left, for no level the series holds",
+            out.why = Explanation{.detector = "setpoint",
+                                  .rule = "|z| vs the setpoint it left, for no level the series holds",
                                   .expected = left_mean, .lo = left_mean - 4 * left_sd, .hi = left_mean + 4 * left_sd,
                                   .center = left_mean, .scale = left_sd, .stat = (x - left_mean) / left_sd,
                                   .n = left_entries};
@@ -415,7 +416,8 @@ class Ensemble final : public SeriesDetector {
             needed = CusumHabits(false).Invert(target);
             needed_down = CusumHabits(true).Invert(target);
           }
-        } else if (beyond && !(top == kSpike && (setpoint_habit || departure_news))) {  // (the setpoint's is uncalibrated)
+        } else if (beyond && !(top == kSpike && (setpoint_habit || departure_news))) {
+          // (the setpoint's surprise is uncalibrated: its band is drawn from the target itself)
           needed = needed_down = calibration_[top].Invert(target);
         }
         Band(top, needed, needed_down, x - r, out.why, cusum_before, novelty_before, rounding, volatility_before);
