@@ -617,12 +617,9 @@ int Setpoints::At(double x) const {
 
 bool Setpoints::Leaves(double x) const {
   if (last < 0 || last >= kCentres || weight[last] < kHeld) return false;
-  // Within kJoin x Sd(k) of centre k, without the square root (Sd's floor squared).
-  const auto near = [&](int k) {
-    const double d = x - mean[k], floor = ScaleFloor(0.0, mean[k]);
-    return d * d <= kJoin * kJoin * std::max(static_cast<double>(var[k]), floor * floor);
-  };
-  if (near(last)) return false;  // (nearly every reading: it stays)
+  // Within kJoin sds of centre k: At's test, so a reading at a setpoint never leaves it.
+  const auto near = [&](int k) { return std::fabs(x - mean[k]) <= kJoin * Sd(k); };
+  if (near(last)) return false;
   for (int j = 0; j < kCentres; ++j) {
     if (j != last && weight[j] >= kHeld && near(j)) return false;
   }

@@ -220,21 +220,20 @@ class Ensemble final : public SeriesDetector {
     // the week is news: a weekday's rush on a Sunday).
     const bool profile_objects = use_seasonal && s_seasonal >= kQuiet;
     const int at_setpoint = !profile_objects && s[kSpike] >= kQuiet ? setpoints_.At(x) : -1;
-    const double setpoint = at_setpoint >= 0 ? setpoints_.mean[at_setpoint] : 0.0;
-    const double setpoint_sd = at_setpoint >= 0 ? setpoints_.Sd(at_setpoint) : 0.0;
-    const int64_t setpoint_entries = at_setpoint >= 0 ? std::lround(setpoints_.entries[at_setpoint]) : 0;
-    const double setpoint_surprise =
-        at_setpoint >= 0 ? GaussianSurprise((x - setpoint) / setpoint_sd) : INFINITY;
     // A reading that leaves a setpoint for no level the series holds (v29, Setpoints::Departure):
     // a spike between or beyond the setpoints, a setpoint moved. The spike member's habits hold
     // the series' switches, jumps as large or larger, and excused it; against the setpoint it
     // left, it is news (at most as surprising as against the expectation, and as rare as the
     // series' readings between its levels are).
     const double departure = s[kSpike] >= kQuiet ? setpoints_.Departure(x, s[kSpike]) : -1.0;
-    const int left = departure >= 0.0 ? setpoints_.last : -1;  // the setpoint it left, explained below
-    const double left_mean = left >= 0 ? setpoints_.mean[left] : 0.0;
-    const double left_sd = left >= 0 ? setpoints_.Sd(left) : 0.0;
-    const int64_t left_entries = left >= 0 ? std::lround(setpoints_.entries[left]) : 0;
+    // The setpoint the reading is judged against: the one it is at, or the one it left (a reading
+    // within kJoin sds of a held level leaves none, so never both); explained below.
+    const int judged_by = at_setpoint >= 0 ? at_setpoint : departure >= 0.0 ? setpoints_.last : -1;
+    const double setpoint = judged_by >= 0 ? setpoints_.mean[judged_by] : 0.0;
+    const double setpoint_sd = judged_by >= 0 ? setpoints_.Sd(judged_by) : 0.0;
+    const int64_t setpoint_entries = judged_by >= 0 ? std::lround(setpoints_.entries[judged_by]) : 0;
+    const double setpoint_surprise =
+        at_setpoint >= 0 ? GaussianSurprise((x - setpoint) / setpoint_sd) : INFINITY;
     setpoints_.Learn(x, 0.5 * previous_.var);
     level_.Add(x, 0.02, 3.0, level_std);
     if (segment_points_ < kSegmentMean) {  // a new segment's level: the mean of its points so far
@@ -357,18 +356,13 @@ class Ensemble final : public SeriesDetector {
           if (level_ready && warm[kSpike].warming_up) {  // the series' first minutes (InFirstMinutes)
             out.why = Explanation{.detector = "ewma", .rule = kFirstMinutes, .n = readings_,
                                   .needed = FirstMinutesReadings(), .warming_up = true};
-          } else if (setpoint_habit) {
-            out.why = Explanation{.detector = "setpoint", .rule = "|z| vs the setpoint the series runs at",
+          } else if (setpoint_habit || departure_news) {
+            out.why = Explanation{.detector = "setpoint",
+                                  .rule = setpoint_habit ? "|z| vs the setpoint the series runs at"
+                                                         : "|z| vs the setpoint it left, for no level the series holds",
                                   .expected = setpoint, .lo = setpoint - 4 * setpoint_sd,
                                   .hi = setpoint + 4 * setpoint_sd, .center = setpoint, .scale = setpoint_sd,
-                                  .stat = (x - setpoint) / setpoint_sd,
-                                  .n = setpoint_entries};
-          } else if (departure_news) {
-            out.why = Explanation{.detector = "setpoint",
-                                  .rule = "|z| vs the setpoint it left, for no level the series holds",
-                                  .expected = left_mean, .lo = left_mean - 4 * left_sd, .hi = left_mean + 4 * left_sd,
-                                  .center = left_mean, .scale = left_sd, .stat = (x - left_mean) / left_sd,
-                                  .n = left_entries};
+                                  .stat = (x - setpoint) / setpoint_sd, .n = setpoint_entries};
           } else if (use_previous) {
             out.why = Explanation{.detector = "rate", .rule = "|z| vs the previous value", .expected = previous,
                                   .lo = previous - 4 * previous_sd, .hi = previous + 4 * previous_sd,
