@@ -1,6 +1,8 @@
 // End-to-end tests of `iotad generate-series`: the set it writes is one `iotad eval` scores.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -50,10 +52,29 @@ TEST(GenerateSeriesE2eTest, AnUnknownFamilyIsAUsageError) {
   EXPECT_FALSE(fs::exists(dir / "set"));
 }
 
+TEST(GenerateSeriesE2eTest, LengthMakesEachFileLongerAndOutOfRangeIsAUsageError) {
+  TempDir dir;
+  for (const char* length : {"1", "2.5"}) {
+    const CmdResult r = RunIotad({"generate-series", "--out", dir / length, "--seed", "4",
+                                  "--families", "latency", "--files-per-family", "1", "--length",
+                                  length});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  const std::string plain = ReadFile(dir / "1/data/latency/latency_1.csv");
+  const std::string longer = ReadFile(dir / "2.5/data/latency/latency_1.csv");
+  const auto rows = [](const std::string& csv) { return std::count(csv.begin(), csv.end(), '\n') - 1; };
+  EXPECT_EQ(rows(longer), std::llround(2.5 * static_cast<double>(rows(plain))));
+  EXPECT_NE(ReadFile(dir / "2.5/labels/README.md").find("--length 2.5"), std::string::npos);
+  const CmdResult bad = RunIotad({"generate-series", "--out", dir / "bad", "--length", "11"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("--length"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(dir / "bad"));
+}
+
 TEST(GenerateSeriesE2eTest, HelpNamesEveryFlagAndOutIsRequired) {
   const CmdResult help = RunIotad({"generate-series", "--help"});
   ASSERT_EQ(help.exit_code, 0) << help.err;
-  for (const char* flag : {"--out", "--seed", "--families", "--files-per-family"}) {
+  for (const char* flag : {"--out", "--seed", "--families", "--files-per-family", "--length"}) {
     EXPECT_NE(help.out.find(flag), std::string::npos) << flag << ": " << help.out;
   }
   const CmdResult no_out = RunIotad({"generate-series"});

@@ -46,6 +46,10 @@ void RegisterGenerateSeriesCommand(CLI::App& app, GlobalOptions& global, Command
   sub->add_option("--files-per-family", flags->series.files_per_family,
                   "Files per family (about one in six has no anomaly)")
       ->capture_default_str();
+  sub->add_option("--length", flags->series.length,
+                  "Each file's rows times this, 1 to 10 (long series: months of readings at the "
+                  "family's cadence); 1 writes the same bytes as before")
+      ->capture_default_str();
   sub->callback([flags, &global, &out] { out.status = RunGenerateSeries(*flags, global); });
 }
 

@@ -149,6 +149,12 @@ int64_t Rows(Rng& rng, int64_t lo, int64_t hi) {
   return lo + static_cast<int64_t>(rng.Below(static_cast<uint64_t>(hi - lo + 1)));
 }
 
+/// A file's rows drawn for its family, times `--length` (1: the rows as drawn, the same bytes as
+/// before the option existed).
+int64_t Longer(int64_t rows, double length) {
+  return length == 1.0 ? rows : static_cast<int64_t>(std::llround(static_cast<double>(rows) * length));
+}
+
 /// Regular timestamps from midnight of a day in 2024.
 std::vector<int64_t> RegularTimes(Rng& rng, int64_t n, int64_t cadence) {
   const int64_t start = DaysFromCivil(2024, 1, 1) * kDay + Rows(rng, 0, 365) * kDay;
@@ -188,9 +194,9 @@ int DecimalsFor(double scale) {
 // ------------------------------------------------------------------------------------------
 // The families.
 
-Model Counts(Rng& rng) {
+Model Counts(Rng& rng, double length) {
   Model m;
-  const int64_t n = Rows(rng, 3000, 12000);
+  const int64_t n = Longer(Rows(rng, 3000, 12000), length);
   m.t = RegularTimes(rng, n, 300);
   const double rate = std::pow(10, rng.Uniform(-0.5, 3));
   const double amp = rng.Uniform(0.3, 1.2);
@@ -235,9 +241,9 @@ Model Counts(Rng& rng) {
   return m;
 }
 
-Model Percent(Rng& rng) {
+Model Percent(Rng& rng, double length) {
   Model m;
-  const int64_t n = Rows(rng, 3000, 12000);
+  const int64_t n = Longer(Rows(rng, 3000, 12000), length);
   m.t = RegularTimes(rng, n, 300);
   const double where = rng.Uniform();
   const double level = where < 0.2 ? rng.Uniform(1, 8) : where < 0.4 ? rng.Uniform(85, 97)
@@ -266,9 +272,9 @@ Model Percent(Rng& rng) {
   return m;
 }
 
-Model Sensor(Rng& rng) {
+Model Sensor(Rng& rng, double length) {
   Model m;
-  const int64_t n = Rows(rng, 3000, 12000);
+  const int64_t n = Longer(Rows(rng, 3000, 12000), length);
   static constexpr std::array<int64_t, 4> kCadences = {60, 120, 180, 300};
   static constexpr std::array<double, 4> kResolutions = {0.01, 0.1, 0.5, 1};
   const int64_t cadence = kCadences[rng.Below(4)];
@@ -309,9 +315,9 @@ Model Sensor(Rng& rng) {
   return m;
 }
 
-Model Traffic(Rng& rng) {
+Model Traffic(Rng& rng, double length) {
   Model m;
-  const int64_t n = Rows(rng, 2000, 10000);
+  const int64_t n = Longer(Rows(rng, 2000, 10000), length);
   const int64_t start = DaysFromCivil(2024, 1, 1) * kDay + Rows(rng, 0, 365) * kDay;
   m.t.resize(static_cast<size_t>(n));
   int64_t t = start + Rows(rng, 0, 600);
@@ -354,9 +360,9 @@ Model Traffic(Rng& rng) {
   return m;
 }
 
-Model Hourly(Rng& rng) {
+Model Hourly(Rng& rng, double length) {
   Model m;
-  const int64_t n = Rows(rng, 1500, 2500);
+  const int64_t n = Longer(Rows(rng, 1500, 2500), length);
   m.t = RegularTimes(rng, n, 3600);
   const double scale = std::pow(10, rng.Uniform(0, 4));
   const double week_sd = rng.Uniform(0.15, 0.5);
@@ -386,9 +392,9 @@ Model Hourly(Rng& rng) {
   return m;
 }
 
-Model Latency(Rng& rng) {
+Model Latency(Rng& rng, double length) {
   Model m;
-  const int64_t n = Rows(rng, 3000, 12000);
+  const int64_t n = Longer(Rows(rng, 3000, 12000), length);
   m.t = RegularTimes(rng, n, 300);
   const double baseline = std::pow(10, rng.Uniform(0, 3));
   const double sd = rng.Uniform(0.08, 0.25);
@@ -426,9 +432,9 @@ Model Latency(Rng& rng) {
 // reading. The switches are its normal behaviour and never labelled: they are 8 to 20 noise sds
 // apart, larger than the spikes injected, so a detector must learn them as the series' habit
 // (issue 11: level regimes). An "off" setpoint reads 0 with a twentieth of the noise.
-Model Regime(Rng& rng) {
+Model Regime(Rng& rng, double length) {
   Model m;
-  const int64_t n = Rows(rng, 3000, 12000);
+  const int64_t n = Longer(Rows(rng, 3000, 12000), length);
   const int64_t cadence = rng.Uniform() < 0.5 ? 60 : 300;
   m.t = RegularTimes(rng, n, cadence);
   const double sd = std::pow(10, rng.Uniform(-1, 1));
@@ -470,17 +476,17 @@ Model Regime(Rng& rng) {
   return m;
 }
 
-Model Simulate(SeriesFamily family, Rng& rng) {
+Model Simulate(SeriesFamily family, Rng& rng, double length) {
   switch (family) {
-    case SeriesFamily::kCounts: return Counts(rng);
-    case SeriesFamily::kPercent: return Percent(rng);
-    case SeriesFamily::kSensor: return Sensor(rng);
-    case SeriesFamily::kTraffic: return Traffic(rng);
-    case SeriesFamily::kHourly: return Hourly(rng);
-    case SeriesFamily::kLatency: return Latency(rng);
-    case SeriesFamily::kRegime: return Regime(rng);
+    case SeriesFamily::kCounts: return Counts(rng, length);
+    case SeriesFamily::kPercent: return Percent(rng, length);
+    case SeriesFamily::kSensor: return Sensor(rng, length);
+    case SeriesFamily::kTraffic: return Traffic(rng, length);
+    case SeriesFamily::kHourly: return Hourly(rng, length);
+    case SeriesFamily::kLatency: return Latency(rng, length);
+    case SeriesFamily::kRegime: return Regime(rng, length);
   }
-  return Counts(rng);
+  return Counts(rng, length);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -641,10 +647,10 @@ struct Built {
   std::string csv;
 };
 
-Built BuildFile(uint64_t seed, SeriesFamily family, int64_t k) {
+Built BuildFile(uint64_t seed, SeriesFamily family, int64_t k, double length) {
   const auto family_index = static_cast<uint64_t>(family);
   Rng rng(StreamSeed(seed ^ kSeriesSalt, family_index, static_cast<uint64_t>(k)));
-  Model m = Simulate(family, rng);
+  Model m = Simulate(family, rng, length);
   const auto n = static_cast<int64_t>(m.t.size());
   const auto size = static_cast<size_t>(n);
   m.spike.assign(size, 0);
@@ -796,13 +802,14 @@ std::string ReadmeText(const SeriesOptions& options, const std::vector<SeriesFil
   }
   std::string out = fmt::format(
       "# Generated validation series\n\n"
-      "Written by `iotad generate-series --seed {} --families {} --files-per-family {}`; the same "
+      "Written by `iotad generate-series --seed {} --families {} --files-per-family {}{}`; the same "
       "flags give the same bytes. Each file is `timestamp,value` under `data/`; "
       "`combined_windows.json` holds NAB windows (10 % of the rows shared among the file's "
       "anomalies, centred on each start), `combined_labels.json` the anomaly starts, "
       "`anomalies.json` each anomaly's kind, start, rows, magnitude and window. Rows are "
       "0-based data rows. level_shift and drift last to the end of the file.\n",
-      options.seed, families, options.files_per_family);
+      options.seed, families, options.files_per_family,
+      options.length == 1.0 ? std::string() : fmt::format(" --length {}", options.length));
   for (const SeriesFile& file : files) {
     fmt::format_to(std::back_inserter(out), "\n## {}\n\n{} rows, {} .. {}. {}.\n\n", file.key,
                    file.rows, RowTime(file.first_us / kMicrosPerSecond),
@@ -895,6 +902,10 @@ Status ValidateSeriesOptions(const SeriesOptions& options) {
                  "generate-series: --files-per-family must be 1 to 1000, got {}",
                  options.files_per_family);
   }
+  if (!(options.length >= 1.0 && options.length <= 10.0)) {
+    return Error(Errc::kInvalidArgument, "generate-series: --length must be 1 to 10, got {}",
+                 options.length);
+  }
   return Status::Ok();
 }
 
@@ -903,7 +914,7 @@ Result<SeriesReport> GenerateSeriesSet(const SeriesOptions& options, const Serie
   SeriesReport report;
   for (SeriesFamily family : options.families) {
     for (int64_t k = 0; k < options.files_per_family; ++k) {
-      Built built = BuildFile(options.seed, family, k);
+      Built built = BuildFile(options.seed, family, k, options.length);
       std::string path = "data/";
       path += built.file.key;
       IOTAD_TRY(sink(path, built.csv));

@@ -39,6 +39,10 @@ struct SeriesOptions {
   uint64_t seed = 1;
   std::vector<SeriesFamily> families{kDefaultSeriesFamilies.begin(), kDefaultSeriesFamilies.end()};
   int64_t files_per_family = 5;
+  /// Each file's rows, times this (1 to 10): months of readings rather than weeks, as long real
+  /// series run (a detector's habits, memories and ranges over a long life). 1 gives the bytes
+  /// the option's absence gave.
+  double length = 1.0;
 };
 
 /// One injected anomaly. Rows are 0-based data rows (the header is not a row).

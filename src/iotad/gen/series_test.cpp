@@ -348,6 +348,44 @@ TEST(SeriesOptionsTest, BadFlagsAreRefusedNamingTheFlag) {
   const Status status = ValidateSeriesOptions(none);
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find("--files-per-family"), std::string::npos);
+  for (double length : {0.5, 11.0, std::nan("")}) {
+    SeriesOptions bad_length;
+    bad_length.length = length;
+    const Status refused = ValidateSeriesOptions(bad_length);
+    ASSERT_FALSE(refused.ok()) << length;
+    EXPECT_NE(refused.message().find("--length"), std::string::npos);
+  }
+}
+
+TEST(SeriesLengthTest, LongerFilesHoldMoreRowsOfTheSameKindAndLengthOneChangesNoByte) {
+  SeriesOptions options;
+  options.seed = 5;
+  options.files_per_family = 2;
+  Files plain, one, long_files;
+  const SeriesReport plain_report = GenerateInto(options, plain);
+  options.length = 1.0;  // said out loud: the same bytes as not saying it
+  GenerateInto(options, one);
+  EXPECT_EQ(one, plain);
+  options.length = 3.0;
+  const SeriesReport long_report = GenerateInto(options, long_files);
+  ASSERT_EQ(long_report.files.size(), plain_report.files.size());
+  for (size_t i = 0; i < long_report.files.size(); ++i) {
+    const SeriesFile& a = plain_report.files[i];
+    const SeriesFile& b = long_report.files[i];
+    ASSERT_EQ(a.key, b.key);
+    // Each file's drawn rows, three times over (the parameters drawn after the rows, such as
+    // traffic's after its irregular clock, are other draws).
+    EXPECT_EQ(b.family, a.family) << b.key;
+    EXPECT_EQ(b.rows, 3 * a.rows) << b.key;
+    EXPECT_EQ(ParseRows(long_files["data/" + b.key]).size(), static_cast<size_t>(b.rows)) << b.key;
+    EXPECT_EQ(b.windows.size(), b.anomalies.size()) << b.key;
+    for (const SeriesAnomaly& anomaly : b.anomalies) {
+      EXPECT_LT(anomaly.start_row, b.rows) << b.key;
+      EXPECT_GT(anomaly.start_row, b.rows * 15 / 100) << b.key;  // after NAB's probation
+    }
+  }
+  EXPECT_NE(long_files["labels/README.md"].find("--length 3"), std::string::npos);
+  EXPECT_EQ(plain["labels/README.md"].find("--length"), std::string::npos);
 }
 
 }  // namespace
