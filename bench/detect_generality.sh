@@ -186,14 +186,16 @@ done
 report kinds "${regime_scored[@]}"
 
 echo
-echo "== 7. long series (iotad generate-series --length 3: each file three times as long, 4,500-36,000 rows)"
-echo "  (other files than section 2's: the anomalies fall elsewhere; NAB's windows, 10 % of the rows,"
-echo "  are wider, and a false alarm costs the same in a longer file)"
+echo "== 7. long series (iotad generate-series --length 3: each file three times as long," \
+  "4,500-36,000 rows)"
+echo "  (other files than section 2's: the anomalies fall elsewhere; NAB's windows, 10 % of the"
+echo "  rows, are wider, and a false alarm costs the same in a longer file)"
 printf '  %-6s %22s %18s %22s %30s\n' seed "at the dev threshold" "windows hit" "at its own best" \
   "knob FA/series-day (whole)"
 long_json=(); long_scored=()
 for s in "${seeds[@]}"; do
-  "$bin" generate-series --out "$work/long-$s" --seed "$s" --files-per-family 10 --length 3 > /dev/null
+  "$bin" generate-series --out "$work/long-$s" --seed "$s" --files-per-family 10 --length 3 \
+    > /dev/null
   "$bin" eval --labels "$work/long-$s/labels/combined_windows.json" --data "$work/long-$s/data" \
     --detector "$detector" --threshold-from-data "$nab/data" \
     --threshold-from-labels "$nab/labels/combined_windows.json" --format json --per-file \

@@ -62,7 +62,9 @@ TEST(GenerateSeriesE2eTest, LengthMakesEachFileLongerAndOutOfRangeIsAUsageError)
   }
   const std::string plain = ReadFile(dir / "1/data/latency/latency_1.csv");
   const std::string longer = ReadFile(dir / "2.5/data/latency/latency_1.csv");
-  const auto rows = [](const std::string& csv) { return std::count(csv.begin(), csv.end(), '\n') - 1; };
+  const auto rows = [](const std::string& csv) {
+    return std::count(csv.begin(), csv.end(), '\n') - 1;  // the header is no row
+  };
   EXPECT_EQ(rows(longer), std::llround(2.5 * static_cast<double>(rows(plain))));
   EXPECT_NE(ReadFile(dir / "2.5/labels/README.md").find("--length 2.5"), std::string::npos);
   const CmdResult bad = RunIotad({"generate-series", "--out", dir / "bad", "--length", "11"});

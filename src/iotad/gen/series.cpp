@@ -152,7 +152,8 @@ int64_t Rows(Rng& rng, int64_t lo, int64_t hi) {
 /// A file's rows drawn for its family, times `--length` (1: the rows as drawn, the same bytes as
 /// before the option existed).
 int64_t Longer(int64_t rows, double length) {
-  return length == 1.0 ? rows : static_cast<int64_t>(std::llround(static_cast<double>(rows) * length));
+  if (length == 1.0) return rows;
+  return static_cast<int64_t>(std::llround(static_cast<double>(rows) * length));
 }
 
 /// Regular timestamps from midnight of a day in 2024.
@@ -802,8 +803,8 @@ std::string ReadmeText(const SeriesOptions& options, const std::vector<SeriesFil
   }
   std::string out = fmt::format(
       "# Generated validation series\n\n"
-      "Written by `iotad generate-series --seed {} --families {} --files-per-family {}{}`; the same "
-      "flags give the same bytes. Each file is `timestamp,value` under `data/`; "
+      "Written by `iotad generate-series --seed {} --families {} --files-per-family {}{}`; the "
+      "same flags give the same bytes. Each file is `timestamp,value` under `data/`; "
       "`combined_windows.json` holds NAB windows (10 % of the rows shared among the file's "
       "anomalies, centred on each start), `combined_labels.json` the anomaly starts, "
       "`anomalies.json` each anomaly's kind, start, rows, magnitude and window. Rows are "
