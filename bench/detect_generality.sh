@@ -62,6 +62,24 @@ if [[ -n "${seed_list:-}" ]]; then
   [[ ${#seeds[@]} -gt 0 ]] || { echo "detect_generality: --seeds names no seed" >&2; exit 2; }
 fi
 report() { python3 "$here/bench/detect_generality_report.py" "$@"; }
+# The per-seed table's header (sections 2, 6 and 7).
+seed_header() {
+  printf '  %-6s %22s %18s %22s %30s\n' seed "at the dev threshold" "windows hit" "at its own best" \
+    "knob FA/series-day (whole)"
+}
+# One generated set, $work/$1 (`iotad generate-series --seed $2`, 10 files per family, and the
+# flags after $2), scored at the development set's threshold: its row of the table, its JSON at
+# $work/$1.json and each file's scores under $work/$1/results.
+score_series() {
+  local dir="$work/$1" seed="$2"
+  shift 2
+  "$bin" generate-series --out "$dir" --seed "$seed" --files-per-family 10 "$@" > /dev/null
+  "$bin" eval --labels "$dir/labels/combined_windows.json" --data "$dir/data" \
+    --detector "$detector" --threshold-from-data "$nab/data" \
+    --threshold-from-labels "$nab/labels/combined_windows.json" --format json --per-file \
+    --write-results "$dir/results/$detector" > "$dir.json"
+  report series "$dir.json" "$seed"
+}
 
 echo "== detector $detector, $("$bin" --version 2>/dev/null | head -1)"
 echo
@@ -72,16 +90,8 @@ report loo "$work/loo.json"
 
 echo
 echo "== 2. validation series (iotad generate-series, 10 files per family), standard profile"
-printf '  %-6s %22s %18s %22s %30s\n' seed "at the dev threshold" "windows hit" "at its own best" \
-  "knob FA/series-day (whole)"
-for s in "${seeds[@]}"; do
-  "$bin" generate-series --out "$work/series-$s" --seed "$s" --files-per-family 10 > /dev/null
-  "$bin" eval --labels "$work/series-$s/labels/combined_windows.json" --data "$work/series-$s/data" \
-    --detector "$detector" --threshold-from-data "$nab/data" \
-    --threshold-from-labels "$nab/labels/combined_windows.json" --format json --per-file \
-    --write-results "$work/series-$s/results/$detector" > "$work/series-$s.json"
-  report series "$work/series-$s.json" "$s"
-done
+seed_header
+for s in "${seeds[@]}"; do score_series "series-$s" "$s"; done
 series_json=(); scored=()
 for s in "${seeds[@]}"; do
   series_json+=("$work/series-$s.json")
@@ -171,16 +181,10 @@ echo
 echo "== 6. machines with operating regimes (iotad generate-series --families regime, 10 files a seed)"
 echo "  (switches between setpoints 8-20 noise sds apart are normal, never labelled; not in section 2's"
 echo "  families, so that section's figures stay comparable across versions)"
-printf '  %-6s %22s %18s %22s %30s\n' seed "at the dev threshold" "windows hit" "at its own best" \
-  "knob FA/series-day (whole)"
+seed_header
 regime_scored=()
 for s in "${seeds[@]}"; do
-  "$bin" generate-series --out "$work/regime-$s" --seed "$s" --families regime --files-per-family 10 > /dev/null
-  "$bin" eval --labels "$work/regime-$s/labels/combined_windows.json" --data "$work/regime-$s/data" \
-    --detector "$detector" --threshold-from-data "$nab/data" \
-    --threshold-from-labels "$nab/labels/combined_windows.json" --format json --per-file \
-    --write-results "$work/regime-$s/results/$detector" > "$work/regime-$s.json"
-  report series "$work/regime-$s.json" "$s"
+  score_series "regime-$s" "$s" --families regime
   regime_scored+=("$work/regime-$s.json" "$work/regime-$s")
 done
 report kinds "${regime_scored[@]}"
@@ -190,17 +194,10 @@ echo "== 7. long series (iotad generate-series --length 3: each file three times
   "4,500-36,000 rows)"
 echo "  (other files than section 2's: the anomalies fall elsewhere; NAB's windows, 10 % of the"
 echo "  rows, are wider, and a false alarm costs the same in a longer file)"
-printf '  %-6s %22s %18s %22s %30s\n' seed "at the dev threshold" "windows hit" "at its own best" \
-  "knob FA/series-day (whole)"
+seed_header
 long_json=(); long_scored=()
 for s in "${seeds[@]}"; do
-  "$bin" generate-series --out "$work/long-$s" --seed "$s" --files-per-family 10 --length 3 \
-    > /dev/null
-  "$bin" eval --labels "$work/long-$s/labels/combined_windows.json" --data "$work/long-$s/data" \
-    --detector "$detector" --threshold-from-data "$nab/data" \
-    --threshold-from-labels "$nab/labels/combined_windows.json" --format json --per-file \
-    --write-results "$work/long-$s/results/$detector" > "$work/long-$s.json"
-  report series "$work/long-$s.json" "$s"
+  score_series "long-$s" "$s" --length 3
   long_json+=("$work/long-$s.json")
   long_scored+=("$work/long-$s.json" "$work/long-$s")
 done

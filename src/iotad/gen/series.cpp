@@ -149,10 +149,9 @@ int64_t Rows(Rng& rng, int64_t lo, int64_t hi) {
   return lo + static_cast<int64_t>(rng.Below(static_cast<uint64_t>(hi - lo + 1)));
 }
 
-/// A file's rows drawn for its family, times `--length` (1: the rows as drawn, the same bytes as
-/// before the option existed).
+/// A file's rows drawn for its family, times `--length` (1: the rows as drawn, exactly, so the
+/// same bytes as before the option existed).
 int64_t Longer(int64_t rows, double length) {
-  if (length == 1.0) return rows;
   return static_cast<int64_t>(std::llround(static_cast<double>(rows) * length));
 }
 
