@@ -116,18 +116,20 @@ double StudentSurprise(double t, double nu) {
 }
 
 double SmallSampleWidening(double dof) {
-  // Student's t quantile over the normal one at surprise 5 (p = 1e-5), per whole degree of
-  // freedom up to 256 (beyond it the two agree within 0.3%).
+  // Student's t quantile over the normal one at surprise 5 (p = 1e-5, about where the default
+  // knob's flags start at one reading every 5 minutes), per whole degree of freedom up to 256
+  // (beyond it the two agree within 0.3%).
   constexpr int kMax = 256;
+  constexpr double kAt = 5.0;
   static const auto table = [] {
     std::array<double, kMax + 1> f{};
-    const double z = GaussianZForSurprise(5.0);
+    const double z = GaussianZForSurprise(kAt);
     for (int nu = 1; nu <= kMax; ++nu) {
       double lo = z, hi = 2.0 * z;
-      while (StudentSurprise(hi, nu) < 5.0) hi *= 2.0;
+      while (StudentSurprise(hi, nu) < kAt) hi *= 2.0;
       for (int i = 0; i < 100; ++i) {
         const double mid = 0.5 * (lo + hi);
-        (StudentSurprise(mid, nu) < 5.0 ? lo : hi) = mid;
+        (StudentSurprise(mid, nu) < kAt ? lo : hi) = mid;
       }
       f[nu] = hi / z;
     }
@@ -215,7 +217,7 @@ double WindowZCheck::Step(const PointContext&, double x, Explanation& why) {
     const double var = std::max(0.0, (sumsq - sum * mean_d) / (n - 1));
     const double mean = anchor + mean_d;
     const double sd = ScaleFloor(std::sqrt(var), mean);
-    SetBaseline(why, mean, sd, 4.0);
+    SetBaseline(why, mean, sd, kShownSds);
     s = ZSurprise((x - mean) / sd, why, "|z| vs the trailing window");
   }
   if (std::isnan(anchor)) anchor = x;
@@ -243,8 +245,8 @@ double MadCheck::Step(const PointContext&, double x, Explanation& why) {
   if (n < min_points) {
     WarmingUp(why, n, min_points);
   } else {
-    const double sigma = ScaleFloor(mad / 0.6745, median);
-    SetBaseline(why, median, sigma, 4.0);
+    const double sigma = ScaleFloor(mad / kMadPerSigma, median);
+    SetBaseline(why, median, sigma, kShownSds);
     s = ZSurprise((x - median) / sigma, why, "robust |z| vs the rolling median");
   }
   if (w.Push(x)) {
@@ -262,7 +264,7 @@ double EwmaCheck::Step(const PointContext&, double x, Explanation& why) {
     WarmingUp(why, s.n, min_points);
   } else {
     const double sd = ScaleFloor(s.std(), s.mean);
-    SetBaseline(why, s.mean, sd, 4.0);
+    SetBaseline(why, s.mean, sd, kShownSds);
     out = ZSurprise((x - s.mean) / sd, why, "|z| vs the EWMA");
   }
   s.Add(x, alpha, clip);
@@ -318,11 +320,11 @@ double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why, bo
     // flag's level, so slow series do not flag on the luck of a few points.
     const double learned = std::min(static_cast<double>(seen) * per_visit, sc.cap);
     const double k = std::max(0.0, 2.0 * learned - 1.0);
-    const double slot_var = std::max(static_cast<double>(spread[slot]), 0.5 * global_spread);
+    const double slot_var = std::max(static_cast<double>(spread[slot]), kSlotSpreadFloor * global_spread);
     const double pooled = (k * slot_var + kPooledPoints * global_spread) / (k + kPooledPoints);
     const double sd = SmallSampleWidening(k + kPooledPoints - 1.0) *
                       ScaleFloor(std::sqrt(global_spread > 0.0 ? pooled : slot_var), expected);
-    SetBaseline(why, expected, sd, 4.0);
+    SetBaseline(why, expected, sd, kShownSds);
     out = ZSurprise((x - expected) / sd, why, "|z| vs the time-of-day profile");
   }
   if (!learn) return out;
@@ -331,7 +333,7 @@ double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why, bo
   const double a = points >= sc.cap ? sc.inv_cap : 1.0 / points;  // 1 / min(points, cap)
   double r = x - expected;
   if (seen >= 1 && spread[slot] > 0.0f) {
-    const double lim = 4.0 * std::sqrt(static_cast<double>(spread[slot]));
+    const double lim = kLearnSds * std::sqrt(static_cast<double>(spread[slot]));
     r = std::clamp(r, -lim, lim);
   }
   level[slot] = SaturatedFloat(static_cast<double>(level[slot]) + a * r);
@@ -341,7 +343,8 @@ double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why, bo
   if (seen >= 1) {  // an exact mean until it has a thousand updates, then a slow EW mean
     ++spread_updates;
     // (Past 2000 updates 1 / n is far below 0.001: the same weight without the division.)
-    const double w = spread_updates > 2000 ? 0.001 : std::max(0.001, 1.0 / static_cast<double>(spread_updates));
+    const double w = spread_updates > 2000 ? kGlobalWeight
+                                           : std::max(kGlobalWeight, 1.0 / static_cast<double>(spread_updates));
     global_spread += w * (static_cast<double>(spread[slot]) - global_spread);
   }
   if (seen >= min_visits) {
@@ -351,7 +354,7 @@ double SeasonalCheck::Step(const PointContext& c, double x, Explanation& why, bo
     if (sc.hour_of_week != visit_hour) {
       if (visit_n > 0) {
         float& offset = week[visit_hour];
-        offset = SaturatedFloat(static_cast<double>(offset) + 0.5 * visit_sum / visit_n);
+        offset = SaturatedFloat(static_cast<double>(offset) + kWeekStep * visit_sum / visit_n);
       }
       visit_hour = static_cast<int16_t>(sc.hour_of_week);
       visit_sum = 0.0;
@@ -376,12 +379,12 @@ double CusumCheck::Step(const PointContext&, double x, Why& why, double limit) {
     const double sd = ScaleFloor(slow_std, slow.mean);
     // Winsorised at 4 sigma: one spike moves the sums like a 4-sigma point, so only a sustained
     // shift adds up (spikes are the spike check's business).
-    const double z = std::clamp((x - slow.mean) / sd, -4.0, 4.0);
+    const double z = std::clamp((x - slow.mean) / sd, -kWinsorSds, kWinsorSds);
     up = std::max(0.0, up + z - k);
     down = std::max(0.0, down - z - k);
     const double sum = std::max(up, down);
     out = sum * 2.0 * k * kLog10E;  // P(S > h) ~ exp(-2 k h)
-    SetBaseline(why, slow.mean, sd, 4.0);
+    SetBaseline(why, slow.mean, sd, kShownSds);
     why.expected = slow.mean;
     why.stat = up >= down ? sum : -sum;
     why.rule = up >= down ? "sustained shift up (CUSUM)" : "sustained shift down (CUSUM)";
@@ -391,11 +394,11 @@ double CusumCheck::Step(const PointContext&, double x, Why& why, double limit) {
     }
   }
   if (slow_std >= 0.0) {
-    slow.Add(x, 0.002, 3.0, slow_std);
+    slow.Add(x, kSlowWeight, kLearnSds, slow_std);
   } else {
-    slow.Add(x, 0.002, 3.0);
+    slow.Add(x, kSlowWeight, kLearnSds);
   }
-  fast.Add(x, 0.05, 3.0);
+  fast.Add(x, kFastWeight, kLearnSds);
   return out;
 }
 
@@ -406,8 +409,8 @@ std::pair<double, double> CusumCheck::Band(double up_limit, double down_limit) c
   // 4 sigma.
   const double per_unit = 2.0 * k * kLog10E;
   const double a = up_limit / per_unit - up + k, b = down_limit / per_unit - down + k;
-  if (a < -b || a < -4.0 || b < -4.0) return {NAN, NAN};  // some side is past h whatever the value
-  return {b >= 4.0 ? -INFINITY : slow.mean - b * sd, a >= 4.0 ? INFINITY : slow.mean + a * sd};
+  if (a < -b || a < -kWinsorSds || b < -kWinsorSds) return {NAN, NAN};  // some side is past h whatever the value
+  return {b >= kWinsorSds ? -INFINITY : slow.mean - b * sd, a >= kWinsorSds ? INFINITY : slow.mean + a * sd};
 }
 
 template <typename Why>
@@ -430,7 +433,7 @@ double FlatlineCheck::Step(const PointContext&, double x, Why& why, double limit
   }
   if (n == 0 || x < lo) lo = x;
   if (n == 0 || x > hi) hi = x;
-  longest *= 1.0 - 1e-4;  // old habits fade over about ten thousand points
+  longest *= 1.0 - kLongestFade;  // old habits fade over about ten thousand points
   ++n;
   prev = x;
   why.n = n;
@@ -446,7 +449,7 @@ double FlatlineCheck::Step(const PointContext&, double x, Why& why, double limit
   } else if (excess > 0.0 && edge_run) {
     why.rule = "identical readings at the series' floor or ceiling";
   } else if (excess > 0.0 && run >= remind_at) {
-    out = std::min(30.0, excess * -std::log10(p_repeat));
+    out = std::min(kMaxRunSurprise, excess * -std::log10(p_repeat));
     why.rule = "value stuck (identical readings)";
     why.scale = p_repeat;
     // Reported: the next report only when the run doubles (reminders, not a report per point).
@@ -456,8 +459,8 @@ double FlatlineCheck::Step(const PointContext&, double x, Why& why, double limit
   }
   if (excess <= 0.0) {  // learn how often readings repeat, but not from a stuck stretch
     // (From n = 1000 on, 1 / n is at most 0.001: the same weight without the division.)
-    const double a = n >= 1000 ? 0.001 : std::max(0.001, 1.0 / static_cast<double>(n));
-    p_repeat = std::clamp(p_repeat + a * ((same ? 1.0 : 0.0) - p_repeat), 0.02, 0.99);
+    const double a = n >= 1000 ? kRepeatWeight : std::max(kRepeatWeight, 1.0 / static_cast<double>(n));
+    p_repeat = std::clamp(p_repeat + a * ((same ? 1.0 : 0.0) - p_repeat), kMinRepeat, kMaxRepeat);
   }
   return out;
 }
@@ -471,13 +474,13 @@ double RateCheck::Step(const PointContext&, double x, Explanation& why) {
     if (n < min_points) {
       WarmingUp(why, n, min_points);
     } else {
-      const double sd = ScaleFloor(1.2533 * mean_abs, prev);
-      SetBaseline(why, prev, sd, 4.0);
+      const double sd = ScaleFloor(kSpreadPerMeanAbs * mean_abs, prev);
+      SetBaseline(why, prev, sd, kShownSds);
       out = ZSurprise(delta / sd, why, "change since the previous point");
     }
     const double a = std::max(alpha, 1.0 / static_cast<double>(n));
     double m = std::fabs(delta);
-    if (n > 10 && mean_abs > 0.0) m = std::min(m, 5.0 * mean_abs);
+    if (n > kWinsorFrom && mean_abs > 0.0) m = std::min(m, kWinsorMeans * mean_abs);
     mean_abs += a * (m - mean_abs);
   } else {
     WarmingUp(why, 0, min_points);
@@ -499,8 +502,8 @@ double VolatilityCheck::Step(const PointContext&, double x, Why& why) {
   // One wild point adds at most a (4 sigma)^2 to the recent variance: a single spike is not a
   // change of volatility, a run of large deviations is.
   const bool warm = n > min_points;
-  const bool wild = warm && d * d > 16.0 * long_var;
-  const double d2 = wild ? 16.0 * long_var : d * d;
+  const bool wild = warm && d * d > kWildSds * kWildSds * long_var;
+  const double d2 = wild ? kWildSds * kWildSds * long_var : d * d;
   double out = 0.0;
   if (!warm) {
     WarmingUp(why, n - 1, min_points);
@@ -508,10 +511,10 @@ double VolatilityCheck::Step(const PointContext&, double x, Why& why) {
     const double next_short = (1.0 - kShort) * short_var + kShort * d2;
     const double ratio = next_short / std::max(long_var, 1e-300);
     why.stat = ratio;
-    if constexpr (std::is_same_v<Why, Explanation>) SetBaseline(why, mean, std::sqrt(long_var), 4.0);
+    if constexpr (std::is_same_v<Why, Explanation>) SetBaseline(why, mean, std::sqrt(long_var), kShownSds);
     // Below 1.25 times the usual variance nothing is remarkable (z < 0.7 at kDof, less with fewer
     // degrees of freedom): skip the cube roots.
-    if (ratio > 1.25) {
+    if (ratio > kQuietRatio) {
       const double cv = CubeRootVariance(Dof());
       out = GaussianSurprise((std::cbrt(ratio) - (1.0 - cv)) / std::sqrt(cv));
       why.rule = "variance far above its usual level";
@@ -521,7 +524,7 @@ double VolatilityCheck::Step(const PointContext&, double x, Why& why) {
   }
   // The lag-1 autocovariance, from deviations winsorised as the squares are (one wild point
   // moves it as a 4-sigma one; the square root only then).
-  const double dev = wild ? std::copysign(4.0 * std::sqrt(long_var), d) : d;
+  const double dev = wild ? std::copysign(kWildSds * std::sqrt(long_var), d) : d;
   if (n > 1) lag_cov = (1.0 - a_long) * lag_cov + a_long * dev * prev_dev;
   prev_dev = dev;
   short_var = n <= 1 ? 0.0 : (1.0 - kShort) * short_var + kShort * d2;
@@ -537,17 +540,17 @@ std::pair<double, double> VolatilityCheck::Band(double flag_limit) const {
   const double z = GaussianZForSurprise(flag_limit);
   const double cv = CubeRootVariance(Dof());
   const double root = z * std::sqrt(cv) + (1.0 - cv);
-  const double ratio = std::max(1.25, root * root * root);
+  const double ratio = std::max(kQuietRatio, root * root * root);
   const double d2 = (ratio * std::max(long_var, 1e-300) - (1.0 - kShort) * short_var) / kShort;
-  if (d2 < 0.0) return {NAN, NAN};                                  // any value flags
-  if (d2 >= 16.0 * long_var) return {-INFINITY, INFINITY};          // no value can
+  if (d2 < 0.0) return {NAN, NAN};                                         // any value flags
+  if (d2 >= kWildSds * kWildSds * long_var) return {-INFINITY, INFINITY};  // no value can
   const double half = std::sqrt(d2);  // d = x - mean, the mean before this point updates it
   return {mean - half, mean + half};
 }
 
 std::pair<double, double> NoveltyCheck::Band(double flag_limit, const Rounding& rounding) const {
   if (n < min_points) return {NAN, NAN};
-  const double width = std::max(hi - lo, 1e-9 * std::max(1.0, std::fabs(hi)));
+  const double width = ScaleFloor(hi - lo, hi);  // a range of one value: the floor
   const double excess = std::max(0.0, (flag_limit - std::log10(static_cast<double>(n) / 2.0)) * width / PerDecade());
   // The readings whose intervals lie `excess` beyond the range's (see Step).
   return {rounding.Lower(rounding.Lower(lo) - excess), rounding.Upper(rounding.Upper(hi) + excess)};
@@ -564,7 +567,7 @@ double NoveltyCheck::Step(const PointContext& c, double x, Why& why, const Round
   if (n < min_points) {
     WarmingUp(why, n, min_points);
   } else {
-    const double width = std::max(hi - lo, 1e-9 * std::max(1.0, std::fabs(hi)));
+    const double width = ScaleFloor(hi - lo, hi);  // a range of one value: the floor
     if (x > hi || x < lo) {
       // The overshoot: how far the reading's interval lies beyond the range's (v27; for readings
       // of no step, beyond the range). A reading one step past the range is a record by rounding
@@ -656,19 +659,19 @@ void Setpoints::Learn(double x, double noise_var) {
     const double a = weight[k] >= kMinWeightFrom ? kMinWeight : 1.0 / static_cast<double>(weight[k]);
     const double d = x - mean[k];
     mean[k] += a * d;
-    var[k] = static_cast<float>(std::max(var[k] + a * (d * d - var[k]), 0.25 * noise_var));
+    var[k] = static_cast<float>(std::max(var[k] + a * (d * d - var[k]), kMinNoiseShare * noise_var));
   } else {
     k = 0;
     for (int j = 1; j < kCentres; ++j) {
       if (weight[j] < weight[k]) k = j;
     }
     mean[k] = x;
-    var[k] = static_cast<float>(4.0 * noise_var);
+    var[k] = static_cast<float>(kFirstNoiseShare * noise_var);
     weight[k] = 1.0f;
     entries[k] = 0.0f;
     if (last == k) last = -1;
     if (held == k) held = -1;
-    // (Its first spread, 4 x the noise's, may reach the nearest centre: Merge takes that in.)
+    // (Its first variance, kFirstNoiseShare x the noise's, may reach the nearest centre: Merge takes that in.)
   }
   // An entry: into another centre than the last reading's, from the level the series held last
   // (v29; v28 counted from the last reading's centre only if held, and a ramp's readings between
@@ -725,7 +728,7 @@ double RangeCheck::Step(const PointContext&, double x, Why& why) const {
   }
   const double width = (!std::isnan(lo) && !std::isnan(hi)) ? hi - lo : std::max(1.0, std::fabs(std::isnan(lo) ? hi : lo));
   why.stat = excess;
-  return 12.0 + std::min(20.0, std::log10(1.0 + excess / std::max(width, 1e-12)) * 4.0);
+  return kBase + std::min(kMaxExtra, std::log10(1.0 + excess / std::max(width, 1e-12)) * kPerDecade);
 }
 
 double SilenceCheck::Gap(const Cadence& c, int64_t last, int64_t now, Explanation& why, int64_t* at) const {

@@ -15,9 +15,15 @@
 namespace iotad::detect {
 
 /// A spread of exactly zero (a flat series) would make every change infinitely surprising; the
-/// floor keeps z finite so scores still rank.
+/// floor keeps z finite so scores still rank: a billionth of the level (at least of 1), far below
+/// any sensor's resolution and far above a double's rounding.
+inline constexpr double kScaleFloor = 1e-9;
+/// The band a quiet point's explanation shows: the expectation +- 4 spreads (where a normal
+/// reading lies 99.994 % of the time). It draws nothing a flag depends on: a point that can flag
+/// is shown the flag limit's band instead (see the detect README).
+inline constexpr double kShownSds = 4.0;
 inline double ScaleFloor(double scale, double level) {
-  return std::max(scale, 1e-9 * std::max(1.0, std::fabs(level)));
+  return std::max(scale, kScaleFloor * std::max(1.0, std::fabs(level)));
 }
 
 /// What every check gets with a point.
@@ -130,6 +136,8 @@ struct WindowZCheck {
 struct MadCheck {
   static constexpr int kWindow = 64;
   static constexpr int kHop = 16;
+  /// A normal series' MAD is 0.6745 sigma (its quartile's z): sigma = MAD / 0.6745.
+  static constexpr double kMadPerSigma = 0.6745;
   int64_t min_points = 32;
   SortedWindow<kWindow, kHop> w;
   double median = NAN, mad = 0.0;
@@ -154,6 +162,15 @@ struct SeasonalCheck {
   static constexpr int64_t kSlotUs = kDayUs / kSlots;
   /// What the spread of all slots is worth, in points, beside a slot's own (see Step).
   static constexpr double kPooledPoints = 8.0;
+  /// A slot's spread is at least half the typical spread of all slots (a quiet slot does not
+  /// make normal noise look anomalous); a slot learns a residual at most 4 of its spreads away;
+  /// the typical spread is an exact mean of the slots' spreads until it has 1 / kGlobalWeight
+  /// updates, then an EW mean of that weight; an hour-of-week offset moves by half a visit's
+  /// mean miss (v4; v3's weight for a day).
+  static constexpr double kSlotSpreadFloor = 0.5;
+  static constexpr double kLearnSds = 4.0;
+  static constexpr double kGlobalWeight = 0.001;
+  static constexpr double kWeekStep = 0.5;
   double memory_days = 3.0;  // how many days a slot remembers
   int min_visits = 3;        // days a slot must have seen before it can flag
   float level[kSlots] = {};
@@ -205,8 +222,17 @@ struct SeasonalCheck {
 struct CusumCheck {
   double k = 0.5;
   int64_t min_points = 60;
-  EwStats slow;   // baseline: alpha 0.002
-  EwStats fast;   // recent level: alpha 0.05
+  EwStats slow;   // baseline: weight kSlowWeight
+  EwStats fast;   // recent level: weight kFastWeight
+  /// The baseline's weight (about 500 points: a shift must outlast the level's horizon many
+  /// times over to move it) and the recent level's (about 20 points), which the baseline adopts
+  /// at an alarm.
+  static constexpr double kSlowWeight = 0.002;
+  static constexpr double kFastWeight = 0.05;
+  /// A point moves the sums by at most 4 sigmas (one spike counts as a 4-sigma point: only a
+  /// sustained shift adds up); the baselines learn it at most 3 sigmas away.
+  static constexpr double kWinsorSds = 4.0;
+  static constexpr double kLearnSds = 3.0;
   double up = 0.0, down = 0.0;
 
   /// `Why`: Explanation or WarmingUpOnly (the same surprise and state either way).
@@ -231,6 +257,15 @@ struct CusumCheck {
 /// run is remembered (fading slowly), so series that idle at one value are not stuck; beyond it,
 /// each further repeat costs -log10(p), p being how often a reading repeats the previous one.
 struct FlatlineCheck {
+  /// The habit of the longest run fades over about ten thousand points; the repeat rate p is
+  /// kept within [kMinRepeat, kMaxRepeat] (a series that never repeats still pays for a stuck
+  /// run at 1.7 decades a reading, not 30 at once; one that always does at 0.004), learnt with
+  /// weight 1 / n down to kRepeatWeight; a stuck run's surprise is capped at kMaxRunSurprise.
+  static constexpr double kLongestFade = 1e-4;
+  static constexpr double kMinRepeat = 0.02;
+  static constexpr double kMaxRepeat = 0.99;
+  static constexpr double kRepeatWeight = 0.001;
+  static constexpr double kMaxRunSurprise = 30.0;
   int64_t min_points = 50;
   int min_run = 3;
   double prev = NAN;
@@ -249,6 +284,11 @@ struct FlatlineCheck {
 
 /// `rate`: a change between consecutive points far larger than the series' usual changes.
 struct RateCheck {
+  /// The mean |change| of a normal series' changes is sigma sqrt(2 / pi): its spread is that
+  /// mean times sqrt(pi / 2). A change is learnt at most 5 times that mean (after 10 points).
+  static constexpr double kSpreadPerMeanAbs = 1.2533;
+  static constexpr double kWinsorMeans = 5.0;
+  static constexpr int64_t kWinsorFrom = 10;
   double alpha = 0.01;
   int64_t min_points = 30;
   double prev = NAN;
@@ -272,6 +312,11 @@ struct VolatilityCheck {
   static constexpr double kShort = 0.02;
   static constexpr double kLong = 0.002;
   static constexpr double kDof = (2.0 - kShort) / kShort;  // degrees of freedom of short_var, independent input
+  /// One wild point adds at most (4 long-run sigmas)^2 to the recent variance (and moves the
+  /// autocovariance as a 4-sigma deviation): a single spike is not a change of volatility.
+  static constexpr double kWildSds = 4.0;
+  /// Below 1.25 times the usual variance nothing is remarkable (z < 0.7 at kDof): no cube roots.
+  static constexpr double kQuietRatio = 1.25;
   int64_t min_points = 100;
   double mean = 0.0;
   double short_var = 0.0, long_var = 0.0;
@@ -515,6 +560,11 @@ struct Setpoints {
   int8_t held = -1;  // the held centre the series was at last (-1: none, or none since a break)
   uint8_t tick = 0;  // readings since the last Tidy
   static constexpr uint8_t kEvery = 64;
+  /// A centre's variance: at least a quarter of the noise's (its spread at least half the
+  /// noise's sd, so a few identical readings do not make a point-like setpoint), and a new
+  /// centre's starts at 4 times it (twice the sd: it can gather the readings near it).
+  static constexpr double kMinNoiseShare = 0.25;
+  static constexpr double kFirstNoiseShare = 4.0;
 
   /// The setpoint x is at (within kJoin sds of it, every other setpoint kApart sds away), or -1.
   int At(double x) const;
@@ -542,6 +592,12 @@ struct Setpoints {
 
 /// `range`: outside the metric's physical range [min, max] (NaN = open side).
 struct RangeCheck {
+  /// A reading outside the physical range is scored kBase (p = 10^-12, past any flag limit)
+  /// plus kPerDecade for each tenfold of its excess over the range's width (or over the limit's
+  /// size, at least 1, with one limit), at most kMaxExtra more: it ranks by how far out it is.
+  static constexpr double kBase = 12.0;
+  static constexpr double kPerDecade = 4.0;
+  static constexpr double kMaxExtra = 20.0;
   double lo = NAN, hi = NAN;
 
   template <typename Why>  // Explanation or WarmingUpOnly
@@ -551,7 +607,11 @@ struct RangeCheck {
 /// `silent`: no point for longer than the timeout. Reported by the first point after the gap
 /// (at_us = last point + timeout) or by Tick when time passes in live use.
 struct SilenceCheck {
-  int64_t timeout_us = 0;  // 0: 10 typical intervals, at least 5 minutes
+  int64_t timeout_us = 0;  // 0: kTimeoutIntervals typical intervals, at least kMinTimeoutUs
+  /// The automatic timeout: 10 typical intervals, at least 5 minutes. A rule, not fitted: the
+  /// dropout fleets hold it (see the detect README's constants).
+  static constexpr double kTimeoutIntervals = 10.0;
+  static constexpr int64_t kMinTimeoutUs = 300'000'000;
   int64_t reported_for = kNoTime;  // last point whose silence was already reported by Tick
   int64_t first_ts = kNoTime;      // the series' first point
   /// A silence is news only against a habit of reporting: the series must have reported for
@@ -562,7 +622,7 @@ struct SilenceCheck {
   int64_t Timeout(const Cadence& c) const { return timeout_us > 0 ? timeout_us : AutomaticTimeout(c); }
   /// The timeout when none is configured: 10 typical intervals, at least 5 minutes.
   static int64_t AutomaticTimeout(const Cadence& c) {
-    return std::max<int64_t>(static_cast<int64_t>(10.0 * c.interval_us), 300'000'000);
+    return std::max<int64_t>(static_cast<int64_t>(kTimeoutIntervals * c.interval_us), kMinTimeoutUs);
   }
   /// No silence ends at `now` (Gap would return 0 before explaining anything): the usual point.
   bool OnTime(const Cadence& c, int64_t last, int64_t now) const {

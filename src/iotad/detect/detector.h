@@ -55,8 +55,11 @@ struct Score {
 /// peaks and JSON into nonsense. Every detector caps what it reports here (score <= 0.999994).
 inline constexpr double kMaxSurprise = 1e6;
 
-/// s -> score; monotonic, 0.5 at s = 6, never 1 for a finite s up to kMaxSurprise.
-inline double ScoreFromSurprise(double s) { return s <= 0.0 ? 0.0 : s / (s + 6.0); }
+/// The surprise that scores 0.5 (p = 1e-6): a monotonic map's midpoint, not a threshold (every
+/// threshold moves with it, no ranking does).
+inline constexpr double kHalfScoreSurprise = 6.0;
+/// s -> score; monotonic, 0.5 at s = kHalfScoreSurprise, never 1 for a finite s up to kMaxSurprise.
+inline double ScoreFromSurprise(double s) { return s <= 0.0 ? 0.0 : s / (s + kHalfScoreSurprise); }
 namespace detail {
 /// -log10(erfc(|z| / sqrt 2)) sampled every 1/128 of z over [0, 8] (filled at start-up, in
 /// checks.cpp); linear interpolation between samples keeps the curve monotonic and within 1e-5

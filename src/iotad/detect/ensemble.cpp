@@ -67,6 +67,9 @@ constexpr int kModelMembers = kVolatility + 1;  // members calibrated by the ser
 /// each step as an anomaly.
 struct Adoption {
   static constexpr double kAdopt = 0.7;
+  /// The weight of a forecast's squared error in its mean (about 200 points: four times the
+  /// level's horizon, so a choice between expectations rests on more than one of their misses).
+  static constexpr double kErrorWeight = 0.01;
   double err = 0.0;
   bool ready = false;
   bool in_use = false;
@@ -81,7 +84,7 @@ struct Adoption {
     in_use = allowed && err < (in_use ? 1.0 : kAdopt) * other_err;
     return in_use;
   }
-  void Learn(double e) { err += 0.01 * (e * e - err); }
+  void Learn(double e) { err += kErrorWeight * (e * e - err); }
 };
 
 class Ensemble final : public SeriesDetector {
@@ -164,7 +167,7 @@ class Ensemble final : public SeriesDetector {
     }
     // (Its spread is needed only where it is the expectation: no square root for the others.)
     const double trend_sd = use_trend ? SpreadWidening(trend_.n, 2) * ScaleFloor(trend_.std(), trend_forecast) : 0.0;
-    trend_.Add(x, 3.0);
+    trend_.Add(x, kWinsorSds);
     // The previous value (PreviousValue): the spike member's expectation wherever it explains the
     // series clearly better than the expectation chosen above, by the same rule (below 0.7 of that
     // one's error to be adopted, no worse to be kept): a series that moves faster than the level
@@ -185,13 +188,14 @@ class Ensemble final : public SeriesDetector {
     // A reading after a missed one has had two steps to move (v26).
     const double steps = PreviousValue::Steps(c.gap, interval);
     const double previous_sd = use_previous ? SpreadWidening(previous_.n, 1) * ScaleFloor(previous_.std(steps), previous) : 0.0;
-    previous_.Add(x, 3.0, steps);
+    previous_.Add(x, kWinsorSds, steps);
     // The level's error (what the adoption rule weighs the others against) starts at the second
     // point: the first has no level to miss by. Counting its residual, the value itself, left a
     // series far from zero with that square for hundreds of points, and every expectation
     // inherited it when it became ready, so where the adoption came depended on the offset (v9).
     if (level.n > 0) {
-      err_level_ += (level_ready ? 0.01 : 1.0 / static_cast<double>(level.n)) * (r_level * r_level - err_level_);
+      const double a = level_ready ? Adoption::kErrorWeight : 1.0 / static_cast<double>(level.n);
+      err_level_ += a * (r_level * r_level - err_level_);
     }
 
     // 2. Model checks.
@@ -235,7 +239,7 @@ class Ensemble final : public SeriesDetector {
     const double setpoint_surprise =
         at_setpoint >= 0 ? GaussianSurprise((x - setpoint) / setpoint_sd) : INFINITY;
     setpoints_.Learn(x, 0.5 * previous_.var);
-    level_.Add(x, 0.02, 3.0, level_std);
+    level_.Add(x, kLevelWeight, kWinsorSds, level_std);
     if (segment_points_ < kSegmentMean) {  // a new segment's level: the mean of its points so far
       segment_sum_ += x;
       level_.mean = segment_sum_ / ++segment_points_;
@@ -360,24 +364,25 @@ class Ensemble final : public SeriesDetector {
             out.why = Explanation{.detector = "setpoint",
                                   .rule = setpoint_habit ? "|z| vs the setpoint the series runs at"
                                                          : "|z| vs the setpoint it left, for no level the series holds",
-                                  .expected = setpoint, .lo = setpoint - 4 * setpoint_sd,
-                                  .hi = setpoint + 4 * setpoint_sd, .center = setpoint, .scale = setpoint_sd,
+                                  .expected = setpoint, .lo = setpoint - kShownSds * setpoint_sd,
+                                  .hi = setpoint + kShownSds * setpoint_sd, .center = setpoint, .scale = setpoint_sd,
                                   .stat = (x - setpoint) / setpoint_sd, .n = setpoint_entries};
           } else if (use_previous) {
             out.why = Explanation{.detector = "rate", .rule = "|z| vs the previous value", .expected = previous,
-                                  .lo = previous - 4 * previous_sd, .hi = previous + 4 * previous_sd,
+                                  .lo = previous - kShownSds * previous_sd, .hi = previous + kShownSds * previous_sd,
                                   .center = previous, .scale = previous_sd,
                                   .stat = (x - previous) / previous_sd, .n = previous_.n};
           } else if (use_seasonal) {
             out.why = seasonal_why;
           } else if (use_trend) {
             out.why = Explanation{.detector = "ewma", .rule = "|z| vs the EWMA and its trend", .expected = trend_forecast,
-                                  .lo = trend_forecast - 4 * trend_sd, .hi = trend_forecast + 4 * trend_sd,
+                                  .lo = trend_forecast - kShownSds * trend_sd,
+                                  .hi = trend_forecast + kShownSds * trend_sd,
                                   .center = trend_forecast, .scale = trend_sd,
                                   .stat = (x - trend_forecast) / trend_sd, .n = trend_.n};
           } else if (level_ready) {
             out.why = Explanation{.detector = "ewma", .rule = "|z| vs the EWMA", .expected = level.mean,
-                                  .lo = level.mean - 4 * level_sd, .hi = level.mean + 4 * level_sd,
+                                  .lo = level.mean - kShownSds * level_sd, .hi = level.mean + kShownSds * level_sd,
                                   .center = level.mean, .scale = level_sd, .stat = r_level / level_sd, .n = level.n};
           } else {
             out.why = Explanation{.detector = "ewma", .rule = "warming up", .n = level.n, .needed = kMinPoints,
@@ -421,7 +426,7 @@ class Ensemble final : public SeriesDetector {
     // Peaks are remembered up to twice the alarm level: a second event that is clearly anomalous
     // on its own is news however big the first one was.
     for (int m = 0; m < kMembers; ++m) {
-      peak_[m] = std::max(peak_[m], std::min(m == kSpike ? spike_episode : s[m], 2.0 * alarm));
+      peak_[m] = std::max(peak_[m], std::min(m == kSpike ? spike_episode : s[m], kNewsAtAlarms * alarm));
     }
     // Calibration learns from warm-up too (a member may compute its surprise before it may flag).
     // It counts episodes more than points: within an episode (the member's raw surprise staying
@@ -484,7 +489,7 @@ class Ensemble final : public SeriesDetector {
         } else if (run_max_[m] > 0.0) {
           // The run's peak, once it is over, unless learnt already and isolated (the peak itself
           // and at most one other point within kIsolated of it; faded counts are fractions).
-          const bool isolated = run_peak_learnt_ && calibration_[m].AtOrAbove(run_max_[m] - kIsolated) < 2.5f;
+          const bool isolated = run_peak_learnt_ && calibration_[m].AtOrAbove(run_max_[m] - kIsolated) < kIsolatedBelow;
           if (!isolated) calibration_[m].Learn(run_max_[m]);
           run_max_[m] = 0.0;
           run_peak_learnt_ = false;
@@ -676,6 +681,13 @@ class Ensemble final : public SeriesDetector {
 
  private:
   static constexpr int64_t kMinPoints = 30;
+  /// The level's weight (about 50 points: a few hours at one reading every 5 minutes, a minute
+  /// at one a second); the trend's and the previous value's spreads use it too
+  /// (TrendLevel::kLambda, PreviousValue::kLambda).
+  static constexpr double kLevelWeight = 0.02;
+  /// The level, the trend and the previous value learn a reading at most this many of their
+  /// spreads away (one wild reading moves them as a 3-sigma one).
+  static constexpr double kWinsorSds = 3.0;
   /// The spike member's spread (the level's or the trend's) is an exponentially weighted mean
   /// square with weight 0.02: worth (2 - 0.02) / 0.02 = 99 points, and n while it is an exact mean
   /// of its first n. A z against a spread estimated from so few is Student's t, not normal: the
@@ -690,6 +702,9 @@ class Ensemble final : public SeriesDetector {
   }
   static constexpr double kDamping = 0.3;
   static constexpr double kEscalation = 2.0;  // see NewsAt
+  /// Twice the alarm level is news however big the episode was (NewsAt), and a remembered
+  /// peak is kept no higher.
+  static constexpr double kNewsAtAlarms = 2.0;
   // Where the members' own state alarms (CUSUM restarts, stuck reminders, remembered peaks): half
   // the default knob (gold.false_alarms_per_day = 0.02), so a CUSUM does not restart before its
   // sums reach the default flag limit (at 0.05 it did: the limit was out of its reach).
@@ -773,7 +788,7 @@ class Ensemble final : public SeriesDetector {
   double NewsAt(int m, double alarm, bool run_continues) const {
     double peak = peak_[m];
     if (m < kModelMembers) peak = std::max({peak_[kSpike], peak_[kCusum], peak_[kNovelty], peak_[kVolatility]});
-    const double at = peak > alarm ? std::max(peak, std::min(kEscalation * peak, 2.0 * alarm)) : peak;
+    const double at = peak > alarm ? std::max(peak, std::min(kEscalation * peak, kNewsAtAlarms * alarm)) : peak;
     return run_continues && m < kModelMembers ? std::max(at, run_news_peak_) : at;
   }
   /// 2^(-gap / half-life), cached for the series' usual gap (exp is not free per point).
@@ -870,6 +885,9 @@ class Ensemble final : public SeriesDetector {
   // A spike whose peak is this far (in decades of p) beyond all but one point the series' spike
   // member remembers is isolated and counts once (v14; see Update).
   static constexpr double kIsolated = 12.0;
+  /// Isolated: the run's peak and at most one other point within kIsolated of it, in faded
+  /// counts (fractions once the memory has halved): fewer than two and a half.
+  static constexpr float kIsolatedBelow = 2.5f;
   int64_t fade_gap_ = -1;
   double fade_ = 1.0;
   int64_t silence_longest_us_ = 0;  // the longest gap past the timeout so far (LearnSilence)

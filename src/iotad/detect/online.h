@@ -16,6 +16,12 @@ inline constexpr double kLog10E = 0.43429448190325176;
 
 /// The series' cadence: a smoothed typical interval between points, robust to gaps.
 struct Cadence {
+  /// The typical interval's weight (about 20 intervals) and the most a gap counts for (4
+  /// intervals: an outage of hours moves it as a few missed readings do).
+  static constexpr double kWeight = 0.05;
+  static constexpr double kMaxGapIntervals = 4.0;
+  /// Points per day until the cadence is known: one a minute.
+  static constexpr double kUnknownPointsPerDay = 1440.0;
   int64_t last_ts = kNoTime;
   double interval_us = 0.0;  // 0 until two points with increasing timestamps were seen
 
@@ -28,25 +34,28 @@ struct Cadence {
       if (interval_us == 0.0) {
         interval_us = dt;
       } else {
-        interval_us += 0.05 * (std::min(dt, 4.0 * interval_us) - interval_us);
+        interval_us += kWeight * (std::min(dt, kMaxGapIntervals * interval_us) - interval_us);
       }
     }
     if (ts > last_ts) last_ts = ts;
     return gap;
   }
   /// Points per day at this cadence (one a minute until known).
-  double PointsPerDay() const { return interval_us > 0.0 ? static_cast<double>(kDayUs) / interval_us : 1440.0; }
+  double PointsPerDay() const {
+    return interval_us > 0.0 ? static_cast<double>(kDayUs) / interval_us : kUnknownPointsPerDay;
+  }
 };
 
 /// Flag limit in surprise units: p < false alarms per day / points per day, recomputed only when
 /// the cadence moved (log10 is not free at 20M points/s).
 struct FlagLimit {
+  static constexpr double kRefresh = 0.01;  // the cadence's share it may move before a recompute
   double limit = 0.0;
   double for_interval = -1.0;
 
   /// Whether `limit` still holds for the cadence (Get would return it unchanged).
   bool Fresh(const Cadence& c) const {
-    return !(std::fabs(c.interval_us - for_interval) > 0.01 * for_interval || for_interval <= 0.0);
+    return !(std::fabs(c.interval_us - for_interval) > kRefresh * for_interval || for_interval <= 0.0);
   }
 
   /// Recomputed when the cadence moved by more than 1% (the smoothed interval creeps back toward
