@@ -756,7 +756,7 @@ namespace {
 
 /// SurpriseCalibration::CalibrateTail over the counts `count(b)` of its bins and `total` points.
 template <typename Count>
-double CalibratedTail(double s, float total, Count count) {
+double CalibratedTail(double s, float total, Count count, bool heavy = false) {
   const int bin = SurpriseCalibration::Bin(s);
   // Walk down from the top: `above` = points at or above bin b. The first exceedance of a level
   // may itself have been an anomaly; from the second on the level is a habit of the series, and
@@ -773,13 +773,32 @@ double CalibratedTail(double s, float total, Count count) {
   // s is beyond the highest habitual level L: extrapolate the model's tail from there, as much
   // rarer than L as the model says: p = P(>= L) * 10^-(s - L).
   const double level = b * SurpriseCalibration::kBinWidth;
-  return std::min(s, s - level - std::log10((above - 1.0) / n));
+  const double out = std::min(s, s - level - std::log10((above - 1.0) / n));
+  if (!heavy) return out;
+  return out - SurpriseCalibration::HeavyDiscount(s - level, level, -std::log10((above - 1.0) / n));
+}
+
+/// Invert's answer beyond the highest habitual level `level` (calibrated `cl`): the raw surprise
+/// at which the calibrated one reaches `target` (Invert takes the larger of it and the level's
+/// bin's end).
+double BeyondHabit(double target, double level, double cl, bool heavy) {
+  const double shift = std::max(0.0, level - cl);  // Calibrate(s) = s - shift there
+  if (!heavy || level < SurpriseCalibration::kHeavyTail) return target + shift;
+  const double slope = std::clamp((cl - SurpriseCalibration::kQuietBelow) / (level - SurpriseCalibration::kQuietBelow), 0.0, 1.0);
+  if (slope >= 1.0) return target + shift;
+  // CalibrateHeavy(level + d) = level - shift + slope x d up to the knee, d = kMaxDiscount /
+  // (1 - slope), and s - shift - kMaxDiscount beyond it.
+  const double knee = SurpriseCalibration::kMaxDiscount / (1.0 - slope);
+  const double at_knee = level - shift + slope * knee;
+  if (target >= at_knee) return target + shift + SurpriseCalibration::kMaxDiscount;
+  if (slope > 0.0) return level + (target - (level - shift)) / slope;
+  return level;  // flat up to the knee, above the target: the level's bin's end
 }
 
 }  // namespace
 
-double SurpriseCalibration::CalibrateTail(double s) const {
-  return CalibratedTail(s, total, [this](int b) { return count[b]; });
+double SurpriseCalibration::CalibrateTail(double s, bool heavy) const {
+  return CalibratedTail(s, total, [this](int b) { return count[b]; }, heavy);
 }
 
 double SurpriseCalibration::CalibrateBorrowing(double s, const SurpriseCalibration& other) const {
@@ -794,7 +813,7 @@ double SurpriseCalibration::CalibrateBorrowing(double s, const SurpriseCalibrati
   });
 }
 
-double SurpriseCalibration::Invert(double target) const {
+double SurpriseCalibration::Invert(double target, bool heavy) const {
   // Calibrate(s) is s below 2 or with no habitual level; else, with A[b] the points at or above
   // bin b and B the highest bin with A[B] >= 2, min(s, C(A[j])) for s in a bin j <= B and
   // s - max(0, L_B - C(A[B])) above, C(a) = -log10((a - 1) / n): non-decreasing in s.
@@ -837,8 +856,7 @@ double SurpriseCalibration::Invert(double target) const {
     }
     if (lo <= top) return std::max(target, lo * kBinWidth);
     if (top == kBins - 1) return INFINITY;  // the last bin holds every s beyond it: capped for good
-    const double shift = std::max(0.0, top * kBinWidth - cap(above[top]));
-    return std::max(target + shift, (top + 1) * kBinWidth);
+    return std::max(BeyondHabit(target, top * kBinWidth, cap(above[top]), heavy), (top + 1) * kBinWidth);
   }
   // Nothing habitual at or above the target's bin: the highest habitual level below it, if any.
   for (; b >= 0 && acc < 2.0; --b) {
@@ -846,8 +864,7 @@ double SurpriseCalibration::Invert(double target) const {
     if (acc >= 2.0) top = b;
   }
   if (top < 0) return target;
-  const double shift = std::max(0.0, top * kBinWidth - cap(acc));
-  return std::max(target + shift, (top + 1) * kBinWidth);
+  return std::max(BeyondHabit(target, top * kBinWidth, cap(acc), heavy), (top + 1) * kBinWidth);
 }
 
 double SurpriseCalibration::BorrowedShare(double other_excursions) const {

@@ -59,10 +59,37 @@ struct SurpriseCalibration {
 
   /// Calibrated surprise for raw surprise s (before learning from it). Below 2 (p > 1%) a point
   /// is unremarkable either way: most points return here, inline, without the walk over the bins.
-  double Calibrate(double s) const { return total <= 0.0f || s < 2.0 ? s : CalibrateTail(s); }
+  double Calibrate(double s) const { return total <= 0.0f || s < 2.0 ? s : CalibrateTail(s, false); }
+  /// The same for a member whose model may have lighter tails than the series (the spike
+  /// member's Gaussian z; v30): beyond the highest habitual level L, where L is at least
+  /// kHeavyTail, the tail is extrapolated at the series' own slope for up to kMaxDiscount
+  /// decades (HeavyDiscount).
+  double CalibrateHeavy(double s) const { return total <= 0.0f || s < 2.0 ? s : CalibrateTail(s, true); }
   /// The smallest raw surprise whose calibrated surprise exceeds `target` (infinity if none):
-  /// the inverse of Calibrate, so a band can be drawn where a member starts to flag.
-  double Invert(double target) const;
+  /// the inverse of Calibrate (of CalibrateHeavy with `heavy`), so a band can be drawn where a
+  /// member starts to flag.
+  double Invert(double target, bool heavy = false) const;
+  /// A heavy tail (v30). Beyond the highest habitual level L, Calibrate extrapolates the
+  /// model's tail: p = P(>= L) x 10^-(s - L), as much rarer than the habit as the model says.
+  /// A series whose habits reach L >= kHeavyTail makes, routinely, events its model calls
+  /// p < 10^-10 (well past the flag limit at any cadence up to a reading a second, 10^-7.5):
+  /// its tail is far heavier than the model's (traffic's Student-t noise, counts' bursts), and a
+  /// reading a little past its habit is no 10^-(s - L) event. (Lighter heavy tails, whose
+  /// habits stop short of it, keep the model's slope: a lognormal series' level shifts and
+  /// spikes lie just past its habit; CONSTANTS.md has the levels measured.)
+  /// There the tail is extrapolated at the series' own slope, (C - 2) / (L - 2) decades of p
+  /// per unit of the model's surprise, from the quiet band's edge (p = 1 % at 2) to the habit
+  /// (C: its calibrated surprise), for at most kMaxDiscount decades: a spike far beyond the
+  /// habit still stands out by the model's slope past that. Applied to the spike member only:
+  /// CUSUM's and volatility's statistics have tails of their own that the model describes.
+  static constexpr double kHeavyTail = 10.0;
+  static constexpr double kMaxDiscount = 6.0;
+  /// What a surprise `beyond` past the habitual level `level` (calibrated `cl`) loses.
+  static double HeavyDiscount(double beyond, double level, double cl) {
+    if (level < kHeavyTail) return 0.0;
+    const double slope = std::clamp((cl - kQuietBelow) / (level - kQuietBelow), 0.0, 1.0);
+    return std::min(kMaxDiscount, (1.0 - slope) * beyond);
+  }
   /// The bin of surprise s (the last holds every s beyond it).
   static int Bin(double s) { return static_cast<int>(std::clamp(s / kBinWidth, 0.0, kBins - 1.0)); }
   /// Points remembered (faded counts are fractions) whose raw surprise fell in s's bin or above.
@@ -96,7 +123,7 @@ struct SurpriseCalibration {
   static_assert(kQuietBin == static_cast<int>(kQuietBelow / kBinWidth));
 
  private:
-  double CalibrateTail(double s) const;
+  double CalibrateTail(double s, bool heavy) const;
   /// The share of the other side's counts this side borrows (see Borrowing).
   double BorrowedShare(double other_excursions) const;
   /// What `share` of the other side's count adds to this side's (Borrowing and CalibrateBorrowing

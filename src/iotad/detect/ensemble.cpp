@@ -288,7 +288,8 @@ class Ensemble final : public SeriesDetector {
       } else if (m == kCusum && s[m] >= kQuiet) {
         s[m] = CusumSide(cusum_down).CalibrateBorrowing(s[m], CusumSide(!cusum_down));
       } else {
-        s[m] = calibration_[m].Calibrate(s[m]);
+        // The spike member's Gaussian z may have lighter tails than the series (v30: HeavyTail).
+        s[m] = m == kSpike ? calibration_[m].CalibrateHeavy(s[m]) : calibration_[m].Calibrate(s[m]);
       }
     }
     // The switch happened, a habit of the series: the episode's peak is the switch's surprise
@@ -417,7 +418,7 @@ class Ensemble final : public SeriesDetector {
           }
         } else if (beyond && !(top == kSpike && (setpoint_habit || departure_news))) {
           // (the setpoint's surprise is uncalibrated: its band is drawn from the target itself)
-          needed = needed_down = calibration_[top].Invert(target);
+          needed = needed_down = calibration_[top].Invert(target, /*heavy=*/top == kSpike);
         }
         Band(top, needed, needed_down, x - r, out.why, cusum_before, novelty_before, rounding, volatility_before);
       }
