@@ -772,10 +772,12 @@ double CalibratedTail(double s, float total, Count count, bool heavy = false) {
   if (b == bin) return std::min(s, -std::log10((above - 1.0) / n));
   // s is beyond the highest habitual level L: extrapolate the model's tail from there, as much
   // rarer than L as the model says: p = P(>= L) * 10^-(s - L).
+  // A heavy tail, for the spike member: at the series' own slope, for at most kMaxDiscount
+  // decades (SurpriseCalibration::HeavyDiscount).
   const double level = b * SurpriseCalibration::kBinWidth;
-  const double out = std::min(s, s - level - std::log10((above - 1.0) / n));
-  if (!heavy) return out;
-  return out - SurpriseCalibration::HeavyDiscount(s - level, level, -std::log10((above - 1.0) / n));
+  const double cl = -std::log10((above - 1.0) / n);
+  const double out = std::min(s, s - level + cl);
+  return heavy ? out - SurpriseCalibration::HeavyDiscount(s - level, level, cl) : out;
 }
 
 /// Invert's answer beyond the highest habitual level `level` (calibrated `cl`): the raw surprise
@@ -783,8 +785,7 @@ double CalibratedTail(double s, float total, Count count, bool heavy = false) {
 /// bin's end).
 double BeyondHabit(double target, double level, double cl, bool heavy) {
   const double shift = std::max(0.0, level - cl);  // Calibrate(s) = s - shift there
-  if (!heavy || level < SurpriseCalibration::kHeavyTail) return target + shift;
-  const double slope = std::clamp((cl - SurpriseCalibration::kQuietBelow) / (level - SurpriseCalibration::kQuietBelow), 0.0, 1.0);
+  const double slope = heavy ? SurpriseCalibration::HeavySlope(level, cl) : 1.0;
   if (slope >= 1.0) return target + shift;
   // CalibrateHeavy(level + d) = level - shift + slope x d up to the knee, d = kMaxDiscount /
   // (1 - slope), and s - shift - kMaxDiscount beyond it.
@@ -816,7 +817,8 @@ double SurpriseCalibration::CalibrateBorrowing(double s, const SurpriseCalibrati
 double SurpriseCalibration::Invert(double target, bool heavy) const {
   // Calibrate(s) is s below 2 or with no habitual level; else, with A[b] the points at or above
   // bin b and B the highest bin with A[B] >= 2, min(s, C(A[j])) for s in a bin j <= B and
-  // s - max(0, L_B - C(A[B])) above, C(a) = -log10((a - 1) / n): non-decreasing in s.
+  // s - max(0, L_B - C(A[B])) above, C(a) = -log10((a - 1) / n): non-decreasing in s. With
+  // `heavy`, less the heavy tail's discount above (BeyondHabit): still non-decreasing.
   if (target < 2.0 || total <= 0.0f) return std::max(target, 0.0);
   const int first = Bin(target);  // the bin of target
   double above[kBins];

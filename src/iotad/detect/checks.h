@@ -84,11 +84,15 @@ struct SurpriseCalibration {
   /// CUSUM's and volatility's statistics have tails of their own that the model describes.
   static constexpr double kHeavyTail = 10.0;
   static constexpr double kMaxDiscount = 6.0;
+  /// Decades of p per unit of the model's surprise past the habitual level `level` (calibrated
+  /// `cl`): the series' own slope for a heavy tail, the model's 1 otherwise.
+  static double HeavySlope(double level, double cl) {
+    if (level < kHeavyTail) return 1.0;
+    return std::clamp((cl - kQuietBelow) / (level - kQuietBelow), 0.0, 1.0);
+  }
   /// What a surprise `beyond` past the habitual level `level` (calibrated `cl`) loses.
   static double HeavyDiscount(double beyond, double level, double cl) {
-    if (level < kHeavyTail) return 0.0;
-    const double slope = std::clamp((cl - kQuietBelow) / (level - kQuietBelow), 0.0, 1.0);
-    return std::min(kMaxDiscount, (1.0 - slope) * beyond);
+    return std::min(kMaxDiscount, (1.0 - HeavySlope(level, cl)) * beyond);
   }
   /// The bin of surprise s (the last holds every s beyond it).
   static int Bin(double s) { return static_cast<int>(std::clamp(s / kBinWidth, 0.0, kBins - 1.0)); }

@@ -288,7 +288,8 @@ class Ensemble final : public SeriesDetector {
       } else if (m == kCusum && s[m] >= kQuiet) {
         s[m] = CusumSide(cusum_down).CalibrateBorrowing(s[m], CusumSide(!cusum_down));
       } else {
-        // The spike member's Gaussian z may have lighter tails than the series (v30: HeavyTail).
+        // The spike member's Gaussian z may have lighter tails than the series (v30:
+        // SurpriseCalibration::HeavyDiscount).
         s[m] = m == kSpike ? calibration_[m].CalibrateHeavy(s[m]) : calibration_[m].Calibrate(s[m]);
       }
     }
