@@ -472,6 +472,11 @@ inline float SaturatedFloat(double v) {
   return static_cast<float>(std::clamp(v, -kMax, kMax));
 }
 
+/// The `default` ensemble's level's weight (about 50 points: a few hours at one reading every
+/// 5 minutes, a minute at one a second); the trend and the previous value's spread share it
+/// (TrendLevel::kLambda, PreviousValue::kLambda).
+inline constexpr double kLevelWeight = 0.02;
+
 /// A level with its trend: Brown's double exponential smoothing (Holt's linear method with
 /// alpha = lambda (2 - lambda), beta x alpha = lambda^2), in the error-correction form, with the
 /// level's memory (lambda = 0.02, 50 points). The one-step forecast follows a ramp and a smooth
@@ -481,7 +486,7 @@ inline float SaturatedFloat(double v) {
 /// Starts at the first value with no trend (weights 1/n until n reaches 1/lambda), so it does
 /// not depend on where the series lies: a constant added to every value adds it to the forecast.
 struct TrendLevel {
-  static constexpr double kLambda = 0.02;
+  static constexpr double kLambda = kLevelWeight;
   double level = 0.0, slope = 0.0, var = 0.0;
   int64_t n = 0;
 
@@ -521,7 +526,7 @@ struct TrendLevel {
 /// that reports irregularly (traffic sensors, ad exchanges: gaps of 3 to 15 minutes) otherwise
 /// took each change across a long gap for a surprising one.
 struct PreviousValue {
-  static constexpr double kLambda = 0.02;
+  static constexpr double kLambda = kLevelWeight;
   /// The most steps a gap counts for: one missed reading. A longer gap is a silence in the
   /// making (a dropout shorter than the silence timeout), and a jump at its end is the return's:
   /// news, not the wander of the readings it missed.

@@ -683,10 +683,6 @@ class Ensemble final : public SeriesDetector {
 
  private:
   static constexpr int64_t kMinPoints = 30;
-  /// The level's weight (about 50 points: a few hours at one reading every 5 minutes, a minute
-  /// at one a second); the trend's and the previous value's spreads use it too
-  /// (TrendLevel::kLambda, PreviousValue::kLambda).
-  static constexpr double kLevelWeight = 0.02;
   /// The level, the trend and the previous value learn a reading at most this many of their
   /// spreads away (one wild reading moves them as a 3-sigma one).
   static constexpr double kWinsorSds = 3.0;
