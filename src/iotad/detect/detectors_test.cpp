@@ -1122,8 +1122,38 @@ TEST(DefaultEnsembleTest, AnIsolatedSpikeCountsOnceSoTheSecondIsNewsAndTheThirdA
   EXPECT_TRUE(fed.scores[1500].flag);  // fails on v13: one spike made its size a habit
   EXPECT_EQ(fed.scores[1500].why.drivers, 1u);  // the spike member alone
   EXPECT_FALSE(fed.scores[1800].flag);  // two did
-  EXPECT_LT(fed.scores[1800].surprise, 2.0);
+  // Scored as rare as the series' habit, two spikes in 1,800 points (p = 1 / 1,800), not as news:
+  // since v31 no damping holds it down (the episode of the second spike was over after 30 quiet
+  // points; until then it was damped to 0.3 of that).
+  EXPECT_LT(fed.scores[1800].surprise, std::log10(1900.0));
   EXPECT_EQ(fed.flags, 2);
+}
+
+TEST(DefaultEnsembleTest, AnEpisodeIsOverAfterThirtyQuietPointsSoTheNextEventIsNews) {
+  // One reading a second, noise of sd 1: a spike of 40 sigmas (one event, it flags), then one of
+  // 7 sigmas, clearly anomalous on its own but short of twice the alarm level. Until v31 every
+  // point within hours of the first event had to be twice as surprising as the alarm level to be
+  // news, so at one reading a second a benign dip a minute before a valve closed hid the closure.
+  // Since v31 an episode is over once every model member found 30 points in a row quiet: the
+  // second spike 100 points after the first is news and flags; 10 points after, it is the same
+  // episode and is damped.
+  constexpr int64_t kSecond = 1'000'000;
+  for (const int gap : {100, 10}) {
+    std::vector<double> xs;
+    for (int i = 0; i < 1500; ++i) xs.push_back(UnitNoise(i));
+    xs[1000] += 40.0;
+    xs[1000 + gap] += 8.5;
+    auto d = Make("default");
+    const Fed fed = Feed(*d, xs, kSecond);
+    EXPECT_EQ(fed.first_flag, 1000) << gap;
+    if (gap == 100) {
+      EXPECT_TRUE(fed.scores[1100].flag);
+      EXPECT_EQ(fed.flags, 2);
+    } else {
+      EXPECT_FALSE(fed.scores[1010].flag);
+      EXPECT_EQ(fed.flags, 1);
+    }
+  }
 }
 
 TEST(DefaultEnsembleTest, AShiftsReturnIsItsEndNotASecondEvent) {

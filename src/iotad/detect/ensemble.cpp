@@ -341,6 +341,7 @@ class Ensemble final : public SeriesDetector {
     // (fading with a four-hour half-life) is damped, so a flag repeats only when things get
     // clearly worse, when a rule member speaks, or after things calmed down (see NewsAt).
     for (double& p : peak_) p *= fade;
+    Calm(raw_model);
     const double raw = s[top];
     const bool run_continues = run_max_[kSpike] > 0.0 && raw_model[kSpike] >= kQuiet;
     const double news_at = NewsAt(top, alarm, run_continues);
@@ -646,14 +647,14 @@ class Ensemble final : public SeriesDetector {
   // kept, as a single detector's parameters are).
   void SaveState(std::string& out) const override {
     SaveBlocks(out, peak_, raw_peak_, run_max_, episode_points_, episode_from_, episode_step_, run_peak_learnt_,
-               past_first_minutes_, run_news_peak_, fade_gap_, fade_, silence_longest_us_, silences_,
+               past_first_minutes_, calm_points_, run_news_peak_, fade_gap_, fade_, silence_longest_us_, silences_,
                silences_by_length_, readings_, scale_, whole_readings_, resolution_, setpoints_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_,
                trend_pick_, previous_, previous_pick_, seasonal_, cusum_, novelty_, calibration_, cusum_down_,
                cusum_run_, cusum_run_n_, volatility_, flatline_, range_, silence_, segment_points_, segment_sum_);
   }
   Status RestoreState(std::string_view& in) override {
     return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, episode_from_, episode_step_,
-                         run_peak_learnt_, past_first_minutes_, run_news_peak_, fade_gap_, fade_,
+                         run_peak_learnt_, past_first_minutes_, calm_points_, run_news_peak_, fade_gap_, fade_,
                          silence_longest_us_, silences_, silences_by_length_, readings_, scale_, whole_readings_,
                          resolution_, setpoints_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
                          seasonal_, cusum_, novelty_, calibration_, cusum_down_, cusum_run_, cusum_run_n_,
@@ -789,6 +790,24 @@ class Ensemble final : public SeriesDetector {
     const double at = peak > alarm ? std::max(peak, std::min(kEscalation * peak, kNewsAtAlarms * alarm)) : peak;
     return run_continues && m < kModelMembers ? std::max(at, run_news_peak_) : at;
   }
+  /// An episode of the model members is over once every one of them has found kCalmPoints
+  /// points in a row quiet (raw surprise below 2, p > 1 %; v31): their remembered peaks are
+  /// forgotten, and the next surprising point is judged as news against the flag limit, not
+  /// against twice the alarm level. The peaks fade with a half-life of four hours, in time: at a
+  /// reading every 5 minutes or slower, 30 quiet points are 2.5 hours and more, and this changes
+  /// little; at a reading a second, a benign dip flagged a minute before a valve closed hid the
+  /// closure for hours unless the closure was clearly worse (the pump stand-in: 2 of its 34
+  /// faults, each after a false alarm in its run). A noisy series rarely makes 30 quiet points
+  /// in a row on all four members, and keeps the faded peaks as before.
+  void Calm(const double (&raw_model)[kModelMembers]) {
+    double top = 0.0;
+    for (int m = 0; m < kModelMembers; ++m) top = std::max(top, raw_model[m]);
+    calm_points_ = top < kQuiet ? calm_points_ + 1 : 0;
+    if (calm_points_ == kCalmPoints) {
+      for (int m = 0; m < kModelMembers; ++m) peak_[m] = 0.0;
+    }
+  }
+  static constexpr int32_t kCalmPoints = 30;
   /// 2^(-gap / half-life), cached for the series' usual gap (exp is not free per point).
   double PeakFade(int64_t gap) {
     if (gap <= 0) return 1.0;
@@ -806,6 +825,7 @@ class Ensemble final : public SeriesDetector {
   double episode_step_ = 0.0;  // spike: that point less that expectation (see EndsEpisode)
   bool run_peak_learnt_ = false;  // spike: the run's peak was one of its episode's points learnt
   bool past_first_minutes_ = false;  // the series has reported for the timeout (InFirstMinutes)
+  int32_t calm_points_ = 0;  // consecutive points every model member found quiet (Calm)
   double run_news_peak_ = 0.0;  // the model members' highest surprise in the spike member's run
   static constexpr double kQuiet = SurpriseCalibration::kQuietBelow;  // raw surprise below: an ordinary point
   // CUSUM flags from this point of its slow baseline on (1 / its weight 0.002; see Update).

@@ -137,7 +137,7 @@ struct Canary {
 constexpr Canary kCanaries[] = {
     {"zscore", 1, 0xa1b32acb23ade56eull},
     {"robust_zscore", 1, 0x647ddc0fa63d41acull},
-    {"default", 30, 0xcb87da5806e584dbull},
+    {"default", 31, 0x4cbfa63a716d182cull},
     {"running_zscore", 1, 0x124df3fb59eca5a6ull},
     {"window_z", 2, 0x632be113e9229124ull},
     {"mad", 3, 0x5b482f0779718ee2ull},
@@ -286,7 +286,7 @@ TEST(RegistryTest, VersionsComeFromTheRegistryAndATestCanOverrideThem) {
   }
   const std::vector<std::string> names = {"zscore", "default", "nope"};
   const std::string before = DetectorVersionsKey(names);
-  EXPECT_EQ(before, " zscore/v1 default/v30");
+  EXPECT_EQ(before, " zscore/v1 default/v31");
   {
     const int next = FindDetector("default")->version + 1;  // past the registry's, whatever it is
     const ScopedVersionOverride bump("default", next);
