@@ -339,7 +339,7 @@ class Ensemble final : public SeriesDetector {
     }
     // An ongoing episode reports once: a point no more surprising than the episode's peak so far
     // (fading with a four-hour half-life) is damped, so a flag repeats only when things get
-    // clearly worse, when a rule member speaks, or after things calmed down (see NewsAt).
+    // clearly worse, when a rule member speaks, or after things calmed down (see NewsAt and Calm).
     for (double& p : peak_) p *= fade;
     Calm(raw_model);
     const double raw = s[top];
@@ -802,7 +802,7 @@ class Ensemble final : public SeriesDetector {
   void Calm(const double (&raw_model)[kModelMembers]) {
     double top = 0.0;
     for (int m = 0; m < kModelMembers; ++m) top = std::max(top, raw_model[m]);
-    calm_points_ = top < kQuiet ? calm_points_ + 1 : 0;
+    calm_points_ = top < kQuiet ? std::min(calm_points_ + 1, kCalmPoints + 1) : 0;  // no overflow
     if (calm_points_ == kCalmPoints) {
       for (int m = 0; m < kModelMembers; ++m) peak_[m] = 0.0;
     }
