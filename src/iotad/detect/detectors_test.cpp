@@ -1131,7 +1131,7 @@ TEST(DefaultEnsembleTest, AnIsolatedSpikeCountsOnceSoTheSecondIsNewsAndTheThirdA
 
 TEST(DefaultEnsembleTest, AnEpisodeIsOverAfterThirtyQuietPointsSoTheNextEventIsNews) {
   // One reading a second, noise of sd 1: a spike of 40 sigmas (one event, it flags), then one of
-  // 7 sigmas, clearly anomalous on its own but short of twice the alarm level. Until v31 every
+  // 8.5 sigmas, clearly anomalous on its own but short of twice the alarm level. Until v31 every
   // point within hours of the first event had to be twice as surprising as the alarm level to be
   // news, so at one reading a second a benign dip a minute before a valve closed hid the closure.
   // Since v31 an episode is over once every model member found 30 points in a row quiet: the
