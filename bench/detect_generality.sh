@@ -8,7 +8,9 @@
 #     best threshold against the development set's (one global threshold for all of them?);
 #     and, for both sets, the flags themselves at the default knob: false alarms per series-day
 #     outside the labelled windows, against the 0.02 the knob promises, after NAB's probation
-#     (each series' first 15%, at most 750 rows) and over each whole series;
+#     (each series' first 15%, at most 750 rows) and over each whole series; and those after
+#     probation by what reported them, the model members' share apart from the rule members'
+#     (silence, flatline, range), on the validation, regime and long sets too;
 #  3. the pump testbed stand-in (`iotad generate --profile pump`): faults found and false-alarm
 #     events per hour of normal operation, with the lake's default flags; each run a device, then
 #     all runs as one device (a machine run in sessions, silent between them), with the default
@@ -98,6 +100,7 @@ for s in "${seeds[@]}"; do
   scored+=("$work/series-$s.json" "$work/series-$s")
 done
 report families "${series_json[@]}"
+report knob_members "${series_json[@]}"
 report kinds "${scored[@]}"
 # One global threshold across very different series: each family's own best threshold, all seeds
 # together, against the development set's.
@@ -188,6 +191,9 @@ for s in "${seeds[@]}"; do
   regime_scored+=("$work/regime-$s.json" "$work/regime-$s")
 done
 report kinds "${regime_scored[@]}"
+regime_json=()
+for s in "${seeds[@]}"; do regime_json+=("$work/regime-$s.json"); done
+report knob_members "${regime_json[@]}"
 
 echo
 echo "== 7. long series (iotad generate-series --length 3: each file three times as long," \
@@ -202,4 +208,5 @@ for s in "${seeds[@]}"; do
   long_scored+=("$work/long-$s.json" "$work/long-$s")
 done
 report families "${long_json[@]}"
+report knob_members "${long_json[@]}"
 report kinds "${long_scored[@]}"

@@ -37,6 +37,38 @@ def knob(r):
     print(f"  flags at the default knob: {e['false_alarms_per_device_day']:.3f} false alarms per "
           f"series-day outside the windows after probation, {w['false_alarms_per_device_day']:.3f} "
           f"over each whole series (the knob promises 0.02)")
+    knob_split([r])
+
+
+# The rule members of `default` (on the raw value: a silence past the timeout, a stuck run, a
+# reading outside the physical range), split from the model members calibrated by the series'
+# history (the spike member under each of its expectations, CUSUM, novelty, volatility): a
+# silence flags whatever the knob unless the series' routine, so the two shares are told apart.
+RULES = ("silent", "flatline", "range")
+
+
+def knob_split(reports):
+    """The knob's false alerts after probation by what reported them, the reports together, and
+    the model members' and the rules' shares per series-day."""
+    by, days = {}, 0.0
+    for r in reports:
+        e = r["events"]
+        days += e["device_days"]
+        for name, n in e.get("false_alerts_by_detector", {}).items():
+            by[name] = by.get(name, 0) + n
+    if days <= 0:
+        return
+    rules = sum(n for name, n in by.items() if name in RULES)
+    model = sum(by.values()) - rules
+    named = ", ".join(f"{name} {n}" for name, n in sorted(by.items(), key=lambda kv: -kv[1])) or "none"
+    print(f"    by what reported them: {named}; the model members {model / days:.3f} per "
+          f"series-day, the rule members (silent, flatline, range) {rules / days:.3f}")
+
+
+def knob_members(*paths):
+    """knob_split over the seeds' eval JSONs (sections 2, 6 and 7)."""
+    print("  flags at the default knob after probation, the seeds together:")
+    knob_split([json.load(open(p)) for p in paths])
 
 
 def series(path, seed):
@@ -214,6 +246,6 @@ def offset(*pairs):
 
 
 if __name__ == "__main__":
-    {"loo": loo, "series": series, "families": families, "kinds": kinds,
+    {"loo": loo, "series": series, "families": families, "knob_members": knob_members, "kinds": kinds,
      "merge_families": merge_families, "family_thresholds": family_thresholds, "pump": pump,
      "pump_one_device": pump_one_device, "fleet": fleet, "shift": shift, "offset": offset}[sys.argv[1]](*sys.argv[2:])
