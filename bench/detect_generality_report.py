@@ -198,6 +198,12 @@ def pump(path):
         print(f"    {k['kind']:<14} {k['detected']}/{k['events']}")
 
 
+def pump_seed(path, seed):
+    """Another draw of the pump stand-in (`generate --profile pump --seed`), each run a device."""
+    e = json.load(open(path))["events"]
+    print(f"  seed {seed}: {pump_found(e)}; false alarms by what reported them: {reported_by(e)}")
+
+
 def pump_one_device(path, config="default config"):
     e = json.load(open(path))["events"]
     print(f"  the runs as one device (silent between them), {config}: {pump_found(e)}")
@@ -248,4 +254,4 @@ def offset(*pairs):
 if __name__ == "__main__":
     {"loo": loo, "series": series, "families": families, "knob_members": knob_members, "kinds": kinds,
      "merge_families": merge_families, "family_thresholds": family_thresholds, "pump": pump,
-     "pump_one_device": pump_one_device, "fleet": fleet, "shift": shift, "offset": offset}[sys.argv[1]](*sys.argv[2:])
+     "pump_seed": pump_seed, "pump_one_device": pump_one_device, "fleet": fleet, "shift": shift, "offset": offset}[sys.argv[1]](*sys.argv[2:])
