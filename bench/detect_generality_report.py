@@ -43,7 +43,8 @@ def knob(r):
 # The rule members of `default` (on the raw value: a silence past the timeout, a stuck run, a
 # reading outside the physical range), split from the model members calibrated by the series'
 # history (the spike member under each of its expectations, CUSUM, novelty, volatility): a
-# silence flags whatever the knob unless the series' routine, so the two shares are told apart.
+# silence flags whatever the knob unless it is the series' routine, so the two shares are told
+# apart.
 RULES = ("silent", "flatline", "range")
 
 
