@@ -196,14 +196,13 @@ echo "== 6. machines with operating regimes (iotad generate-series --families re
 echo "  (switches between setpoints 8-20 noise sds apart are normal, never labelled; not in section 2's"
 echo "  families, so that section's figures stay comparable across versions)"
 seed_header
-regime_scored=()
+regime_json=(); regime_scored=()
 for s in "${seeds[@]}"; do
   score_series "regime-$s" "$s" --families regime
+  regime_json+=("$work/regime-$s.json")
   regime_scored+=("$work/regime-$s.json" "$work/regime-$s")
 done
 report kinds "${regime_scored[@]}"
-regime_json=()
-for s in "${seeds[@]}"; do regime_json+=("$work/regime-$s.json"); done
 report knob_members "${regime_json[@]}"
 
 echo
