@@ -413,6 +413,22 @@ std::pair<double, double> CusumCheck::Band(double up_limit, double down_limit) c
   return {b >= kWinsorSds ? -INFINITY : slow.mean - b * sd, a >= kWinsorSds ? INFINITY : slow.mean + a * sd};
 }
 
+double SetpointCusum::Step(double x, double mean, double sd, bool& is_down) {
+  const double z = std::clamp((x - mean) / sd, -kWinsorSds, kWinsorSds);
+  up = static_cast<float>(std::max(0.0, up + z - kReference));
+  down = static_cast<float>(std::max(0.0, down - z - kReference));
+  is_down = down > up;
+  return std::max(up, down) * 2.0 * kReference * kLog10E;  // P(S > h) ~ exp(-2 k h), as CUSUM's
+}
+
+std::pair<double, double> SetpointCusum::Band(double mean, double sd, double up_limit, double down_limit) const {
+  // CusumCheck::Band's: flagged when up + z - k > h_up or down - z - k > h_down.
+  const double per_unit = 2.0 * kReference * kLog10E;
+  const double a = up_limit / per_unit - up + kReference, b = down_limit / per_unit - down + kReference;
+  if (a < -b || a < -kWinsorSds || b < -kWinsorSds) return {NAN, NAN};
+  return {b >= kWinsorSds ? -INFINITY : mean - b * sd, a >= kWinsorSds ? INFINITY : mean + a * sd};
+}
+
 template <typename Why>
 double FlatlineCheck::Step(const PointContext&, double x, Why& why, double limit) {
   why.detector = "flatline";
@@ -608,11 +624,15 @@ int Setpoints::At(double x) const {
   for (int k = 0; k < kCentres; ++k) {
     if (weight[k] >= kHeld && std::fabs(x - mean[k]) < nearest) at = k, nearest = std::fabs(x - mean[k]);
   }
-  if (at < 0 || entries[at] < kEntries || nearest > kJoin * Sd(at)) return -1;
+  if (at < 0 || entries[at] < kEntries) return -1;
+  // Compared squared (the ensemble asks at every reading of a machine, v32): no square root.
+  const double var_at = Var(at);
+  if (nearest * nearest > kJoin * kJoin * var_at) return -1;
   bool other = false;
   for (int j = 0; j < kCentres; ++j) {
     if (j == at || weight[j] < kHeld) continue;
-    if (std::fabs(mean[j] - mean[at]) < kApart * std::max(Sd(at), Sd(j))) return -1;  // no regimes
+    const double apart = mean[j] - mean[at];
+    if (apart * apart < kApart * kApart * std::max(var_at, Var(j))) return -1;  // no regimes
     other = true;
   }
   return other ? at : -1;

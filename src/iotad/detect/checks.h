@@ -606,6 +606,11 @@ struct Setpoints {
   int At(double x) const;
   /// The spread of centre k (never 0: a flat setpoint's is its level's floor).
   double Sd(int k) const { return ScaleFloor(std::sqrt(static_cast<double>(var[k])), mean[k]); }
+  /// Its square, without the square root.
+  double Var(int k) const {
+    const double floor = kScaleFloor * std::max(1.0, std::fabs(mean[k]));
+    return std::max(static_cast<double>(var[k]), floor * floor);
+  }
   /// Whether x leaves a held level for none (v29): the last reading's centre holds kHeld readings'
   /// weight, and x lies beyond kJoin sds of every centre that does. Before Learn(x).
   bool Leaves(double x) const;
@@ -624,6 +629,59 @@ struct Setpoints {
  private:
   void Tidy();  // fades the weights and entries by kEvery readings' worth
   void Merge(int k);  // k takes in a centre within kJoin sds of it (at most one)
+};
+
+/// A sustained shift at a setpoint (v32): a two-sided CUSUM (CusumCheck's reference k, its
+/// 4-sigma winsorising) of a machine's readings against the setpoint each is at (Setpoints::At),
+/// in the setpoint's long-run spread. Within its 4-sd reach a setpoint moved by less than that
+/// is the same setpoint to Setpoints (it joins it, and the spike member judges the reading
+/// against it), and CUSUM's sums on the level's residual are swamped by the switches, so a
+/// machine whose setpoint crept or shifted by 2 to 4 sds went unseen. The readings at a setpoint
+/// are autocorrelated (a process, not independent draws): a z of (x - mean) / sd adds up like a
+/// shift over any slow wander, so z is taken in the long-run spread, sd x sqrt((1 + rho) /
+/// (1 - rho)), rho the lag-1 autocorrelation, from the changes between consecutive readings at
+/// one setpoint: their mean square is 2 (1 - rho) of the setpoint's variance (a ratio shared by
+/// the setpoints, whose spreads may differ: a machine off and on). Its sums restart when it
+/// alarms, not at the raw alarm level as CUSUM's (its reach ends where the setpoint's does, and
+/// the setpoint's mean follows a shift by itself).
+struct SetpointCusum {
+  float up = 0.0f, down = 0.0f;
+  float change_ratio = 0.0f;  // EW mean square of a change at one setpoint over its variance
+  /// CusumCheck's reference (k = 0.5 sigma) and winsorising (4 sigma a reading).
+  static constexpr double kReference = 0.5;
+  static constexpr double kWinsorSds = CusumCheck::kWinsorSds;
+  /// The ratio's weight: about 100 changes (the level's spread's horizon, 1 / 0.01).
+  static constexpr double kRatioWeight = 0.01;
+  /// A change is winsorised at 3 of its usual spreads (the ensemble's kWinsorSds): a ratio of 9.
+  static constexpr double kMaxChangeRatio = 9.0;
+  /// rho at most this (the long-run spread at most 6.2 times the setpoint's): a numeric guard
+  /// for a setpoint whose readings barely change, not a fitted value.
+  static constexpr double kMaxRho = 0.95;
+  /// Learns the change `d` between two consecutive readings at one setpoint of variance `var`.
+  void LearnChange(double d, double var) {
+    if (!(var > 0.0)) return;
+    const double q = d * d / var;
+    if (change_ratio <= 0.0f) {
+      change_ratio = static_cast<float>(q);
+      return;
+    }
+    const double ratio = change_ratio;
+    change_ratio = static_cast<float>(ratio + kRatioWeight * (std::min(q, kMaxChangeRatio * ratio) - ratio));
+  }
+  /// The long-run spread of a setpoint of variance `var` (Setpoints::Var: never 0): its spread x
+  /// sqrt((1 + rho) / (1 - rho)), with one square root.
+  double LongRunSd(double var) const {
+    const double rho = change_ratio > 0.0f ? std::clamp(1.0 - 0.5 * change_ratio, 0.0, kMaxRho) : 0.0;
+    return std::sqrt(var * (1.0 + rho) / (1.0 - rho));
+  }
+  /// The raw surprise (CusumCheck's e^-2kh tail) after reading x at a setpoint of mean `mean`
+  /// and long-run spread `sd`; `down` says which side it is.
+  double Step(double x, double mean, double sd, bool& down);
+  /// Before Step: the readings at a setpoint of mean `mean` and long-run spread `sd` whose
+  /// surprise would pass `up_limit` (above) or `down_limit` (below) lie outside the band
+  /// (CusumCheck::Band's sums; infinite where no reading can get there; NaN where any does).
+  std::pair<double, double> Band(double mean, double sd, double up_limit, double down_limit) const;
+  void Restart() { up = down = 0.0f; }
 };
 
 /// `range`: outside the metric's physical range [min, max] (NaN = open side).

@@ -1830,6 +1830,70 @@ TEST(DefaultEnsembleTest, AMachineThatRampsBetweenItsSetpointsLeavesThemByHabit)
   EXPECT_FALSE(d->Update(kT0 + (kReadings + 1) * kMinute, 20.0).flag);
 }
 
+/// A compressor at 10 or 30 (noise sd 1), switching every 1 to 6 hours at random hours (no daily
+/// schedule: the time-of-day profile, warm after three days, does not explain it), one reading a
+/// minute, for `readings`. Its noise is AR(1) with lag-1 correlation `phi` (sd 1 either way); from
+/// reading `shift_from` on, both levels are `shift` higher. Returns the flags from the third day
+/// on, before the shift and after it, and the first flag after it.
+struct ShiftedCompressor {
+  int flags_before = 0, flags_after = 0;
+  Score first_after;
+  double first_after_value = 0.0;
+};
+ShiftedCompressor RunShiftedCompressor(SeriesDetector& d, double phi, int64_t readings, int64_t shift_from,
+                                       double shift) {
+  ShiftedCompressor out;
+  double level = 10.0, e = 0.0;
+  int64_t left = 0;
+  const double innovation = std::sqrt(1.0 - phi * phi);
+  for (int64_t i = 0; i < readings; ++i) {
+    if (left-- <= 0) {
+      level = level == 10.0 ? 30.0 : 10.0;
+      left = 60 + static_cast<int64_t>((Noise(7 * static_cast<uint64_t>(i)) + 1.0) * 150.0);  // 60-360 min
+    }
+    e = phi * e + innovation * UnitNoise(i);
+    const double x = level + (i >= shift_from ? shift : 0.0) + e;
+    const Score s = d.Update(kT0 + i * kMinute, x);
+    if (!s.flag || i < 3 * 1440) continue;
+    if (i < shift_from) {
+      ++out.flags_before;
+    } else if (out.flags_after++ == 0) {
+      out.first_after = s;
+      out.first_after_value = x;
+    }
+  }
+  return out;
+}
+
+TEST(DefaultEnsembleTest, ASetpointThatShiftsWithinItsReachIsNews) {
+  // Both setpoints 3 sds higher from the 8th day on: within the 4 sds in which a reading joins its
+  // setpoint, so each reading is judged against a setpoint 3 sds away, and CUSUM's sums on the
+  // level's residual are swamped by the switches. v31 flagged nothing (the test's first
+  // expectation fails on it); v32's CUSUM at the setpoint does, within hours.
+  constexpr int64_t kShiftFrom = 8 * 1440;
+  auto d = Make("default");
+  const ShiftedCompressor run = RunShiftedCompressor(*d, 0.0, kShiftFrom + 1440, kShiftFrom, 3.0);
+  EXPECT_EQ(run.flags_before, 0);
+  ASSERT_GE(run.flags_after, 1);  // fails on v31
+  const Score& s = run.first_after;
+  EXPECT_LT(s.at_us, kT0 + (kShiftFrom + 6 * 60) * kMinute);
+  EXPECT_EQ(s.why.detector, "cusum");
+  EXPECT_EQ(s.why.rule, "sustained shift up at the setpoint it runs at (CUSUM)");
+  EXPECT_TRUE(std::fabs(s.why.expected - 10.0) < 0.5 || std::fabs(s.why.expected - 30.0) < 0.5) << s.why.expected;
+  EXPECT_GT(s.why.stat, 0.0);
+  // Flagged, so outside the band it shows (the setpoint's), which lies above the setpoint.
+  EXPECT_GT(s.why.hi, s.why.expected);
+  EXPECT_GT(run.first_after_value, s.why.hi);
+}
+
+TEST(DefaultEnsembleTest, AMachinesWanderAtItsSetpointIsNoShift) {
+  // The same compressor with noise of lag-1 correlation 0.9: at its setpoints its readings wander
+  // for tens of minutes. In the setpoint's own spread they add up like a shift; in its long-run
+  // spread (x 4.4 here) they do not: no flag in ten days.
+  auto d = Make("default");
+  EXPECT_EQ(RunShiftedCompressor(*d, 0.9, 10 * 1440, 10 * 1440, 0.0).flags_before, 0);
+}
+
 TEST(SetpointsTest, AReadingBetweenTheLevelsIsADepartureUntilItIsTheSeriesHabit) {
   // Levels 10 and 30 (noise sd 1), each held 100 readings, entered four times each.
   Setpoints sp;

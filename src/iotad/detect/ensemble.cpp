@@ -238,6 +238,25 @@ class Ensemble final : public SeriesDetector {
     const int64_t setpoint_entries = judged_by >= 0 ? std::lround(setpoints_.entries[judged_by]) : 0;
     const double setpoint_surprise =
         at_setpoint >= 0 ? GaussianSurprise((x - setpoint) / setpoint_sd) : INFINITY;
+    // A sustained shift at a setpoint (v32, SetpointCusum): a machine in regimes, at a setpoint,
+    // whose time-of-day profile is warm and does not explain it (a schedule's levels are the
+    // profile's to judge: a daily square wave is regimes too, and its first days are not the
+    // machine's): its reading against the setpoint, in the setpoint's long-run spread.
+    const SetpointCusum setpoint_cusum_before = setpoint_cusum_;
+    const int shift_at = !seasonal_why.warming_up && !use_seasonal ? setpoints_.At(x) : -1;
+    double s_setpoint = 0.0;  // its raw surprise (CUSUM's kind)
+    bool setpoint_down = false;
+    double shift_mean = 0.0, shift_sd = 0.0;
+    int64_t shift_weight = 0;
+    if (shift_at >= 0) {
+      // The change since the last reading, if that was at the same setpoint (flatline's prev: the
+      // last usable reading, on the members' scale).
+      if (setpoints_.last == shift_at) setpoint_cusum_.LearnChange(x - flatline_.prev, setpoints_.var[shift_at]);
+      shift_mean = setpoints_.mean[shift_at];
+      shift_sd = setpoint_cusum_.LongRunSd(setpoints_.Var(shift_at));
+      shift_weight = std::lround(setpoints_.weight[shift_at]);
+      s_setpoint = setpoint_cusum_.Step(x, shift_mean, shift_sd, setpoint_down);
+    }
     setpoints_.Learn(x, 0.5 * previous_.var);
     level_.Add(x, kLevelWeight, kWinsorSds, level_std);
     if (segment_points_ < kSegmentMean) {  // a new segment's level: the mean of its points so far
@@ -268,8 +287,15 @@ class Ensemble final : public SeriesDetector {
     }
     // The side of CUSUM's surprise: the larger sum; after an alarm restarted both, the side this
     // point pushed past the alarm level.
-    const bool cusum_down = cusum_.up == 0.0 && cusum_.down == 0.0 ? r < cusum_before.slow.mean
-                                                                     : cusum_.down > cusum_.up;
+    bool cusum_down = cusum_.up == 0.0 && cusum_.down == 0.0 ? r < cusum_before.slow.mean
+                                                               : cusum_.down > cusum_.up;
+    // A shift at a setpoint is CUSUM's evidence too: the larger of the two is its surprise, judged
+    // by CUSUM's habits on that side (v32).
+    const bool setpoint_shift = s_setpoint > s[kCusum] && !warm[kCusum].warming_up;
+    if (setpoint_shift) {
+      s[kCusum] = s_setpoint;
+      cusum_down = setpoint_down;
+    }
     s[kNovelty] = novelty_.Step(c, x, warm[kNovelty], rounding);
     // Each model member is corrected by its own history: levels it reaches habitually stop
     // counting (see SurpriseCalibration); it learns from this point below, after the band.
@@ -345,6 +371,13 @@ class Ensemble final : public SeriesDetector {
     const double raw = s[top];
     const bool run_continues = run_max_[kSpike] > 0.0 && raw_model[kSpike] >= kQuiet;
     const double news_at = NewsAt(top, alarm, run_continues);
+    // The shift at a setpoint alarmed, and is news: its sums start again (the setpoint's mean
+    // follows the shift by itself). Not at CUSUM's raw alarm level, nor at an alarm the episode
+    // damps: a machine's switches keep its episode's peak high, and its CUSUM's habits, and the
+    // evidence of a shift must outgrow them.
+    if (setpoint_shift && s[kCusum] > alarm && s[kCusum] > NewsAt(kCusum, alarm, run_continues)) {
+      setpoint_cusum_.Restart();
+    }
     run_news_peak_ = raw_model[kSpike] >= kQuiet ? std::max(run_continues ? run_news_peak_ : 0.0, model_top) : 0.0;
     const bool news = raw > news_at;
     out.surprise = news ? raw : raw * kDamping;
@@ -392,7 +425,19 @@ class Ensemble final : public SeriesDetector {
                                   .warming_up = true};
           }
           break;
-        case kCusum: CusumCheck(cusum_before).Step(c, r, out.why, alarm); break;
+        case kCusum:
+          if (setpoint_shift) {
+            out.why = Explanation{.detector = "cusum",
+                                  .rule = setpoint_down ? "sustained shift down at the setpoint it runs at (CUSUM)"
+                                                        : "sustained shift up at the setpoint it runs at (CUSUM)",
+                                  .expected = shift_mean, .lo = shift_mean - kShownSds * shift_sd,
+                                  .hi = shift_mean + kShownSds * shift_sd, .center = shift_mean, .scale = shift_sd,
+                                  .stat = setpoint_down ? -s_setpoint / kLog10E : s_setpoint / kLog10E,
+                                  .n = shift_weight};
+          } else {
+            CusumCheck(cusum_before).Step(c, r, out.why, alarm);
+          }
+          break;
         case kNovelty: NoveltyCheck(novelty_before).Step(c, x, out.why, rounding); break;
         case kVolatility: VolatilityCheck(volatility_before).Step(c, r, out.why); break;
         case kFlatline: FlatlineCheck(flatline_before).Step(c, x, out.why, alarm); break;
@@ -422,7 +467,21 @@ class Ensemble final : public SeriesDetector {
           // (the setpoint's surprise is uncalibrated: its band is drawn from the target itself)
           needed = needed_down = calibration_[top].Invert(target, /*heavy=*/top == kSpike);
         }
-        Band(top, needed, needed_down, x - r, out.why, cusum_before, novelty_before, rounding, volatility_before);
+        if (top == kCusum && setpoint_shift) {
+          // Either sum flags: the values outside both bands, CUSUM's (on the residual: offset by
+          // the expectation) and the setpoint's (within its reach, as the spike member's band at a
+          // setpoint is).
+          const auto own = cusum_before.Band(needed, needed_down);
+          const auto at = setpoint_cusum_before.Band(shift_mean, shift_sd, needed, needed_down);
+          if (std::isnan(own.first) || std::isnan(at.first)) {
+            out.why.lo = out.why.hi = NAN;
+          } else {
+            out.why.lo = std::max(own.first + (x - r), at.first);
+            out.why.hi = std::min(own.second + (x - r), at.second);
+          }
+        } else {
+          Band(top, needed, needed_down, x - r, out.why, cusum_before, novelty_before, rounding, volatility_before);
+        }
       }
       if (scale_ == Scale::kSqrt) ToReadingScale(top, value, out.why);
     }
@@ -528,6 +587,7 @@ class Ensemble final : public SeriesDetector {
     trend_.slope = 0.0;
     previous_.last = x;
     cusum_.Restart();
+    setpoint_cusum_.Restart();
     // A reading after a break comes from no setpoint: a machine restarted at another level did
     // not switch to it (the setpoints are kept, as the other habits are).
     setpoints_.last = -1;
@@ -569,6 +629,7 @@ class Ensemble final : public SeriesDetector {
   }
   static constexpr int32_t kSegmentMean = 50;  // 1 / the level's weight (0.02): its horizon
   int32_t segment_points_ = kSegmentMean;     // points of the segment's mean (kSegmentMean: none)
+  SetpointCusum setpoint_cusum_;              // a shift at a setpoint (v32; here, it fills padding)
   double segment_sum_ = 0.0;
 
   /// Counts (v11). A count's spread grows with its level (Poisson: the variance is the mean), so a
@@ -650,7 +711,8 @@ class Ensemble final : public SeriesDetector {
                past_first_minutes_, calm_points_, run_news_peak_, fade_gap_, fade_, silence_longest_us_, silences_,
                silences_by_length_, readings_, scale_, whole_readings_, resolution_, setpoints_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_,
                trend_pick_, previous_, previous_pick_, seasonal_, cusum_, novelty_, calibration_, cusum_down_,
-               cusum_run_, cusum_run_n_, volatility_, flatline_, range_, silence_, segment_points_, segment_sum_);
+               cusum_run_, cusum_run_n_, volatility_, flatline_, range_, silence_, segment_points_, segment_sum_,
+               setpoint_cusum_);
   }
   Status RestoreState(std::string_view& in) override {
     return RestoreBlocks(in, name(), peak_, raw_peak_, run_max_, episode_points_, episode_from_, episode_step_,
@@ -658,7 +720,8 @@ class Ensemble final : public SeriesDetector {
                          silence_longest_us_, silences_, silences_by_length_, readings_, scale_, whole_readings_,
                          resolution_, setpoints_, cadence_, limit_, alarm_, level_, err_level_, seasonal_pick_, trend_, trend_pick_, previous_, previous_pick_,
                          seasonal_, cusum_, novelty_, calibration_, cusum_down_, cusum_run_, cusum_run_n_,
-                         volatility_, flatline_, range_, silence_, segment_points_, segment_sum_);
+                         volatility_, flatline_, range_, silence_, segment_points_, segment_sum_,
+                         setpoint_cusum_);
   }
 
   Score Tick(int64_t now_us) override {
@@ -825,6 +888,7 @@ class Ensemble final : public SeriesDetector {
   double episode_step_ = 0.0;  // spike: that point less that expectation (see EndsEpisode)
   bool run_peak_learnt_ = false;  // spike: the run's peak was one of its episode's points learnt
   bool past_first_minutes_ = false;  // the series has reported for the timeout (InFirstMinutes)
+  int8_t cusum_run_n_ = 0;  // CUSUM's points waiting in cusum_run_ (kCusumRun; here, it fills padding)
   int32_t calm_points_ = 0;  // consecutive points every model member found quiet (Calm)
   double run_news_peak_ = 0.0;  // the model members' highest surprise in the spike member's run
   static constexpr double kQuiet = SurpriseCalibration::kQuietBelow;  // raw surprise below: an ordinary point
@@ -839,7 +903,6 @@ class Ensemble final : public SeriesDetector {
   /// oldest (the lowest) learnt at once beyond that.
   static constexpr int kCusumRun = 16;
   uint8_t cusum_run_[kCusumRun] = {};
-  int8_t cusum_run_n_ = 0;
   void DeferCusum(double raw, bool down) {
     if (cusum_run_n_ == kCusumRun) {
       LearnCusumPoint(cusum_run_[0]);

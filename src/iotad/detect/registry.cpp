@@ -86,7 +86,7 @@ const DetectorSpec kDetectors[] = {
      kZScoreParams},
     {"robust_zscore", DetectorKind::kBatch, RobustZScoreDetector::kVersion,
      "median and MAD of all of the series (Iglewicz-Hoaglin), robust |z| > threshold", kRobustParams},
-    {"default", DetectorKind::kOnline, 31,
+    {"default", DetectorKind::kOnline, 32,
      "the ensemble: spike, CUSUM, novelty, volatility, flatline, range, silence", {}, factories::Default},
     {"running_zscore", DetectorKind::kOnline, 1,
      "z against the mean and std of every point so far (zscore without look-ahead), |z| > threshold",

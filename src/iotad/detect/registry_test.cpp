@@ -137,7 +137,7 @@ struct Canary {
 constexpr Canary kCanaries[] = {
     {"zscore", 1, 0xa1b32acb23ade56eull},
     {"robust_zscore", 1, 0x647ddc0fa63d41acull},
-    {"default", 31, 0x4cbfa63a716d182cull},
+    {"default", 32, 0x4cbfa63a716d182cull},
     {"running_zscore", 1, 0x124df3fb59eca5a6ull},
     {"window_z", 2, 0x632be113e9229124ull},
     {"mad", 3, 0x5b482f0779718ee2ull},
@@ -286,7 +286,7 @@ TEST(RegistryTest, VersionsComeFromTheRegistryAndATestCanOverrideThem) {
   }
   const std::vector<std::string> names = {"zscore", "default", "nope"};
   const std::string before = DetectorVersionsKey(names);
-  EXPECT_EQ(before, " zscore/v1 default/v31");
+  EXPECT_EQ(before, " zscore/v1 default/v32");
   {
     const int next = FindDetector("default")->version + 1;  // past the registry's, whatever it is
     const ScopedVersionOverride bump("default", next);
@@ -424,6 +424,38 @@ TEST(BandTest, OutsideTheBandIsFlaggedForTheEnsemblesModelMembers) {
   for (std::string_view m : members) EXPECT_GT(cycle[m].first, 0) << m;
   EXPECT_GT(cycle["seasonal"].second, 0);
   EXPECT_GT(cycle["ewma"].second, 0);
+}
+
+// A sustained shift at a setpoint (v32): a compressor at 10 or 30 (noise sd 1), switching every 1
+// to 6 hours, one reading a minute for ten days; both levels 3 sds higher from the 8th day. Where CUSUM reports the shift at the setpoint, its band is the setpoint's and
+// CUSUM's together (either sum flags), and the reading is outside it exactly when it is flagged.
+TEST(BandTest, OutsideTheBandIsFlaggedForTheEnsembleAtAShiftedSetpoint) {
+  Rng rng{32};
+  std::vector<Point> series;
+  int64_t ts = 1'704'067'200'000'000;
+  double level = 10.0;
+  int64_t left = 0;
+  for (int i = 0; i < 10 * 1440; ++i) {
+    ts += kMinute;
+    if (left-- <= 0) {
+      level = level == 10.0 ? 30.0 : 10.0;
+      left = 60 + static_cast<int64_t>(300.0 * rng.Uniform());
+    }
+    series.push_back(Point{ts, level + (i >= 8 * 1440 ? 3.0 : 0.0) + rng.Noise(), 0.0});
+  }
+  ExpectBandIsTheFlagLimit("default", {"ewma", "rate", "cusum", "volatility", "novelty"}, true, false, &series);
+  // The shift was reported at the setpoint, and flagged.
+  auto made = MakeSeriesDetector("default", {});
+  ASSERT_TRUE(made.ok());
+  int at_setpoint = 0, flagged = 0;
+  for (const Point& p : series) {
+    const Score s = (*made)->Update(p.ts, p.x);
+    if (s.why.rule.find("at the setpoint it runs at (CUSUM)") == std::string_view::npos) continue;
+    ++at_setpoint;
+    flagged += s.flag;
+  }
+  EXPECT_GT(at_setpoint, 0);
+  EXPECT_GT(flagged, 0);
 }
 
 // A heavy tail (v30): the spike member's calibration extrapolates at the series' own slope
