@@ -46,9 +46,32 @@ const std::vector<double>& Counts() {
   return counts;
 }
 
+/// A machine in regimes: levels 10 and 30 (noise sd about 0.3), switching every 60 to 360
+/// readings at no hour in particular, so at 5 minutes the time-of-day profile, warm after three
+/// days, does not explain it and `default` v32's CUSUM at the setpoints runs at most readings.
+const std::vector<double>& Regimes() {
+  static const std::vector<double> regimes = [] {
+    std::vector<double> v(kPoints);
+    uint64_t s = 7;
+    double level = 10;
+    int left = 0;
+    for (int i = 0; i < kPoints; ++i) {
+      s = s * 6364136223846793005ull + 1442695040888963407ull;
+      const double u = static_cast<double>(s >> 11) / 9007199254740992.0;
+      if (left-- <= 0) level = level == 10 ? 30 : 10, left = 60 + static_cast<int>(300 * u);
+      v[i] = std::round(100 * (level + u - 0.5)) / 100;
+    }
+    return v;
+  }();
+  return regimes;
+}
+
+enum class Workload { kValues, kCounts, kRegimes };
+
 void BM_Detector(benchmark::State& state, std::string_view name, bool explain_flags_only, int64_t step,
-                 bool counts) {
-  const auto& values = counts ? Counts() : Values();
+                 Workload workload) {
+  const bool counts = workload == Workload::kCounts;
+  const auto& values = counts ? Counts() : workload == Workload::kRegimes ? Regimes() : Values();
   iotad::detect::DetectorOptions options;
   options.explain_flags_only = explain_flags_only;
   if (!counts) {  // a temperature's physical range
@@ -140,19 +163,23 @@ void BM_DefaultHourByHour(benchmark::State& state) {
 
 int main(int argc, char** argv) {
   for (std::string_view name : iotad::detect::SeriesDetectorNames()) {
-    benchmark::RegisterBenchmark(std::string(name).c_str(), BM_Detector, name, false, kMinute, false)
+    benchmark::RegisterBenchmark(std::string(name).c_str(), BM_Detector, name, false, kMinute, Workload::kValues)
         ->Unit(benchmark::kMillisecond);
   }
   // As gold's replay and `iotad eval` run it: the flag limit's band drawn for flagged points only.
-  benchmark::RegisterBenchmark("default(flags explained only)", BM_Detector, "default", true, kMinute, false)
+  benchmark::RegisterBenchmark("default(flags explained only)", BM_Detector, "default", true, kMinute, Workload::kValues)
       ->Unit(benchmark::kMillisecond);
   // The same readings as counts (the square root's scale, v11), every point explained.
-  benchmark::RegisterBenchmark("default(counts)", BM_Detector, "default", false, kMinute, true)
+  benchmark::RegisterBenchmark("default(counts)", BM_Detector, "default", false, kMinute, Workload::kCounts)
       ->Unit(benchmark::kMillisecond);
   // A reading every 5 minutes (ten days): the cadence where the previous value is the spike
   // member's expectation on the first days (v6 and v7 fitted the daily harmonics there).
   benchmark::RegisterBenchmark("default(every 5 minutes, flags explained only)", BM_Detector, "default", true,
-                               5 * kMinute, false)
+                               5 * kMinute, Workload::kValues)
+      ->Unit(benchmark::kMillisecond);
+  // A machine in regimes every 5 minutes (ten days): the setpoints, and since v32 CUSUM at them.
+  benchmark::RegisterBenchmark("default(a machine in regimes, every 5 minutes, flags explained only)", BM_Detector,
+                               "default", true, 5 * kMinute, Workload::kRegimes)
       ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("default(30k series, an hour each in turn)", BM_DefaultHourByHour)
       ->Unit(benchmark::kMillisecond)
