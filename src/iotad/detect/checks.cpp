@@ -402,15 +402,24 @@ double CusumCheck::Step(const PointContext&, double x, Why& why, double limit) {
   return out;
 }
 
-std::pair<double, double> CusumCheck::Band(double up_limit, double down_limit) const {
-  if (slow.n < min_points) return {NAN, NAN};
-  const double sd = ScaleFloor(slow.std(), slow.mean);
-  // Flagged when up' = up + z - k > h_up or down' = down - z - k > h_down, z being winsorised at
-  // 4 sigma.
+namespace {
+
+/// The values of the next point whose CUSUM (sums `up` and `down`, reference `k`, a point
+/// winsorised at `winsor` sds of `sd` around `mean`) passes `up_limit` above or `down_limit`
+/// below: flagged when up' = up + z - k > h_up or down' = down - z - k > h_down.
+std::pair<double, double> SumsBand(double mean, double sd, double up, double down, double k, double winsor,
+                                   double up_limit, double down_limit) {
   const double per_unit = 2.0 * k * kLog10E;
   const double a = up_limit / per_unit - up + k, b = down_limit / per_unit - down + k;
-  if (a < -b || a < -kWinsorSds || b < -kWinsorSds) return {NAN, NAN};  // some side is past h whatever the value
-  return {b >= kWinsorSds ? -INFINITY : slow.mean - b * sd, a >= kWinsorSds ? INFINITY : slow.mean + a * sd};
+  if (a < -b || a < -winsor || b < -winsor) return {NAN, NAN};  // some side is past h whatever the value
+  return {b >= winsor ? -INFINITY : mean - b * sd, a >= winsor ? INFINITY : mean + a * sd};
+}
+
+}  // namespace
+
+std::pair<double, double> CusumCheck::Band(double up_limit, double down_limit) const {
+  if (slow.n < min_points) return {NAN, NAN};
+  return SumsBand(slow.mean, ScaleFloor(slow.std(), slow.mean), up, down, k, kWinsorSds, up_limit, down_limit);
 }
 
 double SetpointCusum::Step(double x, double mean, double sd, bool& is_down) {
@@ -422,11 +431,7 @@ double SetpointCusum::Step(double x, double mean, double sd, bool& is_down) {
 }
 
 std::pair<double, double> SetpointCusum::Band(double mean, double sd, double up_limit, double down_limit) const {
-  // CusumCheck::Band's: flagged when up + z - k > h_up or down - z - k > h_down.
-  const double per_unit = 2.0 * kReference * kLog10E;
-  const double a = up_limit / per_unit - up + kReference, b = down_limit / per_unit - down + kReference;
-  if (a < -b || a < -kWinsorSds || b < -kWinsorSds) return {NAN, NAN};
-  return {b >= kWinsorSds ? -INFINITY : mean - b * sd, a >= kWinsorSds ? INFINITY : mean + a * sd};
+  return SumsBand(mean, sd, up, down, kReference, kWinsorSds, up_limit, down_limit);
 }
 
 template <typename Why>

@@ -641,9 +641,9 @@ struct Setpoints {
 /// shift over any slow wander, so z is taken in the long-run spread, sd x sqrt((1 + rho) /
 /// (1 - rho)), rho the lag-1 autocorrelation, from the changes between consecutive readings at
 /// one setpoint: their mean square is 2 (1 - rho) of the setpoint's variance (a ratio shared by
-/// the setpoints, whose spreads may differ: a machine off and on). Its sums restart when it
-/// alarms, not at the raw alarm level as CUSUM's (its reach ends where the setpoint's does, and
-/// the setpoint's mean follows a shift by itself).
+/// the setpoints, whose spreads may differ: a machine off and on). The ensemble restarts its sums
+/// once it is past the alarm level and news, not at the raw alarm level as CUSUM's: a machine's
+/// switches keep CUSUM's habits at that level, and the setpoint's mean follows a shift by itself.
 struct SetpointCusum {
   float up = 0.0f, down = 0.0f;
   float change_ratio = 0.0f;  // EW mean square of a change at one setpoint over its variance
@@ -675,8 +675,8 @@ struct SetpointCusum {
     return std::sqrt(var * (1.0 + rho) / (1.0 - rho));
   }
   /// The raw surprise (CusumCheck's e^-2kh tail) after reading x at a setpoint of mean `mean`
-  /// and long-run spread `sd`; `down` says which side it is.
-  double Step(double x, double mean, double sd, bool& down);
+  /// and long-run spread `sd`; `is_down` says which side it is.
+  double Step(double x, double mean, double sd, bool& is_down);
   /// Before Step: the readings at a setpoint of mean `mean` and long-run spread `sd` whose
   /// surprise would pass `up_limit` (above) or `down_limit` (below) lie outside the band
   /// (CusumCheck::Band's sums; infinite where no reading can get there; NaN where any does).
