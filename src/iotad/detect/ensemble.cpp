@@ -242,7 +242,7 @@ class Ensemble final : public SeriesDetector {
     // whose time-of-day profile is warm and does not explain it (a schedule's levels are the
     // profile's to judge: a daily square wave is regimes too, and its first days are not the
     // machine's): its reading against the setpoint, in the setpoint's long-run spread.
-    const SetpointCusum setpoint_cusum_before = setpoint_cusum_;
+    SetpointCusum setpoint_cusum_before;  // its sums before this reading (its band), where it runs
     const int shift_at = !seasonal_why.warming_up && !use_seasonal ? setpoints_.At(x) : -1;
     double s_setpoint = 0.0;  // its raw surprise (CUSUM's kind)
     bool setpoint_down = false;
@@ -255,6 +255,7 @@ class Ensemble final : public SeriesDetector {
       shift_mean = setpoints_.mean[shift_at];
       shift_sd = setpoint_cusum_.LongRunSd(setpoints_.Var(shift_at));
       shift_weight = std::lround(setpoints_.weight[shift_at]);
+      setpoint_cusum_before = setpoint_cusum_;
       s_setpoint = setpoint_cusum_.Step(x, shift_mean, shift_sd, setpoint_down);
     }
     setpoints_.Learn(x, 0.5 * previous_.var);
@@ -432,7 +433,8 @@ class Ensemble final : public SeriesDetector {
                                                         : "sustained shift up at the setpoint it runs at (CUSUM)",
                                   .expected = shift_mean, .lo = shift_mean - kShownSds * shift_sd,
                                   .hi = shift_mean + kShownSds * shift_sd, .center = shift_mean, .scale = shift_sd,
-                                  .stat = setpoint_down ? -s_setpoint / kLog10E : s_setpoint / kLog10E,
+                                  .stat = (setpoint_down ? -s_setpoint : s_setpoint) /
+                                          (2.0 * SetpointCusum::kReference * kLog10E),  // the sum
                                   .n = shift_weight};
           } else {
             CusumCheck(cusum_before).Step(c, r, out.why, alarm);
